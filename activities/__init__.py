@@ -1,0 +1,15 @@
+"""Activities: every piece of I/O a workflow needs, as methods of classes holding their dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from activities.review import ReviewActivities
+from reviewflow.config import Settings
+
+
+def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    return ReviewActivities(pool).all()

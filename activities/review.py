@@ -1,0 +1,138 @@
+"""Activities of the regional review: the read model, the audit trail and submissions.
+
+Each is idempotent: events carry ids chosen by the workflow and are inserted once, and a
+submission request that was already accepted answers with the version it got then.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+
+from workflows.models import (
+    ACCEPT_SUBMISSION,
+    RECORD_CHANGE,
+    SEND_REMINDER,
+    AcceptSubmission,
+    RecordChange,
+    Reminder,
+    ReviewEvent,
+    SubmissionAccepted,
+    Timeline,
+)
+
+
+def timeline_json(timeline: Timeline) -> dict[str, str]:
+    return {name: value.isoformat() for name, value in asdict(timeline).items()}
+
+
+async def insert_event(conn: asyncpg.Connection, event: ReviewEvent, **extra: Any) -> None:
+    await conn.execute(
+        "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        uuid.UUID(event.id),
+        event.review_id,
+        event.type,
+        uuid.UUID(event.actor_id) if event.actor_id else None,
+        event.at,
+        # Round-trip through JSON so values such as datetimes are stored as text.
+        json.loads(json.dumps({**event.data, **extra}, default=str)),
+    )
+
+
+class ReviewActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name=RECORD_CHANGE)
+    async def record_change(self, change: RecordChange) -> None:
+        snapshot = change.snapshot
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE reviews SET phase = $2, deadlines = $3, country_extensions = $4, updated_at = now()"
+                " WHERE id = $1",
+                change.event.review_id,
+                snapshot.phase.value,
+                timeline_json(snapshot.deadlines),
+                {c: until.isoformat() for c, until in snapshot.country_extensions.items()},
+            )
+            await insert_event(conn, change.event)
+
+    @activity.defn(name=ACCEPT_SUBMISSION)
+    async def accept_submission(self, request: AcceptSubmission) -> SubmissionAccepted:
+        request_id = uuid.UUID(request.ref.request_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT submission_id, version, status, late FROM submission_versions"
+                " WHERE request_id = $1 FOR UPDATE",
+                request_id,
+            )
+            if row is None:
+                raise LookupError(f"submission request {request_id} is not stored")
+            if row["status"] == "accepted":
+                return SubmissionAccepted(str(row["submission_id"]), row["version"], row["late"])
+            # Lock the submission so concurrent versions of it are numbered one after another.
+            version = await conn.fetchval(
+                "UPDATE submissions SET latest_version = latest_version + 1 WHERE id = $1"
+                " RETURNING latest_version",
+                row["submission_id"],
+            )
+            await conn.execute(
+                "UPDATE submission_versions SET status = 'accepted', version = $2, late = $3, decided_at = $4"
+                " WHERE request_id = $1",
+                request_id,
+                version,
+                request.late,
+                request.event.at,
+            )
+            await insert_event(
+                conn, request.event, submission_id=str(row["submission_id"]), version=version
+            )
+        return SubmissionAccepted(str(row["submission_id"]), version, request.late)
+
+    @activity.defn(name=SEND_REMINDER)
+    async def send_reminder(self, reminder: Reminder) -> int:
+        """Record who is reminded: the States the workflow names and, for the call for inputs,
+        the invited stakeholders whose organisation has not submitted an input."""
+        review_id = reminder.event.review_id
+        async with self.pool.acquire() as conn, conn.transaction():
+            stakeholders = (
+                await self._stakeholders_without_input(conn, review_id)
+                if reminder.stakeholders
+                else []
+            )
+            await insert_event(
+                conn,
+                reminder.event,
+                countries=reminder.countries,
+                stakeholders=[str(s) for s in stakeholders],
+            )
+        return len(reminder.countries) + len(stakeholders)
+
+    async def _stakeholders_without_input(
+        self, conn: asyncpg.Connection, review_id: str
+    ) -> list[uuid.UUID]:
+        rows = await conn.fetch(
+            """
+            SELECT a.id FROM reviews r
+            JOIN actors a ON a.role = 'stakeholder'
+                AND (CASE WHEN r.stakeholders IS NULL THEN r.region = ANY(a.regions)
+                          ELSE a.id = ANY(r.stakeholders) END)
+            WHERE r.id = $1
+              AND NOT EXISTS (
+                  SELECT 1 FROM submissions s
+                  WHERE s.review_id = r.id AND s.kind = 'stakeholder_input'
+                    AND s.subject = a.organisation AND s.latest_version > 0)
+            ORDER BY a.id
+            """,
+            review_id,
+        )
+        return [row["id"] for row in rows]
+
+    def all(self) -> list[Any]:
+        return [self.record_change, self.accept_submission, self.send_reminder]

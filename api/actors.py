@@ -1,0 +1,45 @@
+"""Accounts: who may create whom, and `who am I`."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from api.auth import current_actor, require_role
+from api.bodies import read_json
+from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.keys import POOL
+from api.problems import Problem, invalid
+from db.actors import insert_actor, new_token
+from reviewflow.accounts import AccountError, NotAllowed, new_actor
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/actors")
+async def create_actor(request: web.Request) -> web.Response:
+    creator = require_role(request, ("admin", "secretariat"))
+    key = idempotency_key(request)
+    body = await read_json(request)
+    try:
+        actor = new_actor(creator, body)
+    except AccountError as error:
+        raise invalid(error.problems) from None
+    except NotAllowed as error:
+        raise Problem(403, str(error)) from None
+    token = new_token()
+
+    async def create(conn: asyncpg.Connection) -> Created:
+        await insert_actor(conn, actor, token, created_by=creator.id)
+        shown = actor.as_json()
+        # The token is shown in this answer only; a replay cannot show it again.
+        return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
+
+    return await create_once(
+        request.app[POOL], creator, key, request_fingerprint(request, body), create
+    )
+
+
+@routes.get("/v1/actors/me")
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(current_actor(request).as_json())

@@ -1,0 +1,64 @@
+"""The aiohttp application: factory, shared resources and middlewares."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+from temporalio.client import Client
+
+from api import actors, meta
+from api.auth import auth_middleware
+from api.keys import POOL, SETTINGS, TEMPORAL
+from api.problems import problem_middleware
+from db.pool import create_pool
+from reviewflow.config import Settings
+
+# Large enough for a full national report (23 objectives of long text), small enough that
+# nobody can make the API buffer an arbitrary upload.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+async def connect_temporal(settings: Settings, address: str) -> Client:
+    # Lazy: the API starts (and /readyz says why it is not ready) while Temporal is away.
+    return await Client.connect(address, namespace=settings.temporal_namespace, lazy=True)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    temporal_address: str | None = None,
+    pool: asyncpg.Pool | None = None,
+    temporal: Client | None = None,
+) -> web.Application:
+    """Build the API. Resources not handed in are opened at startup and closed at cleanup."""
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware, auth_middleware]
+    )
+    app[SETTINGS] = settings
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        if pool is not None:
+            app[POOL] = pool
+            yield
+            return
+        dsn = database_url or settings.database_url
+        if dsn is None:
+            raise RuntimeError("no database URL")
+        app[POOL] = await create_pool(dsn)
+        yield
+        await app[POOL].close()
+
+    async def temporal_client(app: web.Application) -> AsyncIterator[None]:
+        address = temporal_address or settings.temporal_address
+        if temporal is None and address is None:
+            raise RuntimeError("no Temporal address")
+        app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
+        yield
+
+    app.cleanup_ctx.extend([database, temporal_client])
+    app.add_routes(meta.routes)
+    app.add_routes(actors.routes)
+    return app

@@ -1,0 +1,48 @@
+"""Reading request bodies: JSON only, bounded, and checked against a schema before use."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from api.problems import Problem, invalid
+from schemas import Problem as SchemaProblem
+from schemas import problems_in
+
+JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body; 415 for another media type, 400 for anything unparsable."""
+    if request.content_type not in JSON_TYPES:
+        raise Problem(415, "Send the body as application/json.")
+    raw = await request.read()  # aiohttp answers 413 past client_max_size
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Problem(400, f"The body is not valid UTF-8 (byte {error.start}).") from None
+    if not text.strip():
+        raise Problem(400, "The body is empty; a JSON document is expected.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Problem(
+            400,
+            f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+        ) from None
+    except RecursionError:
+        raise Problem(400, "The body is nested too deeply.") from None
+
+
+def raise_if_invalid(problems: list[SchemaProblem]) -> None:
+    if problems:
+        raise invalid((p.pointer, p.message) for p in problems)
+
+
+async def read_valid_json(request: web.Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """The body, checked against a request schema; 422 listing every problem otherwise."""
+    body = await read_json(request)
+    raise_if_invalid(problems_in(schema, body))
+    return body

@@ -1,0 +1,102 @@
+"""`Idempotency-Key`: a retried POST returns the first answer and creates nothing twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api.problems import Problem
+from db.actors import Actor
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+    # What a replay answers; differs from `body` only where the first answer held a secret.
+    replay_body: dict[str, Any] | None = None
+
+
+def idempotency_key(request: web.Request, *, required: bool = False) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        if required:
+            raise Problem(400, f"This request needs an {HEADER} header.")
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise Problem(400, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
+    return key
+
+
+def request_fingerprint(request: web.Request, body: Any) -> str:
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _mismatch() -> Problem:
+    return Problem(
+        422,
+        f"This {HEADER} was already used for a different request.",
+        errors=[{"pointer": "", "message": f"{HEADER} reused with another body"}],
+    )
+
+
+async def replay(
+    conn: asyncpg.Pool | asyncpg.Connection, actor: Actor, key: str, fingerprint: str
+) -> web.Response | None:
+    """The stored answer for this key, or None if the key is new."""
+    row = await conn.fetchrow(
+        "SELECT request_hash, status, response FROM idempotent_requests WHERE actor_id = $1 AND key = $2",
+        actor.id,
+        key,
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != fingerprint:
+        raise _mismatch()
+    return web.json_response(row["response"], status=row["status"])
+
+
+async def create_once(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str,
+    create: Callable[[asyncpg.Connection], Awaitable[Created]],
+) -> web.Response:
+    """Run `create` in a transaction that also records its answer under the key.
+
+    Two concurrent requests with one key serialise on the record's primary key: the second
+    waits, fails to insert, rolls its own work back and answers with the first one's result.
+    """
+    if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
+        return stored
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            created = await create(conn)
+            if key is not None:
+                await conn.execute(
+                    "INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    actor.id,
+                    key,
+                    fingerprint,
+                    created.status,
+                    created.replay_body if created.replay_body is not None else created.body,
+                )
+    except asyncpg.UniqueViolationError as error:
+        if key is None or error.constraint_name != "idempotent_requests_pkey":
+            raise
+        stored = await replay(pool, actor, key, fingerprint)
+        assert stored is not None
+        return stored
+    return web.json_response(created.body, status=created.status)

@@ -1,0 +1,15 @@
+"""Typed keys for what the application and each request hold."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+from temporalio.client import Client
+
+from db.actors import Actor
+from reviewflow.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+TEMPORAL = web.AppKey("temporal", Client)
+ACTOR = web.RequestKey("actor", Actor)

@@ -1,0 +1,118 @@
+"""Every error leaves the API as an RFC 9457 `application/problem+json` document."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "application/problem+json"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: Iterable[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> web.Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = list(errors)
+    body.update(extra)
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False),
+        content_type=PROBLEM_TYPE,
+        headers=headers,
+    )
+
+
+class Problem(Exception):
+    """Raised by handlers to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        errors: Iterable[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or HTTPStatus(status).phrase)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers
+        self.extra = extra
+
+    def response(self) -> web.Response:
+        return problem_response(
+            self.status, self.detail, errors=self.errors, headers=self.headers, **self.extra
+        )
+
+
+def invalid(
+    errors: Iterable[tuple[str, str]], detail: str = "The request is not valid."
+) -> Problem:
+    """A 422 naming every problem by JSON Pointer."""
+    return Problem(
+        422,
+        detail,
+        errors=[{"pointer": pointer, "message": message} for pointer, message in errors],
+    )
+
+
+def _http_exception_problem(error: web.HTTPException) -> web.Response:
+    detail = error.text if error.text and not error.text.startswith(f"{error.status}:") else None
+    headers = {k: v for k, v in error.headers.items() if k.lower() in {"allow", "retry-after"}}
+    return problem_response(error.status, detail, headers=headers or None)
+
+
+# Failures of the services behind the API: the client did nothing wrong and may retry.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response()
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return _http_exception_problem(error)
+    except UNAVAILABLE as error:
+        log.warning("dependency unavailable on %s %s: %r", request.method, request.path, error)
+        return problem_response(
+            503,
+            "A service this request needs is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500, "An unexpected error occurred; it has been logged.")

@@ -1,0 +1,164 @@
+"""`reviewflow`: run the service, or one part of it, and administer it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from reviewflow.config import Settings, load_settings
+
+log = logging.getLogger("reviewflow")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _require(value: str | None, name: str) -> str:
+    if value is None:
+        raise SystemExit(
+            f"{name} is not set; set it, or run `reviewflow dev` for embedded services"
+        )
+    return value
+
+
+def _database_url(settings: Settings) -> str:
+    """The configured database, or the embedded one under the data folder (started if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    from reviewflow.embedded import EmbeddedPostgres
+
+    return EmbeddedPostgres(settings.data_dir / "postgres").start()
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from reviewflow.dev import run_dev
+
+    return run_dev(load_settings())
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    return _serve_part(api=True, worker=False)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    return _serve_part(api=False, worker=True)
+
+
+def _serve_part(*, api: bool, worker: bool) -> int:
+    from reviewflow.services import serve
+    from worker import stop_event_on_signals
+
+    settings = load_settings()
+    dsn = _require(settings.database_url, "DATABASE_URL")
+    address = _require(settings.temporal_address, "TEMPORAL_ADDRESS")
+
+    async def main() -> None:
+        stop = stop_event_on_signals()
+        ready = (
+            f"API on {settings.api_url}" if api else f"worker on task queue {settings.task_queue!r}"
+        )
+        await serve(
+            settings, dsn, address, stop, api=api, worker=worker, on_ready=lambda: _say(ready)
+        )
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from db.migrate import migrate_dsn
+
+    applied = asyncio.run(migrate_dsn(_database_url(load_settings())))
+    _say(f"applied: {', '.join(applied)}" if applied else "the database is up to date")
+    return 0
+
+
+def cmd_create_actor(args: argparse.Namespace) -> int:
+    from reviewflow.accounts import AccountError, create_actor_from_cli
+
+    body = {
+        key: value
+        for key, value in {
+            "name": args.name,
+            "role": args.role,
+            "email": args.email,
+            "regions": args.regions,
+            "country": args.country,
+            "organisation": args.organisation,
+            "stakeholder_category": args.category,
+        }.items()
+        if value
+    }
+    try:
+        created = asyncio.run(create_actor_from_cli(_database_url(load_settings()), body))
+    except AccountError as error:
+        for pointer, message in error.problems:
+            print(f"{pointer or '/'}: {message}", file=sys.stderr)
+        return 2
+    _say(json.dumps(created, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewflow",
+        description="Run the regional reviews of the Global Compact for Migration.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add(
+        "dev",
+        "Start everything on embedded defaults in one process tree: a Temporal dev server and "
+        "PostgreSQL under the data folder (unless TEMPORAL_ADDRESS / DATABASE_URL are set), "
+        "migrations, the worker and the API. Ctrl-C stops all of it.",
+        cmd_dev,
+    )
+    add("api", "Serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS).", cmd_api)
+    add("worker", "Run the Temporal worker (needs DATABASE_URL and TEMPORAL_ADDRESS).", cmd_worker)
+    add(
+        "migrate",
+        "Apply the database migrations not yet applied (DATABASE_URL, or the embedded database).",
+        cmd_migrate,
+    )
+    create = add(
+        "create-actor",
+        "Create an account and print it with its bearer token, which is shown only this once.",
+        cmd_create_actor,
+    )
+    create.add_argument("--name", required=True, help="the person's or organisation's name")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "secretariat", "focal_point", "stakeholder", "observer"],
+    )
+    create.add_argument("--email", help="where notifications go")
+    create.add_argument(
+        "--regions", nargs="+", metavar="CODE", help="a secretariat's regions, e.g. ECE"
+    )
+    create.add_argument("--country", help="a focal point's country, ISO 3166-1 alpha-3")
+    create.add_argument("--organisation", help="a stakeholder's organisation")
+    create.add_argument("--category", help="a stakeholder's category, e.g. civil_society")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("temporalio").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

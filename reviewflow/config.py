@@ -1,0 +1,99 @@
+"""Configuration from environment variables.
+
+Unset means the embedded default (a Temporal dev server and a PostgreSQL started under the
+data folder); set means a real service that reviewflow connects to and never starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TEMPORAL_PORT = 7233
+DEFAULT_TEMPORAL_UI_PORT = 8233
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    data_dir: Path
+    admin_token: str | None
+    database_url: str | None
+    temporal_address: str | None
+    temporal_namespace: str
+    task_queue: str
+    smtp: SmtpSettings | None
+    mail_from: str
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 < port < 65536:
+        raise SystemExit(f"{name} must be between 1 and 65535, got {port}")
+    return port
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    smtp_host = env.get("SMTP_HOST") or None
+    smtp = (
+        SmtpSettings(
+            host=smtp_host,
+            port=_port(env, "SMTP_PORT", 587),
+            user=env.get("SMTP_USER") or None,
+            password=env.get("SMTP_PASSWORD") or None,
+            starttls=_flag(env.get("SMTP_STARTTLS", "1")),
+        )
+        if smtp_host
+        else None
+    )
+    return Settings(
+        host=env.get("REVIEWFLOW_HOST") or "127.0.0.1",
+        port=_port(env, "REVIEWFLOW_PORT", 8080),
+        data_dir=Path(env.get("REVIEWFLOW_DATA_DIR") or ".data").resolve(),
+        admin_token=env.get("REVIEWFLOW_ADMIN_TOKEN") or None,
+        database_url=env.get("DATABASE_URL") or None,
+        temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+        temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
+        task_queue=env.get("TEMPORAL_TASK_QUEUE") or "reviewflow",
+        smtp=smtp,
+        mail_from=env.get("MAIL_FROM") or "reviewflow <no-reply@reviewflow.localhost>",
+    )

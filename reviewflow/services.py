@@ -1,0 +1,71 @@
+"""Running the API and the worker in this process until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+from temporalio.client import Client
+
+import worker as worker_module
+from api.app import create_app
+from db.actors import ensure_admin
+from db.pool import create_pool
+from reviewflow.config import Settings
+
+log = logging.getLogger("reviewflow")
+
+API_SHUTDOWN_TIMEOUT_S = 10.0
+
+
+async def start_api(settings: Settings, dsn: str, temporal_address: str) -> web.AppRunner:
+    app = create_app(settings, database_url=dsn, temporal_address=temporal_address)
+    runner = web.AppRunner(app, shutdown_timeout=API_SHUTDOWN_TIMEOUT_S, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    return runner
+
+
+async def bootstrap_admin(settings: Settings, dsn: str, announce: Callable[[str], None]) -> None:
+    pool = await create_pool(dsn, min_size=1, max_size=1)
+    try:
+        token = await ensure_admin(pool, settings.admin_token)
+    finally:
+        await pool.close()
+    if token is not None:
+        announce(f"Admin token (shown once, keep it): {token}")
+
+
+async def serve(
+    settings: Settings,
+    dsn: str,
+    temporal_address: str,
+    stop: asyncio.Event,
+    *,
+    api: bool = True,
+    worker: bool = True,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve until `stop` is set; then stop taking requests, then let activities finish."""
+    runner = await start_api(settings, dsn, temporal_address) if api else None
+    try:
+        if worker:
+            client = await Client.connect(temporal_address, namespace=settings.temporal_namespace)
+            pool = await create_pool(dsn)
+            try:
+                built = worker_module.build_worker(client, pool, settings)
+                async with built:
+                    if on_ready:
+                        on_ready()
+                    await stop.wait()
+            finally:
+                await pool.close()
+        else:
+            if on_ready:
+                on_ready()
+            await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()

@@ -1,0 +1,311 @@
+"""The JSON Schemas documents are checked against, and the checking.
+
+Every ``<name>.json`` beside this module is a draft 2020-12 schema whose ``$id`` is
+``https://reviewflow.example/schemas/<name>.json``; the document schemas refer to the shared
+definitions in ``common.json`` by relative ``$ref``. ``validate_document`` turns every error into
+a `Problem`: a JSON Pointer into the submitted document and a message a person understands, so
+the API can answer a bad submission with all of its mistakes at once.
+"""
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, relevance
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+__all__ = [
+    "COMMON_ID",
+    "DOCUMENT_SCHEMAS",
+    "Problem",
+    "problems_in",
+    "schema_document",
+    "schema_names",
+    "validate_document",
+]
+
+DOCUMENT_SCHEMAS: tuple[str, ...] = (
+    "national_report",
+    "stakeholder_input",
+    "consultation_response",
+)
+
+# Where other schemas, such as those of request bodies, find the shared definitions.
+COMMON_ID = "https://reviewflow.example/schemas/common.json"
+
+# Valid documents nest containers at most four levels deep. Far deeper values would make
+# jsonschema exhaust the stack (it compares and repr()s whole values): refuse them up front.
+_MAX_DEPTH = 32
+# Python refuses to print integers of more than a few thousand digits, which jsonschema does
+# in its messages; no field of any document needs a number anywhere near 2**1024.
+_MAX_INT_BITS = 1024
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+_FORMAT_MESSAGES = {
+    "email": "must be a valid email address",
+    "date": "must be a date (YYYY-MM-DD)",
+    "uri": "must be a full web address, such as https://example.org",
+}
+
+# jsonschema only checks that an email address contains "@"; ask for a local part, an "@" and
+# a domain of at least two dot-separated labels (letters of any script, digits, inner hyphens).
+_EMAIL = re.compile(
+    r"[^@\s\"(),:;<>\[\\\]]{1,64}@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
+)
+
+# An absolute URI (RFC 3986): a scheme, then only characters a URI may hold, with well-formed
+# percent escapes. jsonschema checks "uri" only with optional packages that are not installed.
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a submitted document.
+
+    ``pointer`` is the RFC 6901 JSON Pointer of the offending field ("" for the document
+    itself); for a missing field it is where the field should be.
+    """
+
+    pointer: str
+    message: str
+
+
+def schema_names() -> list[str]:
+    """Names of every schema file, shared definitions included, in alphabetical order."""
+    return sorted(_schemas())
+
+
+def schema_document(name: str) -> dict[str, Any] | None:
+    """The schema called ``name`` as stored, for serving; None when there is no such schema."""
+    schema = _schemas().get(name)
+    # A copy, so that a caller changing it cannot change what documents are checked against.
+    return copy.deepcopy(schema) if schema is not None else None
+
+
+def validate_document(name: str, document: object) -> list[Problem]:
+    """Every problem of ``document`` against the document schema ``name``; [] when it is valid.
+
+    Problems are distinct and sorted by pointer (array indexes in numeric order), then message.
+    Raises KeyError when ``name`` is not one of DOCUMENT_SCHEMAS.
+    """
+    return _check(_validator(name), document)
+
+
+def problems_in(schema: dict[str, Any], instance: object) -> list[Problem]:
+    """Like `validate_document`, for a draft 2020-12 schema given by value.
+
+    For the API's own request bodies: the schema may refer to ``COMMON_ID#/$defs/...``. It is
+    not checked against the metaschema here (that would cost more than the validation); its
+    owner's tests should call ``Draft202012Validator.check_schema`` on it.
+    """
+    validator = Draft202012Validator(schema, registry=_registry(), format_checker=_format_checker())
+    return _check(validator, instance)
+
+
+@cache
+def _schemas() -> dict[str, dict[str, Any]]:
+    folder = resources.files(__name__)
+    return {
+        entry.name.removesuffix(".json"): json.loads(entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    }
+
+
+@cache
+def _registry() -> Registry:
+    """Every schema of the folder under its ``$id``, each checked against the metaschema.
+
+    The registry has no ``retrieve`` function, so a ``$ref`` to any other URI fails to
+    resolve instead of being fetched from the network.
+    """
+    for schema in _schemas().values():
+        Draft202012Validator.check_schema(schema)
+    return (
+        Registry()
+        .with_resources(
+            (schema["$id"], DRAFT202012.create_resource(schema)) for schema in _schemas().values()
+        )
+        .crawl()
+    )
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    if name not in DOCUMENT_SCHEMAS:
+        raise KeyError(name)
+    return Draft202012Validator(
+        _schemas()[name], registry=_registry(), format_checker=_format_checker()
+    )
+
+
+def _check(validator: Draft202012Validator, document: object) -> list[Problem]:
+    refused = _unsafe_value(document)
+    if refused is not None:
+        return [refused]
+    problems = {
+        problem for error in validator.iter_errors(document) for problem in _problems(error)
+    }
+    return sorted(problems, key=_sort_key)
+
+
+@cache
+def _format_checker() -> FormatChecker:
+    """The draft 2020-12 format checks, with real checks for email and uri."""
+    checker = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("email")(_is_email)
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
+def _is_email(instance: object) -> bool:
+    return not isinstance(instance, str) or _EMAIL.fullmatch(instance) is not None
+
+
+def _is_uri(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    if _URI.fullmatch(instance) is None:
+        return False
+    try:
+        parts = urlsplit(instance)
+    except ValueError:  # such as an unclosed "[" around an IPv6 host
+        return False
+    # A web address names a host; other schemes (mailto:, urn:) need not.
+    return parts.scheme.lower() not in ("http", "https") or bool(parts.hostname)
+
+
+def _unsafe_value(document: object) -> Problem | None:
+    """A Problem for the first value too deep or too large to validate safely, if any.
+
+    Walks with an explicit stack, since recursing is exactly what such a document breaks.
+    """
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        children: Iterable[tuple[str | int, object]]
+        if isinstance(value, dict):
+            children = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)
+        elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            return Problem(_pointer(path), "is too large a number")
+        else:
+            continue
+        if len(path) >= _MAX_DEPTH:
+            return Problem(_pointer(path), f"is nested too deeply (at most {_MAX_DEPTH} levels)")
+        stack.extend((child, (*path, key)) for key, child in children)
+    return None
+
+
+def _problems(error: ValidationError) -> Iterator[Problem]:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        yield from _closest_alternative(error)
+        return
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        # jsonschema reports the object that lacks the field; point at the field itself.
+        for field in error.validator_value:
+            if field not in error.instance:
+                yield Problem(_pointer([*path, field]), "is required")
+    elif error.validator == "additionalProperties":
+        # One error names all unknown fields of an object; give each its own pointer.
+        for field in _unknown_fields(error):
+            yield Problem(_pointer([*path, field]), "is not an allowed field")
+    else:
+        yield Problem(_pointer(path), _message(error))
+
+
+def _closest_alternative(error: ValidationError) -> Iterator[Problem]:
+    """The problems of the oneOf/anyOf alternative the document came closest to matching.
+
+    "Matches none of the alternatives" helps nobody; the alternative whose error lies deepest
+    in the document is the one the author most likely meant, so report all of its errors.
+    """
+    closest = min(error.context, key=relevance)
+    branch = closest.relative_schema_path[0]
+    for sub_error in error.context:
+        if sub_error.relative_schema_path[0] == branch:
+            yield from _problems(sub_error)
+
+
+def _unknown_fields(error: ValidationError) -> list[str]:
+    declared = error.schema.get("properties", {})
+    patterns = error.schema.get("patternProperties", {})
+    return [
+        field
+        for field in error.instance
+        if field not in declared and not any(re.search(pattern, field) for pattern in patterns)
+    ]
+
+
+def _message(error: ValidationError) -> str:
+    value = error.validator_value
+    match error.validator:
+        case "type":
+            types = [value] if isinstance(value, str) else value
+            return "must be " + " or ".join(_TYPE_NAMES.get(kind, kind) for kind in types)
+        case "enum":
+            return "must be one of: " + ", ".join(str(option) for option in value)
+        case "const":
+            return f"must be {json.dumps(value)}"
+        case "minLength":
+            return "must not be empty" if value == 1 else f"must be at least {value} characters"
+        case "maxLength":
+            return f"must be at most {value} characters"
+        case "minItems":
+            return "must not be empty" if value == 1 else f"must have at least {value} entries"
+        case "maxItems":
+            return f"must have at most {value} entries"
+        case "uniqueItems":
+            return "must not list the same entry twice"
+        case "minimum":
+            return f"must be at least {value}"
+        case "maximum":
+            return f"must be at most {value}"
+        case "pattern":
+            # The schemas give examples of the expected form; a regular expression would
+            # mean nothing to most people.
+            examples = error.schema.get("examples")
+            if examples:
+                return "must be written like " + " or ".join(str(e) for e in examples)
+            return "does not have the expected form"
+        case "format":
+            return _FORMAT_MESSAGES.get(value, f"must be a valid {value}")
+        case "oneOf":  # with no context: more than one alternative matched
+            return "matches more than one of the allowed forms, but must match exactly one"
+        case _:
+            return error.message
+
+
+def _pointer(path: Iterable[str | int]) -> str:
+    """RFC 6901: "~" is written "~0" and "/" is written "~1" inside a reference token."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _sort_key(problem: Problem) -> tuple[tuple[tuple[int, int, str], ...], str]:
+    # Array indexes compare as numbers, so /objectives/2 comes before /objectives/10.
+    tokens = problem.pointer.split("/")[1:]
+    return (
+        tuple((0, int(t), "") if t.isascii() and t.isdigit() else (1, 0, t) for t in tokens),
+        problem.message,
+    )

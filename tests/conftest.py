@@ -1,0 +1,147 @@
+"""Real services for the tests: PostgreSQL, a Temporal dev server and the API over HTTP.
+
+PostgreSQL is the one `DATABASE_URL` names, or an embedded cluster in a temporary folder;
+either way the session works in a database of its own, created here and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from db.actors import Actor, insert_actor, new_token
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from reviewflow.config import Settings, load_settings
+from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """A PostgreSQL server: DATABASE_URL if given, else an embedded one for this session."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="rf-pg-") as folder:
+        postgres = EmbeddedPostgres(Path(folder) / "pgdata")
+        try:
+            yield postgres.start()
+        finally:
+            postgres.stop()
+
+
+def _with_database(dsn: str, database: str) -> str:
+    """`dsn` pointing at another database (works for host=/socket style URIs too)."""
+    scheme, _, rest = dsn.partition("://")
+    authority, slash, path = rest.partition("/")
+    _, question, query = path.partition("?")
+    return f"{scheme}://{authority}/{database}{question}{query}"
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_dsn: str) -> AsyncIterator[str]:
+    name = f"reviewflow_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        dsn = _with_database(server_dsn, name)
+        await migrate_dsn(dsn)
+        yield dsn
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal dev server (in memory) with reviewflow's search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal"),
+        search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return load_settings(
+        {"REVIEWFLOW_DATA_DIR": str(data_dir), "TEMPORAL_TASK_QUEUE": "reviewflow-test"}
+    )
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+async def api(
+    settings: Settings, pool: asyncpg.Pool, temporal_client: Client
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The API served over real HTTP on a loopback port."""
+    app = create_app(settings, pool=pool, temporal=temporal_client)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+class Account:
+    """An actor with its token, as the tests use it."""
+
+    def __init__(self, actor: Actor, token: str) -> None:
+        self.actor = actor
+        self.token = token
+
+    @property
+    def id(self) -> str:
+        return str(self.actor.id)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture(scope="session")
+def make_account(pool: asyncpg.Pool) -> Any:
+    async def make(role: str, **fields: Any) -> Account:
+        name = fields.pop("name", f"{role} {secrets.token_hex(3)}")
+        if "regions" in fields:
+            fields["regions"] = tuple(fields["regions"])
+        actor = Actor(id=uuid.uuid4(), name=name, role=role, **fields)
+        token = new_token()
+        await insert_actor(pool, actor, token, created_by=None)
+        return Account(actor, token)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def admin(make_account: Any) -> Account:
+    return await make_account("admin")
+
+
+@pytest.fixture(scope="session")
+async def ece_secretariat(make_account: Any) -> Account:
+    return await make_account("secretariat", regions=("ECE",), email="ece@example.org")

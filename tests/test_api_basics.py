@@ -1,0 +1,217 @@
+"""The API's foundation over real HTTP: problems, auth, reference data, accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+async def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status == status, await response.text()
+    assert response.content_type == PROBLEM
+    body = await response.json(content_type=PROBLEM)
+    assert body["status"] == status
+    assert body["title"]
+    return body
+
+
+async def test_healthz_needs_no_token(api: Any) -> None:
+    response = await api.get("/healthz")
+    assert response.status == 200
+    assert (await response.json())["status"] == "ok"
+
+
+async def test_readyz_reports_each_dependency(api: Any) -> None:
+    response = await api.get("/readyz")
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["checks"] == {"database": "up", "temporal": "up"}
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer rf_wrong"}, {"Authorization": "Basic x"}]
+)
+async def test_v1_without_a_valid_token_is_401(api: Any, headers: dict[str, str]) -> None:
+    response = await api.get("/v1/gcm", headers=headers)
+    await assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_gcm_reference(api: Any, admin: Any) -> None:
+    body = await (await api.get("/v1/gcm", headers=admin.headers)).json()
+    assert [o["number"] for o in body["objectives"]] == list(range(1, 24))
+    assert len(body["guiding_principles"]) == 10
+    assert {c["number"] for c in body["clusters"]} == {1, 2, 3, 4}
+    assert "civil_society" in {c["id"] for c in body["stakeholder_categories"]}
+
+
+async def test_regions_and_members(api: Any, admin: Any) -> None:
+    listed = await (await api.get("/v1/regions", headers=admin.headers)).json()
+    assert [r["code"] for r in listed["items"]] == ["ECE", "ECA", "ECLAC", "ESCAP", "ESCWA"]
+    ece = await (await api.get("/v1/regions/ECE", headers=admin.headers)).json()
+    assert len(ece["members"]) == 56
+    assert {"iso3": "KAZ", "name": "Kazakhstan"} in ece["members"]
+
+
+async def test_unknown_region_is_a_404_problem(api: Any, admin: Any) -> None:
+    body = await assert_problem(await api.get("/v1/regions/XYZ", headers=admin.headers), 404)
+    assert "XYZ" in body["detail"]
+
+
+async def test_unknown_path_and_wrong_method_are_problems(api: Any, admin: Any) -> None:
+    await assert_problem(await api.get("/v1/nothing-here", headers=admin.headers), 404)
+    response = await api.delete("/v1/gcm", headers=admin.headers)
+    await assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_malformed_json_is_400(api: Any, admin: Any) -> None:
+    response = await api.post(
+        "/v1/actors",
+        data=b'{"name": "x", ',
+        headers={**admin.headers, "Content-Type": "application/json"},
+    )
+    body = await assert_problem(response, 400)
+    assert "not valid JSON" in body["detail"]
+
+
+async def test_invalid_utf8_and_wrong_media_type(api: Any, admin: Any) -> None:
+    bad_utf8 = await api.post(
+        "/v1/actors",
+        data=b'{"name": "\xff"}',
+        headers={**admin.headers, "Content-Type": "application/json"},
+    )
+    await assert_problem(bad_utf8, 400)
+    form = await api.post(
+        "/v1/actors", data="name=x", headers={**admin.headers, "Content-Type": "text/plain"}
+    )
+    await assert_problem(form, 415)
+
+
+async def test_body_over_the_limit_is_413(api: Any, admin: Any) -> None:
+    huge = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = await api.post(
+        "/v1/actors", data=huge, headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    await assert_problem(response, 413)
+
+
+async def test_deeply_nested_json_is_refused_cleanly(api: Any, admin: Any) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    response = await api.post(
+        "/v1/actors", data=nested, headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    assert response.status in {400, 422}
+    assert response.content_type == PROBLEM
+
+
+async def test_admin_creates_a_secretariat_whose_token_works(api: Any, admin: Any) -> None:
+    response = await api.post(
+        "/v1/actors",
+        json={
+            "name": "ECE secretariat",
+            "email": "gcm@unece.example",
+            "role": "secretariat",
+            "regions": ["ECE"],
+        },
+        headers=admin.headers,
+    )
+    created = await response.json()
+    assert response.status == 201, created
+    assert created["token"].startswith("rf_")
+    me = await (
+        await api.get("/v1/actors/me", headers={"Authorization": f"Bearer {created['token']}"})
+    ).json()
+    assert me["id"] == created["id"]
+    assert me["role"] == "secretariat"
+    assert me["regions"] == ["ECE"]
+    assert "token" not in me
+
+
+async def test_invalid_account_names_every_problem(api: Any, admin: Any) -> None:
+    response = await api.post(
+        "/v1/actors",
+        json={"role": "focal_point", "email": "not-an-email", "colour": "blue"},
+        headers=admin.headers,
+    )
+    body = await assert_problem(response, 422)
+    pointers = {error["pointer"] for error in body["errors"]}
+    assert pointers == {"/name", "/email", "/colour", "/country"}
+    assert all(error["message"] for error in body["errors"])
+
+
+async def test_unknown_country_is_422(api: Any, admin: Any) -> None:
+    response = await api.post(
+        "/v1/actors",
+        json={"name": "x", "role": "focal_point", "country": "ZZZ"},
+        headers=admin.headers,
+    )
+    body = await assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/country"]
+
+
+async def test_secretariat_creates_only_within_its_regions(api: Any, ece_secretariat: Any) -> None:
+    headers = ece_secretariat.headers
+    own = await api.post(
+        "/v1/actors",
+        json={"name": "Germany FP", "role": "focal_point", "country": "DEU"},
+        headers=headers,
+    )
+    assert own.status == 201, await own.text()
+    other_country = await api.post(
+        "/v1/actors",
+        json={"name": "Kenya FP", "role": "focal_point", "country": "KEN"},
+        headers=headers,
+    )
+    await assert_problem(other_country, 403)
+    other_region = await api.post(
+        "/v1/actors",
+        json={
+            "name": "NGO",
+            "role": "stakeholder",
+            "organisation": "NGO",
+            "stakeholder_category": "academia",
+            "regions": ["ECA"],
+        },
+        headers=headers,
+    )
+    await assert_problem(other_region, 403)
+    secretariat = await api.post(
+        "/v1/actors", json={"name": "s", "role": "secretariat", "regions": ["ECE"]}, headers=headers
+    )
+    await assert_problem(secretariat, 403)
+
+
+async def test_focal_point_may_not_create_accounts(api: Any, make_account: Any) -> None:
+    focal_point = await make_account("focal_point", country="FRA")
+    response = await api.post(
+        "/v1/actors", json={"name": "x", "role": "observer"}, headers=focal_point.headers
+    )
+    await assert_problem(response, 403)
+
+
+async def test_idempotent_account_creation(api: Any, admin: Any, pool: Any) -> None:
+    headers = {**admin.headers, "Idempotency-Key": "create-observer-1"}
+    body = {"name": "Observer One", "role": "observer"}
+    first = await api.post("/v1/actors", json=body, headers=headers)
+    second = await api.post("/v1/actors", json=body, headers=headers)
+    assert first.status == second.status == 201
+    first_body, second_body = await first.json(), await second.json()
+    assert first_body["id"] == second_body["id"]
+    assert first_body["token"] and second_body["token"] is None
+    assert await pool.fetchval("SELECT count(*) FROM actors WHERE name = 'Observer One'") == 1
+    reused = await api.post("/v1/actors", json={**body, "name": "Someone else"}, headers=headers)
+    await assert_problem(reused, 422)
+
+
+async def test_tokens_are_stored_only_as_hashes(api: Any, admin: Any, pool: Any) -> None:
+    response = await api.post(
+        "/v1/actors", json={"name": "Hashed", "role": "observer"}, headers=admin.headers
+    )
+    token = (await response.json())["token"]
+    stored = await pool.fetchval("SELECT token_hash FROM actors WHERE name = 'Hashed'")
+    assert stored != token
+    assert token not in str(await pool.fetch("SELECT * FROM actors WHERE name = 'Hashed'"))

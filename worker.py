@@ -1,0 +1,68 @@
+"""The Temporal worker: every workflow and activity of reviewflow on one task queue.
+
+Run it as `reviewflow worker` (or `python worker.py`); it stops on SIGTERM/SIGINT after the
+activities in flight have had `GRACEFUL_SHUTDOWN` to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from db.pool import create_pool
+from reviewflow.config import Settings, load_settings
+from workflows import WORKFLOWS
+
+log = logging.getLogger("reviewflow.worker")
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(pool, settings),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_until_stopped(worker: Worker, stop: asyncio.Event) -> None:
+    """Run the worker until `stop` is set, then shut it down gracefully."""
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping; letting running activities finish")
+
+
+def stop_event_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def main(settings: Settings | None = None) -> None:
+    settings = settings or load_settings()
+    if settings.database_url is None or settings.temporal_address is None:
+        raise SystemExit("set DATABASE_URL and TEMPORAL_ADDRESS, or run `reviewflow dev`")
+    stop = stop_event_on_signals()
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    pool = await create_pool(settings.database_url)
+    try:
+        await run_until_stopped(build_worker(client, pool, settings), stop)
+    finally:
+        await pool.close()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(main())

@@ -1,0 +1,7 @@
+"""Workflow types. Each module holds one workflow and imports only pure code."""
+
+from __future__ import annotations
+
+from workflows.review import RegionalReviewWorkflow
+
+WORKFLOWS: list[type] = [RegionalReviewWorkflow]

@@ -1,0 +1,216 @@
+"""Pure data passed between the API, the review workflow and its activities.
+
+Standard library only, so the workflow sandbox can import it and every value serialises with
+Temporal's default JSON converter. Histories carry these small facts, never documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    SCHEDULED = "scheduled"
+    CALL_FOR_INPUTS = "call_for_inputs"
+    CONSULTATION = "consultation"
+    COMPILATION = "compilation"
+    APPROVAL = "approval"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Phase.PUBLISHED, Phase.CANCELLED)
+
+
+class Deadline(StrEnum):
+    CALL_OPENS_AT = "call_opens_at"
+    INPUTS_DUE_AT = "inputs_due_at"
+    CONSULTATION_DUE_AT = "consultation_due_at"
+    REPORT_DUE_AT = "report_due_at"
+
+
+# The phase each deadline ends, and the one it starts.
+DEADLINE_ENDS: dict[Deadline, Phase] = {
+    Deadline.CALL_OPENS_AT: Phase.SCHEDULED,
+    Deadline.INPUTS_DUE_AT: Phase.CALL_FOR_INPUTS,
+    Deadline.CONSULTATION_DUE_AT: Phase.CONSULTATION,
+    Deadline.REPORT_DUE_AT: Phase.APPROVAL,
+}
+NEXT_PHASE: dict[Phase, Phase] = {
+    Phase.SCHEDULED: Phase.CALL_FOR_INPUTS,
+    Phase.CALL_FOR_INPUTS: Phase.CONSULTATION,
+    Phase.CONSULTATION: Phase.COMPILATION,
+}
+PHASE_ORDER = list(Phase)
+
+
+class LatePolicy(StrEnum):
+    REJECT = "reject"
+    ACCEPT_FLAGGED = "accept_flagged"
+
+
+class SubmissionKind(StrEnum):
+    NATIONAL_REPORT = "national_report"
+    STAKEHOLDER_INPUT = "stakeholder_input"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    call_opens_at: datetime
+    inputs_due_at: datetime
+    consultation_due_at: datetime
+    report_due_at: datetime
+
+    def get(self, deadline: Deadline) -> datetime:
+        value: datetime = getattr(self, deadline.value)
+        return value
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Each deadline must come after the one before it."""
+        found = []
+        order = list(Deadline)
+        for earlier, later in zip(order, order[1:], strict=False):
+            if self.get(later) <= self.get(earlier):
+                found.append((f"/timeline/{later.value}", f"must be after {earlier.value}"))
+        return found
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    review_id: str
+    region: str
+    title: str
+    member_states: list[str]
+    timeline: Timeline
+    reminder_days: list[int]
+    late_submissions: LatePolicy
+    # None means an open review: any stakeholder may submit.
+    stakeholders: list[str] | None
+    created_by: str
+
+
+@dataclass(frozen=True)
+class PendingReminder:
+    deadline: Deadline
+    due_at: datetime
+    days_before: int
+    at: datetime
+    # Set for a reminder of one member State's own (extended) deadline.
+    country: str | None = None
+
+
+@dataclass
+class ReviewState:
+    """What the workflow knows and carries across continue-as-new."""
+
+    phase: Phase
+    deadlines: Timeline
+    country_extensions: dict[str, datetime] = field(default_factory=dict)
+    countries_submitted: list[str] = field(default_factory=list)
+    pending_reminders: list[PendingReminder] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    config: ReviewConfig
+    # Set when a run continues as new; absent on the first run.
+    state: ReviewState | None = None
+
+
+# ---- Updates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """A submission already stored as pending; the workflow decides whether it is accepted."""
+
+    request_id: str
+    kind: SubmissionKind
+    # The ISO3 country of a national report, or the stakeholder's organisation key.
+    subject: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class SubmissionAccepted:
+    submission_id: str
+    version: int
+    late: bool
+
+
+@dataclass(frozen=True)
+class Extension:
+    deadline: Deadline
+    until: datetime
+    reason: str
+    actor_id: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class PhaseCommand:
+    """`advance` or `cancel`, by whom and why."""
+
+    actor_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    phase: Phase
+
+
+# ---- Activities --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """A domain event for the audit trail. `id` is deterministic, so a retried write is a no-op."""
+
+    id: str
+    review_id: str
+    type: str
+    at: datetime
+    actor_id: str | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReviewSnapshot:
+    """The read model's process state, written with each event that changes it. Progress
+    counts come from the submissions themselves, so they are not repeated here."""
+
+    phase: Phase
+    deadlines: Timeline
+    country_extensions: dict[str, datetime]
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    event: ReviewEvent
+    snapshot: ReviewSnapshot
+
+
+@dataclass(frozen=True)
+class AcceptSubmission:
+    ref: SubmissionRef
+    late: bool
+    event: ReviewEvent
+
+
+@dataclass(frozen=True)
+class Reminder:
+    event: ReviewEvent
+    reminder: PendingReminder
+    countries: list[str]
+    # Whether stakeholders without an input are reminded too (not for one State's extension).
+    stakeholders: bool
+
+
+# Activity names: the workflow calls them by name so it never imports I/O code.
+RECORD_CHANGE = "record_change"
+ACCEPT_SUBMISSION = "accept_submission"
+SEND_REMINDER = "send_reminder"

@@ -1,0 +1,445 @@
+"""RegionalReviewWorkflow: one per review, the source of truth for its process state.
+
+The main loop sleeps until the next instant that matters (a reminder or the current phase's
+deadline) or until a handler changes the plan, the way samples-python's `updatable_timer`
+does. Submissions, extensions, `advance` and `cancel` are Updates whose validators refuse at
+once what the current state does not allow, so nothing refused reaches the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
+from temporalio.exceptions import ApplicationError
+
+from workflows.models import (
+    ACCEPT_SUBMISSION,
+    DEADLINE_ENDS,
+    NEXT_PHASE,
+    PHASE_ORDER,
+    RECORD_CHANGE,
+    SEND_REMINDER,
+    AcceptSubmission,
+    CommandResult,
+    Deadline,
+    Extension,
+    LatePolicy,
+    PendingReminder,
+    Phase,
+    PhaseCommand,
+    RecordChange,
+    Reminder,
+    ReviewEvent,
+    ReviewInput,
+    ReviewSnapshot,
+    ReviewState,
+    SubmissionAccepted,
+    SubmissionKind,
+    SubmissionRef,
+)
+
+REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
+REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
+
+# Error types the API maps to HTTP statuses.
+WRONG_PHASE = "WrongPhase"  # 409
+INVALID = "InvalidRequest"  # 422
+NOT_IN_SCOPE = "NotInScope"  # 403
+RETRY_LATER = "RetryLater"  # retried by the API after a short pause
+
+# Continue as new well before Temporal's per-run limits (about 2,000 Updates; warnings from
+# 10,240 events): every accepted submission costs about ten events.
+MAX_UPDATES_PER_RUN = 500
+MAX_EVENTS_PER_RUN = 6_000
+
+ACTIVITY_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    # A database outage must delay the review, never fail it: retry until it is back.
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
+}
+
+# The deadline that closes each phase; phases without one wait for a command.
+PHASE_DEADLINE: dict[Phase, Deadline] = {
+    phase: deadline for deadline, phase in DEADLINE_ENDS.items()
+}
+
+
+def workflow_id(review_id: str) -> str:
+    return f"review-{review_id}"
+
+
+def reject(message: str, kind: str, *details: Any) -> ApplicationError:
+    return ApplicationError(message, *details, type=kind, non_retryable=True)
+
+
+@workflow.defn
+class RegionalReviewWorkflow:
+    @workflow.init
+    def __init__(self, input: ReviewInput) -> None:
+        self.config = input.config
+        self.state = input.state or ReviewState(
+            phase=Phase.SCHEDULED, deadlines=input.config.timeline
+        )
+        # Serialises state changes made by the main loop and by handlers.
+        self.lock = asyncio.Lock()
+        # Set by a handler that moved a deadline or the phase: the main loop re-plans.
+        self.replan = False
+        self.updates_this_run = 0
+        # While the run drains its handlers before continuing as new, new Updates are refused
+        # with RETRY_LATER; the next run takes them.
+        self.rolling_over = False
+
+    # ---- main loop ----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: ReviewInput) -> str:
+        if input.state is None:
+            workflow.upsert_search_attributes(
+                [
+                    SearchAttributePair(REVIEW_REGION, self.config.region),
+                    SearchAttributePair(REVIEW_PHASE, self.state.phase.value),
+                ]
+            )
+            await self._record("review.created", self.config.created_by, title=self.config.title)
+        while not self.state.phase.terminal:
+            await self._sleep_until_next_instant()
+            if self._should_roll_over():
+                await self._roll_over()
+            async with self.lock:
+                await self._act_on_due_instants()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state.phase.value
+
+    def _next_instant(self) -> datetime | None:
+        instants = [reminder.at for reminder in self.state.pending_reminders]
+        deadline = PHASE_DEADLINE.get(self.state.phase)
+        if deadline is not None:
+            instants.append(self.state.deadlines.get(deadline))
+        return min(instants, default=None)
+
+    async def _sleep_until_next_instant(self) -> None:
+        self.replan = False
+        instant = self._next_instant()
+        timeout = None if instant is None else instant - workflow.now()
+        if timeout is not None and timeout <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: self.replan or self._should_roll_over(), timeout=timeout
+            )
+        except TimeoutError:
+            pass
+
+    async def _act_on_due_instants(self) -> None:
+        now = workflow.now()
+        for reminder in sorted(self.state.pending_reminders, key=lambda r: r.at):
+            if reminder.at <= now:
+                self.state.pending_reminders.remove(reminder)
+                await self._remind(reminder)
+        deadline = PHASE_DEADLINE.get(self.state.phase)
+        if deadline is not None and self.state.deadlines.get(deadline) <= now:
+            await self._enter(
+                NEXT_PHASE[self.state.phase], actor_id=None, reason=f"{deadline.value} reached"
+            )
+
+    # ---- phases -------------------------------------------------------------------------
+
+    async def _enter(self, phase: Phase, actor_id: str | None, reason: str | None) -> None:
+        previous = self.state.phase
+        self.state.phase = phase
+        if phase is not Phase.CALL_FOR_INPUTS:
+            self.state.pending_reminders = [r for r in self.state.pending_reminders if r.country]
+        if phase is Phase.CALL_FOR_INPUTS:
+            self._arm_reminders(Deadline.INPUTS_DUE_AT, self.state.deadlines.inputs_due_at)
+        if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(Phase.CONSULTATION):
+            # Per-State extensions end with the consultation: compilation takes what came in.
+            self.state.pending_reminders = []
+        workflow.upsert_search_attributes([SearchAttributePair(REVIEW_PHASE, phase.value)])
+        event = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
+        await self._record(
+            event, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
+        )
+
+    # ---- reminders ----------------------------------------------------------------------
+
+    def _arm_reminders(
+        self, deadline: Deadline, due_at: datetime, country: str | None = None
+    ) -> None:
+        """Plan the reminders before `due_at` that are still ahead; drop the old plan for it."""
+        now = workflow.now()
+        self.state.pending_reminders = [
+            r
+            for r in self.state.pending_reminders
+            if not (r.deadline is deadline and r.country == country)
+        ]
+        for days in sorted(set(self.config.reminder_days), reverse=True):
+            at = due_at - timedelta(days=days)
+            if at > now:
+                self.state.pending_reminders.append(
+                    PendingReminder(deadline, due_at, days, at, country)
+                )
+
+    async def _remind(self, reminder: PendingReminder) -> None:
+        submitted = set(self.state.countries_submitted)
+        if reminder.country is not None:
+            countries = [] if reminder.country in submitted else [reminder.country]
+        else:
+            # States with a later deadline of their own get their own reminders.
+            countries = [
+                c
+                for c in self.config.member_states
+                if c not in submitted
+                and self.state.country_extensions.get(c, reminder.due_at) <= reminder.due_at
+            ]
+        event = self._event(
+            "reminder.due",
+            None,
+            deadline=reminder.deadline.value,
+            due_at=reminder.due_at.isoformat(),
+            days_before=reminder.days_before,
+            country=reminder.country,
+        )
+        await workflow.execute_activity(
+            SEND_REMINDER,
+            Reminder(event, reminder, countries, stakeholders=reminder.country is None),
+            **ACTIVITY_OPTIONS,
+        )
+
+    # ---- submissions --------------------------------------------------------------------
+
+    def _submission_is_late(self, ref: SubmissionRef) -> bool:
+        due = self.state.deadlines.inputs_due_at
+        if ref.kind is SubmissionKind.NATIONAL_REPORT:
+            due = max(due, self.state.country_extensions.get(ref.subject, due))
+        return workflow.now() > due
+
+    @workflow.update
+    async def submit(self, ref: SubmissionRef) -> SubmissionAccepted:
+        self.updates_this_run += 1
+        late = self._submission_is_late(ref)
+        event = self._event(
+            "submission.accepted", ref.actor_id, kind=ref.kind.value, subject=ref.subject, late=late
+        )
+        accepted: SubmissionAccepted = await workflow.execute_activity(
+            ACCEPT_SUBMISSION,
+            AcceptSubmission(ref, late, event),
+            result_type=SubmissionAccepted,
+            **ACTIVITY_OPTIONS,
+        )
+        if (
+            ref.kind is SubmissionKind.NATIONAL_REPORT
+            and ref.subject not in self.state.countries_submitted
+        ):
+            self.state.countries_submitted.append(ref.subject)
+        return accepted
+
+    @submit.validator
+    def validate_submit(self, ref: SubmissionRef) -> None:
+        self._refuse_while_rolling_over()
+        phase = self.state.phase
+        if (
+            ref.kind is SubmissionKind.NATIONAL_REPORT
+            and ref.subject not in self.config.member_states
+        ):
+            raise reject(f"{ref.subject} is not a member State of this review.", NOT_IN_SCOPE)
+        if phase is Phase.SCHEDULED:
+            raise reject(
+                f"The call for inputs opens at {self.state.deadlines.call_opens_at.isoformat()}.",
+                WRONG_PHASE,
+            )
+        if phase not in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
+            raise reject(
+                f"The review is in {phase.value}; it takes no more submissions.", WRONG_PHASE
+            )
+        if self._submission_is_late(ref) and self.config.late_submissions is LatePolicy.REJECT:
+            raise reject(
+                f"The call for inputs closed at {self.state.deadlines.inputs_due_at.isoformat()}"
+                " and this review does not accept late submissions.",
+                WRONG_PHASE,
+            )
+
+    # ---- deadlines ----------------------------------------------------------------------
+
+    @workflow.update
+    async def extend(self, extension: Extension) -> Extension:
+        self.updates_this_run += 1
+        async with self.lock:
+            self._validate_extension(extension)  # the state may have moved while we waited
+            if extension.country is not None:
+                previous = self.state.country_extensions.get(
+                    extension.country, self.state.deadlines.inputs_due_at
+                )
+                self.state.country_extensions[extension.country] = extension.until
+            else:
+                previous = self.state.deadlines.get(extension.deadline)
+                self.state.deadlines = replace(
+                    self.state.deadlines, **{extension.deadline.value: extension.until}
+                )
+            if extension.deadline is Deadline.INPUTS_DUE_AT and (
+                extension.country is not None or self.state.phase is Phase.CALL_FOR_INPUTS
+            ):
+                self._arm_reminders(extension.deadline, extension.until, extension.country)
+            self.replan = True
+            await self._record(
+                "deadline.extended",
+                extension.actor_id,
+                deadline=extension.deadline.value,
+                previous=previous.isoformat(),
+                until=extension.until.isoformat(),
+                reason=extension.reason,
+                country=extension.country,
+            )
+        return extension
+
+    @extend.validator
+    def validate_extend(self, extension: Extension) -> None:
+        self._refuse_while_rolling_over()
+        self._validate_extension(extension)
+
+    def _validate_extension(self, extension: Extension) -> None:
+        phase, deadlines = self.state.phase, self.state.deadlines
+        if extension.until <= workflow.now():
+            raise reject("The new deadline must be in the future.", INVALID, "/until")
+        if extension.country is not None:
+            self._validate_country_extension(extension)
+            return
+        closes = DEADLINE_ENDS[extension.deadline]
+        if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(closes):
+            raise reject(
+                f"{extension.deadline.value} has passed; the review is in {phase.value}.",
+                WRONG_PHASE,
+            )
+        current = deadlines.get(extension.deadline)
+        if extension.until <= current:
+            raise reject(
+                f"An extension must move {extension.deadline.value} later than {current.isoformat()}.",
+                INVALID,
+                "/until",
+            )
+        problems = replace(deadlines, **{extension.deadline.value: extension.until}).problems()
+        if problems:
+            raise reject(
+                f"The deadlines would be out of order: {problems[0][0]} {problems[0][1]}.",
+                INVALID,
+                "/until",
+            )
+
+    def _validate_country_extension(self, extension: Extension) -> None:
+        country = extension.country or ""
+        if extension.deadline is not Deadline.INPUTS_DUE_AT:
+            raise reject(
+                "Only inputs_due_at can be extended for one member State.", INVALID, "/deadline"
+            )
+        if country not in self.config.member_states:
+            raise reject(f"{country} is not a member State of this review.", INVALID, "/country")
+        if self.state.phase not in (Phase.SCHEDULED, Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
+            raise reject(
+                f"The review is in {self.state.phase.value}; inputs are closed.", WRONG_PHASE
+            )
+        current = max(
+            self.state.deadlines.inputs_due_at,
+            self.state.country_extensions.get(country, self.state.deadlines.inputs_due_at),
+        )
+        if extension.until <= current:
+            raise reject(
+                f"An extension must move {country}'s deadline later than {current.isoformat()}.",
+                INVALID,
+                "/until",
+            )
+        if extension.until >= self.state.deadlines.consultation_due_at:
+            raise reject(
+                "A member State's deadline must stay before consultation_due_at.", INVALID, "/until"
+            )
+
+    # ---- advance and cancel -------------------------------------------------------------
+
+    @workflow.update
+    async def advance(self, command: PhaseCommand) -> CommandResult:
+        self.updates_this_run += 1
+        async with self.lock:
+            self._validate_advance()
+            await self._enter(
+                NEXT_PHASE[self.state.phase], command.actor_id, command.reason or "advanced"
+            )
+            self.replan = True
+        return CommandResult(self.state.phase)
+
+    @advance.validator
+    def validate_advance(self, command: PhaseCommand) -> None:
+        self._refuse_while_rolling_over()
+        self._validate_advance()
+
+    def _validate_advance(self) -> None:
+        if self.state.phase not in NEXT_PHASE:
+            raise reject(
+                f"The review is in {self.state.phase.value}; there is no phase to close now.",
+                WRONG_PHASE,
+            )
+
+    @workflow.update
+    async def cancel(self, command: PhaseCommand) -> CommandResult:
+        self.updates_this_run += 1
+        async with self.lock:
+            self._validate_cancel()
+            await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
+            self.replan = True
+        return CommandResult(self.state.phase)
+
+    @cancel.validator
+    def validate_cancel(self, command: PhaseCommand) -> None:
+        self._refuse_while_rolling_over()
+        self._validate_cancel()
+
+    def _validate_cancel(self) -> None:
+        if self.state.phase.terminal:
+            raise reject(f"The review is already {self.state.phase.value}.", WRONG_PHASE)
+
+    @workflow.query
+    def status(self) -> ReviewState:
+        return self.state
+
+    # ---- continue-as-new ----------------------------------------------------------------
+
+    def _should_roll_over(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or self.updates_this_run >= MAX_UPDATES_PER_RUN
+            or info.get_current_history_length() >= MAX_EVENTS_PER_RUN
+        )
+
+    def _refuse_while_rolling_over(self) -> None:
+        if self.rolling_over:
+            raise ApplicationError("The review is starting a new run; retry.", type=RETRY_LATER)
+
+    async def _roll_over(self) -> None:
+        self.rolling_over = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(ReviewInput(self.config, self.state))
+
+    # ---- the audit trail and the read model ---------------------------------------------
+
+    def _event(self, kind: str, actor_id: str | None, **data: Any) -> ReviewEvent:
+        return ReviewEvent(
+            id=str(workflow.uuid4()),
+            review_id=self.config.review_id,
+            type=kind,
+            at=workflow.now(),
+            actor_id=actor_id,
+            data={k: v for k, v in data.items() if v is not None},
+        )
+
+    async def _record(self, kind: str, actor_id: str | None, **data: Any) -> None:
+        snapshot = ReviewSnapshot(
+            self.state.phase, self.state.deadlines, dict(self.state.country_extensions)
+        )
+        await workflow.execute_activity(
+            RECORD_CHANGE,
+            RecordChange(self._event(kind, actor_id, **data), snapshot),
+            **ACTIVITY_OPTIONS,
+        )
