@@ -47,7 +47,7 @@ def server_dsn() -> Iterator[str]:
 def _with_database(dsn: str, database: str) -> str:
     """`dsn` pointing at another database (works for host=/socket style URIs too)."""
     scheme, _, rest = dsn.partition("://")
-    authority, slash, path = rest.partition("/")
+    authority, _, path = rest.partition("/")
     _, question, query = path.partition("?")
     return f"{scheme}://{authority}/{database}{question}{query}"
 

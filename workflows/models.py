@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 
 class Phase(StrEnum):
@@ -72,7 +73,7 @@ class Timeline:
         """Each deadline must come after the one before it."""
         found = []
         order = list(Deadline)
-        for earlier, later in zip(order, order[1:], strict=False):
+        for earlier, later in pairwise(order):
             if self.get(later) <= self.get(earlier):
                 found.append((f"/timeline/{later.value}", f"must be after {earlier.value}"))
         return found

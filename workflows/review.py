@@ -9,6 +9,7 @@ once what the current state does not allow, so nothing refused reaches the histo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,12 +129,11 @@ class RegionalReviewWorkflow:
         timeout = None if instant is None else instant - workflow.now()
         if timeout is not None and timeout <= timedelta(0):
             return
-        try:
+        # A timeout is the instant arriving; the loop then acts on whatever is due.
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self.replan or self._should_roll_over(), timeout=timeout
             )
-        except TimeoutError:
-            pass
 
     async def _act_on_due_instants(self) -> None:
         now = workflow.now()
