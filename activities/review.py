@@ -6,7 +6,6 @@ submission request that was already accepted answers with the version it got the
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from db.events import insert_event
 from workflows.models import (
     ACCEPT_SUBMISSION,
     RECORD_CHANGE,
@@ -21,7 +21,6 @@ from workflows.models import (
     AcceptSubmission,
     RecordChange,
     Reminder,
-    ReviewEvent,
     SubmissionAccepted,
     Timeline,
 )
@@ -29,20 +28,6 @@ from workflows.models import (
 
 def timeline_json(timeline: Timeline) -> dict[str, str]:
     return {name: value.isoformat() for name, value in asdict(timeline).items()}
-
-
-async def insert_event(conn: asyncpg.Connection, event: ReviewEvent, **extra: Any) -> None:
-    await conn.execute(
-        "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-        uuid.UUID(event.id),
-        event.review_id,
-        event.type,
-        uuid.UUID(event.actor_id) if event.actor_id else None,
-        event.at,
-        # Round-trip through JSON so values such as datetimes are stored as text.
-        json.loads(json.dumps({**event.data, **extra}, default=str)),
-    )
 
 
 class ReviewActivities:
@@ -53,6 +38,9 @@ class ReviewActivities:
     async def record_change(self, change: RecordChange) -> None:
         snapshot = change.snapshot
         async with self.pool.acquire() as conn, conn.transaction():
+            # The event first: its foreign key waits for the review row of a create still
+            # committing, so the update below then finds that row.
+            await insert_event(conn, change.event)
             await conn.execute(
                 "UPDATE reviews SET phase = $2, deadlines = $3, country_extensions = $4, updated_at = now()"
                 " WHERE id = $1",
@@ -61,7 +49,6 @@ class ReviewActivities:
                 timeline_json(snapshot.deadlines),
                 {c: until.isoformat() for c, until in snapshot.country_extensions.items()},
             )
-            await insert_event(conn, change.event)
 
     @activity.defn(name=ACCEPT_SUBMISSION)
     async def accept_submission(self, request: AcceptSubmission) -> SubmissionAccepted:

@@ -8,10 +8,11 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta
+from api import actors, meta, openapi, reviews, submissions
 from api.auth import auth_middleware
-from api.keys import POOL, SETTINGS, TEMPORAL
+from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import problem_middleware
+from api.updates import UpdateGate
 from db.pool import create_pool
 from reviewflow.config import Settings
 
@@ -38,6 +39,7 @@ def create_app(
         client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware, auth_middleware]
     )
     app[SETTINGS] = settings
+    app[UPDATE_GATE] = UpdateGate()
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if pool is not None:
@@ -61,4 +63,7 @@ def create_app(
     app.cleanup_ctx.extend([database, temporal_client])
     app.add_routes(meta.routes)
     app.add_routes(actors.routes)
+    app.add_routes(reviews.routes)
+    app.add_routes(submissions.routes)
+    app.add_routes(openapi.routes)
     return app

@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
+from api.updates import UpdateGate
 from db.actors import Actor
 from reviewflow.config import Settings
 
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TEMPORAL = web.AppKey("temporal", Client)
 ACTOR = web.RequestKey("actor", Actor)
+UPDATE_GATE = web.AppKey("update_gate", UpdateGate)

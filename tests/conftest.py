@@ -145,3 +145,14 @@ async def admin(make_account: Any) -> Account:
 @pytest.fixture(scope="session")
 async def ece_secretariat(make_account: Any) -> Account:
     return await make_account("secretariat", regions=("ECE",), email="ece@example.org")
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_client: Client, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator[Any]:
+    """The real worker (every workflow and activity) on the dev server, for the session."""
+    from worker import build_worker
+
+    async with build_worker(temporal_client, pool, settings) as running:
+        yield running

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
+from typing import Any
 
 
 class Phase(StrEnum):
@@ -176,7 +177,7 @@ class ReviewEvent:
     type: str
     at: datetime
     actor_id: str | None = None
-    data: dict[str, object] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -18,31 +18,33 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
 from temporalio.exceptions import ApplicationError
 
-from workflows.models import (
-    ACCEPT_SUBMISSION,
-    DEADLINE_ENDS,
-    NEXT_PHASE,
-    PHASE_ORDER,
-    RECORD_CHANGE,
-    SEND_REMINDER,
-    AcceptSubmission,
-    CommandResult,
-    Deadline,
-    Extension,
-    LatePolicy,
-    PendingReminder,
-    Phase,
-    PhaseCommand,
-    RecordChange,
-    Reminder,
-    ReviewEvent,
-    ReviewInput,
-    ReviewSnapshot,
-    ReviewState,
-    SubmissionAccepted,
-    SubmissionKind,
-    SubmissionRef,
-)
+# Pure data, passed through so its datetimes are the real ones the converter recognises.
+with workflow.unsafe.imports_passed_through():
+    from workflows.models import (
+        ACCEPT_SUBMISSION,
+        DEADLINE_ENDS,
+        NEXT_PHASE,
+        PHASE_ORDER,
+        RECORD_CHANGE,
+        SEND_REMINDER,
+        AcceptSubmission,
+        CommandResult,
+        Deadline,
+        Extension,
+        LatePolicy,
+        PendingReminder,
+        Phase,
+        PhaseCommand,
+        RecordChange,
+        Reminder,
+        ReviewEvent,
+        ReviewInput,
+        ReviewSnapshot,
+        ReviewState,
+        SubmissionAccepted,
+        SubmissionKind,
+        SubmissionRef,
+    )
 
 REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
 REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
@@ -424,22 +426,22 @@ class RegionalReviewWorkflow:
 
     # ---- the audit trail and the read model ---------------------------------------------
 
-    def _event(self, kind: str, actor_id: str | None, **data: Any) -> ReviewEvent:
+    def _event(self, event_type: str, actor_id: str | None, **data: Any) -> ReviewEvent:
         return ReviewEvent(
             id=str(workflow.uuid4()),
             review_id=self.config.review_id,
-            type=kind,
+            type=event_type,
             at=workflow.now(),
             actor_id=actor_id,
             data={k: v for k, v in data.items() if v is not None},
         )
 
-    async def _record(self, kind: str, actor_id: str | None, **data: Any) -> None:
+    async def _record(self, event_type: str, actor_id: str | None, **data: Any) -> None:
         snapshot = ReviewSnapshot(
             self.state.phase, self.state.deadlines, dict(self.state.country_extensions)
         )
         await workflow.execute_activity(
             RECORD_CHANGE,
-            RecordChange(self._event(kind, actor_id, **data), snapshot),
+            RecordChange(self._event(event_type, actor_id, **data), snapshot),
             **ACTIVITY_OPTIONS,
         )

@@ -1,0 +1,929 @@
+"""The OpenAPI 3.1 description of the API (`GET /openapi.json`) and a page to read it (`GET /docs`).
+
+Request bodies are described by the very dicts the handlers check them with (`api.requests`,
+`reviewflow.accounts`) and documents by the files in `schemas/`, so what is documented is what
+is checked. Those schemas refer to each other by absolute `$id`; here each file becomes a
+component and every `$ref` is rewritten to point inside this document, which therefore needs
+nothing from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import re
+from functools import cache
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from aiohttp import web
+
+import schemas
+from api import requests as request_schemas
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import MAX_KEY_LENGTH
+from api.problems import PROBLEM_TYPE
+from db.actors import ROLES
+from reviewflow.accounts import NEW_ACTOR_SCHEMA
+from workflows.models import Phase
+
+routes = web.RouteTableDef()
+
+JSON = "application/json"
+SCHEMA_BASE = schemas.COMMON_ID.rsplit("/", 1)[0] + "/"
+COMPONENT_SCHEMAS = "#/components/schemas/"
+
+# Component name of each request-body schema, and where it comes from.
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
+    "NewActor": NEW_ACTOR_SCHEMA,
+    "NewReview": request_schemas.NEW_REVIEW,
+    "Extension": request_schemas.EXTENSION,
+    "Advance": request_schemas.ADVANCE,
+    "Cancel": request_schemas.CANCEL,
+    "NewSubmission": request_schemas.SUBMISSION,
+}
+
+# ---- JSON Schemas as components ------------------------------------------------------------
+
+# Keywords whose value is a map of names to subschemas: the names are not keywords.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+# Keywords whose value is data, not schema: copied as they are.
+_DATA = frozenset({"const", "enum", "default", "examples"})
+
+
+def _component_ref(ref: str, base: str) -> str:
+    """`ref`, resolved against `base`, as a pointer into this document's components."""
+    target, fragment = urldefrag(urljoin(base, ref))
+    name = target.removeprefix(SCHEMA_BASE).removesuffix(".json")
+    if target != f"{SCHEMA_BASE}{name}.json" or name not in schemas.schema_names():
+        raise ValueError(f"$ref {ref!r} (base {base!r}) names no schema of this service")
+    return f"{COMPONENT_SCHEMAS}{name}{fragment}"
+
+
+def _rebased(node: Any, base: str = "") -> Any:
+    """A copy of the schema `node` with every `$ref` rewritten by `_component_ref`.
+
+    `$id` and `$schema` are left out: inside the document an `$id` would change the base the
+    rewritten references resolve against, and the document's `jsonSchemaDialect` says 2020-12.
+    """
+    if isinstance(node, list):
+        return [_rebased(item, base) for item in node]
+    if not isinstance(node, dict):
+        return node
+    base = urljoin(base, node.get("$id", ""))
+    copied: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("$id", "$schema"):
+            continue
+        if key == "$ref":
+            copied[key] = _component_ref(value, base)
+        elif key in _DATA:
+            copied[key] = copy.deepcopy(value)
+        elif key in _SCHEMA_MAPS:
+            copied[key] = {name: _rebased(sub, base) for name, sub in value.items()}
+        else:
+            copied[key] = _rebased(value, base)
+    return copied
+
+
+def _schema(name: str) -> dict[str, str]:
+    return {"$ref": COMPONENT_SCHEMAS + name}
+
+
+def _common(definition: str) -> dict[str, str]:
+    return {"$ref": f"{COMPONENT_SCHEMAS}common/$defs/{definition}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(
+    properties: dict[str, Any], optional: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
+    """An object whose fields are present in every answer (null where they have no value),
+    except the `optional` ones."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+def _array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+def _list_of(name: str, **more: Any) -> dict[str, Any]:
+    return _object({"items": _array(_schema(name)), **more})
+
+
+UUID = {"type": "string", "format": "uuid"}
+TEXT = {"type": "string"}
+COUNT = {"type": "integer", "minimum": 0}
+VERSION = {"type": "integer", "minimum": 1}
+SUBMISSION_KIND = {"enum": request_schemas.SUBMISSION["properties"]["kind"]["enum"]}
+REVIEW_ID = {"type": "string", "pattern": request_schemas.REVIEW_ID_PATTERN}
+PHASE = {"enum": [phase.value for phase in Phase]}
+
+
+def _answer_schemas() -> dict[str, dict[str, Any]]:
+    """What the API answers with."""
+    actor_fields = {
+        "id": UUID,
+        "name": TEXT,
+        "email": {"type": ["string", "null"]},
+        "role": {"enum": list(ROLES)},
+        "regions": _array(_common("region_code")),
+        "country": _nullable(_common("iso3")),
+        "organisation": {"type": ["string", "null"]},
+        "stakeholder_category": _nullable(_common("stakeholder_category")),
+    }
+    country = _object({"iso3": _common("iso3"), "name": TEXT})
+    region_fields = {"code": _common("region_code"), "commission": TEXT, "region": TEXT}
+    titled = _object({"id": TEXT, "title": TEXT})
+    timeline = _object({name: _schema("Instant") for name in request_schemas.DEADLINES})
+    return {
+        "Problem": {
+            "type": "object",
+            "description": "An error, as RFC 9457 problem details.",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string", "examples": ["about:blank"]},
+                "title": {"type": "string", "description": "The HTTP status phrase."},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string", "description": "What went wrong, for a person."},
+                "errors": _array(
+                    _object(
+                        {
+                            "pointer": {
+                                "type": "string",
+                                "description": "RFC 6901 JSON Pointer into the request body"
+                                ' ("" for the body itself); for a missing field, where it'
+                                " belongs.",
+                            },
+                            "message": {"type": "string"},
+                        }
+                    ),
+                    description="Every problem of an invalid request (422), one per field.",
+                ),
+            },
+        },
+        "Instant": copy.deepcopy(request_schemas.INSTANT),
+        "Health": _object({"status": {"const": "ok"}}),
+        "Readiness": _object(
+            {
+                "status": {"enum": ["ready", "unavailable"]},
+                "checks": _object(
+                    {
+                        "database": {"enum": ["up", "down"]},
+                        "temporal": {"enum": ["up", "down"]},
+                    }
+                ),
+            }
+        ),
+        "Gcm": _object(
+            {
+                "objectives": _array(
+                    _object(
+                        {
+                            "number": _common("objective_number"),
+                            "title": TEXT,
+                            "cluster": {"type": "integer", "minimum": 1, "maximum": 4},
+                        }
+                    )
+                ),
+                "clusters": _array(
+                    _object(
+                        {
+                            "number": {"type": "integer", "minimum": 1, "maximum": 4},
+                            "title": TEXT,
+                            "objectives": _array(_common("objective_number")),
+                        }
+                    ),
+                    description="The four round-table clusters of the International Migration"
+                    " Review Forum.",
+                ),
+                "guiding_principles": _array(
+                    _object(
+                        {
+                            "id": _common("guiding_principle"),
+                            "title": TEXT,
+                            "paragraph": {"type": "string", "examples": ["15(a)"]},
+                        }
+                    )
+                ),
+                "stakeholder_categories": _array(titled),
+                "objective_statuses": _array(titled),
+            }
+        ),
+        "Country": country,
+        "RegionSummary": _object(region_fields),
+        "RegionList": _list_of("RegionSummary"),
+        "Region": _object(
+            {
+                **region_fields,
+                "members": _array(_schema("Country")),
+                "default_scope": _array(
+                    _common("iso3"),
+                    description="The member States a review covers unless told otherwise.",
+                ),
+                "non_regional_members": _array(_common("iso3")),
+                "associate_members": _array(_schema("Country")),
+            }
+        ),
+        "Actor": _object(actor_fields),
+        "NewActorAnswer": _object(
+            {
+                **actor_fields,
+                "token": {
+                    "type": ["string", "null"],
+                    "description": "The new account's bearer token, shown in this answer only;"
+                    " null when a retry with the same Idempotency-Key replays it.",
+                },
+            }
+        ),
+        "Timeline": timeline,
+        "Progress": _object(
+            {
+                "member_states_total": COUNT,
+                "national_reports": COUNT,
+                "missing": _array(
+                    _common("iso3"), description="Member States without a national report."
+                ),
+                "stakeholder_inputs": COUNT,
+                "late": {**COUNT, "description": "Submissions accepted after their deadline."},
+            }
+        ),
+        "Review": _object(
+            {
+                "id": REVIEW_ID,
+                "region": _common("region_code"),
+                "title": TEXT,
+                "phase": PHASE,
+                "member_states": _array(_common("iso3")),
+                "timeline": {**_schema("Timeline"), "description": "As given at creation."},
+                "deadlines": {
+                    **_schema("Timeline"),
+                    "description": "The deadlines now, extensions included.",
+                },
+                "country_extensions": {
+                    "type": "object",
+                    "propertyNames": _common("iso3"),
+                    "additionalProperties": _schema("Instant"),
+                    "description": "inputs_due_at of the member States given more time.",
+                },
+                "reminder_days": _array({"type": "integer", "minimum": 1}),
+                "late_submissions": {
+                    "enum": request_schemas.NEW_REVIEW["properties"]["late_submissions"]["enum"]
+                },
+                "stakeholders": {
+                    "oneOf": [
+                        {"const": "open", "description": "Any stakeholder may submit."},
+                        _array(UUID, description="The stakeholder actors invited."),
+                    ]
+                },
+                "progress": {
+                    **_schema("Progress"),
+                    "description": "Only for the review's secretariat, and not in lists.",
+                },
+                "created_at": _schema("Instant"),
+                "updated_at": _schema("Instant"),
+            },
+            optional=("progress",),
+        ),
+        "ReviewList": _list_of(
+            "Review",
+            next_cursor={
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null on the last page.",
+            },
+        ),
+        "SubmissionReceipt": _object(
+            {
+                "id": UUID,
+                "review_id": REVIEW_ID,
+                "kind": SUBMISSION_KIND,
+                "subject": {
+                    "type": "string",
+                    "description": "The ISO3 country of a national report, or the organisation"
+                    " of a stakeholder input.",
+                },
+                "version": VERSION,
+                "late": {"type": "boolean"},
+                "status": {"const": "accepted"},
+            }
+        ),
+        "SubmissionSummary": _object(
+            {
+                "id": UUID,
+                "kind": SUBMISSION_KIND,
+                "subject": TEXT,
+                "latest_version": VERSION,
+                "late": {"type": "boolean"},
+                "updated_at": _schema("Instant"),
+            }
+        ),
+        "SubmissionList": _list_of("SubmissionSummary"),
+        "SubmissionVersion": _object(
+            {"version": VERSION, "late": {"type": "boolean"}, "received_at": _schema("Instant")}
+        ),
+        "Submission": _object(
+            {
+                "id": UUID,
+                "review_id": REVIEW_ID,
+                "kind": SUBMISSION_KIND,
+                "subject": TEXT,
+                "version": VERSION,
+                "late": {"type": "boolean"},
+                "received_at": _schema("Instant"),
+                "submitted_by": UUID,
+                "content": {
+                    "type": "object",
+                    "description": "The document, valid against the schema named by `kind`.",
+                },
+                "versions": _array(
+                    _schema("SubmissionVersion"),
+                    description="Every accepted version, oldest first.",
+                ),
+            }
+        ),
+        "Event": _object(
+            {
+                "seq": {"type": "integer", "minimum": 1, "description": "Order in the trail."},
+                "id": UUID,
+                "type": {
+                    "type": "string",
+                    "examples": ["review.created", "phase.changed", "submission.accepted"],
+                },
+                "actor_id": {**_nullable(UUID), "description": "Null for the system's own acts."},
+                "at": _schema("Instant"),
+                "data": {"type": "object"},
+            }
+        ),
+        "EventList": _list_of(
+            "Event",
+            next_after={
+                "type": ["integer", "null"],
+                "description": "Pass as `after` for the next page; null when there is none yet.",
+            },
+        ),
+        "SchemaList": _object(
+            {"items": _array(_object({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
+        ),
+    }
+
+
+# ---- parameters and responses ---------------------------------------------------------------
+
+
+def _path_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "ReviewId": _path_parameter("id", REVIEW_ID, "The review's id, such as ece-2020."),
+    "SubmissionId": _path_parameter("id", UUID, "The submission's id."),
+    "RegionCode": _path_parameter(
+        "code", {"type": "string"}, "A region code (ECE, ECA, ECLAC, ESCAP, ESCWA), any case."
+    ),
+    "SchemaName": _path_parameter("name", {"enum": schemas.schema_names()}, "The schema's name."),
+    "IdempotencyKey": {
+        "name": IDEMPOTENCY_HEADER,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        "description": "Any unique string of yours. A retry with the same key and body returns"
+        " the first answer and creates nothing twice; the same key with another body is a 422.",
+    },
+}
+
+
+def _problem(description: str, **headers: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_TYPE: {"schema": _schema("Problem")}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return response
+
+
+RESPONSES: dict[str, dict[str, Any]] = {
+    "BadRequest": _problem("The body is not JSON, or the Idempotency-Key header is malformed."),
+    "Unauthorized": _problem(
+        "No bearer token, or one that is not valid.",
+        **{"WWW-Authenticate": 'Bearer realm="reviewflow"'},
+    ),
+    "Forbidden": _problem("The token's actor may not do this."),
+    "NotFound": _problem("There is no such resource, or the actor may not see it."),
+    "Conflict": _problem("The request conflicts with the resource's current state."),
+    "PayloadTooLarge": _problem("The body is larger than 2 MiB."),
+    "UnsupportedMediaType": _problem("The body is not sent as application/json."),
+    "Unprocessable": _problem(
+        "The body (or a query parameter) is not valid: `errors` lists every problem, each with"
+        " a JSON Pointer (`/name` for a query parameter)."
+    ),
+    "Unavailable": _problem(
+        "A service the request needs is unavailable; retry shortly.",
+        **{"Retry-After": "Seconds to wait before retrying."},
+    ),
+    "Error": _problem("An unexpected error (logged on the server)."),
+}
+
+
+def _response(name: str, description: str | None = None) -> dict[str, Any]:
+    reference: dict[str, Any] = {"$ref": f"#/components/responses/{name}"}
+    if description:
+        reference["description"] = description
+    return reference
+
+
+def _json(
+    description: str, schema: dict[str, Any], media_type: str = JSON, **headers: str
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {media_type: {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return response
+
+
+# ---- operations -----------------------------------------------------------------------------
+
+
+def _operation(
+    tag: str,
+    operation_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    description: str | None = None,
+    parameters: tuple[str | dict[str, Any], ...] = (),
+    body: str | None = None,
+    public: bool = False,
+) -> dict[str, Any]:
+    """One operation; errors every endpoint of its kind may answer are added here."""
+    operation: dict[str, Any] = {"tags": [tag], "operationId": operation_id, "summary": summary}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = [
+            {"$ref": f"#/components/parameters/{p}"} if isinstance(p, str) else p
+            for p in parameters
+        ]
+    answers = dict(responses)
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": _schema(body)}},
+        }
+        for status, name in (
+            ("400", "BadRequest"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "Unprocessable"),
+        ):
+            answers.setdefault(status, _response(name))
+    if public:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"bearerAuth": []}]
+        answers.setdefault("401", _response("Unauthorized"))
+    answers["default"] = _response("Error")
+    operation["responses"] = dict(sorted(answers.items()))
+    return operation
+
+
+def _paths() -> dict[str, dict[str, Any]]:
+    review = _json("The review, as it is now.", _schema("Review"))
+    forbidden = _response("Forbidden", "Only the review's secretariat.")
+    not_found = _response("NotFound")
+    unavailable = _response("Unavailable")
+    return {
+        "/healthz": {
+            "get": _operation(
+                "Service",
+                "healthz",
+                "Liveness",
+                {"200": _json("The process is up.", _schema("Health"))},
+                public=True,
+            )
+        },
+        "/readyz": {
+            "get": _operation(
+                "Service",
+                "readyz",
+                "Readiness: the database and Temporal are reachable",
+                {
+                    "200": _json("Ready.", _schema("Readiness")),
+                    "503": _json(
+                        "Not ready; `checks` says what is down.",
+                        _schema("Readiness"),
+                        **{"Retry-After": "Seconds to wait before asking again."},
+                    ),
+                },
+                public=True,
+            )
+        },
+        "/openapi.json": {
+            "get": _operation(
+                "Service",
+                "openapi",
+                "This description of the API (OpenAPI 3.1)",
+                {"200": _json("The OpenAPI document.", {"type": "object"})},
+                public=True,
+            )
+        },
+        "/docs": {
+            "get": _operation(
+                "Service",
+                "docs",
+                "A page to read this description",
+                {
+                    "200": {
+                        "description": "An HTML page rendering /openapi.json.",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    }
+                },
+                public=True,
+            )
+        },
+        "/v1/gcm": {
+            "get": _operation(
+                "Reference",
+                "getGcm",
+                "GCM objectives, clusters, guiding principles, stakeholder categories",
+                {"200": _json("The GCM reference data.", _schema("Gcm"))},
+            )
+        },
+        "/v1/regions": {
+            "get": _operation(
+                "Reference",
+                "listRegions",
+                "The five regions",
+                {"200": _json("The regions, without their members.", _schema("RegionList"))},
+            )
+        },
+        "/v1/regions/{code}": {
+            "get": _operation(
+                "Reference",
+                "getRegion",
+                "A region and its member States",
+                {"200": _json("The region.", _schema("Region")), "404": not_found},
+                parameters=("RegionCode",),
+            )
+        },
+        "/v1/actors": {
+            "post": _operation(
+                "Accounts",
+                "createActor",
+                "Create an account",
+                {
+                    "201": _json(
+                        "The account, with its token (shown this once).",
+                        _schema("NewActorAnswer"),
+                    ),
+                    "403": _response("Forbidden", "The actor may not create this account."),
+                },
+                description="An admin may create any account; a secretariat may create focal"
+                " points, stakeholders and observers of its own regions.",
+                parameters=("IdempotencyKey",),
+                body="NewActor",
+            )
+        },
+        "/v1/actors/me": {
+            "get": _operation(
+                "Accounts",
+                "getMe",
+                "Who am I",
+                {"200": _json("The token's actor.", _schema("Actor"))},
+            )
+        },
+        "/v1/reviews": {
+            "post": _operation(
+                "Reviews",
+                "createReview",
+                "Create a review (starts its workflow)",
+                {
+                    "201": _json("The review, as created.", _schema("Review")),
+                    "403": _response("Forbidden", "Only a secretariat of the review's region."),
+                    "409": _response("Conflict", "A review with this id already exists."),
+                    "503": unavailable,
+                },
+                parameters=("IdempotencyKey",),
+                body="NewReview",
+            ),
+            "get": _operation(
+                "Reviews",
+                "listReviews",
+                "The reviews the actor may see",
+                {
+                    "200": _json("A page of reviews, oldest first.", _schema("ReviewList")),
+                    "422": _response("Unprocessable", "A query parameter is not valid."),
+                },
+                parameters=(
+                    _query("region", _common("region_code"), "Only reviews of this region."),
+                    _query("phase", PHASE, "Only reviews in this phase."),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                        "At most this many reviews.",
+                    ),
+                    _query("cursor", TEXT, "`next_cursor` of the previous page."),
+                ),
+            ),
+        },
+        "/v1/reviews/{id}": {
+            "get": _operation(
+                "Reviews",
+                "getReview",
+                "A review: phase, deadlines, progress",
+                {"200": review, "404": not_found},
+                parameters=("ReviewId",),
+            )
+        },
+        "/v1/reviews/{id}/extensions": {
+            "post": _operation(
+                "Reviews",
+                "extendDeadline",
+                "Extend a deadline, for the review or for one member State",
+                {
+                    "200": review,
+                    "403": forbidden,
+                    "404": not_found,
+                    "409": _response(
+                        "Conflict", "The deadline can no longer move, or the review has ended."
+                    ),
+                    "503": unavailable,
+                },
+                parameters=("ReviewId", "IdempotencyKey"),
+                body="Extension",
+            )
+        },
+        "/v1/reviews/{id}/advance": {
+            "post": _operation(
+                "Reviews",
+                "advanceReview",
+                "Close the current phase now",
+                {
+                    "200": review,
+                    "403": forbidden,
+                    "404": not_found,
+                    "409": _response(
+                        "Conflict",
+                        "The current phase cannot be closed early, or the review has ended.",
+                    ),
+                    "503": unavailable,
+                },
+                description="Send {} to give no reason.",
+                parameters=("ReviewId", "IdempotencyKey"),
+                body="Advance",
+            )
+        },
+        "/v1/reviews/{id}/cancel": {
+            "post": _operation(
+                "Reviews",
+                "cancelReview",
+                "Cancel the review",
+                {
+                    "200": review,
+                    "403": forbidden,
+                    "404": not_found,
+                    "409": _response("Conflict", "The review has already ended."),
+                    "503": unavailable,
+                },
+                parameters=("ReviewId", "IdempotencyKey"),
+                body="Cancel",
+            )
+        },
+        "/v1/reviews/{id}/submissions": {
+            "post": _operation(
+                "Submissions",
+                "submit",
+                "Submit a national report or a stakeholder input",
+                {
+                    "201": _json(
+                        "Accepted; a resubmission is a new version.", _schema("SubmissionReceipt")
+                    ),
+                    "403": _response(
+                        "Forbidden",
+                        "Only focal points (national_report) and stakeholders"
+                        " (stakeholder_input) submit, each for its own country or organisation,"
+                        " to reviews it takes part in.",
+                    ),
+                    "404": not_found,
+                    "409": _response(
+                        "Conflict", "The review's phase does not take this submission (now)."
+                    ),
+                    "422": _response(
+                        "Unprocessable",
+                        "The body or the document is not valid: `errors` lists every problem,"
+                        " each with a JSON Pointer into the request body.",
+                    ),
+                    "503": unavailable,
+                },
+                description="`content` is checked against the schema named by `kind`"
+                " (GET /v1/schemas/{name}). A focal point submits for its own country, a"
+                " stakeholder for its own organisation.",
+                parameters=("ReviewId", "IdempotencyKey"),
+                body="NewSubmission",
+            ),
+            "get": _operation(
+                "Submissions",
+                "listSubmissions",
+                "The review's submissions the actor may see",
+                {
+                    "200": _json(
+                        "The secretariat sees all; a submitter sees its own.",
+                        _schema("SubmissionList"),
+                    ),
+                    "403": _response("Forbidden", "Only the secretariat and the submitters."),
+                    "404": not_found,
+                },
+                parameters=("ReviewId",),
+            ),
+        },
+        "/v1/submissions/{id}": {
+            "get": _operation(
+                "Submissions",
+                "getSubmission",
+                "A submission: the latest version or the one asked for",
+                {"200": _json("The submission.", _schema("Submission")), "404": not_found},
+                parameters=(
+                    "SubmissionId",
+                    _query("version", VERSION, "An earlier version; the latest when absent."),
+                ),
+            )
+        },
+        "/v1/reviews/{id}/events": {
+            "get": _operation(
+                "Audit",
+                "listEvents",
+                "The review's audit trail, in order",
+                {
+                    "200": _json("A page of events.", _schema("EventList")),
+                    "403": _response("Forbidden", "Only the review's secretariat."),
+                    "404": not_found,
+                    "422": _response("Unprocessable", "A query parameter is not valid."),
+                },
+                parameters=(
+                    "ReviewId",
+                    _query(
+                        "after",
+                        {"type": "integer", "minimum": 0, "default": 0},
+                        "Only events after this `seq` (`next_after` of the previous page).",
+                    ),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                        "At most this many events.",
+                    ),
+                ),
+            )
+        },
+        "/v1/schemas": {
+            "get": _operation(
+                "Schemas",
+                "listSchemas",
+                "The JSON Schemas documents are checked against",
+                {"200": _json("The schemas.", _schema("SchemaList"))},
+            )
+        },
+        "/v1/schemas/{name}": {
+            "get": _operation(
+                "Schemas",
+                "getSchema",
+                "One JSON Schema (draft 2020-12), as stored",
+                {
+                    "200": _json(
+                        "The schema; its `$ref`s use absolute `$id`s under"
+                        f" {SCHEMA_BASE}, all served here.",
+                        {"type": "object"},
+                        "application/schema+json",
+                    ),
+                    "404": not_found,
+                },
+                parameters=("SchemaName",),
+            )
+        },
+    }
+
+
+TAGS = [
+    {"name": "Service", "description": "Health, readiness and this description; no token."},
+    {"name": "Reference", "description": "The GCM and the five regions."},
+    {"name": "Accounts", "description": "Accounts and their bearer tokens."},
+    {"name": "Reviews", "description": "Regional reviews and their deadlines."},
+    {"name": "Submissions", "description": "National reports and stakeholder inputs."},
+    {"name": "Audit", "description": "Every state change of a review, in order."},
+    {"name": "Schemas", "description": "The JSON Schemas documents are checked against."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("reviewflow")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+@cache
+def _document() -> dict[str, Any]:
+    components = {
+        **{name: _rebased(schemas.schema_document(name)) for name in schemas.schema_names()},
+        **{name: _rebased(schema) for name, schema in REQUEST_SCHEMAS.items()},
+        **_answer_schemas(),
+    }
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "reviewflow",
+            "version": _version(),
+            "summary": "Regional reviews of the Global Compact for Safe, Orderly and Regular"
+            " Migration.",
+            "description": "Calls for inputs, consultations and reports of the regional reviews"
+            " the UN regional commissions run. Every `/v1` request needs a bearer token; every"
+            " error is `application/problem+json`.",
+        },
+        "tags": TAGS,
+        "paths": _paths(),
+        "components": {
+            "schemas": components,
+            "parameters": PARAMETERS,
+            "responses": RESPONSES,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token shown once when the account was created.",
+                }
+            },
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document; built once, a fresh copy for each caller."""
+    return copy.deepcopy(_document())
+
+
+@cache
+def _document_json() -> str:
+    return json.dumps(_document(), ensure_ascii=False)
+
+
+# ---- routes ---------------------------------------------------------------------------------
+
+
+def _csp_hash(source: str) -> str:
+    digest = hashlib.sha256(source.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+@cache
+def _docs_page() -> tuple[str, dict[str, str]]:
+    """The page and its headers: only its own inline script and style may run."""
+    page = (resources.files("api") / "static" / "docs.html").read_text(encoding="utf-8")
+    scripts = " ".join(map(_csp_hash, re.findall(r"<script>(.*?)</script>", page, re.S)))
+    styles = " ".join(map(_csp_hash, re.findall(r"<style>(.*?)</style>", page, re.S)))
+    policy = (
+        f"default-src 'none'; script-src {scripts}; style-src {styles}; connect-src 'self';"
+        " base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    return page, {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+@routes.get("/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(text=_document_json(), content_type=JSON)
+
+
+@routes.get("/docs")
+async def docs(request: web.Request) -> web.Response:
+    page, headers = _docs_page()
+    return web.Response(text=page, content_type="text/html", headers=headers)

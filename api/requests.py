@@ -1,0 +1,113 @@
+"""JSON Schemas of the API's own request bodies (the documents themselves live in `schemas/`).
+
+The OpenAPI description is built from these same dicts, so what is documented is what is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas import COMMON_ID
+
+REVIEW_ID_PATTERN = "^[a-z0-9][a-z0-9-]{2,62}$"
+# Instants are parsed by the API (which also wants a UTC offset and a future date), so every
+# faulty date is named in one answer together with the other problems of the body.
+INSTANT: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 40,
+    "description": "An instant with its UTC offset, e.g. 2020-10-26T23:59:59Z.",
+}
+DEADLINES = ["call_opens_at", "inputs_due_at", "consultation_due_at", "report_due_at"]
+REASON: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 2000}
+
+NEW_REVIEW: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["region", "title", "timeline"],
+    "properties": {
+        "id": {
+            "type": "string",
+            "pattern": REVIEW_ID_PATTERN,
+            "description": "A slug of your choosing, e.g. ece-2020; generated when absent.",
+        },
+        "region": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
+        "title": {"type": "string", "minLength": 1, "maxLength": 300},
+        "member_states": {
+            "type": "array",
+            "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+            "description": "Defaults to the region's member States.",
+        },
+        "timeline": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": DEADLINES,
+            "properties": {name: INSTANT for name in DEADLINES},
+        },
+        "reminder_days": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": 365},
+            "maxItems": 10,
+            "uniqueItems": True,
+            "description": "Days before each deadline at which reminders go out; default [14, 7, 1].",
+        },
+        "late_submissions": {"enum": ["reject", "accept_flagged"], "default": "accept_flagged"},
+        "stakeholders": {
+            "oneOf": [
+                {"const": "open", "description": "Any stakeholder of the region may submit."},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "format": "uuid"},
+                    "maxItems": 20000,
+                    "uniqueItems": True,
+                    "description": "The stakeholder actors invited.",
+                },
+            ],
+            "default": "open",
+        },
+    },
+}
+
+EXTENSION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["deadline", "until", "reason"],
+    "properties": {
+        "deadline": {"enum": DEADLINES},
+        "until": INSTANT,
+        "reason": REASON,
+        "country": {
+            "$ref": f"{COMMON_ID}#/$defs/iso3",
+            "description": "Extend inputs_due_at for this member State only.",
+        },
+    },
+}
+
+ADVANCE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"reason": REASON},
+}
+
+CANCEL: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["reason"],
+    "properties": {"reason": REASON},
+}
+
+SUBMISSION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "content"],
+    "properties": {
+        "kind": {"enum": ["national_report", "stakeholder_input"]},
+        "content": {
+            "type": "object",
+            "description": "The document, checked against /v1/schemas/{kind}.",
+        },
+    },
+}

@@ -1,0 +1,384 @@
+"""Reviews: create (starting the workflow), list, read, and the secretariat's commands."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api import requests
+from api.auth import current_actor, require_role
+from api.bodies import raise_if_invalid, read_json
+from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
+from api.problems import Problem, invalid
+from api.updates import execute_update
+from db.actors import Actor
+from db.events import events_after
+from db.reviews import insert_review, list_reviews, submission_progress, visible_review
+from reviewflow.reference import load_reference
+from schemas import problems_in
+from workflows.models import (
+    Deadline,
+    Extension,
+    LatePolicy,
+    Phase,
+    PhaseCommand,
+    ReviewConfig,
+    ReviewInput,
+    Timeline,
+)
+from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
+
+routes = web.RouteTableDef()
+
+DEFAULT_REMINDER_DAYS = [14, 7, 1]
+# Deadlines further out than this are typing mistakes, not plans.
+LATEST_DEADLINE = timedelta(days=5 * 366)
+MAX_PAGE = 100
+
+
+# ---- parsing ------------------------------------------------------------------------------
+
+
+def parse_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append((pointer, "must be a date and time such as 2020-10-26T23:59:59Z"))
+        return None
+    if parsed.tzinfo is None:
+        problems.append((pointer, "must include a UTC offset, such as Z or +01:00"))
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _future_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
+    instant = parse_instant(value, pointer, problems)
+    now = datetime.now(UTC)
+    if instant is not None and instant <= now:
+        problems.append((pointer, "must be in the future"))
+    elif instant is not None and instant > now + LATEST_DEADLINE:
+        problems.append((pointer, "must be within five years"))
+    return instant
+
+
+def _timeline(body: dict[str, Any], problems: list[tuple[str, str]]) -> Timeline | None:
+    values = {
+        name: _future_instant(body["timeline"][name], f"/timeline/{name}", problems)
+        for name in requests.DEADLINES
+    }
+    if any(value is None for value in values.values()):
+        return None
+    timeline = Timeline(**values)  # type: ignore[arg-type]
+    problems.extend(timeline.problems())
+    return timeline
+
+
+async def _invited_stakeholders(
+    pool: asyncpg.Pool, body: dict[str, Any], problems: list[tuple[str, str]]
+) -> list[str] | None:
+    invited = body.get("stakeholders", "open")
+    if invited == "open":
+        return None
+    found = await pool.fetch(
+        "SELECT id FROM actors WHERE role = 'stakeholder' AND id = ANY($1::uuid[])",
+        [uuid.UUID(s) for s in invited],
+    )
+    known = {str(row["id"]) for row in found}
+    problems.extend(
+        (f"/stakeholders/{i}", "is not a stakeholder account")
+        for i, s in enumerate(invited)
+        if s not in known
+    )
+    return list(invited)
+
+
+def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> list[str]:
+    reference = load_reference()
+    region = reference.region(body["region"])
+    assert region is not None  # the schema allows only known regions
+    states = body.get("member_states") or list(region.default_scope)
+    problems.extend(
+        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        for i, code in enumerate(states)
+        if reference.country_name(code) is None
+    )
+    return states
+
+
+# ---- documents ----------------------------------------------------------------------------
+
+
+def _review_document(
+    row: asyncpg.Record, progress: list[asyncpg.Record] | None = None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": row["id"],
+        "region": row["region"],
+        "title": row["title"],
+        "phase": row["phase"],
+        "member_states": row["member_states"],
+        "timeline": row["timeline"],
+        "deadlines": row["deadlines"],
+        "country_extensions": row["country_extensions"],
+        "reminder_days": row["reminder_days"],
+        "late_submissions": row["late_submissions"],
+        "stakeholders": "open"
+        if row["stakeholders"] is None
+        else [str(s) for s in row["stakeholders"]],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+    if progress is not None:
+        reported = {p["subject"] for p in progress if p["kind"] == "national_report"}
+        states = row["member_states"]
+        document["progress"] = {
+            "member_states_total": len(states),
+            "national_reports": sum(1 for s in states if s in reported),
+            "missing": [s for s in states if s not in reported],
+            "stakeholder_inputs": sum(1 for p in progress if p["kind"] == "stakeholder_input"),
+            "late": sum(1 for p in progress if p["late"]),
+        }
+    return document
+
+
+def may_run(actor: Actor, row: asyncpg.Record) -> bool:
+    """Whether `actor` is the secretariat of this review (or an admin)."""
+    return actor.role == "admin" or (actor.role == "secretariat" and row["region"] in actor.regions)
+
+
+async def review_for(request: web.Request, actor: Actor) -> asyncpg.Record:
+    row = await visible_review(request.app[POOL], actor, request.match_info["id"])
+    if row is None:
+        raise Problem(404, f"There is no review {request.match_info['id']!r} you may see.")
+    return row
+
+
+async def review_answer(
+    request: web.Request, actor: Actor, review_id: str, status: int = 200
+) -> web.Response:
+    pool = request.app[POOL]
+    row = await visible_review(pool, actor, review_id)
+    assert row is not None
+    progress = await submission_progress(pool, review_id) if may_run(actor, row) else None
+    return web.json_response(_review_document(row, progress), status=status)
+
+
+# ---- create ---------------------------------------------------------------------------------
+
+
+async def _new_config(request: web.Request, actor: Actor, body: Any) -> ReviewConfig:
+    raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
+    if actor.role == "secretariat" and body["region"] not in actor.regions:
+        raise Problem(403, f"{body['region']} is not one of your regions.")
+    problems: list[tuple[str, str]] = []
+    timeline = _timeline(body, problems)
+    member_states = _member_states(body, problems)
+    stakeholders = await _invited_stakeholders(request.app[POOL], body, problems)
+    if problems or timeline is None:
+        raise invalid(problems)
+    return ReviewConfig(
+        review_id=body.get("id")
+        or f"{body['region'].lower()}-{datetime.now(UTC).year}-{secrets.token_hex(3)}",
+        region=body["region"],
+        title=body["title"],
+        member_states=member_states,
+        timeline=timeline,
+        reminder_days=sorted(body.get("reminder_days", DEFAULT_REMINDER_DAYS), reverse=True),
+        late_submissions=LatePolicy(body.get("late_submissions", LatePolicy.ACCEPT_FLAGGED)),
+        stakeholders=stakeholders,
+        created_by=str(actor.id),
+    )
+
+
+@routes.post("/v1/reviews")
+async def create_review(request: web.Request) -> web.Response:
+    actor = require_role(request, ("secretariat", "admin"))
+    key = idempotency_key(request)
+    body = await read_json(request)
+    config = await _new_config(request, actor, body)
+    client = request.app[TEMPORAL]
+
+    async def create(conn: asyncpg.Connection) -> Created:
+        if not await insert_review(conn, config, Phase.SCHEDULED.value):
+            raise Problem(409, f"A review with id {config.review_id!r} already exists.")
+        # Started inside the transaction: if Temporal refuses, the row is rolled back with it.
+        try:
+            await client.start_workflow(
+                RegionalReviewWorkflow.run,
+                ReviewInput(config),
+                id=workflow_id(config.review_id),
+                task_queue=request.app[SETTINGS].task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(REVIEW_REGION, config.region),
+                        SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            raise Problem(409, f"A review with id {config.review_id!r} already ran.") from None
+        except RPCError as error:
+            raise Problem(
+                503,
+                f"The workflow service is unavailable: {error.message}",
+                headers={"Retry-After": "5"},
+            ) from None
+        row = await visible_review(conn, actor, config.review_id)
+        assert row is not None
+        return Created(201, _review_document(row, []))
+
+    return await create_once(
+        request.app[POOL], actor, key, request_fingerprint(request, body), create
+    )
+
+
+# ---- read ------------------------------------------------------------------------------------
+
+
+def _cursor(row: asyncpg.Record) -> str:
+    raw = f"{row['created_at'].isoformat()}|{row['id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        created_at, _, review_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created_at), review_id
+    except ValueError:
+        raise invalid([("/cursor", "is not a cursor this API gave out")]) from None
+
+
+def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise invalid([(f"/{name}", f"must be an integer from {low} to {high}")])
+    return int(raw)
+
+
+@routes.get("/v1/reviews")
+async def reviews(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    phase = request.query.get("phase")
+    if phase is not None and phase not in {p.value for p in Phase}:
+        raise invalid([("/phase", f"must be one of: {', '.join(p.value for p in Phase)}")])
+    limit = query_int(request, "limit", 50, 1, MAX_PAGE)
+    rows = await list_reviews(
+        request.app[POOL],
+        actor,
+        region=request.query.get("region"),
+        phase=phase,
+        after=_after(request.query.get("cursor")),
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    next_cursor = _cursor(page[-1]) if len(rows) > limit else None
+    return web.json_response(
+        {"items": [_review_document(row) for row in page], "next_cursor": next_cursor}
+    )
+
+
+@routes.get("/v1/reviews/{id}")
+async def review(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    return await review_answer(request, actor, row["id"])
+
+
+@routes.get("/v1/reviews/{id}/events")
+async def events(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    if not may_run(actor, row):
+        raise Problem(403, "Only the review's secretariat reads its audit trail.")
+    after = query_int(request, "after", 0, 0, 2**62)
+    limit = query_int(request, "limit", 100, 1, 1000)
+    items = await events_after(request.app[POOL], row["id"], after, limit)
+    next_after = items[-1]["seq"] if len(items) == limit else None
+    return web.json_response({"items": items, "next_after": next_after})
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+async def _command(
+    request: web.Request, schema: dict[str, Any]
+) -> tuple[Actor, asyncpg.Record, dict[str, Any], str]:
+    """Who runs a command on which review with what body, and the Update id for it."""
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    if not may_run(actor, row):
+        raise Problem(403, "Only the review's secretariat may do this.")
+    key = idempotency_key(request)
+    body = await read_json(request)
+    raise_if_invalid(problems_in(schema, body))
+    update_id = f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
+    return actor, row, body, update_id
+
+
+@routes.post("/v1/reviews/{id}/extensions")
+async def extend(request: web.Request) -> web.Response:
+    actor, row, body, update_id = await _command(request, requests.EXTENSION)
+    problems: list[tuple[str, str]] = []
+    until = _future_instant(body["until"], "/until", problems)
+    country = body.get("country")
+    if country is not None and country not in row["member_states"]:
+        problems.append(("/country", f"{country} is not a member State of this review"))
+    if country is not None and body["deadline"] != Deadline.INPUTS_DUE_AT:
+        problems.append(("/deadline", "only inputs_due_at can be extended for one member State"))
+    if problems or until is None:
+        raise invalid(problems)
+    extension = Extension(Deadline(body["deadline"]), until, body["reason"], str(actor.id), country)
+    await execute_update(
+        request.app[TEMPORAL],
+        request.app[UPDATE_GATE],
+        row["id"],
+        RegionalReviewWorkflow.extend,
+        extension,
+        update_id=update_id,
+    )
+    return await review_answer(request, actor, row["id"])
+
+
+async def _phase_command(request: web.Request, schema: dict[str, Any], update: Any) -> web.Response:
+    actor, row, body, update_id = await _command(request, schema)
+    command = PhaseCommand(str(actor.id), body.get("reason"))
+    await execute_update(
+        request.app[TEMPORAL],
+        request.app[UPDATE_GATE],
+        row["id"],
+        update,
+        command,
+        update_id=update_id,
+    )
+    return await review_answer(request, actor, row["id"])
+
+
+@routes.post("/v1/reviews/{id}/advance")
+async def advance(request: web.Request) -> web.Response:
+    return await _phase_command(request, requests.ADVANCE, RegionalReviewWorkflow.advance)
+
+
+@routes.post("/v1/reviews/{id}/cancel")
+async def cancel(request: web.Request) -> web.Response:
+    return await _phase_command(request, requests.CANCEL, RegionalReviewWorkflow.cancel)

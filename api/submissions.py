@@ -1,0 +1,259 @@
+"""Submissions: a focal point's national report or a stakeholder's input, and reading them back.
+
+A submission is checked here against its JSON Schema (422 with every problem), stored as
+pending, then offered to the review's workflow as an Update, which accepts it (201, with its
+version) or refuses it (409/403). The request id, and so the Update id, comes from the
+`Idempotency-Key`, so a retried request finds its first answer and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api import requests
+from api.auth import current_actor
+from api.bodies import raise_if_invalid, read_json
+from api.idempotency import idempotency_key
+from api.keys import POOL, TEMPORAL, UPDATE_GATE
+from api.problems import Problem, invalid
+from api.reviews import may_run, review_for
+from api.updates import execute_update
+from db.actors import Actor
+from db.events import insert_event
+from db.reviews import visible_review
+from db.submissions import (
+    accepted_versions,
+    record_rejection,
+    review_submissions,
+    store_pending,
+    submission,
+)
+from schemas import problems_in, validate_document
+from workflows.models import ReviewEvent, SubmissionAccepted, SubmissionKind, SubmissionRef
+from workflows.review import RegionalReviewWorkflow
+
+routes = web.RouteTableDef()
+
+KIND_OF_ROLE = {
+    "focal_point": SubmissionKind.NATIONAL_REPORT,
+    "stakeholder": SubmissionKind.STAKEHOLDER_INPUT,
+}
+# Request ids derived from idempotency keys live in their own UUID namespace.
+REQUEST_NAMESPACE = uuid.UUID("1f0c7a52-7d0e-4b8e-9a51-2c3f7f6b9e10")
+
+
+def _subject(
+    actor: Actor, kind: SubmissionKind, content: dict[str, Any], row: asyncpg.Record
+) -> str:
+    """Whose submission this is; 403 unless the actor may submit it to this review."""
+    if kind is SubmissionKind.NATIONAL_REPORT:
+        if content["country"] != actor.country:
+            raise Problem(
+                403, f"You submit for {actor.country} only, not for {content['country']}."
+            )
+        if actor.country not in row["member_states"]:
+            raise Problem(403, f"{actor.country} is not a member State of this review.")
+        return actor.country
+    organisation = actor.organisation or ""
+    if content["organisation"]["name"] != organisation:
+        raise Problem(403, f"You submit for {organisation} only.")
+    return organisation
+
+
+def _receipt(row: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, Any]:
+    return {
+        "id": accepted.submission_id,
+        "review_id": row["review_id"],
+        "kind": row["kind"],
+        "subject": row["subject"],
+        "version": accepted.version,
+        "late": accepted.late,
+        "status": "accepted",
+    }
+
+
+async def _decide(request: web.Request, actor: Actor, stored: asyncpg.Record) -> web.Response:
+    """Offer a pending request to the workflow and record what it decided."""
+    ref = SubmissionRef(
+        str(stored["request_id"]), SubmissionKind(stored["kind"]), stored["subject"], str(actor.id)
+    )
+    pool = request.app[POOL]
+    try:
+        accepted = await execute_update(
+            request.app[TEMPORAL],
+            request.app[UPDATE_GATE],
+            stored["review_id"],
+            RegionalReviewWorkflow.submit,
+            ref,
+            update_id=f"submit:{stored['request_id']}",
+            result_type=SubmissionAccepted,
+        )
+    except Problem as problem:
+        if problem.status in (403, 409):
+            await record_rejection(pool, stored["request_id"], problem.status, problem.detail or "")
+            await insert_event(
+                pool,
+                ReviewEvent(
+                    id=str(uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['request_id']}")),
+                    review_id=stored["review_id"],
+                    type="submission.rejected",
+                    at=stored["received_at"],
+                    actor_id=str(actor.id),
+                    data={
+                        "kind": stored["kind"],
+                        "subject": stored["subject"],
+                        "reason": problem.detail,
+                    },
+                ),
+            )
+        raise
+    return web.json_response(_receipt(stored, accepted), status=201)
+
+
+def _replay(stored: asyncpg.Record) -> web.Response:
+    """The first answer to a request sent again."""
+    if stored["status"] == "accepted":
+        accepted = SubmissionAccepted(
+            str(stored["submission_id"]), stored["version"], stored["late"]
+        )
+        return web.json_response(_receipt(stored, accepted), status=201)
+    rejection = stored["rejection"]
+    raise Problem(rejection["status"], rejection["detail"])
+
+
+@routes.post("/v1/reviews/{id}/submissions")
+async def submit(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    kind = KIND_OF_ROLE.get(actor.role)
+    if kind is None:
+        raise Problem(403, "Only focal points and stakeholders submit.")
+    row = await review_for(request, actor)
+    key = idempotency_key(request)
+    body = await read_json(request)
+    raise_if_invalid(problems_in(requests.SUBMISSION, body))
+    if body["kind"] != kind:
+        raise Problem(403, f"A {actor.role} submits a {kind.value} only.")
+    problems = validate_document(kind.value, body["content"])
+    if problems:
+        raise invalid((f"/content{p.pointer}", p.message) for p in problems)
+    subject = _subject(actor, kind, body["content"], row)
+    fingerprint = hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    request_id = (
+        uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
+    )
+    stored = await store_pending(
+        request.app[POOL],
+        request_id=request_id,
+        review_id=row["id"],
+        kind=kind.value,
+        subject=subject,
+        content=body["content"],
+        fingerprint=fingerprint,
+        submitted_by=actor.id,
+        organisation=actor.organisation,
+    )
+    if stored["fingerprint"] != fingerprint:
+        raise Problem(
+            422,
+            "This Idempotency-Key was already used for a different submission.",
+            errors=[{"pointer": "", "message": "Idempotency-Key reused with another body"}],
+        )
+    if stored["status"] != "pending":
+        return _replay(stored)
+    return await _decide(request, actor, stored)
+
+
+def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
+    """The (kind, subject) an actor may read, (None, None) for all, None for nothing."""
+    if actor.role == "focal_point":
+        return SubmissionKind.NATIONAL_REPORT.value, actor.country
+    if actor.role == "stakeholder":
+        return SubmissionKind.STAKEHOLDER_INPUT.value, actor.organisation
+    return None
+
+
+@routes.get("/v1/reviews/{id}/submissions")
+async def list_submissions(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    if may_run(actor, row):
+        kind, subject = None, None
+    elif (own := _own_subject(actor)) is not None:
+        kind, subject = own
+    else:
+        raise Problem(403, "Only the secretariat and the submitters read submissions.")
+    rows = await review_submissions(request.app[POOL], row["id"], kind=kind, subject=subject)
+    items = [
+        {
+            "id": str(r["id"]),
+            "kind": r["kind"],
+            "subject": r["subject"],
+            "latest_version": r["latest_version"],
+            "late": r["late"],
+            "updated_at": r["updated_at"].isoformat(),
+        }
+        for r in rows
+    ]
+    return web.json_response({"items": items})
+
+
+async def _readable_submission(request: web.Request, actor: Actor) -> asyncpg.Record:
+    not_found = Problem(404, f"There is no submission {request.match_info['id']!r} you may read.")
+    try:
+        submission_id = uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise not_found from None
+    found = await submission(request.app[POOL], submission_id)
+    if found is None or found["latest_version"] == 0:
+        raise not_found
+    review_row = await visible_review(request.app[POOL], actor, found["review_id"])
+    own = _own_subject(actor)
+    allowed = review_row is not None and (
+        may_run(actor, review_row) or own == (found["kind"], found["subject"])
+    )
+    if not allowed:
+        raise not_found
+    return found
+
+
+@routes.get("/v1/submissions/{id}")
+async def read_submission(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    found = await _readable_submission(request, actor)
+    versions = await accepted_versions(request.app[POOL], found["id"])
+    wanted = request.query.get("version")
+    if wanted is None:
+        chosen = versions[-1]
+    else:
+        chosen = next((v for v in versions if str(v["version"]) == wanted), None)
+        if chosen is None:
+            raise Problem(404, f"This submission has no version {wanted!r}.")
+    return web.json_response(
+        {
+            "id": str(found["id"]),
+            "review_id": found["review_id"],
+            "kind": found["kind"],
+            "subject": found["subject"],
+            "version": chosen["version"],
+            "late": chosen["late"],
+            "received_at": chosen["received_at"].isoformat(),
+            "submitted_by": str(chosen["submitted_by"]),
+            "content": chosen["content"],
+            "versions": [
+                {
+                    "version": v["version"],
+                    "late": v["late"],
+                    "received_at": v["received_at"].isoformat(),
+                }
+                for v in versions
+            ],
+        }
+    )

@@ -1,0 +1,51 @@
+"""The audit trail: domain events appended per review, read back in order."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+
+from workflows.models import ReviewEvent
+
+
+async def insert_event(
+    conn: asyncpg.Connection | asyncpg.Pool, event: ReviewEvent, **extra: Any
+) -> None:
+    """Append `event` once: its id is chosen by the caller, so a retried write is a no-op."""
+    await conn.execute(
+        "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        uuid.UUID(event.id),
+        event.review_id,
+        event.type,
+        uuid.UUID(event.actor_id) if event.actor_id else None,
+        event.at,
+        # Round-trip through JSON so values such as datetimes are stored as text.
+        json.loads(json.dumps({**event.data, **extra}, default=str)),
+    )
+
+
+async def events_after(
+    pool: asyncpg.Pool, review_id: str, after: int, limit: int
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT seq, id, type, actor_id, at, data FROM review_events"
+        " WHERE review_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        review_id,
+        after,
+        limit,
+    )
+    return [
+        {
+            "seq": row["seq"],
+            "id": str(row["id"]),
+            "type": row["type"],
+            "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
+            "at": row["at"].isoformat(),
+            "data": row["data"],
+        }
+        for row in rows
+    ]

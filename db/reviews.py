@@ -1,0 +1,97 @@
+"""The reviews read model: what the API lists and shows, and who may see which review."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db.actors import Actor
+from workflows.models import ReviewConfig
+
+_VISIBLE = """
+    CASE $1::text
+        WHEN 'admin' THEN true
+        WHEN 'observer' THEN true
+        WHEN 'secretariat' THEN r.region = ANY($2::text[])
+        WHEN 'focal_point' THEN $3::text = ANY(r.member_states)
+        WHEN 'stakeholder' THEN (r.stakeholders IS NULL AND r.region = ANY($2::text[]))
+                                OR $4::uuid = ANY(r.stakeholders)
+        ELSE false
+    END
+"""
+
+
+def _viewer_args(actor: Actor) -> list[Any]:
+    return [actor.role, list(actor.regions), actor.country, actor.id]
+
+
+async def insert_review(conn: asyncpg.Connection, config: ReviewConfig, phase: str) -> bool:
+    """Insert the review's row; False if its id is taken."""
+    timeline = {name: value.isoformat() for name, value in asdict(config.timeline).items()}
+    status = await conn.execute(
+        """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                late_submissions, stakeholders, phase, deadlines, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10) ON CONFLICT (id) DO NOTHING""",
+        config.review_id,
+        config.region,
+        config.title,
+        config.member_states,
+        timeline,
+        config.reminder_days,
+        config.late_submissions.value,
+        None if config.stakeholders is None else [uuid.UUID(s) for s in config.stakeholders],
+        phase,
+        uuid.UUID(config.created_by),
+    )
+    return status.endswith(" 1")
+
+
+async def visible_review(
+    conn: asyncpg.Pool | asyncpg.Connection, actor: Actor, review_id: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT r.* FROM reviews r WHERE r.id = $5 AND {_VISIBLE}", *_viewer_args(actor), review_id
+    )
+
+
+async def list_reviews(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    *,
+    region: str | None,
+    phase: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        f"""SELECT r.* FROM reviews r
+            WHERE {_VISIBLE}
+              AND ($5::text IS NULL OR r.region = $5)
+              AND ($6::text IS NULL OR r.phase = $6)
+              AND ($7::timestamptz IS NULL OR (r.created_at, r.id) > ($7, $8))
+            ORDER BY r.created_at, r.id
+            LIMIT $9""",
+        *_viewer_args(actor),
+        region,
+        phase,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def submission_progress(
+    conn: asyncpg.Pool | asyncpg.Connection, review_id: str
+) -> list[asyncpg.Record]:
+    """Each submission with an accepted version: its kind, subject and whether any version was late."""
+    return await conn.fetch(
+        """SELECT s.kind, s.subject,
+                  EXISTS (SELECT 1 FROM submission_versions v
+                          WHERE v.submission_id = s.id AND v.status = 'accepted' AND v.late) AS late
+           FROM submissions s WHERE s.review_id = $1 AND s.latest_version > 0""",
+        review_id,
+    )
