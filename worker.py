@@ -12,17 +12,41 @@ import signal
 from datetime import timedelta
 
 import asyncpg
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+)
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import build_activities
 from db.pool import create_pool
 from reviewflow.config import Settings, load_settings
+from reviewflow.embedded import SEARCH_ATTRIBUTES
 from workflows import WORKFLOWS
 
 log = logging.getLogger("reviewflow.worker")
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the search attributes the workflows upsert, where the server lacks them.
+
+    The embedded dev server is started with them; a cluster or the test server may not be.
+    Where the worker lacks the rights to add them, an operator must (see the README).
+    """
+    wanted = {name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES}
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=wanted)
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            log.warning(
+                "could not register search attributes %s: %s", sorted(wanted), error.message
+            )
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
@@ -56,6 +80,7 @@ async def main(settings: Settings | None = None) -> None:
         raise SystemExit("set DATABASE_URL and TEMPORAL_ADDRESS, or run `reviewflow dev`")
     stop = stop_event_on_signals()
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    await ensure_search_attributes(client)
     pool = await create_pool(settings.database_url)
     try:
         await run_until_stopped(build_worker(client, pool, settings), stop)

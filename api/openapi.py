@@ -170,7 +170,11 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 ),
             },
         },
-        "Instant": copy.deepcopy(request_schemas.INSTANT),
+        "Instant": {
+            "type": "string",
+            "format": "date-time",
+            "description": "An instant with its UTC offset, e.g. 2020-10-26T23:59:59+00:00.",
+        },
         "Health": _object({"status": {"const": "ok"}}),
         "Readiness": _object(
             {
@@ -410,10 +414,12 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _problem(description: str, **headers: str) -> dict[str, Any]:
+def _json(
+    description: str, schema: dict[str, Any], media_type: str = JSON, **headers: str
+) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
-        "content": {PROBLEM_TYPE: {"schema": _schema("Problem")}},
+        "content": {media_type: {"schema": schema}},
     }
     if headers:
         response["headers"] = {
@@ -421,6 +427,10 @@ def _problem(description: str, **headers: str) -> dict[str, Any]:
             for name, text in headers.items()
         }
     return response
+
+
+def _problem(description: str, **headers: str) -> dict[str, Any]:
+    return _json(description, _schema("Problem"), PROBLEM_TYPE, **headers)
 
 
 RESPONSES: dict[str, dict[str, Any]] = {
@@ -432,7 +442,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "Forbidden": _problem("The token's actor may not do this."),
     "NotFound": _problem("There is no such resource, or the actor may not see it."),
     "Conflict": _problem("The request conflicts with the resource's current state."),
-    "PayloadTooLarge": _problem("The body is larger than 2 MiB."),
+    "PayloadTooLarge": _problem("The body is larger than the API accepts."),
     "UnsupportedMediaType": _problem("The body is not sent as application/json."),
     "Unprocessable": _problem(
         "The body (or a query parameter) is not valid: `errors` lists every problem, each with"
@@ -451,21 +461,6 @@ def _response(name: str, description: str | None = None) -> dict[str, Any]:
     if description:
         reference["description"] = description
     return reference
-
-
-def _json(
-    description: str, schema: dict[str, Any], media_type: str = JSON, **headers: str
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {media_type: {"schema": schema}},
-    }
-    if headers:
-        response["headers"] = {
-            name: {"description": text, "schema": {"type": "string"}}
-            for name, text in headers.items()
-        }
-    return response
 
 
 # ---- operations -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from api.bodies import raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
-from api.updates import execute_update
+from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
 from db.reviews import insert_review, list_reviews, submission_progress, visible_review
@@ -235,6 +235,8 @@ async def create_review(request: web.Request) -> web.Response:
         except WorkflowAlreadyStartedError:
             raise Problem(409, f"A review with id {config.review_id!r} already ran.") from None
         except RPCError as error:
+            if error.status not in TRANSIENT_RPC:
+                raise
             raise Problem(
                 503,
                 f"The workflow service is unavailable: {error.message}",

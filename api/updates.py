@@ -22,6 +22,11 @@ from workflows.review import INVALID, NOT_IN_SCOPE, RETRY_LATER, WRONG_PHASE, wo
 MAX_IN_FLIGHT = 8
 RETRY_DEADLINE_S = 30.0
 
+# The workflow service is down or overloaded: the client may retry.
+TRANSIENT_RPC = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+
 STATUS_OF_REFUSAL = {WRONG_PHASE: 409, INVALID: 422, NOT_IN_SCOPE: 403}
 
 
@@ -39,9 +44,7 @@ class UpdateGate:
 
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, RPCError):
-        return error.status in (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE) or (
-            "in-flight updates" in error.message
-        )
+        return error.status in TRANSIENT_RPC or "in-flight updates" in error.message
     if isinstance(error, WorkflowUpdateFailedError):
         cause = error.cause
         return isinstance(cause, ApplicationError) and cause.type == RETRY_LATER

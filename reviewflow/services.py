@@ -53,6 +53,7 @@ async def serve(
     try:
         if worker:
             client = await Client.connect(temporal_address, namespace=settings.temporal_namespace)
+            await worker_module.ensure_search_attributes(client)
             pool = await create_pool(dsn)
             try:
                 built = worker_module.build_worker(client, pool, settings)

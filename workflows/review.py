@@ -139,10 +139,11 @@ class RegionalReviewWorkflow:
 
     async def _act_on_due_instants(self) -> None:
         now = workflow.now()
-        for reminder in sorted(self.state.pending_reminders, key=lambda r: r.at):
-            if reminder.at <= now:
-                self.state.pending_reminders.remove(reminder)
-                await self._remind(reminder)
+        # One at a time, re-read after each await: handlers may change the plan meanwhile.
+        while due := [r for r in self.state.pending_reminders if r.at <= now]:
+            reminder = min(due, key=lambda r: r.at)
+            self.state.pending_reminders.remove(reminder)
+            await self._remind(reminder)
         deadline = PHASE_DEADLINE.get(self.state.phase)
         if deadline is not None and self.state.deadlines.get(deadline) <= now:
             await self._enter(
@@ -189,7 +190,9 @@ class RegionalReviewWorkflow:
     async def _remind(self, reminder: PendingReminder) -> None:
         submitted = set(self.state.countries_submitted)
         if reminder.country is not None:
-            countries = [] if reminder.country in submitted else [reminder.country]
+            if reminder.country in submitted:
+                return  # nobody left to remind
+            countries = [reminder.country]
         else:
             # States with a later deadline of their own get their own reminders.
             countries = [
@@ -238,6 +241,10 @@ class RegionalReviewWorkflow:
             and ref.subject not in self.state.countries_submitted
         ):
             self.state.countries_submitted.append(ref.subject)
+            # Its own reminders, if it has an extension, are no longer needed.
+            self.state.pending_reminders = [
+                r for r in self.state.pending_reminders if r.country != ref.subject
+            ]
         return accepted
 
     @submit.validator

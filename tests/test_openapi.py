@@ -1,0 +1,241 @@
+"""The OpenAPI document (`/openapi.json`) and the page that renders it (`/docs`)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+import schemas
+from api import requests as request_schemas
+from api.openapi import REQUEST_SCHEMAS, openapi_document
+from api.problems import PROBLEM_TYPE
+from tests import documents
+
+PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+# Where the document is placed to check its schemas with jsonschema; any URI would do.
+DOCUMENT_URI = "urn:reviewflow:openapi"
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def walk(node: Any) -> list[Any]:
+    found = [node]
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        found.extend(walk(child))
+    return found
+
+
+def component_validator(document: dict[str, Any], name: str) -> Draft202012Validator:
+    """A validator for components/schemas/<name>, resolving `$ref`s inside the document only."""
+    registry = Registry().with_resource(
+        DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": f"{DOCUMENT_URI}#/components/schemas/{name}"}, registry=registry
+    )
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    document = openapi_document()
+    assert document["openapi"] == "3.1.0"
+    assert document["jsonSchemaDialect"] == "https://json-schema.org/draft/2020-12/schema"
+    validate(document)
+
+
+def test_document_is_self_contained() -> None:
+    document = openapi_document()
+    refs = [node["$ref"] for node in walk(document) if isinstance(node, dict) and "$ref" in node]
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/"), ref
+        target: Any = document
+        for token in ref[2:].split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+    # An `$id` inside the document would change the base the references resolve against.
+    assert not [
+        node for node in walk(document["components"]) if isinstance(node, dict) and "$id" in node
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(REQUEST_SCHEMAS))
+def test_request_body_schemas_are_valid_2020_12(name: str) -> None:
+    Draft202012Validator.check_schema(openapi_document()["components"]["schemas"][name])
+
+
+def test_every_component_schema_is_valid_2020_12() -> None:
+    for schema in openapi_document()["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_the_sources_keep_their_own_refs() -> None:
+    component = openapi_document()["components"]["schemas"]["NewReview"]
+    assert (
+        component["properties"]["region"]["$ref"] == "#/components/schemas/common/$defs/region_code"
+    )
+    region = request_schemas.NEW_REVIEW["properties"]["region"]
+    assert region["$ref"] == f"{schemas.COMMON_ID}#/$defs/region_code"
+
+
+def _original_problems(name: str, instance: Any) -> list[schemas.Problem]:
+    if name in REQUEST_SCHEMAS:
+        return schemas.problems_in(REQUEST_SCHEMAS[name], instance)
+    return schemas.validate_document(name, instance)
+
+
+TIMELINE = {
+    "call_opens_at": "2030-01-01T00:00:00Z",
+    "inputs_due_at": "2030-02-01T00:00:00Z",
+    "consultation_due_at": "2030-03-01T00:00:00Z",
+    "report_due_at": "2030-04-01T00:00:00Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "instance", "valid"),
+    [
+        ("national_report", documents.national_report(), True),
+        ("national_report", documents.national_report(country="Germany"), False),
+        ("stakeholder_input", documents.stakeholder_input(), True),
+        ("consultation_response", documents.consultation_response(), True),
+        ("NewReview", {"region": "ECE", "title": "ECE 2030", "timeline": TIMELINE}, True),
+        (
+            "NewReview",
+            {"region": "ECE", "title": "x", "timeline": TIMELINE, "member_states": ["deu"]},
+            False,
+        ),
+        (
+            "NewActor",
+            {
+                "name": "A",
+                "role": "stakeholder",
+                "organisation": "O",
+                "stakeholder_category": "academia",
+            },
+            True,
+        ),
+        (
+            "NewActor",
+            {"name": "A", "role": "stakeholder", "organisation": "O", "stakeholder_category": "x"},
+            False,
+        ),
+    ],
+)
+def test_rewritten_schemas_check_what_the_originals_check(
+    name: str, instance: Any, valid: bool
+) -> None:
+    errors = list(component_validator(openapi_document(), name).iter_errors(instance))
+    assert (errors == []) is valid, errors
+    assert (_original_problems(name, instance) == []) is valid
+
+
+def test_bearer_auth_on_every_v1_operation_and_none_on_public_ones() -> None:
+    document = openapi_document()
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for method, path, operation in operations(document):
+        if path in PUBLIC:
+            assert operation["security"] == [], (method, path)
+        else:
+            assert path.startswith("/v1/"), path
+            assert operation["security"] == [{"bearerAuth": []}], (method, path)
+            assert "401" in operation["responses"], (method, path)
+
+
+def test_every_error_is_a_problem() -> None:
+    document = openapi_document()
+    responses = document["components"]["responses"]
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if not (status == "default" or status.startswith(("4", "5"))):
+                continue
+            if path == "/readyz" and status == "503":
+                continue  # readiness answers with its checks, not a problem
+            if "$ref" in response:
+                response = responses[response["$ref"].rsplit("/", 1)[1]]
+            assert list(response["content"]) == [PROBLEM_TYPE], (method, path, status)
+
+
+async def test_openapi_json_is_served_without_a_token(api: Any) -> None:
+    response = await api.get("/openapi.json")
+    assert response.status == 200
+    assert response.content_type == "application/json"
+    assert await response.json() == openapi_document()
+
+
+async def test_every_v1_operation_refuses_a_request_without_a_token(api: Any) -> None:
+    for method, path, _ in operations(openapi_document()):
+        if path in PUBLIC:
+            continue
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        response = await api.request(method.upper(), url)
+        assert response.status == 401, (method, path)
+        assert response.content_type == PROBLEM_TYPE
+
+
+class ResourceLinks(HTMLParser):
+    """Every URL in the page that makes the browser load something, and inline handlers."""
+
+    LOADS = frozenset({"src", "srcset", "poster", "data", "background", "formaction"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in self.LOADS or (tag == "link" and name == "href"):
+                self.urls.append(value or "")
+            if name == "style" or name.startswith("on"):
+                self.inline.append(f"<{tag} {name}>")
+
+
+async def test_docs_page_is_html_and_loads_nothing_from_elsewhere(api: Any) -> None:
+    response = await api.get("/docs")
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    page = await response.text()
+    assert "openapi.json" in page
+
+    links = ResourceLinks()
+    links.feed(page)
+    assert links.urls == [], links.urls  # no script src, no stylesheet, no image
+    # The CSP admits only the page's own inline <script> and <style>: no attribute handlers.
+    assert links.inline == [], links.inline
+    assert not re.search(r"@import", page, re.I)
+    assert not re.search(r"url\(", page, re.I)
+    assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page, re.I)
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "connect-src 'self'" in policy
+
+
+async def test_every_registered_route_is_documented_and_vice_versa(api: Any) -> None:
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    registered = {
+        (route.method.lower(), shape(route.resource.canonical))
+        for route in api.app.router.routes()
+        if route.method not in ("HEAD", "*") and route.resource is not None
+    }
+    documented = {(method, shape(path)) for method, path, _ in operations(openapi_document())}
+    assert registered - documented == set(), "registered but not documented"
+    assert documented - registered == set(), "documented but not registered"
