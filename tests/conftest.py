@@ -161,9 +161,12 @@ async def worker(
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server: months of deadlines pass in seconds."""
+    from worker import ensure_search_attributes
+
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server")
     )
+    await ensure_search_attributes(env.client)
     yield env
     await env.shutdown()
 
@@ -173,10 +176,9 @@ async def skipping_api(
     time_skipping_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The API and the real worker on the time-skipping server."""
-    from worker import build_worker, ensure_search_attributes
+    from worker import build_worker
 
     client = time_skipping_env.client
-    await ensure_search_attributes(client)
     async with build_worker(client, pool, settings):
         app = create_app(settings, pool=pool, temporal=client)
         async with TestClient(TestServer(app)) as http:

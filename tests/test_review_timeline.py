@@ -6,6 +6,7 @@ Modelled on the ECE 2020 review: the call for inputs opened in September, inputs
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests import documents
 from tests.reviews import eventually, review_body
 from tests.test_api_basics import assert_problem
+from tests.test_workflow_durability import HISTORIES
+from workflows.review import workflow_id
 
 DAY = timedelta(days=1)
 
@@ -79,6 +82,16 @@ class Review:
             json={"kind": kind, "content": content},
             headers=account.headers,
         )
+
+    async def record_history(self, name: str) -> None:
+        """With REVIEWFLOW_RECORD_HISTORIES=1, save this run's history for the replay tests."""
+        if os.environ.get("REVIEWFLOW_RECORD_HISTORIES") != "1":
+            return
+        handle = self.env.client.get_workflow_handle(workflow_id(self.id))
+        await handle.result()
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
 
     async def extend(self, **body: Any) -> Any:
         return await self.api.post(
@@ -169,6 +182,14 @@ async def test_ece_2020_timeline_with_reminders_and_a_country_extension(
     assert status["progress"]["late"] == 1
     phases = [e["to"] for e in await review.events("phase.changed")]
     assert phases == ["call_for_inputs", "consultation", "compilation"]
+
+    cancelled = await review.api.post(
+        f"/v1/reviews/{review.id}/cancel",
+        json={"reason": "End of test"},
+        headers=review.secretariat.headers,
+    )
+    assert (await cancelled.json())["phase"] == "cancelled"
+    await review.record_history("ece_2020_timeline")
 
 
 async def _with_len(events: Any, count: int) -> list[dict[str, Any]] | None:

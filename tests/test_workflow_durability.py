@@ -1,0 +1,169 @@
+"""Durability of the review workflow: replay of saved histories, worker restarts, long lives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests import documents
+from tests.reviews import eventually, review_body
+from workflows.review import RegionalReviewWorkflow, workflow_id
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_saved_histories_replay_on_the_current_code(path: Path) -> None:
+    """Histories of reviews run by earlier versions must replay without non-determinism."""
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))  # noqa: ASYNC240
+    result = await Replayer(workflows=[RegionalReviewWorkflow]).replay_workflow(
+        history, raise_on_replay_failure=True
+    )
+    assert result.replay_failure is None
+
+
+async def test_search_attributes_filter_reviews_by_phase(
+    api: Any, ece_secretariat: Any, temporal_client: Client, worker: Any
+) -> None:
+    created = await api.post("/v1/reviews", json=review_body(), headers=ece_secretariat.headers)
+    review_id = (await created.json())["id"]
+    await api.post(f"/v1/reviews/{review_id}/advance", json={}, headers=ece_secretariat.headers)
+
+    async def listed() -> list[str]:
+        query = f'ReviewPhase = "call_for_inputs" AND ReviewRegion = "ECE" AND WorkflowId = "{workflow_id(review_id)}"'
+        return [w.id async for w in temporal_client.list_workflows(query)]
+
+    assert await eventually(listed) == [workflow_id(review_id)]
+
+
+async def test_thousands_of_submissions_continue_as_new_within_limits(
+    api: Any,
+    ece_secretariat: Any,
+    make_account: Any,
+    temporal_client: Client,
+    pool: Any,
+    worker: Any,
+) -> None:
+    created = await api.post(
+        "/v1/reviews", json=review_body(member_states=["DEU"]), headers=ece_secretariat.headers
+    )
+    review_id = (await created.json())["id"]
+    await api.post(f"/v1/reviews/{review_id}/advance", json={}, headers=ece_secretariat.headers)
+    organisations = [f"Coalition {i} {secrets.token_hex(2)}" for i in range(16)]
+    ngos = [
+        await make_account(
+            "stakeholder", organisation=o, stakeholder_category="civil_society", regions=("ECE",)
+        )
+        for o in organisations
+    ]
+    rounds = 70  # 16 x 70 = 1,120 Updates: more than two runs' worth
+
+    async def resubmit(ngo: Any, organisation: str) -> list[int]:
+        statuses = []
+        for n in range(rounds):
+            content = documents.stakeholder_input(organisation)
+            content["input"] = f"Round {n}: {content['input']}"
+            response = await api.post(
+                f"/v1/reviews/{review_id}/submissions",
+                json={"kind": "stakeholder_input", "content": content},
+                headers=ngo.headers,
+            )
+            statuses.append(response.status)
+        return statuses
+
+    results = await asyncio.gather(
+        *(resubmit(n, o) for n, o in zip(ngos, organisations, strict=True))
+    )
+    assert {s for statuses in results for s in statuses} == {201}
+    versions = await pool.fetch(
+        "SELECT latest_version FROM submissions WHERE review_id = $1", review_id
+    )
+    assert sorted(r["latest_version"] for r in versions) == [rounds] * len(ngos)
+
+    runs = [
+        w async for w in temporal_client.list_workflows(f'WorkflowId = "{workflow_id(review_id)}"')
+    ]
+    assert len(runs) >= 3
+    for run in runs:
+        history = await temporal_client.get_workflow_handle(
+            run.id, run_id=run.run_id
+        ).fetch_history()
+        assert len(history.events) < 10_240
+    statuses = {run.status for run in runs}
+    assert statuses == {WorkflowExecutionStatus.CONTINUED_AS_NEW, WorkflowExecutionStatus.RUNNING}
+    # The state crossed the runs: the review is still taking inputs, in the same phase.
+    status = await (
+        await api.get(f"/v1/reviews/{review_id}", headers=ece_secretariat.headers)
+    ).json()
+    assert status["phase"] == "call_for_inputs"
+    assert status["progress"]["stakeholder_inputs"] == len(ngos)
+
+
+async def test_review_survives_a_worker_restart(
+    temporal_client: Client, pool: Any, settings: Any, ece_secretariat: Any, make_account: Any
+) -> None:
+    """Stop the worker mid-review; the inputs deadline passes while it is away; a new worker
+    carries on from the history, on the dev server and in real time (seconds)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from api.app import create_app
+    from worker import build_worker
+
+    own = replace(settings, task_queue=f"restart-{secrets.token_hex(3)}")
+    germany = await make_account("focal_point", country="DEU")
+    now = datetime.now(UTC)
+    inputs_due = now + timedelta(seconds=6)
+    timeline = {
+        "call_opens_at": now + timedelta(seconds=2),
+        "inputs_due_at": inputs_due,
+        "consultation_due_at": now + timedelta(hours=1),
+        "report_due_at": now + timedelta(hours=2),
+    }
+    body = review_body(timeline={k: v.isoformat() for k, v in timeline.items()})
+    review_url = f"/v1/reviews/{body['id']}"
+    async with TestClient(TestServer(create_app(own, pool=pool, temporal=temporal_client))) as api:
+
+        async def phase(wanted: str) -> dict[str, Any] | None:
+            status = await (await api.get(review_url, headers=ece_secretariat.headers)).json()
+            return status if status["phase"] == wanted else None
+
+        async def submit() -> Any:
+            return await api.post(
+                f"{review_url}/submissions",
+                json={"kind": "national_report", "content": documents.national_report("DEU")},
+                headers=germany.headers,
+            )
+
+        async with build_worker(temporal_client, pool, own):
+            assert (
+                await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+            ).status == 201
+            await eventually(lambda: phase("call_for_inputs"))
+            assert (await submit()).status == 201
+
+        # No worker while the inputs deadline passes.
+        await eventually(lambda: _past(inputs_due), deadline_s=30)
+        assert await phase("call_for_inputs")
+
+        async with build_worker(temporal_client, pool, own):
+            status = await eventually(lambda: phase("consultation"))
+            assert status["progress"]["missing"] == ["FRA", "KAZ", "USA"]
+            again = await submit()
+            assert (await again.json())["version"] == 2
+            cancelled = await api.post(
+                f"{review_url}/cancel", json={"reason": "done"}, headers=ece_secretariat.headers
+            )
+            assert cancelled.status == 200
+
+
+async def _past(instant: datetime) -> bool:
+    return datetime.now(UTC) > instant
