@@ -19,6 +19,7 @@ from workflows.models import (
     RECORD_CHANGE,
     SEND_REMINDER,
     AcceptSubmission,
+    Deadline,
     RecordChange,
     Reminder,
     SubmissionAccepted,
@@ -84,15 +85,19 @@ class ReviewActivities:
 
     @activity.defn(name=SEND_REMINDER)
     async def send_reminder(self, reminder: Reminder) -> int:
-        """Record who is reminded: the States the workflow names and, for the call for inputs,
-        the invited stakeholders whose organisation has not submitted an input."""
-        review_id = reminder.event.review_id
+        """Record who is reminded: for the call for inputs, the States the workflow names and
+        the invited stakeholders without an input; for the consultation, open tasks' assignees."""
         async with self.pool.acquire() as conn, conn.transaction():
-            stakeholders = (
-                await self._stakeholders_without_input(conn, review_id)
-                if reminder.stakeholders
-                else []
-            )
+            if reminder.reminder.deadline is Deadline.CONSULTATION_DUE_AT:
+                stakeholders = await self._remind_open_tasks(conn, reminder)
+            elif reminder.stakeholders:
+                stakeholders = await self._stakeholders_without_input(
+                    conn, reminder.event.review_id
+                )
+            else:
+                stakeholders = []
+            if not reminder.countries and not stakeholders:
+                return 0  # everyone has acted: no reminder to record
             await insert_event(
                 conn,
                 reminder.event,
@@ -101,25 +106,38 @@ class ReviewActivities:
             )
         return len(reminder.countries) + len(stakeholders)
 
+    async def _remind_open_tasks(
+        self, conn: asyncpg.Connection, reminder: Reminder
+    ) -> list[uuid.UUID]:
+        # Keyed by the reminder's instant, so a retried activity counts each reminder once.
+        await conn.execute(
+            """UPDATE tasks SET reminders_sent = reminders_sent + 1, last_reminded_at = $2
+               WHERE review_id = $1 AND status = 'open' AND last_reminded_at IS DISTINCT FROM $2""",
+            reminder.event.review_id,
+            reminder.event.at,
+        )
+        rows = await conn.fetch(
+            "SELECT assignee FROM tasks WHERE review_id = $1 AND status = 'open' ORDER BY assignee",
+            reminder.event.review_id,
+        )
+        return [row["assignee"] for row in rows]
+
     async def _stakeholders_without_input(
         self, conn: asyncpg.Connection, review_id: str
     ) -> list[uuid.UUID]:
         rows = await conn.fetch(
             """
-            SELECT a.id FROM reviews r
-            JOIN actors a ON a.role = 'stakeholder'
-                AND (CASE WHEN r.stakeholders IS NULL THEN r.region = ANY(a.regions)
-                          ELSE a.id = ANY(r.stakeholders) END)
-            WHERE r.id = $1
+            SELECT c.actor_id FROM review_consultees c
+            WHERE c.review_id = $1 AND c.role = 'stakeholder'
               AND NOT EXISTS (
                   SELECT 1 FROM submissions s
-                  WHERE s.review_id = r.id AND s.kind = 'stakeholder_input'
-                    AND s.subject = a.organisation AND s.latest_version > 0)
-            ORDER BY a.id
+                  WHERE s.review_id = c.review_id AND s.kind = 'stakeholder_input'
+                    AND s.subject = c.organisation AND s.latest_version > 0)
+            ORDER BY c.actor_id
             """,
             review_id,
         )
-        return [row["id"] for row in rows]
+        return [row["actor_id"] for row in rows]
 
     def all(self) -> list[Any]:
         return [self.record_change, self.accept_submission, self.send_reminder]

@@ -8,7 +8,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta, openapi, reviews, submissions
+from api import actors, meta, openapi, reviews, submissions, tasks
 from api.auth import auth_middleware
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import problem_middleware
@@ -65,5 +65,6 @@ def create_app(
     app.add_routes(actors.routes)
     app.add_routes(reviews.routes)
     app.add_routes(submissions.routes)
+    app.add_routes(tasks.routes)
     app.add_routes(openapi.routes)
     return app

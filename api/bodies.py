@@ -9,7 +9,7 @@ from aiohttp import web
 
 from api.problems import Problem, invalid
 from schemas import Problem as SchemaProblem
-from schemas import problems_in
+from schemas import problems_in, validate_document
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
@@ -34,6 +34,19 @@ async def read_json(request: web.Request) -> Any:
         ) from None
     except RecursionError:
         raise Problem(400, "The body is nested too deeply.") from None
+
+
+def body_problems(
+    body: Any, schema: dict[str, Any], field: str, document_schema: str
+) -> list[SchemaProblem]:
+    """Problems of a request body and of the document it carries in `field`, all at once."""
+    problems = problems_in(schema, body)
+    if isinstance(body, dict) and isinstance(body.get(field), dict):
+        problems += [
+            SchemaProblem(f"/{field}{p.pointer}", p.message)
+            for p in validate_document(document_schema, body[field])
+        ]
+    return problems
 
 
 def raise_if_invalid(problems: list[SchemaProblem]) -> None:

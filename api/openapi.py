@@ -23,10 +23,12 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
+from activities.synthesis import EXCERPT_CHARS
 from api import requests as request_schemas
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
+from api.reviews import TASK_STATUSES
 from db.actors import ROLES
 from reviewflow.accounts import NEW_ACTOR_SCHEMA
 from workflows.models import Phase
@@ -37,6 +39,18 @@ JSON = "application/json"
 SCHEMA_BASE = schemas.COMMON_ID.rsplit("/", 1)[0] + "/"
 COMPONENT_SCHEMAS = "#/components/schemas/"
 
+
+def _checked_as(schema: dict[str, Any], field: str, document: str) -> dict[str, Any]:
+    """`schema`, whose `field` the handler goes on to check against the document schema
+    `document`, with that check written into it: the two checks as one schema."""
+    described = copy.deepcopy(schema)
+    described["properties"][field] = {
+        "$ref": f"{SCHEMA_BASE}{document}.json",
+        **described["properties"][field],
+    }
+    return described
+
+
 # Component name of each request-body schema, and where it comes from.
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "NewActor": NEW_ACTOR_SCHEMA,
@@ -45,6 +59,10 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Advance": request_schemas.ADVANCE,
     "Cancel": request_schemas.CANCEL,
     "NewSubmission": request_schemas.SUBMISSION,
+    "TaskCompletion": _checked_as(
+        request_schemas.TASK_COMPLETION, "response", "consultation_response"
+    ),
+    "TaskDelegation": request_schemas.TASK_DELEGATION,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
@@ -126,6 +144,8 @@ VERSION = {"type": "integer", "minimum": 1}
 SUBMISSION_KIND = {"enum": request_schemas.SUBMISSION["properties"]["kind"]["enum"]}
 REVIEW_ID = {"type": "string", "pattern": request_schemas.REVIEW_ID_PATTERN}
 PHASE = {"enum": [phase.value for phase in Phase]}
+CLUSTER = {"type": "integer", "minimum": 1, "maximum": 4}
+SHARE = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def _answer_schemas() -> dict[str, dict[str, Any]]:
@@ -144,6 +164,15 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
     region_fields = {"code": _common("region_code"), "commission": TEXT, "region": TEXT}
     titled = _object({"id": TEXT, "title": TEXT})
     timeline = _object({name: _schema("Instant") for name in request_schemas.DEADLINES})
+    escalation = request_schemas.NEW_REVIEW["properties"]["escalation"]
+    provenance = {
+        "submission_id": {**UUID, "description": "The submission it comes from."},
+        "version": {**VERSION, "description": "The version of that submission."},
+    }
+    reported = _object(
+        {"text": TEXT, "country": _common("iso3"), **provenance},
+        description="One entry of a national report, with where it comes from.",
+    )
     return {
         "Problem": {
             "type": "object",
@@ -194,14 +223,14 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                         {
                             "number": _common("objective_number"),
                             "title": TEXT,
-                            "cluster": {"type": "integer", "minimum": 1, "maximum": 4},
+                            "cluster": CLUSTER,
                         }
                     )
                 ),
                 "clusters": _array(
                     _object(
                         {
-                            "number": {"type": "integer", "minimum": 1, "maximum": 4},
+                            "number": CLUSTER,
                             "title": TEXT,
                             "objectives": _array(_common("objective_number")),
                         }
@@ -258,6 +287,34 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 ),
                 "stakeholder_inputs": COUNT,
                 "late": {**COUNT, "description": "Submissions accepted after their deadline."},
+                "tasks": {
+                    **_schema("TaskProgress"),
+                    "description": "The consultation's tasks; all zero before it opens.",
+                },
+            }
+        ),
+        "TaskProgress": _object(
+            {
+                **{status: COUNT for status in TASK_STATUSES},
+                "total": COUNT,
+                "response_rate": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "completed / total, to four decimals; null without tasks.",
+                },
+                "by_category": {
+                    "type": "object",
+                    "propertyNames": {
+                        "anyOf": [_common("stakeholder_category"), {"const": "focal_point"}]
+                    },
+                    "additionalProperties": _object(
+                        {"total": COUNT, "completed": COUNT, "response_rate": SHARE}
+                    ),
+                    "description": "Per stakeholder category (focal points under"
+                    " `focal_point`); only categories that have tasks. response_rate is"
+                    " completed / total, to four decimals.",
+                },
             }
         ),
         "Review": _object(
@@ -281,6 +338,15 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "reminder_days": _array({"type": "integer", "minimum": 1}),
                 "late_submissions": {
                     "enum": request_schemas.NEW_REVIEW["properties"]["late_submissions"]["enum"]
+                },
+                "consult_focal_points": {
+                    "type": "boolean",
+                    "description": "Whether the member States' focal points get a consultation"
+                    " task too.",
+                },
+                "escalation": {
+                    **_nullable(_object(copy.deepcopy(escalation["properties"]))),
+                    "description": escalation["description"] + " Null: no alerts.",
                 },
                 "stakeholders": {
                     "oneOf": [
@@ -359,7 +425,12 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "id": UUID,
                 "type": {
                     "type": "string",
-                    "examples": ["review.created", "phase.changed", "submission.accepted"],
+                    "examples": [
+                        "review.created",
+                        "phase.changed",
+                        "submission.accepted",
+                        "task.completed",
+                    ],
                 },
                 "actor_id": {**_nullable(UUID), "description": "Null for the system's own acts."},
                 "at": _schema("Instant"),
@@ -372,6 +443,134 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "type": ["integer", "null"],
                 "description": "Pass as `after` for the next page; null when there is none yet.",
             },
+        ),
+        "Delegation": _object(
+            {
+                "from": UUID,
+                "to": UUID,
+                "note": {"type": ["string", "null"]},
+                "at": _schema("Instant"),
+            }
+        ),
+        "Task": _object(
+            {
+                "id": UUID,
+                "review_id": REVIEW_ID,
+                "kind": {
+                    "enum": ["consultation"],
+                    "description": "What the task asks for: an answer to the consultation on"
+                    " the review's synthesis.",
+                },
+                "assignee": {
+                    **UUID,
+                    "description": "Who answers it now: the invitee, or a colleague it was"
+                    " handed to.",
+                },
+                "invitee": {**UUID, "description": "Who was consulted."},
+                "organisation": {"type": ["string", "null"]},
+                "stakeholder_category": {
+                    **_nullable(_common("stakeholder_category")),
+                    "description": "Null for a member State's focal point.",
+                },
+                "country": _nullable(_common("iso3")),
+                "due_at": _schema("Instant"),
+                "status": {"enum": list(TASK_STATUSES)},
+                "response": {
+                    **_nullable(_schema("consultation_response")),
+                    "description": "The answer; null until the task is completed.",
+                },
+                "completed_at": _nullable(_schema("Instant")),
+                "reminders_sent": COUNT,
+                "delegations": _array(
+                    _schema("Delegation"), description="Every hand-over, oldest first."
+                ),
+                "created_at": _schema("Instant"),
+            }
+        ),
+        "TaskList": _list_of(
+            "Task",
+            next_after={
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "Pass as `after` for the next page; null when this page is not"
+                " full.",
+            },
+        ),
+        "SynthesisObjective": _object(
+            {
+                "number": _common("objective_number"),
+                "title": TEXT,
+                "cluster": CLUSTER,
+                "statuses": {
+                    "type": "object",
+                    "propertyNames": _common("objective_status"),
+                    "additionalProperties": _array(_common("iso3")),
+                    "description": "The member States that reported each status.",
+                },
+                "measures": _array(reported),
+                "challenges": _array(reported),
+                "good_practices": _array(reported),
+                "stakeholder_inputs": _array(
+                    _object(
+                        {
+                            "organisation": TEXT,
+                            "category": _common("stakeholder_category"),
+                            "excerpt": {
+                                "type": "string",
+                                "maxLength": EXCERPT_CHARS,
+                                "description": "The input's text, cut short (ending in …) if"
+                                f" longer than {EXCERPT_CHARS} characters.",
+                            },
+                            "recommendations": _array(TEXT),
+                            **provenance,
+                        }
+                    ),
+                    description="The inputs on this objective whose organisation consented"
+                    " to publication.",
+                ),
+                "unpublished_stakeholder_inputs": {
+                    **COUNT,
+                    "description": "Inputs on this objective without consent to publish:"
+                    " counted, not quoted.",
+                },
+            }
+        ),
+        "Synthesis": _object(
+            {
+                "review_id": REVIEW_ID,
+                "sources": _object(
+                    {"national_reports": COUNT, "stakeholder_inputs": COUNT},
+                    description="How many submissions it was built from.",
+                ),
+                "clusters": _array(
+                    _object(
+                        {
+                            "number": CLUSTER,
+                            "title": TEXT,
+                            "objectives": _array(_schema("SynthesisObjective")),
+                        }
+                    ),
+                    description="The four clusters, each with its objectives.",
+                ),
+                "guiding_principles": _array(
+                    _object(
+                        {
+                            "id": _common("guiding_principle"),
+                            "title": TEXT,
+                            "applied_by": _array(
+                                _object({"country": _common("iso3"), **provenance})
+                            ),
+                        }
+                    )
+                ),
+                "content_hash": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$",
+                    "description": "SHA-256 (hex) of the document without content_hash and"
+                    " created_at, as JSON with sorted keys, no whitespace, UTF-8.",
+                },
+                "created_at": {**_schema("Instant"), "description": "When it was compiled."},
+            }
         ),
         "SchemaList": _object(
             {"items": _array(_object({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
@@ -399,6 +598,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 PARAMETERS: dict[str, dict[str, Any]] = {
     "ReviewId": _path_parameter("id", REVIEW_ID, "The review's id, such as ece-2020."),
     "SubmissionId": _path_parameter("id", UUID, "The submission's id."),
+    "TaskId": _path_parameter("id", UUID, "The task's id."),
     "RegionCode": _path_parameter(
         "code", {"type": "string"}, "A region code (ECE, ECA, ECLAC, ESCAP, ESCWA), any case."
     ),
@@ -770,6 +970,108 @@ def _paths() -> dict[str, dict[str, Any]]:
                 ),
             )
         },
+        "/v1/tasks": {
+            "get": _operation(
+                "Consultation",
+                "listTasks",
+                "The tasks assigned to the actor",
+                {
+                    "200": _json("A page of tasks, in order of id.", _schema("TaskList")),
+                    "422": _response("Unprocessable", "A query parameter is not valid."),
+                },
+                parameters=(
+                    _query("status", {"enum": list(TASK_STATUSES)}, "Only tasks in this status."),
+                    _query("review", REVIEW_ID, "Only tasks of this review."),
+                    _query("after", UUID, "Only tasks after this id (`next_after`)."),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                        "At most this many tasks.",
+                    ),
+                ),
+            )
+        },
+        "/v1/tasks/{id}": {
+            "get": _operation(
+                "Consultation",
+                "getTask",
+                "A task",
+                {"200": _json("The task.", _schema("Task")), "404": not_found},
+                description="For its assignee and for the review's secretariat.",
+                parameters=("TaskId",),
+            )
+        },
+        "/v1/tasks/{id}/complete": {
+            "post": _operation(
+                "Consultation",
+                "completeTask",
+                "Answer a task",
+                {
+                    "200": _json(
+                        "The completed task; the same response sent again answers the same.",
+                        _schema("Task"),
+                    ),
+                    "403": _response("Forbidden", "Only the task's assignee answers it."),
+                    "404": not_found,
+                    "409": _response(
+                        "Conflict",
+                        "The task takes no answer: it is past its due date, expired or"
+                        " cancelled, or was already completed with a different response.",
+                    ),
+                    "422": _response(
+                        "Unprocessable",
+                        "The body or the response is not valid: `errors` lists the problems,"
+                        " each with a JSON Pointer into the request body (/response/... for"
+                        " the response).",
+                    ),
+                },
+                description="`response` is checked against the consultation_response schema"
+                " (GET /v1/schemas/consultation_response). Open tasks take an answer until"
+                " `due_at`.",
+                parameters=("TaskId",),
+                body="TaskCompletion",
+            )
+        },
+        "/v1/tasks/{id}/delegate": {
+            "post": _operation(
+                "Consultation",
+                "delegateTask",
+                "Hand a task to a colleague",
+                {
+                    "200": _json("The task, now assigned to the colleague.", _schema("Task")),
+                    "403": _response("Forbidden", "Only the task's assignee hands it over."),
+                    "404": not_found,
+                    "409": _response("Conflict", "The task is no longer open."),
+                    "422": _response(
+                        "Unprocessable",
+                        "The body is not valid, or `to` is not another account of the"
+                        " actor's organisation (same role, organisation and country).",
+                    ),
+                },
+                parameters=("TaskId",),
+                body="TaskDelegation",
+            )
+        },
+        "/v1/reviews/{id}/synthesis": {
+            "get": _operation(
+                "Consultation",
+                "getSynthesis",
+                "The synthesis of the review's inputs that the consultation is about",
+                {
+                    "200": _json("The synthesis.", _schema("Synthesis")),
+                    "403": _response("Forbidden", "Not for observers."),
+                    "404": _response(
+                        "NotFound",
+                        "No such review the actor may see, or the consultation has not opened yet.",
+                    ),
+                },
+                description="Compiled once, when the consultation opens, from the latest"
+                " accepted version of every submission; every item names the submission and"
+                " version it comes from. Inputs whose organisation did not consent to"
+                " publication are counted, not quoted.",
+                parameters=("ReviewId",),
+            )
+        },
         "/v1/reviews/{id}/events": {
             "get": _operation(
                 "Audit",
@@ -830,6 +1132,11 @@ TAGS = [
     {"name": "Accounts", "description": "Accounts and their bearer tokens."},
     {"name": "Reviews", "description": "Regional reviews and their deadlines."},
     {"name": "Submissions", "description": "National reports and stakeholder inputs."},
+    {
+        "name": "Consultation",
+        "description": "The synthesis of a review's inputs and the tasks that ask participants"
+        " to answer it.",
+    },
     {"name": "Audit", "description": "Every state change of a review, in order."},
     {"name": "Schemas", "description": "The JSON Schemas documents are checked against."},
 ]

@@ -55,6 +55,23 @@ NEW_REVIEW: dict[str, Any] = {
             "description": "Days before each deadline at which reminders go out; default [14, 7, 1].",
         },
         "late_submissions": {"enum": ["reject", "accept_flagged"], "default": "accept_flagged"},
+        "consult_focal_points": {
+            "type": "boolean",
+            "default": False,
+            "description": "Give the member States' focal points a consultation task too.",
+        },
+        "escalation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["share", "days"],
+            "properties": {
+                "share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                "days": {"type": "integer", "minimum": 1, "maximum": 365},
+            },
+            "description": "Alert the secretariat when, `days` before the inputs or consultation"
+            " deadline, less than `share` of member States have reported (or of consultees have"
+            " answered).",
+        },
         "stakeholders": {
             "oneOf": [
                 {"const": "open", "description": "Any stakeholder of the region may submit."},
@@ -109,5 +126,31 @@ SUBMISSION: dict[str, Any] = {
             "type": "object",
             "description": "The document, checked against /v1/schemas/{kind}.",
         },
+    },
+}
+
+TASK_COMPLETION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["response"],
+    "properties": {
+        "response": {
+            "type": "object",
+            "description": "The answer, checked against /v1/schemas/consultation_response.",
+        }
+    },
+}
+
+TASK_DELEGATION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["to"],
+    "properties": {
+        "to": {
+            "type": "string",
+            "format": "uuid",
+            "description": "A colleague: an account of the same organisation.",
+        },
+        "note": REASON,
     },
 }

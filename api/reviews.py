@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,10 +30,12 @@ from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
 from db.reviews import insert_review, list_reviews, submission_progress, visible_review
+from db.tasks import task_progress
 from reviewflow.reference import load_reference
 from schemas import problems_in
 from workflows.models import (
     Deadline,
+    Escalation,
     Extension,
     LatePolicy,
     Phase,
@@ -49,6 +52,7 @@ DEFAULT_REMINDER_DAYS = [14, 7, 1]
 # Deadlines further out than this are typing mistakes, not plans.
 LATEST_DEADLINE = timedelta(days=5 * 366)
 MAX_PAGE = 100
+TASK_STATUSES = ("open", "completed", "expired", "cancelled")
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -90,7 +94,7 @@ def _timeline(body: dict[str, Any], problems: list[tuple[str, str]]) -> Timeline
 
 async def _invited_stakeholders(
     pool: asyncpg.Pool, body: dict[str, Any], problems: list[tuple[str, str]]
-) -> list[str] | None:
+) -> list[uuid.UUID] | None:
     invited = body.get("stakeholders", "open")
     if invited == "open":
         return None
@@ -104,7 +108,7 @@ async def _invited_stakeholders(
         for i, s in enumerate(invited)
         if s not in known
     )
-    return list(invited)
+    return [uuid.UUID(s) for s in invited]
 
 
 def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> list[str]:
@@ -124,8 +128,11 @@ def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> lis
 
 
 def _review_document(
-    row: asyncpg.Record, progress: list[asyncpg.Record] | None = None
+    row: asyncpg.Record,
+    progress: list[asyncpg.Record] | None = None,
+    tasks: list[asyncpg.Record] | None = None,
 ) -> dict[str, Any]:
+    """The review as the API shows it; `progress` and `tasks` only for its secretariat."""
     document: dict[str, Any] = {
         "id": row["id"],
         "region": row["region"],
@@ -137,6 +144,8 @@ def _review_document(
         "country_extensions": row["country_extensions"],
         "reminder_days": row["reminder_days"],
         "late_submissions": row["late_submissions"],
+        "consult_focal_points": row["consult_focal_points"],
+        "escalation": row["escalation"],
         "stakeholders": "open"
         if row["stakeholders"] is None
         else [str(s) for s in row["stakeholders"]],
@@ -152,8 +161,30 @@ def _review_document(
             "missing": [s for s in states if s not in reported],
             "stakeholder_inputs": sum(1 for p in progress if p["kind"] == "stakeholder_input"),
             "late": sum(1 for p in progress if p["late"]),
+            "tasks": task_counts(tasks or []),
         }
     return document
+
+
+def task_counts(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    """Tasks by status, and the response rate overall and per stakeholder category."""
+    by_status: dict[str, int] = dict.fromkeys(TASK_STATUSES, 0)
+    by_category: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "completed": 0})
+    for row in rows:
+        by_status[row["status"]] += row["n"]
+        by_category[row["category"]]["total"] += row["n"]
+        if row["status"] == "completed":
+            by_category[row["category"]]["completed"] += row["n"]
+    total = sum(by_status.values())
+    return {
+        **by_status,
+        "total": total,
+        "response_rate": round(by_status["completed"] / total, 4) if total else None,
+        "by_category": {
+            category: {**counts, "response_rate": round(counts["completed"] / counts["total"], 4)}
+            for category, counts in sorted(by_category.items())
+        },
+    }
 
 
 def may_run(actor: Actor, row: asyncpg.Record) -> bool:
@@ -174,14 +205,20 @@ async def review_answer(
     pool = request.app[POOL]
     row = await visible_review(pool, actor, review_id)
     assert row is not None
-    progress = await submission_progress(pool, review_id) if may_run(actor, row) else None
-    return web.json_response(_review_document(row, progress), status=status)
+    if not may_run(actor, row):
+        return web.json_response(_review_document(row), status=status)
+    progress = await submission_progress(pool, review_id)
+    tasks = await task_progress(pool, review_id)
+    return web.json_response(_review_document(row, progress, tasks), status=status)
 
 
 # ---- create ---------------------------------------------------------------------------------
 
 
-async def _new_config(request: web.Request, actor: Actor, body: Any) -> ReviewConfig:
+async def _new_config(
+    request: web.Request, actor: Actor, body: Any
+) -> tuple[ReviewConfig, list[uuid.UUID] | None]:
+    """The review `body` asks for, and the stakeholders it invites (None: open to all)."""
     raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
@@ -191,7 +228,8 @@ async def _new_config(request: web.Request, actor: Actor, body: Any) -> ReviewCo
     stakeholders = await _invited_stakeholders(request.app[POOL], body, problems)
     if problems or timeline is None:
         raise invalid(problems)
-    return ReviewConfig(
+    escalation = body.get("escalation")
+    config = ReviewConfig(
         review_id=body.get("id")
         or f"{body['region'].lower()}-{datetime.now(UTC).year}-{secrets.token_hex(3)}",
         region=body["region"],
@@ -200,9 +238,11 @@ async def _new_config(request: web.Request, actor: Actor, body: Any) -> ReviewCo
         timeline=timeline,
         reminder_days=sorted(body.get("reminder_days", DEFAULT_REMINDER_DAYS), reverse=True),
         late_submissions=LatePolicy(body.get("late_submissions", LatePolicy.ACCEPT_FLAGGED)),
-        stakeholders=stakeholders,
         created_by=str(actor.id),
+        consult_focal_points=body.get("consult_focal_points", False),
+        escalation=Escalation(**escalation) if escalation else None,
     )
+    return config, stakeholders
 
 
 @routes.post("/v1/reviews")
@@ -210,11 +250,11 @@ async def create_review(request: web.Request) -> web.Response:
     actor = require_role(request, ("secretariat", "admin"))
     key = idempotency_key(request)
     body = await read_json(request)
-    config = await _new_config(request, actor, body)
+    config, invited = await _new_config(request, actor, body)
     client = request.app[TEMPORAL]
 
     async def create(conn: asyncpg.Connection) -> Created:
-        if not await insert_review(conn, config, Phase.SCHEDULED.value):
+        if not await insert_review(conn, config, invited, Phase.SCHEDULED.value):
             raise Problem(409, f"A review with id {config.review_id!r} already exists.")
         # Started inside the transaction: if Temporal refuses, the row is rolled back with it.
         try:

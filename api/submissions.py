@@ -18,10 +18,10 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import raise_if_invalid, read_json
+from api.bodies import body_problems, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
-from api.problems import Problem, invalid
+from api.problems import Problem
 from api.reviews import may_run, review_for
 from api.updates import execute_update
 from db.actors import Actor
@@ -34,7 +34,6 @@ from db.submissions import (
     store_pending,
     submission,
 )
-from schemas import problems_in, validate_document
 from workflows.models import ReviewEvent, SubmissionAccepted, SubmissionKind, SubmissionRef
 from workflows.review import RegionalReviewWorkflow
 
@@ -136,12 +135,9 @@ async def submit(request: web.Request) -> web.Response:
     row = await review_for(request, actor)
     key = idempotency_key(request)
     body = await read_json(request)
-    raise_if_invalid(problems_in(requests.SUBMISSION, body))
-    if body["kind"] != kind:
+    if isinstance(body, dict) and body.get("kind") in {k.value for k in SubmissionKind} - {kind}:
         raise Problem(403, f"A {actor.role} submits a {kind.value} only.")
-    problems = validate_document(kind.value, body["content"])
-    if problems:
-        raise invalid((f"/content{p.pointer}", p.message) for p in problems)
+    raise_if_invalid(body_problems(body, requests.SUBMISSION, "content", kind.value))
     subject = _subject(actor, kind, body["content"], row)
     fingerprint = hashlib.sha256(
         json.dumps(body, sort_keys=True, ensure_ascii=False).encode()

@@ -18,8 +18,11 @@ _VISIBLE = """
         WHEN 'observer' THEN true
         WHEN 'secretariat' THEN r.region = ANY($2::text[])
         WHEN 'focal_point' THEN $3::text = ANY(r.member_states)
-        WHEN 'stakeholder' THEN (r.stakeholders IS NULL AND r.region = ANY($2::text[]))
-                                OR $4::uuid = ANY(r.stakeholders)
+        WHEN 'stakeholder' THEN EXISTS (SELECT 1 FROM review_consultees c
+                                        WHERE c.review_id = r.id AND c.actor_id = $4)
+                                -- a colleague a consultation task was handed to
+                                OR EXISTS (SELECT 1 FROM tasks t
+                                           WHERE t.review_id = r.id AND t.assignee = $4)
         ELSE false
     END
 """
@@ -29,13 +32,17 @@ def _viewer_args(actor: Actor) -> list[Any]:
     return [actor.role, list(actor.regions), actor.country, actor.id]
 
 
-async def insert_review(conn: asyncpg.Connection, config: ReviewConfig, phase: str) -> bool:
-    """Insert the review's row; False if its id is taken."""
+async def insert_review(
+    conn: asyncpg.Connection, config: ReviewConfig, invited: list[uuid.UUID] | None, phase: str
+) -> bool:
+    """Insert the review's row; False if its id is taken. `invited` None: open to the region."""
     timeline = {name: value.isoformat() for name, value in asdict(config.timeline).items()}
     status = await conn.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
-                                late_submissions, stakeholders, phase, deadlines, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10) ON CONFLICT (id) DO NOTHING""",
+                                late_submissions, stakeholders, phase, deadlines, created_by,
+                                consult_focal_points, escalation)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12)
+           ON CONFLICT (id) DO NOTHING""",
         config.review_id,
         config.region,
         config.title,
@@ -43,9 +50,11 @@ async def insert_review(conn: asyncpg.Connection, config: ReviewConfig, phase: s
         timeline,
         config.reminder_days,
         config.late_submissions.value,
-        None if config.stakeholders is None else [uuid.UUID(s) for s in config.stakeholders],
+        invited,
         phase,
         uuid.UUID(config.created_by),
+        config.consult_focal_points,
+        asdict(config.escalation) if config.escalation else None,
     )
     return status.endswith(" 1")
 

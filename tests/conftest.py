@@ -11,6 +11,7 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from db.migrate import migrate_dsn
 from db.pool import create_pool
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
+from tests.reviews import Review, ece_2020_timeline, review_body
 
 
 @pytest.fixture(scope="session")
@@ -183,3 +185,30 @@ async def skipping_api(
         app = create_app(settings, pool=pool, temporal=client)
         async with TestClient(TestServer(app)) as http:
             yield http
+
+
+@pytest.fixture
+async def start_review(
+    skipping_api: Any,
+    time_skipping_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    ece_secretariat: Any,
+) -> Any:
+    async def start(**overrides: Any) -> Review:
+        now = await time_skipping_env.get_current_time()
+        # The API checks deadlines against the wall clock, the workflow against the server's.
+        start_at = max(now, datetime.now(UTC))
+        timeline = {k: v.isoformat() for k, v in ece_2020_timeline(start_at).items()}
+        body = review_body(id=f"ece-2020-{secrets.token_hex(4)}", timeline=timeline, **overrides)
+        response = await skipping_api.post(
+            "/v1/reviews", json=body, headers=ece_secretariat.headers
+        )
+        assert response.status == 201, await response.text()
+        return Review(skipping_api, time_skipping_env, pool, ece_secretariat, body)
+
+    return start
+
+
+@pytest.fixture
+async def focal_points(make_account: Any) -> dict[str, Any]:
+    return {c: await make_account("focal_point", country=c) for c in ("DEU", "FRA", "KAZ", "USA")}

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import asyncpg
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.review import workflow_id
+
+DAY = timedelta(days=1)
+# Histories of earlier workflow versions, replayed by the replay tests.
+HISTORIES = Path(__file__).parent / "histories"
 
 
 def timeline(
@@ -48,3 +59,83 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, deadline_s: float =
             raise AssertionError(f"condition not met within {deadline_s}s; last result: {result!r}")
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.5)
+
+
+async def at_least(events: Any, count: int) -> list[dict[str, Any]] | None:
+    found = await events
+    return found if len(found) >= count else None
+
+
+def ece_2020_timeline(start: datetime) -> dict[str, datetime]:
+    """ECE 2020's deadlines, moved to start a week after `start`, with their spacing kept."""
+    opens = start + 7 * DAY  # stands for 15 Sep 2020
+    return {
+        "call_opens_at": opens,
+        "inputs_due_at": opens + 41 * DAY,  # 26 Oct
+        "consultation_due_at": opens + 55 * DAY,  # 9 Nov
+        "report_due_at": opens + 90 * DAY,
+    }
+
+
+class Review:
+    """One review driven through the API on the time-skipping server."""
+
+    def __init__(
+        self,
+        api: Any,
+        env: WorkflowEnvironment,
+        pool: asyncpg.Pool,
+        secretariat: Any,
+        body: dict[str, Any],
+    ) -> None:
+        self.api, self.env, self.pool, self.secretariat = api, env, pool, secretariat
+        self.id = body["id"]
+        self.deadlines = {k: datetime.fromisoformat(v) for k, v in body["timeline"].items()}
+
+    async def status(self) -> dict[str, Any]:
+        response = await self.api.get(f"/v1/reviews/{self.id}", headers=self.secretariat.headers)
+        return await response.json()
+
+    async def wait_for_phase(self, phase: str) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            status = await self.status()
+            return status if status["phase"] == phase else None
+
+        return await eventually(reached)
+
+    async def skip_to(self, instant: datetime) -> None:
+        """Let the server's clock run up to `instant`."""
+        now = await self.env.get_current_time()
+        if instant > now:
+            await self.env.sleep(instant - now)
+
+    async def events(self, event_type: str) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT data FROM review_events WHERE review_id = $1 AND type = $2 ORDER BY seq",
+            self.id,
+            event_type,
+        )
+        return [row["data"] for row in rows]
+
+    async def submit(self, account: Any, content: dict[str, Any]) -> Any:
+        kind = "national_report" if account.actor.role == "focal_point" else "stakeholder_input"
+        return await self.api.post(
+            f"/v1/reviews/{self.id}/submissions",
+            json={"kind": kind, "content": content},
+            headers=account.headers,
+        )
+
+    async def record_history(self, name: str) -> None:
+        """With REVIEWFLOW_RECORD_HISTORIES=1, save this run's history for the replay tests."""
+        if os.environ.get("REVIEWFLOW_RECORD_HISTORIES") != "1":
+            return
+        handle = self.env.client.get_workflow_handle(workflow_id(self.id))
+        await handle.result()
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+    async def extend(self, **body: Any) -> Any:
+        return await self.api.post(
+            f"/v1/reviews/{self.id}/extensions", json=body, headers=self.secretariat.headers
+        )

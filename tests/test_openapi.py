@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -13,9 +15,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import schemas
+from activities.synthesis import Source, build_synthesis, content_hash
 from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
+from api.reviews import _review_document, task_counts
+from api.tasks import task_document
 from tests import documents
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
@@ -142,6 +147,158 @@ def test_rewritten_schemas_check_what_the_originals_check(
     errors = list(component_validator(openapi_document(), name).iter_errors(instance))
     assert (errors == []) is valid, errors
     assert (_original_problems(name, instance) == []) is valid
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        documents.consultation_response(),
+        {**documents.consultation_response(), "endorsement": "maybe"},
+        {"comments": [{"objective": 24, "comment": "x"}], "endorsement": "endorse"},
+        {"endorsement": "endorse", "extra": True},
+        "endorse",
+    ],
+)
+def test_task_completion_checks_the_response_as_the_handler_does(response: Any) -> None:
+    body = {"response": response}
+    documented = list(component_validator(openapi_document(), "TaskCompletion").iter_errors(body))
+    checked = schemas.problems_in(request_schemas.TASK_COMPLETION, body) or (
+        schemas.validate_document("consultation_response", response)
+    )
+    assert (documented == []) is (checked == []), (documented, checked)
+
+
+# ---- what the API answers with is what is documented -------------------------------------------
+
+
+def closed(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with every object schema that names its properties closed to others, so an
+    answer with an undocumented field fails."""
+    for node in walk(document["components"]["schemas"]):
+        if isinstance(node, dict) and "properties" in node:
+            node.setdefault("additionalProperties", False)
+    return document
+
+
+def assert_documented(name: str, answer: Any) -> None:
+    errors = list(component_validator(closed(openapi_document()), name).iter_errors(answer))
+    assert errors == [], [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def review_row(**overrides: Any) -> dict[str, Any]:
+    return {
+        "id": "ece-2030",
+        "region": "ECE",
+        "title": "ECE 2030",
+        "phase": "consultation",
+        "member_states": ["DEU", "FRA"],
+        "timeline": TIMELINE,
+        "deadlines": TIMELINE,
+        "country_extensions": {"FRA": "2030-02-15T00:00:00+00:00"},
+        "reminder_days": [14, 7, 1],
+        "late_submissions": "accept_flagged",
+        "consult_focal_points": True,
+        "escalation": {"share": 0.5, "days": 7},
+        "stakeholders": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+        **overrides,
+    }
+
+
+def task_row(**overrides: Any) -> dict[str, Any]:
+    invitee = uuid.uuid4()
+    return {
+        "id": uuid.uuid4(),
+        "review_id": "ece-2030",
+        "kind": "consultation",
+        "assignee": invitee,
+        "invitee": invitee,
+        "organisation": "Migrant Workers Solidarity Network",
+        "stakeholder_category": "civil_society",
+        "country": None,
+        "due_at": NOW + timedelta(days=30),
+        "status": "open",
+        "response": None,
+        "completed_at": None,
+        "reminders_sent": 0,
+        "delegations": [],
+        "created_at": NOW,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        review_row(),
+        review_row(consult_focal_points=False, escalation=None, stakeholders=[uuid.uuid4()]),
+    ],
+)
+def test_a_review_answer_is_documented(row: dict[str, Any]) -> None:
+    assert_documented("Review", _review_document(row))
+    tasks = [
+        {"category": "civil_society", "status": "completed", "n": 3},
+        {"category": "civil_society", "status": "open", "n": 1},
+        {"category": "focal_point", "status": "expired", "n": 2},
+    ]
+    progress = [{"kind": "national_report", "subject": "DEU", "late": False}]
+    for counts in (tasks, []):
+        answer = _review_document(row, progress, counts)
+        assert answer["progress"]["tasks"] == task_counts(counts)
+        assert_documented("Review", answer)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        task_row(),
+        task_row(organisation=None, stakeholder_category=None, country="DEU", status="expired"),
+        task_row(
+            status="completed",
+            response=documents.consultation_response(),
+            completed_at=NOW + timedelta(days=3),
+            reminders_sent=1,
+            assignee=uuid.uuid4(),
+            delegations=[
+                {
+                    "from": str(uuid.uuid4()),
+                    "to": str(uuid.uuid4()),
+                    "note": None,
+                    "at": "2030-01-02T09:30:00.123456+00:00",
+                }
+            ],
+        ),
+    ],
+)
+def test_a_task_answer_is_documented(row: dict[str, Any]) -> None:
+    assert_documented("Task", task_document(row))
+    assert_documented("TaskList", {"items": [task_document(row)], "next_after": str(row["id"])})
+
+
+def test_a_synthesis_answer_is_documented() -> None:
+    unpublished = {**documents.stakeholder_input("Quiet Org"), "consent_to_publish": False}
+    long_input = {**documents.stakeholder_input("Verbose Org", "academia"), "input": "x" * 5000}
+    sources = [
+        Source(str(uuid.uuid4()), 2, "national_report", "DEU", documents.national_report()),
+        Source(str(uuid.uuid4()), 1, "national_report", "FRA", documents.national_report("FRA")),
+        Source(
+            str(uuid.uuid4()),
+            1,
+            "stakeholder_input",
+            "Migrant Workers Solidarity Network",
+            documents.stakeholder_input(),
+        ),
+        Source(str(uuid.uuid4()), 1, "stakeholder_input", "Quiet Org", unpublished),
+        Source(str(uuid.uuid4()), 3, "stakeholder_input", "Verbose Org", long_input),
+    ]
+    synthesis = build_synthesis("ece-2030", sources)
+    answer = {**synthesis, "content_hash": content_hash(synthesis), "created_at": NOW.isoformat()}
+    assert_documented("Synthesis", answer)
+    assert_documented("Synthesis", {**answer, **build_synthesis("ece-2030", [])})
 
 
 def test_bearer_auth_on_every_v1_operation_and_none_on_public_ones() -> None:

@@ -15,10 +15,8 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests import documents
-from tests.reviews import eventually, review_body
+from tests.reviews import HISTORIES, eventually, review_body
 from workflows.review import RegionalReviewWorkflow, workflow_id
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)

@@ -81,6 +81,14 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """Alert the secretariat when, `days` before a deadline, less than `share` have acted."""
+
+    share: float
+    days: int
+
+
+@dataclass(frozen=True)
 class ReviewConfig:
     review_id: str
     region: str
@@ -89,19 +97,29 @@ class ReviewConfig:
     timeline: Timeline
     reminder_days: list[int]
     late_submissions: LatePolicy
-    # None means an open review: any stakeholder may submit.
-    stakeholders: list[str] | None
     created_by: str
+    # Who is invited lives in the database (it may be thousands); the workflow needs no list.
+    consult_focal_points: bool = False
+    escalation: Escalation | None = None
+
+
+class Purpose(StrEnum):
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
 class PendingReminder:
+    """An instant before a deadline at which those who have not acted are reminded, or at which
+    the secretariat is alerted if too few have."""
+
     deadline: Deadline
     due_at: datetime
     days_before: int
     at: datetime
     # Set for a reminder of one member State's own (extended) deadline.
     country: str | None = None
+    purpose: Purpose = Purpose.REMINDER
 
 
 @dataclass
@@ -212,7 +230,41 @@ class Reminder:
     stakeholders: bool
 
 
+@dataclass(frozen=True)
+class OpenConsultation:
+    """Compile the synthesis and give every consultee a task due at `due_at`."""
+
+    event: ReviewEvent
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class CloseTasks:
+    """Set every open task of the review to `status` (expired or cancelled)."""
+
+    event: ReviewEvent
+    status: str
+
+
+@dataclass(frozen=True)
+class MoveTaskDeadline:
+    review_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsultationCheck:
+    """Alert the secretariat if the response rate is below the review's escalation share."""
+
+    event: ReviewEvent
+    share: float
+
+
 # Activity names: the workflow calls them by name so it never imports I/O code.
 RECORD_CHANGE = "record_change"
 ACCEPT_SUBMISSION = "accept_submission"
 SEND_REMINDER = "send_reminder"
+OPEN_CONSULTATION = "open_consultation"
+CLOSE_TASKS = "close_tasks"
+MOVE_TASK_DEADLINE = "move_task_deadline"
+CHECK_CONSULTATION = "check_consultation"

@@ -22,19 +22,28 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         ACCEPT_SUBMISSION,
+        CHECK_CONSULTATION,
+        CLOSE_TASKS,
         DEADLINE_ENDS,
+        MOVE_TASK_DEADLINE,
         NEXT_PHASE,
+        OPEN_CONSULTATION,
         PHASE_ORDER,
         RECORD_CHANGE,
         SEND_REMINDER,
         AcceptSubmission,
+        CloseTasks,
         CommandResult,
+        ConsultationCheck,
         Deadline,
         Extension,
         LatePolicy,
+        MoveTaskDeadline,
+        OpenConsultation,
         PendingReminder,
         Phase,
         PhaseCommand,
+        Purpose,
         RecordChange,
         Reminder,
         ReviewEvent,
@@ -66,9 +75,17 @@ ACTIVITY_OPTIONS: dict[str, Any] = {
     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
 }
 
+# Opening a consultation for 10,000 stakeholders is one bulk insert, but give it room.
+OPEN_CONSULTATION_TIMEOUT = timedelta(minutes=5)
+
 # The deadline that closes each phase; phases without one wait for a command.
 PHASE_DEADLINE: dict[Phase, Deadline] = {
     phase: deadline for deadline, phase in DEADLINE_ENDS.items()
+}
+# The deadlines whose laggards are reminded: nobody has to act before the call opens.
+REMINDED_DEADLINE: dict[Phase, Deadline] = {
+    Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
+    Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
 }
 
 
@@ -155,52 +172,72 @@ class RegionalReviewWorkflow:
     async def _enter(self, phase: Phase, actor_id: str | None, reason: str | None) -> None:
         previous = self.state.phase
         self.state.phase = phase
-        if phase is not Phase.CALL_FOR_INPUTS:
-            self.state.pending_reminders = [r for r in self.state.pending_reminders if r.country]
-        if phase is Phase.CALL_FOR_INPUTS:
-            self._arm_reminders(Deadline.INPUTS_DUE_AT, self.state.deadlines.inputs_due_at)
-        if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(Phase.CONSULTATION):
-            # Per-State extensions end with the consultation: compilation takes what came in.
-            self.state.pending_reminders = []
+        self._plan_reminders_for(phase)
+        if previous is Phase.CONSULTATION:
+            status = "cancelled" if phase is Phase.CANCELLED else "expired"
+            event = self._event("consultation.closed", actor_id, status=status)
+            await workflow.execute_activity(
+                CLOSE_TASKS, CloseTasks(event, status), **ACTIVITY_OPTIONS
+            )
         workflow.upsert_search_attributes([SearchAttributePair(REVIEW_PHASE, phase.value)])
-        event = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
+        event_type = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
         await self._record(
-            event, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
+            event_type, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
         )
+        if phase is Phase.CONSULTATION:
+            due_at = self.state.deadlines.consultation_due_at
+            event = self._event("consultation.opened", None, due_at=due_at.isoformat())
+            await workflow.execute_activity(
+                OPEN_CONSULTATION,
+                OpenConsultation(event, due_at),
+                **{**ACTIVITY_OPTIONS, "start_to_close_timeout": OPEN_CONSULTATION_TIMEOUT},
+            )
 
-    # ---- reminders ----------------------------------------------------------------------
+    # ---- reminders and escalation -------------------------------------------------------
+
+    def _plan_reminders_for(self, phase: Phase) -> None:
+        """Arm the reminders of the deadline that closes `phase`; drop those of earlier phases.
+
+        A member State's own inputs deadline may outlive the call for inputs, so its reminders
+        stay through the consultation; nothing of the inputs is reminded after that.
+        """
+        self.state.pending_reminders = [
+            r for r in self.state.pending_reminders if r.country and phase is Phase.CONSULTATION
+        ]
+        deadline = REMINDED_DEADLINE.get(phase)
+        if deadline is not None:
+            self._arm_reminders(deadline, self.state.deadlines.get(deadline))
 
     def _arm_reminders(
         self, deadline: Deadline, due_at: datetime, country: str | None = None
     ) -> None:
-        """Plan the reminders before `due_at` that are still ahead; drop the old plan for it."""
+        """Plan the reminders (and escalation checks) before `due_at` that are still ahead,
+        replacing the plan made for an earlier value of the same deadline."""
         now = workflow.now()
         self.state.pending_reminders = [
             r
             for r in self.state.pending_reminders
             if not (r.deadline is deadline and r.country == country)
         ]
-        for days in sorted(set(self.config.reminder_days), reverse=True):
+        planned = [(days, Purpose.REMINDER) for days in sorted(set(self.config.reminder_days))]
+        escalation = self.config.escalation
+        if escalation is not None and country is None:
+            # Daily from `days` before the deadline, so the alert repeats until the share is met.
+            planned += [(days, Purpose.ESCALATION) for days in range(1, escalation.days + 1)]
+        for days, purpose in sorted(planned, reverse=True):
             at = due_at - timedelta(days=days)
             if at > now:
                 self.state.pending_reminders.append(
-                    PendingReminder(deadline, due_at, days, at, country)
+                    PendingReminder(deadline, due_at, days, at, country, purpose)
                 )
 
     async def _remind(self, reminder: PendingReminder) -> None:
-        submitted = set(self.state.countries_submitted)
-        if reminder.country is not None:
-            if reminder.country in submitted:
-                return  # nobody left to remind
-            countries = [reminder.country]
-        else:
-            # States with a later deadline of their own get their own reminders.
-            countries = [
-                c
-                for c in self.config.member_states
-                if c not in submitted
-                and self.state.country_extensions.get(c, reminder.due_at) <= reminder.due_at
-            ]
+        if reminder.purpose is Purpose.ESCALATION:
+            await self._escalate_if_needed(reminder)
+            return
+        countries = self._countries_to_remind(reminder)
+        if reminder.country is not None and not countries:
+            return  # that State has submitted since: nobody left to remind
         event = self._event(
             "reminder.due",
             None,
@@ -214,6 +251,43 @@ class RegionalReviewWorkflow:
             Reminder(event, reminder, countries, stakeholders=reminder.country is None),
             **ACTIVITY_OPTIONS,
         )
+
+    def _countries_to_remind(self, reminder: PendingReminder) -> list[str]:
+        if reminder.deadline is not Deadline.INPUTS_DUE_AT:
+            return []  # consultation tasks are reminded from the task list
+        submitted = set(self.state.countries_submitted)
+        if reminder.country is not None:
+            return [] if reminder.country in submitted else [reminder.country]
+        # States with a later deadline of their own get their own reminders.
+        return [
+            c
+            for c in self.config.member_states
+            if c not in submitted
+            and self.state.country_extensions.get(c, reminder.due_at) <= reminder.due_at
+        ]
+
+    async def _escalate_if_needed(self, check: PendingReminder) -> None:
+        escalation = self.config.escalation
+        assert escalation is not None
+        facts = {"deadline": check.deadline.value, "days_before": check.days_before}
+        if check.deadline is Deadline.CONSULTATION_DUE_AT:
+            event = self._event("escalation.alert", None, **facts)
+            await workflow.execute_activity(
+                CHECK_CONSULTATION, ConsultationCheck(event, escalation.share), **ACTIVITY_OPTIONS
+            )
+            return
+        states = self.config.member_states
+        submitted = set(self.state.countries_submitted)
+        share = sum(1 for c in states if c in submitted) / len(states)
+        if share < escalation.share:
+            await self._record(
+                "escalation.alert",
+                None,
+                **facts,
+                share=round(share, 4),
+                required=escalation.share,
+                missing=[c for c in states if c not in submitted],
+            )
 
     # ---- submissions --------------------------------------------------------------------
 
@@ -289,10 +363,7 @@ class RegionalReviewWorkflow:
                 self.state.deadlines = replace(
                     self.state.deadlines, **{extension.deadline.value: extension.until}
                 )
-            if extension.deadline is Deadline.INPUTS_DUE_AT and (
-                extension.country is not None or self.state.phase is Phase.CALL_FOR_INPUTS
-            ):
-                self._arm_reminders(extension.deadline, extension.until, extension.country)
+            await self._rearm_after(extension)
             self.replan = True
             await self._record(
                 "deadline.extended",
@@ -304,6 +375,21 @@ class RegionalReviewWorkflow:
                 country=extension.country,
             )
         return extension
+
+    async def _rearm_after(self, extension: Extension) -> None:
+        """Re-plan what depended on the deadline that moved."""
+        if extension.country is not None:
+            self._arm_reminders(extension.deadline, extension.until, extension.country)
+            return
+        if REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
+            return  # armed when its phase begins
+        self._arm_reminders(extension.deadline, extension.until)
+        if extension.deadline is Deadline.CONSULTATION_DUE_AT:
+            await workflow.execute_activity(
+                MOVE_TASK_DEADLINE,
+                MoveTaskDeadline(self.config.review_id, extension.until),
+                **ACTIVITY_OPTIONS,
+            )
 
     @extend.validator
     def validate_extend(self, extension: Extension) -> None:

@@ -1,0 +1,209 @@
+"""Consultation tasks: mine, one, answer it, hand it to a colleague; and the synthesis.
+
+Answers go straight to PostgreSQL rather than through the review's workflow: each is a
+single conditional UPDATE (open, mine, before the deadline), which serialises with the
+workflow's bulk expiry on the row lock, so a task is either answered or expired, never both,
+and 10,000 answers cost the workflow nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api import requests
+from api.auth import current_actor
+from api.bodies import body_problems, raise_if_invalid, read_json
+from api.keys import POOL
+from api.problems import Problem, invalid
+from api.reviews import TASK_STATUSES, may_run, query_int, review_for
+from db.actors import Actor, actor_by_id
+from db.events import insert_event
+from db.tasks import complete, delegate, has_task, my_tasks, synthesis, task
+from schemas import problems_in
+from workflows.models import ReviewEvent
+
+routes = web.RouteTableDef()
+
+# Event ids for task changes live in their own namespace, derived from what happened.
+EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
+
+
+def task_document(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "review_id": row["review_id"],
+        "kind": row["kind"],
+        "assignee": str(row["assignee"]),
+        "invitee": str(row["invitee"]),
+        "organisation": row["organisation"],
+        "stakeholder_category": row["stakeholder_category"],
+        "country": row["country"],
+        "due_at": row["due_at"].isoformat(),
+        "status": row["status"],
+        "response": row["response"],
+        "completed_at": row["completed_at"].isoformat() if row["completed_at"] else None,
+        "reminders_sent": row["reminders_sent"],
+        "delegations": row["delegations"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
+    """The task, if `actor` is its assignee or runs its review; 404 otherwise, saying nothing."""
+    not_found = Problem(404, f"There is no task {request.match_info['id']!r} you may read.")
+    try:
+        task_id = uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise not_found from None
+    found = await task(request.app[POOL], task_id)
+    if found is None:
+        raise not_found
+    if found["assignee"] != actor.id and not may_run(actor, found):
+        raise not_found
+    return found
+
+
+def _event(
+    row: asyncpg.Record, event_type: str, actor: Actor, key: str, **data: Any
+) -> ReviewEvent:
+    """The audit event of a change to a task; its id is derived from the change itself."""
+    return ReviewEvent(
+        id=str(uuid.uuid5(EVENT_NAMESPACE, f"{event_type}:{row['id']}:{key}")),
+        review_id=row["review_id"],
+        type=event_type,
+        at=datetime.now(UTC),
+        actor_id=str(actor.id),
+        data={"task_id": str(row["id"]), **data},
+    )
+
+
+@routes.get("/v1/tasks")
+async def tasks(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    status = request.query.get("status")
+    if status is not None and status not in TASK_STATUSES:
+        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
+    after = request.query.get("after")
+    try:
+        after_id = uuid.UUID(after) if after else None
+    except ValueError:
+        raise invalid([("/after", "must be a task id")]) from None
+    limit = query_int(request, "limit", 100, 1, 500)
+    rows = await my_tasks(
+        request.app[POOL],
+        actor.id,
+        status=status,
+        review_id=request.query.get("review"),
+        after=after_id,
+        limit=limit,
+    )
+    next_after = str(rows[-1]["id"]) if len(rows) == limit else None
+    return web.json_response({"items": [task_document(r) for r in rows], "next_after": next_after})
+
+
+@routes.get("/v1/tasks/{id}")
+async def read_task(request: web.Request) -> web.Response:
+    return web.json_response(task_document(await _readable_task(request, current_actor(request))))
+
+
+def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None) -> Problem:
+    """Why a change to a task that was open and the actor's a moment ago did not happen."""
+    if row["status"] == "completed" and response_hash not in (None, row["response_hash"]):
+        return Problem(409, "This task was already completed with a different response.")
+    if row["status"] != "open":
+        return Problem(409, f"This task is {row['status']}.")
+    if row["assignee"] != actor.id:
+        return Problem(409, "This task was handed to someone else meanwhile.")
+    return Problem(
+        409, f"This task was due at {row['due_at'].isoformat()}; it takes no answer now."
+    )
+
+
+@routes.post("/v1/tasks/{id}/complete")
+async def complete_task(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    found = await _readable_task(request, actor)
+    if found["assignee"] != actor.id:
+        raise Problem(403, "Only the task's assignee answers it.")
+    body = await read_json(request)
+    raise_if_invalid(
+        body_problems(body, requests.TASK_COMPLETION, "response", "consultation_response")
+    )
+    response = body["response"]
+    response_hash = hashlib.sha256(json.dumps(response, sort_keys=True).encode()).hexdigest()
+    pool = request.app[POOL]
+    async with pool.acquire() as conn, conn.transaction():
+        done = await complete(conn, found["id"], actor.id, response, response_hash)
+        if done is not None:
+            await insert_event(conn, _event(done, "task.completed", actor, response_hash))
+    if done is not None:
+        return web.json_response(task_document(done))
+    current = await task(pool, found["id"])
+    assert current is not None
+    if current["status"] == "completed" and current["response_hash"] == response_hash:
+        return web.json_response(task_document(current))  # the same answer again: done already
+    raise _refusal(current, actor, response_hash)
+
+
+async def _colleague(request: web.Request, actor: Actor, review_id: str, to: str) -> Actor:
+    colleague = await actor_by_id(request.app[POOL], uuid.UUID(to))
+    same_organisation = (
+        colleague is not None
+        and colleague.id != actor.id
+        and colleague.role == actor.role
+        and (colleague.organisation, colleague.country) == (actor.organisation, actor.country)
+    )
+    if not same_organisation:
+        raise invalid([("/to", "must be another account of your organisation")])
+    assert colleague is not None
+    if await has_task(request.app[POOL], review_id, colleague.id):
+        raise invalid([("/to", "already has a task in this review")])
+    return colleague
+
+
+@routes.post("/v1/tasks/{id}/delegate")
+async def delegate_task(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    found = await _readable_task(request, actor)
+    if found["assignee"] != actor.id:
+        raise Problem(403, "Only the task's assignee hands it over.")
+    body = await read_json(request)
+    raise_if_invalid(problems_in(requests.TASK_DELEGATION, body))
+    colleague = await _colleague(request, actor, found["review_id"], body["to"])
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        moved = await delegate(conn, found["id"], actor.id, colleague.id, body.get("note"))
+        if moved is not None:
+            key = str(len(moved["delegations"]))
+            await insert_event(
+                conn, _event(moved, "task.delegated", actor, key, to=str(colleague.id))
+            )
+    if moved is None:
+        current = await task(request.app[POOL], found["id"])
+        assert current is not None
+        raise _refusal(current, actor)
+    return web.json_response(task_document(moved))
+
+
+@routes.get("/v1/reviews/{id}/synthesis")
+async def read_synthesis(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    if actor.role == "observer":
+        raise Problem(403, "The synthesis is for the review's participants.")
+    found = await synthesis(request.app[POOL], row["id"])
+    if found is None:
+        raise Problem(404, "The synthesis is compiled when the consultation opens.")
+    return web.json_response(
+        {
+            **found["content"],
+            "content_hash": found["content_hash"],
+            "created_at": found["created_at"].isoformat(),
+        }
+    )

@@ -1,0 +1,110 @@
+"""Consultation tasks: read, answered and handed over, each change checked in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+_COLUMNS = """t.id, t.review_id, t.kind, t.invitee, t.assignee, t.organisation, t.stakeholder_category,
+              t.country, t.due_at, t.status, t.response, t.response_hash, t.completed_at,
+              t.completed_by, t.reminders_sent, t.delegations, t.created_at"""
+
+
+async def task(
+    conn: asyncpg.Pool | asyncpg.Connection, task_id: uuid.UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS}, r.region FROM tasks t JOIN reviews r ON r.id = t.review_id WHERE t.id = $1",
+        task_id,
+    )
+
+
+async def my_tasks(
+    pool: asyncpg.Pool,
+    assignee: uuid.UUID,
+    *,
+    status: str | None,
+    review_id: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        f"""SELECT {_COLUMNS} FROM tasks t
+            WHERE t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
+              AND ($3::text IS NULL OR t.review_id = $3) AND ($4::uuid IS NULL OR t.id > $4)
+            ORDER BY t.id LIMIT $5""",
+        assignee,
+        status,
+        review_id,
+        after,
+        limit,
+    )
+
+
+async def complete(
+    conn: asyncpg.Connection,
+    task_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    response: dict[str, Any],
+    response_hash: str,
+) -> asyncpg.Record | None:
+    """Answer an open task before its deadline; None when it is not the actor's open task."""
+    return await conn.fetchrow(
+        f"""UPDATE tasks t SET status = 'completed', response = $3, response_hash = $4,
+                   completed_at = now(), completed_by = $2
+            WHERE t.id = $1 AND t.assignee = $2 AND t.status = 'open' AND t.due_at >= now()
+            RETURNING {_COLUMNS}""",
+        task_id,
+        actor_id,
+        response,
+        response_hash,
+    )
+
+
+async def delegate(
+    conn: asyncpg.Connection,
+    task_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    to: uuid.UUID,
+    note: str | None,
+) -> asyncpg.Record | None:
+    """Hand an open task to `to`; None when it is not the actor's open task."""
+    return await conn.fetchrow(
+        f"""UPDATE tasks t SET assignee = $3::uuid,
+                   delegations = t.delegations || jsonb_build_array(jsonb_build_object(
+                       'from', $2::uuid, 'to', $3::uuid, 'note', $4::text, 'at', now()))
+            WHERE t.id = $1 AND t.assignee = $2 AND t.status = 'open'
+            RETURNING {_COLUMNS}""",
+        task_id,
+        actor_id,
+        to,
+        note,
+    )
+
+
+async def has_task(
+    conn: asyncpg.Pool | asyncpg.Connection, review_id: str, actor_id: uuid.UUID
+) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM tasks WHERE review_id = $1 AND assignee = $2 LIMIT 1", review_id, actor_id
+    )
+    return found is not None
+
+
+async def task_progress(
+    conn: asyncpg.Pool | asyncpg.Connection, review_id: str
+) -> list[asyncpg.Record]:
+    """Tasks per stakeholder category (focal points under 'focal_point') and status."""
+    return await conn.fetch(
+        """SELECT coalesce(stakeholder_category, 'focal_point') AS category, status, count(*) AS n
+           FROM tasks WHERE review_id = $1 GROUP BY 1, 2 ORDER BY 1, 2""",
+        review_id,
+    )
+
+
+async def synthesis(pool: asyncpg.Pool, review_id: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT content, content_hash, created_at FROM syntheses WHERE review_id = $1", review_id
+    )
