@@ -1,7 +1,9 @@
-"""The Temporal worker: every workflow and activity of reviewflow on one task queue.
+"""The Temporal worker: every workflow and activity of reviewflow.
 
-Run it as `reviewflow worker` (or `python worker.py`); it stops on SIGTERM/SIGINT after the
-activities in flight have had `GRACEFUL_SHUTDOWN` to finish.
+Two task queues: the reviews' (workflows and their activities) and the notifications' (the
+sending activity, rate-limited), so a slow mail server never holds up a review. Run it as
+`reviewflow worker` (or `python worker.py`); it stops on SIGTERM/SIGINT after the activities in
+flight have had `GRACEFUL_SHUTDOWN` to finish.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
@@ -17,14 +21,19 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import build_activities
+from activities.notify import NotificationActivities
 from db.pool import create_pool
+from notifications.mail import mailer_for
+from notifications.webhooks import service_policy
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES
 from workflows import WORKFLOWS
+from workflows.notifications import NotificationsWorkflow, notifications_workflow_id
 
 log = logging.getLogger("reviewflow.worker")
 
@@ -59,11 +68,51 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     )
 
 
-async def run_until_stopped(worker: Worker, stop: asyncio.Event) -> None:
-    """Run the worker until `stop` is set, then shut it down gracefully."""
-    async with worker:
-        await stop.wait()
+def build_notify_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    address = client.service_client.config.target_host
+    sender = NotificationActivities(
+        pool,
+        mailer_for(settings.smtp, settings.mail_dir),
+        settings,
+        service_policy(settings, address),
+    )
+    return Worker(
+        client,
+        task_queue=settings.notify_task_queue,
+        activities=[sender.deliver_notifications],
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def ensure_notifications_running(client: Client, settings: Settings) -> None:
+    """Start the notification pipeline's workflow unless it already runs."""
+    await client.start_workflow(
+        NotificationsWorkflow.run,
+        settings.notify_task_queue,
+        id=notifications_workflow_id(settings.task_queue),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+
+
+@asynccontextmanager
+async def running_workers(
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator[None]:
+    """Both workers running and the notification pipeline started, until the block ends."""
+    async with build_worker(client, pool, settings), build_notify_worker(client, pool, settings):
+        await ensure_notifications_running(client, settings)
+        yield
         log.info("worker stopping; letting running activities finish")
+
+
+async def run_until_stopped(
+    client: Client, pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event
+) -> None:
+    """Run the workers until `stop` is set, then shut them down gracefully."""
+    async with running_workers(client, pool, settings):
+        await stop.wait()
 
 
 def stop_event_on_signals() -> asyncio.Event:
@@ -83,7 +132,7 @@ async def main(settings: Settings | None = None) -> None:
     await ensure_search_attributes(client)
     pool = await create_pool(settings.database_url)
     try:
-        await run_until_stopped(build_worker(client, pool, settings), stop)
+        await run_until_stopped(client, pool, settings, stop)
     finally:
         await pool.close()
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import read_json
+from api.bodies import raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
-from db.actors import insert_actor, new_token
+from db.actors import insert_actor, new_token, update_preferences
 from reviewflow.accounts import AccountError, NotAllowed, new_actor
+from schemas import problems_in
 
 routes = web.RouteTableDef()
 
@@ -43,3 +45,12 @@ async def create_actor(request: web.Request) -> web.Response:
 @routes.get("/v1/actors/me")
 async def me(request: web.Request) -> web.Response:
     return web.json_response(current_actor(request).as_json())
+
+
+@routes.patch("/v1/actors/me")
+async def set_preferences(request: web.Request) -> web.Response:
+    """The actor's own notification language and whether it wants non-essential mail."""
+    body = await read_json(request)
+    raise_if_invalid(problems_in(requests.PREFERENCES, body))
+    updated = await update_preferences(request.app[POOL], current_actor(request).id, body)
+    return web.json_response(updated.as_json())

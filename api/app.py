@@ -8,12 +8,13 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta, openapi, reviews, submissions, tasks
+from api import actors, meta, openapi, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
-from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
+from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
 from api.problems import problem_middleware
 from api.updates import UpdateGate
 from db.pool import create_pool
+from notifications.webhooks import service_policy
 from reviewflow.config import Settings
 
 # Large enough for a full national report (23 objectives of long text), small enough that
@@ -58,6 +59,9 @@ def create_app(
         if temporal is None and address is None:
             raise RuntimeError("no Temporal address")
         app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
+        app[WEBHOOK_POLICY] = service_policy(
+            settings, app[TEMPORAL].service_client.config.target_host
+        )
         yield
 
     app.cleanup_ctx.extend([database, temporal_client])
@@ -66,5 +70,6 @@ def create_app(
     app.add_routes(reviews.routes)
     app.add_routes(submissions.routes)
     app.add_routes(tasks.routes)
+    app.add_routes(webhooks.routes)
     app.add_routes(openapi.routes)
     return app

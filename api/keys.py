@@ -8,6 +8,7 @@ from temporalio.client import Client
 
 from api.updates import UpdateGate
 from db.actors import Actor
+from notifications.webhooks import WebhookPolicy
 from reviewflow.config import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -15,3 +16,4 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 TEMPORAL = web.AppKey("temporal", Client)
 ACTOR = web.RequestKey("actor", Actor)
 UPDATE_GATE = web.AppKey("update_gate", UpdateGate)
+WEBHOOK_POLICY = web.AppKey("webhook_policy", WebhookPolicy)

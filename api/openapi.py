@@ -23,6 +23,7 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
+from activities.notify import WEBHOOK_TIMEOUT
 from activities.synthesis import EXCERPT_CHARS
 from api import requests as request_schemas
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -30,8 +31,17 @@ from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
 from api.reviews import TASK_STATUSES
 from db.actors import ROLES
+from notifications.webhooks import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    MAX_ATTEMPTS,
+    RETRY_BASE_S,
+    RETRY_CAP_S,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+)
 from reviewflow.accounts import NEW_ACTOR_SCHEMA
-from workflows.models import Phase
+from workflows.models import EVENT_TYPES, Phase
 
 routes = web.RouteTableDef()
 
@@ -63,6 +73,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         request_schemas.TASK_COMPLETION, "response", "consultation_response"
     ),
     "TaskDelegation": request_schemas.TASK_DELEGATION,
+    "NewWebhook": request_schemas.NEW_WEBHOOK,
+    "Preferences": request_schemas.PREFERENCES,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
@@ -146,6 +158,14 @@ REVIEW_ID = {"type": "string", "pattern": request_schemas.REVIEW_ID_PATTERN}
 PHASE = {"enum": [phase.value for phase in Phase]}
 CLUSTER = {"type": "integer", "minimum": 1, "maximum": 4}
 SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+# The `status` of a webhook delivery (the deliveries table's CHECK), and what each means.
+DELIVERY_STATUSES = {
+    "pending": "waiting for its next attempt (`next_attempt_at`)",
+    "sending": "an attempt is under way",
+    "sent": "the receiver answered 2xx",
+    "failed": "given up (an answer that is not retried, the URL now refused, or"
+    f" {MAX_ATTEMPTS} attempts)",
+}
 
 
 def _answer_schemas() -> dict[str, dict[str, Any]]:
@@ -159,6 +179,10 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
         "country": _nullable(_common("iso3")),
         "organisation": {"type": ["string", "null"]},
         "stakeholder_category": _nullable(_common("stakeholder_category")),
+        **{
+            name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
+            for name in ("language", "notifications")
+        },
     }
     country = _object({"iso3": _common("iso3"), "name": TEXT})
     region_fields = {"code": _common("region_code"), "commission": TEXT, "region": TEXT}
@@ -343,6 +367,12 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                     "type": "boolean",
                     "description": "Whether the member States' focal points get a consultation"
                     " task too.",
+                },
+                "reminders_optional": {
+                    "type": "boolean",
+                    "description": request_schemas.NEW_REVIEW["properties"]["reminders_optional"][
+                        "description"
+                    ],
                 },
                 "escalation": {
                     **_nullable(_object(copy.deepcopy(escalation["properties"]))),
@@ -575,6 +605,83 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
         "SchemaList": _object(
             {"items": _array(_object({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
         ),
+        "Webhook": _object(
+            {
+                "id": UUID,
+                "url": TEXT,
+                "events": {
+                    **copy.deepcopy(request_schemas.NEW_WEBHOOK["properties"]["events"]),
+                    "description": 'The event types delivered; ["*"] for all.',
+                },
+                "review_id": {
+                    **_nullable(REVIEW_ID),
+                    "description": "The one review it covers; null when it covers regions.",
+                },
+                "regions": _array(
+                    _common("region_code"),
+                    description="Every review of these regions; empty when it covers one review.",
+                ),
+                "created_at": _schema("Instant"),
+            },
+            description="A webhook subscription. Its secret is never shown.",
+        ),
+        "WebhookList": _list_of("Webhook"),
+        "DeliveryAttempt": _object(
+            {
+                "attempt": {"type": "integer", "minimum": 1},
+                "at": {**_schema("Instant"), "description": "When it was recorded."},
+                "status_code": {
+                    "type": ["integer", "null"],
+                    "description": "The receiver's HTTP status; null when there was none"
+                    " (connection error, timeout, URL refused).",
+                },
+                "error": {
+                    "type": ["string", "null"],
+                    "description": "Why it did not succeed (`HTTP 503`, the connection"
+                    " error, the URL policy's reasons); null when it was sent.",
+                },
+                "duration_ms": COUNT,
+            }
+        ),
+        "Delivery": _object(
+            {
+                "id": {
+                    **UUID,
+                    "description": f"The delivery id: `{DELIVERY_HEADER}` and `id` in the"
+                    " body, the same on every attempt.",
+                },
+                "event_id": {**UUID, "description": "The event, in the review's audit trail."},
+                "event_type": {"enum": list(EVENT_TYPES)},
+                "status": {
+                    "enum": list(DELIVERY_STATUSES),
+                    "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items())
+                    + ".",
+                },
+                "attempts": COUNT,
+                "next_attempt_at": {
+                    **_nullable(_schema("Instant")),
+                    "description": "When it is attempted next; null unless pending.",
+                },
+                "sent_at": _nullable(_schema("Instant")),
+                "last_error": {
+                    "type": ["string", "null"],
+                    "description": "The error of the last attempt; null once sent.",
+                },
+                "created_at": _schema("Instant"),
+                "attempt_log": _array(
+                    _schema("DeliveryAttempt"), description="Every attempt, oldest first."
+                ),
+            }
+        ),
+        "DeliveryList": _list_of(
+            "Delivery",
+            next_after={
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "Pass as `after` for the next page; null when this page is not"
+                " full.",
+            },
+        ),
     }
 
 
@@ -599,6 +706,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "ReviewId": _path_parameter("id", REVIEW_ID, "The review's id, such as ece-2020."),
     "SubmissionId": _path_parameter("id", UUID, "The submission's id."),
     "TaskId": _path_parameter("id", UUID, "The task's id."),
+    "WebhookId": _path_parameter("id", UUID, "The webhook's id."),
     "RegionCode": _path_parameter(
         "code", {"type": "string"}, "A region code (ECE, ECA, ECLAC, ESCAP, ESCWA), any case."
     ),
@@ -709,11 +817,34 @@ def _operation(
     return operation
 
 
+SIGNATURE = (
+    'Every delivery is a POST of UTF-8 JSON, `{"id": <delivery id>, "event": {id, type,'
+    " review_id, at, actor_id, data}}` (the event as in the review's audit trail), with the"
+    f" headers `{DELIVERY_HEADER}` (the delivery id, the same on every attempt),"
+    f" `{EVENT_HEADER}` (the event type), `{TIMESTAMP_HEADER}` (Unix seconds, new on every"
+    f" attempt) and `{SIGNATURE_HEADER}: sha256=<hex>`.\n\n"
+    "To verify a delivery: take the raw body bytes as received (before any JSON parsing);"
+    f" compute HMAC-SHA256 keyed with the secret over the `{TIMESTAMP_HEADER}` value, a dot and"
+    ' the body, `"<timestamp>." + body` (not over the body alone); write it in lowercase hex'
+    f" after `sha256=` and compare it with `{SIGNATURE_HEADER}` in constant time; refuse a"
+    " timestamp more than 5 minutes from your clock (a replay). Deduplicate on the delivery id:"
+    " a delivery may arrive more than once.\n\n"
+    f"Answer 2xx within {WEBHOOK_TIMEOUT.total:g} s. No answer, 408, 429 and 5xx are retried"
+    f" (at most {MAX_ATTEMPTS} attempts, waiting from {RETRY_BASE_S:g} s, doubling, up to"
+    f" {RETRY_CAP_S / 3600:g} h, jittered); 3xx (redirects are not followed) and other 4xx fail"
+    " the delivery. See docs/webhooks.md."
+)
+
+
 def _paths() -> dict[str, dict[str, Any]]:
     review = _json("The review, as it is now.", _schema("Review"))
     forbidden = _response("Forbidden", "Only the review's secretariat.")
     not_found = _response("NotFound")
     unavailable = _response("Unavailable")
+    runs_reviews = _response("Forbidden", "Only secretariats and admins.")
+    not_yours = _response(
+        "NotFound", "No such webhook of the actor's (an admin's: of anyone's), or it was deleted."
+    )
     return {
         "/healthz": {
             "get": _operation(
@@ -812,7 +943,18 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "getMe",
                 "Who am I",
                 {"200": _json("The token's actor.", _schema("Actor"))},
-            )
+            ),
+            "patch": _operation(
+                "Accounts",
+                "setPreferences",
+                "Set my notification preferences",
+                {"200": _json("The token's actor, as it is now.", _schema("Actor"))},
+                description="Send only what changes, at least one field. `language`: the"
+                " language of the mail sent to you. `notifications`: `essential` leaves out"
+                " mail that does not ask you to act; reminders too when the review's"
+                " `reminders_optional` is true.",
+                body="Preferences",
+            ),
         },
         "/v1/reviews": {
             "post": _operation(
@@ -1098,6 +1240,89 @@ def _paths() -> dict[str, dict[str, Any]]:
                 ),
             )
         },
+        "/v1/webhooks": {
+            "post": _operation(
+                "Notifications",
+                "createWebhook",
+                "Subscribe a URL to the events of reviews you run",
+                {
+                    "201": _json(
+                        "The subscription, as created (without its secret).", _schema("Webhook")
+                    ),
+                    "403": runs_reviews,
+                    "422": _response(
+                        "Unprocessable",
+                        "The body is not valid; or the URL is refused by the URL policy (one"
+                        " error per reason at /url, e.g. `must use http or https`, or its host"
+                        " resolves to a link-local, metadata or other refused address, or does"
+                        " not resolve); or `review_id` is not a review the actor runs"
+                        " (/review_id); or `regions` are not all the actor's own, or are absent"
+                        " and the actor has none (/regions).",
+                    ),
+                },
+                description='`events`: event types, or ["*"] for all. `secret`: 16 to 200'
+                " characters, the key every delivery is signed with; keep it, it is never"
+                " shown again. Scope: either `review_id` (one review the actor runs) or"
+                " `regions` (every review of these regions, the actor's own; default: all the"
+                " actor's regions), not both.\n\n" + SIGNATURE,
+                parameters=("IdempotencyKey",),
+                body="NewWebhook",
+            ),
+            "get": _operation(
+                "Notifications",
+                "listWebhooks",
+                "Your webhook subscriptions",
+                {
+                    "200": _json(
+                        "The actor's subscriptions (an admin's: everyone's), oldest first;"
+                        " without their secrets.",
+                        _schema("WebhookList"),
+                    ),
+                    "403": runs_reviews,
+                },
+            ),
+        },
+        "/v1/webhooks/{id}": {
+            "delete": _operation(
+                "Notifications",
+                "deleteWebhook",
+                "End a subscription",
+                {
+                    "204": {"description": "Ended: no event from now on is delivered to it."},
+                    "403": runs_reviews,
+                    "404": not_yours,
+                },
+                description="Its delivery log can no longer be read. Deliveries already under"
+                " way (retries included) may still be attempted.",
+                parameters=("WebhookId",),
+            )
+        },
+        "/v1/webhooks/{id}/deliveries": {
+            "get": _operation(
+                "Notifications",
+                "listWebhookDeliveries",
+                "A subscription's deliveries, each with every attempt",
+                {
+                    "200": _json("A page of deliveries, newest first.", _schema("DeliveryList")),
+                    "403": runs_reviews,
+                    "404": not_yours,
+                    "422": _response("Unprocessable", "A query parameter is not valid."),
+                },
+                parameters=(
+                    "WebhookId",
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                        "At most this many deliveries.",
+                    ),
+                    _query(
+                        "after",
+                        UUID,
+                        "Only deliveries older than this one (`next_after` of the previous page).",
+                    ),
+                ),
+            )
+        },
         "/v1/schemas": {
             "get": _operation(
                 "Schemas",
@@ -1138,6 +1363,11 @@ TAGS = [
         " to answer it.",
     },
     {"name": "Audit", "description": "Every state change of a review, in order."},
+    {
+        "name": "Notifications",
+        "description": "Webhooks: a review's events POSTed to your URL, signed with HMAC-SHA256"
+        ' over "<timestamp>." + body.',
+    },
     {"name": "Schemas", "description": "The JSON Schemas documents are checked against."},
 ]
 

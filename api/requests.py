@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas import COMMON_ID
+from workflows.models import EVENT_TYPES
 
 REVIEW_ID_PATTERN = "^[a-z0-9][a-z0-9-]{2,62}$"
 # Instants are parsed by the API (which also wants a UTC offset and a future date), so every
@@ -55,6 +56,11 @@ NEW_REVIEW: dict[str, Any] = {
             "description": "Days before each deadline at which reminders go out; default [14, 7, 1].",
         },
         "late_submissions": {"enum": ["reject", "accept_flagged"], "default": "accept_flagged"},
+        "reminders_optional": {
+            "type": "boolean",
+            "default": False,
+            "description": "Let those who chose essential notifications only skip reminders too.",
+        },
         "consult_focal_points": {
             "type": "boolean",
             "default": False,
@@ -152,5 +158,52 @@ TASK_DELEGATION: dict[str, Any] = {
             "description": "A colleague: an account of the same organisation.",
         },
         "note": REASON,
+    },
+}
+
+NEW_WEBHOOK: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["url", "events", "secret"],
+    "properties": {
+        "url": {"type": "string", "minLength": 1, "maxLength": 2048},
+        "events": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"enum": ["*", *EVENT_TYPES]},
+            "description": 'Event types to receive; ["*"] for all.',
+        },
+        "secret": {
+            "type": "string",
+            "minLength": 16,
+            "maxLength": 200,
+            "description": "Shared secret for the HMAC-SHA256 signature of every delivery.",
+        },
+        "review_id": {"type": "string", "pattern": REVIEW_ID_PATTERN},
+        "regions": {
+            "type": "array",
+            "items": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+    },
+    "not": {"required": ["review_id", "regions"]},
+}
+
+PREFERENCES: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "language": {
+            "type": "string",
+            "pattern": "^[a-z]{2}$",
+            "description": "ISO 639-1 code; messages fall back to English without a translation.",
+        },
+        "notifications": {
+            "enum": ["all", "essential"],
+            "description": "essential: only what asks you to act (reminders, tasks, alerts).",
+        },
     },
 }

@@ -145,6 +145,7 @@ def _review_document(
         "reminder_days": row["reminder_days"],
         "late_submissions": row["late_submissions"],
         "consult_focal_points": row["consult_focal_points"],
+        "reminders_optional": row["reminders_optional"],
         "escalation": row["escalation"],
         "stakeholders": "open"
         if row["stakeholders"] is None
@@ -254,7 +255,13 @@ async def create_review(request: web.Request) -> web.Response:
     client = request.app[TEMPORAL]
 
     async def create(conn: asyncpg.Connection) -> Created:
-        if not await insert_review(conn, config, invited, Phase.SCHEDULED.value):
+        if not await insert_review(
+            conn,
+            config,
+            invited,
+            Phase.SCHEDULED.value,
+            reminders_optional=body.get("reminders_optional", False),
+        ):
             raise Problem(409, f"A review with id {config.review_id!r} already exists.")
         # Started inside the transaction: if Temporal refuses, the row is rolled back with it.
         try:

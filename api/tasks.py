@@ -182,7 +182,10 @@ async def delegate_task(request: web.Request) -> web.Response:
         if moved is not None:
             key = str(len(moved["delegations"]))
             await insert_event(
-                conn, _event(moved, "task.delegated", actor, key, to=str(colleague.id))
+                conn,
+                _event(
+                    moved, "task.delegated", actor, key, to=str(colleague.id), note=body.get("note")
+                ),
             )
     if moved is None:
         current = await task(request.app[POOL], found["id"])

@@ -33,6 +33,8 @@ class Actor:
     country: str | None = None
     organisation: str | None = None
     stakeholder_category: str | None = None
+    language: str = "en"
+    notifications: str = "all"
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Actor:
@@ -45,6 +47,8 @@ class Actor:
             country=row["country"],
             organisation=row["organisation"],
             stakeholder_category=row["stakeholder_category"],
+            language=row["language"],
+            notifications=row["notifications"],
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -57,21 +61,24 @@ class Actor:
             "country": self.country,
             "organisation": self.organisation,
             "stakeholder_category": self.stakeholder_category,
+            "language": self.language,
+            "notifications": self.notifications,
         }
 
 
 _COLUMNS = "id, name, email, role, regions, country, organisation, stakeholder_category"
+_READ = f"{_COLUMNS}, language, notifications"
 
 
 async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM actors WHERE token_hash = $1", hash_token(token)
+        f"SELECT {_READ} FROM actors WHERE token_hash = $1", hash_token(token)
     )
     return Actor.from_row(row) if row else None
 
 
 async def actor_by_id(conn: asyncpg.Pool | asyncpg.Connection, actor_id: uuid.UUID) -> Actor | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM actors WHERE id = $1", actor_id)
+    row = await conn.fetchrow(f"SELECT {_READ} FROM actors WHERE id = $1", actor_id)
     return Actor.from_row(row) if row else None
 
 
@@ -92,6 +99,20 @@ async def insert_actor(
         hash_token(token),
         created_by,
     )
+
+
+async def update_preferences(
+    pool: asyncpg.Pool, actor_id: uuid.UUID, changes: dict[str, str]
+) -> Actor:
+    row = await pool.fetchrow(
+        f"""UPDATE actors SET language = coalesce($2, language),
+                              notifications = coalesce($3, notifications)
+            WHERE id = $1 RETURNING {_READ}""",
+        actor_id,
+        changes.get("language"),
+        changes.get("notifications"),
+    )
+    return Actor.from_row(row)
 
 
 async def ensure_admin(pool: asyncpg.Pool, configured_token: str | None) -> str | None:

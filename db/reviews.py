@@ -33,15 +33,20 @@ def _viewer_args(actor: Actor) -> list[Any]:
 
 
 async def insert_review(
-    conn: asyncpg.Connection, config: ReviewConfig, invited: list[uuid.UUID] | None, phase: str
+    conn: asyncpg.Connection,
+    config: ReviewConfig,
+    invited: list[uuid.UUID] | None,
+    phase: str,
+    *,
+    reminders_optional: bool = False,
 ) -> bool:
     """Insert the review's row; False if its id is taken. `invited` None: open to the region."""
     timeline = {name: value.isoformat() for name, value in asdict(config.timeline).items()}
     status = await conn.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, stakeholders, phase, deadlines, created_by,
-                                consult_focal_points, escalation)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12)
+                                consult_focal_points, escalation, reminders_optional)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12, $13)
            ON CONFLICT (id) DO NOTHING""",
         config.review_id,
         config.region,
@@ -55,6 +60,7 @@ async def insert_review(
         uuid.UUID(config.created_by),
         config.consult_focal_points,
         asdict(config.escalation) if config.escalation else None,
+        reminders_optional,
     )
     return status.endswith(" 1")
 

@@ -36,6 +36,13 @@ class Settings:
     task_queue: str
     smtp: SmtpSettings | None
     mail_from: str
+    # Messages (email and webhook) sent per second at most; 0 for no limit.
+    notify_rate: float = 100.0
+
+    @property
+    def notify_task_queue(self) -> str:
+        """Sending runs on its own task queue, so a slow mail server never holds up a review."""
+        return f"{self.task_queue}-notify"
 
     @property
     def embedded_database(self) -> bool:
@@ -71,6 +78,19 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        rate = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of messages per second, got {raw!r}") from None
+    if rate < 0:
+        raise SystemExit(f"{name} must not be negative, got {rate}")
+    return rate
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     smtp_host = env.get("SMTP_HOST") or None
@@ -96,4 +116,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_queue=env.get("TEMPORAL_TASK_QUEUE") or "reviewflow",
         smtp=smtp,
         mail_from=env.get("MAIL_FROM") or "reviewflow <no-reply@reviewflow.localhost>",
+        notify_rate=_rate(env, "REVIEWFLOW_NOTIFY_RATE", 100.0),
     )

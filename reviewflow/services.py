@@ -56,8 +56,7 @@ async def serve(
             await worker_module.ensure_search_attributes(client)
             pool = await create_pool(dsn)
             try:
-                built = worker_module.build_worker(client, pool, settings)
-                async with built:
+                async with worker_module.running_workers(client, pool, settings):
                     if on_ready:
                         on_ready()
                     await stop.wait()

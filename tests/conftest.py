@@ -23,7 +23,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from db.actors import Actor, insert_actor, new_token
+from db.actors import Actor, insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from reviewflow.config import Settings, load_settings
@@ -52,6 +52,19 @@ def _with_database(dsn: str, database: str) -> str:
     authority, _, path = rest.partition("/")
     _, question, query = path.partition("?")
     return f"{scheme}://{authority}/{database}{question}{query}"
+
+
+@pytest.fixture
+async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
+    """An empty database of its own, for a test that must see no other test's rows."""
+    name = f"reviewflow_fresh_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(server_dsn, name)
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -125,16 +138,24 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+async def create_account(pool: asyncpg.Pool, role: str, **fields: Any) -> Account:
+    """An actor stored with a fresh token; `notifications` sets its mail preference."""
+    name = fields.pop("name", f"{role} {secrets.token_hex(3)}")
+    preference = fields.pop("notifications", None)
+    if "regions" in fields:
+        fields["regions"] = tuple(fields["regions"])
+    actor = Actor(id=uuid.uuid4(), name=name, role=role, **fields)
+    token = new_token()
+    await insert_actor(pool, actor, token, created_by=None)
+    if preference is not None:
+        await update_preferences(pool, actor.id, {"notifications": preference})
+    return Account(actor, token)
+
+
 @pytest.fixture(scope="session")
 def make_account(pool: asyncpg.Pool) -> Any:
     async def make(role: str, **fields: Any) -> Account:
-        name = fields.pop("name", f"{role} {secrets.token_hex(3)}")
-        if "regions" in fields:
-            fields["regions"] = tuple(fields["regions"])
-        actor = Actor(id=uuid.uuid4(), name=name, role=role, **fields)
-        token = new_token()
-        await insert_actor(pool, actor, token, created_by=None)
-        return Account(actor, token)
+        return await create_account(pool, role, **fields)
 
     return make
 
@@ -153,11 +174,11 @@ async def ece_secretariat(make_account: Any) -> Account:
 async def worker(
     temporal_client: Client, pool: asyncpg.Pool, settings: Settings
 ) -> AsyncIterator[Any]:
-    """The real worker (every workflow and activity) on the dev server, for the session."""
-    from worker import build_worker
+    """The real workers (every workflow and activity) on the dev server, for the session."""
+    from worker import running_workers
 
-    async with build_worker(temporal_client, pool, settings) as running:
-        yield running
+    async with running_workers(temporal_client, pool, settings):
+        yield
 
 
 @pytest.fixture(scope="session")

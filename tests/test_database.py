@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from db.actors import actor_by_token, ensure_admin
 from db.migrate import load_migrations, migrate_dsn
 from db.pool import create_pool
-from tests.conftest import _with_database
-
-
-@pytest.fixture
-async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
-    name = f"reviewflow_fresh_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(server_dsn, name)
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_migrations_are_numbered_and_unique() -> None:

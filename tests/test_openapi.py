@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -21,6 +22,8 @@ from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
 from api.reviews import _review_document, task_counts
 from api.tasks import task_document
+from api.webhooks import webhook_document
+from db.actors import Actor
 from tests import documents
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
@@ -139,6 +142,45 @@ TIMELINE = {
             {"name": "A", "role": "stakeholder", "organisation": "O", "stakeholder_category": "x"},
             False,
         ),
+        (
+            "NewWebhook",
+            {"url": "https://example.org/hook", "events": ["*"], "secret": "s" * 16},
+            True,
+        ),
+        (
+            "NewWebhook",
+            {
+                "url": "https://example.org/hook",
+                "events": ["submission.accepted", "report.published"],
+                "secret": "s" * 200,
+                "review_id": "ece-2030",
+            },
+            True,
+        ),
+        (
+            "NewWebhook",
+            {
+                "url": "https://example.org/hook",
+                "events": ["*"],
+                "secret": "s" * 16,
+                "review_id": "ece-2030",
+                "regions": ["ECE"],
+            },
+            False,
+        ),
+        (
+            "NewWebhook",
+            {"url": "https://example.org/hook", "events": ["*"], "secret": "short"},
+            False,
+        ),
+        (
+            "NewWebhook",
+            {"url": "https://example.org/hook", "events": ["call.opened"], "secret": "s" * 16},
+            False,
+        ),
+        ("Preferences", {"language": "fr", "notifications": "essential"}, True),
+        ("Preferences", {}, False),
+        ("Preferences", {"notifications": "none"}, False),
     ],
 )
 def test_rewritten_schemas_check_what_the_originals_check(
@@ -201,6 +243,7 @@ def review_row(**overrides: Any) -> dict[str, Any]:
         "reminder_days": [14, 7, 1],
         "late_submissions": "accept_flagged",
         "consult_focal_points": True,
+        "reminders_optional": False,
         "escalation": {"share": 0.5, "days": 7},
         "stakeholders": None,
         "created_at": NOW,
@@ -235,7 +278,12 @@ def task_row(**overrides: Any) -> dict[str, Any]:
     "row",
     [
         review_row(),
-        review_row(consult_focal_points=False, escalation=None, stakeholders=[uuid.uuid4()]),
+        review_row(
+            consult_focal_points=False,
+            reminders_optional=True,
+            escalation=None,
+            stakeholders=[uuid.uuid4()],
+        ),
     ],
 )
 def test_a_review_answer_is_documented(row: dict[str, Any]) -> None:
@@ -299,6 +347,185 @@ def test_a_synthesis_answer_is_documented() -> None:
     answer = {**synthesis, "content_hash": content_hash(synthesis), "created_at": NOW.isoformat()}
     assert_documented("Synthesis", answer)
     assert_documented("Synthesis", {**answer, **build_synthesis("ece-2030", [])})
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        Actor(id=uuid.uuid4(), name="Administrator", role="admin"),
+        Actor(
+            id=uuid.uuid4(),
+            name="S",
+            role="stakeholder",
+            email="s@example.org",
+            organisation="O",
+            stakeholder_category="academia",
+            language="fr",
+            notifications="essential",
+        ),
+        Actor(id=uuid.uuid4(), name="F", role="focal_point", country="DEU", regions=("ECE",)),
+    ],
+)
+def test_an_actor_answer_is_documented(actor: Actor) -> None:
+    assert_documented("Actor", actor.as_json())
+    assert_documented("NewActorAnswer", {**actor.as_json(), "token": "rf_x"})
+    assert_documented("NewActorAnswer", {**actor.as_json(), "token": None})
+
+
+def webhook_row(**overrides: Any) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "owner": uuid.uuid4(),
+        "url": "https://example.org/hook",
+        "events": ["*"],
+        "review_id": None,
+        "regions": ["ECE", "ESCAP"],
+        "created_at": NOW,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        webhook_row(),
+        webhook_row(review_id="ece-2030", regions=[], events=["task.completed", "phase.changed"]),
+    ],
+)
+def test_a_webhook_answer_is_documented(row: dict[str, Any]) -> None:
+    assert_documented("Webhook", webhook_document(row))
+    assert_documented("WebhookList", {"items": [webhook_document(row)]})
+
+
+async def test_webhook_and_delivery_answers_are_documented(
+    api: Any, pool: Any, make_account: Any
+) -> None:
+    """Through the API and the database: a subscription, its delivery log (every status,
+    attempts with and without an HTTP status), paging, and the end of the subscription."""
+    secretariat = await make_account("secretariat", regions=("ECE",))
+    review_id = f"ece-doc-{secrets.token_hex(4)}"
+    # One delivery per (event, webhook): an event for each delivery below.
+    events = [uuid.uuid4() for _ in range(4)]
+    await pool.execute(
+        """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                late_submissions, phase, deadlines, created_by)
+           VALUES ($1, 'ECE', 'Doc', '{DEU}', $2, '{7}', 'reject', 'cancelled', $2, $3)""",
+        review_id,
+        TIMELINE,
+        secretariat.actor.id,
+    )
+    # Already expanded: no worker turns them into deliveries of its own.
+    await pool.execute(
+        """INSERT INTO review_events (id, review_id, type, actor_id, at, data, expanded_at)
+           SELECT e, $2, 'review.cancelled', $3, now(), '{}', now() FROM unnest($1::uuid[]) e""",
+        events,
+        review_id,
+        secretariat.actor.id,
+    )
+    try:
+        body = {
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["*"],
+            "secret": secrets.token_hex(16),
+            "review_id": review_id,
+        }
+        created = await api.post("/v1/webhooks", json=body, headers=secretariat.headers)
+        assert created.status == 201, await created.text()
+        hook = await created.json()
+        assert_documented("Webhook", hook)
+        assert "secret" not in hook
+
+        listed = await api.get("/v1/webhooks", headers=secretariat.headers)
+        assert listed.status == 200
+        webhooks = await listed.json()
+        assert_documented("WebhookList", webhooks)
+        assert [w["id"] for w in webhooks["items"]] == [hook["id"]]
+
+        # (status, attempts as (HTTP status, error)), oldest delivery first.
+        log = [
+            ("sent", [(503, "HTTP 503"), (200, None)]),
+            ("failed", [(None, "Cannot connect to host"), (404, "HTTP 404")]),
+            ("pending", [(None, "timeout")]),
+            ("sending", []),
+        ]
+        ids = []
+        for n, (status, attempts) in enumerate(log):
+            delivery = uuid.uuid4()
+            ids.append(str(delivery))
+            await pool.execute(
+                """INSERT INTO deliveries (id, event_id, channel, recipient, address, template,
+                                           status, attempts, next_attempt_at, sent_at,
+                                           last_error, created_at)
+                   VALUES ($1, $2, 'webhook', $3, $4, 'review.cancelled', $5, $6,
+                           now() + interval '1 day', CASE WHEN $5 = 'sent' THEN now() END,
+                           $7, now() - make_interval(mins => 10 - $8))""",
+                delivery,
+                events[n],
+                uuid.UUID(hook["id"]),
+                body["url"],
+                status,
+                len(attempts),
+                attempts[-1][1] if attempts else None,
+                n,
+            )
+            for number, (code, error) in enumerate(attempts, 1):
+                await pool.execute(
+                    "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error,"
+                    " duration_ms) VALUES ($1, $2, $3, $4, 12)",
+                    delivery,
+                    number,
+                    code,
+                    error,
+                )
+
+        url = f"/v1/webhooks/{hook['id']}/deliveries"
+        first = await api.get(url, params={"limit": "3"}, headers=secretariat.headers)
+        assert first.status == 200, await first.text()
+        page = await first.json()
+        assert_documented("DeliveryList", page)
+        assert page["next_after"] == page["items"][-1]["id"]
+        rest = await api.get(url, params={"after": page["next_after"]}, headers=secretariat.headers)
+        last = await rest.json()
+        assert_documented("DeliveryList", last)
+        assert last["next_after"] is None
+        shown = page["items"] + last["items"]
+        assert [d["id"] for d in shown] == ids[::-1]  # newest first
+        by_status = {d["status"]: d for d in shown}
+        assert by_status["pending"]["next_attempt_at"] is not None
+        assert by_status["sent"]["sent_at"] is not None
+        assert [a["status_code"] for a in by_status["failed"]["attempt_log"]] == [None, 404]
+
+        bad = await api.get(url, params={"limit": "0"}, headers=secretariat.headers)
+        assert bad.status == 422
+
+        deleted = await api.delete(f"/v1/webhooks/{hook['id']}", headers=secretariat.headers)
+        assert deleted.status == 204
+        gone = await api.get(url, headers=secretariat.headers)
+        assert gone.status == 404
+    finally:
+        await pool.execute(
+            "DELETE FROM delivery_attempts WHERE delivery_id IN"
+            " (SELECT id FROM deliveries WHERE event_id = ANY($1::uuid[]))",
+            events,
+        )
+        await pool.execute("DELETE FROM deliveries WHERE event_id = ANY($1::uuid[])", events)
+        await pool.execute("DELETE FROM review_events WHERE id = ANY($1::uuid[])", events)
+        await pool.execute("DELETE FROM webhooks WHERE review_id = $1", review_id)
+        await pool.execute("DELETE FROM reviews WHERE id = $1", review_id)
+
+
+async def test_a_preferences_answer_is_documented(api: Any, make_account: Any) -> None:
+    observer = await make_account("observer")
+    changed = await api.patch(
+        "/v1/actors/me",
+        json={"language": "fr", "notifications": "essential"},
+        headers=observer.headers,
+    )
+    assert changed.status == 200, await changed.text()
+    answer = await changed.json()
+    assert_documented("Actor", answer)
+    assert (answer["language"], answer["notifications"]) == ("fr", "essential")
+    assert (await api.patch("/v1/actors/me", json={}, headers=observer.headers)).status == 422
 
 
 def test_bearer_auth_on_every_v1_operation_and_none_on_public_ones() -> None:

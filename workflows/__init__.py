@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflows.notifications import NotificationsWorkflow
 from workflows.review import RegionalReviewWorkflow
 
-WORKFLOWS: list[type] = [RegionalReviewWorkflow]
+WORKFLOWS: list[type] = [RegionalReviewWorkflow, NotificationsWorkflow]

@@ -186,6 +186,26 @@ class CommandResult:
 # ---- Activities --------------------------------------------------------------------------
 
 
+# Every type of domain event in a review's audit trail (webhooks subscribe to these).
+EVENT_TYPES = (
+    "review.created",
+    "phase.changed",
+    "review.cancelled",
+    "deadline.extended",
+    "reminder.due",
+    "escalation.alert",
+    "submission.accepted",
+    "submission.rejected",
+    "consultation.opened",
+    "consultation.closed",
+    "task.completed",
+    "task.delegated",
+    "report.ready",
+    "report.changes_requested",
+    "report.published",
+)
+
+
 @dataclass(frozen=True)
 class ReviewEvent:
     """A domain event for the audit trail. `id` is deterministic, so a retried write is a no-op."""
@@ -260,6 +280,22 @@ class ConsultationCheck:
     share: float
 
 
+@dataclass(frozen=True)
+class DeliveryRound:
+    """Turn new events into deliveries and send what is due, for up to `max_seconds`."""
+
+    max_seconds: float
+    batch: int
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    expanded: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
 # Activity names: the workflow calls them by name so it never imports I/O code.
 RECORD_CHANGE = "record_change"
 ACCEPT_SUBMISSION = "accept_submission"
@@ -268,3 +304,4 @@ OPEN_CONSULTATION = "open_consultation"
 CLOSE_TASKS = "close_tasks"
 MOVE_TASK_DEADLINE = "move_task_deadline"
 CHECK_CONSULTATION = "check_consultation"
+DELIVER_NOTIFICATIONS = "deliver_notifications"

@@ -1,0 +1,145 @@
+"""Webhook subscriptions: a secretariat's systems told of its reviews' events, signed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api import requests
+from api.auth import require_role
+from api.bodies import raise_if_invalid, read_json
+from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.keys import POOL, WEBHOOK_POLICY
+from api.problems import Problem, invalid
+from api.reviews import may_run, query_int
+from db.actors import Actor
+from db.reviews import visible_review
+from db.webhooks import delete_webhook, deliveries, insert_webhook, webhook, webhooks_of
+from notifications.webhooks import check_url
+from schemas import problems_in
+
+routes = web.RouteTableDef()
+
+RUNS_REVIEWS = ("secretariat", "admin")
+
+
+def webhook_document(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "url": row["url"],
+        "events": row["events"],
+        "review_id": row["review_id"],
+        "regions": row["regions"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def _scope(
+    request: web.Request, actor: Actor, body: dict[str, Any]
+) -> tuple[str | None, list[str]]:
+    """The review or regions the webhook covers; only what the actor runs."""
+    review_id = body.get("review_id")
+    if review_id is not None:
+        row = await visible_review(request.app[POOL], actor, review_id)
+        if row is None or not may_run(actor, row):
+            raise invalid([("/review_id", "is not a review you run")])
+        return review_id, []
+    regions = body.get("regions") or list(actor.regions)
+    if not regions:
+        raise invalid([("/regions", "name the regions (or the review) to subscribe to")])
+    outside = sorted(set(regions) - set(actor.regions)) if actor.role != "admin" else []
+    if outside:
+        raise invalid([("/regions", f"not your region(s): {', '.join(outside)}")])
+    return None, regions
+
+
+@routes.post("/v1/webhooks")
+async def create_webhook(request: web.Request) -> web.Response:
+    actor = require_role(request, RUNS_REVIEWS)
+    key = idempotency_key(request)
+    body = await read_json(request)
+    raise_if_invalid(problems_in(requests.NEW_WEBHOOK, body))
+    refused = await check_url(body["url"], request.app[WEBHOOK_POLICY])
+    if refused:
+        raise invalid([("/url", reason) for reason in refused], "This webhook URL is not allowed.")
+    review_id, regions = await _scope(request, actor, body)
+
+    async def create(conn: asyncpg.Connection) -> Created:
+        row = await insert_webhook(
+            conn,
+            {
+                "id": uuid.uuid4(),
+                "owner": actor.id,
+                "url": body["url"],
+                "events": body["events"],
+                "secret": body["secret"],
+                "review_id": review_id,
+                "regions": regions,
+            },
+        )
+        return Created(201, webhook_document(row))
+
+    return await create_once(
+        request.app[POOL], actor, key, request_fingerprint(request, body), create
+    )
+
+
+@routes.get("/v1/webhooks")
+async def list_webhooks(request: web.Request) -> web.Response:
+    actor = require_role(request, RUNS_REVIEWS)
+    rows = await webhooks_of(request.app[POOL], None if actor.role == "admin" else actor.id)
+    return web.json_response({"items": [webhook_document(r) for r in rows]})
+
+
+async def _own_webhook(request: web.Request) -> asyncpg.Record:
+    actor = require_role(request, RUNS_REVIEWS)
+    not_found = Problem(404, f"There is no webhook {request.match_info['id']!r} of yours.")
+    try:
+        webhook_id = uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise not_found from None
+    row = await webhook(request.app[POOL], webhook_id)
+    if row is None or (actor.role != "admin" and row["owner"] != actor.id):
+        raise not_found
+    return row
+
+
+@routes.delete("/v1/webhooks/{id}")
+async def remove_webhook(request: web.Request) -> web.Response:
+    row = await _own_webhook(request)
+    await delete_webhook(request.app[POOL], row["id"])
+    return web.Response(status=204)
+
+
+@routes.get("/v1/webhooks/{id}/deliveries")
+async def webhook_deliveries(request: web.Request) -> web.Response:
+    row = await _own_webhook(request)
+    limit = query_int(request, "limit", 50, 1, 500)
+    after = request.query.get("after")
+    try:
+        after_id = uuid.UUID(after) if after else None
+    except ValueError:
+        raise invalid([("/after", "must be a delivery id")]) from None
+    rows = await deliveries(request.app[POOL], row["id"], after=after_id, limit=limit)
+    items = [
+        {
+            "id": str(d["id"]),
+            "event_id": str(d["event_id"]),
+            "event_type": d["event_type"],
+            "status": d["status"],
+            "attempts": d["attempts"],
+            "next_attempt_at": d["next_attempt_at"].isoformat()
+            if d["status"] == "pending"
+            else None,
+            "sent_at": d["sent_at"].isoformat() if d["sent_at"] else None,
+            "last_error": d["last_error"],
+            "created_at": d["created_at"].isoformat(),
+            "attempt_log": d["attempt_log"],
+        }
+        for d in rows
+    ]
+    next_after = items[-1]["id"] if len(items) == limit else None
+    return web.json_response({"items": items, "next_after": next_after})

@@ -1,0 +1,1 @@
+"""Email rendering of review notifications: subject, plain-text and HTML parts from templates."""

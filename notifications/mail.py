@@ -1,0 +1,146 @@
+"""Sending email: over SMTP on a few pooled connections, or as .eml files when no SMTP server
+is configured (the embedded default), so a newcomer can read what was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from notifications.render import Rendered
+from reviewflow.config import SmtpSettings
+
+MESSAGE_ID_DOMAIN = "reviewflow"
+SMTP_TIMEOUT_S = 30.0
+
+
+def message_id(delivery_id: str) -> str:
+    """The same delivery always has the same Message-ID, so a resend can be recognised."""
+    return f"<{delivery_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: str
+    # The message's template (call.opened, reminder.due, ...), for recipients' mail filters.
+    kind: str
+    to_name: str
+    to_address: str
+    rendered: Rendered
+    at: datetime
+
+
+def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    from_name, from_address = parseaddr(mail_from)
+    message["From"] = Address(display_name=from_name, addr_spec=from_address)
+    message["To"] = Address(display_name=outgoing.to_name, addr_spec=outgoing.to_address)
+    message["Subject"] = outgoing.rendered.subject
+    message["Message-ID"] = message_id(outgoing.delivery_id)
+    message["Date"] = format_datetime(outgoing.at)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Reviewflow-Event"] = outgoing.kind
+    message.set_content(outgoing.rendered.text)
+    message.add_alternative(outgoing.rendered.html, subtype="html")
+    return message
+
+
+# Told of each message's fate as soon as it is known: None when accepted, else why not.
+OnResult = Callable[[int, str | None], Awaitable[None]]
+
+
+class Mailer(Protocol):
+    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+        """Send each message, calling `on_result(index, error)` right after each one, so the
+        caller records an accepted message before the next is sent."""
+        ...
+
+
+class EmlMailer:
+    """Writes each message to `<folder>/<delivery id>.eml`; writing one twice is harmless."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        for index, message in enumerate(messages):
+            try:
+                await asyncio.to_thread(self._write, message)
+            except OSError as error:
+                await on_result(index, f"could not write the message: {error}")
+            else:
+                await on_result(index, None)
+
+    def _write(self, message: EmailMessage) -> None:
+        name = str(message["Message-ID"]).strip("<>").split("@")[0]
+        # Written whole or not at all: a reader never sees half a message.
+        with tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False) as out:
+            out.write(bytes(message))
+        os.replace(out.name, self.folder / f"{name}.eml")
+
+
+class SmtpMailer:
+    """Sends over `connections` SMTP connections at once, each used for many messages."""
+
+    def __init__(self, settings: SmtpSettings, connections: int = 4) -> None:
+        self.settings = settings
+        self.connections = connections
+
+    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+        lanes = [list(range(i, len(messages), self.connections)) for i in range(self.connections)]
+        await asyncio.gather(
+            *(self._send_lane(messages, lane, on_result) for lane in lanes if lane)
+        )
+
+    async def _send_lane(
+        self, messages: Sequence[EmailMessage], lane: list[int], on_result: OnResult
+    ) -> None:
+        smtp = aiosmtplib.SMTP(
+            hostname=self.settings.host,
+            port=self.settings.port,
+            start_tls=self.settings.starttls,
+            username=self.settings.user,
+            password=self.settings.password,
+            timeout=SMTP_TIMEOUT_S,
+        )
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as error:
+            for index in lane:
+                await on_result(index, f"could not connect to the SMTP server: {error}")
+            return
+        try:
+            for position, index in enumerate(lane):
+                try:
+                    await smtp.send_message(messages[index])
+                except aiosmtplib.SMTPResponseException as error:
+                    await on_result(index, f"{error.code} {error.message}")
+                except (aiosmtplib.SMTPException, OSError) as error:
+                    await on_result(index, str(error) or type(error).__name__)
+                    if not smtp.is_connected:
+                        for rest in lane[position + 1 :]:
+                            await on_result(rest, "the SMTP connection was lost")
+                        return
+                else:
+                    await on_result(index, None)
+        finally:
+            if smtp.is_connected:
+                try:
+                    await smtp.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    smtp.close()
+
+
+def mailer_for(smtp: SmtpSettings | None, mail_dir: Path) -> Mailer:
+    return SmtpMailer(smtp) if smtp is not None else EmlMailer(mail_dir)

@@ -1,0 +1,480 @@
+"""Notifications against a real SMTP server (aiosmtpd) and a real HTTP receiver.
+
+Each test runs its own database and workers, so the messages it counts are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.controller import Controller
+from temporalio.client import Client
+
+from api.app import create_app
+from db.events import insert_event
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from notifications.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from reviewflow.config import Settings, load_settings
+from tests import documents
+from tests.conftest import Account, create_account
+from tests.reviews import eventually, review_body
+from worker import running_workers
+from workflows.models import ReviewEvent
+from workflows.notifications import notifications_workflow_id
+
+HOSTILE_TITLE = 'GCM review <script>alert("x")</script> & "friends"'
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def kinds_by_recipient(self) -> dict[str, Counter[str]]:
+        found: dict[str, Counter[str]] = {}
+        for message in self.messages:
+            address = message["To"].addresses[0].addr_spec
+            found.setdefault(address, Counter())[str(message["X-Reviewflow-Event"])] += 1
+        return found
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: answers each path with the statuses scripted for it, then 200."""
+
+    script: dict[str, list[int]] = field(default_factory=dict)
+    received: list[tuple[str, dict[str, str], bytes, int]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        statuses = self.script.get(request.path, [])
+        status = statuses.pop(0) if statuses else 200
+        self.received.append((request.path, dict(request.headers), body, status))
+        return web.Response(status=status)
+
+    def at(self, path: str) -> list[tuple[dict[str, str], bytes, int]]:
+        return [(h, b, s) for p, h, b, s in self.received if p == path]
+
+
+@dataclass
+class Env:
+    api: TestClient[Any, Any]
+    pool: asyncpg.Pool
+    settings: Settings
+    inbox: Inbox
+    client: Client
+
+    async def account(self, role: str, **fields: Any) -> Account:
+        return await create_account(self.pool, role, **fields)
+
+    async def settled(self) -> None:
+        """Every event expanded and every delivery decided (sent or failed for good)."""
+
+        async def done() -> bool:
+            pending = await self.pool.fetchval(
+                """SELECT (SELECT count(*) FROM review_events WHERE expanded_at IS NULL)
+                        + (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending'))"""
+            )
+            return pending == 0
+
+        await eventually(done, deadline_s=30)
+
+
+async def start_env(
+    database: str, client: Client, data_dir: Path, smtp_port: int | None, **env: str
+) -> tuple[asyncpg.Pool, Settings]:
+    await migrate_dsn(database)
+    pool = await create_pool(database)
+    values = {
+        "REVIEWFLOW_DATA_DIR": str(data_dir),
+        "TEMPORAL_TASK_QUEUE": f"notify-{secrets.token_hex(3)}",
+        "REVIEWFLOW_NOTIFY_RATE": "0",
+        **env,
+    }
+    if smtp_port is not None:
+        values.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_STARTTLS": "0"})
+    return pool, load_settings(values)
+
+
+@pytest.fixture
+async def notify_env(
+    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
+) -> AsyncIterator[Env]:
+    handler, port = inbox
+    pool, settings = await start_env(fresh_database, temporal_client, tmp_path, port)
+    app = create_app(settings, pool=pool, temporal=temporal_client)
+    try:
+        async with (
+            TestClient(TestServer(app)) as api,
+            running_workers(temporal_client, pool, settings),
+        ):
+            yield Env(api, pool, settings, handler, temporal_client)
+    finally:
+        await stop_pipeline(temporal_client, settings)
+        await pool.close()
+
+
+async def stop_pipeline(client: Client, settings: Settings) -> None:
+    handle = client.get_workflow_handle(notifications_workflow_id(settings.task_queue))
+    await handle.terminate("test finished")
+
+
+async def inject(pool: asyncpg.Pool, review_id: str, event_type: str, **data: Any) -> None:
+    """An event as the review workflow records it, for rules whose trigger takes days."""
+    event = ReviewEvent(str(uuid.uuid4()), review_id, event_type, datetime.now(UTC), None, data)
+    await insert_event(pool, event)
+
+
+async def post(
+    env: Env, path: str, account: Account, body: dict[str, Any], expected: int = 200
+) -> Any:
+    response = await env.api.post(path, json=body, headers=account.headers)
+    answer = await response.json(content_type=None)
+    assert response.status == expected, answer
+    return answer
+
+
+async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None:
+    env = notify_env
+    secretariat = await env.account(
+        "secretariat", regions=("ECE",), email="secretariat@unece.example"
+    )
+    germany = await env.account("focal_point", country="DEU", email="deu@example.org")
+    await env.account("focal_point", country="FRA", email="fra@example.org")
+    await env.account("focal_point", country="KAZ", email="kaz@example.org")  # not in this review
+    ngo_a = await env.account(
+        "stakeholder",
+        organisation="A",
+        stakeholder_category="civil_society",
+        regions=("ECE",),
+        email="a@example.org",
+    )
+    ngo_b = await env.account(
+        "stakeholder",
+        organisation="B",
+        stakeholder_category="academia",
+        regions=("ECE",),
+        email="b@example.org",
+        notifications="essential",
+    )
+    await env.account(
+        "stakeholder",
+        organisation="C",
+        stakeholder_category="media",
+        regions=("ECE",),
+        email="c@example.org",
+    )  # not invited
+    await env.account("observer", email="observer@example.org")
+
+    body = review_body(
+        title=HOSTILE_TITLE, member_states=["DEU", "FRA"], stakeholders=[ngo_a.id, ngo_b.id]
+    )
+    review = await post(env, "/v1/reviews", secretariat, body, 201)
+    url = f"/v1/reviews/{review['id']}"
+    await post(env, f"{url}/advance", secretariat, {})  # the call for inputs opens
+    submission = {"kind": "national_report", "content": documents.national_report("DEU")}
+    receipt = await post(env, f"{url}/submissions", germany, submission, 201)
+    b_input = {
+        "kind": "stakeholder_input",
+        "content": documents.stakeholder_input("B", category="academia"),
+    }
+    await post(env, f"{url}/submissions", ngo_b, b_input, 201)
+    inputs_due = datetime.fromisoformat(review["deadlines"]["inputs_due_at"])
+    consultation_due = datetime.fromisoformat(review["deadlines"]["consultation_due_at"])
+    extension = {
+        "deadline": "inputs_due_at",
+        "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
+        "reason": "Translation",
+        "country": "FRA",
+    }
+    await post(env, f"{url}/extensions", secretariat, extension)
+    await inject(
+        env.pool,
+        review["id"],
+        "reminder.due",
+        deadline="inputs_due_at",
+        due_at=review["deadlines"]["inputs_due_at"],
+        days_before=7,
+        countries=["FRA"],
+        stakeholders=[ngo_a.id],
+    )
+    await post(env, f"{url}/advance", secretariat, {})  # the consultation opens: tasks for A and B
+    await inject(
+        env.pool,
+        review["id"],
+        "escalation.alert",
+        deadline="consultation_due_at",
+        days_before=3,
+        share=0.0,
+        required=0.5,
+        missing=[{"actor_id": ngo_a.id, "name": "A person", "organisation": "A"}],
+    )
+    await post(env, f"{url}/cancel", secretariat, {"reason": "Postponed <b>indefinitely</b>"})
+    await env.settled()
+
+    assert env.inbox.kinds_by_recipient() == {
+        "deu@example.org": Counter(
+            {"call.opened": 1, "submission.accepted": 1, "review.cancelled": 1}
+        ),
+        "fra@example.org": Counter(
+            {"call.opened": 1, "deadline.extended": 1, "reminder.due": 1, "review.cancelled": 1}
+        ),
+        "a@example.org": Counter(
+            {"call.opened": 1, "reminder.due": 1, "consultation.opened": 1, "review.cancelled": 1}
+        ),
+        # B asked for essential mail only: no receipt for its input.
+        "b@example.org": Counter(
+            {"call.opened": 1, "consultation.opened": 1, "review.cancelled": 1}
+        ),
+        "secretariat@unece.example": Counter({"escalation.alert": 1}),
+    }
+    ids = [str(m["Message-ID"]) for m in env.inbox.messages]
+    assert len(ids) == len(set(ids))
+
+    receipt_mail = next(
+        m for m in env.inbox.messages if m["X-Reviewflow-Event"] == "submission.accepted"
+    )
+    text = receipt_mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = receipt_mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert receipt["id"] in text and HOSTILE_TITLE in text
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    cancelled = next(m for m in env.inbox.messages if m["X-Reviewflow-Event"] == "review.cancelled")
+    assert "<b>indefinitely</b>" not in cancelled.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_a_message_resent_after_a_crash_keeps_its_message_id(notify_env: Env) -> None:
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    await env.account("focal_point", country="DEU", email="deu@example.org")
+    review = await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
+    await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+    await env.settled()
+    assert len(env.inbox.messages) == 1
+    first = env.inbox.messages[0]
+
+    # As if a sender had claimed it, handed it to the server and died before recording that.
+    await env.pool.execute(
+        "UPDATE deliveries SET status = 'sending', sent_at = NULL, lease_until = now() - interval '1 s'"
+    )
+    await eventually(lambda: _count(env.inbox, 2))
+    await env.settled()
+    second = env.inbox.messages[1]
+    assert second["Message-ID"] == first["Message-ID"]
+    assert await env.pool.fetchval("SELECT attempts FROM deliveries") == 2
+
+
+async def _count(inbox: Inbox, count: int) -> bool:
+    return len(inbox.messages) >= count
+
+
+async def test_restarting_the_workers_mid_batch_sends_each_message_once(
+    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    handler, port = inbox
+    # 100 messages a second: 300 take three seconds, time enough to stop in the middle.
+    pool, settings = await start_env(
+        fresh_database, temporal_client, tmp_path, port, REVIEWFLOW_NOTIFY_RATE="100"
+    )
+    env = Env(None, pool, settings, handler, temporal_client)  # type: ignore[arg-type]
+    try:
+        secretariat = await env.account("secretariat", regions=("ECE",))
+        invited = [
+            await env.account(
+                "stakeholder",
+                organisation=f"Org {i}",
+                stakeholder_category="academia",
+                regions=("ECE",),
+                email=f"org{i}@example.org",
+            )
+            for i in range(300)
+        ]
+        app = create_app(settings, pool=pool, temporal=temporal_client)
+        async with TestClient(TestServer(app)) as api:
+            env.api = api
+            async with running_workers(temporal_client, pool, settings):
+                body = review_body(member_states=["DEU"], stakeholders=[a.id for a in invited])
+                review = await post(env, "/v1/reviews", secretariat, body, 201)
+                await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+                await eventually(lambda: _count(handler, 50))
+            stopped_at = len(handler.messages)
+            assert stopped_at < 300, "the workers should have stopped mid-batch"
+            async with running_workers(temporal_client, pool, settings):
+                await env.settled()
+        addresses = Counter(m["To"].addresses[0].addr_spec for m in handler.messages)
+        assert len(addresses) == 300
+        assert set(addresses.values()) == {1}
+    finally:
+        await stop_pipeline(temporal_client, settings)
+        await pool.close()
+
+
+async def test_webhooks_are_signed_retried_on_5xx_and_not_on_4xx(notify_env: Env) -> None:
+    env = notify_env
+    receiver = Receiver(script={"/flaky": [500], "/bad": [400, 400]})
+    app = web.Application()
+    app.router.add_post("/{path}", receiver.handle)
+    secret = "s3cret-for-the-tests-only"
+    async with TestServer(app, host="127.0.0.1") as server:
+        secretariat = await env.account("secretariat", regions=("ECE",))
+        hooks = {}
+        for path in ("ok", "flaky", "bad"):
+            hook = {
+                "url": str(server.make_url(f"/{path}")),
+                "events": ["phase.changed"],
+                "secret": secret,
+            }
+            hooks[path] = await post(env, "/v1/webhooks", secretariat, hook, 201)
+        review = await post(
+            env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201
+        )
+        await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+        await env.settled()
+
+        ((headers, body, status),) = receiver.at("/ok")
+        assert status == 200
+        assert verify(secret, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+        assert not verify(
+            "another secret", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER]
+        )
+        payload = json.loads(body)
+        assert payload["id"] == headers[DELIVERY_HEADER]
+        assert (payload["event"]["type"], payload["event"]["data"]["to"]) == (
+            "phase.changed",
+            "call_for_inputs",
+        )
+
+        flaky = receiver.at("/flaky")
+        assert [s for _, _, s in flaky] == [500, 200]
+        assert flaky[0][0][DELIVERY_HEADER] == flaky[1][0][DELIVERY_HEADER]
+        assert [s for _, _, s in receiver.at("/bad")] == [400]
+
+        log = await (
+            await env.api.get(
+                f"/v1/webhooks/{hooks['flaky']['id']}/deliveries", headers=secretariat.headers
+            )
+        ).json()
+        (delivery,) = log["items"]
+        assert delivery["status"] == "sent"
+        assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 200]
+        bad = await (
+            await env.api.get(
+                f"/v1/webhooks/{hooks['bad']['id']}/deliveries", headers=secretariat.headers
+            )
+        ).json()
+        assert bad["items"][0]["status"] == "failed"
+
+
+async def test_webhook_urls_refused_by_the_policy(notify_env: Env) -> None:
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    for url in (
+        "ftp://example.org/x",
+        "http://169.254.169.254/latest/meta-data",
+        f"http://127.0.0.1:{env.settings.port}/v1/actors",
+        "http://127.0.0.1:5432/",
+    ):
+        response = await env.api.post(
+            "/v1/webhooks",
+            json={"url": url, "events": ["*"], "secret": "x" * 16},
+            headers=secretariat.headers,
+        )
+        problem = await response.json(content_type=None)
+        assert response.status == 422, (url, problem)
+        assert {e["pointer"] for e in problem["errors"]} == {"/url"}
+    stakeholder = await env.account("stakeholder", organisation="O", stakeholder_category="other")
+    response = await env.api.post(
+        "/v1/webhooks",
+        json={"url": "http://example.org/", "events": ["*"], "secret": "x" * 16},
+        headers=stakeholder.headers,
+    )
+    assert response.status == 403
+
+
+async def test_without_smtp_mail_is_written_as_eml_files(
+    fresh_database: str, temporal_client: Client, tmp_path: Path
+) -> None:
+    pool, settings = await start_env(fresh_database, temporal_client, tmp_path, None)
+    env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
+    try:
+        secretariat = await env.account("secretariat", regions=("ECE",))
+        await env.account("focal_point", country="DEU", email="deu@example.org", name="Ms Müller")
+        async with TestClient(
+            TestServer(create_app(settings, pool=pool, temporal=temporal_client))
+        ) as api:
+            env.api = api
+            async with running_workers(temporal_client, pool, settings):
+                review = await post(
+                    env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201
+                )
+                await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+                await env.settled()
+        delivery_id = await pool.fetchval("SELECT id FROM deliveries")
+        written = settings.mail_dir / f"{delivery_id}.eml"
+        message = message_from_bytes(written.read_bytes(), policy=default)
+        assert message["To"].addresses[0].addr_spec == "deu@example.org"
+        assert message["Message-ID"] == f"<{delivery_id}@reviewflow>"
+        assert message["X-Reviewflow-Event"] == "call.opened"
+        assert list(settings.mail_dir.iterdir()) == [written]
+    finally:
+        await stop_pipeline(temporal_client, settings)
+        await pool.close()
+
+
+async def test_preferences_can_be_changed_and_are_checked(api: Any, make_account: Any) -> None:
+    person = await make_account("focal_point", country="FRA")
+    response = await api.patch(
+        "/v1/actors/me",
+        json={"language": "fr", "notifications": "essential"},
+        headers=person.headers,
+    )
+    assert (await response.json())["notifications"] == "essential"
+    me = await (await api.get("/v1/actors/me", headers=person.headers)).json()
+    assert (me["language"], me["notifications"]) == ("fr", "essential")
+    bad = await api.patch(
+        "/v1/actors/me", json={"notifications": "none", "role": "admin"}, headers=person.headers
+    )
+    assert bad.status == 422
+    assert {e["pointer"] for e in (await bad.json(content_type=None))["errors"]} == {
+        "/notifications",
+        "/role",
+    }

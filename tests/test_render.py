@@ -1,0 +1,329 @@
+"""Email rendering of notifications: every templated event, escaping, subjects, language fallback.
+
+No database or server needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from notifications import render as render_module
+from notifications.render import (
+    TEMPLATED_EVENTS,
+    Rendered,
+    available_languages,
+    format_instant,
+    render,
+)
+
+TEMPLATES = Path(render_module.__file__).parent / "templates"
+REVIEW_URL = "https://reviewflow.example/api/v1/reviews/0f6c2a52-8b7e-4b1c-9a53-2c5d1e0b7a41"
+HOSTILE = '<script>alert(1)</script> "quotes" & ampersands'
+
+EVENT_DATA: dict[str, dict[str, Any]] = {
+    "call.opened": {
+        "inputs_due_at": "2020-10-26T23:59:00+00:00",
+        "consultation_due_at": "2020-11-16T23:59:00+00:00",
+    },
+    "submission.accepted": {
+        "kind": "national_report",
+        "subject": "AUT",
+        "late": False,
+        "submission_id": "6d1f0e2a-3c4b-4f5e-8a9b-0c1d2e3f4a5b",
+        "version": 2,
+    },
+    "submission.rejected": {
+        "kind": "stakeholder_input",
+        "subject": "Migrant Rights Network",
+        "reason": "The call for inputs is closed.",
+    },
+    "reminder.due": {
+        "deadline": "inputs_due_at",
+        "due_at": "2020-10-26T23:59:00+00:00",
+        "days_before": 7,
+    },
+    "deadline.extended": {
+        "deadline": "inputs_due_at",
+        "previous": "2020-10-26T23:59:00+00:00",
+        "until": "2020-11-02T23:59:00+00:00",
+        "reason": "Requested by several focal points.",
+        "country": "ALB",
+    },
+    "consultation.opened": {"due_at": "2020-11-16T23:59:00+00:00"},
+    "task.delegated": {
+        "task_id": "9b2e4c1d-7a6f-4e3b-8c5d-1a2b3c4d5e6f",
+        "from_name": "Anna Berger",
+        "note": "Could you answer this while I am on mission?",
+    },
+    "escalation.alert": {
+        "deadline": "inputs_due_at",
+        "days_before": 3,
+        "share": 0.4286,
+        "required": 0.6,
+        "missing": ["ALB", "ARM", "AZE", "BIH"],
+    },
+    "review.cancelled": {"reason": "The regional review meeting has been postponed to 2021."},
+    "report.ready": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
+    "report.published": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
+}
+
+
+def make_context(event_type: str, **data: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "recipient": {"name": "Maria Schmidt"},
+        "review": {
+            "id": "0f6c2a52-8b7e-4b1c-9a53-2c5d1e0b7a41",
+            "title": "Regional Review of the GCM in the UNECE Region 2020",
+            "region": "ECE",
+        },
+        "event": {
+            "type": event_type,
+            "at": "2020-09-01T09:30:00+00:00",
+            "data": {**copy.deepcopy(EVENT_DATA[event_type]), **data},
+        },
+        "links": {"review": REVIEW_URL},
+        "service": {"name": "reviewflow"},
+    }
+    if event_type in ("call.opened", "reminder.due"):
+        context["role"] = "focal_point"
+    return context
+
+
+def assert_single_line(subject: str) -> None:
+    assert subject.strip()
+    assert subject == subject.strip()
+    assert len(subject.splitlines()) == 1
+    assert not any(ch in subject for ch in "\r\n\x0b\x0c\x85\u2028\u2029")
+
+
+def test_every_event_type_has_sample_data() -> None:
+    assert set(EVENT_DATA) == set(TEMPLATED_EVENTS)
+
+
+@pytest.mark.parametrize("event_type", TEMPLATED_EVENTS)
+def test_every_event_renders_in_english(event_type: str) -> None:
+    context = make_context(event_type)
+    rendered = render(event_type, "en", context)
+    assert isinstance(rendered, Rendered)
+    assert_single_line(rendered.subject)
+    title = context["review"]["title"]
+    assert title in rendered.subject
+    assert title in rendered.text
+    assert title in rendered.html
+    assert rendered.text.startswith("Dear Maria Schmidt,\n\n")
+    assert REVIEW_URL in rendered.text
+    assert f'href="{REVIEW_URL}"' in rendered.html
+    html = rendered.html.lower()
+    assert html.startswith("<!doctype html>")
+    assert html.rstrip().endswith("</html>")
+    assert "<title>" in html and "</body>" in html
+    # Standalone: no stylesheets, scripts, images or other fetched resources.
+    for forbidden in ("<link", "<script", "<img", "<style", "src=", "url("):
+        assert forbidden not in html
+    # Templates must not leak Jinja syntax or Python reprs into the output.
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert "{{" not in part and "{%" not in part and "None" not in part
+
+
+@pytest.mark.parametrize("role", ["focal_point", "stakeholder"])
+def test_call_opened_speaks_to_the_role(role: str) -> None:
+    context = make_context("call.opened")
+    context["role"] = role
+    rendered = render("call.opened", "en", context)
+    expected = "national report" if role == "focal_point" else "written input"
+    assert expected in rendered.text and expected in rendered.html
+    assert "26 October 2020, 23:59 UTC" in rendered.text
+    assert "16 November 2020, 23:59 UTC" in rendered.text
+
+
+def test_variants_render() -> None:
+    late = render("submission.accepted", "en", make_context("submission.accepted", late=True))
+    assert "late" in late.text
+    consultation = render(
+        "reminder.due",
+        "en",
+        make_context("reminder.due", deadline="consultation_due_at", days_before=1),
+    )
+    assert "consultation" in consultation.text and "in 1 day" in consultation.text
+    context = make_context("deadline.extended")
+    del context["event"]["data"]["country"]
+    everyone = render("deadline.extended", "en", context)
+    assert "ALB" not in everyone.text and "2 November 2020, 23:59 UTC" in everyone.text
+    context = make_context("task.delegated")
+    del context["event"]["data"]["note"]
+    assert "Note from" not in render("task.delegated", "en", context).text
+    alert = render("escalation.alert", "en", make_context("escalation.alert"))
+    assert "43%" in alert.subject and "60%" in alert.subject
+    assert "  - BIH" in alert.text and "<li>BIH</li>" in alert.html
+
+
+def test_link_is_left_out_without_one() -> None:
+    context = make_context("review.cancelled")
+    context["links"] = {}
+    rendered = render("review.cancelled", "en", context)
+    assert "Review record" not in rendered.text and "href=" not in rendered.html
+    context["links"] = {"review": "javascript:alert(1)"}
+    rendered = render("review.cancelled", "en", context)
+    assert "javascript:" not in rendered.text and "javascript:" not in rendered.html
+
+
+def test_user_supplied_text_is_escaped_in_html_and_verbatim_in_text() -> None:
+    context = make_context("submission.rejected", subject=HOSTILE, reason=HOSTILE)
+    context["review"]["title"] = HOSTILE
+    context["recipient"]["name"] = HOSTILE
+    rendered = render("submission.rejected", "en", context)
+    assert "<script" not in rendered.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.html
+    assert "&#34;quotes&#34; &amp; ampersands" in rendered.html
+    assert rendered.text.count(HOSTILE) >= 4  # greeting, subject of submission, title, reason
+    assert HOSTILE in rendered.subject  # the subject is a header, not HTML: kept as given
+
+
+@pytest.mark.parametrize("event_type", TEMPLATED_EVENTS)
+def test_hostile_title_is_escaped_in_every_html_part(event_type: str) -> None:
+    context = make_context(event_type)
+    context["review"]["title"] = HOSTILE
+    rendered = render(event_type, "en", context)
+    assert "<script" not in rendered.html
+    assert HOSTILE in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field"),
+    [
+        ("submission.rejected", "subject"),
+        ("deadline.extended", "country"),
+        ("task.delegated", "from_name"),
+        ("submission.accepted", "subject"),
+    ],
+)
+def test_line_breaks_never_reach_the_subject(event_type: str, field: str) -> None:
+    injected = "Migrant Rights Network\r\nBcc: evil@example.org\n\nbody"
+    context = make_context(event_type, **{field: injected, "reason": "x\r\nBcc: evil@example.org"})
+    context["review"]["title"] = "Regional review\r\nBcc: evil@example.org\u2028X-Other: 1"
+    rendered = render(event_type, "en", context)
+    assert_single_line(rendered.subject)
+    assert "Bcc: evil@example.org" in rendered.subject  # flattened onto the one line, harmless
+    assert not rendered.text.startswith("Bcc")
+
+
+def test_reason_with_header_injection_is_kept_out_of_the_subject_line() -> None:
+    reason = "Postponed.\r\nBcc: evil@example.org"
+    rendered = render("review.cancelled", "en", make_context("review.cancelled", reason=reason))
+    assert_single_line(rendered.subject)
+    assert reason in rendered.text  # verbatim in the body
+
+
+def test_long_subject_is_shortened() -> None:
+    context = make_context("review.cancelled")
+    context["review"]["title"] = "A very long review title " * 40
+    subject = render("review.cancelled", "en", context).subject
+    assert len(subject) <= render_module.SUBJECT_MAX_LENGTH
+    assert subject.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "remove",
+    [("recipient",), ("review", "title"), ("event", "data", "due_at"), ("service",)],
+)
+def test_missing_context_key_raises(remove: tuple[str, ...]) -> None:
+    context = make_context("consultation.opened")
+    parent = context
+    for key in remove[:-1]:
+        parent = parent[key]
+    del parent[remove[-1]]
+    with pytest.raises(jinja2.UndefinedError):
+        render("consultation.opened", "en", context)
+
+
+def test_missing_role_raises_for_call_opened() -> None:
+    context = make_context("call.opened")
+    del context["role"]
+    with pytest.raises(jinja2.UndefinedError):
+        render("call.opened", "en", context)
+
+
+def test_unknown_event_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="no email templates"):
+        render("phase.changed", "en", make_context("review.cancelled"))
+
+
+def test_available_languages_contains_english() -> None:
+    languages = available_languages()
+    assert "en" in languages
+    assert languages == sorted(languages)
+
+
+@pytest.mark.parametrize("language", ["fr", "fr-CH", "", "../en", "xx"])
+def test_language_without_templates_falls_back_to_english(language: str) -> None:
+    context = make_context("report.published")
+    assert render("report.published", language, context) == render(
+        "report.published", "en", context
+    )
+
+
+def test_french_template_is_used_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Render from a temporary copy of the templates that adds a French `review.cancelled`."""
+    root = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, root)
+    (root / "fr").mkdir()
+    (root / "fr" / "review.cancelled.txt").write_text(
+        "Subject: Examen annulé : {{ review.title }}\n"
+        "\n"
+        "Madame, Monsieur,\n\nL'examen régional « {{ review.title }} » a été annulé.\n",
+        encoding="utf-8",
+    )
+    (root / "fr" / "review.cancelled.html").write_text(
+        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+        "<title>{{ email_subject }}</title></head>\n"
+        "<body><p>L'examen régional « {{ review.title }} » a été annulé.</p></body></html>\n",
+        encoding="utf-8",
+    )
+    templates = render_module._Templates(jinja2.FileSystemLoader(root))
+    monkeypatch.setattr(render_module, "_templates", lambda: templates)
+
+    assert available_languages() == ["en", "fr"]
+    context = make_context("review.cancelled")
+    title = context["review"]["title"]
+    french = render("review.cancelled", "fr", context)
+    assert french.subject == f"Examen annulé : {title}"
+    assert french.text == f"Madame, Monsieur,\n\nL'examen régional « {title} » a été annulé.\n"
+    assert f"<title>Examen annulé : {title}</title>" in french.html
+    assert render("review.cancelled", "fr-CA", context) == french
+    # An event without a French template still falls back to English.
+    english = render("report.published", "fr", make_context("report.published"))
+    assert english.subject.startswith("Report published")
+
+
+def test_text_template_without_subject_line_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, root)
+    (root / "en" / "review.cancelled.txt").write_text("Dear {{ recipient.name }},\n")
+    templates = render_module._Templates(jinja2.FileSystemLoader(root))
+    monkeypatch.setattr(render_module, "_templates", lambda: templates)
+    with pytest.raises(jinja2.TemplateSyntaxError, match="Subject: "):
+        render("review.cancelled", "en", make_context("review.cancelled"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2020-10-26T23:59:00+00:00", "26 October 2020, 23:59 UTC"),
+        ("2020-10-26T23:59:00Z", "26 October 2020, 23:59 UTC"),
+        ("2020-10-27T01:59:00+02:00", "26 October 2020, 23:59 UTC"),
+        ("2020-10-26", "26 October 2020"),
+        ("not a date", "not a date"),
+    ],
+)
+def test_format_instant(value: str, expected: str) -> None:
+    assert format_instant(value) == expected
