@@ -19,6 +19,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy workflows activities api db notifications reports reviewflow schemas worker.py
 
 clean:
 	rm -rf $(VENV) .data

@@ -8,9 +8,14 @@ from typing import Any
 import asyncpg
 
 from activities.consultation import ConsultationActivities
+from activities.report import ReportActivities
 from activities.review import ReviewActivities
 from reviewflow.config import Settings
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
-    return [*ReviewActivities(pool).all(), *ConsultationActivities(pool).all()]
+    return [
+        *ReviewActivities(pool).all(),
+        *ConsultationActivities(pool).all(),
+        *ReportActivities(pool).all(),
+    ]

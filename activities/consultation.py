@@ -95,11 +95,13 @@ class ConsultationActivities:
         """Record an alert for the secretariat if too few consultees have answered."""
         review_id = check.event.review_id
         async with self.pool.acquire() as conn, conn.transaction():
-            total, answered = await conn.fetchrow(
-                """SELECT count(*), count(*) FILTER (WHERE status = 'completed')
+            counts = await conn.fetchrow(
+                """SELECT count(*), count(*) FILTER (WHERE status = 'completed') AS answered
                    FROM tasks WHERE review_id = $1""",
                 review_id,
             )
+            assert counts is not None  # an aggregate always has a row
+            total, answered = counts["count"], counts["answered"]
             rate = answered / total if total else 1.0
             if rate < check.share:
                 missing = await conn.fetch(

@@ -14,6 +14,7 @@ import asyncpg
 from temporalio import activity
 
 from db.events import insert_event
+from db.pool import Connection
 from workflows.models import (
     ACCEPT_SUBMISSION,
     RECORD_CHANGE,
@@ -86,29 +87,40 @@ class ReviewActivities:
     @activity.defn(name=SEND_REMINDER)
     async def send_reminder(self, reminder: Reminder) -> int:
         """Record who is reminded: for the call for inputs, the States the workflow names and
-        the invited stakeholders without an input; for the consultation, open tasks' assignees."""
+        the invited stakeholders without an input; for the consultation, open tasks'
+        assignees; for the report, the secretariat that has yet to decide."""
+        review_id = reminder.event.review_id
+        deadline = reminder.reminder.deadline
         async with self.pool.acquire() as conn, conn.transaction():
-            if reminder.reminder.deadline is Deadline.CONSULTATION_DUE_AT:
+            stakeholders: list[uuid.UUID] = []
+            approvers: list[uuid.UUID] = []
+            if deadline is Deadline.CONSULTATION_DUE_AT:
                 stakeholders = await self._remind_open_tasks(conn, reminder)
+            elif deadline is Deadline.REPORT_DUE_AT:
+                approvers = await self._approvers(conn, review_id)
             elif reminder.stakeholders:
-                stakeholders = await self._stakeholders_without_input(
-                    conn, reminder.event.review_id
-                )
-            else:
-                stakeholders = []
-            if not reminder.countries and not stakeholders:
+                stakeholders = await self._stakeholders_without_input(conn, review_id)
+            if not (reminder.countries or stakeholders or approvers):
                 return 0  # everyone has acted: no reminder to record
             await insert_event(
                 conn,
                 reminder.event,
                 countries=reminder.countries,
                 stakeholders=[str(s) for s in stakeholders],
+                approvers=[str(a) for a in approvers],
             )
-        return len(reminder.countries) + len(stakeholders)
+        return len(reminder.countries) + len(stakeholders) + len(approvers)
 
-    async def _remind_open_tasks(
-        self, conn: asyncpg.Connection, reminder: Reminder
-    ) -> list[uuid.UUID]:
+    async def _approvers(self, conn: Connection, review_id: str) -> list[uuid.UUID]:
+        rows = await conn.fetch(
+            """SELECT a.id FROM reviews r JOIN actors a
+               ON a.role = 'secretariat' AND r.region = ANY (a.regions)
+               WHERE r.id = $1 ORDER BY a.id""",
+            review_id,
+        )
+        return [row["id"] for row in rows]
+
+    async def _remind_open_tasks(self, conn: Connection, reminder: Reminder) -> list[uuid.UUID]:
         # Keyed by the reminder's instant, so a retried activity counts each reminder once.
         await conn.execute(
             """UPDATE tasks SET reminders_sent = reminders_sent + 1, last_reminded_at = $2
@@ -123,7 +135,7 @@ class ReviewActivities:
         return [row["assignee"] for row in rows]
 
     async def _stakeholders_without_input(
-        self, conn: asyncpg.Connection, review_id: str
+        self, conn: Connection, review_id: str
     ) -> list[uuid.UUID]:
         rows = await conn.fetch(
             """

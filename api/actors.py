@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
+import uuid
+
 from aiohttp import web
 
 from api import requests
@@ -11,7 +12,8 @@ from api.bodies import raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
-from db.actors import insert_actor, new_token, update_preferences
+from db.actors import created_by, insert_actor, new_token, replace_token, update_preferences
+from db.pool import Connection
 from reviewflow.accounts import AccountError, NotAllowed, new_actor
 from schemas import problems_in
 
@@ -31,7 +33,7 @@ async def create_actor(request: web.Request) -> web.Response:
         raise Problem(403, str(error)) from None
     token = new_token()
 
-    async def create(conn: asyncpg.Connection) -> Created:
+    async def create(conn: Connection) -> Created:
         await insert_actor(conn, actor, token, created_by=creator.id)
         shown = actor.as_json()
         # The token is shown in this answer only; a replay cannot show it again.
@@ -54,3 +56,38 @@ async def set_preferences(request: web.Request) -> web.Response:
     raise_if_invalid(problems_in(requests.PREFERENCES, body))
     updated = await update_preferences(request.app[POOL], current_actor(request).id, body)
     return web.json_response(updated.as_json())
+
+
+async def _token_owner(request: web.Request) -> uuid.UUID:
+    """The actor whose token is being replaced: oneself, one an admin picks, or one the
+    secretariat created. Anyone else gets 404, so ids cannot be probed."""
+    actor = current_actor(request)
+    not_found = Problem(404, f"There is no account {request.match_info['id']!r} you manage.")
+    try:
+        target = uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise not_found from None
+    if target == actor.id or actor.role == "admin":
+        return target
+    if actor.role == "secretariat" and await created_by(request.app[POOL], target) == actor.id:
+        return target
+    raise not_found
+
+
+@routes.delete("/v1/actors/{id}/tokens")
+async def revoke_token(request: web.Request) -> web.Response:
+    """Revoke the account's token at once: it is replaced by one nobody knows."""
+    target = await _token_owner(request)
+    if not await replace_token(request.app[POOL], target, new_token()):
+        raise Problem(404, "There is no such account.")
+    return web.Response(status=204)
+
+
+@routes.post("/v1/actors/{id}/tokens")
+async def issue_token(request: web.Request) -> web.Response:
+    """A new token for the account, shown once; the previous one stops working."""
+    target = await _token_owner(request)
+    token = new_token()
+    if not await replace_token(request.app[POOL], target, token):
+        raise Problem(404, "There is no such account.")
+    return web.json_response({"id": str(target), "token": token}, status=201)

@@ -8,7 +8,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta, openapi, reviews, submissions, tasks, webhooks
+from api import actors, meta, openapi, reports, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
 from api.problems import problem_middleware
@@ -70,6 +70,7 @@ def create_app(
     app.add_routes(reviews.routes)
     app.add_routes(submissions.routes)
     app.add_routes(tasks.routes)
+    app.add_routes(reports.routes)
     app.add_routes(webhooks.routes)
     app.add_routes(openapi.routes)
     return app

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from api.problems import Problem
 from db.actors import Actor
+from db.pool import Connection, Executor
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -50,9 +51,7 @@ def _mismatch() -> Problem:
     )
 
 
-async def replay(
-    conn: asyncpg.Pool | asyncpg.Connection, actor: Actor, key: str, fingerprint: str
-) -> web.Response | None:
+async def replay(conn: Executor, actor: Actor, key: str, fingerprint: str) -> web.Response | None:
     """The stored answer for this key, or None if the key is new."""
     row = await conn.fetchrow(
         "SELECT request_hash, status, response FROM idempotent_requests WHERE actor_id = $1 AND key = $2",
@@ -71,7 +70,7 @@ async def create_once(
     actor: Actor,
     key: str | None,
     fingerprint: str,
-    create: Callable[[asyncpg.Connection], Awaitable[Created]],
+    create: Callable[[Connection], Awaitable[Created]],
 ) -> web.Response:
     """Run `create` in a transaction that also records its answer under the key.
 

@@ -29,6 +29,7 @@ from api import requests as request_schemas
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
+from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import TASK_STATUSES
 from db.actors import ROLES
 from notifications.webhooks import (
@@ -40,6 +41,7 @@ from notifications.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
 )
+from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
 from reviewflow.accounts import NEW_ACTOR_SCHEMA
 from workflows.models import EVENT_TYPES, Phase
 
@@ -75,6 +77,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskDelegation": request_schemas.TASK_DELEGATION,
     "NewWebhook": request_schemas.NEW_WEBHOOK,
     "Preferences": request_schemas.PREFERENCES,
+    "Approval": request_schemas.APPROVAL,
+    "ChangeRequest": request_schemas.CHANGE_REQUEST,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
@@ -158,6 +162,18 @@ REVIEW_ID = {"type": "string", "pattern": request_schemas.REVIEW_ID_PATTERN}
 PHASE = {"enum": [phase.value for phase in Phase]}
 CLUSTER = {"type": "integer", "minimum": 1, "maximum": 4}
 SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+# The `status` of a report version (the reports table's CHECK).
+REPORT_STATUS = {
+    "enum": ["draft", "published"],
+    "description": "draft: before the secretariat's approval; published: approved, and from"
+    " then on frozen.",
+}
+REPORT_HASH = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{64}$",
+    "description": "SHA-256 (hex) of the report's JSON without content_hash, with sorted keys,"
+    " no whitespace, UTF-8.",
+}
 # The `status` of a webhook delivery (the deliveries table's CHECK), and what each means.
 DELIVERY_STATUSES = {
     "pending": "waiting for its next attempt (`next_attempt_at`)",
@@ -197,6 +213,32 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
         {"text": TEXT, "country": _common("iso3"), **provenance},
         description="One entry of a national report, with where it comes from.",
     )
+    quote = {
+        "type": "string",
+        "maxLength": QUOTE_CHARS,
+        "description": f"The text's first {QUOTE_CHARS} characters.",
+    }
+    consulted_category = {
+        "anyOf": [_common("stakeholder_category"), {"const": "focal_point"}],
+        "description": "The stakeholder category of those consulted; focal_point for member"
+        " States' focal points.",
+    }
+    consulted_quote = _object(
+        {
+            "category": consulted_category,
+            "organisation": {
+                "type": "string",
+                "description": "The organisation consulted, or the ISO3 code of a focal point's"
+                " member State.",
+            },
+            "text": quote,
+            "task_id": {**UUID, "description": "The consultation task it answers."},
+        }
+    )
+    consultation_response = schemas.schema_document("consultation_response")
+    assert consultation_response is not None
+    endorsements = consultation_response["properties"]["endorsement"]["enum"]
+    editorial = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
     return {
         "Problem": {
             "type": "object",
@@ -602,6 +644,223 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "created_at": {**_schema("Instant"), "description": "When it was compiled."},
             }
         ),
+        "ReportObjective": _object(
+            {
+                "number": _common("objective_number"),
+                "title": TEXT,
+                "statuses": _array(
+                    _object(
+                        {
+                            "country": _common("iso3"),
+                            "status": _common("objective_status"),
+                            **provenance,
+                        }
+                    ),
+                    description="The status each member State reported, in order of country.",
+                ),
+                "measures": _array(reported),
+                "challenges": _array(reported),
+                "good_practices": _array(reported),
+                "stakeholder_views": _object(
+                    {
+                        "count": {
+                            **COUNT,
+                            "description": "Stakeholder inputs on this objective, quoted or not.",
+                        },
+                        "by_category": _array(
+                            _object({"category": _common("stakeholder_category"), "count": COUNT}),
+                            description="Those inputs per stakeholder category, in order of"
+                            " category.",
+                        ),
+                        "quotes": _array(
+                            _object(
+                                {
+                                    "organisation": TEXT,
+                                    "category": _common("stakeholder_category"),
+                                    "text": quote,
+                                    **provenance,
+                                }
+                            ),
+                            maxItems=QUOTES_PER_OBJECTIVE,
+                            description="Inputs whose organisation consented to publication, at"
+                            f" most {QUOTES_PER_OBJECTIVE}, in order of organisation.",
+                        ),
+                    }
+                ),
+                "consultation_comments": _object(
+                    {
+                        "count": {
+                            **COUNT,
+                            "description": "Comments on this objective in the consultation's"
+                            " answers.",
+                        },
+                        "quotes": _array(
+                            consulted_quote,
+                            maxItems=QUOTES_PER_OBJECTIVE,
+                            description=f"At most {QUOTES_PER_OBJECTIVE}, in order of"
+                            " organisation.",
+                        ),
+                    }
+                ),
+            }
+        ),
+        "Report": _object(
+            {
+                "review": _object(
+                    {
+                        "id": REVIEW_ID,
+                        "title": TEXT,
+                        "region": _common("region_code"),
+                        "commission": TEXT,
+                        "member_states": _array(_schema("Country")),
+                    }
+                ),
+                "version": VERSION,
+                "overview": _object(
+                    {
+                        "member_states": COUNT,
+                        "reports_received": {
+                            **COUNT,
+                            "description": "Member States with a national report.",
+                        },
+                        "late_reports": {
+                            **COUNT,
+                            "description": "National reports whose latest version came late.",
+                        },
+                        "stakeholder_inputs": COUNT,
+                        "consultation": _object(
+                            {
+                                "tasks": COUNT,
+                                "completed": COUNT,
+                                "response_rate": {
+                                    "type": ["number", "null"],
+                                    "minimum": 0,
+                                    "maximum": 1,
+                                    "description": "completed / tasks, to four decimals; null"
+                                    " without tasks.",
+                                },
+                                "by_category": _array(
+                                    _object(
+                                        {
+                                            "category": consulted_category,
+                                            "title": TEXT,
+                                            "consulted": COUNT,
+                                            "responded": COUNT,
+                                        }
+                                    ),
+                                    description="In order of category.",
+                                ),
+                            }
+                        ),
+                    }
+                ),
+                "clusters": _array(
+                    _object(
+                        {
+                            "number": CLUSTER,
+                            "title": TEXT,
+                            "objectives": _array(_schema("ReportObjective")),
+                        }
+                    ),
+                    description="The four clusters, each with its objectives.",
+                ),
+                "guiding_principles": _array(
+                    _object(
+                        {
+                            "id": _common("guiding_principle"),
+                            "title": TEXT,
+                            "reported_by": _array(
+                                _object({"country": _common("iso3"), "text": TEXT, **provenance}),
+                                description="How member States applied it, in order of country.",
+                            ),
+                        }
+                    ),
+                    description="All ten guiding principles.",
+                ),
+                "gaps": _object(
+                    {
+                        "objectives_without_reports": _array(
+                            _common("objective_number"),
+                            description="Objectives no national report gave a status.",
+                        ),
+                        "states_without_report": _array(_schema("Country")),
+                    }
+                ),
+                "coverage": _object(
+                    {
+                        "objectives": _array(
+                            _common("objective_number"), description="The columns, in order."
+                        ),
+                        "statuses": _array(
+                            _common("objective_status"), description="Every status, in order."
+                        ),
+                        "rows": _array(
+                            _object(
+                                {
+                                    "iso3": _common("iso3"),
+                                    "name": TEXT,
+                                    "cells": _array(
+                                        _nullable(_common("objective_status")),
+                                        description="The status reported for each objective of"
+                                        " `objectives`, in that order; null where none was.",
+                                    ),
+                                }
+                            ),
+                            description="One per member State of the review, in its order.",
+                        ),
+                    },
+                    description="Member States by objectives: the heatmap.",
+                ),
+                "consultation": _object(
+                    {
+                        "endorsements": _object(
+                            {name: COUNT for name in endorsements},
+                            description="Completed consultation tasks per endorsement.",
+                        ),
+                        "general_comments": _array(
+                            consulted_quote,
+                            maxItems=GENERAL_COMMENTS,
+                            description=f"At most {GENERAL_COMMENTS}, in order of organisation.",
+                        ),
+                    }
+                ),
+                "editorial": _array(
+                    _object(
+                        {
+                            "section": {
+                                "type": "string",
+                                "pattern": editorial["propertyNames"]["pattern"],
+                            },
+                            "text": TEXT,
+                        }
+                    ),
+                    description="The editorial text of the change request this version was"
+                    " compiled for (none for version 1), in order of section.",
+                ),
+                "annex": _object(
+                    {
+                        "after_compilation": _array(
+                            _object(
+                                {
+                                    "kind": SUBMISSION_KIND,
+                                    "subject": TEXT,
+                                    "received_at": _schema("Instant"),
+                                }
+                            ),
+                            description="Submissions refused because compilation had started,"
+                            " in order of receipt.",
+                        )
+                    }
+                ),
+                "content_hash": REPORT_HASH,
+            },
+            description="A version of the review's report, compiled from the latest version of"
+            " every submission and the consultation's answers. Served as stored: the same"
+            " bytes on every read.",
+        ),
+        "ReportVersion": _object(
+            {"version": VERSION, "content_hash": REPORT_HASH, "status": REPORT_STATUS}
+        ),
         "SchemaList": _object(
             {"items": _array(_object({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
         ),
@@ -707,6 +966,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "SubmissionId": _path_parameter("id", UUID, "The submission's id."),
     "TaskId": _path_parameter("id", UUID, "The task's id."),
     "WebhookId": _path_parameter("id", UUID, "The webhook's id."),
+    "ActorId": _path_parameter("id", UUID, "The account's id."),
     "RegionCode": _path_parameter(
         "code", {"type": "string"}, "A region code (ECE, ECA, ECLAC, ESCAP, ESCWA), any case."
     ),
@@ -735,6 +995,10 @@ def _json(
             for name, text in headers.items()
         }
     return response
+
+
+def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "schema": schema}
 
 
 def _problem(description: str, **headers: str) -> dict[str, Any]:
@@ -845,6 +1109,18 @@ def _paths() -> dict[str, dict[str, Any]]:
     not_yours = _response(
         "NotFound", "No such webhook of the actor's (an admin's: of anyone's), or it was deleted."
     )
+    awaiting = _response(
+        "Conflict",
+        "No report awaits a decision: the review is not in approval, or has ended.",
+    )
+    report_bodies = {
+        "json": _schema("Report"),
+        "html": {
+            "type": "string",
+            "description": "A standalone printable page: no script, nothing loaded from elsewhere.",
+        },
+        "md": {"type": "string", "description": "The report as Markdown."},
+    }
     return {
         "/healthz": {
             "get": _operation(
@@ -954,6 +1230,44 @@ def _paths() -> dict[str, dict[str, Any]]:
                 " mail that does not ask you to act; reminders too when the review's"
                 " `reminders_optional` is true.",
                 body="Preferences",
+            ),
+        },
+        "/v1/actors/{id}/tokens": {
+            "post": _operation(
+                "Accounts",
+                "issueToken",
+                "Issue a new token for an account",
+                {
+                    "201": _json(
+                        "The new token, shown only in this answer; the previous one stops working.",
+                        {
+                            "type": "object",
+                            "required": ["id", "token"],
+                            "additionalProperties": False,
+                            "properties": {"id": UUID, "token": {"type": "string"}},
+                        },
+                    ),
+                    "404": _response(
+                        "NotFound",
+                        "Not an account you manage (yourself; any, for an admin;"
+                        " those it created, for a secretariat).",
+                    ),
+                },
+                parameters=("ActorId",),
+            ),
+            "delete": _operation(
+                "Accounts",
+                "revokeToken",
+                "Revoke an account's token",
+                {
+                    "204": {"description": "Revoked: the token no longer works."},
+                    "404": _response(
+                        "NotFound",
+                        "Not an account you manage (yourself; any, for an admin;"
+                        " those it created, for a secretariat).",
+                    ),
+                },
+                parameters=("ActorId",),
             ),
         },
         "/v1/reviews": {
@@ -1214,6 +1528,111 @@ def _paths() -> dict[str, dict[str, Any]]:
                 parameters=("ReviewId",),
             )
         },
+        "/v1/reviews/{id}/report": {
+            "get": _operation(
+                "Report",
+                "getReport",
+                "The review's report, as JSON, a printable HTML page or Markdown",
+                {
+                    "200": {
+                        "description": "The report, in the format asked for (`format`).",
+                        "headers": {
+                            "ETag": _header(
+                                "The version's content_hash and the format, in quotes: send it"
+                                " back in If-None-Match for a 304 when nothing changed.",
+                                {"type": "string", "pattern": '^"[0-9a-f]{64}-(json|html|md)"$'},
+                            ),
+                            "X-Report-Version": _header("The version served.", VERSION),
+                            "X-Report-Status": _header("The version's status.", REPORT_STATUS),
+                            "Content-Security-Policy": _header(
+                                "The report loads nothing from elsewhere and runs no script:"
+                                " inline styles and data: images only.",
+                                TEXT,
+                            ),
+                        },
+                        "content": {
+                            media_type: {"schema": report_bodies[name]}
+                            for name, (_, media_type) in REPORT_FORMATS.items()
+                        },
+                    },
+                    "404": _response(
+                        "NotFound",
+                        "No such review the actor may see, or no report of it the actor may"
+                        " read: none compiled yet, no such version, or (for all but the"
+                        " review's secretariat) none published.",
+                    ),
+                    "422": _response("Unprocessable", "`format` or `version` is not valid."),
+                },
+                description="Drafts are for the review's secretariat (and admins) only; everyone"
+                " else who may see the review reads the published version, once there is one."
+                " Without `version`: the published version if there is one, else (for the"
+                " secretariat) the latest draft.",
+                parameters=(
+                    "ReviewId",
+                    _query(
+                        "format",
+                        {"enum": list(REPORT_FORMATS), "default": "json"},
+                        "json (the Report object), html (a standalone printable page) or md"
+                        " (Markdown).",
+                    ),
+                    _query(
+                        "version",
+                        {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                        "This version rather than the published (or latest) one.",
+                    ),
+                ),
+            )
+        },
+        "/v1/reviews/{id}/report/approve": {
+            "post": _operation(
+                "Report",
+                "approveReport",
+                "Approve the report awaiting a decision: it is published and the review ends",
+                {
+                    "200": _json(
+                        "The version published.",
+                        {**_schema("ReportVersion"), "description": "status is published."},
+                    ),
+                    "403": _response("Forbidden", "Only the review's secretariat decides."),
+                    "404": not_found,
+                    "409": awaiting,
+                    "503": unavailable,
+                },
+                description="The published version is frozen: every later read of the report"
+                " returns its bytes. Send {} to give no note. Once approved, the review has"
+                " ended: approving again answers 409.",
+                parameters=("ReviewId",),
+                body="Approval",
+            )
+        },
+        "/v1/reviews/{id}/report/request-changes": {
+            "post": _operation(
+                "Report",
+                "requestReportChanges",
+                "Send the report back: a new version is compiled, with editorial text",
+                {
+                    "200": _json(
+                        "The new version, now awaiting a decision.",
+                        {**_schema("ReportVersion"), "description": "status is draft."},
+                    ),
+                    "403": _response("Forbidden", "Only the review's secretariat decides."),
+                    "404": not_found,
+                    "409": awaiting,
+                    "422": _response(
+                        "Unprocessable",
+                        "The body is not valid (for instance an `editorial` section that is"
+                        " not one of the report's): `errors` lists every problem.",
+                    ),
+                    "503": unavailable,
+                },
+                description="The change request is stored and the report compiled again from"
+                " what came in, its `editorial` texts shown in the sections they name; the"
+                " new version awaits approval. Each request is a new change request: sent"
+                " again, it asks for changes to the version compiled for the first.",
+                parameters=("ReviewId",),
+                body="ChangeRequest",
+            )
+        },
         "/v1/reviews/{id}/events": {
             "get": _operation(
                 "Audit",
@@ -1361,6 +1780,11 @@ TAGS = [
         "name": "Consultation",
         "description": "The synthesis of a review's inputs and the tasks that ask participants"
         " to answer it.",
+    },
+    {
+        "name": "Report",
+        "description": "The review's report: compiled when the consultation closes, approved or"
+        " sent back with editorial text by its secretariat, then published and frozen.",
     },
     {"name": "Audit", "description": "Every state change of a review, in order."},
     {

@@ -207,3 +207,30 @@ PREFERENCES: dict[str, Any] = {
         },
     },
 }
+
+APPROVAL: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"note": REASON},
+}
+
+CHANGE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["note"],
+    "properties": {
+        "note": REASON,
+        "editorial": {
+            "type": "object",
+            "description": "Editorial text per section: overview, coverage, cluster-1..4,"
+            " objective-1..23, guiding-principles, gaps, consultation, annex. It stays in later"
+            " versions until a later request gives the same section a new text.",
+            "maxProperties": 40,
+            "propertyNames": {
+                "pattern": "^(overview|coverage|cluster-[1-4]|objective-([1-9]|1[0-9]|2[0-3])"
+                "|guiding-principles|gaps|consultation|annex)$"
+            },
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20000},
+        },
+    },
+}

@@ -29,6 +29,7 @@ from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
+from db.pool import Connection
 from db.reviews import insert_review, list_reviews, submission_progress, visible_review
 from db.tasks import task_progress
 from reviewflow.reference import load_reference
@@ -254,7 +255,7 @@ async def create_review(request: web.Request) -> web.Response:
     config, invited = await _new_config(request, actor, body)
     client = request.app[TEMPORAL]
 
-    async def create(conn: asyncpg.Connection) -> Created:
+    async def create(conn: Connection) -> Created:
         if not await insert_review(
             conn,
             config,

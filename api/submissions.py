@@ -56,7 +56,7 @@ def _subject(
             raise Problem(
                 403, f"You submit for {actor.country} only, not for {content['country']}."
             )
-        if actor.country not in row["member_states"]:
+        if actor.country is None or actor.country not in row["member_states"]:
             raise Problem(403, f"{actor.country} is not a member State of this review.")
         return actor.country
     organisation = actor.organisation or ""
@@ -226,12 +226,13 @@ async def read_submission(request: web.Request) -> web.Response:
     found = await _readable_submission(request, actor)
     versions = await accepted_versions(request.app[POOL], found["id"])
     wanted = request.query.get("version")
-    if wanted is None:
-        chosen = versions[-1]
-    else:
-        chosen = next((v for v in versions if str(v["version"]) == wanted), None)
-        if chosen is None:
-            raise Problem(404, f"This submission has no version {wanted!r}.")
+    chosen = (
+        versions[-1]
+        if wanted is None
+        else next((v for v in versions if str(v["version"]) == wanted), None)
+    )
+    if chosen is None:
+        raise Problem(404, f"This submission has no version {wanted!r}.")
     return web.json_response(
         {
             "id": str(found["id"]),

@@ -16,6 +16,7 @@ from api.keys import POOL, WEBHOOK_POLICY
 from api.problems import Problem, invalid
 from api.reviews import may_run, query_int
 from db.actors import Actor
+from db.pool import Connection
 from db.reviews import visible_review
 from db.webhooks import delete_webhook, deliveries, insert_webhook, webhook, webhooks_of
 from notifications.webhooks import check_url
@@ -67,7 +68,7 @@ async def create_webhook(request: web.Request) -> web.Response:
         raise invalid([("/url", reason) for reason in refused], "This webhook URL is not allowed.")
     review_id, regions = await _scope(request, actor, body)
 
-    async def create(conn: asyncpg.Connection) -> Created:
+    async def create(conn: Connection) -> Created:
         row = await insert_webhook(
             conn,
             {

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from db.pool import Executor
+
 ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
 TOKEN_PREFIX = "rf_"
 
@@ -77,13 +79,13 @@ async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
     return Actor.from_row(row) if row else None
 
 
-async def actor_by_id(conn: asyncpg.Pool | asyncpg.Connection, actor_id: uuid.UUID) -> Actor | None:
+async def actor_by_id(conn: Executor, actor_id: uuid.UUID) -> Actor | None:
     row = await conn.fetchrow(f"SELECT {_READ} FROM actors WHERE id = $1", actor_id)
     return Actor.from_row(row) if row else None
 
 
 async def insert_actor(
-    conn: asyncpg.Pool | asyncpg.Connection, actor: Actor, token: str, created_by: uuid.UUID | None
+    conn: Executor, actor: Actor, token: str, created_by: uuid.UUID | None
 ) -> None:
     await conn.execute(
         f"INSERT INTO actors ({_COLUMNS}, token_hash, created_by)"
@@ -101,6 +103,21 @@ async def insert_actor(
     )
 
 
+async def replace_token(conn: Executor, actor_id: uuid.UUID, token: str) -> bool:
+    """Make `token` the actor's only valid token; False if there is no such actor."""
+    status = await conn.execute(
+        "UPDATE actors SET token_hash = $2 WHERE id = $1", actor_id, hash_token(token)
+    )
+    return status.endswith(" 1")
+
+
+async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT created_by FROM actors WHERE id = $1", actor_id
+    )
+    return found
+
+
 async def update_preferences(
     pool: asyncpg.Pool, actor_id: uuid.UUID, changes: dict[str, str]
 ) -> Actor:
@@ -112,6 +129,7 @@ async def update_preferences(
         changes.get("language"),
         changes.get("notifications"),
     )
+    assert row is not None  # the actor is the one making the request
     return Actor.from_row(row)
 
 

@@ -8,12 +8,11 @@ from typing import Any
 
 import asyncpg
 
+from db.pool import Executor
 from workflows.models import ReviewEvent
 
 
-async def insert_event(
-    conn: asyncpg.Connection | asyncpg.Pool, event: ReviewEvent, **extra: Any
-) -> None:
+async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None:
     """Append `event` once: its id is chosen by the caller, so a retried write is a no-op."""
     await conn.execute(
         "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"

@@ -13,6 +13,8 @@ from importlib import resources
 
 import asyncpg
 
+from db.pool import Connection
+
 # An arbitrary constant shared by every reviewflow process: "rvwflow" as an integer.
 MIGRATION_LOCK_ID = 0x7276_7766_6C6F_77
 
@@ -48,7 +50,7 @@ class MigrationMismatch(RuntimeError):
     """An applied migration's file changed since it was applied."""
 
 
-async def migrate(connection: asyncpg.Connection) -> list[str]:
+async def migrate(connection: Connection) -> list[str]:
     """Apply every migration not yet applied; return the names of those applied now."""
     applied_now: list[str] = []
     await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)

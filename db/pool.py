@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
@@ -23,3 +23,13 @@ async def create_pool(
     )
     assert pool is not None
     return pool
+
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # What queries run on: a connection of the pool (as `pool.acquire()` gives it), or the pool.
+    Connection: TypeAlias = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
+    Executor: TypeAlias = Connection | asyncpg.Pool[Any]
+else:
+    Connection = Executor = Any

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from db.actors import Actor
+from db.pool import Connection, Executor
 from workflows.models import ReviewConfig
 
 _VISIBLE = """
@@ -33,7 +34,7 @@ def _viewer_args(actor: Actor) -> list[Any]:
 
 
 async def insert_review(
-    conn: asyncpg.Connection,
+    conn: Connection,
     config: ReviewConfig,
     invited: list[uuid.UUID] | None,
     phase: str,
@@ -65,9 +66,7 @@ async def insert_review(
     return status.endswith(" 1")
 
 
-async def visible_review(
-    conn: asyncpg.Pool | asyncpg.Connection, actor: Actor, review_id: str
-) -> asyncpg.Record | None:
+async def visible_review(conn: Executor, actor: Actor, review_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT r.* FROM reviews r WHERE r.id = $5 AND {_VISIBLE}", *_viewer_args(actor), review_id
     )
@@ -99,9 +98,7 @@ async def list_reviews(
     )
 
 
-async def submission_progress(
-    conn: asyncpg.Pool | asyncpg.Connection, review_id: str
-) -> list[asyncpg.Record]:
+async def submission_progress(conn: Executor, review_id: str) -> list[asyncpg.Record]:
     """Each submission with an accepted version: its kind, subject and whether any version was late."""
     return await conn.fetch(
         """SELECT s.kind, s.subject,

@@ -42,11 +42,13 @@ async def store_pending(
             submitted_by,
             organisation,
         )
-        return await conn.fetchrow(
+        stored = await conn.fetchrow(
             """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
                JOIN submissions s ON s.id = v.submission_id WHERE v.request_id = $1""",
             request_id,
         )
+        assert stored is not None  # inserted above, or there before
+        return stored
 
 
 async def record_rejection(

@@ -7,14 +7,14 @@ from typing import Any
 
 import asyncpg
 
+from db.pool import Connection, Executor
+
 _COLUMNS = """t.id, t.review_id, t.kind, t.invitee, t.assignee, t.organisation, t.stakeholder_category,
               t.country, t.due_at, t.status, t.response, t.response_hash, t.completed_at,
               t.completed_by, t.reminders_sent, t.delegations, t.created_at"""
 
 
-async def task(
-    conn: asyncpg.Pool | asyncpg.Connection, task_id: uuid.UUID
-) -> asyncpg.Record | None:
+async def task(conn: Executor, task_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS}, r.region FROM tasks t JOIN reviews r ON r.id = t.review_id WHERE t.id = $1",
         task_id,
@@ -44,7 +44,7 @@ async def my_tasks(
 
 
 async def complete(
-    conn: asyncpg.Connection,
+    conn: Connection,
     task_id: uuid.UUID,
     actor_id: uuid.UUID,
     response: dict[str, Any],
@@ -64,7 +64,7 @@ async def complete(
 
 
 async def delegate(
-    conn: asyncpg.Connection,
+    conn: Connection,
     task_id: uuid.UUID,
     actor_id: uuid.UUID,
     to: uuid.UUID,
@@ -84,18 +84,14 @@ async def delegate(
     )
 
 
-async def has_task(
-    conn: asyncpg.Pool | asyncpg.Connection, review_id: str, actor_id: uuid.UUID
-) -> bool:
+async def has_task(conn: Executor, review_id: str, actor_id: uuid.UUID) -> bool:
     found = await conn.fetchval(
         "SELECT 1 FROM tasks WHERE review_id = $1 AND assignee = $2 LIMIT 1", review_id, actor_id
     )
     return found is not None
 
 
-async def task_progress(
-    conn: asyncpg.Pool | asyncpg.Connection, review_id: str
-) -> list[asyncpg.Record]:
+async def task_progress(conn: Executor, review_id: str) -> list[asyncpg.Record]:
     """Tasks per stakeholder category (focal points under 'focal_point') and status."""
     return await conn.fetch(
         """SELECT coalesce(stakeholder_category, 'focal_point') AS category, status, count(*) AS n

@@ -7,11 +7,13 @@ from typing import Any
 
 import asyncpg
 
+from db.pool import Connection
+
 _COLUMNS = "id, owner, url, events, review_id, regions, created_at"
 
 
-async def insert_webhook(conn: asyncpg.Connection, hook: dict[str, Any]) -> asyncpg.Record:
-    return await conn.fetchrow(
+async def insert_webhook(conn: Connection, hook: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
         f"""INSERT INTO webhooks (id, owner, url, events, secret, review_id, regions)
             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}""",
         hook["id"],
@@ -22,6 +24,8 @@ async def insert_webhook(conn: asyncpg.Connection, hook: dict[str, Any]) -> asyn
         hook["review_id"],
         hook["regions"],
     )
+    assert row is not None  # RETURNING of an insert
+    return row
 
 
 async def webhooks_of(pool: asyncpg.Pool, owner: uuid.UUID | None) -> list[asyncpg.Record]:

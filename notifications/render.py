@@ -51,6 +51,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     "consultation.opened",
     "task.delegated",
     "escalation.alert",
+    "report.approval_due",
     "review.cancelled",
     "report.ready",
     "report.published",

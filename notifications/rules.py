@@ -69,6 +69,12 @@ def _deadline_extended(data: Mapping[str, Any]) -> Rule:
     return Rule("deadline.extended", recipients, OPTIONAL)
 
 
+def _report_due_or(rule: Rule) -> Callable[[Mapping[str, Any]], Rule]:
+    """Reminders and alerts about the report deadline go to the secretariat, in their own words."""
+    report_due = Rule("report.approval_due", SECRETARIAT, ESSENTIAL)
+    return lambda data: report_due if data.get("deadline") == "report_due_at" else rule
+
+
 def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[str, Any]], Rule]:
     rule = Rule(template, recipients, essential)
     return lambda data: rule
@@ -78,13 +84,13 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     "phase.changed": _phase_changed,
     "submission.accepted": _fixed("submission.accepted", EVENT_ACTOR, OPTIONAL),
     "submission.rejected": _fixed("submission.rejected", EVENT_ACTOR, OPTIONAL),
-    "reminder.due": _fixed("reminder.due", REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS),
+    "reminder.due": _report_due_or(Rule("reminder.due", REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS)),
     "deadline.extended": _deadline_extended,
     # Every task is open when the consultation opens; by the time this is expanded some may
     # be answered or closed, and their assignees were still assigned one.
     "consultation.opened": _fixed("consultation.opened", TASK_ASSIGNEES, ESSENTIAL),
     "task.delegated": _fixed("task.delegated", DELEGATE, ESSENTIAL),
-    "escalation.alert": _fixed("escalation.alert", SECRETARIAT, ESSENTIAL),
+    "escalation.alert": _report_due_or(Rule("escalation.alert", SECRETARIAT, ESSENTIAL)),
     "review.cancelled": _fixed("review.cancelled", PARTICIPANTS, ESSENTIAL),
     "report.ready": _fixed("report.ready", SECRETARIAT, ESSENTIAL),
     "report.published": _fixed("report.published", PARTICIPANTS, OPTIONAL),

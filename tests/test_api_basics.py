@@ -215,3 +215,61 @@ async def test_tokens_are_stored_only_as_hashes(api: Any, admin: Any, pool: Any)
     stored = await pool.fetchval("SELECT token_hash FROM actors WHERE name = 'Hashed'")
     assert stored != token
     assert token not in str(await pool.fetch("SELECT * FROM actors WHERE name = 'Hashed'"))
+
+
+async def test_a_token_can_be_revoked_and_replaced(api: Any, admin: Any, make_account: Any) -> None:
+    person = await make_account("observer")
+    revoked = await api.delete(f"/v1/actors/{person.id}/tokens", headers=person.headers)
+    assert revoked.status == 204
+    await assert_problem(await api.get("/v1/actors/me", headers=person.headers), 401)
+
+    issued = await api.post(f"/v1/actors/{person.id}/tokens", headers=admin.headers)
+    token = (await issued.json())["token"]
+    assert issued.status == 201 and token.startswith("rf_")
+    me = await api.get("/v1/actors/me", headers={"Authorization": f"Bearer {token}"})
+    assert (await me.json())["id"] == person.id
+
+
+async def test_only_the_owner_an_admin_or_its_creator_manages_a_token(
+    api: Any, ece_secretariat: Any, make_account: Any
+) -> None:
+    created = await api.post(
+        "/v1/actors",
+        json={"name": "Created here", "role": "focal_point", "country": "AUT"},
+        headers=ece_secretariat.headers,
+    )
+    created_id = (await created.json())["id"]
+    assert (
+        await api.delete(f"/v1/actors/{created_id}/tokens", headers=ece_secretariat.headers)
+    ).status == 204
+    stranger = await make_account("focal_point", country="BEL")
+    for account in (
+        ece_secretariat,
+        await make_account("stakeholder", organisation="X", stakeholder_category="media"),
+    ):
+        await assert_problem(
+            await api.delete(f"/v1/actors/{stranger.id}/tokens", headers=account.headers), 404
+        )
+    await assert_problem(
+        await api.post("/v1/actors/not-a-uuid/tokens", headers=stranger.headers), 404
+    )
+    assert (await api.get("/v1/actors/me", headers=stranger.headers)).status == 200
+
+
+async def test_logs_carry_no_tokens_and_no_document_content(
+    api: Any, admin: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_text = "Unique-secret-text-7f3a"
+    with caplog.at_level("DEBUG"):
+        await api.get("/v1/actors/me", headers={"Authorization": "Bearer rf_this-is-not-valid"})
+        await api.post(
+            "/v1/actors", json={"name": secret_text, "role": "observer"}, headers=admin.headers
+        )
+        await api.post(
+            "/v1/actors",
+            data=b"{" + secret_text.encode(),
+            headers={**admin.headers, "Content-Type": "application/json"},
+        )
+    logged = caplog.text
+    assert admin.token not in logged and "rf_this-is-not-valid" not in logged
+    assert secret_text not in logged

@@ -155,7 +155,7 @@ async def test_consultation_phase_end_to_end(
     assert reminders[1]["stakeholders"] == [consultees["d1"].id]
 
     await review.skip_to(due + MINUTE)
-    status = await review.wait_for_phase("compilation")
+    status = await review.wait_for_phase("approval")
     # Met from 2 days before: no more alerts (the call for inputs had its own: 1 of 4 States).
     alerts = [
         e for e in await review.events("escalation.alert") if e["deadline"] == "consultation_due_at"

@@ -20,10 +20,13 @@ from activities.synthesis import Source, build_synthesis, content_hash
 from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
+from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import _review_document, task_counts
 from api.tasks import task_document
 from api.webhooks import webhook_document
 from db.actors import Actor
+from reports.compile import canonical_json, compile_report
+from reports.render import render_html, render_markdown
 from tests import documents
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
@@ -181,6 +184,18 @@ TIMELINE = {
         ("Preferences", {"language": "fr", "notifications": "essential"}, True),
         ("Preferences", {}, False),
         ("Preferences", {"notifications": "none"}, False),
+        ("Approval", {}, True),
+        ("Approval", {"note": "Approved by the Bureau"}, True),
+        ("Approval", {"note": ""}, False),
+        (
+            "ChangeRequest",
+            {"note": "n", "editorial": {"overview": "t", "cluster-4": "t", "objective-23": "t"}},
+            True,
+        ),
+        ("ChangeRequest", {"note": "n", "editorial": {"objective-24": "t"}}, False),
+        ("ChangeRequest", {"note": "n", "editorial": {"annex": "t"}}, True),
+        ("ChangeRequest", {"note": "n", "editorial": {"chapter-9": "t"}}, False),
+        ("ChangeRequest", {"editorial": {"gaps": "t"}}, False),
     ],
 )
 def test_rewritten_schemas_check_what_the_originals_check(
@@ -220,6 +235,17 @@ def closed(document: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, dict) and "properties" in node:
             node.setdefault("additionalProperties", False)
     return document
+
+
+def assert_valid(schema: dict[str, Any], value: Any) -> None:
+    """`value` is valid against `schema`, a schema inside the OpenAPI document."""
+    document = {**closed(openapi_document()), "x-check": schema}
+    registry = Registry().with_resource(
+        DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator({"$ref": f"{DOCUMENT_URI}#/x-check"}, registry=registry)
+    errors = list(validator.iter_errors(value))
+    assert errors == [], [e.message for e in errors]
 
 
 def assert_documented(name: str, answer: Any) -> None:
@@ -511,6 +537,185 @@ async def test_webhook_and_delivery_answers_are_documented(
         await pool.execute("DELETE FROM deliveries WHERE event_id = ANY($1::uuid[])", events)
         await pool.execute("DELETE FROM review_events WHERE id = ANY($1::uuid[])", events)
         await pool.execute("DELETE FROM webhooks WHERE review_id = $1", review_id)
+        await pool.execute("DELETE FROM reviews WHERE id = $1", review_id)
+
+
+def test_every_report_format_is_documented() -> None:
+    operation = openapi_document()["paths"]["/v1/reviews/{id}/report"]["get"]
+    (format_,) = [p for p in operation["parameters"] if p.get("name") == "format"]
+    assert format_["schema"]["enum"] == list(REPORT_FORMATS)
+    content = operation["responses"]["200"]["content"]
+    assert list(content) == [media_type for _, media_type in REPORT_FORMATS.values()]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Report"}
+
+
+async def test_report_answers_are_documented(api: Any, pool: Any, make_account: Any) -> None:
+    """A report compiled from the database, empty and then with every kind of entry (a late
+    national report, quoted and unquoted inputs, answered tasks, a submission refused after
+    compilation began), and read through the API in every format."""
+    secretariat = await make_account("secretariat", regions=("ECE",))
+    observer = await make_account("observer")
+    germany = await make_account("focal_point", country="DEU")
+    france = await make_account("focal_point", country="FRA")
+    tag = secrets.token_hex(4)
+    ngos = [
+        await make_account(
+            "stakeholder", organisation=f"{name} {tag}", stakeholder_category=category
+        )
+        for name, category in (("Alpha", "civil_society"), ("Beta", "academia"))
+    ]
+    review_id = f"ece-doc-{tag}"
+    await pool.execute(
+        """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                late_submissions, phase, deadlines, created_by)
+           VALUES ($1, 'ECE', 'Doc', '{DEU,FRA,KAZ}', $2, '{7}', 'accept_flagged', 'approval',
+                   $2, $3)""",
+        review_id,
+        TIMELINE,
+        secretariat.actor.id,
+    )
+
+    async def compiled(editorial: dict[str, str]) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+            return await compile_report(conn, review, 1, editorial)
+
+    async def submit(
+        kind: str, subject: str, content: Any, by: Any, *, accepted: bool = True, late: bool = False
+    ) -> None:
+        submission = uuid.uuid4()
+        await pool.execute(
+            "INSERT INTO submissions (id, review_id, kind, subject, latest_version)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            submission,
+            review_id,
+            kind,
+            subject,
+            1 if accepted else 0,
+        )
+        await pool.execute(
+            """INSERT INTO submission_versions (request_id, submission_id, version, status, late,
+                                                content, fingerprint, submitted_by, received_at)
+               VALUES ($1, $2, $3, $4, $5, $6, 'doc', $7, now() + interval '1 minute')""",
+            uuid.uuid4(),
+            submission,
+            1 if accepted else None,
+            "accepted" if accepted else "rejected",
+            late,
+            content,
+            by.actor.id,
+        )
+
+    try:
+        empty = await compiled({})
+        assert_documented("Report", empty)
+        assert empty["overview"]["consultation"]["response_rate"] is None
+
+        await submit("national_report", "DEU", documents.national_report("DEU"), germany, late=True)
+        for ngo, consent in zip(ngos, (True, False), strict=True):
+            organisation = ngo.actor.organisation
+            content = documents.stakeholder_input(organisation, ngo.actor.stakeholder_category)
+            await submit(
+                "stakeholder_input",
+                organisation,
+                {**content, "consent_to_publish": consent},
+                ngo,
+            )
+        await pool.execute(
+            """INSERT INTO review_events (id, review_id, type, at, data, expanded_at)
+               VALUES ($1, $2, 'phase.changed', now(), '{"to": "compilation"}', now())""",
+            uuid.uuid4(),
+            review_id,
+        )
+        await submit(
+            "national_report", "FRA", documents.national_report("FRA"), france, accepted=False
+        )
+        for account, status in (
+            (ngos[0], "completed"),
+            (france, "completed"),
+            (ngos[1], "expired"),
+        ):
+            actor = account.actor
+            await pool.execute(
+                """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
+                                      stakeholder_category, country, due_at, status, response,
+                                      completed_at)
+                   VALUES ($1, $2, 'consultation', $3, $3, $4, $5, $6, now(), $7, $8,
+                           CASE WHEN $7 = 'completed' THEN now() END)""",
+                uuid.uuid4(),
+                review_id,
+                actor.id,
+                actor.organisation,
+                actor.stakeholder_category,
+                actor.country,
+                status,
+                documents.consultation_response() if status == "completed" else None,
+            )
+
+        report = await compiled({"objective-6": "Editorial text.", "overview": "Thanks."})
+        assert_documented("Report", report)
+        assert report["annex"]["after_compilation"] and report["editorial"]
+        assert report["consultation"]["general_comments"]
+        objective_6 = report["clusters"][0]["objectives"][2]
+        assert objective_6["stakeholder_views"]["quotes"]
+        assert objective_6["consultation_comments"]["quotes"]
+        assert {q["category"] for q in objective_6["consultation_comments"]["quotes"]} == {
+            "civil_society",
+            "focal_point",
+        }
+
+        await pool.execute(
+            """INSERT INTO reports (review_id, version, content_hash, json, html, markdown)
+               VALUES ($1, 1, $2, $3, $4, $5)""",
+            review_id,
+            report["content_hash"],
+            canonical_json(report),
+            render_html(report),
+            render_markdown(report),
+        )
+        operation = openapi_document()["paths"]["/v1/reviews/{id}/report"]["get"]
+        documented = operation["responses"]["200"]
+        url = f"/v1/reviews/{review_id}/report"
+        for name, (_, media_type) in REPORT_FORMATS.items():
+            response = await api.get(
+                url, params={"format": name, "version": "1"}, headers=secretariat.headers
+            )
+            assert response.status == 200, await response.text()
+            assert response.content_type == media_type
+            assert media_type in documented["content"]
+            for header, described in documented["headers"].items():
+                text = response.headers[header]
+                integer = described["schema"].get("type") == "integer"
+                assert_valid(described["schema"], int(text) if integer else text)
+            assert response.headers["ETag"] == f'"{report["content_hash"]}-{name}"'
+            assert response.headers["X-Report-Status"] == "draft"
+        answer = await (await api.get(url, headers=secretariat.headers)).json()
+        assert answer == report
+        assert_documented("Report", answer)
+        assert_documented(
+            "ReportVersion",
+            {k: answer[k] for k in ("version", "content_hash")} | {"status": "draft"},
+        )
+
+        for params, expected in (
+            ({"format": "pdf"}, 422),
+            ({"version": "0"}, 422),
+            ({"version": "2"}, 404),
+        ):
+            response = await api.get(url, params=params, headers=secretariat.headers)
+            assert response.status == expected, params
+            assert str(expected) in operation["responses"]
+        # A draft is the secretariat's only.
+        assert (await api.get(url, headers=observer.headers)).status == 404
+    finally:
+        for table in ("reports", "tasks", "review_events"):
+            await pool.execute(f"DELETE FROM {table} WHERE review_id = $1", review_id)
+        await pool.execute(
+            "DELETE FROM submission_versions WHERE submission_id IN"
+            " (SELECT id FROM submissions WHERE review_id = $1)",
+            review_id,
+        )
+        await pool.execute("DELETE FROM submissions WHERE review_id = $1", review_id)
         await pool.execute("DELETE FROM reviews WHERE id = $1", review_id)
 
 

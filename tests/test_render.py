@@ -70,6 +70,7 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     },
     "review.cancelled": {"reason": "The regional review meeting has been postponed to 2021."},
     "report.ready": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
+    "report.approval_due": {"deadline": "report_due_at", "days_before": 7},
     "report.published": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
 }
 

@@ -63,14 +63,14 @@ async def test_ece_2020_timeline_with_reminders_and_a_country_extension(
     assert (await usa.json())["late"] is True  # accept_flagged: counted, and flagged
 
     await review.skip_to(review.deadlines["consultation_due_at"] + timedelta(minutes=1))
-    status = await review.wait_for_phase("compilation")
+    status = await review.wait_for_phase("approval")
     # Kazakhstan submitted before its 1-day reminder was due: none went out.
     reminders = await review.events("reminder.due")
     assert len([r for r in reminders if r["deadline"] == "inputs_due_at"]) == 4
     assert status["progress"]["missing"] == []
     assert status["progress"]["late"] == 1
     phases = [e["to"] for e in await review.events("phase.changed")]
-    assert phases == ["call_for_inputs", "consultation", "compilation"]
+    assert phases == ["call_for_inputs", "consultation", "compilation", "approval"]
 
     cancelled = await review.api.post(
         f"/v1/reviews/{review.id}/cancel",

@@ -131,6 +131,9 @@ class ReviewState:
     country_extensions: dict[str, datetime] = field(default_factory=dict)
     countries_submitted: list[str] = field(default_factory=list)
     pending_reminders: list[PendingReminder] = field(default_factory=list)
+    # The latest compiled report version, and whether the overdue approval was announced.
+    report_version: int = 0
+    report_overdue_announced: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,21 @@ class PhaseCommand:
 @dataclass(frozen=True)
 class CommandResult:
     phase: Phase
+
+
+@dataclass(frozen=True)
+class ReportDecision:
+    """The secretariat approves the report, or asks for changes (stored as a change request)."""
+
+    actor_id: str
+    note: str | None = None
+    change_request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportVersion:
+    version: int
+    content_hash: str
 
 
 # ---- Activities --------------------------------------------------------------------------
@@ -281,6 +299,20 @@ class ConsultationCheck:
 
 
 @dataclass(frozen=True)
+class CompileReport:
+    event: ReviewEvent
+    version: int
+    change_request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    event: ReviewEvent
+    version: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryRound:
     """Turn new events into deliveries and send what is due, for up to `max_seconds`."""
 
@@ -305,3 +337,5 @@ CLOSE_TASKS = "close_tasks"
 MOVE_TASK_DEADLINE = "move_task_deadline"
 CHECK_CONSULTATION = "check_consultation"
 DELIVER_NOTIFICATIONS = "deliver_notifications"
+COMPILE_REPORT = "compile_report"
+PUBLISH_REPORT = "publish_report"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
@@ -24,16 +24,19 @@ with workflow.unsafe.imports_passed_through():
         ACCEPT_SUBMISSION,
         CHECK_CONSULTATION,
         CLOSE_TASKS,
+        COMPILE_REPORT,
         DEADLINE_ENDS,
         MOVE_TASK_DEADLINE,
         NEXT_PHASE,
         OPEN_CONSULTATION,
         PHASE_ORDER,
+        PUBLISH_REPORT,
         RECORD_CHANGE,
         SEND_REMINDER,
         AcceptSubmission,
         CloseTasks,
         CommandResult,
+        CompileReport,
         ConsultationCheck,
         Deadline,
         Extension,
@@ -43,9 +46,12 @@ with workflow.unsafe.imports_passed_through():
         PendingReminder,
         Phase,
         PhaseCommand,
+        PublishReport,
         Purpose,
         RecordChange,
         Reminder,
+        ReportDecision,
+        ReportVersion,
         ReviewEvent,
         ReviewInput,
         ReviewSnapshot,
@@ -86,7 +92,10 @@ PHASE_DEADLINE: dict[Phase, Deadline] = {
 REMINDED_DEADLINE: dict[Phase, Deadline] = {
     Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
     Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
+    Phase.APPROVAL: Deadline.REPORT_DUE_AT,
 }
+# Compiling 50,000 submissions takes longer than an ordinary activity.
+COMPILE_TIMEOUT = timedelta(minutes=15)
 
 
 def workflow_id(review_id: str) -> str:
@@ -113,6 +122,8 @@ class RegionalReviewWorkflow:
         # While the run drains its handlers before continuing as new, new Updates are refused
         # with RETRY_LATER; the next run takes them.
         self.rolling_over = False
+        # The change request the next compilation includes (set by request_changes).
+        self.change_request_id: str | None = None
 
     # ---- main loop ----------------------------------------------------------------------
 
@@ -121,8 +132,8 @@ class RegionalReviewWorkflow:
         if input.state is None:
             workflow.upsert_search_attributes(
                 [
-                    SearchAttributePair(REVIEW_REGION, self.config.region),
-                    SearchAttributePair(REVIEW_PHASE, self.state.phase.value),
+                    REVIEW_REGION.value_set(self.config.region),
+                    REVIEW_PHASE.value_set(self.state.phase.value),
                 ]
             )
             await self._record("review.created", self.config.created_by, title=self.config.title)
@@ -135,9 +146,15 @@ class RegionalReviewWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.phase.value
 
+    def _watched_deadline(self) -> Deadline | None:
+        """The deadline the current phase waits for, if reaching it still does something."""
+        if self.state.phase is Phase.APPROVAL and self.state.report_overdue_announced:
+            return None
+        return PHASE_DEADLINE.get(self.state.phase)
+
     def _next_instant(self) -> datetime | None:
         instants = [reminder.at for reminder in self.state.pending_reminders]
-        deadline = PHASE_DEADLINE.get(self.state.phase)
+        deadline = self._watched_deadline()
         if deadline is not None:
             instants.append(self.state.deadlines.get(deadline))
         return min(instants, default=None)
@@ -161,11 +178,23 @@ class RegionalReviewWorkflow:
             reminder = min(due, key=lambda r: r.at)
             self.state.pending_reminders.remove(reminder)
             await self._remind(reminder)
-        deadline = PHASE_DEADLINE.get(self.state.phase)
-        if deadline is not None and self.state.deadlines.get(deadline) <= now:
-            await self._enter(
-                NEXT_PHASE[self.state.phase], actor_id=None, reason=f"{deadline.value} reached"
+        deadline = self._watched_deadline()
+        if deadline is None or self.state.deadlines.get(deadline) > now:
+            return
+        if self.state.phase is Phase.APPROVAL:
+            # Only the secretariat can approve: alert it, once, that the report is overdue.
+            self.state.report_overdue_announced = True
+            await self._record(
+                "escalation.alert",
+                None,
+                deadline=deadline.value,
+                days_before=0,
+                missing=[f"approval of report version {self.state.report_version}"],
             )
+            return
+        await self._enter(
+            NEXT_PHASE[self.state.phase], actor_id=None, reason=f"{deadline.value} reached"
+        )
 
     # ---- phases -------------------------------------------------------------------------
 
@@ -179,11 +208,13 @@ class RegionalReviewWorkflow:
             await workflow.execute_activity(
                 CLOSE_TASKS, CloseTasks(event, status), **ACTIVITY_OPTIONS
             )
-        workflow.upsert_search_attributes([SearchAttributePair(REVIEW_PHASE, phase.value)])
+        workflow.upsert_search_attributes([REVIEW_PHASE.value_set(phase.value)])
         event_type = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
         await self._record(
             event_type, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
         )
+        if phase is Phase.COMPILATION:
+            await self._compile_for_approval(actor_id)
         if phase is Phase.CONSULTATION:
             due_at = self.state.deadlines.consultation_due_at
             event = self._event("consultation.opened", None, due_at=due_at.isoformat())
@@ -192,6 +223,21 @@ class RegionalReviewWorkflow:
                 OpenConsultation(event, due_at),
                 **{**ACTIVITY_OPTIONS, "start_to_close_timeout": OPEN_CONSULTATION_TIMEOUT},
             )
+
+    async def _compile_for_approval(self, actor_id: str | None) -> None:
+        """Compile the next report version (with the pending change request's editorial text,
+        if any) and put it before the secretariat."""
+        version = self.state.report_version + 1
+        event = self._event("report.ready", None)
+        compiled: ReportVersion = await workflow.execute_activity(
+            COMPILE_REPORT,
+            CompileReport(event, version, self.change_request_id),
+            result_type=ReportVersion,
+            **{**ACTIVITY_OPTIONS, "start_to_close_timeout": COMPILE_TIMEOUT},
+        )
+        self.state.report_version = compiled.version
+        self.change_request_id = None
+        await self._enter(Phase.APPROVAL, actor_id, f"report version {version} compiled")
 
     # ---- reminders and escalation -------------------------------------------------------
 
@@ -270,6 +316,14 @@ class RegionalReviewWorkflow:
         escalation = self.config.escalation
         assert escalation is not None
         facts = {"deadline": check.deadline.value, "days_before": check.days_before}
+        if check.deadline is Deadline.REPORT_DUE_AT:
+            await self._record(
+                "escalation.alert",
+                None,
+                **facts,
+                missing=[f"approval of report version {self.state.report_version}"],
+            )
+            return
         if check.deadline is Deadline.CONSULTATION_DUE_AT:
             event = self._event("escalation.alert", None, **facts)
             await workflow.execute_activity(
@@ -384,6 +438,8 @@ class RegionalReviewWorkflow:
         if REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
             return  # armed when its phase begins
         self._arm_reminders(extension.deadline, extension.until)
+        if extension.deadline is Deadline.REPORT_DUE_AT:
+            self.state.report_overdue_announced = False
         if extension.deadline is Deadline.CONSULTATION_DUE_AT:
             await workflow.execute_activity(
                 MOVE_TASK_DEADLINE,
@@ -493,6 +549,60 @@ class RegionalReviewWorkflow:
     def _validate_cancel(self) -> None:
         if self.state.phase.terminal:
             raise reject(f"The review is already {self.state.phase.value}.", WRONG_PHASE)
+
+    # ---- the report ---------------------------------------------------------------------
+
+    @workflow.update
+    async def approve(self, decision: ReportDecision) -> ReportVersion:
+        self.updates_this_run += 1
+        async with self.lock:
+            self._validate_report_decision()
+            event = self._event("report.published", decision.actor_id)
+            published: ReportVersion = await workflow.execute_activity(
+                PUBLISH_REPORT,
+                PublishReport(event, self.state.report_version, decision.note),
+                result_type=ReportVersion,
+                **ACTIVITY_OPTIONS,
+            )
+            await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
+            self.replan = True
+        return published
+
+    @approve.validator
+    def validate_approve(self, decision: ReportDecision) -> None:
+        self._refuse_while_rolling_over()
+        self._validate_report_decision()
+
+    @workflow.update
+    async def request_changes(self, decision: ReportDecision) -> ReportVersion:
+        self.updates_this_run += 1
+        async with self.lock:
+            self._validate_report_decision()
+            await self._record(
+                "report.changes_requested",
+                decision.actor_id,
+                version=self.state.report_version,
+                note=decision.note,
+                change_request_id=decision.change_request_id,
+            )
+            self.change_request_id = decision.change_request_id
+            await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
+            self.replan = True
+        return ReportVersion(self.state.report_version, "")
+
+    @request_changes.validator
+    def validate_request_changes(self, decision: ReportDecision) -> None:
+        self._refuse_while_rolling_over()
+        self._validate_report_decision()
+        if not decision.change_request_id:
+            raise reject("A change request needs its stored request.", INVALID, "")
+
+    def _validate_report_decision(self) -> None:
+        if self.state.phase is not Phase.APPROVAL:
+            raise reject(
+                f"The review is in {self.state.phase.value}; there is no report awaiting a decision.",
+                WRONG_PHASE,
+            )
 
     @workflow.query
     def status(self) -> ReviewState:

@@ -1,0 +1,96 @@
+"""Activities of the report: compile a version (stored in its final bytes), publish one."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from temporalio import activity
+
+from db.events import insert_event
+from db.pool import Connection
+from reports.compile import canonical_json, compile_report
+from reports.render import render_html, render_markdown
+from workflows.models import (
+    COMPILE_REPORT,
+    PUBLISH_REPORT,
+    CompileReport,
+    PublishReport,
+    ReportVersion,
+)
+
+
+async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict[str, str]:
+    """The editorial text of every change request up to `change_request`: a section keeps its
+    text in later versions until a later request gives it a new one."""
+    if change_request is None:
+        return {}
+    rows = await conn.fetch(
+        """SELECT editorial FROM report_change_requests
+           WHERE review_id = (SELECT review_id FROM report_change_requests WHERE id = $1)
+             AND (requested_at, id) <= (SELECT requested_at, id FROM report_change_requests WHERE id = $1)
+           ORDER BY requested_at, id""",
+        change_request,
+    )
+    merged: dict[str, str] = {}
+    for row in rows:
+        merged.update(row["editorial"])
+    return merged
+
+
+class ReportActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name=COMPILE_REPORT)
+    async def compile_report(self, request: CompileReport) -> ReportVersion:
+        """Compile and store version `request.version`; a retry finds it stored already."""
+        review_id = request.event.review_id
+        change_request = uuid.UUID(request.change_request_id) if request.change_request_id else None
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            stored = await conn.fetchval(
+                "SELECT content_hash FROM reports WHERE review_id = $1 AND version = $2",
+                review_id,
+                request.version,
+            )
+            if stored is None:
+                review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+                assert review is not None  # a review's workflow compiles its own report
+                report = await compile_report(
+                    conn, review, request.version, await _editorial(conn, change_request)
+                )
+                stored = report["content_hash"]
+                await conn.execute(
+                    """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
+                                            change_request_id)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                    review_id,
+                    request.version,
+                    stored,
+                    canonical_json(report),
+                    render_html(report),
+                    render_markdown(report),
+                    change_request,
+                )
+            await insert_event(conn, request.event, version=request.version, content_hash=stored)
+        return ReportVersion(request.version, stored)
+
+    @activity.defn(name=PUBLISH_REPORT)
+    async def publish_report(self, request: PublishReport) -> ReportVersion:
+        """Freeze the approved version: it is the one every later read of the report returns."""
+        review_id = request.event.review_id
+        async with self.pool.acquire() as conn, conn.transaction():
+            stored = await conn.fetchval(
+                """UPDATE reports SET status = 'published', published_at = $3, published_by = $4, note = $5
+                   WHERE review_id = $1 AND version = $2 RETURNING content_hash""",
+                review_id,
+                request.version,
+                request.event.at,
+                uuid.UUID(request.event.actor_id) if request.event.actor_id else None,
+                request.note,
+            )
+            await insert_event(conn, request.event, version=request.version, content_hash=stored)
+        return ReportVersion(request.version, stored)
+
+    def all(self) -> list[object]:
+        return [self.compile_report, self.publish_report]

@@ -1,0 +1,141 @@
+"""The review's report: read in three formats, approved or sent back by the secretariat."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from api import requests
+from api.auth import current_actor
+from api.bodies import raise_if_invalid, read_json
+from api.idempotency import idempotency_key
+from api.keys import POOL, TEMPORAL, UPDATE_GATE
+from api.problems import Problem, invalid
+from api.reviews import may_run, query_int, review_for
+from api.updates import execute_update
+from db.actors import Actor
+from db.reports import drop_change_request, insert_change_request, latest_version, report
+from schemas import problems_in
+from workflows.models import ReportDecision, ReportVersion
+from workflows.review import RegionalReviewWorkflow
+
+routes = web.RouteTableDef()
+
+FORMATS = {
+    "json": ("json", "application/json"),
+    "html": ("html", "text/html"),
+    "md": ("markdown", "text/markdown"),
+}
+# Change requests named by an Idempotency-Key live in their own UUID namespace.
+CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
+
+
+@routes.get("/v1/reviews/{id}/report")
+async def read_report(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    chosen = request.query.get("format", "json")
+    if chosen not in FORMATS:
+        raise invalid([("/format", "must be one of: json, html, md")])
+    wanted = query_int(request, "version", 0, 1, 1_000_000) if "version" in request.query else None
+    # Drafts are the secretariat's; everyone else reads the published report only.
+    found = await report(
+        request.app[POOL], row["id"], version=wanted, published_only=not may_run(actor, row)
+    )
+    if found is None:
+        raise Problem(404, "There is no report of this review that you may read yet.")
+    column, media_type = FORMATS[chosen]
+    etag = f'"{found["content_hash"]}-{chosen}"'
+    headers = {
+        "ETag": etag,
+        "X-Report-Version": str(found["version"]),
+        "X-Report-Status": found["status"],
+        "X-Content-Type-Options": "nosniff",
+        # The report is a standalone page: it shows nothing from elsewhere, and no other
+        # site may frame it.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+        " frame-ancestors 'none'",
+    }
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(
+        text=found[column], content_type=media_type, charset="utf-8", headers=headers
+    )
+
+
+async def _decision(
+    request: web.Request, schema: dict[str, Any]
+) -> tuple[Actor, Any, dict[str, Any], str | None]:
+    """Who decides on which review's report, with what body and Idempotency-Key."""
+    actor = current_actor(request)
+    row = await review_for(request, actor)
+    if not may_run(actor, row):
+        raise Problem(403, "Only the review's secretariat decides on its report.")
+    key = idempotency_key(request)
+    body = await read_json(request)
+    raise_if_invalid(problems_in(schema, body))
+    if row["phase"] != "approval":
+        raise Problem(
+            409, f"The review is in {row['phase']}; there is no report awaiting a decision."
+        )
+    return actor, row, body, key
+
+
+async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> web.Response:
+    found = await report(request.app[POOL], review_id, version=result.version, published_only=False)
+    assert found is not None  # the workflow compiled or published it before answering
+    return web.json_response(
+        {
+            "version": found["version"],
+            "content_hash": found["content_hash"],
+            "status": found["status"],
+        }
+    )
+
+
+@routes.post("/v1/reviews/{id}/report/approve")
+async def approve(request: web.Request) -> web.Response:
+    actor, row, body, key = await _decision(request, requests.APPROVAL)
+    version = await latest_version(request.app[POOL], row["id"])
+    # Approving a version twice is one decision, whoever retries it.
+    update_id = f"approve:{actor.id}:{key}" if key else f"approve:{row['id']}:{version}"
+    result = await execute_update(
+        request.app[TEMPORAL],
+        request.app[UPDATE_GATE],
+        row["id"],
+        RegionalReviewWorkflow.approve,
+        ReportDecision(str(actor.id), body.get("note")),
+        update_id=update_id,
+        result_type=ReportVersion,
+    )
+    return await _answer(request, row["id"], result)
+
+
+@routes.post("/v1/reviews/{id}/report/request-changes")
+async def request_changes(request: web.Request) -> web.Response:
+    actor, row, body, key = await _decision(request, requests.CHANGE_REQUEST)
+    pool = request.app[POOL]
+    request_id = (
+        uuid.uuid5(CHANGE_REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}")
+        if key
+        else uuid.uuid4()
+    )
+    version = await latest_version(pool, row["id"])
+    stored_now = await insert_change_request(pool, request_id, row["id"], version, body, actor.id)
+    try:
+        result = await execute_update(
+            request.app[TEMPORAL],
+            request.app[UPDATE_GATE],
+            row["id"],
+            RegionalReviewWorkflow.request_changes,
+            ReportDecision(str(actor.id), body["note"], str(request_id)),
+            update_id=f"request-changes:{request_id}",
+            result_type=ReportVersion,
+        )
+    except Problem as refused:
+        if stored_now and refused.status in (403, 409, 422):
+            await drop_change_request(pool, request_id)
+        raise
+    return await _answer(request, row["id"], result)

@@ -1,0 +1,442 @@
+"""Render a compiled report (its canonical JSON document) as a printable HTML page or as Markdown.
+
+Both renderers are pure: the same report gives the same string, byte for byte. Nothing reads the
+clock or depends on dict ordering beyond the order the report gives, which is kept everywhere.
+
+Every string of the report is treated as hostile. The HTML template is autoescaped (text, the
+``<title>`` of each SVG cell and every attribute); the page has no script, loads nothing (a
+Content-Security-Policy forbids it besides) and links only to the API's own relative paths,
+built with every user-supplied segment percent-encoded. The Markdown environment escapes by
+default too: every ``{{ value }}`` goes through `md_escape` unless a helper here already built it
+as `Markdown`, so a value can neither inject HTML, break a table, nor start a heading, a list or
+a block quote.
+
+Editorial texts are shown in the section they name (``overview``, ``coverage``, ``cluster-2``,
+``objective-7``, ``guiding-principles``, ``gaps``, ``consultation``, ``annex``); the others are
+listed under "Editorial notes" with the section they name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from reviewflow.reference import load_reference
+
+__all__ = [
+    "NO_REPORT",
+    "OBJECTIVE_COUNT",
+    "STATUSES",
+    "Markdown",
+    "StatusStyle",
+    "md_escape",
+    "render_html",
+    "render_markdown",
+    "status_style",
+]
+
+OBJECTIVE_COUNT = 23
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How an objective's implementation status is drawn: heatmap fill, label colour, names."""
+
+    id: str
+    label: str
+    abbreviation: str
+    fill: str
+    ink: str
+
+
+# A sequential blue scale (ColorBrewer "Blues") from not started to implemented, so the order of
+# progress reads as lightness even without colour vision; "not applicable" is off that scale in
+# orange (blue/orange stay apart for every common colour-vision deficiency); "no report" is white
+# with a grey outline and a diagonal stroke. Cells also carry the abbreviation, for greyscale print.
+STATUSES: dict[str, StatusStyle] = {
+    style.id: style
+    for style in (
+        StatusStyle("not_started", "not started", "NS", "#c6dbef", "#08306b"),
+        StatusStyle("planned", "planned", "PL", "#6baed6", "#08306b"),
+        StatusStyle("in_progress", "in progress", "IP", "#2171b5", "#ffffff"),
+        StatusStyle("implemented", "implemented", "IM", "#08306b", "#ffffff"),
+        StatusStyle("not_applicable", "not applicable", "NA", "#f1a340", "#3d2400"),
+    )
+}
+NO_REPORT = StatusStyle("", "no report", "—", "#ffffff", "#737373")
+NO_REPORT_STROKE = "#969696"
+# A status this renderer does not know (the schema forbids it; drawn anyway, never trusted).
+_UNKNOWN_FILL = "#e7e1ef"
+
+ENDORSEMENTS = (
+    ("endorse", "Endorse"),
+    ("endorse_with_reservations", "Endorse with reservations"),
+    ("do_not_endorse", "Do not endorse"),
+)
+KINDS = {"national_report": "National report", "stakeholder_input": "Stakeholder input"}
+FIXED_SECTIONS = (
+    "overview",
+    "coverage",
+    "guiding-principles",
+    "gaps",
+    "consultation",
+    "annex",
+)
+
+# Heatmap geometry, in SVG user units (CSS pixels at 100 %).
+CELL_W = 26
+CELL_H = 20
+GAP = 2
+HEADER_H = 26
+LABEL_CHARS = 34
+CHAR_W = 7.2  # a generous average advance of 12 px sans-serif text, ISO codes included
+LEGEND_COLUMNS = 3
+LEGEND_W = 170
+LEGEND_ROW_H = 22
+
+
+def status_style(status: Any) -> StatusStyle:
+    """The style of a coverage cell's status; None is "no report"."""
+    if status is None:
+        return NO_REPORT
+    known = STATUSES.get(status) if isinstance(status, str) else None
+    if known:
+        return known
+    text = str(status)
+    return StatusStyle(text, text.replace("_", " "), "?", _UNKNOWN_FILL, "#1a1a1a")
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown escaping
+
+
+class Markdown(str):
+    """Markdown this module built from escaped parts: output as is by the Markdown template."""
+
+    __slots__ = ()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PUNCTUATION = re.compile(r"([\\`*_\[\]~])")
+_LINE_START = re.compile(r"^([#=+\-])")
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
+_CLOSING_HASHES = re.compile(r"(?<= )(#+)$")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def md_escape(value: Any) -> Markdown:
+    """`value` as one line of inert Markdown text, safe in a paragraph, list item or table cell.
+
+    Whitespace runs (newlines included) become one space; control characters go; ``\\ ` * _ [ ] ~``
+    are backslash-escaped; ``& < > |`` become character references (a pipe cannot end a table
+    cell, angle brackets cannot open HTML or an autolink); a leading ``# = + -`` or ``1.``/``1)``
+    is escaped so the text cannot start a heading, a list or a setext underline, and a trailing
+    `` #`` run so that it is not taken for the closing sequence of a heading it ends.
+    """
+    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    text = _PUNCTUATION.sub(r"\\\1", text)
+    text = (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "&#124;")
+    )
+    text = _LINE_START.sub(r"\\\1", text)
+    text = _ORDERED_START.sub(r"\1\\\2", text)
+    text = _CLOSING_HASHES.sub(r"\\\1", text)
+    return Markdown(text)
+
+
+def _md_paragraphs(value: Any) -> list[Markdown]:
+    """A multi-paragraph text as escaped one-line paragraphs (blank lines separate them)."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return [p for p in (md_escape(part) for part in _PARAGRAPH_BREAK.split(text)) if p]
+
+
+def _md_finalize(value: Any) -> Any:
+    if isinstance(value, Markdown):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return md_escape(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The view both templates render
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a quote comes from: a relative API link and a short label."""
+
+    href: str
+    label: str
+
+    @property
+    def markdown(self) -> Markdown:
+        return Markdown(f"[{md_escape(self.label)}]({self.href})")
+
+
+def _segment(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def _source(item: dict[str, Any]) -> Source | None:
+    if item.get("submission_id") is not None:
+        version = item.get("version")
+        return Source(
+            f"/v1/submissions/{_segment(item['submission_id'])}?version={_segment(version)}",
+            f"source v{version}",
+        )
+    if item.get("task_id") is not None:
+        return Source(f"/v1/tasks/{_segment(item['task_id'])}", "consultation task")
+    return None
+
+
+def _anchor(prefix: str, value: Any) -> str:
+    return prefix + "-" + re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-")
+
+
+def _section_key(section: Any) -> str:
+    return re.sub(r"[\s_]+", "-", str(section).strip().lower())
+
+
+def _percent(rate: Any) -> str:
+    """A share as a percentage (built from a number, so Markdown as is); other values as text."""
+    if rate is None:
+        return Markdown("—")
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate):
+        return Markdown(f"{rate * 100:.1f} %")
+    return str(rate)
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
+    """The geometry of the coverage heatmap: rows of cells, column heads, legend."""
+    rows = coverage["rows"]
+    labels = [
+        _truncate(" ".join(f"{row['name']} ({row['iso3']})".split()), LABEL_CHARS) for row in rows
+    ]
+    label_w = max(80, math.ceil(max((len(label) for label in labels), default=0) * CHAR_W) + 16)
+    pitch_x, pitch_y = CELL_W + GAP, CELL_H + GAP
+    grid_w = OBJECTIVE_COUNT * pitch_x
+    columns = [
+        {
+            "x": label_w + i * pitch_x + CELL_W // 2,
+            "label": objectives[i] if i < len(objectives) else i + 1,
+        }
+        for i in range(OBJECTIVE_COUNT)
+    ]
+    svg_rows = []
+    for r, (row, label) in enumerate(zip(rows, labels, strict=True)):
+        y = HEADER_H + r * pitch_y
+        cells = []
+        cell_values = list(row["cells"])[:OBJECTIVE_COUNT]
+        cell_values += [None] * (OBJECTIVE_COUNT - len(cell_values))
+        for c, status in enumerate(cell_values):
+            style = status_style(status)
+            x = label_w + c * pitch_x
+            cells.append(
+                {
+                    "x": x,
+                    "y": y,
+                    "style": style,
+                    "empty": status is None,
+                    "title": f"{row['iso3']} — objective {columns[c]['label']}: {style.label}",
+                    "text_x": x + CELL_W // 2,
+                    "text_y": y + CELL_H // 2 + 3,
+                    "slash": f"M{x + 5} {y + CELL_H - 4}L{x + CELL_W - 5} {y + 4}",
+                }
+            )
+        svg_rows.append(
+            {
+                "label": label,
+                "name": f"{row['name']} ({row['iso3']})",
+                "label_x": label_w - 8,
+                "label_y": y + CELL_H // 2 + 4,
+                "cells": cells,
+            }
+        )
+    legend_top = HEADER_H + len(rows) * pitch_y + 14
+    legend = []
+    for i, style in enumerate((*STATUSES.values(), NO_REPORT)):
+        x = label_w + (i % LEGEND_COLUMNS) * LEGEND_W
+        y = legend_top + (i // LEGEND_COLUMNS) * LEGEND_ROW_H
+        legend.append(
+            {
+                "x": x,
+                "y": y,
+                "style": style,
+                "empty": style is NO_REPORT,
+                "text_x": x + CELL_W + 6,
+                "text_y": y + CELL_H // 2 + 4,
+                "abbr_x": x + CELL_W // 2,
+                "abbr_y": y + CELL_H // 2 + 3,
+                "slash": f"M{x + 5} {y + CELL_H - 4}L{x + CELL_W - 5} {y + 4}",
+            }
+        )
+    legend_rows = math.ceil(len(legend) / LEGEND_COLUMNS)
+    width = label_w + max(grid_w, LEGEND_COLUMNS * LEGEND_W)
+    height = legend_top + legend_rows * LEGEND_ROW_H
+    return {
+        "width": width,
+        "height": height,
+        "columns": columns,
+        "rows": svg_rows,
+        "legend": legend,
+        "cell_w": CELL_W,
+        "cell_h": CELL_H,
+        "header_y": HEADER_H - 8,
+    }
+
+
+def _coverage_table(coverage: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for row in coverage["rows"]:
+        cells = list(row["cells"])[:OBJECTIVE_COUNT]
+        cells += [None] * (OBJECTIVE_COUNT - len(cells))
+        rows.append(
+            {
+                "name": f"{row['name']} ({row['iso3']})",
+                "cells": [status_style(status).abbreviation for status in cells],
+            }
+        )
+    return rows
+
+
+def _view(report: dict[str, Any]) -> dict[str, Any]:
+    review = report["review"]
+    names = {state["iso3"]: state["name"] for state in review["member_states"]}
+    for row in report["coverage"]["rows"]:
+        names.setdefault(row["iso3"], row["name"])
+
+    reference = load_reference()
+    categories = {c.id: c.title for c in reference.stakeholder_categories}
+    categories["focal_point"] = "Member State focal points"
+    for item in report["overview"]["consultation"]["by_category"]:
+        categories[item["category"]] = item["title"]
+
+    objective_titles = {
+        objective["number"]: objective["title"]
+        for cluster in report["clusters"]
+        for objective in cluster["objectives"]
+    }
+    known_sections = set(FIXED_SECTIONS)
+    known_sections.update(_anchor("cluster", c["number"]) for c in report["clusters"])
+    known_sections.update(_anchor("objective", n) for n in objective_titles)
+    placed: dict[str, list[Any]] = defaultdict(list)
+    unplaced: list[dict[str, Any]] = []
+    for note in report["editorial"]:
+        key = _section_key(note["section"])
+        if key in known_sections:
+            placed[key].append(note["text"])
+        else:
+            unplaced.append(note)
+
+    def country(iso3: Any) -> str:
+        name = names.get(iso3) if isinstance(iso3, str) else None
+        return f"{name} ({iso3})" if name else str(iso3)
+
+    def category(category_id: Any) -> Any:
+        return (
+            categories.get(category_id, category_id)
+            if isinstance(category_id, str)
+            else category_id
+        )
+
+    def organisation(quote: dict[str, Any]) -> Any:
+        # A focal point answers for a State: the report gives its ISO code as the organisation.
+        if quote.get("category") == "focal_point":
+            return country(quote["organisation"])
+        return quote["organisation"]
+
+    def editorial(section: str) -> list[Any]:
+        return placed.get(section, [])
+
+    objectives = list(report["coverage"]["objectives"])
+    overview = report["overview"]
+    consultation = report["consultation"]
+    endorsements = consultation["endorsements"]
+    return {
+        "report": report,
+        "review": review,
+        "overview": overview,
+        "response_rate": _percent(overview["consultation"]["response_rate"]),
+        "category_rates": [
+            _percent(c["responded"] / c["consulted"])
+            if isinstance(c["consulted"], int) and c["consulted"] > 0
+            else "—"
+            for c in overview["consultation"]["by_category"]
+        ],
+        "heatmap": _heatmap(report["coverage"], objectives),
+        "coverage_table": _coverage_table(report["coverage"]),
+        "statuses": [*STATUSES.values(), NO_REPORT],
+        "endorsements": [(label, endorsements.get(key, 0)) for key, label in ENDORSEMENTS],
+        "objective_titles": objective_titles,
+        "unplaced_editorial": unplaced,
+        "kinds": KINDS,
+        "country": country,
+        "category": category,
+        "organisation": organisation,
+        "editorial": editorial,
+        "source": _source,
+        "anchor": _anchor,
+        "status_style": status_style,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Environments, built once
+
+
+def _html_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _markdown_environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_md_finalize,
+    )
+    environment.filters["md_paragraphs"] = _md_paragraphs
+    environment.filters["md_link"] = lambda source: source.markdown if source else ""
+    # A macro returns a plain str of what it rendered, every value in it already escaped by
+    # finalize; this passes it on as is. For macro calls only.
+    environment.filters["macro_output"] = Markdown
+    return environment
+
+
+_HTML = _html_environment().get_template("report.html.j2")
+_MARKDOWN = _markdown_environment().get_template("report.md.j2")
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one standalone, printable HTML page (inline CSS and SVG, nothing loaded)."""
+    return _HTML.render(_view(report))
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as GitHub-flavoured Markdown, every value escaped."""
+    text = _MARKDOWN.render(_view(report))
+    # Blank lines the template's conditionals leave behind: at most one in a row.
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
