@@ -8,7 +8,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import raise_if_invalid, read_json
+from api.bodies import path_uuid, raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
@@ -63,10 +63,7 @@ async def _token_owner(request: web.Request) -> uuid.UUID:
     secretariat created. Anyone else gets 404, so ids cannot be probed."""
     actor = current_actor(request)
     not_found = Problem(404, f"There is no account {request.match_info['id']!r} you manage.")
-    try:
-        target = uuid.UUID(request.match_info["id"])
-    except ValueError:
-        raise not_found from None
+    target = path_uuid(request, not_found)
     if target == actor.id or actor.role == "admin":
         return target
     if actor.role == "secretariat" and await created_by(request.app[POOL], target) == actor.id:

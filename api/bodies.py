@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -59,3 +60,20 @@ async def read_valid_json(request: web.Request, schema: dict[str, Any]) -> dict[
     body = await read_json(request)
     raise_if_invalid(problems_in(schema, body))
     return body
+
+
+def path_uuid(request: web.Request, not_found: Problem) -> uuid.UUID:
+    """The `{id}` of the path as a UUID; `not_found` when it is not one (it names nothing)."""
+    try:
+        return uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise not_found from None
+
+
+def query_uuid(request: web.Request, name: str, what: str) -> uuid.UUID | None:
+    """An optional UUID query parameter, such as a paging cursor; 422 when malformed."""
+    raw = request.query.get(name)
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        raise invalid([(f"/{name}", f"must be {what}")]) from None

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import body_problems, raise_if_invalid, read_json
+from api.bodies import body_problems, path_uuid, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
 from api.problems import Problem
@@ -203,10 +203,7 @@ async def list_submissions(request: web.Request) -> web.Response:
 
 async def _readable_submission(request: web.Request, actor: Actor) -> asyncpg.Record:
     not_found = Problem(404, f"There is no submission {request.match_info['id']!r} you may read.")
-    try:
-        submission_id = uuid.UUID(request.match_info["id"])
-    except ValueError:
-        raise not_found from None
+    submission_id = path_uuid(request, not_found)
     found = await submission(request.app[POOL], submission_id)
     if found is None or found["latest_version"] == 0:
         raise not_found

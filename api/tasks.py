@@ -19,7 +19,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import body_problems, raise_if_invalid, read_json
+from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, read_json
 from api.keys import POOL
 from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, may_run, query_int, review_for
@@ -58,10 +58,7 @@ def task_document(row: asyncpg.Record) -> dict[str, Any]:
 async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
     """The task, if `actor` is its assignee or runs its review; 404 otherwise, saying nothing."""
     not_found = Problem(404, f"There is no task {request.match_info['id']!r} you may read.")
-    try:
-        task_id = uuid.UUID(request.match_info["id"])
-    except ValueError:
-        raise not_found from None
+    task_id = path_uuid(request, not_found)
     found = await task(request.app[POOL], task_id)
     if found is None:
         raise not_found
@@ -84,17 +81,22 @@ def _event(
     )
 
 
+async def _assigned_task(request: web.Request, doing: str) -> tuple[Actor, asyncpg.Record]:
+    """The actor and the task it holds; 403 for the secretariat, who may read but not act."""
+    actor = current_actor(request)
+    found = await _readable_task(request, actor)
+    if found["assignee"] != actor.id:
+        raise Problem(403, f"Only the task's assignee {doing}.")
+    return actor, found
+
+
 @routes.get("/v1/tasks")
 async def tasks(request: web.Request) -> web.Response:
     actor = current_actor(request)
     status = request.query.get("status")
     if status is not None and status not in TASK_STATUSES:
         raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
-    after = request.query.get("after")
-    try:
-        after_id = uuid.UUID(after) if after else None
-    except ValueError:
-        raise invalid([("/after", "must be a task id")]) from None
+    after_id = query_uuid(request, "after", "a task id")
     limit = query_int(request, "limit", 100, 1, 500)
     rows = await my_tasks(
         request.app[POOL],
@@ -128,10 +130,7 @@ def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None
 
 @routes.post("/v1/tasks/{id}/complete")
 async def complete_task(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    found = await _readable_task(request, actor)
-    if found["assignee"] != actor.id:
-        raise Problem(403, "Only the task's assignee answers it.")
+    actor, found = await _assigned_task(request, "answers it")
     body = await read_json(request)
     raise_if_invalid(
         body_problems(body, requests.TASK_COMPLETION, "response", "consultation_response")
@@ -170,10 +169,7 @@ async def _colleague(request: web.Request, actor: Actor, review_id: str, to: str
 
 @routes.post("/v1/tasks/{id}/delegate")
 async def delegate_task(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    found = await _readable_task(request, actor)
-    if found["assignee"] != actor.id:
-        raise Problem(403, "Only the task's assignee hands it over.")
+    actor, found = await _assigned_task(request, "hands it over")
     body = await read_json(request)
     raise_if_invalid(problems_in(requests.TASK_DELEGATION, body))
     colleague = await _colleague(request, actor, found["review_id"], body["to"])

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import require_role
-from api.bodies import raise_if_invalid, read_json
+from api.bodies import path_uuid, query_uuid, raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL, WEBHOOK_POLICY
 from api.problems import Problem, invalid
@@ -98,10 +98,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
 async def _own_webhook(request: web.Request) -> asyncpg.Record:
     actor = require_role(request, RUNS_REVIEWS)
     not_found = Problem(404, f"There is no webhook {request.match_info['id']!r} of yours.")
-    try:
-        webhook_id = uuid.UUID(request.match_info["id"])
-    except ValueError:
-        raise not_found from None
+    webhook_id = path_uuid(request, not_found)
     row = await webhook(request.app[POOL], webhook_id)
     if row is None or (actor.role != "admin" and row["owner"] != actor.id):
         raise not_found
@@ -119,11 +116,7 @@ async def remove_webhook(request: web.Request) -> web.Response:
 async def webhook_deliveries(request: web.Request) -> web.Response:
     row = await _own_webhook(request)
     limit = query_int(request, "limit", 50, 1, 500)
-    after = request.query.get("after")
-    try:
-        after_id = uuid.UUID(after) if after else None
-    except ValueError:
-        raise invalid([("/after", "must be a delivery id")]) from None
+    after_id = query_uuid(request, "after", "a delivery id")
     rows = await deliveries(request.app[POOL], row["id"], after=after_id, limit=limit)
     items = [
         {
