@@ -122,6 +122,9 @@ class RegionalReviewWorkflow:
         # While the run drains its handlers before continuing as new, new Updates are refused
         # with RETRY_LATER; the next run takes them.
         self.rolling_over = False
+        # Handlers wait for the review's creation to be on record, so the audit trail always
+        # begins with it (an Update may arrive in the very first workflow task).
+        self.created = input.state is not None
         # The change request the next compilation includes (set by request_changes).
         self.change_request_id: str | None = None
 
@@ -137,6 +140,7 @@ class RegionalReviewWorkflow:
                 ]
             )
             await self._record("review.created", self.config.created_by, title=self.config.title)
+            self.created = True
         while not self.state.phase.terminal:
             await self._sleep_until_next_instant()
             if self._should_roll_over():
@@ -354,6 +358,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def submit(self, ref: SubmissionRef) -> SubmissionAccepted:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         late = self._submission_is_late(ref)
         event = self._event(
             "submission.accepted", ref.actor_id, kind=ref.kind.value, subject=ref.subject, late=late
@@ -405,6 +410,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def extend(self, extension: Extension) -> Extension:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         async with self.lock:
             self._validate_extension(extension)  # the state may have moved while we waited
             if extension.country is not None:
@@ -512,6 +518,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def advance(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         async with self.lock:
             self._validate_advance()
             await self._enter(
@@ -535,6 +542,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def cancel(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         async with self.lock:
             self._validate_cancel()
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
@@ -555,6 +563,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def approve(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         async with self.lock:
             self._validate_report_decision()
             event = self._event("report.published", decision.actor_id)
@@ -576,6 +585,7 @@ class RegionalReviewWorkflow:
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
         async with self.lock:
             self._validate_report_decision()
             await self._record(
