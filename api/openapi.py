@@ -423,6 +423,10 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "stakeholders": {
                     "oneOf": [
                         {"const": "open", "description": "Any stakeholder may submit."},
+                        {
+                            "const": "invited",
+                            "description": "Only invited stakeholders (whom, the secretariat sees).",
+                        },
                         _array(UUID, description="The stakeholder actors invited."),
                     ]
                 },

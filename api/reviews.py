@@ -130,10 +130,18 @@ def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> lis
 
 def _review_document(
     row: asyncpg.Record,
+    viewer: Actor,
     progress: list[asyncpg.Record] | None = None,
     tasks: list[asyncpg.Record] | None = None,
 ) -> dict[str, Any]:
-    """The review as the API shows it; `progress` and `tasks` only for its secretariat."""
+    """The review as `viewer` may see it. Who was given more time and who was invited is the
+    secretariat's business (a focal point sees its own State's extension); `progress` and
+    `tasks` are passed only for the secretariat."""
+    runs = may_run(viewer, row)
+    extensions = row["country_extensions"]
+    if not runs:
+        extensions = {c: u for c, u in extensions.items() if c == viewer.country}
+    invited = row["stakeholders"]
     document: dict[str, Any] = {
         "id": row["id"],
         "region": row["region"],
@@ -142,15 +150,15 @@ def _review_document(
         "member_states": row["member_states"],
         "timeline": row["timeline"],
         "deadlines": row["deadlines"],
-        "country_extensions": row["country_extensions"],
+        "country_extensions": extensions,
         "reminder_days": row["reminder_days"],
         "late_submissions": row["late_submissions"],
         "consult_focal_points": row["consult_focal_points"],
         "reminders_optional": row["reminders_optional"],
         "escalation": row["escalation"],
         "stakeholders": "open"
-        if row["stakeholders"] is None
-        else [str(s) for s in row["stakeholders"]],
+        if invited is None
+        else ([str(s) for s in invited] if runs else "invited"),
         "created_at": row["created_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
     }
@@ -208,10 +216,10 @@ async def review_answer(
     row = await visible_review(pool, actor, review_id)
     assert row is not None
     if not may_run(actor, row):
-        return web.json_response(_review_document(row), status=status)
+        return web.json_response(_review_document(row, actor), status=status)
     progress = await submission_progress(pool, review_id)
     tasks = await task_progress(pool, review_id)
-    return web.json_response(_review_document(row, progress, tasks), status=status)
+    return web.json_response(_review_document(row, actor, progress, tasks), status=status)
 
 
 # ---- create ---------------------------------------------------------------------------------
@@ -292,7 +300,7 @@ async def create_review(request: web.Request) -> web.Response:
             ) from None
         row = await visible_review(conn, actor, config.review_id)
         assert row is not None
-        return Created(201, _review_document(row, []))
+        return Created(201, _review_document(row, actor, []))
 
     return await create_once(
         request.app[POOL], actor, key, request_fingerprint(request, body), create
@@ -344,7 +352,7 @@ async def reviews(request: web.Request) -> web.Response:
     page = rows[:limit]
     next_cursor = _cursor(page[-1]) if len(rows) > limit else None
     return web.json_response(
-        {"items": [_review_document(row) for row in page], "next_cursor": next_cursor}
+        {"items": [_review_document(row, actor) for row in page], "next_cursor": next_cursor}
     )
 
 

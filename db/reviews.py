@@ -16,7 +16,8 @@ from workflows.models import ReviewConfig
 _VISIBLE = """
     CASE $1::text
         WHEN 'admin' THEN true
-        WHEN 'observer' THEN true
+        -- an observer made for some regions reads those; one made without, every region
+        WHEN 'observer' THEN cardinality($2::text[]) = 0 OR r.region = ANY($2::text[])
         WHEN 'secretariat' THEN r.region = ANY($2::text[])
         WHEN 'focal_point' THEN $3::text = ANY(r.member_states)
         WHEN 'stakeholder' THEN EXISTS (SELECT 1 FROM review_consultees c

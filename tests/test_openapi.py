@@ -300,6 +300,10 @@ def task_row(**overrides: Any) -> dict[str, Any]:
     }
 
 
+SECRETARIAT = Actor(id=uuid.uuid4(), name="ECE secretariat", role="secretariat", regions=("ECE",))
+PARTICIPANT = Actor(id=uuid.uuid4(), name="Focal point", role="focal_point", country="DEU")
+
+
 @pytest.mark.parametrize(
     "row",
     [
@@ -313,7 +317,8 @@ def task_row(**overrides: Any) -> dict[str, Any]:
     ],
 )
 def test_a_review_answer_is_documented(row: dict[str, Any]) -> None:
-    assert_documented("Review", _review_document(row))
+    assert_documented("Review", _review_document(row, SECRETARIAT))
+    assert_documented("Review", _review_document(row, PARTICIPANT))
     tasks = [
         {"category": "civil_society", "status": "completed", "n": 3},
         {"category": "civil_society", "status": "open", "n": 1},
@@ -321,7 +326,7 @@ def test_a_review_answer_is_documented(row: dict[str, Any]) -> None:
     ]
     progress = [{"kind": "national_report", "subject": "DEU", "late": False}]
     for counts in (tasks, []):
-        answer = _review_document(row, progress, counts)
+        answer = _review_document(row, SECRETARIAT, progress, counts)
         assert answer["progress"]["tasks"] == task_counts(counts)
         assert_documented("Review", answer)
 
