@@ -16,10 +16,11 @@ from temporalio import activity
 from db.events import insert_event
 from db.pool import Connection
 from workflows.models import (
-    ACCEPT_SUBMISSION,
+    ACCEPT_SUBMISSIONS,
     RECORD_CHANGE,
     SEND_REMINDER,
     AcceptSubmission,
+    AcceptSubmissions,
     Deadline,
     RecordChange,
     Reminder,
@@ -52,36 +53,44 @@ class ReviewActivities:
                 {c: until.isoformat() for c, until in snapshot.country_extensions.items()},
             )
 
-    @activity.defn(name=ACCEPT_SUBMISSION)
-    async def accept_submission(self, request: AcceptSubmission) -> SubmissionAccepted:
-        request_id = uuid.UUID(request.ref.request_id)
+    @activity.defn(name=ACCEPT_SUBMISSIONS)
+    async def accept_submissions(self, batch: AcceptSubmissions) -> list[SubmissionAccepted]:
+        """Accept a batch in one transaction; a request accepted before keeps its version."""
+        results: dict[str, SubmissionAccepted] = {}
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT submission_id, version, status, late FROM submission_versions"
-                " WHERE request_id = $1 FOR UPDATE",
-                request_id,
-            )
-            if row is None:
-                raise LookupError(f"submission request {request_id} is not stored")
-            if row["status"] == "accepted":
-                return SubmissionAccepted(str(row["submission_id"]), row["version"], row["late"])
-            # Lock the submission so concurrent versions of it are numbered one after another.
-            version = await conn.fetchval(
-                "UPDATE submissions SET latest_version = latest_version + 1 WHERE id = $1"
-                " RETURNING latest_version",
-                row["submission_id"],
-            )
-            await conn.execute(
-                "UPDATE submission_versions SET status = 'accepted', version = $2, late = $3, decided_at = $4"
-                " WHERE request_id = $1",
-                request_id,
-                version,
-                request.late,
-                request.event.at,
-            )
-            await insert_event(
-                conn, request.event, submission_id=str(row["submission_id"]), version=version
-            )
+            # Always lock in the same order, so concurrent batches never deadlock.
+            for item in sorted(batch.items, key=lambda i: i.ref.request_id):
+                results[item.ref.request_id] = await self._accept(conn, item)
+        return [results[item.ref.request_id] for item in batch.items]
+
+    async def _accept(self, conn: Connection, request: AcceptSubmission) -> SubmissionAccepted:
+        request_id = uuid.UUID(request.ref.request_id)
+        row = await conn.fetchrow(
+            "SELECT submission_id, version, status, late FROM submission_versions"
+            " WHERE request_id = $1 FOR UPDATE",
+            request_id,
+        )
+        if row is None:
+            raise LookupError(f"submission request {request_id} is not stored")
+        if row["status"] == "accepted":
+            return SubmissionAccepted(str(row["submission_id"]), row["version"], row["late"])
+        # Lock the submission so concurrent versions of it are numbered one after another.
+        version = await conn.fetchval(
+            "UPDATE submissions SET latest_version = latest_version + 1 WHERE id = $1"
+            " RETURNING latest_version",
+            row["submission_id"],
+        )
+        await conn.execute(
+            "UPDATE submission_versions SET status = 'accepted', version = $2, late = $3,"
+            " decided_at = $4 WHERE request_id = $1",
+            request_id,
+            version,
+            request.late,
+            request.event.at,
+        )
+        await insert_event(
+            conn, request.event, submission_id=str(row["submission_id"]), version=version
+        )
         return SubmissionAccepted(str(row["submission_id"]), version, request.late)
 
     @activity.defn(name=SEND_REMINDER)
@@ -152,4 +161,4 @@ class ReviewActivities:
         return [row["actor_id"] for row in rows]
 
     def all(self) -> list[Any]:
-        return [self.record_change, self.accept_submission, self.send_reminder]
+        return [self.record_change, self.accept_submissions, self.send_reminder]

@@ -10,9 +10,9 @@ from temporalio.client import Client
 
 from api import actors, meta, openapi, reports, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
-from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
+from api.keys import POOL, SETTINGS, SUBMISSIONS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
 from api.problems import problem_middleware
-from api.updates import UpdateGate
+from api.updates import SubmissionBatcher, UpdateGate
 from db.pool import create_pool
 from notifications.webhooks import service_policy
 from reviewflow.config import Settings
@@ -59,6 +59,7 @@ def create_app(
         if temporal is None and address is None:
             raise RuntimeError("no Temporal address")
         app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
+        app[SUBMISSIONS] = SubmissionBatcher(app[TEMPORAL], app[UPDATE_GATE])
         app[WEBHOOK_POLICY] = service_policy(
             settings, app[TEMPORAL].service_client.config.target_host
         )

@@ -6,7 +6,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api.updates import UpdateGate
+from api.updates import SubmissionBatcher, UpdateGate
 from db.actors import Actor
 from notifications.webhooks import WebhookPolicy
 from reviewflow.config import Settings
@@ -17,3 +17,4 @@ TEMPORAL = web.AppKey("temporal", Client)
 ACTOR = web.RequestKey("actor", Actor)
 UPDATE_GATE = web.AppKey("update_gate", UpdateGate)
 WEBHOOK_POLICY = web.AppKey("webhook_policy", WebhookPolicy)
+SUBMISSIONS = web.AppKey("submissions", SubmissionBatcher)

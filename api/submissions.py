@@ -20,10 +20,10 @@ from api import requests
 from api.auth import current_actor
 from api.bodies import body_problems, path_uuid, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
-from api.keys import POOL, TEMPORAL, UPDATE_GATE
+from api.keys import POOL, SUBMISSIONS
 from api.problems import Problem
 from api.reviews import may_run, review_for
-from api.updates import execute_update
+from api.updates import STATUS_OF_REFUSAL
 from db.actors import Actor
 from db.events import insert_event
 from db.reviews import visible_review
@@ -35,7 +35,7 @@ from db.submissions import (
     submission,
 )
 from workflows.models import ReviewEvent, SubmissionAccepted, SubmissionKind, SubmissionRef
-from workflows.review import RegionalReviewWorkflow
+from workflows.review import WRONG_PHASE
 
 routes = web.RouteTableDef()
 
@@ -78,41 +78,38 @@ def _receipt(row: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, Any
 
 
 async def _decide(request: web.Request, actor: Actor, stored: asyncpg.Record) -> web.Response:
-    """Offer a pending request to the workflow and record what it decided."""
+    """Offer a pending request to the workflow (with whatever arrives with it) and record what
+    it decided."""
     ref = SubmissionRef(
         str(stored["request_id"]), SubmissionKind(stored["kind"]), stored["subject"], str(actor.id)
     )
-    pool = request.app[POOL]
     try:
-        accepted = await execute_update(
-            request.app[TEMPORAL],
-            request.app[UPDATE_GATE],
-            stored["review_id"],
-            RegionalReviewWorkflow.submit,
-            ref,
-            update_id=f"submit:{stored['request_id']}",
-            result_type=SubmissionAccepted,
-        )
+        outcome = await request.app[SUBMISSIONS].submit(stored["review_id"], ref)
+        if outcome.accepted is None:
+            raise Problem(STATUS_OF_REFUSAL[outcome.refusal_type or WRONG_PHASE], outcome.refusal)
     except Problem as problem:
         if problem.status in (403, 409):
-            await record_rejection(pool, stored["request_id"], problem.status, problem.detail or "")
-            await insert_event(
-                pool,
-                ReviewEvent(
-                    id=str(uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['request_id']}")),
-                    review_id=stored["review_id"],
-                    type="submission.rejected",
-                    at=stored["received_at"],
-                    actor_id=str(actor.id),
-                    data={
-                        "kind": stored["kind"],
-                        "subject": stored["subject"],
-                        "reason": problem.detail,
-                    },
-                ),
-            )
+            await _record_refusal(request.app[POOL], actor, stored, problem)
         raise
-    return web.json_response(_receipt(stored, accepted), status=201)
+    return web.json_response(_receipt(stored, outcome.accepted), status=201)
+
+
+async def _record_refusal(
+    pool: asyncpg.Pool, actor: Actor, stored: asyncpg.Record, problem: Problem
+) -> None:
+    """A refused submission stays on record, flagged, with the answer its submitter got."""
+    await record_rejection(pool, stored["request_id"], problem.status, problem.detail or "")
+    await insert_event(
+        pool,
+        ReviewEvent(
+            id=str(uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['request_id']}")),
+            review_id=stored["review_id"],
+            type="submission.rejected",
+            at=stored["received_at"],
+            actor_id=str(actor.id),
+            data={"kind": stored["kind"], "subject": stored["subject"], "reason": problem.detail},
+        ),
+    )
 
 
 def _replay(stored: asyncpg.Record) -> web.Response:

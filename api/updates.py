@@ -8,6 +8,8 @@ server still refuses for that reason (other API processes) is retried with backo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import random
 from collections import defaultdict
 from typing import Any
@@ -17,7 +19,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
-from workflows.review import INVALID, NOT_IN_SCOPE, RETRY_LATER, WRONG_PHASE, workflow_id
+from workflows.models import SubmissionBatch, SubmissionOutcome, SubmissionRef
+from workflows.review import (
+    INVALID,
+    NOT_IN_SCOPE,
+    RETRY_LATER,
+    WRONG_PHASE,
+    RegionalReviewWorkflow,
+    workflow_id,
+)
 
 MAX_IN_FLIGHT = 8
 RETRY_DEADLINE_S = 30.0
@@ -67,7 +77,7 @@ def refusal(error: WorkflowUpdateFailedError) -> Problem:
 
 async def execute_update(
     client: Client,
-    gate: UpdateGate,
+    gate: UpdateGate | None,
     review_id: str,
     update: Any,
     arg: Any,
@@ -85,7 +95,8 @@ async def execute_update(
     delay = 0.05
     while True:
         try:
-            async with gate(review_id):
+            # Without a gate, the caller holds one of the review's slots already.
+            async with gate(review_id) if gate is not None else contextlib.nullcontext():
                 return await handle.execute_update(
                     update, arg, id=update_id, result_type=result_type
                 )
@@ -104,3 +115,72 @@ def _problem_for(error: RPCError | WorkflowUpdateFailedError) -> Problem:
     return Problem(
         503, "The workflow service is unavailable; retry shortly.", headers={"Retry-After": "5"}
     )
+
+
+class SubmissionBatcher:
+    """Coalesces the submissions to one review that arrive together into one Update.
+
+    A deadline-day rush sends many submissions at once; each would otherwise hold one of the
+    review's few in-flight Update slots for an Update and an activity of its own. Here the
+    first submission starts a sender; while it waits for a slot or for its Update, others queue
+    and leave together in the next one (at most `MAX_BATCH`, `SENDERS_PER_REVIEW` at a time).
+    """
+
+    MAX_BATCH = 100
+    SENDERS_PER_REVIEW = 4
+
+    def __init__(self, client: Client, gate: UpdateGate) -> None:
+        self.client = client
+        self.gate = gate
+        self.queues: defaultdict[
+            str, list[tuple[SubmissionRef, asyncio.Future[SubmissionOutcome]]]
+        ] = defaultdict(list)
+        self.senders: defaultdict[str, int] = defaultdict(int)
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionOutcome:
+        """The review's decision on `ref`; raises Problem when it refused the whole batch."""
+        outcome: asyncio.Future[SubmissionOutcome] = asyncio.get_running_loop().create_future()
+        self.queues[review_id].append((ref, outcome))
+        if self.senders[review_id] < self.SENDERS_PER_REVIEW:
+            self.senders[review_id] += 1
+            task = asyncio.create_task(self._send(review_id))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return await outcome
+
+    async def _send(self, review_id: str) -> None:
+        queue = self.queues[review_id]
+        try:
+            while queue:
+                async with self.gate(review_id):
+                    batch, queue[: self.MAX_BATCH] = queue[: self.MAX_BATCH], []
+                    if batch:
+                        await self._send_batch(review_id, batch)
+        finally:
+            self.senders[review_id] -= 1
+
+    async def _send_batch(
+        self, review_id: str, batch: list[tuple[SubmissionRef, asyncio.Future[SubmissionOutcome]]]
+    ) -> None:
+        refs = [ref for ref, _ in batch]
+        # The same requests make the same Update: a batch sent again is run once.
+        digest = hashlib.sha256(",".join(sorted(r.request_id for r in refs)).encode()).hexdigest()
+        try:
+            outcomes = await execute_update(
+                self.client,
+                None,
+                review_id,
+                RegionalReviewWorkflow.submit,
+                SubmissionBatch(refs),
+                update_id=f"submit:{digest[:32]}",
+                result_type=list[SubmissionOutcome],
+            )
+        except Exception as error:  # every waiting request gets the same answer
+            for _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_exception(error)
+            return
+        for (_, waiting), outcome in zip(batch, outcomes, strict=True):
+            if not waiting.done():
+                waiting.set_result(outcome)

@@ -165,6 +165,23 @@ class SubmissionAccepted:
 
 
 @dataclass(frozen=True)
+class SubmissionBatch:
+    """Submissions that arrived together: one Update, one activity, however many there are."""
+
+    refs: list[SubmissionRef]
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    """What became of one submission of a batch: accepted, or refused and why."""
+
+    request_id: str
+    accepted: SubmissionAccepted | None = None
+    refusal_type: str | None = None
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
 class Extension:
     deadline: Deadline
     until: datetime
@@ -260,6 +277,11 @@ class AcceptSubmission:
 
 
 @dataclass(frozen=True)
+class AcceptSubmissions:
+    items: list[AcceptSubmission]
+
+
+@dataclass(frozen=True)
 class Reminder:
     event: ReviewEvent
     reminder: PendingReminder
@@ -330,7 +352,7 @@ class DeliveryStats:
 
 # Activity names: the workflow calls them by name so it never imports I/O code.
 RECORD_CHANGE = "record_change"
-ACCEPT_SUBMISSION = "accept_submission"
+ACCEPT_SUBMISSIONS = "accept_submissions"
 SEND_REMINDER = "send_reminder"
 OPEN_CONSULTATION = "open_consultation"
 CLOSE_TASKS = "close_tasks"

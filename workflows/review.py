@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
     from workflows.models import (
-        ACCEPT_SUBMISSION,
+        ACCEPT_SUBMISSIONS,
         CHECK_CONSULTATION,
         CLOSE_TASKS,
         COMPILE_REPORT,
@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_CHANGE,
         SEND_REMINDER,
         AcceptSubmission,
+        AcceptSubmissions,
         CloseTasks,
         CommandResult,
         CompileReport,
@@ -57,7 +58,9 @@ with workflow.unsafe.imports_passed_through():
         ReviewSnapshot,
         ReviewState,
         SubmissionAccepted,
+        SubmissionBatch,
         SubmissionKind,
+        SubmissionOutcome,
         SubmissionRef,
     )
 
@@ -356,39 +359,43 @@ class RegionalReviewWorkflow:
         return workflow.now() > due
 
     @workflow.update
-    async def submit(self, ref: SubmissionRef) -> SubmissionAccepted:
+    async def submit(self, batch: SubmissionBatch) -> list[SubmissionOutcome]:
+        """Accept what the review takes of a batch, in one activity; say why for the rest."""
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
-        late = self._submission_is_late(ref)
-        event = self._event(
-            "submission.accepted", ref.actor_id, kind=ref.kind.value, subject=ref.subject, late=late
-        )
-        accepted: SubmissionAccepted = await workflow.execute_activity(
-            ACCEPT_SUBMISSION,
-            AcceptSubmission(ref, late, event),
-            result_type=SubmissionAccepted,
-            **ACTIVITY_OPTIONS,
-        )
-        if (
-            ref.kind is SubmissionKind.NATIONAL_REPORT
-            and ref.subject not in self.state.countries_submitted
-        ):
-            self.state.countries_submitted.append(ref.subject)
-            # Its own reminders, if it has an extension, are no longer needed.
-            self.state.pending_reminders = [
-                r for r in self.state.pending_reminders if r.country != ref.subject
-            ]
-        return accepted
+        outcomes: dict[str, SubmissionOutcome] = {}
+        accepting: list[AcceptSubmission] = []
+        for ref in batch.refs:
+            refusal = self._refusal(ref)
+            if refusal is not None:
+                outcomes[ref.request_id] = SubmissionOutcome(ref.request_id, None, *refusal)
+                continue
+            late = self._submission_is_late(ref)
+            event = self._event(
+                "submission.accepted",
+                ref.actor_id,
+                kind=ref.kind.value,
+                subject=ref.subject,
+                late=late,
+            )
+            accepting.append(AcceptSubmission(ref, late, event))
+        if accepting:
+            accepted: list[SubmissionAccepted] = await workflow.execute_activity(
+                ACCEPT_SUBMISSIONS,
+                AcceptSubmissions(accepting),
+                result_type=list[SubmissionAccepted],
+                **ACTIVITY_OPTIONS,
+            )
+            for item, result in zip(accepting, accepted, strict=True):
+                outcomes[item.ref.request_id] = SubmissionOutcome(item.ref.request_id, result)
+                self._note_submitted(item.ref)
+        return [outcomes[ref.request_id] for ref in batch.refs]
 
     @submit.validator
-    def validate_submit(self, ref: SubmissionRef) -> None:
+    def validate_submit(self, batch: SubmissionBatch) -> None:
+        """Refuse the whole batch only for what concerns every submission in it."""
         self._refuse_while_rolling_over()
         phase = self.state.phase
-        if (
-            ref.kind is SubmissionKind.NATIONAL_REPORT
-            and ref.subject not in self.config.member_states
-        ):
-            raise reject(f"{ref.subject} is not a member State of this review.", NOT_IN_SCOPE)
         if phase is Phase.SCHEDULED:
             raise reject(
                 f"The call for inputs opens at {self.state.deadlines.call_opens_at.isoformat()}.",
@@ -398,12 +405,37 @@ class RegionalReviewWorkflow:
             raise reject(
                 f"The review is in {phase.value}; it takes no more submissions.", WRONG_PHASE
             )
+
+    def _refusal(self, ref: SubmissionRef) -> tuple[str, str] | None:
+        """Why this review does not take this submission now (error type, message), if so."""
+        if (
+            ref.kind is SubmissionKind.NATIONAL_REPORT
+            and ref.subject not in self.config.member_states
+        ):
+            return NOT_IN_SCOPE, f"{ref.subject} is not a member State of this review."
+        if self.state.phase not in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
+            return (
+                WRONG_PHASE,
+                f"The review is in {self.state.phase.value}; it takes no more submissions.",
+            )
         if self._submission_is_late(ref) and self.config.late_submissions is LatePolicy.REJECT:
-            raise reject(
+            return (
+                WRONG_PHASE,
                 f"The call for inputs closed at {self.state.deadlines.inputs_due_at.isoformat()}"
                 " and this review does not accept late submissions.",
-                WRONG_PHASE,
             )
+        return None
+
+    def _note_submitted(self, ref: SubmissionRef) -> None:
+        if (
+            ref.kind is SubmissionKind.NATIONAL_REPORT
+            and ref.subject not in self.state.countries_submitted
+        ):
+            self.state.countries_submitted.append(ref.subject)
+            # Its own reminders, if it has an extension, are no longer needed.
+            self.state.pending_reminders = [
+                r for r in self.state.pending_reminders if r.country != ref.subject
+            ]
 
     # ---- deadlines ----------------------------------------------------------------------
 
