@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api import actors, meta, openapi, reports, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
+from api.bodies import storable_text_middleware
 from api.keys import POOL, SETTINGS, SUBMISSIONS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
 from api.problems import problem_middleware
 from api.updates import SubmissionBatcher, UpdateGate
@@ -37,7 +38,10 @@ def create_app(
 ) -> web.Application:
     """Build the API. Resources not handed in are opened at startup and closed at cleanup."""
     app = web.Application(
-        client_max_size=MAX_BODY_BYTES, middlewares=[problem_middleware, auth_middleware]
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[problem_middleware, auth_middleware, storable_text_middleware],
+        # Room for long bearer tokens: a refused one gets a 401 problem, not a bare 400.
+        handler_args={"max_field_size": 16384},
     )
     app[SETTINGS] = settings
     app[UPDATE_GATE] = UpdateGate()

@@ -18,9 +18,11 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reviewflow"'}
 
 def _bearer_token(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    # Tokens are ASCII; anything else cannot be one of ours (and must not reach the hash).
+    if scheme.lower() != "bearer" or not token or not token.isascii():
         return None
-    return token.strip()
+    return token
 
 
 @web.middleware

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.problems import Problem, invalid
+from api.problems import Handler, Problem, invalid
 from schemas import Problem as SchemaProblem
 from schemas import problems_in, validate_document
 
@@ -27,7 +27,7 @@ async def read_json(request: web.Request) -> Any:
     if not text.strip():
         raise Problem(400, "The body is empty; a JSON document is expected.")
     try:
-        return json.loads(text)
+        body = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise Problem(
             400,
@@ -35,6 +35,48 @@ async def read_json(request: web.Request) -> Any:
         ) from None
     except RecursionError:
         raise Problem(400, "The body is nested too deeply.") from None
+    except ValueError as error:  # NaN and Infinity, or an integer of thousands of digits
+        raise Problem(400, f"The body is not valid JSON: {error}.") from None
+    raise_if_invalid(unstorable_text(body))
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def unstorable_text(value: Any) -> list[SchemaProblem]:
+    """Strings PostgreSQL cannot store and no person means: NUL characters and lone
+    surrogates (which JSON's \\u escapes can express). Walked without recursion."""
+    found: list[SchemaProblem] = []
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        pointer, item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                path = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+                if _unstorable(key):
+                    found.append(
+                        SchemaProblem(path, "has a name with a NUL character or invalid Unicode")
+                    )
+                stack.append((path, child))
+        elif isinstance(item, list):
+            stack.extend((f"{pointer}/{i}", child) for i, child in enumerate(item))
+        elif isinstance(item, str) and _unstorable(item):
+            found.append(
+                SchemaProblem(pointer, "must not contain NUL characters or invalid Unicode")
+            )
+    return sorted(found, key=lambda p: p.pointer)
+
+
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def body_problems(
@@ -55,11 +97,20 @@ def raise_if_invalid(problems: list[SchemaProblem]) -> None:
         raise invalid((p.pointer, p.message) for p in problems)
 
 
-async def read_valid_json(request: web.Request, schema: dict[str, Any]) -> dict[str, Any]:
-    """The body, checked against a request schema; 422 listing every problem otherwise."""
-    body = await read_json(request)
-    raise_if_invalid(problems_in(schema, body))
-    return body
+@web.middleware
+async def storable_text_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A path with text nothing stored can have names nothing (404); such a query value is a
+    mistake the client should hear of (422)."""
+    if _unstorable(request.path):
+        raise Problem(404, "There is nothing at this address.")
+    problems = [
+        (f"/{name}", "must not contain NUL characters or invalid Unicode")
+        for name, value in request.query.items()
+        if _unstorable(value)
+    ]
+    if problems:
+        raise invalid(problems)
+    return await handler(request)
 
 
 def path_uuid(request: web.Request, not_found: Problem) -> uuid.UUID:

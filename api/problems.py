@@ -69,15 +69,23 @@ class Problem(Exception):
         )
 
 
+# A person fixes a document a hundred problems at a time at most; past that the rest are
+# counted, not listed, so a hostile body cannot make the answer a hundred times its size.
+MAX_LISTED_PROBLEMS = 100
+
+
 def invalid(
     errors: Iterable[tuple[str, str]], detail: str = "The request is not valid."
 ) -> Problem:
-    """A 422 naming every problem by JSON Pointer."""
-    return Problem(
-        422,
-        detail,
-        errors=[{"pointer": pointer, "message": message} for pointer, message in errors],
-    )
+    """A 422 naming every problem by JSON Pointer (up to MAX_LISTED_PROBLEMS of them)."""
+    listed = [{"pointer": pointer, "message": message} for pointer, message in errors]
+    if len(listed) > MAX_LISTED_PROBLEMS:
+        more = len(listed) - MAX_LISTED_PROBLEMS
+        listed = [
+            *listed[:MAX_LISTED_PROBLEMS],
+            {"pointer": "", "message": f"and {more} more problems"},
+        ]
+    return Problem(422, detail, errors=listed)
 
 
 def _http_exception_problem(error: web.HTTPException) -> web.Response:

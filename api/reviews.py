@@ -68,7 +68,11 @@ def parse_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> 
     if parsed.tzinfo is None:
         problems.append((pointer, "must include a UTC offset, such as Z or +01:00"))
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        problems.append((pointer, "must be a date between the years 1 and 9999"))
+        return None
 
 
 def _future_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
@@ -320,8 +324,9 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         created_at, _, review_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created_at), review_id
-    except ValueError:
+        # In UTC, as this API gives them out: a forged instant must not reach the database.
+        return datetime.fromisoformat(created_at).astimezone(UTC), review_id
+    except (ValueError, OverflowError):
         raise invalid([("/cursor", "is not a cursor this API gave out")]) from None
 
 
@@ -329,7 +334,7 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise invalid([(f"/{name}", f"must be an integer from {low} to {high}")])
     return int(raw)
 
@@ -340,11 +345,14 @@ async def reviews(request: web.Request) -> web.Response:
     phase = request.query.get("phase")
     if phase is not None and phase not in {p.value for p in Phase}:
         raise invalid([("/phase", f"must be one of: {', '.join(p.value for p in Phase)}")])
+    region = request.query.get("region")
+    if region is not None and load_reference().region(region) is None:
+        raise invalid([("/region", "must be one of: ECE, ECA, ECLAC, ESCAP, ESCWA")])
     limit = query_int(request, "limit", 50, 1, MAX_PAGE)
     rows = await list_reviews(
         request.app[POOL],
         actor,
-        region=request.query.get("region"),
+        region=region,
         phase=phase,
         after=_after(request.query.get("cursor")),
         limit=limit + 1,

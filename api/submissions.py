@@ -8,6 +8,7 @@ version) or refuses it (409/403). The request id, and so the Update id, comes fr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -134,7 +135,10 @@ async def submit(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, dict) and body.get("kind") in {k.value for k in SubmissionKind} - {kind}:
         raise Problem(403, f"A {actor.role} submits a {kind.value} only.")
-    raise_if_invalid(body_problems(body, requests.SUBMISSION, "content", kind.value))
+    # In a thread: a huge document must not hold up every other request while it is checked.
+    raise_if_invalid(
+        await asyncio.to_thread(body_problems, body, requests.SUBMISSION, "content", kind.value)
+    )
     subject = _subject(actor, kind, body["content"], row)
     fingerprint = hashlib.sha256(
         json.dumps(body, sort_keys=True, ensure_ascii=False).encode()

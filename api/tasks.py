@@ -8,6 +8,7 @@ and 10,000 answers cost the workflow nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -133,7 +134,9 @@ async def complete_task(request: web.Request) -> web.Response:
     actor, found = await _assigned_task(request, "answers it")
     body = await read_json(request)
     raise_if_invalid(
-        body_problems(body, requests.TASK_COMPLETION, "response", "consultation_response")
+        await asyncio.to_thread(
+            body_problems, body, requests.TASK_COMPLETION, "response", "consultation_response"
+        )
     )
     response = body["response"]
     response_hash = hashlib.sha256(json.dumps(response, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,1145 @@
+"""Hostile input: every operation of /openapi.json fuzzed with schemathesis, then named attacks.
+
+Fuzzing. schemathesis (4.x, Python API) loads the document the API serves at /openapi.json and
+turns each operation into a Hypothesis strategy, positive (valid by the document) and negative
+(invalid by it). Every case is sent over real HTTP to the `api` fixture's server with the token
+of an admin, of a secretariat, of a focal point, and with a token that is not valid; for the
+operations of a review, a submission or a webhook also with the id of one that exists. Each
+response must not be a 5xx, must carry a status code the operation documents by number (every
+operation also documents `default`, which would let any status pass), and must conform to the
+documented content type, schema and headers. requests is synchronous and the server runs on the
+session's event loop, so the fuzzing runs in a worker thread while the loop serves it.
+
+Every failure fails the run; a bug found here is fixed, and its named test stays to keep it so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import hypothesis
+import markupsafe
+import pytest
+import requests
+import schemathesis
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, Phase, given
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+)
+
+from api.app import create_app
+from api.openapi import openapi_document
+from tests import documents
+from tests.reviews import review_body, timeline
+from tests.test_api_basics import PROBLEM, assert_problem
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+# ---- fuzzing ------------------------------------------------------------------------------
+
+FUZZ_EXAMPLES = 20
+FUZZ_SETTINGS = hypothesis.settings(
+    max_examples=FUZZ_EXAMPLES,
+    derandomize=True,  # the same cases on every run
+    database=None,
+    deadline=None,
+    phases=(Phase.explicit, Phase.generate),  # no shrinking: failures are collected, not raised
+    suppress_health_check=list(HealthCheck),
+    print_blob=False,
+)
+OPERATIONS = sorted(
+    f"{method.upper()} {path}"
+    for path, operations in openapi_document()["paths"].items()
+    for method in operations
+)
+INVALID_TOKEN = {"Authorization": "Bearer rf_" + "x" * 43}
+REVIEW_SUBRESOURCE = "/v1/reviews/{id}"
+
+
+def documented_status(ctx: Any, response: Any, case: Any) -> None:
+    """The status code is one the operation lists by number, not only under `default`."""
+    listed = {code for code in case.operation.responses.status_codes if code != "default"}
+    status = str(response.status_code)
+    if status not in listed and f"{status[0]}XX" not in listed:
+        raise AssertionError(f"status {status} is not documented (documented: {sorted(listed)})")
+
+
+def unauthenticated_is_401(ctx: Any, response: Any, case: Any) -> None:
+    """Without a valid token every /v1 operation answers 401 with a Bearer challenge."""
+    if not case.operation.path.startswith("/v1"):
+        return
+    if response.status_code != 401:
+        raise AssertionError(f"answered {response.status_code} to an invalid token, not 401")
+    if not response.headers.get("www-authenticate", [""])[0].startswith("Bearer"):
+        raise AssertionError("401 without a Bearer WWW-Authenticate challenge")
+
+
+CHECKS = [
+    not_a_server_error,
+    documented_status,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _sent_strings(request: requests.PreparedRequest) -> list[str]:
+    """Every string the server decodes from the request: path, query and JSON body."""
+    parts = urlsplit(request.url or "")
+    found = [unquote(parts.path)]
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        found += [key, value]
+    body = request.body
+    if isinstance(body, str | bytes) and body:
+        with contextlib.suppress(ValueError):
+            found += list(_strings(json.loads(body)))
+    return found
+
+
+def _query_values(request: requests.PreparedRequest) -> list[str]:
+    return [v for _, v in parse_qsl(urlsplit(request.url or "").query, keep_blank_values=True)]
+
+
+@dataclass
+class Finding:
+    identity: str
+    mode: str
+    kind: str
+    status: int
+    example: str
+
+
+def _fuzz(
+    operation: Any,
+    base_url: str,
+    identity: str,
+    headers: dict[str, str],
+    mode: GenerationMode,
+    path_parameters: dict[str, str] | None,
+) -> list[Finding]:
+    """Fuzz one operation (in a thread: requests blocks) and collect what fails."""
+    findings: list[Finding] = []
+    checks = [*CHECKS, unauthenticated_is_401] if headers is INVALID_TOKEN else CHECKS
+    session = requests.Session()
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
+
+    @FUZZ_SETTINGS
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        response = case.call(base_url=base_url, headers=headers, session=session, timeout=60)
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                curl = case.as_curl_command(headers=dict(response.request.headers))
+                findings.append(
+                    Finding(
+                        identity,
+                        mode.value,
+                        f"{failure.title}: {failure.message.splitlines()[0][:200]}",
+                        response.status_code,
+                        f"{curl}\n    -> {response.status_code} {response.text[:300]}",
+                    )
+                )
+
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:
+        pass  # nothing to make invalid (an operation without parameters or body)
+    finally:
+        session.close()
+    return findings
+
+
+@pytest.fixture(scope="module")
+async def fuzz_schema(api: Any) -> Any:
+    response = await api.get("/openapi.json")
+    assert response.status == 200
+    served = await response.json()
+    assert served == openapi_document()
+    return schemathesis.openapi.from_dict(served)
+
+
+@pytest.fixture(scope="module")
+async def fuzz_accounts(make_account: Any) -> dict[str, dict[str, str]]:
+    """Fresh accounts, so that what the fuzzer changes (preferences) touches no other test."""
+    admin = await make_account("admin")
+    secretariat = await make_account("secretariat", regions=("ECE",))
+    focal_point = await make_account("focal_point", country="DEU")
+    return {
+        "admin": admin.headers,
+        "secretariat": secretariat.headers,
+        "focal_point": focal_point.headers,
+        "invalid token": INVALID_TOKEN,
+    }
+
+
+async def _open_review(api: Any, headers: dict[str, str], **overrides: Any) -> str:
+    """A review of ECE, its call for inputs open; its id."""
+    body = review_body(member_states=["DEU", "FRA"], **overrides)
+    created = await api.post("/v1/reviews", json=body, headers=headers)
+    assert created.status == 201, await created.text()
+    advanced = await api.post(f"/v1/reviews/{body['id']}/advance", json={}, headers=headers)
+    assert advanced.status == 200, await advanced.text()
+    return body["id"]
+
+
+@pytest.fixture(scope="module")
+async def fuzz_targets(api: Any, fuzz_accounts: dict[str, dict[str, str]]) -> dict[str, str]:
+    """A submission and a webhook that exist, for the operations that name one."""
+    review_id = await _open_review(api, fuzz_accounts["secretariat"])
+    submitted = await api.post(
+        f"/v1/reviews/{review_id}/submissions",
+        json={"kind": "national_report", "content": documents.national_report("DEU")},
+        headers=fuzz_accounts["focal_point"],
+    )
+    assert submitted.status == 201, await submitted.text()
+    webhook = await api.post(
+        "/v1/webhooks",
+        json={
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["*"],
+            "secret": "s" * 32,
+            "review_id": review_id,  # not the region: no other test's events go to it
+        },
+        headers=fuzz_accounts["secretariat"],
+    )
+    assert webhook.status == 201, await webhook.text()
+    return {
+        "/v1/submissions/{id}": (await submitted.json())["id"],
+        "/v1/webhooks/{id}": (await webhook.json())["id"],
+    }
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+@pytest.mark.parametrize("label", OPERATIONS)
+async def test_fuzz_operation(
+    label: str,
+    api: Any,
+    fuzz_schema: Any,
+    fuzz_accounts: dict[str, dict[str, str]],
+    fuzz_targets: dict[str, str],
+) -> None:
+    operation = fuzz_schema.find_operation_by_label(label)
+    assert operation is not None, label
+    base_url = str(api.server.make_url("")).rstrip("/")
+    existing: str | None = None
+    if operation.path.startswith(REVIEW_SUBRESOURCE):
+        # A review of its own: what the fuzzer does to it (cancel, advance) stays here.
+        existing = await _open_review(api, fuzz_accounts["secretariat"])
+    else:
+        existing = next((v for k, v in fuzz_targets.items() if operation.path.startswith(k)), None)
+    findings: list[Finding] = []
+    for identity, headers in fuzz_accounts.items():
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            ids: list[dict[str, str] | None] = [None]
+            if existing is not None and headers is not INVALID_TOKEN:
+                ids.append({"id": existing})
+            for path_parameters in ids:
+                findings += await asyncio.to_thread(
+                    _fuzz, operation, base_url, identity, headers, mode, path_parameters
+                )
+    distinct: dict[tuple[str, str, str, int], Finding] = {}
+    for finding in findings:
+        distinct.setdefault((finding.identity, finding.mode, finding.kind, finding.status), finding)
+    report = "\n".join(
+        f"- [{f.identity}, {f.mode}] {f.kind} (status {f.status})\n    {f.example}"
+        for f in distinct.values()
+    )
+    assert not distinct, f"{label}: {len(findings)} failing responses\n{report}"
+
+
+# ---- named cases: helpers -------------------------------------------------------------------
+
+MB = 1024 * 1024
+SQL_PAYLOADS = [
+    "'; DROP TABLE actors; --",
+    "Robert'); DROP TABLE reviews;--",
+    "' OR '1'='1",
+    '"; SELECT pg_sleep(10); --',
+    "1; UPDATE actors SET role = 'admin' WHERE true; --",
+    "$1 $$ \\x27 \\' E'\\\\'",
+]
+HTML_PAYLOADS = [
+    '<script>alert("xss")</script>',
+    "<img src=x onerror=alert(1)>",
+    "\"'><svg/onload=alert(document.domain)>",
+    "javascript:alert(1)",
+    "{{ 7*7 }} {% raw %}${7*7}",
+]
+
+
+async def assert_invalid(response: Any, *pointers: str) -> dict[str, Any]:
+    """A 422 problem whose `errors` name every one of `pointers`, and no huge echo."""
+    body = await assert_problem(response, 422)
+    named = {error["pointer"] for error in body["errors"]}
+    assert set(pointers) <= named, body
+    size = len(await response.read())
+    assert size < 16 * 1024, f"a {size}-byte answer: it echoes or multiplies the hostile input"
+    return body
+
+
+async def assert_healthy(api: Any, headers: dict[str, str]) -> None:
+    health = await api.get("/healthz")
+    assert health.status == 200
+    me = await api.get("/v1/actors/me", headers=headers)
+    assert me.status == 200, await me.text()
+
+
+def json_headers(account: Any) -> dict[str, str]:
+    return {**account.headers, "Content-Type": "application/json"}
+
+
+@dataclass
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+async def raw_http(api: Any, head: bytes, body: bytes = b"") -> RawAnswer:
+    """Send bytes as they are (no client normalises the path or refuses a header)."""
+    reader, writer = await asyncio.open_connection(api.server.host, api.server.port)
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    top, _, payload = data.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawAnswer(int(lines[0].split()[1]), headers, payload)
+
+
+def raw_get(target: bytes, *headers: bytes) -> bytes:
+    lines = [b"GET " + target + b" HTTP/1.1", b"Host: reviewflow", b"Connection: close", *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def raw_problem(answer: RawAnswer, status: int) -> dict[str, Any]:
+    assert answer.status == status, (answer.status, answer.body[:500])
+    assert answer.headers["content-type"].startswith(PROBLEM), answer.headers
+    body = json.loads(answer.body)
+    assert body["status"] == status
+    return body
+
+
+@dataclass
+class OpenCall:
+    """A review whose call for inputs is open, and who submits to it."""
+
+    review_id: str
+    focal_point: Any
+
+    @property
+    def submissions(self) -> str:
+        return f"/v1/reviews/{self.review_id}/submissions"
+
+
+@pytest.fixture(scope="module")
+async def open_call(api: Any, ece_secretariat: Any, make_account: Any) -> OpenCall:
+    review_id = await _open_review(api, ece_secretariat.headers)
+    focal_point = await make_account("focal_point", country="DEU")
+    return OpenCall(review_id, focal_point)
+
+
+def report_with(**fields: Any) -> dict[str, Any]:
+    return {"kind": "national_report", "content": documents.national_report("DEU", **fields)}
+
+
+# ---- bodies: size, nesting, encoding, media type -----------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/v1/actors", "/v1/reviews", "/v1/webhooks", "submissions"])
+async def test_body_over_the_limit_is_a_413_problem(
+    api: Any, admin: Any, open_call: OpenCall, target: str
+) -> None:
+    account = open_call.focal_point if target == "submissions" else admin
+    path = open_call.submissions if target == "submissions" else target
+    body = b'{"name": "' + b"x" * (3 * MB) + b'"}'
+    response = await api.post(path, data=body, headers=json_headers(account))
+    await assert_problem(response, 413)
+    await assert_healthy(api, admin.headers)
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["arrays", "objects"],
+)
+@pytest.mark.parametrize("target", ["/v1/actors", "/v1/reviews", "submissions"])
+async def test_deeply_nested_json_is_refused_and_the_server_stays_healthy(
+    api: Any, admin: Any, open_call: OpenCall, target: str, nested: bytes
+) -> None:
+    account = open_call.focal_point if target == "submissions" else admin
+    path = open_call.submissions if target == "submissions" else target
+    response = await api.post(path, data=nested, headers=json_headers(account))
+    assert response.status in {400, 422}, await response.text()
+    assert response.content_type == PROBLEM
+    await assert_healthy(api, admin.headers)
+
+
+def _deep(levels: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+async def test_deep_values_inside_a_valid_body_are_422_naming_where(
+    api: Any, admin: Any, ece_secretariat: Any, open_call: OpenCall
+) -> None:
+    """Nesting the JSON parser takes but the validator would choke on (it compares and prints
+    whole values): refused with the pointer, never a RecursionError."""
+    deep = _deep(900)
+    review = await api.post(
+        "/v1/reviews",
+        json=review_body(member_states=[deep, deep]),
+        headers=ece_secretariat.headers,
+    )
+    body = await assert_problem(review, 422)
+    assert all(e["pointer"].startswith("/member_states") for e in body["errors"]), body
+    submission = await api.post(
+        open_call.submissions,
+        json=report_with(next_steps=deep),
+        headers=open_call.focal_point.headers,
+    )
+    body = await assert_problem(submission, 422)
+    assert all(e["pointer"].startswith("/content/next_steps") for e in body["errors"]), body
+    await assert_healthy(api, admin.headers)
+
+
+HUGE = "x" * (3 * MB // 2)
+
+
+async def test_huge_strings_are_422_naming_the_field(
+    api: Any, admin: Any, ece_secretariat: Any, open_call: OpenCall
+) -> None:
+    await assert_invalid(
+        await api.post(
+            "/v1/actors", json={"name": HUGE, "role": "observer"}, headers=admin.headers
+        ),
+        "/name",
+    )
+    await assert_invalid(
+        await api.post(
+            "/v1/reviews", json=review_body(title=HUGE), headers=ece_secretariat.headers
+        ),
+        "/title",
+    )
+    await assert_invalid(
+        await api.post(
+            open_call.submissions,
+            json=report_with(next_steps=HUGE),
+            headers=open_call.focal_point.headers,
+        ),
+        "/content/next_steps",
+    )
+    await assert_invalid(
+        await api.post(
+            "/v1/webhooks",
+            json={"url": "https://example.org/" + HUGE, "events": ["*"], "secret": "s" * 32},
+            headers=ece_secretariat.headers,
+        ),
+        "/url",
+    )
+
+
+async def test_huge_arrays_are_422_naming_the_field(
+    api: Any, admin: Any, ece_secretariat: Any, open_call: OpenCall
+) -> None:
+    await assert_invalid(
+        await api.post(
+            "/v1/actors",
+            json={"name": "x", "role": "secretariat", "regions": ["ECE"] * 100_000},
+            headers=admin.headers,
+        ),
+        "/regions",
+    )
+    await assert_invalid(
+        await api.post(
+            "/v1/reviews",
+            json=review_body(member_states=["DEU"] * 100_000),
+            headers=ece_secretariat.headers,
+        ),
+        "/member_states",
+    )
+    content = documents.national_report("DEU")
+    content["objectives"][0]["measures"] = ["m"] * 100_000
+    await assert_invalid(
+        await api.post(
+            open_call.submissions,
+            json={"kind": "national_report", "content": content},
+            headers=open_call.focal_point.headers,
+        ),
+        "/content/objectives/0/measures",
+    )
+
+
+@pytest.mark.parametrize("target", ["review", "submission"])
+async def test_many_invalid_items_are_answered_briefly(
+    api: Any, ece_secretariat: Any, open_call: OpenCall, target: str
+) -> None:
+    """20,000 distinct invalid items (a 0.2 MB body) are refused without an answer ten times
+    its size (150,000 of them: a 12 MB answer after 5 s of validation on the event loop)."""
+    if target == "review":
+        codes = [f"{i:05d}" for i in range(20_000)]
+        response = await api.post(
+            "/v1/reviews", json=review_body(member_states=codes), headers=ece_secretariat.headers
+        )
+        await assert_invalid(response, "/member_states")
+    else:
+        content = documents.national_report("DEU")
+        content["objectives"] = [{"number": i} for i in range(5_000)]
+        response = await api.post(
+            open_call.submissions,
+            json={"kind": "national_report", "content": content},
+            headers=open_call.focal_point.headers,
+        )
+        await assert_invalid(response, "/content/objectives")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "\xff", "role": "observer"}',
+        b'{"name": "\xc3\x28", "role": "observer"}',
+        b"\xfe\xff",
+    ],
+    ids=["ff", "bad-continuation", "utf16-bom"],
+)
+@pytest.mark.parametrize("target", ["/v1/actors", "/v1/reviews", "submissions"])
+async def test_invalid_utf8_is_a_400_problem(
+    api: Any, admin: Any, open_call: OpenCall, target: str, raw: bytes
+) -> None:
+    account = open_call.focal_point if target == "submissions" else admin
+    path = open_call.submissions if target == "submissions" else target
+    response = await api.post(path, data=raw, headers=json_headers(account))
+    body = await assert_problem(response, 400)
+    assert "UTF-8" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("text/plain", b'{"name": "x", "role": "observer"}'),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n',
+        ),
+        ("application/x-www-form-urlencoded", b"name=x&role=observer"),
+        ("application/xml", b"<actor><name>x</name></actor>"),
+        (None, b'{"name": "x", "role": "observer"}'),
+    ],
+    ids=["text", "multipart", "form", "xml", "none"],
+)
+@pytest.mark.parametrize("target", ["/v1/actors", "submissions"])
+async def test_a_body_that_is_not_json_is_a_415_problem(
+    api: Any,
+    admin: Any,
+    open_call: OpenCall,
+    target: str,
+    content_type: str | None,
+    data: bytes,
+) -> None:
+    account = open_call.focal_point if target == "submissions" else admin
+    path = open_call.submissions if target == "submissions" else target
+    headers = dict(account.headers)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await api.post(path, data=data, headers=headers, skip_auto_headers=["Content-Type"])
+    await assert_problem(response, 415)
+
+
+# ---- characters PostgreSQL refuses ------------------------------------------------------------
+
+
+async def test_nul_in_a_submission_is_refused_or_stored_verbatim(
+    api: Any, open_call: OpenCall
+) -> None:
+    text = "before\u0000after"
+    response = await api.post(
+        open_call.submissions,
+        json=report_with(next_steps=text),
+        headers=open_call.focal_point.headers,
+    )
+    assert response.status in {201, 422}, await response.text()
+    if response.status == 422:
+        await assert_invalid(response, "/content/next_steps")
+        return
+    receipt = await response.json()
+    read = await api.get(f"/v1/submissions/{receipt['id']}", headers=open_call.focal_point.headers)
+    assert (await read.json())["content"]["next_steps"] == text
+
+
+async def _nul_actor_name(api: Any, admin: Any, **_: Any) -> Any:
+    return await api.post(
+        "/v1/actors", json={"name": "a\u0000b", "role": "observer"}, headers=admin.headers
+    )
+
+
+async def _nul_review_title(api: Any, ece_secretariat: Any, **_: Any) -> Any:
+    return await api.post(
+        "/v1/reviews", json=review_body(title="a\u0000b"), headers=ece_secretariat.headers
+    )
+
+
+async def _nul_review_id(api: Any, admin: Any, **_: Any) -> Any:
+    return await api.get("/v1/reviews/ece%00-2020", headers=admin.headers)
+
+
+async def _nul_region_query(api: Any, admin: Any, **_: Any) -> Any:
+    return await api.get("/v1/reviews?region=E%00CE", headers=admin.headers)
+
+
+async def _nul_task_review_query(api: Any, admin: Any, **_: Any) -> Any:
+    return await api.get("/v1/tasks?review=ece%00", headers=admin.headers)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [_nul_actor_name, _nul_review_title, _nul_review_id, _nul_region_query, _nul_task_review_query],
+    ids=["actor-name", "review-title", "review-id-in-path", "region-query", "task-review-query"],
+)
+async def test_nul_in_text_is_not_a_server_error(
+    api: Any, admin: Any, ece_secretariat: Any, send: Any
+) -> None:
+    response = await send(api, admin=admin, ece_secretariat=ece_secretariat)
+    assert 400 <= response.status < 500, await response.text()
+    assert response.content_type == PROBLEM
+
+
+@pytest.mark.parametrize("target", ["actor", "submission"])
+async def test_lone_surrogate_is_not_a_server_error(
+    api: Any, admin: Any, open_call: OpenCall, target: str
+) -> None:
+    if target == "actor":
+        path, account = "/v1/actors", admin
+        data = b'{"name": "a\\ud800b", "role": "observer"}'
+    else:
+        path, account = open_call.submissions, open_call.focal_point
+        body = json.dumps(report_with(next_steps="PLACEHOLDER"))
+        data = body.replace("PLACEHOLDER", "a\\udc00b").encode()
+    response = await api.post(path, data=data, headers=json_headers(account))
+    assert 400 <= response.status < 500, await response.text()
+    assert response.content_type == PROBLEM
+
+
+# ---- SQL and HTML payloads ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", SQL_PAYLOADS)
+async def test_sql_payloads_are_stored_verbatim(
+    api: Any, admin: Any, ece_secretariat: Any, open_call: OpenCall, pool: Any, payload: str
+) -> None:
+    created = await api.post(
+        "/v1/actors",
+        json={
+            "name": payload,
+            "role": "stakeholder",
+            "organisation": payload,
+            "stakeholder_category": "academia",
+            "regions": ["ECE"],
+        },
+        headers=admin.headers,
+    )
+    assert created.status == 201, await created.text()
+    token = (await created.json())["token"]
+    me = await (await api.get("/v1/actors/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert (me["name"], me["organisation"]) == (payload, payload)
+    stakeholder = {"Authorization": f"Bearer {token}"}
+    note = documents.stakeholder_input(payload, "academia")
+    note["input"] = f"{payload} {note['input']}"
+    note["recommendations"] = [payload]
+    given_input = await api.post(
+        open_call.submissions,
+        json={"kind": "stakeholder_input", "content": note},
+        headers=stakeholder,
+    )
+    assert given_input.status == 201, await given_input.text()
+    read_input = await api.get(
+        f"/v1/submissions/{(await given_input.json())['id']}", headers=stakeholder
+    )
+    assert (await read_input.json())["content"] == note
+
+    review = review_body(title=payload)
+    assert (
+        await api.post("/v1/reviews", json=review, headers=ece_secretariat.headers)
+    ).status == 201
+    read = await (
+        await api.get(f"/v1/reviews/{review['id']}", headers=ece_secretariat.headers)
+    ).json()
+    assert read["title"] == payload
+
+    content = documents.national_report("DEU", next_steps=payload, covid19_measures=payload)
+    content["objectives"][0]["measures"] = [payload]
+    submitted = await api.post(
+        open_call.submissions,
+        json={"kind": "national_report", "content": content},
+        headers=open_call.focal_point.headers,
+    )
+    assert submitted.status == 201, await submitted.text()
+    receipt = await submitted.json()
+    stored = await api.get(
+        f"/v1/submissions/{receipt['id']}", headers=open_call.focal_point.headers
+    )
+    assert (await stored.json())["content"] == content
+
+    # In a path and a query they name nothing, and break nothing. (An unknown region is not
+    # refused as an unknown phase is: it filters the list down to nothing.)
+    listed = await api.get("/v1/reviews", params={"region": payload}, headers=admin.headers)
+    assert listed.status in {200, 422}, await listed.text()
+    if listed.status == 200:
+        assert (await listed.json())["items"] == []
+    missing = await api.get(f"/v1/reviews/{payload}", headers=admin.headers)
+    await assert_problem(missing, 404)
+    tasks = await api.get("/v1/tasks", params={"review": payload}, headers=admin.headers)
+    assert tasks.status in {200, 422}, await tasks.text()
+
+    for table in ("actors", "reviews", "submissions"):
+        assert await pool.fetchval("SELECT to_regclass($1) IS NOT NULL", table)
+    assert await pool.fetchval("SELECT count(*) FROM actors WHERE role = 'admin'") >= 1
+    assert me["role"] == "stakeholder"
+    await assert_healthy(api, admin.headers)
+
+
+async def test_html_payloads_are_stored_verbatim_and_inert_in_the_report(
+    api: Any, ece_secretariat: Any, make_account: Any
+) -> None:
+    title, measure, steps = HTML_PAYLOADS[0], HTML_PAYLOADS[1], HTML_PAYLOADS[2]
+    body = review_body(title=f"Review {title}", member_states=["DEU", "FRA"])
+    secretariat = ece_secretariat.headers
+    assert (await api.post("/v1/reviews", json=body, headers=secretariat)).status == 201
+    url = f"/v1/reviews/{body['id']}"
+    read = await (await api.get(url, headers=secretariat)).json()
+    assert read["title"] == body["title"]
+
+    assert (await api.post(f"{url}/advance", json={}, headers=secretariat)).status == 200
+    germany = await make_account("focal_point", country="DEU")
+    content = documents.national_report(
+        "DEU", next_steps=steps, covid19_measures=" ".join(HTML_PAYLOADS[3:])
+    )
+    content["objectives"][0]["measures"] = [f"Data strategy {measure}"]
+    submitted = await api.post(
+        f"{url}/submissions",
+        json={"kind": "national_report", "content": content},
+        headers=germany.headers,
+    )
+    assert submitted.status == 201, await submitted.text()
+    receipt = await submitted.json()
+    stored = await (
+        await api.get(f"/v1/submissions/{receipt['id']}", headers=germany.headers)
+    ).json()
+    assert stored["content"] == content
+
+    for _ in ("consultation", "compilation, then approval"):
+        advanced = await api.post(f"{url}/advance", json={}, headers=secretariat)
+        assert advanced.status == 200, await advanced.text()
+    assert (await advanced.json())["phase"] == "approval"
+    report = await api.get(f"{url}/report?format=html", headers=secretariat)
+    assert report.status == 200, await report.text()
+    assert report.content_type == "text/html"
+    assert "default-src 'none'" in report.headers["Content-Security-Policy"]
+    html = await report.text()
+    for payload in (title, measure):
+        assert payload not in html
+        assert str(markupsafe.escape(payload)) in html
+    elements = Elements()
+    elements.feed(html)
+    assert not [attr for attr in elements.attributes if attr.startswith("on")]
+    assert "img" not in elements.tags
+    assert all("alert" not in script for script in elements.scripts)
+
+
+class Elements(HTMLParser):
+    """The tags, attribute names and script texts of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)
+
+
+# ---- ids that try to leave their collection -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/v1/reviews/..%2F..%2Fetc%2Fpasswd",
+        b"/v1/reviews/..%2f..%2f..%2fopenapi.json",
+        b"/v1/submissions/../../x",
+        b"/v1/submissions/..%2F..%2Fx",
+        b"/v1/tasks/%2e%2e",
+        b"/v1/tasks/%2e%2e%2f%2e%2e%2factors%2fme",
+        b"/v1/webhooks/%2e%2e/deliveries",
+        b"/v1/schemas/..%2F..%2F..%2Fetc%2Fpasswd",
+        b"/v1/regions/..%5c..%5cwindows",
+        b"/v1/reviews/%252e%252e%252f",
+        b"/v1/../openapi.json",
+    ],
+)
+async def test_path_traversal_in_ids_is_a_404_problem(api: Any, admin: Any, target: bytes) -> None:
+    auth = b"Authorization: " + admin.headers["Authorization"].encode()
+    answer = await raw_http(api, raw_get(target, auth))
+    raw_problem(answer, 404)
+    assert b"root:" not in answer.body
+
+
+# ---- idempotency ----------------------------------------------------------------------------
+
+
+async def test_idempotency_key_reused_with_another_body_is_422_for_accounts(
+    api: Any, admin: Any
+) -> None:
+    headers = {**admin.headers, "Idempotency-Key": f"hostile-{secrets.token_hex(4)}"}
+    body = {"name": "Idempotent observer", "role": "observer"}
+    first = await api.post("/v1/actors", json=body, headers=headers)
+    assert first.status == 201
+    again = await api.post("/v1/actors", json=body, headers=headers)
+    assert again.status == 201
+    assert (await again.json())["id"] == (await first.json())["id"]
+    other = await api.post("/v1/actors", json={**body, "role": "admin"}, headers=headers)
+    problem = await assert_problem(other, 422)
+    assert "Idempotency-Key" in problem["detail"]
+
+
+async def test_idempotency_key_reused_with_another_body_is_422_for_submissions(
+    api: Any, open_call: OpenCall
+) -> None:
+    headers = {
+        **open_call.focal_point.headers,
+        "Idempotency-Key": f"hostile-{secrets.token_hex(4)}",
+    }
+    first = await api.post(open_call.submissions, json=report_with(), headers=headers)
+    assert first.status == 201, await first.text()
+    again = await api.post(open_call.submissions, json=report_with(), headers=headers)
+    assert again.status == 201
+    assert await again.json() == await first.json()
+    other = await api.post(
+        open_call.submissions, json=report_with(next_steps="Something else."), headers=headers
+    )
+    problem = await assert_problem(other, 422)
+    assert "Idempotency-Key" in problem["detail"]
+
+
+@pytest.mark.parametrize("key", ["a\tb", "x" * 201, ""], ids=["tab", "too-long", "empty"])
+async def test_a_malformed_idempotency_key_is_a_400_problem(api: Any, admin: Any, key: str) -> None:
+    headers = {**admin.headers, "Idempotency-Key": key}
+    response = await raw_http(
+        api,
+        b"POST /v1/actors HTTP/1.1\r\nHost: reviewflow\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 35\r\n"
+        + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        + b"\r\n",
+        b'{"name": "key", "role": "observer"}',
+    )
+    raw_problem(response, 400)
+
+
+# ---- dates --------------------------------------------------------------------------------------
+
+ABSURD_DATES = [
+    "2030-01-01T00:00:00",  # no UTC offset
+    "2030-01-01",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "2020-02-30T00:00:00Z",
+    "2030-13-01T00:00:00Z",
+    "now",
+    "tomorrow",
+    "1e10",
+    "2030-01-01T00:00:00+25:00",
+    " ",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", ABSURD_DATES)
+async def test_absurd_deadline_of_a_new_review_is_422_with_the_pointer(
+    api: Any, ece_secretariat: Any, value: str
+) -> None:
+    dates = timeline()
+    dates["inputs_due_at"] = value
+    response = await api.post(
+        "/v1/reviews", json=review_body(timeline=dates), headers=ece_secretariat.headers
+    )
+    await assert_invalid(response, "/timeline/inputs_due_at")
+
+
+@pytest.mark.parametrize("value", ABSURD_DATES)
+async def test_absurd_extension_is_422_with_the_pointer(
+    api: Any, ece_secretariat: Any, open_call: OpenCall, value: str
+) -> None:
+    response = await api.post(
+        f"/v1/reviews/{open_call.review_id}/extensions",
+        json={"deadline": "report_due_at", "until": value, "reason": "hostile"},
+        headers=ece_secretariat.headers,
+    )
+    await assert_invalid(response, "/until")
+
+
+EDGE_OF_TIME = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+
+
+@pytest.mark.parametrize("value", EDGE_OF_TIME)
+@pytest.mark.parametrize("where", ["review", "extension"])
+async def test_dates_at_the_edge_of_time_are_422(
+    api: Any, ece_secretariat: Any, open_call: OpenCall, where: str, value: str
+) -> None:
+    if where == "review":
+        dates = {**timeline(), "inputs_due_at": value}
+        response = await api.post(
+            "/v1/reviews", json=review_body(timeline=dates), headers=ece_secretariat.headers
+        )
+        pointer = "/timeline/inputs_due_at"
+    else:
+        response = await api.post(
+            f"/v1/reviews/{open_call.review_id}/extensions",
+            json={"deadline": "report_due_at", "until": value, "reason": "hostile"},
+            headers=ece_secretariat.headers,
+        )
+        pointer = "/until"
+    await assert_invalid(response, pointer)
+
+
+async def test_a_forged_cursor_at_the_edge_of_time_is_422(api: Any, admin: Any) -> None:
+    cursor = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+05:00|x").decode()
+    response = await api.get("/v1/reviews", params={"cursor": cursor}, headers=admin.headers)
+    await assert_invalid(response, "/cursor")
+
+
+async def test_a_forged_cursor_is_422(api: Any, admin: Any) -> None:
+    for cursor in ("%%%", base64.urlsafe_b64encode(b"not a date|x").decode(), "\u00e9t\u00e9"):
+        response = await api.get("/v1/reviews", params={"cursor": cursor}, headers=admin.headers)
+        await assert_invalid(response, "/cursor")
+
+
+# ---- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/reviews?limit=%C2%B2", "/v1/tasks?limit=%C2%B9", "review-events"]
+)
+async def test_non_ascii_digits_in_a_query_integer_are_422(
+    api: Any, ece_secretariat: Any, open_call: OpenCall, path: str
+) -> None:
+    if path == "review-events":
+        path = f"/v1/reviews/{open_call.review_id}/events?after=%C2%B3"
+    response = await api.get(path, headers=ece_secretariat.headers)
+    await assert_problem(response, 422)
+
+
+async def test_nan_in_a_number_field_is_422(api: Any, ece_secretariat: Any) -> None:
+    body = review_body(escalation={"share": "NAN_HERE", "days": 7})
+    data = json.dumps(body).replace('"NAN_HERE"', "NaN").encode()
+    response = await api.post("/v1/reviews", data=data, headers=json_headers(ece_secretariat))
+    assert response.status in {400, 422}, await response.text()
+    assert response.content_type == PROBLEM
+
+
+async def test_an_integer_of_5000_digits_is_refused(api: Any, admin: Any) -> None:
+    data = b'{"name": "x", "role": "observer", "regions": ' + b"9" * 5000 + b"}"
+    response = await api.post("/v1/actors", data=data, headers=json_headers(admin))
+    assert response.status in {400, 422}, await response.text()
+    assert response.content_type == PROBLEM
+
+
+async def test_huge_and_special_numbers_are_refused(api: Any, ece_secretariat: Any) -> None:
+    """Numbers JSON allows but no field takes are 422 at the field; Infinity, which is not
+    JSON at all (Python's parser takes it), is 400 or 422."""
+    for share in ("1e400", "-1e400", "1" + "0" * 1000, "Infinity", "-Infinity"):
+        body = json.dumps(review_body(escalation={"share": "N", "days": 7}))
+        data = body.replace('"N"', share).encode()
+        response = await api.post("/v1/reviews", data=data, headers=json_headers(ece_secretariat))
+        if share.endswith("Infinity") and response.status == 400:
+            await assert_problem(response, 400)
+        else:
+            await assert_invalid(response, "/escalation/share")
+
+
+# ---- webhook URLs -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+async def deployed_api(settings: Any, pool: Any) -> AsyncIterator[tuple[Any, int]]:
+    """The API as deployed by default: listening on its configured port, Temporal at
+    localhost:7233 (never contacted here), PostgreSQL on 5432; and the port it listens on."""
+    port = _free_port()
+    app = create_app(replace(settings, port=port), pool=pool, temporal_address="localhost:7233")
+    async with TestClient(TestServer(app, port=port)) as client:
+        yield client, port
+
+
+REFUSED_SCHEMES = [
+    "ftp://example.org/hook",
+    "file:///etc/passwd",
+    "javascript:alert(1)",
+    "gopher://127.0.0.1:25/_HELO",
+    "data:text/plain,hello",
+    "ws://example.org/hook",
+    "//example.org/hook",
+]
+METADATA = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:169.254.169.254]/latest/meta-data/",
+    "http://[fe80::1]/",
+    "http://0.0.0.0:8080/",
+    "http://2130706433:5432/",
+]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{api}/v1/actors",
+        "http://localhost:{api}/v1/actors",
+        "http://127.0.0.1:5432/",
+        "http://localhost:5432/",
+        "http://127.0.0.1:7233/",
+        "http://[::1]:7233/",
+        "http://localhost:8233/namespaces/default",
+        "https://127.0.0.1:8233/",
+        *METADATA,
+        *REFUSED_SCHEMES,
+    ],
+)
+async def test_webhook_aimed_at_the_service_itself_or_a_foreign_scheme_is_422_at_url(
+    deployed_api: tuple[Any, int], ece_secretariat: Any, url: str
+) -> None:
+    client, port = deployed_api
+    response = await client.post(
+        "/v1/webhooks",
+        json={"url": url.format(api=port), "events": ["*"], "secret": "s" * 32},
+        headers=ece_secretariat.headers,
+    )
+    body = await assert_invalid(response, "/url")
+    assert {error["pointer"] for error in body["errors"]} == {"/url"}
+
+
+async def test_webhook_aimed_at_the_temporal_server_in_use_is_422_at_url(
+    api: Any, ece_secretariat: Any, temporal_client: Any
+) -> None:
+    port = temporal_client.service_client.config.target_host.rpartition(":")[2]
+    for target in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"):
+        response = await api.post(
+            "/v1/webhooks",
+            json={"url": target, "events": ["*"], "secret": "s" * 32},
+            headers=ece_secretariat.headers,
+        )
+        await assert_invalid(response, "/url")
+
+
+# ---- bearer tokens ------------------------------------------------------------------------------
+
+
+async def _assert_401(answer: RawAnswer) -> None:
+    raw_problem(answer, 401)
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Bearer \u00e9t\u00e9-\u4e2d\u6587-\U0001f600".encode(),
+        b"Bearer " + b"x" * 4000,
+        b"Bearer rf_" + b"A" * 43 + b" extra words",
+        b"Bearer ",
+        b"Bearer \t ",
+        b"bearer",
+        b"Basic YWRtaW46YWRtaW4=",
+        b"Bearer ' OR '1'='1",
+    ],
+    ids=["non-ascii", "4kb", "with-spaces", "empty", "blank", "no-token", "basic", "sql"],
+)
+async def test_a_hostile_bearer_token_is_a_401_problem(api: Any, value: bytes) -> None:
+    await _assert_401(await raw_http(api, raw_get(b"/v1/actors/me", b"Authorization: " + value)))
+
+
+async def test_a_10_kb_bearer_token_is_a_401_problem(api: Any) -> None:
+    value = b"Bearer rf_" + b"x" * (10 * 1024)
+    answer = await raw_http(api, raw_get(b"/v1/actors/me", b"Authorization: " + value))
+    assert answer.status < 500
+    await _assert_401(answer)
+
+
+async def test_a_bearer_token_of_bytes_that_are_not_utf8_is_a_401_problem(api: Any) -> None:
+    answer = await raw_http(api, raw_get(b"/v1/actors/me", b"Authorization: Bearer \xff\xfe\x80"))
+    assert answer.status < 500, answer.body
+    await _assert_401(answer)
+
+
+@pytest.mark.parametrize("value", [b"Bearer rf_\x00abc", b"Bearer \x00", b"Bearer a\x7fb\x01"])
+async def test_control_characters_in_the_token_are_refused_before_the_api(
+    api: Any, admin: Any, value: bytes
+) -> None:
+    """NUL and other controls are not allowed in a header value (RFC 9110): aiohttp's HTTP
+    parser answers 400 before any handler runs, so no token is looked up; never a 5xx."""
+    answer = await raw_http(api, raw_get(b"/v1/actors/me", b"Authorization: " + value))
+    assert answer.status == 400, answer.body
+    await assert_healthy(api, admin.headers)
+
+
+async def test_a_token_that_was_valid_does_not_work_with_a_suffix_or_in_another_case(
+    api: Any, admin: Any
+) -> None:
+    token = admin.headers["Authorization"].removeprefix("Bearer ")
+    for forged in (token + "x", token[:-1], token.upper(), token + " ", " " + token):
+        response = await api.get("/v1/actors/me", headers={"Authorization": f"Bearer {forged}"})
+        if forged.strip() == token:
+            assert response.status == 200  # surrounding blanks are not part of the token
+        else:
+            await assert_problem(response, 401)
