@@ -114,6 +114,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if error.status < 400:
             raise
         return _http_exception_problem(error)
+    except asyncpg.InterfaceError as error:
+        if "closed" not in str(error):  # a connection lost mid-transaction; else a bug
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return problem_response(500, "An unexpected error occurred; it has been logged.")
+        log.warning("database connection lost on %s %s: %r", request.method, request.path, error)
+        return problem_response(
+            503,
+            "A service this request needs is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
     except UNAVAILABLE as error:
         log.warning("dependency unavailable on %s %s: %r", request.method, request.path, error)
         return problem_response(

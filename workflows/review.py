@@ -128,6 +128,10 @@ class RegionalReviewWorkflow:
         # Handlers wait for the review's creation to be on record, so the audit trail always
         # begins with it (an Update may arrive in the very first workflow task).
         self.created = input.state is not None
+        # Batches being accepted right now, and whether inputs are closing: compilation waits
+        # for the former, and refuses new ones meanwhile, so an accepted input is in the report.
+        self.submissions_in_flight = 0
+        self.inputs_closing = False
         # The change request the next compilation includes (set by request_changes).
         self.change_request_id: str | None = None
 
@@ -206,6 +210,9 @@ class RegionalReviewWorkflow:
     # ---- phases -------------------------------------------------------------------------
 
     async def _enter(self, phase: Phase, actor_id: str | None, reason: str | None) -> None:
+        if phase is Phase.COMPILATION and not self.inputs_closing:
+            self.inputs_closing = True
+            await workflow.wait_condition(lambda: self.submissions_in_flight == 0)
         previous = self.state.phase
         self.state.phase = phase
         self._plan_reminders_for(phase)
@@ -380,12 +387,16 @@ class RegionalReviewWorkflow:
             )
             accepting.append(AcceptSubmission(ref, late, event))
         if accepting:
-            accepted: list[SubmissionAccepted] = await workflow.execute_activity(
-                ACCEPT_SUBMISSIONS,
-                AcceptSubmissions(accepting),
-                result_type=list[SubmissionAccepted],
-                **ACTIVITY_OPTIONS,
-            )
+            self.submissions_in_flight += 1
+            try:
+                accepted: list[SubmissionAccepted] = await workflow.execute_activity(
+                    ACCEPT_SUBMISSIONS,
+                    AcceptSubmissions(accepting),
+                    result_type=list[SubmissionAccepted],
+                    **ACTIVITY_OPTIONS,
+                )
+            finally:
+                self.submissions_in_flight -= 1
             for item, result in zip(accepting, accepted, strict=True):
                 outcomes[item.ref.request_id] = SubmissionOutcome(item.ref.request_id, result)
                 self._note_submitted(item.ref)
@@ -401,10 +412,8 @@ class RegionalReviewWorkflow:
                 f"The call for inputs opens at {self.state.deadlines.call_opens_at.isoformat()}.",
                 WRONG_PHASE,
             )
-        if phase not in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            raise reject(
-                f"The review is in {phase.value}; it takes no more submissions.", WRONG_PHASE
-            )
+        if self._inputs_closed():
+            raise reject(self._closed_message(), WRONG_PHASE)
 
     def _refusal(self, ref: SubmissionRef) -> tuple[str, str] | None:
         """Why this review does not take this submission now (error type, message), if so."""
@@ -413,11 +422,8 @@ class RegionalReviewWorkflow:
             and ref.subject not in self.config.member_states
         ):
             return NOT_IN_SCOPE, f"{ref.subject} is not a member State of this review."
-        if self.state.phase not in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            return (
-                WRONG_PHASE,
-                f"The review is in {self.state.phase.value}; it takes no more submissions.",
-            )
+        if self._inputs_closed():
+            return WRONG_PHASE, self._closed_message()
         if self._submission_is_late(ref) and self.config.late_submissions is LatePolicy.REJECT:
             return (
                 WRONG_PHASE,
@@ -425,6 +431,17 @@ class RegionalReviewWorkflow:
                 " and this review does not accept late submissions.",
             )
         return None
+
+    def _inputs_closed(self) -> bool:
+        return self.inputs_closing or self.state.phase not in (
+            Phase.CALL_FOR_INPUTS,
+            Phase.CONSULTATION,
+        )
+
+    def _closed_message(self) -> str:
+        if self.state.phase in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
+            return "Compilation of the report is starting; it takes no more submissions."
+        return f"The review is in {self.state.phase.value}; it takes no more submissions."
 
     def _note_submitted(self, ref: SubmissionRef) -> None:
         if (
