@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test test-slow lint clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,13 @@ run: $(STAMP)
 	$(VENV)/bin/reviewflow dev
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+test-slow: $(STAMP)
+	$(VENV)/bin/python -m pytest -m slow
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
