@@ -1,0 +1,245 @@
+"""Compile: the report of a review with 50,000 stakeholder inputs and its States' national reports.
+
+Stored first (bulk COPY, untimed): an ECE review in its compilation phase, a national report
+of each of its member States and `--inputs` realistic stakeholder inputs (organisations of every
+category, 1 to 4 objectives each, inputs of varied length, recommendations, one in ten not for
+publication).
+
+Timed, in a child process that does nothing else (so its peak RSS, VmHWM, is the
+compilation's): `reports.compile.compile_report` on one connection, then the three renderings
+the COMPILE_REPORT activity stores (canonical JSON, `render_html`, `render_markdown`).
+
+Bare primitive, same run, in a child process too: one SQL query that reads the content of those
+submissions (decoded by the same JSON codec as the service's pool).
+
+    python -m bench.compile [--quick] [--inputs 50000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from bench.harness import (
+    Report,
+    Services,
+    categories,
+    command_line,
+    create_account,
+    median_per_metric,
+    parser,
+    run_main,
+    services,
+)
+from tests import documents
+
+GOAL_RATIO = 3.0
+GOAL_RSS_MB = 500.0
+CHILD_TIMEOUT_S = 900
+
+SENTENCES = (
+    "Our legal clinics advised migrant workers on unpaid wages, mostly in agriculture and care.",
+    "Few workers dare to go to court while their residence permit depends on their employer.",
+    "Municipal service points open to everyone living in the city improved access to health care.",
+    "Children in irregular situations still meet obstacles when they enrol in secondary school.",
+    "Recognition of foreign qualifications takes many months and costs more than most can pay.",
+    "Diaspora associations financed vocational training in the regions of origin.",
+    "Alternatives to detention worked well where case managers had manageable caseloads.",
+    "Hate speech online targets migrant women in particular and goes largely unpunished.",
+    "Remittance costs in our corridor fell after a price comparison website was launched.",
+    "Local authorities lack the data to plan services for newly arrived residents.",
+    "Trade unions organised seasonal workers and negotiated housing standards with employers.",
+    "Pre-departure orientation reduced the fees that recruiters charged to workers.",
+)
+
+
+def stakeholder_input(n: int, rng: random.Random, kinds: tuple[str, ...]) -> dict[str, Any]:
+    content = documents.stakeholder_input(f"Organisation {n:05d}", kinds[n % len(kinds)])
+    content["objectives"] = sorted(rng.sample(range(1, 24), rng.randint(1, 4)))
+    content["input"] = " ".join(rng.choices(SENTENCES, k=rng.randint(2, 10)))
+    content["recommendations"] = rng.sample(
+        [
+            "Decouple residence permits from a single employer.",
+            "Fund independent counselling services for migrant workers.",
+            "Guarantee access to schooling regardless of residence status.",
+            "Publish migration data disaggregated by sex and age.",
+            "Lower the fees of recognition procedures.",
+        ],
+        rng.randint(1, 3),
+    )
+    content["consent_to_publish"] = n % 10 != 0
+    return content
+
+
+async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
+    """A review in compilation with every member State's report and `inputs` inputs."""
+    from reviewflow.reference import load_reference
+
+    states = list(load_reference().region("ECE").default_scope)  # type: ignore[union-attr]
+    secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
+    review_id = f"ece-bench-compile-{secrets.token_hex(4)}"
+    rng = random.Random(2020)
+    kinds = categories()
+    statuses = ("not_started", "planned", "in_progress", "implemented")
+    submissions, versions = [], []
+    for index, country in enumerate(states):
+        report = documents.national_report(country)
+        for objective in report["objectives"]:
+            objective["status"] = statuses[(index + objective["number"]) % len(statuses)]
+        submission_id = uuid.uuid4()
+        submissions.append((submission_id, review_id, "national_report", country, 1))
+        versions.append(
+            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(report), "x", secretariat.id)
+        )
+    for n in range(inputs):
+        submission_id = uuid.uuid4()
+        content = stakeholder_input(n, rng, kinds)
+        submissions.append(
+            (submission_id, review_id, "stakeholder_input", content["organisation"]["name"], 1)
+        )
+        versions.append(
+            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(content), "x", secretariat.id)
+        )
+    async with svc.api_pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                    late_submissions, phase, deadlines, created_by)
+               VALUES ($1, 'ECE', 'Regional review of the GCM in the UNECE region', $2, '{}',
+                       '{14}', 'accept_flagged', 'compilation', '{}', $3)""",
+            review_id,
+            states,
+            secretariat.id,
+        )
+        await conn.copy_records_to_table(
+            "submissions",
+            columns=["id", "review_id", "kind", "subject", "latest_version"],
+            records=submissions,
+        )
+        await conn.execute(
+            """CREATE TEMP TABLE staged (request_id uuid, submission_id uuid, version int,
+               status text, content text, fingerprint text, submitted_by uuid) ON COMMIT DROP"""
+        )
+        await conn.copy_records_to_table("staged", records=versions)
+        await conn.execute(
+            """INSERT INTO submission_versions
+                   (request_id, submission_id, version, status, content, fingerprint, submitted_by)
+               SELECT request_id, submission_id, version, status, content::jsonb, fingerprint,
+                      submitted_by FROM staged"""
+        )
+    await svc.api_pool.execute("ANALYZE submissions; ANALYZE submission_versions")
+    return review_id, len(states)
+
+
+async def in_child(kind: str, dsn: str, review_id: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.compile_child",
+        kind,
+        "--dsn",
+        dsn,
+        "--review",
+        review_id,
+        stdout=subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), CHILD_TIMEOUT_S)
+    if process.returncode != 0:
+        raise RuntimeError(f"the {kind} child failed with code {process.returncode}")
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def main(args: argparse.Namespace) -> Report:
+    inputs = args.inputs or (5_000 if args.quick else 50_000)
+    runs = args.runs or 3
+    report = Report(
+        "compile",
+        command_line(),
+        f"{inputs:,} stakeholder inputs + a national report from each ECE member State; "
+        f"median of {runs} runs, each in a fresh child process",
+    )
+    async with services("compile") as svc:
+        report.machine = svc.machine()
+        started = time.perf_counter()
+        review_id, states = await store_review(svc, inputs)
+        print(
+            f"stored {inputs:,} inputs and {states} national reports in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        compiles, bares = [], []
+        for run in range(runs):
+            bares.append(await in_child("bare", svc.dsn, review_id))
+            compiles.append(await in_child("compile", svc.dsn, review_id))
+            c, b = compiles[-1], bares[-1]
+            print(
+                f"run {run + 1}: compile+render {c['seconds']:.2f} s "
+                f"(compile {c['compile_s']:.2f}, render {c['render_s']:.2f}), "
+                f"peak RSS {c['peak_mb']:.0f} MB; bare query {b['seconds']:.2f} s"
+            )
+    numeric = [{k: float(v) for k, v in r.items()} for r in compiles]
+    c = median_per_metric(numeric)
+    b = median_per_metric([{k: float(v) for k, v in r.items()} for r in bares])
+    ratio = c["seconds"] / b["seconds"]
+    complete = all(
+        r["stakeholder_inputs"] == inputs and r["reports_received"] == states for r in compiles
+    )
+    report.add(
+        "wall time, compile + render (s)",
+        c["seconds"],
+        b["seconds"],
+        goal=f"≤ {GOAL_RATIO:.0f}x bare",
+        met=ratio <= GOAL_RATIO,
+        ratio=True,
+    )
+    report.add("  of which compile_report (s)", c["compile_s"])
+    report.add("  of which JSON + HTML + Markdown (s)", c["render_s"])
+    report.add(
+        "peak RSS of the process (MB)",
+        c["peak_mb"],
+        b["peak_mb"],
+        goal=f"≤ {GOAL_RSS_MB:.0f} MB",
+        met=c["peak_mb"] <= GOAL_RSS_MB,
+        ratio=True,
+    )
+    report.add("RSS before compiling (MB)", c["baseline_mb"], b["baseline_mb"])
+    report.add(
+        "inputs and national reports in the report",
+        f"{int(c['stakeholder_inputs']):,} + {int(c['reports_received'])}",
+        f"{int(b['rows']):,} rows",
+        goal=f"{inputs:,} + {states}",
+        met=complete,
+    )
+    report.add(
+        "report size JSON / HTML / Markdown (kB)",
+        f"{c['json_bytes'] / 1000:,.0f} / {c['html_bytes'] / 1000:,.0f} / "
+        f"{c['markdown_bytes'] / 1000:,.0f}",
+    )
+    report.notes.append(
+        "Per run (compile+render / bare, s): "
+        + "; ".join(
+            f"{x['seconds']:.2f} / {y['seconds']:.2f}" for x, y in zip(compiles, bares, strict=True)
+        )
+    )
+    report.notes.append(
+        "Peak RSS is the high-water mark (VmHWM) of a child process that imports reviewflow, connects, compiles "
+        "and renders, nothing else; the bare query's child decodes every document into Python "
+        "objects with the service's JSON codec."
+    )
+    return report
+
+
+def arguments() -> argparse.Namespace:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--inputs", type=int, default=None, help="default 50000 (quick: 5000)")
+    return p.parse_args()
+
+
+if __name__ == "__main__":
+    run_main(main, arguments())

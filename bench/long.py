@@ -1,0 +1,283 @@
+"""A long review: 20,000 submissions and 10,000 consultation answers over its life, then compiled.
+
+Everything goes through the API over loopback HTTP, as its users would: the secretariat
+creates an ECE review inviting `--responses` stakeholders (each its own organisation) and opens
+the call for inputs; the stakeholders submit `--submissions` inputs in all (each organisation
+its share, later ones being new versions) from `--clients` concurrent clients; the
+consultation opens (one task each) and every stakeholder answers its task through
+`POST /v1/tasks/{id}/complete`; the secretariat closes the consultation, which compiles the
+report; the report's JSON is read back and its totals checked against what was sent.
+
+Goals: no request fails, every input and answer is in the report, no run of the review's
+workflow has a history over 10,240 events (every run is fetched), and the workflow continued
+as new. No bare primitive: this is about staying correct and within Temporal's limits.
+
+    python -m bench.long [--quick] [--submissions 20000] [--responses 10000] [--clients 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import time
+from collections import Counter
+from typing import Any
+
+from temporalio.client import WorkflowExecutionStatus
+
+from bench.harness import (
+    Account,
+    Report,
+    Services,
+    bulk_stakeholders,
+    command_line,
+    create_account,
+    get,
+    parser,
+    percentile,
+    post,
+    run_main,
+    services,
+)
+from tests import documents
+from tests.reviews import review_body
+from workflows.review import MAX_EVENTS_PER_RUN, MAX_UPDATES_PER_RUN, workflow_id
+
+MAX_EVENTS = 10_240
+PHASE_DEADLINE_S = 3600.0
+
+
+async def send_all(
+    svc: Services,
+    jobs: list[tuple[str, Account, dict[str, Any]]],
+    clients: int,
+    expected: int,
+) -> dict[str, Any]:
+    """POST every (path, account, body) job from `clients` concurrent clients, in order."""
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+    queue = iter(jobs)
+
+    async def client() -> None:
+        for path, account, body in queue:
+            started = time.perf_counter()
+            try:
+                async with svc.http.post(path, json=body, headers=account.headers) as response:
+                    await response.read()
+                    status: Any = response.status
+            except Exception as error:  # counted as an error, not fatal
+                status = type(error).__name__
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != expected:
+                failures[str(status)] += 1
+
+    started = time.perf_counter()
+    async with asyncio.timeout(PHASE_DEADLINE_S):
+        await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "sent": len(jobs),
+        "errors": sum(failures.values()),
+        "failures": dict(failures),
+        "seconds": elapsed,
+        "throughput": len(jobs) / elapsed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+    }
+
+
+async def histories(svc: Services, review_id: str) -> list[tuple[str, Any, int]]:
+    """(run id, status, history length) of every run of the review's workflow."""
+    found = []
+    query = f'WorkflowId = "{workflow_id(review_id)}"'
+    async for execution in svc.client.list_workflows(query, limit=10_000):
+        handle = svc.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        found.append((execution.run_id, execution.status, len(history.events)))
+    return found
+
+
+async def main(args: argparse.Namespace) -> Report:
+    submissions = args.submissions or (2_000 if args.quick else 20_000)
+    responses = args.responses or (1_000 if args.quick else 10_000)
+    stakeholders = responses
+    report = Report(
+        "long",
+        command_line(),
+        f"one review, {stakeholders:,} invited stakeholders; {submissions:,} submissions "
+        f"(about {submissions / stakeholders:.1f} versions per organisation) and {responses:,} "
+        f"task answers over HTTP from {args.clients} concurrent clients; then compiled",
+    )
+    async with services("long", http_connections=max(64, args.clients * 2)) as svc:
+        report.machine = svc.machine()
+        secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
+        accounts = await bulk_stakeholders(
+            svc.api_pool, stakeholders, f"Long {secrets.token_hex(3)}", with_email=False
+        )
+        body = review_body(
+            id=f"ece-bench-long-{secrets.token_hex(4)}",
+            stakeholders=[str(a.id) for a in accounts],
+        )
+        review_id = body["id"]
+        url = f"/v1/reviews/{review_id}"
+        await post(svc.http, "/v1/reviews", secretariat, body, 201)
+        await post(svc.http, f"{url}/advance", secretariat, {})  # the call for inputs
+
+        jobs = []
+        for k in range(submissions):
+            account = accounts[k % stakeholders]
+            content = documents.stakeholder_input(account.organisation or "", account.category)
+            content["input"] += f" Version {k // stakeholders + 1}."
+            jobs.append(
+                (
+                    f"{url}/submissions",
+                    account,
+                    {"kind": "stakeholder_input", "content": content},
+                )
+            )
+        print(f"submitting {submissions:,} inputs ...")
+        submitted = await send_all(svc, jobs, args.clients, 201)
+        print(
+            f"  {submitted['throughput']:.0f}/s, p99 {submitted['p99']:.0f} ms, "
+            f"errors {submitted['failures'] or 0}"
+        )
+
+        started = time.perf_counter()
+        await post(svc.http, f"{url}/advance", secretariat, {})  # the consultation
+        opened_s = time.perf_counter() - started
+        rows = await svc.api_pool.fetch(
+            "SELECT id, assignee FROM tasks WHERE review_id = $1", review_id
+        )
+        by_actor = {a.id: a for a in accounts}
+        answer = {"response": documents.consultation_response()}
+        task_jobs = [
+            (f"/v1/tasks/{row['id']}/complete", by_actor[row["assignee"]], answer)
+            for row in rows[:responses]
+        ]
+        print(f"answering {len(task_jobs):,} tasks ...")
+        answered = await send_all(svc, task_jobs, args.clients, 200)
+        print(
+            f"  {answered['throughput']:.0f}/s, p99 {answered['p99']:.0f} ms, "
+            f"errors {answered['failures'] or 0}"
+        )
+
+        started = time.perf_counter()
+        closed = await post(svc.http, f"{url}/advance", secretariat, {})  # compile, approval
+        compile_s = time.perf_counter() - started
+        compiled = await get(svc.http, f"{url}/report", secretariat)
+        accepted = await svc.api_pool.fetchval(
+            """SELECT count(*) FROM submission_versions v JOIN submissions s
+               ON s.id = v.submission_id WHERE s.review_id = $1 AND v.status = 'accepted'""",
+            review_id,
+        )
+        await asyncio.sleep(1)  # visibility of the last run catches up
+        runs = await histories(svc, review_id)
+
+    overview = compiled["overview"]
+    objectives = [o for c in compiled["clusters"] for o in c["objectives"]]
+    views = sum(o["stakeholder_views"]["count"] for o in objectives)
+    comments = sum(o["consultation_comments"]["count"] for o in objectives)
+    per_input = len(documents.stakeholder_input()["objectives"])
+    per_answer = len(documents.consultation_response()["comments"])
+    organisations = min(submissions, stakeholders)
+    errors = submitted["errors"] + answered["errors"]
+    longest = max(n for _, _, n in runs)
+    continued = sum(1 for _, s, _ in runs if s == WorkflowExecutionStatus.CONTINUED_AS_NEW)
+
+    report.add(
+        "requests failed (submissions + answers)",
+        errors,
+        goal="0",
+        met=errors == 0,
+    )
+    report.add(
+        "submissions accepted (versions stored)",
+        int(accepted),
+        goal=f"{submissions:,}",
+        met=accepted == submissions,
+    )
+    report.add(
+        "stakeholder inputs in the report",
+        overview["stakeholder_inputs"],
+        goal=f"{organisations:,} (latest version each)",
+        met=overview["stakeholder_inputs"] == organisations,
+    )
+    report.add(
+        "objective mentions counted in the report",
+        views,
+        goal=f"{organisations * per_input:,}",
+        met=views == organisations * per_input,
+    )
+    consultation = overview["consultation"]
+    report.add(
+        "consultation answers in the report (completed / tasks)",
+        f"{consultation['completed']:,} / {consultation['tasks']:,}",
+        goal=f"{responses:,} / {stakeholders:,}",
+        met=consultation["completed"] == responses and consultation["tasks"] == stakeholders,
+    )
+    report.add(
+        "consultation comments counted in the report",
+        comments,
+        goal=f"{responses * per_answer:,}",
+        met=comments == responses * per_answer,
+    )
+    report.add(
+        "workflow runs (continued as new)",
+        f"{len(runs)} ({continued})",
+        goal="continue-as-new happened",
+        met=continued >= 1,
+    )
+    report.add(
+        "longest run's history (events)",
+        longest,
+        goal=f"≤ {MAX_EVENTS:,}",
+        met=longest <= MAX_EVENTS,
+    )
+    report.add(
+        "phase after compiling", closed["phase"], goal="approval", met=closed["phase"] == "approval"
+    )
+    report.add("(info) submissions per second", submitted["throughput"])
+    report.add(
+        "(info) submission latency p50 / p99 (ms)",
+        f"{submitted['p50']:.0f} / {submitted['p99']:.0f}",
+    )
+    report.add("(info) answers per second", answered["throughput"])
+    report.add(
+        "(info) answer latency p50 / p99 (ms)", f"{answered['p50']:.0f} / {answered['p99']:.0f}"
+    )
+    report.add("(info) opening the consultation (s)", opened_s)
+    report.add("(info) compiling the report: advance answered (s)", compile_s)
+    if not continued:
+        report.notes.append(
+            f"No run continued as new: the review rolls over after {MAX_UPDATES_PER_RUN} Updates "
+            f"or {MAX_EVENTS_PER_RUN:,} events in a run (or when Temporal suggests it), and "
+            f"coalesced submissions kept this size below both (longest run {longest:,} events). "
+            "The full size reaches them."
+        )
+    report.notes.append(
+        "History lengths per run: " + ", ".join(str(n) for _, _, n in reversed(runs))
+    )
+    if submitted["failures"] or answered["failures"]:
+        report.notes.append(
+            f"Failures by status: submissions {submitted['failures']}, "
+            f"answers {answered['failures']}"
+        )
+    report.notes.append(
+        "The stakeholders have no email address: the notification pipeline expands every event "
+        "but sends nothing. Task ids are read from the database rather than listed by each "
+        "stakeholder (10,000 GET /v1/tasks requests saved)."
+    )
+    return report
+
+
+def arguments() -> argparse.Namespace:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--submissions", type=int, default=None, help="default 20000 (quick: 2000)")
+    p.add_argument("--responses", type=int, default=None, help="default 10000 (quick: 1000)")
+    p.add_argument("--clients", type=int, default=32)
+    return p.parse_args()
+
+
+if __name__ == "__main__":
+    run_main(main, arguments())
