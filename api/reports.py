@@ -9,15 +9,12 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import raise_if_invalid, read_json
-from api.idempotency import idempotency_key
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
-from api.reviews import may_run, query_int, review_for
+from api.reviews import may_run, query_int, review_for, secretariat_request
 from api.updates import execute_update
 from db.actors import Actor
 from db.reports import drop_change_request, insert_change_request, latest_version, report
-from schemas import problems_in
 from workflows.models import ReportDecision, ReportVersion
 from workflows.review import RegionalReviewWorkflow
 
@@ -69,13 +66,7 @@ async def _decision(
     request: web.Request, schema: dict[str, Any]
 ) -> tuple[Actor, Any, dict[str, Any], str | None]:
     """Who decides on which review's report, with what body and Idempotency-Key."""
-    actor = current_actor(request)
-    row = await review_for(request, actor)
-    if not may_run(actor, row):
-        raise Problem(403, "Only the review's secretariat decides on its report.")
-    key = idempotency_key(request)
-    body = await read_json(request)
-    raise_if_invalid(problems_in(schema, body))
+    actor, row, body, key = await secretariat_request(request, schema)
     if row["phase"] != "approval":
         raise Problem(
             409, f"The review is in {row['phase']}; there is no report awaiting a decision."

@@ -387,10 +387,11 @@ async def events(request: web.Request) -> web.Response:
 # ---- commands ----------------------------------------------------------------------------------
 
 
-async def _command(
+async def secretariat_request(
     request: web.Request, schema: dict[str, Any]
-) -> tuple[Actor, asyncpg.Record, dict[str, Any], str]:
-    """Who runs a command on which review with what body, and the Update id for it."""
+) -> tuple[Actor, asyncpg.Record, dict[str, Any], str | None]:
+    """A request only the review's secretariat may make: who, on which review, with what
+    (checked) body and Idempotency-Key."""
     actor = current_actor(request)
     row = await review_for(request, actor)
     if not may_run(actor, row):
@@ -398,6 +399,14 @@ async def _command(
     key = idempotency_key(request)
     body = await read_json(request)
     raise_if_invalid(problems_in(schema, body))
+    return actor, row, body, key
+
+
+async def _command(
+    request: web.Request, schema: dict[str, Any]
+) -> tuple[Actor, asyncpg.Record, dict[str, Any], str]:
+    """A secretariat command on a review, and the Update id for it."""
+    actor, row, body, key = await secretariat_request(request, schema)
     update_id = f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
     return actor, row, body, update_id
 
