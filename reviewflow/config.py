@@ -11,6 +11,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# Every environment variable reviewflow reads (README's configuration table lists them).
+ENVIRONMENT_VARIABLES = (
+    "REVIEWFLOW_HOST",
+    "REVIEWFLOW_PORT",
+    "REVIEWFLOW_DATA_DIR",
+    "REVIEWFLOW_ADMIN_TOKEN",
+    "REVIEWFLOW_NOTIFY_RATE",
+    "REVIEWFLOW_WEBHOOK_DENY_PRIVATE",
+    "DATABASE_URL",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_TASK_QUEUE",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
+)
+
 DEFAULT_TEMPORAL_PORT = 7233
 DEFAULT_TEMPORAL_UI_PORT = 8233
 

@@ -44,6 +44,7 @@ from temporalio.client import Client
 
 from activities.notify import LEASE
 from db.pool import create_pool
+from reviewflow.config import ENVIRONMENT_VARIABLES
 from reviewflow.embedded import EmbeddedPostgres, EmbeddedTemporal
 from tests import documents
 from workflows.review import workflow_id
@@ -52,24 +53,6 @@ pytestmark = pytest.mark.slow
 
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 
-# Every variable reviewflow reads: the children get none of ours, only what the test sets.
-CONFIG_VARIABLES = (
-    "REVIEWFLOW_HOST",
-    "REVIEWFLOW_PORT",
-    "REVIEWFLOW_DATA_DIR",
-    "REVIEWFLOW_ADMIN_TOKEN",
-    "REVIEWFLOW_NOTIFY_RATE",
-    "DATABASE_URL",
-    "TEMPORAL_ADDRESS",
-    "TEMPORAL_NAMESPACE",
-    "TEMPORAL_TASK_QUEUE",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_USER",
-    "SMTP_PASSWORD",
-    "SMTP_STARTTLS",
-    "MAIL_FROM",
-)
 
 START_DEADLINE_S = 90.0
 # An HTTP request may wait this long for a workflow Update while no worker runs.
@@ -502,7 +485,8 @@ class Stack:
 def child_env(
     root: Path, dsn: str, temporal: EmbeddedTemporal, smtp_port: int, admin_token: str
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    # The children get none of our configuration, only what the test sets.
+    env = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_VARIABLES}
     env.update(
         DATABASE_URL=dsn,
         TEMPORAL_ADDRESS=temporal.address,

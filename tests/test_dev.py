@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 import pytest
 
-from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
+from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, ENVIRONMENT_VARIABLES
 
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 TEMPORAL_UI = f"http://127.0.0.1:{DEFAULT_TEMPORAL_UI_PORT}"
@@ -39,23 +39,6 @@ READY_LINE = "Press Ctrl-C to stop."
 READY_DEADLINE_S = 120.0
 STOP_DEADLINE_S = 60.0
 
-# Every variable reviewflow reads: the child gets none of ours, only what the test sets.
-CONFIG_VARIABLES = (
-    "REVIEWFLOW_HOST",
-    "REVIEWFLOW_PORT",
-    "REVIEWFLOW_DATA_DIR",
-    "REVIEWFLOW_ADMIN_TOKEN",
-    "DATABASE_URL",
-    "TEMPORAL_ADDRESS",
-    "TEMPORAL_NAMESPACE",
-    "TEMPORAL_TASK_QUEUE",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_USER",
-    "SMTP_PASSWORD",
-    "SMTP_STARTTLS",
-    "MAIL_FROM",
-)
 
 # Loopback only: never through a proxy from the environment.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -239,7 +222,8 @@ class Dev:
 
 
 def child_env(data_dir: Path, port: int, admin_token: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    # The child gets none of our configuration, only what the test sets.
+    env = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_VARIABLES}
     env.update(
         REVIEWFLOW_HOST="127.0.0.1", REVIEWFLOW_PORT=str(port), REVIEWFLOW_DATA_DIR=str(data_dir)
     )
