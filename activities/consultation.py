@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from activities.synthesis import Source, build_synthesis, content_hash
+from activities.synthesis import Source, build_synthesis
 from db.events import insert_event
+from reviewflow.canonical import json_hash
 from workflows.models import (
     CHECK_CONSULTATION,
     CLOSE_TASKS,
@@ -45,12 +46,13 @@ class ConsultationActivities:
                 async for r in conn.cursor(LATEST_ACCEPTED, review_id)
             ]
             synthesis = build_synthesis(review_id, sources)
+            synthesis_hash = json_hash(synthesis)
             await conn.execute(
                 """INSERT INTO syntheses (review_id, content, content_hash) VALUES ($1, $2, $3)
                    ON CONFLICT (review_id) DO NOTHING""",
                 review_id,
                 synthesis,
-                content_hash(synthesis),
+                synthesis_hash,
             )
             await conn.execute(
                 """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
@@ -65,9 +67,7 @@ class ConsultationActivities:
             tasks = await conn.fetchval(
                 "SELECT count(*) FROM tasks WHERE review_id = $1", review_id
             )
-            await insert_event(
-                conn, request.event, tasks=tasks, synthesis_hash=content_hash(synthesis)
-            )
+            await insert_event(conn, request.event, tasks=tasks, synthesis_hash=synthesis_hash)
         return int(tasks)
 
     @activity.defn(name=CLOSE_TASKS)

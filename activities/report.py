@@ -9,8 +9,9 @@ from temporalio import activity
 
 from db.events import insert_event
 from db.pool import Connection
-from reports.compile import canonical_json, compile_report
+from reports.compile import compile_report
 from reports.render import render_html, render_markdown
+from reviewflow.canonical import canonical_json
 from workflows.models import (
     COMPILE_REPORT,
     PUBLISH_REPORT,

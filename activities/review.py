@@ -7,7 +7,6 @@ submission request that was already accepted answers with the version it got the
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 import asyncpg
@@ -15,6 +14,7 @@ from temporalio import activity
 
 from db.events import insert_event
 from db.pool import Connection
+from db.reviews import timeline_json
 from workflows.models import (
     ACCEPT_SUBMISSIONS,
     RECORD_CHANGE,
@@ -25,12 +25,7 @@ from workflows.models import (
     RecordChange,
     Reminder,
     SubmissionAccepted,
-    Timeline,
 )
-
-
-def timeline_json(timeline: Timeline) -> dict[str, str]:
-    return {name: value.isoformat() for name, value in asdict(timeline).items()}
 
 
 class ReviewActivities:

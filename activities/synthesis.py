@@ -7,8 +7,6 @@ the same inputs give the same synthesis, byte for byte.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -124,11 +122,3 @@ def build_synthesis(review_id: str, sources: Iterable[Source]) -> dict[str, Any]
             for p in reference.guiding_principles
         ],
     }
-
-
-def canonical_json(document: Any) -> bytes:
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def content_hash(document: Any) -> str:
-    return hashlib.sha256(canonical_json(document)).hexdigest()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +12,7 @@ from aiohttp import web
 from api.problems import Problem
 from db.actors import Actor
 from db.pool import Connection, Executor
+from reviewflow.canonical import json_hash
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -39,8 +38,7 @@ def idempotency_key(request: web.Request, *, required: bool = False) -> str | No
 
 
 def request_fingerprint(request: web.Request, body: Any) -> str:
-    canonical = json.dumps([request.method, request.path, body], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json_hash([request.method, request.path, body])
 
 
 def _mismatch() -> Problem:

@@ -9,8 +9,6 @@ version) or refuses it (409/403). The request id, and so the Update id, comes fr
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -35,6 +33,7 @@ from db.submissions import (
     store_pending,
     submission,
 )
+from reviewflow.canonical import json_hash
 from workflows.models import ReviewEvent, SubmissionAccepted, SubmissionKind, SubmissionRef
 from workflows.review import WRONG_PHASE
 
@@ -140,9 +139,7 @@ async def submit(request: web.Request) -> web.Response:
         await asyncio.to_thread(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
     subject = _subject(actor, kind, body["content"], row)
-    fingerprint = hashlib.sha256(
-        json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
+    fingerprint = json_hash(body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
     )

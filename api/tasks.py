@@ -9,8 +9,6 @@ and 10,000 answers cost the workflow nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +25,7 @@ from api.reviews import TASK_STATUSES, may_run, query_int, review_for
 from db.actors import Actor, actor_by_id
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, task
+from reviewflow.canonical import json_hash
 from schemas import problems_in
 from workflows.models import ReviewEvent
 
@@ -139,7 +138,7 @@ async def complete_task(request: web.Request) -> web.Response:
         )
     )
     response = body["response"]
-    response_hash = hashlib.sha256(json.dumps(response, sort_keys=True).encode()).hexdigest()
+    response_hash = json_hash(response)
     pool = request.app[POOL]
     async with pool.acquire() as conn, conn.transaction():
         done = await complete(conn, found["id"], actor.id, response, response_hash)

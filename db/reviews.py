@@ -11,7 +11,7 @@ import asyncpg
 
 from db.actors import Actor
 from db.pool import Connection, Executor
-from workflows.models import ReviewConfig
+from workflows.models import ReviewConfig, Timeline
 
 _VISIBLE = """
     CASE $1::text
@@ -34,6 +34,10 @@ def _viewer_args(actor: Actor) -> list[Any]:
     return [actor.role, list(actor.regions), actor.country, actor.id]
 
 
+def timeline_json(timeline: Timeline) -> dict[str, str]:
+    return {name: value.isoformat() for name, value in asdict(timeline).items()}
+
+
 async def insert_review(
     conn: Connection,
     config: ReviewConfig,
@@ -43,7 +47,7 @@ async def insert_review(
     reminders_optional: bool = False,
 ) -> bool:
     """Insert the review's row; False if its id is taken. `invited` None: open to the region."""
-    timeline = {name: value.isoformat() for name, value in asdict(config.timeline).items()}
+    timeline = timeline_json(config.timeline)
     status = await conn.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, stakeholders, phase, deadlines, created_by,

@@ -8,14 +8,13 @@ the same inputs give the same report, byte for byte.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from typing import Any
 
 import asyncpg
 
 from db.pool import Connection
+from reviewflow.canonical import json_hash
 from reviewflow.reference import load_reference
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
@@ -100,14 +99,9 @@ AFTER_COMPILATION = """
     ORDER BY v.received_at, s.kind, s.subject"""
 
 
-def canonical_json(document: Any) -> str:
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
 def with_hash(report: dict[str, Any]) -> dict[str, Any]:
     """The report with `content_hash`: SHA-256 of its canonical JSON without that key."""
-    digest = hashlib.sha256(canonical_json(report).encode()).hexdigest()
-    return {**report, "content_hash": digest}
+    return {**report, "content_hash": json_hash(report)}
 
 
 def _source(row: asyncpg.Record) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import schemas
-from activities.synthesis import Source, build_synthesis, content_hash
+from activities.synthesis import Source, build_synthesis
 from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
@@ -25,8 +25,9 @@ from api.reviews import _review_document, task_counts
 from api.tasks import task_document
 from api.webhooks import webhook_document
 from db.actors import Actor
-from reports.compile import canonical_json, compile_report
+from reports.compile import compile_report
 from reports.render import render_html, render_markdown
+from reviewflow.canonical import canonical_json, json_hash
 from tests import documents
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
@@ -375,7 +376,7 @@ def test_a_synthesis_answer_is_documented() -> None:
         Source(str(uuid.uuid4()), 3, "stakeholder_input", "Verbose Org", long_input),
     ]
     synthesis = build_synthesis("ece-2030", sources)
-    answer = {**synthesis, "content_hash": content_hash(synthesis), "created_at": NOW.isoformat()}
+    answer = {**synthesis, "content_hash": json_hash(synthesis), "created_at": NOW.isoformat()}
     assert_documented("Synthesis", answer)
     assert_documented("Synthesis", {**answer, **build_synthesis("ece-2030", [])})
 
