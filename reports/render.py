@@ -123,7 +123,14 @@ class Markdown(str):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_PUNCTUATION = re.compile(r"([\\`*_\[\]~])")
+# Bidirectional embeddings, overrides and isolates let a text display as something other than
+# what it says ("txt.exe" shown as "exe.txt"). The marks that right-to-left writing relies on
+# (LRM, RLM, ALM) and the joiners of Arabic script are other characters and stay.
+_DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
+# What GitHub-flavoured Markdown would turn into a link by itself: "scheme://", "www." and
+# "name@host". Escaping the ":", the first "." or the "@" leaves the text as written, unlinked.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(:)(?=//)|(?<![\w.])(?:www)(\.)|(@)", re.IGNORECASE)
 _LINE_START = re.compile(r"^([#=+\-])")
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 _CLOSING_HASHES = re.compile(r"(?<= )(#+)$")
@@ -137,10 +144,13 @@ def md_escape(value: Any) -> Markdown:
     are backslash-escaped; ``& < > |`` become character references (a pipe cannot end a table
     cell, angle brackets cannot open HTML or an autolink); a leading ``# = + -`` or ``1.``/``1)``
     is escaped so the text cannot start a heading, a list or a setext underline, and a trailing
-    `` #`` run so that it is not taken for the closing sequence of a heading it ends.
+    `` #`` run so that it is not taken for the closing sequence of a heading it ends. ``$`` is
+    escaped (no math), and so are the characters that would make a bare web or email address a
+    link; bidirectional overrides are removed.
     """
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    text = " ".join(_CONTROL.sub(" ", without_direction_overrides(str(value))).split())
     text = _PUNCTUATION.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(_unlinked, text)
     text = (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "&#124;")
     )
@@ -150,10 +160,25 @@ def md_escape(value: Any) -> Markdown:
     return Markdown(text)
 
 
+def _unlinked(match: re.Match[str]) -> str:
+    """The autolink trigger of `match` escaped, what precedes it in the match kept."""
+    trigger = next(group for group in match.groups() if group is not None)
+    return match.group(0).removesuffix(trigger) + "\\" + trigger
+
+
+def without_direction_overrides(text: str) -> str:
+    return _DIRECTION_OVERRIDES.sub("", text)
+
+
 def _md_paragraphs(value: Any) -> list[Markdown]:
     """A multi-paragraph text as escaped one-line paragraphs (blank lines separate them)."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return [p for p in (md_escape(part) for part in _PARAGRAPH_BREAK.split(text)) if p]
+
+
+def _html_finalize(value: Any) -> Any:
+    # Only text: markup built by the template itself is no input and holds no override.
+    return without_direction_overrides(value) if type(value) is str else value
 
 
 def _md_finalize(value: Any) -> Any:
@@ -405,6 +430,7 @@ def _html_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_html_finalize,
     )
 
 

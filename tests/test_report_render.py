@@ -268,6 +268,17 @@ def test_html_escapes_hostile_strings(html: str) -> None:
     assert set(_svg(html).tags) <= {"svg", "title", "text", "g", "rect", "path"}
 
 
+def test_direction_overrides_are_removed_from_both_renderings(report: dict[str, Any]) -> None:
+    spoofed = copy.deepcopy(report)
+    spoofed["review"]["title"] = "Review \u202eFDP.exe\u202c of 2020 \u2066isolated\u2069"
+    html, markdown = render_html(spoofed), render_markdown(spoofed)
+    for rendering in (html, markdown):
+        assert not any(character in rendering for character in "\u202a\u202b\u202c\u202d\u202e")
+        assert not any(character in rendering for character in "\u2066\u2067\u2068\u2069")
+    assert "Review FDP.exe of 2020 isolated" in html
+    assert "Review FDP.exe of 2020 isolated" in markdown
+
+
 def test_html_is_standalone(html: str) -> None:
     lowered = html.lower()
     for reference in ("src=", 'href="http', "href='http", "url(", "@import", "http://", "https://"):
@@ -438,6 +449,17 @@ def test_markdown_escapes_hostile_strings(markdown: str) -> None:
         ),
         ("&amp; <b>", "&amp;amp; &lt;b&gt;"),
         ("nul\x00bell\x07", "nul bell"),
+        ("costs $5, or $x$", "costs \\$5, or \\$x\\$"),
+        ("see https://evil.example/x", "see https\\://evil.example/x"),
+        ("www.evil.example and awww.x", "www\\.evil.example and awww.x"),
+        ("write to a@b.org", "write to a\\@b.org"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),
+        ("\u2067isolated\u2069 text", "isolated text"),
+        # Right-to-left marks and joiners are part of the text and stay.
+        (
+            "\u0639\u0631\u0628\u064a\u200f \u200c\u0641",
+            "\u0639\u0631\u0628\u064a\u200f \u200c\u0641",
+        ),
     ],
 )
 def test_md_escape(value: str, expected: str) -> None:
