@@ -30,6 +30,7 @@ from notifications.webhooks import (
     delivery_body,
     delivery_connector,
     delivery_headers,
+    failure_class,
     outcome,
     resolve_allowed,
     retry_delay,
@@ -261,20 +262,18 @@ class NotificationActivities:
         )
         started = time.monotonic()
         status: int | None = None
+        failure: BaseException | None = None
         try:
             await resolve_allowed(row["address"], self.policy)
             async with http.post(
                 row["address"], data=body, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
-                error = None if 200 <= status < 300 else f"HTTP {status}"
-        except WebhookURLRefused as refused:
-            error = "; ".join(refused.reasons)
-            return await self._record(row, error, retry=False, attempt=(started, status))
-        except (aiohttp.ClientError, TimeoutError, OSError) as failure:
-            error = str(failure) or type(failure).__name__
-        result = outcome(status)
-        return await self._record(row, error, retry=result == "retry", attempt=(started, status))
+        except (aiohttp.ClientError, TimeoutError, OSError, WebhookURLRefused) as error:
+            failure = error
+        error_class = failure_class(status, failure)
+        retry = not isinstance(failure, WebhookURLRefused) and outcome(status) == "retry"
+        return await self._record(row, error_class, retry=retry, attempt=(started, status))
 
     # ---- the log -------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ async def deliveries(
                   d.sent_at, d.last_error, d.created_at,
                   coalesce((SELECT jsonb_agg(jsonb_build_object(
                                 'attempt', a.attempt, 'at', a.at, 'status_code', a.status_code,
-                                'error', a.error, 'duration_ms', a.duration_ms) ORDER BY a.attempt)
+                                'error', a.error) ORDER BY a.attempt)
                             FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]') AS attempt_log
            FROM deliveries d JOIN review_events e ON e.id = d.event_id
            WHERE d.channel = 'webhook' AND d.recipient = $1

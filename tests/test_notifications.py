@@ -33,7 +33,7 @@ from db.pool import create_pool
 from notifications.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from reviewflow.config import Settings, load_settings
 from tests import documents
-from tests.conftest import Account, create_account
+from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.reviews import eventually, review_body
 from worker import running_workers
 from workflows.models import ReviewEvent
@@ -129,6 +129,7 @@ async def start_env(
         "REVIEWFLOW_DATA_DIR": str(data_dir),
         "TEMPORAL_TASK_QUEUE": f"notify-{secrets.token_hex(3)}",
         "REVIEWFLOW_NOTIFY_RATE": "0",
+        "REVIEWFLOW_WEBHOOK_ALLOW": LOOPBACK_RECEIVERS,
         **env,
     }
     if smtp_port is not None:
@@ -396,12 +397,64 @@ async def test_webhooks_are_signed_retried_on_5xx_and_not_on_4xx(notify_env: Env
         (delivery,) = log["items"]
         assert delivery["status"] == "sent"
         assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 200]
+        assert [a["error"] for a in delivery["attempt_log"]] == ["http_5xx", None]
         bad = await (
             await env.api.get(
                 f"/v1/webhooks/{hooks['bad']['id']}/deliveries", headers=secretariat.headers
             )
         ).json()
         assert bad["items"][0]["status"] == "failed"
+
+
+async def test_the_delivery_log_shows_only_a_class_of_error(notify_env: Env) -> None:
+    """Neither host, port, error text nor timing: the log must not map the sender's network."""
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    closed_port = free_port()
+    hook = await post(
+        env,
+        "/v1/webhooks",
+        secretariat,
+        {"url": f"http://127.0.0.1:{closed_port}/", "events": ["*"], "secret": "x" * 16},
+        201,
+    )
+    # A subscription the policy refuses now (stored before the policy was what it is).
+    private = await post(
+        env,
+        "/v1/webhooks",
+        secretariat,
+        {"url": "http://127.0.0.1:9/", "events": ["*"], "secret": "x" * 16},
+        201,
+    )
+    await env.pool.execute(
+        "UPDATE webhooks SET url = 'http://10.0.0.1/' WHERE id = $1", uuid.UUID(private["id"])
+    )
+    await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
+
+    async def logged(hook_id: str) -> list[dict[str, Any]]:
+        response = await env.api.get(
+            f"/v1/webhooks/{hook_id}/deliveries", headers=secretariat.headers
+        )
+        return list((await response.json())["items"])
+
+    async def attempted() -> bool:
+        logs = [await logged(h["id"]) for h in (hook, private)]
+        return all(log and log[0]["attempt_log"] for log in logs)
+
+    await eventually(attempted, deadline_s=30)
+    (refused,) = await logged(private["id"])
+    assert refused["status"] == "failed"
+    assert refused["last_error"] == "refused_by_policy"
+    assert [a["error"] for a in refused["attempt_log"]] == ["refused_by_policy"]
+    (unreachable,) = await logged(hook["id"])
+    assert unreachable["attempt_log"][0]["error"] == "connection_refused"
+    shown = json.dumps([refused, unreachable])
+    assert str(closed_port) not in shown and "127.0.0.1" not in shown and "10.0.0.1" not in shown
+    assert all(
+        set(a) == {"attempt", "at", "status_code", "error"}
+        for d in (refused, unreachable)
+        for a in d["attempt_log"]
+    )
 
 
 async def test_webhook_urls_refused_by_the_policy(notify_env: Env) -> None:
