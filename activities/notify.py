@@ -18,9 +18,10 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from jinja2 import TemplateError
 from temporalio import activity
 
-from notifications.mail import Mailer, Outgoing, build_message
+from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
 from notifications.webhooks import (
@@ -235,13 +236,26 @@ class NotificationActivities:
         return build_message(outgoing, self.settings.mail_from)
 
     async def _send_emails(self, deliveries: list[Claimed]) -> list[str]:
+        """Send each message that can be built; one that cannot fails alone, for good."""
         outcomes: list[str] = []
+        built: list[tuple[Claimed, EmailMessage]] = []
+        for delivery in deliveries:
+            try:
+                built.append((delivery, self._message(delivery)))
+            except (ValueError, LookupError, TypeError, TemplateError) as error:
+                reason = f"the message cannot be built: {error}"
+                outcomes.append(await self._record(delivery.row, reason, retry=False))
 
-        async def record(index: int, error: str | None) -> None:
-            outcomes.append(await self._record(deliveries[index].row, error, retry=True))
+        async def record(index: int, failure: SendFailure | None) -> None:
+            row = built[index][0].row
+            if failure is None:
+                outcomes.append(await self._record(row, None, retry=False))
+            else:
+                retry = not failure.permanent
+                outcomes.append(await self._record(row, failure.reason, retry=retry))
 
-        await self.limiter.wait(len(deliveries))
-        await self.mailer.send([self._message(d) for d in deliveries], record)
+        await self.limiter.wait(len(built))
+        await self.mailer.send([message for _, message in built], record)
         return outcomes
 
     # ---- webhooks ------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, message_from_string
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -30,8 +31,10 @@ from api.app import create_app
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from notifications.addresses import recipient
+from notifications.mail import SendFailure, SmtpMailer
 from notifications.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from reviewflow.config import Settings, load_settings
+from reviewflow.config import Settings, SmtpSettings, load_settings
 from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.reviews import eventually, review_body
@@ -55,7 +58,9 @@ class Inbox:
         self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        # Decoded as UTF-8: an SMTPUTF8 message carries UTF-8 headers.
+        content = envelope.content.decode()
+        self.messages.append(message_from_string(content, policy=default))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
     def kinds_by_recipient(self) -> dict[str, Counter[str]]:
@@ -66,16 +71,23 @@ class Inbox:
         return found
 
 
+@contextmanager
+def smtp_server(handler: Inbox, *, smtputf8: bool = False) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a loopback port, with or without SMTPUTF8."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(handler, smtputf8=True) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @dataclass
@@ -347,6 +359,111 @@ async def test_restarting_the_workers_mid_batch_sends_each_message_once(
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()
+
+
+async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env: Env) -> None:
+    """Accounts stored before names and addresses were checked: each fails alone, for good."""
+    env = notify_env
+    admin = await env.account("admin")
+    secretariat = await env.account("secretariat", regions=("ECE",))
+
+    async def stakeholder(name: str, email: str) -> Account:
+        return await env.account(
+            "stakeholder",
+            name=name,
+            organisation=f"Org {email}",
+            stakeholder_category="academia",
+            regions=("ECE",),
+            email=email,
+        )
+
+    normal = [await stakeholder(f"Person {i}", f"org{i}@example.org") for i in range(50)]
+    broken_name = await stakeholder("Jane\nDoe", "jane@example.org")
+    broken_address = await stakeholder("A B", "a..b@example.org")
+    international = await stakeholder("Ü", "ü@exämple.org")
+    invited = [*normal, broken_name, broken_address, international]
+    body = review_body(member_states=["DEU"], stakeholders=[a.id for a in invited])
+    review = await post(env, "/v1/reviews", secretariat, body, 201)
+    await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+    await env.settled()
+
+    received = Counter(m["To"].addresses[0].addr_spec for m in env.inbox.messages)
+    expected = {f"org{i}@example.org" for i in range(50)} | {"ü@xn--exmple-cua.org"}
+    assert set(received) == expected
+    assert set(received.values()) == {1}
+    failed = await env.pool.fetch(
+        "SELECT recipient, status, attempts, last_error FROM deliveries WHERE status <> 'sent'"
+    )
+    assert {r["recipient"] for r in failed} == {broken_name.actor.id, broken_address.actor.id}
+    for row in failed:
+        assert (row["status"], row["attempts"]) == ("failed", 1)
+        assert row["last_error"].startswith("the message cannot be built: the ")
+
+    for account, pointer in (
+        ({"name": "Jane\nDoe", "email": "jane@example.org"}, "/name"),
+        ({"name": "X\r\nBcc: all@example.org"}, "/name"),
+        ({"name": "A B", "email": "a..b@example.org"}, "/email"),
+        ({"name": "A B", "email": ".a@example.org"}, "/email"),
+        ({"name": "A B", "email": "a\u200b@example.org"}, "/email"),
+    ):
+        response = await env.api.post(
+            "/v1/actors", json={**account, "role": "observer"}, headers=admin.headers
+        )
+        problem = await response.json(content_type=None)
+        assert response.status == 422, (account, problem)
+        assert [e["pointer"] for e in problem["errors"]] == [pointer]
+    accepted = await env.api.post(
+        "/v1/actors",
+        json={"name": "Ü", "email": "ü@exämple.org", "role": "observer"},
+        headers=admin.headers,
+    )
+    assert accepted.status == 201, await accepted.text()
+
+
+class Refusing(Inbox):
+    """Refuses some recipients, as a real mail server does."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later@"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_smtp_failures_are_permanent_or_transient_as_the_server_says() -> None:
+    handler = Refusing()
+    with smtp_server(handler, smtputf8=False) as port:
+        mailer = SmtpMailer(SmtpSettings("127.0.0.1", port, None, None, False), connections=1)
+        messages = []
+        for address in (
+            "nobody@example.org",
+            "later@example.org",
+            "ü@example.org",
+            "ok@example.org",
+        ):
+            message = EmailMessage()
+            message["From"] = "reviewflow <no-reply@example.org>"
+            message["To"] = recipient("", address)
+            message["Subject"] = "Test"
+            message.set_content("Hello")
+            messages.append(message)
+        results: dict[int, SendFailure | None] = {}
+
+        async def record(index: int, failure: SendFailure | None) -> None:
+            results[index] = failure
+
+        await mailer.send(messages, record)
+    nobody, later, international, ok = (results[i] for i in range(4))
+    assert nobody is not None and nobody.permanent and nobody.reason.startswith("550")
+    assert later is not None and not later.permanent and later.reason.startswith("451")
+    assert international is not None and international.permanent
+    assert "SMTPUTF8" in international.reason
+    assert ok is None
+    assert [m["To"].addresses[0].addr_spec for m in handler.messages] == ["ok@example.org"]
 
 
 async def test_webhooks_are_signed_retried_on_5xx_and_not_on_4xx(notify_env: Env) -> None:
