@@ -31,6 +31,7 @@ from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
 from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import TASK_STATUSES
+from api.webhooks import WEBHOOKS_PER_OWNER
 from db.actors import ROLES
 from notifications.webhooks import (
     DELIVERY_HEADER,
@@ -1674,6 +1675,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "The subscription, as created (without its secret).", _schema("Webhook")
                     ),
                     "403": runs_reviews,
+                    "409": _response(
+                        "Conflict",
+                        f"The actor already has {WEBHOOKS_PER_OWNER} live subscriptions, the"
+                        " most one account may have.",
+                    ),
                     "422": _response(
                         "Unprocessable",
                         "The body is not valid; or the URL is refused by the URL policy (one"

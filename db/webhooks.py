@@ -28,6 +28,16 @@ async def insert_webhook(conn: Connection, hook: dict[str, Any]) -> asyncpg.Reco
     return row
 
 
+async def count_live_webhooks(conn: Connection, owner: uuid.UUID) -> int:
+    """How many live subscriptions `owner` has. Locks the owner's account row until the
+    transaction ends, so concurrent subscriptions of one owner are counted one after another."""
+    await conn.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", owner)
+    count = await conn.fetchval(
+        "SELECT count(*) FROM webhooks WHERE owner = $1 AND deleted_at IS NULL", owner
+    )
+    return int(count)
+
+
 async def webhooks_of(pool: asyncpg.Pool, owner: uuid.UUID | None) -> list[asyncpg.Record]:
     """Live subscriptions of `owner`, or of everyone when None (an admin)."""
     return await pool.fetch(

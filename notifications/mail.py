@@ -24,6 +24,10 @@ from reviewflow.config import SmtpSettings
 
 MESSAGE_ID_DOMAIN = "reviewflow"
 SMTP_TIMEOUT_S = 30.0
+# The longest one message may take to send, its SMTP commands together: well within the
+# lease a sender renews right before it (activities/notify.py), so no other sender can claim
+# a message while it is being sent.
+MESSAGE_DEADLINE_S = 60.0
 
 
 def message_id(delivery_id: str) -> str:
@@ -75,12 +79,17 @@ class SendFailure:
 
 # Told of each message's fate as soon as it is known: None when accepted, else why not.
 OnResult = Callable[[int, SendFailure | None], Awaitable[None]]
+# Asked right before each message is sent: whether it still may be (False: skip it).
+MaySend = Callable[[int], Awaitable[bool]]
 
 
 class Mailer(Protocol):
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
-        """Send each message, calling `on_result(index, error)` right after each one, so the
-        caller records an accepted message before the next is sent."""
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
+        """Send each message that `may_send(index)` still allows, right before sending it,
+        calling `on_result(index, failure)` right after each one sent, so the caller records
+        an accepted message before the next is sent."""
         ...
 
 
@@ -90,9 +99,13 @@ class EmlMailer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
         for index, message in enumerate(messages):
+            if not await may_send(index):
+                continue
             try:
                 await asyncio.to_thread(self._write, message)
             except OSError as error:
@@ -119,14 +132,20 @@ class SmtpMailer:
         self.settings = settings
         self.connections = connections
 
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
         lanes = [list(range(i, len(messages), self.connections)) for i in range(self.connections)]
         await asyncio.gather(
-            *(self._send_lane(messages, lane, on_result) for lane in lanes if lane)
+            *(self._send_lane(messages, lane, on_result, may_send) for lane in lanes if lane)
         )
 
     async def _send_lane(
-        self, messages: Sequence[EmailMessage], lane: list[int], on_result: OnResult
+        self,
+        messages: Sequence[EmailMessage],
+        lane: list[int],
+        on_result: OnResult,
+        may_send: MaySend,
     ) -> None:
         smtp = aiosmtplib.SMTP(
             hostname=self.settings.host,
@@ -146,9 +165,14 @@ class SmtpMailer:
             return
         try:
             for position, index in enumerate(lane):
+                if not await may_send(index):
+                    continue
                 try:
-                    await smtp.send_message(messages[index])
+                    async with asyncio.timeout(MESSAGE_DEADLINE_S):
+                        await smtp.send_message(messages[index])
                 except (aiosmtplib.SMTPException, OSError) as error:
+                    if isinstance(error, TimeoutError):
+                        smtp.close()  # cut mid-command: the session cannot go on
                     await on_result(index, smtp_failure(error))
                     if not smtp.is_connected:
                         for rest in lane[position + 1 :]:

@@ -5,6 +5,7 @@ Each test runs its own database and workers, so the messages it counts are its o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import socket
@@ -26,14 +27,23 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.notify import WEBHOOKS_PER_HOST, NotificationActivities
 from api.app import create_app
+from api.webhooks import WEBHOOKS_PER_OWNER
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from notifications.addresses import recipient
-from notifications.mail import SendFailure, SmtpMailer
-from notifications.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from notifications.mail import SendFailure, SmtpMailer, mailer_for
+from notifications.webhooks import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    service_policy,
+    verify,
+)
 from reviewflow.config import Settings, SmtpSettings, load_settings
 from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
@@ -456,7 +466,10 @@ async def test_smtp_failures_are_permanent_or_transient_as_the_server_says() -> 
         async def record(index: int, failure: SendFailure | None) -> None:
             results[index] = failure
 
-        await mailer.send(messages, record)
+        async def always(index: int) -> bool:
+            return True
+
+        await mailer.send(messages, record, always)
     nobody, later, international, ok = (results[i] for i in range(4))
     assert nobody is not None and nobody.permanent and nobody.reason.startswith("550")
     assert later is not None and not later.permanent and later.reason.startswith("451")
@@ -648,3 +661,146 @@ async def test_preferences_can_be_changed_and_are_checked(api: Any, make_account
         "/notifications",
         "/role",
     }
+
+
+class Tarpit:
+    """A webhook receiver that accepts connections and never answers until released."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.held = 0
+        self.most_held = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        try:
+            await self.release.wait()
+        finally:
+            self.held -= 1
+        return web.Response(status=200)
+
+
+async def test_a_webhook_receiver_that_never_answers_does_not_delay_mail(notify_env: Env) -> None:
+    env = notify_env
+    tarpit = Tarpit()
+    app = web.Application()
+    app.router.add_post("/{path}", tarpit.handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        try:
+            secretariat = await env.account("secretariat", regions=("ECE",))
+            await env.account("focal_point", country="DEU", email="deu@example.org")
+            hook = {"url": str(server.make_url("/hook")), "events": ["*"], "secret": "x" * 16}
+            await post(env, "/v1/webhooks", secretariat, hook, 201)
+            body = review_body(member_states=["DEU"])
+            review = await post(env, "/v1/reviews", secretariat, body, 201)
+
+            async def holding() -> bool:
+                return tarpit.held >= 1
+
+            await eventually(holding, deadline_s=30)
+            reminders = 10
+            for days in range(reminders):
+                await inject(
+                    env.pool,
+                    review["id"],
+                    "reminder.due",
+                    deadline="inputs_due_at",
+                    due_at=review["deadlines"]["inputs_due_at"],
+                    days_before=days + 1,
+                    countries=["DEU"],
+                    stakeholders=[],
+                )
+            await eventually(lambda: _count(env.inbox, reminders), deadline_s=30)
+            # Every reminder was mailed while the receiver still held the webhook attempts:
+            # none has ended (each would have, by its timeout, were mail waiting behind it).
+            assert tarpit.held >= 1
+            assert await env.pool.fetchval("SELECT count(*) FROM delivery_attempts") == 0
+            assert tarpit.most_held <= WEBHOOKS_PER_HOST
+        finally:
+            tarpit.release.set()
+
+
+async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
+    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """A sender paused past its heartbeat timeout: its successor claimed its deliveries again.
+    Resumed, it checks each delivery is still its own before sending, and sends nothing."""
+    handler, port = inbox
+    pool, settings = await start_env(fresh_database, temporal_client, tmp_path, port)
+    try:
+        secretariat = await create_account(pool, "secretariat", regions=("ECE",))
+        for i in range(20):
+            await create_account(pool, "focal_point", country="DEU", email=f"deu{i}@example.org")
+        review = review_body(member_states=["DEU"])
+        await pool.execute(
+            """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                    late_submissions, phase, deadlines, created_by)
+               VALUES ($1, 'ECE', 'Title', '{DEU}', $2, '{7}', 'reject', 'call_for_inputs', $2, $3)""",
+            review["id"],
+            review["timeline"],
+            secretariat.actor.id,
+        )
+        await inject(
+            pool,
+            review["id"],
+            "reminder.due",
+            deadline="inputs_due_at",
+            due_at=review["timeline"]["inputs_due_at"],
+            days_before=7,
+            countries=["DEU"],
+            stakeholders=[],
+        )
+
+        def sender() -> NotificationActivities:
+            policy = service_policy(settings, "127.0.0.1:7233")
+            return NotificationActivities(
+                pool, mailer_for(settings.smtp, tmp_path), settings, policy
+            )
+
+        stale, successor = sender(), sender()
+        activity_env = ActivityEnvironment()
+        await activity_env.run(stale.expand_events)
+        paused = await activity_env.run(stale._claim, 50, "email")
+        assert len(paused) == 20
+        # The stale sender stops heartbeating; its leases run out; the next attempt claims.
+        await pool.execute("UPDATE deliveries SET lease_until = now() - interval '1 s'")
+        claimed = await activity_env.run(successor._claim, 50, "email")
+        assert len(claimed) == 20
+        # Its late write of a result is refused: the delivery is the successor's now.
+        assert await stale._record(paused[0].row, "a late error", retry=True) == "stale"
+        assert (
+            await pool.fetchval("SELECT status FROM deliveries WHERE id = $1", paused[0].row["id"])
+            == "sending"
+        )
+        assert Counter(await activity_env.run(successor._send_emails, claimed)) == {"sent": 20}
+        resumed = await activity_env.run(stale._send_emails, paused)
+        assert Counter(resumed) == {"stale": 20}
+
+        message_ids = Counter(str(m["Message-ID"]) for m in handler.messages)
+        assert len(message_ids) == 20
+        assert set(message_ids.values()) == {1}
+        rows = await pool.fetch("SELECT status, attempts FROM deliveries")
+        assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 2)}
+    finally:
+        await pool.close()
+
+
+async def test_subscriptions_per_owner_are_capped(notify_env: Env) -> None:
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    other = await env.account("secretariat", regions=("ECE",))
+
+    def hook(n: int) -> dict[str, Any]:
+        return {"url": f"http://127.0.0.1:9/{n}", "events": ["*"], "secret": "x" * 16}
+
+    created = [
+        await post(env, "/v1/webhooks", secretariat, hook(n), 201)
+        for n in range(WEBHOOKS_PER_OWNER)
+    ]
+    refused = await post(env, "/v1/webhooks", secretariat, hook(99), 409)
+    assert str(WEBHOOKS_PER_OWNER) in refused["detail"]
+    await post(env, "/v1/webhooks", other, hook(99), 201)  # the cap is per owner
+    deleted = await env.api.delete(f"/v1/webhooks/{created[0]['id']}", headers=secretariat.headers)
+    assert deleted.status == 204
+    await post(env, "/v1/webhooks", secretariat, hook(99), 201)
