@@ -122,7 +122,7 @@ def _allow_entry(entry: str) -> AllowedTarget:
         raise ValueError(f"{entry!r}: not an IP network in CIDR form ({error})") from None
     if port_text is None:
         return AllowedTarget(network)
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
         raise ValueError(f"{entry!r}: the port must be a number from 1 to 65535")
     return AllowedTarget(network, int(port_text))
 

@@ -122,7 +122,7 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.strip().isdigit() or int(raw) < 1:
+    if not raw.strip().isdecimal() or int(raw) < 1:
         raise SystemExit(f"{name} must be a whole number of days, at least 1, got {raw!r}")
     return int(raw)
 
