@@ -5,23 +5,38 @@ expanding an event twice creates nothing twice, and a delivery is claimed (lease
 is sent and marked sent right after the receiver accepted it. What can still happen — a crash
 between a receiver's acceptance and that mark — resends the same message with the same
 Message-ID or delivery id once the lease expires (docs/notifications.md).
+
+Expansion, email and webhooks run side by side, each claiming its own deliveries, so mail
+never waits behind a slow webhook receiver. Webhooks are sent concurrently, a few at a time
+per host. A sender renews a delivery's lease, and heartbeats, right before sending it, and
+only while the delivery is still its own (still `sending`, at the attempt it claimed); its
+final write is fenced the same way. A sender that outlived its activity attempt (paused past
+the heartbeat timeout, its deliveries claimed again by its successor) thus neither sends nor
+records anything its successor owns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
+from jinja2 import TemplateError
 from temporalio import activity
 
-from notifications.mail import Mailer, Outgoing, build_message
+from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
+from notifications.retention import SWEEP_EVERY_S, sweep_expired
 from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
 from notifications.webhooks import (
     MAX_ATTEMPTS,
@@ -30,6 +45,7 @@ from notifications.webhooks import (
     delivery_body,
     delivery_connector,
     delivery_headers,
+    failure_class,
     outcome,
     resolve_allowed,
     retry_delay,
@@ -37,20 +53,41 @@ from notifications.webhooks import (
 from reviewflow.config import Settings
 from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
 
-# A claimed delivery not marked within this time is claimed again (its sender died).
+# A claimed delivery not marked within this time is claimed again (its sender died). Renewed
+# right before each message is sent; sending one takes at most MESSAGE_DEADLINE_S (mail) or
+# WEBHOOK_TIMEOUT (webhooks), well within it.
 LEASE = timedelta(minutes=2)
 IDLE_POLL_S = 0.25
 EVENTS_PER_EXPANSION = 500
-WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10)
+WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+# Webhook attempts under way at once, in all, and to any one host.
+WEBHOOKS_IN_FLIGHT = 32
+WEBHOOKS_PER_HOST = 4
 
 CLAIM_DUE = """
     UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $2
     WHERE d.id IN (
         SELECT id FROM deliveries
-        WHERE (status = 'pending' AND next_attempt_at <= now())
-           OR (status = 'sending' AND lease_until < now())
+        WHERE channel = $3 AND recipient <> ALL($4::uuid[])
+          AND ((status = 'pending' AND next_attempt_at <= now())
+            OR (status = 'sending' AND lease_until < now()))
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts"""
+
+# The outcome of a delivery this sender no longer owns: neither sent nor recorded by it.
+STALE = "stale"
+
+# Whether the delivery is still this sender's: claimed by no one since, and not yet marked.
+STILL_OURS = "id = $1 AND status = 'sending' AND attempts = $2"
+
+RENEW_LEASE = f"""
+    UPDATE deliveries SET lease_until = now() + $3 WHERE {STILL_OURS} RETURNING id"""
+
+# A claimed delivery handed back unsent, due again at once, as if never claimed.
+RELEASE = f"""
+    UPDATE deliveries SET status = 'pending', attempts = attempts - 1, lease_until = NULL
+    WHERE {STILL_OURS}"""
+RELEASED = "released"
 
 CONTEXT = """
     SELECT d.id, e.id AS event_id, e.type, e.review_id, e.actor_id, e.at, e.data,
@@ -63,6 +100,14 @@ CONTEXT = """
     LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = d.recipient
     LEFT JOIN actors ea ON ea.id = e.actor_id
     WHERE d.id = ANY($1::uuid[])"""
+
+
+async def _one_done_or_idle(tasks: set[asyncio.Task[str]]) -> None:
+    """Wait until one of `tasks` is done, or IDLE_POLL_S at most."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=IDLE_POLL_S, return_when=asyncio.FIRST_COMPLETED)
+    else:
+        await asyncio.sleep(IDLE_POLL_S)
 
 
 @dataclass(frozen=True)
@@ -109,6 +154,28 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     return data
 
 
+class HostSlots:
+    """At most `per_host` webhook attempts to one host at a time."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        # The host of each webhook seen, so deliveries to a busy host are left unclaimed.
+        self._host_of: dict[uuid.UUID, str] = {}
+
+    def busy_webhooks(self) -> list[uuid.UUID]:
+        """The webhooks whose host has no free slot now."""
+        busy = {host for host, slots in self._slots.items() if slots.locked()}
+        return [hook for hook, host in self._host_of.items() if host in busy]
+
+    @contextlib.asynccontextmanager
+    async def slot(self, webhook: uuid.UUID, url: str) -> AsyncIterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        self._host_of[webhook] = host
+        async with self._slots.setdefault(host, asyncio.Semaphore(self.per_host)):
+            yield
+
+
 class NotificationActivities:
     def __init__(
         self, pool: asyncpg.Pool, mailer: Mailer, settings: Settings, policy: WebhookPolicy
@@ -118,27 +185,93 @@ class NotificationActivities:
         self.settings = settings
         self.policy = policy
         self.limiter = RateLimiter(settings.notify_rate)
+        self.hosts = HostSlots(WEBHOOKS_PER_HOST)
+        self.swept_at: float | None = None
 
     @activity.defn(name=DELIVER_NOTIFICATIONS)
     async def deliver_notifications(self, round: DeliveryRound) -> DeliveryStats:
-        """Expand and send until `round.max_seconds` pass or the worker shuts down."""
-        stats = {"expanded": 0, "sent": 0, "retried": 0, "failed": 0}
+        """Expand, send mail and send webhooks, side by side, until `round.max_seconds` pass
+        or the worker shuts down."""
         ends = time.monotonic() + round.max_seconds
+
+        def going_on() -> bool:
+            return time.monotonic() < ends and not activity.is_worker_shutdown()
+
         # Every connection re-checks where the host resolves now: no DNS-rebinding window.
         connector = delivery_connector(self.policy)
         async with aiohttp.ClientSession(
             connector=connector, timeout=WEBHOOK_TIMEOUT, trust_env=False
         ) as http:
-            while time.monotonic() < ends and not activity.is_worker_shutdown():
-                activity.heartbeat(stats)
-                expanded = await self.expand_events()
-                outcomes = await self.send_due(round.batch, http)
-                stats["expanded"] += expanded
-                for result in outcomes:
-                    stats[result] += 1
-                if not expanded and not outcomes:
-                    await asyncio.sleep(IDLE_POLL_S)  # nothing to do: look again shortly
-        return DeliveryStats(**stats)
+            expanded, mail, webhooks = await asyncio.gather(
+                self._expand_while(going_on),
+                self._send_mail_while(going_on, round.batch),
+                self._send_webhooks_while(going_on, http),
+            )
+        outcomes = mail + webhooks
+        return DeliveryStats(
+            expanded=expanded, **{k: outcomes[k] for k in ("sent", "retried", "failed")}
+        )
+
+    async def _expand_while(self, going_on: Callable[[], bool]) -> int:
+        expanded = 0
+        while going_on():
+            activity.heartbeat()
+            await self._sweep_when_due()
+            count = await self.expand_events()
+            expanded += count
+            if not count:
+                await asyncio.sleep(IDLE_POLL_S)  # nothing to do: look again shortly
+        return expanded
+
+    async def _send_mail_while(self, going_on: Callable[[], bool], batch: int) -> Counter[str]:
+        outcomes: Counter[str] = Counter()
+        while going_on():
+            activity.heartbeat()
+            claimed = await self._claim(batch, "email")
+            if claimed:
+                outcomes.update(await self._send_emails(claimed))
+            else:
+                await asyncio.sleep(IDLE_POLL_S)
+        return outcomes
+
+    async def _send_webhooks_while(
+        self, going_on: Callable[[], bool], http: aiohttp.ClientSession
+    ) -> Counter[str]:
+        """Attempts run concurrently, at most WEBHOOKS_IN_FLIGHT in all and WEBHOOKS_PER_HOST
+        to one host; deliveries to a host without a free slot stay unclaimed meanwhile. The
+        attempts under way when the round ends are let finish (each within WEBHOOK_TIMEOUT)."""
+        outcomes: Counter[str] = Counter()
+        under_way: set[asyncio.Task[str]] = set()
+        async with asyncio.TaskGroup() as attempts:
+            while going_on():
+                activity.heartbeat()
+                finished = {task for task in under_way if task.done()}
+                under_way -= finished
+                outcomes.update(task.result() for task in finished)
+                free = WEBHOOKS_IN_FLIGHT - len(under_way)
+                busy = self.hosts.busy_webhooks()
+                claimed = await self._claim(free, "webhook", busy) if free else []
+                for delivery in claimed:
+                    attempt = self._send_webhook(delivery, http, going_on)
+                    under_way.add(attempts.create_task(attempt))
+                if not claimed:
+                    await _one_done_or_idle(under_way)
+        outcomes.update(task.result() for task in under_way)
+        return outcomes
+
+    async def _sweep_when_due(self) -> None:
+        """Remove expired .eml files and idempotency records, once every SWEEP_EVERY_S."""
+        now = time.monotonic()
+        if self.swept_at is not None and now - self.swept_at < SWEEP_EVERY_S:
+            return
+        self.swept_at = now
+        swept = await sweep_expired(
+            self.pool,
+            mail_dir=self.settings.mail_dir,
+            mail_days=self.settings.retention_days,
+            idempotency_days=self.settings.idempotency_days,
+        )
+        activity.logger.info("expired records removed: %s", swept)
 
     async def expand_events(self) -> int:
         """Turn events not yet expanded into deliveries, in one transaction with their mark."""
@@ -169,22 +302,10 @@ class NotificationActivities:
                 )
         return len(events)
 
-    async def send_due(self, batch: int, http: aiohttp.ClientSession) -> list[str]:
-        """Send the deliveries now due; return each one's outcome (sent, retried, failed)."""
-        claimed = await self._claim(batch)
-        if not claimed:
-            return []
-        emails = [c for c in claimed if c.row["channel"] == "email"]
-        webhooks = [c for c in claimed if c.row["channel"] == "webhook"]
-        outcomes: list[str] = []
-        if emails:
-            outcomes += await self._send_emails(emails)
-        for delivery in webhooks:
-            await self.limiter.wait()
-            outcomes.append(await self._send_webhook(delivery, http))
-        return outcomes
-
-    async def _claim(self, batch: int) -> list[Claimed]:
+    async def _claim(
+        self, batch: int, channel: str, skip: Sequence[uuid.UUID] = ()
+    ) -> list[Claimed]:
+        """Lease up to `batch` due deliveries of `channel`, but none to a recipient in `skip`."""
         async with self.pool.acquire() as conn:
             # A sender died during the last allowed attempt: give up rather than try once more.
             await conn.execute(
@@ -193,7 +314,7 @@ class NotificationActivities:
                    WHERE status = 'sending' AND lease_until < now() AND attempts >= $1""",
                 MAX_ATTEMPTS,
             )
-            rows = await conn.fetch(CLAIM_DUE, batch, LEASE)
+            rows = await conn.fetch(CLAIM_DUE, batch, LEASE, channel, list(skip))
             if not rows:
                 return []
             contexts = {r["id"]: r for r in await conn.fetch(CONTEXT, [r["id"] for r in rows])}
@@ -234,18 +355,49 @@ class NotificationActivities:
         return build_message(outgoing, self.settings.mail_from)
 
     async def _send_emails(self, deliveries: list[Claimed]) -> list[str]:
+        """Send each message that can be built; one that cannot fails alone, for good."""
         outcomes: list[str] = []
+        built: list[tuple[Claimed, EmailMessage]] = []
+        for delivery in deliveries:
+            try:
+                built.append((delivery, self._message(delivery)))
+            except (ValueError, LookupError, TypeError, TemplateError) as error:
+                reason = f"the message cannot be built: {error}"
+                outcomes.append(await self._record(delivery.row, reason, retry=False))
 
-        async def record(index: int, error: str | None) -> None:
-            outcomes.append(await self._record(deliveries[index].row, error, retry=True))
+        async def record(index: int, failure: SendFailure | None) -> None:
+            row = built[index][0].row
+            if failure is None:
+                outcomes.append(await self._record(row, None, retry=False))
+            else:
+                retry = not failure.permanent
+                outcomes.append(await self._record(row, failure.reason, retry=retry))
 
-        await self.limiter.wait(len(deliveries))
-        await self.mailer.send([self._message(d) for d in deliveries], record)
+        async def may_send(index: int) -> bool:
+            ours = await self._still_ours(built[index][0].row)
+            if not ours:
+                outcomes.append(STALE)
+            return ours
+
+        await self.limiter.wait(len(built))
+        await self.mailer.send([message for _, message in built], record, may_send)
         return outcomes
 
     # ---- webhooks ------------------------------------------------------------------------
 
-    async def _send_webhook(self, delivery: Claimed, http: aiohttp.ClientSession) -> str:
+    async def _send_webhook(
+        self, delivery: Claimed, http: aiohttp.ClientSession, going_on: Callable[[], bool]
+    ) -> str:
+        async with self.hosts.slot(delivery.row["recipient"], delivery.row["address"]):
+            if not going_on():  # the round ended while it waited for its host
+                await self.pool.execute(RELEASE, delivery.row["id"], delivery.row["attempts"])
+                return RELEASED
+            if not await self._still_ours(delivery.row):
+                return STALE
+            await self.limiter.wait()
+            return await self._attempt_webhook(delivery, http)
+
+    async def _attempt_webhook(self, delivery: Claimed, http: aiohttp.ClientSession) -> str:
         row, context = delivery.row, delivery.context
         event = {
             "id": str(context["event_id"]),
@@ -261,22 +413,27 @@ class NotificationActivities:
         )
         started = time.monotonic()
         status: int | None = None
+        failure: BaseException | None = None
         try:
             await resolve_allowed(row["address"], self.policy)
             async with http.post(
                 row["address"], data=body, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
-                error = None if 200 <= status < 300 else f"HTTP {status}"
-        except WebhookURLRefused as refused:
-            error = "; ".join(refused.reasons)
-            return await self._record(row, error, retry=False, attempt=(started, status))
-        except (aiohttp.ClientError, TimeoutError, OSError) as failure:
-            error = str(failure) or type(failure).__name__
-        result = outcome(status)
-        return await self._record(row, error, retry=result == "retry", attempt=(started, status))
+        except (aiohttp.ClientError, TimeoutError, OSError, WebhookURLRefused) as error:
+            failure = error
+        error_class = failure_class(status, failure)
+        retry = not isinstance(failure, WebhookURLRefused) and outcome(status) == "retry"
+        return await self._record(row, error_class, retry=retry, attempt=(started, status))
 
     # ---- the log -------------------------------------------------------------------------
+
+    async def _still_ours(self, row: asyncpg.Record) -> bool:
+        """Right before sending: heartbeat, and renew the delivery's lease if it is still this
+        sender's; False when another sender claimed it since, or it was marked (do not send)."""
+        activity.heartbeat()
+        renewed = await self.pool.fetchval(RENEW_LEASE, row["id"], row["attempts"], LEASE)
+        return renewed is not None
 
     async def _record(
         self,
@@ -286,7 +443,8 @@ class NotificationActivities:
         retry: bool,
         attempt: tuple[float, int | None] | None = None,
     ) -> str:
-        """Mark one delivery sent, due again later, or failed for good; return which."""
+        """Mark one delivery sent, due again later, or failed for good; return which, or STALE
+        when it is no longer this sender's (nothing is written then)."""
         if error is None:
             status, result, next_at = "sent", "sent", None
         elif retry and row["attempts"] < MAX_ATTEMPTS:
@@ -299,16 +457,19 @@ class NotificationActivities:
         else:
             status, result, next_at = "failed", "failed", None
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """UPDATE deliveries SET status = $2, lease_until = NULL, last_error = $3,
-                          sent_at = CASE WHEN $2 = 'sent' THEN now() END,
-                          next_attempt_at = coalesce($4, next_attempt_at)
-                   WHERE id = $1""",
+            marked = await conn.fetchval(
+                f"""UPDATE deliveries SET status = $3, lease_until = NULL, last_error = $4,
+                          sent_at = CASE WHEN $3 = 'sent' THEN now() END,
+                          next_attempt_at = coalesce($5, next_attempt_at)
+                   WHERE {STILL_OURS} RETURNING id""",
                 row["id"],
+                row["attempts"],
                 status,
                 error,
                 next_at,
             )
+            if marked is None:
+                return STALE
             if attempt is not None:
                 started, code = attempt
                 await conn.execute(

@@ -31,6 +31,7 @@ from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
 from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import TASK_STATUSES
+from api.webhooks import WEBHOOKS_PER_OWNER
 from db.actors import ROLES
 from notifications.webhooks import (
     DELIVERY_HEADER,
@@ -900,10 +901,11 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 },
                 "error": {
                     "type": ["string", "null"],
-                    "description": "Why it did not succeed (`HTTP 503`, the connection"
-                    " error, the URL policy's reasons); null when it was sent.",
+                    "description": "The class of why it did not succeed (http_3xx, http_4xx,"
+                    " http_5xx, timeout, connection_refused, connection_error, dns, tls,"
+                    " refused_by_policy), never the host, port or error text; null when it was"
+                    " sent.",
                 },
-                "duration_ms": COUNT,
             }
         ),
         "Delivery": _object(
@@ -1673,6 +1675,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "The subscription, as created (without its secret).", _schema("Webhook")
                     ),
                     "403": runs_reviews,
+                    "409": _response(
+                        "Conflict",
+                        f"The actor already has {WEBHOOKS_PER_OWNER} live subscriptions, the"
+                        " most one account may have.",
+                    ),
                     "422": _response(
                         "Unprocessable",
                         "The body is not valid; or the URL is refused by the URL policy (one"
@@ -1715,8 +1722,9 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "403": runs_reviews,
                     "404": not_yours,
                 },
-                description="Its delivery log can no longer be read. Deliveries already under"
-                " way (retries included) may still be attempted.",
+                description="Its delivery log can no longer be read. Its deliveries waiting for"
+                " an attempt (retries included) are failed; only an attempt already under way"
+                " may still be made.",
                 parameters=("WebhookId",),
             )
         },

@@ -18,13 +18,22 @@ from api.reviews import may_run, query_int
 from db.actors import Actor
 from db.pool import Connection
 from db.reviews import visible_review
-from db.webhooks import delete_webhook, deliveries, insert_webhook, webhook, webhooks_of
+from db.webhooks import (
+    count_live_webhooks,
+    delete_webhook,
+    deliveries,
+    insert_webhook,
+    webhook,
+    webhooks_of,
+)
 from notifications.webhooks import check_url
 from schemas import problems_in
 
 routes = web.RouteTableDef()
 
 RUNS_REVIEWS = ("secretariat", "admin")
+# Live subscriptions one account may hold: each adds deliveries to every event of its scope.
+WEBHOOKS_PER_OWNER = 20
 
 
 def webhook_document(row: asyncpg.Record) -> dict[str, Any]:
@@ -69,6 +78,12 @@ async def create_webhook(request: web.Request) -> web.Response:
     review_id, regions = await _scope(request, actor, body)
 
     async def create(conn: Connection) -> Created:
+        if await count_live_webhooks(conn, actor.id) >= WEBHOOKS_PER_OWNER:
+            raise Problem(
+                409,
+                f"You already have {WEBHOOKS_PER_OWNER} webhooks, the most one account may"
+                " have: delete one you no longer need first.",
+            )
         row = await insert_webhook(
             conn,
             {

@@ -28,6 +28,16 @@ async def insert_webhook(conn: Connection, hook: dict[str, Any]) -> asyncpg.Reco
     return row
 
 
+async def count_live_webhooks(conn: Connection, owner: uuid.UUID) -> int:
+    """How many live subscriptions `owner` has. Locks the owner's account row until the
+    transaction ends, so concurrent subscriptions of one owner are counted one after another."""
+    await conn.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", owner)
+    count = await conn.fetchval(
+        "SELECT count(*) FROM webhooks WHERE owner = $1 AND deleted_at IS NULL", owner
+    )
+    return int(count)
+
+
 async def webhooks_of(pool: asyncpg.Pool, owner: uuid.UUID | None) -> list[asyncpg.Record]:
     """Live subscriptions of `owner`, or of everyone when None (an admin)."""
     return await pool.fetch(
@@ -63,7 +73,7 @@ async def deliveries(
                   d.sent_at, d.last_error, d.created_at,
                   coalesce((SELECT jsonb_agg(jsonb_build_object(
                                 'attempt', a.attempt, 'at', a.at, 'status_code', a.status_code,
-                                'error', a.error, 'duration_ms', a.duration_ms) ORDER BY a.attempt)
+                                'error', a.error) ORDER BY a.attempt)
                             FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]') AS attempt_log
            FROM deliveries d JOIN review_events e ON e.id = d.event_id
            WHERE d.channel = 'webhook' AND d.recipient = $1

@@ -11,17 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
+from notifications.addresses import needs_smtputf8, recipient
 from notifications.render import Rendered
 from reviewflow.config import SmtpSettings
 
 MESSAGE_ID_DOMAIN = "reviewflow"
 SMTP_TIMEOUT_S = 30.0
+# The longest one message may take to send, its SMTP commands together: well within the
+# lease a sender renews right before it (activities/notify.py), so no other sender can claim
+# a message while it is being sent.
+MESSAGE_DEADLINE_S = 60.0
 
 
 def message_id(delivery_id: str) -> str:
@@ -41,10 +47,12 @@ class Outgoing:
 
 
 def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
+    """The message for `outgoing`; raises ValueError, saying why, when it cannot be addressed
+    (a name or address stored before accounts were checked)."""
     message = EmailMessage()
     from_name, from_address = parseaddr(mail_from)
     message["From"] = Address(display_name=from_name, addr_spec=from_address)
-    message["To"] = Address(display_name=outgoing.to_name, addr_spec=outgoing.to_address)
+    message["To"] = recipient(outgoing.to_name, outgoing.to_address)
     message["Subject"] = outgoing.rendered.subject
     message["Message-ID"] = message_id(outgoing.delivery_id)
     message["Date"] = format_datetime(outgoing.at)
@@ -55,14 +63,33 @@ def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     return message
 
 
+def _to(message: EmailMessage) -> Address:
+    return message["To"].addresses[0]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class SendFailure:
+    """Why a message was not accepted; `permanent` when trying again cannot help (a 5xx
+    answer such as 550 "no such user", or a server without SMTPUTF8 for an address that
+    needs it), else it is retried (a 4xx answer, a lost or refused connection)."""
+
+    reason: str
+    permanent: bool = False
+
+
 # Told of each message's fate as soon as it is known: None when accepted, else why not.
-OnResult = Callable[[int, str | None], Awaitable[None]]
+OnResult = Callable[[int, SendFailure | None], Awaitable[None]]
+# Asked right before each message is sent: whether it still may be (False: skip it).
+MaySend = Callable[[int], Awaitable[bool]]
 
 
 class Mailer(Protocol):
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
-        """Send each message, calling `on_result(index, error)` right after each one, so the
-        caller records an accepted message before the next is sent."""
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
+        """Send each message that `may_send(index)` still allows, right before sending it,
+        calling `on_result(index, failure)` right after each one sent, so the caller records
+        an accepted message before the next is sent."""
         ...
 
 
@@ -72,13 +99,17 @@ class EmlMailer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
         for index, message in enumerate(messages):
+            if not await may_send(index):
+                continue
             try:
                 await asyncio.to_thread(self._write, message)
             except OSError as error:
-                await on_result(index, f"could not write the message: {error}")
+                await on_result(index, SendFailure(f"could not write the message: {error}"))
             else:
                 await on_result(index, None)
 
@@ -86,7 +117,11 @@ class EmlMailer:
         name = str(message["Message-ID"]).strip("<>").split("@")[0]
         # Written whole or not at all: a reader never sees half a message.
         with tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False) as out:
-            out.write(bytes(message))
+            out.write(
+                message.as_bytes(policy=SMTPUTF8)
+                if needs_smtputf8(_to(message))
+                else bytes(message)
+            )
         os.replace(out.name, self.folder / f"{name}.eml")
 
 
@@ -97,14 +132,20 @@ class SmtpMailer:
         self.settings = settings
         self.connections = connections
 
-    async def send(self, messages: Sequence[EmailMessage], on_result: OnResult) -> None:
+    async def send(
+        self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
+    ) -> None:
         lanes = [list(range(i, len(messages), self.connections)) for i in range(self.connections)]
         await asyncio.gather(
-            *(self._send_lane(messages, lane, on_result) for lane in lanes if lane)
+            *(self._send_lane(messages, lane, on_result, may_send) for lane in lanes if lane)
         )
 
     async def _send_lane(
-        self, messages: Sequence[EmailMessage], lane: list[int], on_result: OnResult
+        self,
+        messages: Sequence[EmailMessage],
+        lane: list[int],
+        on_result: OnResult,
+        may_send: MaySend,
     ) -> None:
         smtp = aiosmtplib.SMTP(
             hostname=self.settings.host,
@@ -118,19 +159,24 @@ class SmtpMailer:
             await smtp.connect()
         except (aiosmtplib.SMTPException, OSError) as error:
             for index in lane:
-                await on_result(index, f"could not connect to the SMTP server: {error}")
+                await on_result(
+                    index, SendFailure(f"could not connect to the SMTP server: {error}")
+                )
             return
         try:
             for position, index in enumerate(lane):
+                if not await may_send(index):
+                    continue
                 try:
-                    await smtp.send_message(messages[index])
-                except aiosmtplib.SMTPResponseException as error:
-                    await on_result(index, f"{error.code} {error.message}")
+                    async with asyncio.timeout(MESSAGE_DEADLINE_S):
+                        await smtp.send_message(messages[index])
                 except (aiosmtplib.SMTPException, OSError) as error:
-                    await on_result(index, str(error) or type(error).__name__)
+                    if isinstance(error, TimeoutError):
+                        smtp.close()  # cut mid-command: the session cannot go on
+                    await on_result(index, smtp_failure(error))
                     if not smtp.is_connected:
                         for rest in lane[position + 1 :]:
-                            await on_result(rest, "the SMTP connection was lost")
+                            await on_result(rest, SendFailure("the SMTP connection was lost"))
                         return
                 else:
                     await on_result(index, None)
@@ -140,6 +186,23 @@ class SmtpMailer:
                     await smtp.quit()
                 except (aiosmtplib.SMTPException, OSError):
                     smtp.close()
+
+
+def smtp_failure(error: aiosmtplib.SMTPException | OSError) -> SendFailure:
+    """What an SMTP error means for the message: permanent for 5xx answers (every recipient
+    refused with 5xx, for a refusal of recipients) and for a missing SMTPUTF8."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in error.recipients]
+        reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+        return SendFailure(reasons, permanent=bool(codes) and min(codes) >= 500)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return SendFailure(f"{error.code} {error.message}", permanent=500 <= error.code <= 599)
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return SendFailure(
+            "the SMTP server does not support SMTPUTF8, which this internationalised address needs",
+            permanent=True,
+        )
+    return SendFailure(str(error) or type(error).__name__)
 
 
 def mailer_for(smtp: SmtpSettings | None, mail_dir: Path) -> Mailer:

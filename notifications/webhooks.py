@@ -1,6 +1,9 @@
 """Webhooks: which URLs may be called, how deliveries are signed, when they are retried.
 
-URL policy. A subscription's URL is checked when it is registered (`check_url`, a refusal is a
+URL policy. Only public addresses are reachable by default: loopback, private, carrier-grade
+NAT, unique-local and other non-public addresses are refused unless the operator's allow-list
+(`REVIEWFLOW_WEBHOOK_ALLOW`, see `parse_allow_list`) names them, and this service's own ports
+are refused on them whatever the list says. A subscription's URL is checked when it is registered (`check_url`, a refusal is a
 422 with the reasons) and again right before every delivery attempt (`resolve_allowed`), since
 the policy may have changed and a hostname may resolve elsewhere by then. Every address a host
 resolves to must pass, not just one. Deliveries are sent through `delivery_connector`, whose
@@ -25,8 +28,8 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -39,15 +42,16 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from reviewflow.config import DEFAULT_TEMPORAL_UI_PORT
+from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
 
 __all__ = [
+    "ALLOW_ENV",
     "DELIVERY_HEADER",
-    "DENY_PRIVATE_ENV",
     "EVENT_HEADER",
     "MAX_ATTEMPTS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "AllowedTarget",
     "PolicyResolver",
     "WebhookAddressRefused",
     "WebhookHostUnresolved",
@@ -57,14 +61,16 @@ __all__ = [
     "delivery_body",
     "delivery_connector",
     "delivery_headers",
+    "failure_class",
     "outcome",
+    "parse_allow_list",
     "resolve_allowed",
     "retry_delay",
     "sign",
     "verify",
 ]
 
-DENY_PRIVATE_ENV = "REVIEWFLOW_WEBHOOK_DENY_PRIVATE"
+ALLOW_ENV = "REVIEWFLOW_WEBHOOK_ALLOW"
 RESOLVE_TIMEOUT_S = 5.0
 MAX_URL_LENGTH = 2048
 
@@ -84,49 +90,101 @@ _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # ---- URL policy --------------------------------------------------------------------------
 
 
+_IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class AllowedTarget:
+    """One entry of the allow-list: a network, and the one port it is allowed on (None: any)."""
+
+    network: _IPNetwork
+    port: int | None = None
+
+    def admits(self, ip: _IPAddress, port: int) -> bool:
+        return ip in self.network and (self.port is None or self.port == port)
+
+
+def _allow_entry(entry: str) -> AllowedTarget:
+    """`10.1.2.0/24`, `10.1.2.3:9000`, `fd00::/8`, `[fd00::/8]:9000` or `[::1]:9000`."""
+    port_text: str | None = None
+    if entry.startswith("["):
+        network_text, bracket, rest = entry[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{entry!r}: write an IPv6 network with a port as [network]:port")
+        port_text = rest[1:] or None
+    elif entry.count(":") == 1:
+        network_text, _, port_text = entry.partition(":")
+    else:
+        network_text = entry
+    try:
+        network = ipaddress.ip_network(network_text, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{entry!r}: not an IP network in CIDR form ({error})") from None
+    if port_text is None:
+        return AllowedTarget(network)
+    if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{entry!r}: the port must be a number from 1 to 65535")
+    return AllowedTarget(network, int(port_text))
+
+
+def parse_allow_list(text: str) -> tuple[AllowedTarget, ...]:
+    """The non-public targets webhooks may reach: comma-separated networks in CIDR form (a
+    single address is a /32 or /128), each optionally with one port. Raises ValueError naming
+    the first entry that is not understood."""
+    return tuple(_allow_entry(e.strip()) for e in text.split(",") if e.strip())
+
+
 @dataclass(frozen=True)
 class WebhookPolicy:
     """What a webhook URL may target.
 
-    `own_ports` are the ports of this service (API, PostgreSQL, Temporal gRPC and UI) that a
-    webhook must never reach on loopback. `deny_private` (production) also refuses loopback on
-    any port and the private ranges.
+    Public addresses are allowed; loopback, private and other non-public addresses only when
+    an entry of `allow` admits them, and never on `own_ports`, the ports of this service (API,
+    PostgreSQL, Temporal gRPC and UI): an allow-list that names a network to reach a receiver
+    there must not open this service's own endpoints on it.
     """
 
-    deny_private: bool
+    allow: tuple[AllowedTarget, ...]
     own_ports: frozenset[int]
 
     @classmethod
     def from_settings(
-        cls,
-        settings: Any,
-        *,
-        database_port: int | None,
-        temporal_ports: Iterable[int],
-        env: Mapping[str, str] | None = None,
+        cls, settings: Any, *, database_port: int | None, temporal_ports: Iterable[int]
     ) -> WebhookPolicy:
         """The policy for a running service: its API port (`settings.port`), the database and
-        Temporal ports it uses, and `REVIEWFLOW_WEBHOOK_DENY_PRIVATE` from `env`."""
-        env = os.environ if env is None else env
+        Temporal ports it uses, and the allow-list `settings.webhook_allow`."""
         ports = {settings.port, database_port, *temporal_ports}
+        try:
+            allow = parse_allow_list(settings.webhook_allow)
+        except ValueError as error:
+            raise SystemExit(f"{ALLOW_ENV}: {error}") from None
         return cls(
-            deny_private=_flag(env.get(DENY_PRIVATE_ENV)),
+            allow=allow,
             own_ports=frozenset(p for p in ports if p is not None and 0 < p < 65536),
         )
 
 
-def service_policy(
-    settings: Any, temporal_address: str, env: Mapping[str, str] | None = None
-) -> WebhookPolicy:
+def _port_of(address: str, default: int) -> int:
+    """The port of a `host:port` address (`[v6]:port` too), or `default` when it names none."""
+    try:
+        port = urlsplit(f"//{address}").port
+    except ValueError:
+        return default
+    return port or default
+
+
+def service_policy(settings: Any, temporal_address: str) -> WebhookPolicy:
     """The policy of this running service: its API port, its database's port (5432 unless the
-    URL says otherwise) and its Temporal server's gRPC and UI ports are off limits."""
+    URL says otherwise) and its Temporal server's gRPC (7233 unless the address says otherwise)
+    and UI ports are off limits."""
     database_port = urlsplit(settings.database_url).port if settings.database_url else None
-    temporal_port = int(temporal_address.rsplit(":", 1)[-1])
     return WebhookPolicy.from_settings(
         settings,
         database_port=database_port or 5432,
-        temporal_ports=(temporal_port, DEFAULT_TEMPORAL_UI_PORT),
-        env=env,
+        temporal_ports=(
+            _port_of(temporal_address, DEFAULT_TEMPORAL_PORT),
+            DEFAULT_TEMPORAL_UI_PORT,
+        ),
     )
 
 
@@ -178,10 +236,6 @@ _PRIVATE = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _embedded_ipv4(ip: _IPAddress) -> ipaddress.IPv4Address | None:
     """The IPv4 address an IPv6 address stands for: IPv4-mapped, NAT64 or 6to4."""
     if not isinstance(ip, ipaddress.IPv6Address):
@@ -203,25 +257,26 @@ def _address_reason(ip: _IPAddress, port: int, policy: WebhookPolicy) -> str | N
         return f"resolves to {shown}, an unspecified address"
     if ip in _METADATA or any(ip in net for net in _LINK_LOCAL):
         return f"resolves to {shown}, a link-local or cloud metadata address"
-    if ip.is_loopback:
-        if port in policy.own_ports:
-            return (
-                f"resolves to {shown} on port {port}, a port of this service "
-                "(its API, database or Temporal)"
-            )
-        if policy.deny_private:
-            return f"resolves to {shown}, a loopback address ({DENY_PRIVATE_ENV} is set)"
-        return None
     if ip.is_multicast:
         return f"resolves to {shown}, a multicast address"
-    if ip.is_reserved:
+    if ip.is_reserved and not ip.is_loopback:
         return f"resolves to {shown}, a reserved address"
-    if policy.deny_private:
-        if any(ip in net for net in _PRIVATE):
-            return f"resolves to {shown}, a private address ({DENY_PRIVATE_ENV} is set)"
-        if not ip.is_global:
-            return f"resolves to {shown}, not a public address ({DENY_PRIVATE_ENV} is set)"
-    return None
+    if ip.is_global and not any(ip in net for net in _PRIVATE):
+        return None
+    if port in policy.own_ports:
+        return (
+            f"resolves to {shown} on port {port}, a port of this service "
+            "(its API, database or Temporal)"
+        )
+    if any(target.admits(ip, port) for target in policy.allow):
+        return None
+    if ip.is_loopback:
+        kind = "a loopback address"
+    elif any(ip in net for net in _PRIVATE):
+        kind = "a private address"
+    else:
+        kind = "not a public address"
+    return f"resolves to {shown}, {kind} ({ALLOW_ENV} does not name it on port {port})"
 
 
 def _parse_ip(text: str) -> _IPAddress | None:
@@ -487,3 +542,39 @@ def outcome(status: int | None) -> Literal["sent", "retry", "failed"]:
     if 200 <= status <= 299:
         return "sent"
     return "failed"
+
+
+# What the delivery log shows of a failed attempt: a class, never the host, port or error
+# text, which would let a subscriber map what the sender can reach.
+FailureClass = Literal[
+    "refused_by_policy",
+    "timeout",
+    "tls",
+    "dns",
+    "connection_refused",
+    "connection_error",
+    "http_3xx",
+    "http_4xx",
+    "http_5xx",
+]
+
+
+def failure_class(status: int | None, error: BaseException | None = None) -> FailureClass | None:
+    """The class of an attempt's failure (None: it succeeded): its HTTP status class, or what
+    kind of error kept it from getting one."""
+    if error is None:
+        if status is None or 200 <= status <= 299:
+            return None
+        return "http_3xx" if status < 400 else "http_4xx" if status < 500 else "http_5xx"
+    cause = getattr(error, "os_error", None)
+    if isinstance(error, WebhookURLRefused) or isinstance(cause, WebhookAddressRefused):
+        return "refused_by_policy"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, aiohttp.ClientSSLError | ssl.SSLError):
+        return "tls"
+    if isinstance(error, WebhookHostUnresolved | aiohttp.ClientConnectorDNSError):
+        return "dns"
+    if isinstance(cause, ConnectionRefusedError) or isinstance(error, ConnectionRefusedError):
+        return "connection_refused"
+    return "connection_error"

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from db.actors import ROLES, Actor, insert_actor, new_token
+from notifications.addresses import address_problem, name_problem
 from reviewflow.reference import load_reference
 from schemas import COMMON_ID, problems_in
 
@@ -61,12 +62,23 @@ class NotAllowed(Exception):
 
 def _check(body: Any) -> dict[str, Any]:
     problems = [(p.pointer, p.message) for p in problems_in(NEW_ACTOR_SCHEMA, body)]
+    if not problems:
+        problems = _mail_problems(body)
     if problems:
         raise AccountError(problems)
     country = body.get("country")
     if country is not None and load_reference().country_name(country) is None:
         raise AccountError([("/country", f"{country} is not a member of any regional commission")])
     return body
+
+
+def _mail_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """A name and an address that every message to the account can carry."""
+    found = [
+        ("/name", name_problem(body["name"])),
+        ("/email", address_problem(body["email"]) if "email" in body else None),
+    ]
+    return [(pointer, problem) for pointer, problem in found if problem is not None]
 
 
 def _regions_allowed(creator: Actor, body: dict[str, Any]) -> tuple[str, ...]:

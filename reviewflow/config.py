@@ -18,7 +18,9 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_DATA_DIR",
     "REVIEWFLOW_ADMIN_TOKEN",
     "REVIEWFLOW_NOTIFY_RATE",
-    "REVIEWFLOW_WEBHOOK_DENY_PRIVATE",
+    "REVIEWFLOW_WEBHOOK_ALLOW",
+    "REVIEWFLOW_RETENTION_DAYS",
+    "REVIEWFLOW_IDEMPOTENCY_DAYS",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -58,6 +60,11 @@ class Settings:
     mail_from: str
     # Messages (email and webhook) sent per second at most; 0 for no limit.
     notify_rate: float = 100.0
+    # Non-public networks webhooks may reach (docs/webhooks.md); empty: public addresses only.
+    webhook_allow: str = ""
+    # Days a written .eml file, and an Idempotency-Key's stored answer, are kept.
+    retention_days: int = 90
+    idempotency_days: int = 7
 
     @property
     def notify_task_queue(self) -> str:
@@ -111,6 +118,15 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     return rate
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdecimal() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a whole number of days, at least 1, got {raw!r}")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     smtp_host = env.get("SMTP_HOST") or None
@@ -137,4 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         mail_from=env.get("MAIL_FROM") or "reviewflow <no-reply@reviewflow.localhost>",
         notify_rate=_rate(env, "REVIEWFLOW_NOTIFY_RATE", 100.0),
+        webhook_allow=env.get("REVIEWFLOW_WEBHOOK_ALLOW") or "",
+        retention_days=_days(env, "REVIEWFLOW_RETENTION_DAYS", 90),
+        idempotency_days=_days(env, "REVIEWFLOW_IDEMPOTENCY_DAYS", 7),
     )

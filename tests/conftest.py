@@ -99,11 +99,20 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+LOOPBACK_RECEIVERS = "127.0.0.0/8"
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
     return load_settings(
-        {"REVIEWFLOW_DATA_DIR": str(data_dir), "TEMPORAL_TASK_QUEUE": "reviewflow-test"}
+        {
+            "REVIEWFLOW_DATA_DIR": str(data_dir),
+            "TEMPORAL_TASK_QUEUE": "reviewflow-test",
+            # The tests' webhook receivers listen on loopback, which webhooks may not reach
+            # unless the operator's allow-list names it.
+            "REVIEWFLOW_WEBHOOK_ALLOW": LOOPBACK_RECEIVERS,
+        }
     )
 
 

@@ -5,15 +5,19 @@ Each test runs its own database and workers, so the messages it counts are its o
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import secrets
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, message_from_string
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -25,15 +29,26 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.notify import WEBHOOKS_PER_HOST, NotificationActivities
 from api.app import create_app
+from api.webhooks import WEBHOOKS_PER_OWNER
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from notifications.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from reviewflow.config import Settings, load_settings
+from notifications.addresses import recipient
+from notifications.mail import SendFailure, SmtpMailer, mailer_for
+from notifications.webhooks import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    service_policy,
+    verify,
+)
+from reviewflow.config import Settings, SmtpSettings, load_settings
 from tests import documents
-from tests.conftest import Account, create_account
+from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.reviews import eventually, review_body
 from worker import running_workers
 from workflows.models import ReviewEvent
@@ -55,7 +70,9 @@ class Inbox:
         self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        # Decoded as UTF-8: an SMTPUTF8 message carries UTF-8 headers.
+        content = envelope.content.decode()
+        self.messages.append(message_from_string(content, policy=default))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
     def kinds_by_recipient(self) -> dict[str, Counter[str]]:
@@ -66,16 +83,23 @@ class Inbox:
         return found
 
 
+@contextmanager
+def smtp_server(handler: Inbox, *, smtputf8: bool = False) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a loopback port, with or without SMTPUTF8."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(handler, smtputf8=True) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @dataclass
@@ -129,6 +153,7 @@ async def start_env(
         "REVIEWFLOW_DATA_DIR": str(data_dir),
         "TEMPORAL_TASK_QUEUE": f"notify-{secrets.token_hex(3)}",
         "REVIEWFLOW_NOTIFY_RATE": "0",
+        "REVIEWFLOW_WEBHOOK_ALLOW": LOOPBACK_RECEIVERS,
         **env,
     }
     if smtp_port is not None:
@@ -348,6 +373,114 @@ async def test_restarting_the_workers_mid_batch_sends_each_message_once(
         await pool.close()
 
 
+async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env: Env) -> None:
+    """Accounts stored before names and addresses were checked: each fails alone, for good."""
+    env = notify_env
+    admin = await env.account("admin")
+    secretariat = await env.account("secretariat", regions=("ECE",))
+
+    async def stakeholder(name: str, email: str) -> Account:
+        return await env.account(
+            "stakeholder",
+            name=name,
+            organisation=f"Org {email}",
+            stakeholder_category="academia",
+            regions=("ECE",),
+            email=email,
+        )
+
+    normal = [await stakeholder(f"Person {i}", f"org{i}@example.org") for i in range(50)]
+    broken_name = await stakeholder("Jane\nDoe", "jane@example.org")
+    broken_address = await stakeholder("A B", "a..b@example.org")
+    international = await stakeholder("Ü", "ü@exämple.org")
+    invited = [*normal, broken_name, broken_address, international]
+    body = review_body(member_states=["DEU"], stakeholders=[a.id for a in invited])
+    review = await post(env, "/v1/reviews", secretariat, body, 201)
+    await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+    await env.settled()
+
+    received = Counter(m["To"].addresses[0].addr_spec for m in env.inbox.messages)
+    expected = {f"org{i}@example.org" for i in range(50)} | {"ü@xn--exmple-cua.org"}
+    assert set(received) == expected
+    assert set(received.values()) == {1}
+    failed = await env.pool.fetch(
+        "SELECT recipient, status, attempts, last_error FROM deliveries WHERE status <> 'sent'"
+    )
+    assert {r["recipient"] for r in failed} == {broken_name.actor.id, broken_address.actor.id}
+    for row in failed:
+        assert (row["status"], row["attempts"]) == ("failed", 1)
+        assert row["last_error"].startswith("the message cannot be built: the ")
+
+    for account, pointer in (
+        ({"name": "Jane\nDoe", "email": "jane@example.org"}, "/name"),
+        ({"name": "X\r\nBcc: all@example.org"}, "/name"),
+        ({"name": "A B", "email": "a..b@example.org"}, "/email"),
+        ({"name": "A B", "email": ".a@example.org"}, "/email"),
+        ({"name": "A B", "email": "a\u200b@example.org"}, "/email"),
+    ):
+        response = await env.api.post(
+            "/v1/actors", json={**account, "role": "observer"}, headers=admin.headers
+        )
+        problem = await response.json(content_type=None)
+        assert response.status == 422, (account, problem)
+        assert [e["pointer"] for e in problem["errors"]] == [pointer]
+    accepted = await env.api.post(
+        "/v1/actors",
+        json={"name": "Ü", "email": "ü@exämple.org", "role": "observer"},
+        headers=admin.headers,
+    )
+    assert accepted.status == 201, await accepted.text()
+
+
+class Refusing(Inbox):
+    """Refuses some recipients, as a real mail server does."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later@"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_smtp_failures_are_permanent_or_transient_as_the_server_says() -> None:
+    handler = Refusing()
+    with smtp_server(handler, smtputf8=False) as port:
+        mailer = SmtpMailer(SmtpSettings("127.0.0.1", port, None, None, False), connections=1)
+        messages = []
+        for address in (
+            "nobody@example.org",
+            "later@example.org",
+            "ü@example.org",
+            "ok@example.org",
+        ):
+            message = EmailMessage()
+            message["From"] = "reviewflow <no-reply@example.org>"
+            message["To"] = recipient("", address)
+            message["Subject"] = "Test"
+            message.set_content("Hello")
+            messages.append(message)
+        results: dict[int, SendFailure | None] = {}
+
+        async def record(index: int, failure: SendFailure | None) -> None:
+            results[index] = failure
+
+        async def always(index: int) -> bool:
+            return True
+
+        await mailer.send(messages, record, always)
+    nobody, later, international, ok = (results[i] for i in range(4))
+    assert nobody is not None and nobody.permanent and nobody.reason.startswith("550")
+    assert later is not None and not later.permanent and later.reason.startswith("451")
+    assert international is not None and international.permanent
+    assert "SMTPUTF8" in international.reason
+    assert ok is None
+    assert [m["To"].addresses[0].addr_spec for m in handler.messages] == ["ok@example.org"]
+
+
 async def test_webhooks_are_signed_retried_on_5xx_and_not_on_4xx(notify_env: Env) -> None:
     env = notify_env
     receiver = Receiver(script={"/flaky": [500], "/bad": [400, 400]})
@@ -396,12 +529,64 @@ async def test_webhooks_are_signed_retried_on_5xx_and_not_on_4xx(notify_env: Env
         (delivery,) = log["items"]
         assert delivery["status"] == "sent"
         assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 200]
+        assert [a["error"] for a in delivery["attempt_log"]] == ["http_5xx", None]
         bad = await (
             await env.api.get(
                 f"/v1/webhooks/{hooks['bad']['id']}/deliveries", headers=secretariat.headers
             )
         ).json()
         assert bad["items"][0]["status"] == "failed"
+
+
+async def test_the_delivery_log_shows_only_a_class_of_error(notify_env: Env) -> None:
+    """Neither host, port, error text nor timing: the log must not map the sender's network."""
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    closed_port = free_port()
+    hook = await post(
+        env,
+        "/v1/webhooks",
+        secretariat,
+        {"url": f"http://127.0.0.1:{closed_port}/", "events": ["*"], "secret": "x" * 16},
+        201,
+    )
+    # A subscription the policy refuses now (stored before the policy was what it is).
+    private = await post(
+        env,
+        "/v1/webhooks",
+        secretariat,
+        {"url": "http://127.0.0.1:9/", "events": ["*"], "secret": "x" * 16},
+        201,
+    )
+    await env.pool.execute(
+        "UPDATE webhooks SET url = 'http://10.0.0.1/' WHERE id = $1", uuid.UUID(private["id"])
+    )
+    await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
+
+    async def logged(hook_id: str) -> list[dict[str, Any]]:
+        response = await env.api.get(
+            f"/v1/webhooks/{hook_id}/deliveries", headers=secretariat.headers
+        )
+        return list((await response.json())["items"])
+
+    async def attempted() -> bool:
+        logs = [await logged(h["id"]) for h in (hook, private)]
+        return all(log and log[0]["attempt_log"] for log in logs)
+
+    await eventually(attempted, deadline_s=30)
+    (refused,) = await logged(private["id"])
+    assert refused["status"] == "failed"
+    assert refused["last_error"] == "refused_by_policy"
+    assert [a["error"] for a in refused["attempt_log"]] == ["refused_by_policy"]
+    (unreachable,) = await logged(hook["id"])
+    assert unreachable["attempt_log"][0]["error"] == "connection_refused"
+    shown = json.dumps([refused, unreachable])
+    assert str(closed_port) not in shown and "127.0.0.1" not in shown and "10.0.0.1" not in shown
+    assert all(
+        set(a) == {"attempt", "at", "status_code", "error"}
+        for d in (refused, unreachable)
+        for a in d["attempt_log"]
+    )
 
 
 async def test_webhook_urls_refused_by_the_policy(notify_env: Env) -> None:
@@ -478,3 +663,192 @@ async def test_preferences_can_be_changed_and_are_checked(api: Any, make_account
         "/notifications",
         "/role",
     }
+
+
+class Tarpit:
+    """A webhook receiver that accepts connections and never answers until released."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.held = 0
+        self.most_held = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        try:
+            await self.release.wait()
+        finally:
+            self.held -= 1
+        return web.Response(status=200)
+
+
+async def test_a_webhook_receiver_that_never_answers_does_not_delay_mail(notify_env: Env) -> None:
+    env = notify_env
+    tarpit = Tarpit()
+    app = web.Application()
+    app.router.add_post("/{path}", tarpit.handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        try:
+            secretariat = await env.account("secretariat", regions=("ECE",))
+            await env.account("focal_point", country="DEU", email="deu@example.org")
+            hook = {"url": str(server.make_url("/hook")), "events": ["*"], "secret": "x" * 16}
+            await post(env, "/v1/webhooks", secretariat, hook, 201)
+            body = review_body(member_states=["DEU"])
+            review = await post(env, "/v1/reviews", secretariat, body, 201)
+
+            async def holding() -> bool:
+                return tarpit.held >= 1
+
+            await eventually(holding, deadline_s=30)
+            reminders = 10
+            for days in range(reminders):
+                await inject(
+                    env.pool,
+                    review["id"],
+                    "reminder.due",
+                    deadline="inputs_due_at",
+                    due_at=review["deadlines"]["inputs_due_at"],
+                    days_before=days + 1,
+                    countries=["DEU"],
+                    stakeholders=[],
+                )
+            await eventually(lambda: _count(env.inbox, reminders), deadline_s=30)
+            # Every reminder was mailed while the receiver still held the webhook attempts:
+            # none has ended (each would have, by its timeout, were mail waiting behind it).
+            assert tarpit.held >= 1
+            assert await env.pool.fetchval("SELECT count(*) FROM delivery_attempts") == 0
+            assert tarpit.most_held <= WEBHOOKS_PER_HOST
+        finally:
+            tarpit.release.set()
+
+
+async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
+    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """A sender paused past its heartbeat timeout: its successor claimed its deliveries again.
+    Resumed, it checks each delivery is still its own before sending, and sends nothing."""
+    handler, port = inbox
+    pool, settings = await start_env(fresh_database, temporal_client, tmp_path, port)
+    try:
+        secretariat = await create_account(pool, "secretariat", regions=("ECE",))
+        for i in range(20):
+            await create_account(pool, "focal_point", country="DEU", email=f"deu{i}@example.org")
+        review = review_body(member_states=["DEU"])
+        await pool.execute(
+            """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                    late_submissions, phase, deadlines, created_by)
+               VALUES ($1, 'ECE', 'Title', '{DEU}', $2, '{7}', 'reject', 'call_for_inputs', $2, $3)""",
+            review["id"],
+            review["timeline"],
+            secretariat.actor.id,
+        )
+        await inject(
+            pool,
+            review["id"],
+            "reminder.due",
+            deadline="inputs_due_at",
+            due_at=review["timeline"]["inputs_due_at"],
+            days_before=7,
+            countries=["DEU"],
+            stakeholders=[],
+        )
+
+        def sender() -> NotificationActivities:
+            policy = service_policy(settings, "127.0.0.1:7233")
+            return NotificationActivities(
+                pool, mailer_for(settings.smtp, tmp_path), settings, policy
+            )
+
+        stale, successor = sender(), sender()
+        activity_env = ActivityEnvironment()
+        await activity_env.run(stale.expand_events)
+        paused = await activity_env.run(stale._claim, 50, "email")
+        assert len(paused) == 20
+        # The stale sender stops heartbeating; its leases run out; the next attempt claims.
+        await pool.execute("UPDATE deliveries SET lease_until = now() - interval '1 s'")
+        claimed = await activity_env.run(successor._claim, 50, "email")
+        assert len(claimed) == 20
+        # Its late write of a result is refused: the delivery is the successor's now.
+        assert await stale._record(paused[0].row, "a late error", retry=True) == "stale"
+        assert (
+            await pool.fetchval("SELECT status FROM deliveries WHERE id = $1", paused[0].row["id"])
+            == "sending"
+        )
+        assert Counter(await activity_env.run(successor._send_emails, claimed)) == {"sent": 20}
+        resumed = await activity_env.run(stale._send_emails, paused)
+        assert Counter(resumed) == {"stale": 20}
+
+        message_ids = Counter(str(m["Message-ID"]) for m in handler.messages)
+        assert len(message_ids) == 20
+        assert set(message_ids.values()) == {1}
+        rows = await pool.fetch("SELECT status, attempts FROM deliveries")
+        assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 2)}
+    finally:
+        await pool.close()
+
+
+async def test_subscriptions_per_owner_are_capped(notify_env: Env) -> None:
+    env = notify_env
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    other = await env.account("secretariat", regions=("ECE",))
+
+    def hook(n: int) -> dict[str, Any]:
+        return {"url": f"http://127.0.0.1:9/{n}", "events": ["*"], "secret": "x" * 16}
+
+    created = [
+        await post(env, "/v1/webhooks", secretariat, hook(n), 201)
+        for n in range(WEBHOOKS_PER_OWNER)
+    ]
+    refused = await post(env, "/v1/webhooks", secretariat, hook(99), 409)
+    assert str(WEBHOOKS_PER_OWNER) in refused["detail"]
+    await post(env, "/v1/webhooks", other, hook(99), 201)  # the cap is per owner
+    deleted = await env.api.delete(f"/v1/webhooks/{created[0]['id']}", headers=secretariat.headers)
+    assert deleted.status == 204
+    await post(env, "/v1/webhooks", secretariat, hook(99), 201)
+
+
+async def test_expired_mail_files_and_idempotency_records_are_removed(
+    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    _, port = inbox
+    pool, settings = await start_env(
+        fresh_database,
+        temporal_client,
+        tmp_path,
+        port,
+        REVIEWFLOW_RETENTION_DAYS="30",
+        REVIEWFLOW_IDEMPOTENCY_DAYS="7",
+    )
+    try:
+        actor = await create_account(pool, "secretariat", regions=("ECE",))
+        for key, age_days in (("old", 8), ("recent", 6)):
+            await pool.execute(
+                """INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response,
+                                                    created_at)
+                   VALUES ($1, $2, 'h', 201, '{}', now() - make_interval(days => $3))""",
+                actor.actor.id,
+                key,
+                age_days,
+            )
+        settings.mail_dir.mkdir(parents=True)
+        now = time.time()
+        for name, age_days in (("old", 31), ("recent", 29)):
+            path = settings.mail_dir / f"{name}.eml"
+            path.write_text("Subject: x\n\nx\n")
+            os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+        (settings.mail_dir / "notes.txt").write_text("not a message")
+        os.utime(settings.mail_dir / "notes.txt", (now - 400 * 86400, now - 400 * 86400))
+
+        async def swept() -> bool:
+            keys = await pool.fetch("SELECT key FROM idempotent_requests")
+            return [k["key"] for k in keys] == ["recent"] and not (
+                settings.mail_dir / "old.eml"
+            ).exists()
+
+        async with running_workers(temporal_client, pool, settings):
+            await eventually(swept, deadline_s=30)
+        assert sorted(p.name for p in settings.mail_dir.iterdir()) == ["notes.txt", "recent.eml"]
+    finally:
+        await stop_pipeline(temporal_client, settings)
+        await pool.close()

@@ -1,4 +1,4 @@
-"""Webhook URL policy, signatures and retry policy. No traffic leaves the process: hosts are
+"""Webhook URL policy, failure classes, signatures and retry policy. No traffic leaves the process: hosts are
 IP literals, `localhost` (the hosts file) or names under the reserved `.invalid` TLD."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
@@ -27,19 +29,24 @@ from notifications.webhooks import (
     delivery_body,
     delivery_connector,
     delivery_headers,
+    failure_class,
     outcome,
+    parse_allow_list,
     resolve_allowed,
     retry_delay,
+    service_policy,
     sign,
     verify,
 )
 
 API_PORT, DB_PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT = 8080, 5432, 7233, 8233
 OWN_PORTS = frozenset({API_PORT, DB_PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT})
-DEFAULT = WebhookPolicy(deny_private=False, own_ports=OWN_PORTS)
-STRICT = WebhookPolicy(deny_private=True, own_ports=OWN_PORTS)
+DEFAULT = WebhookPolicy(allow=(), own_ports=OWN_PORTS)
+# An allow-list naming every non-public network the cases below use.
+OPEN_PRIVATE = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7,203.0.113.0/24"
+ALLOWING = WebhookPolicy(allow=parse_allow_list(OPEN_PRIVATE), own_ports=OWN_PORTS)
 
-# (url, refused by default, refused with deny_private, a word the reason must contain)
+# (url, refused with that allow-list, refused by default, a word the reason must contain)
 CASES = [
     ("https://1.1.1.1/hook", False, False, None),
     ("https://203.0.113.7/hook", False, True, "not a public address"),
@@ -95,7 +102,7 @@ CASES = [
 
 @pytest.mark.parametrize(("url", "refused", "refused_strict", "word"), CASES)
 async def test_check_url(url: str, refused: bool, refused_strict: bool, word: str | None) -> None:
-    for policy, expected in ((DEFAULT, refused), (STRICT, refused_strict)):
+    for policy, expected in ((ALLOWING, refused), (DEFAULT, refused_strict)):
         reasons = await check_url(url, policy)
         assert bool(reasons) is expected, (url, policy, reasons)
         if reasons:
@@ -105,14 +112,14 @@ async def test_check_url(url: str, refused: bool, refused_strict: bool, word: st
 
 
 async def test_several_problems_are_all_reported() -> None:
-    reasons = await check_url("ftp://user:pw@203.0.113.7/", DEFAULT)
+    reasons = await check_url("ftp://user:pw@203.0.113.7/", ALLOWING)
     assert any("http or https" in r for r in reasons)
     assert any("password" in r for r in reasons)
 
 
 async def test_resolve_allowed_returns_addresses_or_raises() -> None:
-    assert await resolve_allowed("https://1.1.1.1/hook", STRICT) == ["1.1.1.1"]
-    assert "127.0.0.1" in await resolve_allowed("http://localhost:9000/", DEFAULT)
+    assert await resolve_allowed("https://1.1.1.1/hook", DEFAULT) == ["1.1.1.1"]
+    assert "127.0.0.1" in await resolve_allowed("http://localhost:9000/", ALLOWING)
     with pytest.raises(WebhookURLRefused) as refused:
         await resolve_allowed("http://169.254.169.254/", DEFAULT)
     assert "metadata" in refused.value.reasons[0]
@@ -124,24 +131,136 @@ async def test_resolve_allowed_returns_addresses_or_raises() -> None:
 
 
 def test_policy_from_settings() -> None:
-    settings = SimpleNamespace(port=9090)
-    policy = WebhookPolicy.from_settings(
-        settings, database_port=55432, temporal_ports=[7233, 8233], env={}
+    settings = SimpleNamespace(port=9090, webhook_allow="")
+    policy = WebhookPolicy.from_settings(settings, database_port=55432, temporal_ports=[7233, 8233])
+    assert policy == WebhookPolicy(allow=(), own_ports=frozenset({9090, 55432, 7233, 8233}))
+    listed = SimpleNamespace(port=9090, webhook_allow="10.1.2.0/24, 127.0.0.1:9000")
+    assert WebhookPolicy.from_settings(
+        listed, database_port=None, temporal_ports=()
+    ) == WebhookPolicy(allow=parse_allow_list("10.1.2.0/24,127.0.0.1:9000"), own_ports={9090})
+    with pytest.raises(SystemExit, match="REVIEWFLOW_WEBHOOK_ALLOW"):
+        WebhookPolicy.from_settings(
+            SimpleNamespace(port=9090, webhook_allow="10.1.2.0/33"),
+            database_port=None,
+            temporal_ports=(),
+        )
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_default_policy_refuses_private_networks_and_loopback() -> None:
+    settings = SimpleNamespace(port=8080, database_url=None, webhook_allow="")
+    policy = service_policy(settings, "127.0.0.1:7233")
+    for url in (
+        "http://10.0.0.1/",
+        f"http://127.0.0.1:{_unused_port()}/",
+        f"http://localhost:{_unused_port()}/",
+        "http://[fc00::1]/",
+        "http://100.64.0.1/",
+        "http://172.17.0.1:2375/containers/prune",
+        "http://192.168.1.1/",
+        "http://[::ffff:10.0.0.1]/",
+    ):
+        assert await check_url(url, policy), url
+    assert await check_url("https://1.1.1.1/hook", policy) == []
+
+
+async def test_the_allow_list_admits_exactly_what_it_names() -> None:
+    policy = WebhookPolicy(
+        allow=parse_allow_list("10.1.2.0/24,127.0.0.1:9000,[fd00::/8]:8443,::1"),
+        own_ports=OWN_PORTS,
     )
-    assert policy == WebhookPolicy(
-        deny_private=False, own_ports=frozenset({9090, 55432, 7233, 8233})
+    admitted = (
+        "http://10.1.2.7/",
+        "http://10.1.2.255:8443/",
+        "http://127.0.0.1:9000/hook",
+        "https://[fd00::5]:8443/",
+        "http://[::1]:9999/",
+        "http://[::ffff:10.1.2.9]/",
     )
-    strict = WebhookPolicy.from_settings(
-        settings,
-        database_port=None,
-        temporal_ports=(),
-        env={"REVIEWFLOW_WEBHOOK_DENY_PRIVATE": "1"},
+    refused = (
+        "http://10.1.3.1/",
+        "http://127.0.0.1:9001/hook",
+        "http://127.0.0.2:9000/hook",
+        "https://[fd00::5]/",
+        "http://[fc00::5]:8443/",
+        "http://100.64.0.1/",
+        # Naming a network never opens this service's own ports on it.
+        f"http://10.1.2.7:{DB_PORT}/",
+        f"http://[::1]:{TEMPORAL_PORT}/",
+        # Nor what is always refused.
+        "http://169.254.169.254/",
     )
-    assert strict == WebhookPolicy(deny_private=True, own_ports=frozenset({9090}))
+    for url in admitted:
+        assert await check_url(url, policy) == [], url
+    for url in refused:
+        assert await check_url(url, policy), url
+
+
+@pytest.mark.parametrize(
+    "entry", ["10.1.2.0/33", "10.1.2.1/24", "127.0.0.1:0", "127.0.0.1:http", "[::1", "x", "[::1]x"]
+)
+def test_an_allow_list_entry_that_is_not_understood_is_an_error(entry: str) -> None:
+    with pytest.raises(ValueError, match=r"must|not an IP network|write"):
+        parse_allow_list(f"10.0.0.0/8,{entry}")
+
+
+@pytest.mark.parametrize(
+    ("address", "port"),
+    [("127.0.0.1:7300", 7300), ("temporal.internal", 7233), ("[::1]:7400", 7400), ("[::1]", 7233)],
+)
+def test_the_temporal_port_is_off_limits_whatever_the_address_looks_like(
+    address: str, port: int
+) -> None:
+    settings = SimpleNamespace(port=8080, database_url=None, webhook_allow="")
+    assert port in service_policy(settings, address).own_ports
+
+
+def test_the_image_sets_nothing_that_opens_private_networks() -> None:
+    dockerfile = (Path(__file__).parent.parent / "docker" / "Dockerfile").read_text()
+    assert "REVIEWFLOW_WEBHOOK_ALLOW" not in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "expected"),
+    [
+        (200, None, None),
+        (302, None, "http_3xx"),
+        (404, None, "http_4xx"),
+        (503, None, "http_5xx"),
+        (None, TimeoutError(), "timeout"),
+        (None, WebhookURLRefused("http://10.0.0.1/", ["private"]), "refused_by_policy"),
+        (None, WebhookHostUnresolved("x.invalid", "no"), "dns"),
+        (
+            None,
+            ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)"),
+            "connection_refused",
+        ),
+        (None, ConnectionResetError(104, "reset"), "connection_error"),
+    ],
+)
+def test_failure_classes(status: int | None, error: BaseException | None, expected: str) -> None:
+    assert failure_class(status, error) == expected
+
+
+async def test_failure_classes_of_real_connections() -> None:
+    """What aiohttp raises for a refused connection and for the policy's refusal."""
+    async with aiohttp.ClientSession(connector=delivery_connector(DEFAULT)) as session:
+        with pytest.raises(aiohttp.ClientError) as refused:
+            await session.post("http://localhost:9000/hook", allow_redirects=False)
+        assert failure_class(None, refused.value) == "refused_by_policy"
+    async with aiohttp.ClientSession(connector=delivery_connector(ALLOWING)) as session:
+        with pytest.raises(aiohttp.ClientError) as closed:
+            await session.post(f"http://127.0.0.1:{_unused_port()}/", allow_redirects=False)
+        assert failure_class(None, closed.value) == "connection_refused"
 
 
 async def test_resolver_checks_at_connection_time() -> None:
-    resolver = PolicyResolver(DEFAULT)
+    resolver = PolicyResolver(ALLOWING)
     try:
         results = await resolver.resolve("localhost", 9000)
         assert {r["host"] for r in results} <= {"127.0.0.1", "::1"}
@@ -149,7 +268,7 @@ async def test_resolver_checks_at_connection_time() -> None:
             await resolver.resolve("localhost", DB_PORT)
     finally:
         await resolver.close()
-    async with aiohttp.ClientSession(connector=delivery_connector(STRICT)) as session:
+    async with aiohttp.ClientSession(connector=delivery_connector(DEFAULT)) as session:
         with pytest.raises(aiohttp.ClientConnectorError) as refused:
             await session.post("http://localhost:9000/hook", allow_redirects=False)
         assert isinstance(refused.value.os_error, WebhookAddressRefused)
