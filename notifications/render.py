@@ -28,6 +28,8 @@ from typing import Any
 
 import jinja2
 
+from reviewflow.text import finalize_shown_text
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "SUBJECT_MAX_LENGTH",
@@ -146,6 +148,7 @@ class _Templates:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": True,
+            "finalize": finalize_shown_text,
         }
         self.text = jinja2.Environment(autoescape=False, **common)
         self.html = jinja2.Environment(autoescape=True, **common)

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import jinja2
 
 from reviewflow.reference import load_reference
+from reviewflow.text import finalize_shown_text, without_direction_overrides
 
 __all__ = [
     "NO_REPORT",
@@ -123,10 +124,6 @@ class Markdown(str):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidirectional embeddings, overrides and isolates let a text display as something other than
-# what it says ("txt.exe" shown as "exe.txt"). The marks that right-to-left writing relies on
-# (LRM, RLM, ALM) and the joiners of Arabic script are other characters and stay.
-_DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
 # What GitHub-flavoured Markdown would turn into a link by itself: "scheme://", "www." and
 # "name@host". Escaping the ":", the first "." or the "@" leaves the text as written, unlinked.
@@ -166,19 +163,10 @@ def _unlinked(match: re.Match[str]) -> str:
     return match.group(0).removesuffix(trigger) + "\\" + trigger
 
 
-def without_direction_overrides(text: str) -> str:
-    return _DIRECTION_OVERRIDES.sub("", text)
-
-
 def _md_paragraphs(value: Any) -> list[Markdown]:
     """A multi-paragraph text as escaped one-line paragraphs (blank lines separate them)."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return [p for p in (md_escape(part) for part in _PARAGRAPH_BREAK.split(text)) if p]
-
-
-def _html_finalize(value: Any) -> Any:
-    # Only text: markup built by the template itself is no input and holds no override.
-    return without_direction_overrides(value) if type(value) is str else value
 
 
 def _md_finalize(value: Any) -> Any:
@@ -430,7 +418,7 @@ def _html_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=_html_finalize,
+        finalize=finalize_shown_text,
     )
 
 

@@ -186,6 +186,16 @@ def test_user_supplied_text_is_escaped_in_html_and_verbatim_in_text() -> None:
     assert HOSTILE in rendered.subject  # the subject is a header, not HTML: kept as given
 
 
+def test_direction_overrides_never_reach_a_message() -> None:
+    spoofed = "Review \u202eFDP.exe\u202c \u2066of\u2069 2020"
+    context = make_context("submission.rejected", reason=spoofed)
+    context["review"]["title"] = spoofed
+    rendered = render("submission.rejected", "en", context)
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert not any(ch in part for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2069")
+    assert rendered.text.count("Review FDP.exe of 2020") >= 2  # the title and the reason
+
+
 @pytest.mark.parametrize("event_type", TEMPLATED_EVENTS)
 def test_hostile_title_is_escaped_in_every_html_part(event_type: str) -> None:
     context = make_context(event_type)

@@ -1,0 +1,21 @@
+"""Text as people wrote it, made safe to show: what must never reach a reader's screen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Bidirectional embeddings, overrides and isolates let a text display as something other than
+# what it says ("txt.exe" shown as "exe.txt"). The marks that right-to-left writing relies on
+# (LRM, RLM, ALM) and the joiners of Arabic script are other characters and stay.
+_DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_direction_overrides(text: str) -> str:
+    return _DIRECTION_OVERRIDES.sub("", text)
+
+
+def finalize_shown_text(value: Any) -> Any:
+    """A Jinja2 `finalize`: plain text without direction overrides; anything else as it is
+    (markup a template built itself is no input)."""
+    return without_direction_overrides(value) if type(value) is str else value
