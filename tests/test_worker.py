@@ -1,0 +1,21 @@
+"""How the worker is put together."""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio.client import Client
+
+from db.pool import create_pool
+from reviewflow.config import Settings
+from worker import build_worker
+
+
+async def test_review_activities_never_outnumber_the_database_connections(
+    database_url: str, temporal_client: Client, settings: Settings
+) -> None:
+    small: asyncpg.Pool = await create_pool(database_url, max_size=3)
+    try:
+        config = build_worker(temporal_client, small, settings).config()
+        assert config.get("max_concurrent_activities") == 3
+    finally:
+        await small.close()
