@@ -22,13 +22,18 @@ from workflows.models import (
 
 
 async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict[str, str]:
-    """The editorial text of every change request up to `change_request`: a section keeps its
-    text in later versions until a later request gives it a new one."""
+    """The editorial text of every accepted change request up to `change_request`, which the
+    workflow accepts now: a section keeps its text in later versions until a later request
+    gives it a new one. A request the API stored but the workflow never took is left out."""
     if change_request is None:
         return {}
+    await conn.execute(
+        "UPDATE report_change_requests SET accepted = true WHERE id = $1", change_request
+    )
     rows = await conn.fetch(
         """SELECT editorial FROM report_change_requests
            WHERE review_id = (SELECT review_id FROM report_change_requests WHERE id = $1)
+             AND accepted
              AND (requested_at, id) <= (SELECT requested_at, id FROM report_change_requests WHERE id = $1)
            ORDER BY requested_at, id""",
         change_request,
