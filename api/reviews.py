@@ -6,6 +6,7 @@ import base64
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,13 @@ from temporalio.service import RPCError
 from api import requests
 from api.auth import current_actor, require_role
 from api.bodies import raise_if_invalid, read_json
-from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.idempotency import (
+    Created,
+    answer_once,
+    create_once,
+    idempotency_key,
+    request_fingerprint,
+)
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
@@ -213,17 +220,19 @@ async def review_for(request: web.Request, actor: Actor) -> asyncpg.Record:
     return row
 
 
-async def review_answer(
-    request: web.Request, actor: Actor, review_id: str, status: int = 200
-) -> web.Response:
+async def review_document(request: web.Request, actor: Actor, review_id: str) -> dict[str, Any]:
     pool = request.app[POOL]
     row = await visible_review(pool, actor, review_id)
     assert row is not None
     if not may_run(actor, row):
-        return web.json_response(_review_document(row, actor), status=status)
+        return _review_document(row, actor)
     progress = await submission_progress(pool, review_id)
     tasks = await task_progress(pool, review_id)
-    return web.json_response(_review_document(row, actor, progress, tasks), status=status)
+    return _review_document(row, actor, progress, tasks)
+
+
+async def review_answer(request: web.Request, actor: Actor, review_id: str) -> web.Response:
+    return web.json_response(await review_document(request, actor, review_id))
 
 
 # ---- create ---------------------------------------------------------------------------------
@@ -402,18 +411,35 @@ async def secretariat_request(
     return actor, row, body, key
 
 
-async def _command(
-    request: web.Request, schema: dict[str, Any]
-) -> tuple[Actor, asyncpg.Record, dict[str, Any], str]:
-    """A secretariat command on a review, and the Update id for it."""
-    actor, row, body, key = await secretariat_request(request, schema)
-    update_id = f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
-    return actor, row, body, update_id
+async def command_once(
+    request: web.Request,
+    actor: Actor,
+    body: dict[str, Any],
+    key: str | None,
+    act: Callable[[], Awaitable[Created]],
+) -> web.Response:
+    """Run a secretariat command once per Idempotency-Key: a retry gets the first answer
+    (across the workflow's runs too), the same key with another body gets 422."""
+    fingerprint = request_fingerprint(request, body)
+    return await answer_once(request.app[POOL], actor, key, fingerprint, act)
+
+
+def update_id_for(request: web.Request, actor: Actor, key: str | None) -> str:
+    """The Update id of a command: stable across retries of one request."""
+    return f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
 
 
 @routes.post("/v1/reviews/{id}/extensions")
 async def extend(request: web.Request) -> web.Response:
-    actor, row, body, update_id = await _command(request, requests.EXTENSION)
+    actor, row, body, key = await secretariat_request(request, requests.EXTENSION)
+    return await command_once(
+        request, actor, body, key, lambda: _extend(request, actor, row, body, key)
+    )
+
+
+async def _extend(
+    request: web.Request, actor: Actor, row: asyncpg.Record, body: dict[str, Any], key: str | None
+) -> Created:
     problems: list[tuple[str, str]] = []
     until = _future_instant(body["until"], "/until", problems)
     country = body.get("country")
@@ -430,23 +456,26 @@ async def extend(request: web.Request) -> web.Response:
         row["id"],
         RegionalReviewWorkflow.extend,
         extension,
-        update_id=update_id,
+        update_id=update_id_for(request, actor, key),
     )
-    return await review_answer(request, actor, row["id"])
+    return Created(200, await review_document(request, actor, row["id"]))
 
 
 async def _phase_command(request: web.Request, schema: dict[str, Any], update: Any) -> web.Response:
-    actor, row, body, update_id = await _command(request, schema)
-    command = PhaseCommand(str(actor.id), body.get("reason"))
-    await execute_update(
-        request.app[TEMPORAL],
-        request.app[UPDATE_GATE],
-        row["id"],
-        update,
-        command,
-        update_id=update_id,
-    )
-    return await review_answer(request, actor, row["id"])
+    actor, row, body, key = await secretariat_request(request, schema)
+
+    async def act() -> Created:
+        await execute_update(
+            request.app[TEMPORAL],
+            request.app[UPDATE_GATE],
+            row["id"],
+            update,
+            PhaseCommand(str(actor.id), body.get("reason")),
+            update_id=update_id_for(request, actor, key),
+        )
+        return Created(200, await review_document(request, actor, row["id"]))
+
+    return await command_once(request, actor, body, key, act)
 
 
 @routes.post("/v1/reviews/{id}/advance")

@@ -159,3 +159,64 @@ async def test_review_survives_a_worker_restart(
 
 async def _past(instant: datetime) -> bool:
     return datetime.now(UTC) > instant
+
+
+async def test_a_command_retried_after_a_continue_as_new_runs_once(
+    temporal_client: Client,
+    pool: Any,
+    settings: Any,
+    ece_secretariat: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`advance` answered, its reply lost, the workflow continues as new, the client retries
+    with the same key: the phase moves once. The same key with another body is 422."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+    from activities import build_activities
+    from api.app import create_app
+    from workflows import WORKFLOWS
+
+    # A run rolls over after two Updates (unsandboxed, so the worker sees the patched limit).
+    monkeypatch.setattr("workflows.review.MAX_UPDATES_PER_RUN", 2)
+    own = replace(settings, task_queue=f"rollover-{secrets.token_hex(3)}")
+    worker = Worker(
+        temporal_client,
+        task_queue=own.task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(pool, own),
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    body = review_body()
+    url = f"/v1/reviews/{body['id']}"
+    headers = {**ece_secretariat.headers, "Idempotency-Key": f"advance-{secrets.token_hex(4)}"}
+    app = create_app(own, pool=pool, temporal=temporal_client)
+    async with worker, TestClient(TestServer(app)) as api:
+        assert (
+            await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+        ).status == 201
+        handle = temporal_client.get_workflow_handle(workflow_id(body["id"]))
+        first_run = (await handle.describe()).run_id
+
+        advanced = await api.post(f"{url}/advance", json={"reason": "open"}, headers=headers)
+        first_answer = await advanced.json()
+        assert advanced.status == 200 and first_answer["phase"] == "call_for_inputs"
+        due = datetime.fromisoformat(body["timeline"]["inputs_due_at"])
+        extension = {"deadline": "inputs_due_at", "until": (due + timedelta(days=1)).isoformat()}
+        extended = await api.post(
+            f"{url}/extensions", json={**extension, "reason": "x"}, headers=ece_secretariat.headers
+        )
+        assert extended.status == 200
+
+        async def rolled_over() -> bool:
+            return (await handle.describe()).run_id != first_run
+
+        await eventually(rolled_over)
+        again = await api.post(f"{url}/advance", json={"reason": "open"}, headers=headers)
+        assert again.status == 200
+        assert (await again.json())["phase"] == "call_for_inputs"
+        status = await (await api.get(url, headers=ece_secretariat.headers)).json()
+        assert status["phase"] == "call_for_inputs"
+
+        other = await api.post(f"{url}/advance", json={"reason": "other"}, headers=headers)
+        assert other.status == 422
