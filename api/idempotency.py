@@ -41,7 +41,7 @@ def request_fingerprint(request: web.Request, body: Any) -> str:
     return json_hash([request.method, request.path, body])
 
 
-def _mismatch() -> Problem:
+def mismatch() -> Problem:
     return Problem(
         422,
         f"This {HEADER} was already used for a different request.",
@@ -59,7 +59,7 @@ async def replay(conn: Executor, actor: Actor, key: str, fingerprint: str) -> we
     if row is None:
         return None
     if row["request_hash"] != fingerprint:
-        raise _mismatch()
+        raise mismatch()
     return web.json_response(row["response"], status=row["status"])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import secrets
 import uuid
 from collections import defaultdict
@@ -27,8 +29,10 @@ from api.bodies import raise_if_invalid, read_json
 from api.idempotency import (
     Created,
     answer_once,
-    create_once,
     idempotency_key,
+    mismatch,
+    record_answer,
+    replay,
     request_fingerprint,
 )
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
@@ -36,9 +40,10 @@ from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
-from db.pool import Connection
-from db.reviews import insert_review, list_reviews, submission_progress, visible_review
+from db.reviews import list_reviews, submission_progress, visible_review
 from db.tasks import task_progress
+from reviewflow.canonical import json_hash
+from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
 from schemas import problems_in
 from workflows.models import (
@@ -61,6 +66,8 @@ DEFAULT_REMINDER_DAYS = [14, 7, 1]
 LATEST_DEADLINE = timedelta(days=5 * 366)
 MAX_PAGE = 100
 TASK_STATUSES = ("open", "completed", "expired", "cancelled")
+# How long a create waits for the workflow to write the review's row before asking for a retry.
+ROW_WAIT_S = 10.0
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -239,9 +246,9 @@ async def review_answer(request: web.Request, actor: Actor, review_id: str) -> w
 
 
 async def _new_config(
-    request: web.Request, actor: Actor, body: Any
-) -> tuple[ReviewConfig, list[uuid.UUID] | None]:
-    """The review `body` asks for, and the stakeholders it invites (None: open to all)."""
+    request: web.Request, actor: Actor, body: Any, key: str | None
+) -> ReviewConfig:
+    """The review `body` asks for."""
     raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
@@ -252,9 +259,8 @@ async def _new_config(
     if problems or timeline is None:
         raise invalid(problems)
     escalation = body.get("escalation")
-    config = ReviewConfig(
-        review_id=body.get("id")
-        or f"{body['region'].lower()}-{datetime.now(UTC).year}-{secrets.token_hex(3)}",
+    return ReviewConfig(
+        review_id=body.get("id") or _new_review_id(body["region"], actor, key),
         region=body["region"],
         title=body["title"],
         member_states=member_states,
@@ -264,60 +270,99 @@ async def _new_config(
         created_by=str(actor.id),
         consult_focal_points=body.get("consult_focal_points", False),
         escalation=Escalation(**escalation) if escalation else None,
+        stakeholders=None if stakeholders is None else [str(s) for s in stakeholders],
+        reminders_optional=body.get("reminders_optional", False),
     )
-    return config, stakeholders
+
+
+def _new_review_id(region: str, actor: Actor, key: str | None) -> str:
+    """An id for a review whose body names none: derived from the Idempotency-Key when there
+    is one, so every retry of the request starts (or finds) the same workflow."""
+    suffix = (
+        hashlib.sha256(f"{actor.id}:{key}".encode()).hexdigest()[:12]
+        if key is not None
+        else secrets.token_hex(3)
+    )
+    return f"{region.lower()}-{datetime.now(UTC).year}-{suffix}"
 
 
 @routes.post("/v1/reviews")
 async def create_review(request: web.Request) -> web.Response:
+    """Start the review's workflow, which writes the review's row, then answer with the row.
+
+    Nothing happens inside a database transaction: the workflow id is deterministic, a start
+    finds the workflow a retry of the same request started (its memo holds the request's
+    fingerprint), and the answer is recorded under the Idempotency-Key only afterwards.
+    """
     actor = require_role(request, ("secretariat", "admin"))
     key = idempotency_key(request)
     body = await read_json(request)
-    config, invited = await _new_config(request, actor, body)
-    client = request.app[TEMPORAL]
+    pool = request.app[POOL]
+    fingerprint = request_fingerprint(request, body)
+    if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
+        return stored
+    config = await _new_config(request, actor, body, key)
+    creation = json_hash([str(actor.id), fingerprint])
+    started_by = await _start_workflow(request, config, creation)
+    if started_by != creation:
+        if key is not None and "id" not in body:
+            raise mismatch()  # the id comes from the key: the key was reused
+        raise Problem(409, f"A review with id {config.review_id!r} already exists.")
+    created = Created(201, await _created_review(request, actor, config.review_id))
+    if key is None:
+        return web.json_response(created.body, status=created.status)
+    return await record_answer(pool, actor, key, fingerprint, created)
 
-    async def create(conn: Connection) -> Created:
-        if not await insert_review(
-            conn,
-            config,
-            invited,
-            Phase.SCHEDULED.value,
-            reminders_optional=body.get("reminders_optional", False),
-        ):
-            raise Problem(409, f"A review with id {config.review_id!r} already exists.")
-        # Started inside the transaction: if Temporal refuses, the row is rolled back with it.
-        try:
-            await client.start_workflow(
-                RegionalReviewWorkflow.run,
-                ReviewInput(config),
-                id=workflow_id(config.review_id),
-                task_queue=request.app[SETTINGS].task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(REVIEW_REGION, config.region),
-                        SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
-            raise Problem(409, f"A review with id {config.review_id!r} already ran.") from None
-        except RPCError as error:
-            if error.status not in TRANSIENT_RPC:
-                raise
+
+async def _start_workflow(request: web.Request, config: ReviewConfig, creation: str) -> str | None:
+    """Start the review's workflow unless it exists; the creation mark of the request that
+    started it (None for a review started before marks were kept)."""
+    client = request.app[TEMPORAL]
+    try:
+        handle = await client.start_workflow(
+            RegionalReviewWorkflow.run,
+            ReviewInput(config),
+            id=workflow_id(config.review_id),
+            task_queue=request.app[SETTINGS].task_queue,
+            # A review id runs once: a closed review is never started again.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo={CREATION_MEMO: creation},
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(REVIEW_REGION, config.region),
+                    SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
+                ]
+            ),
+        )
+        started = await handle.describe()
+    except WorkflowAlreadyStartedError:
+        started = await client.get_workflow_handle(workflow_id(config.review_id)).describe()
+    except RPCError as error:
+        if error.status not in TRANSIENT_RPC:
+            raise
+        raise Problem(
+            503,
+            f"The workflow service is unavailable: {error.message}",
+            headers={"Retry-After": "5"},
+        ) from None
+    mark: str | None = await started.memo_value(CREATION_MEMO, None)
+    return mark
+
+
+async def _created_review(request: web.Request, actor: Actor, review_id: str) -> dict[str, Any]:
+    """The new review's document, once its workflow has written its row."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ROW_WAIT_S
+    while (row := await visible_review(request.app[POOL], actor, review_id)) is None:
+        if loop.time() > deadline:
             raise Problem(
                 503,
-                f"The workflow service is unavailable: {error.message}",
-                headers={"Retry-After": "5"},
-            ) from None
-        row = await visible_review(conn, actor, config.review_id)
-        assert row is not None
-        return Created(201, _review_document(row, actor, []))
-
-    return await create_once(
-        request.app[POOL], actor, key, request_fingerprint(request, body), create
-    )
+                "The review is being created; send the same request again shortly.",
+                headers={"Retry-After": "2"},
+            )
+        await asyncio.sleep(0.05)
+    return _review_document(row, actor, [])
 
 
 # ---- read ------------------------------------------------------------------------------------

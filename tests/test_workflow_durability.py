@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import replace
@@ -15,6 +16,7 @@ from temporalio.worker import Replayer
 
 from tests import documents
 from tests.reviews import HISTORIES, eventually, review_body
+from workflows.models import LatePolicy, ReviewConfig, ReviewInput, Timeline
 from workflows.review import RegionalReviewWorkflow, workflow_id
 
 
@@ -220,3 +222,113 @@ async def test_a_command_retried_after_a_continue_as_new_runs_once(
 
         other = await api.post(f"{url}/advance", json={"reason": "other"}, headers=headers)
         assert other.status == 422
+
+
+async def test_concurrent_creates_with_one_key_make_one_review(
+    api: Any, ece_secretariat: Any, pool: Any, temporal_client: Client, worker: Any
+) -> None:
+    body = review_body()
+    del body["id"]  # the id then comes from the Idempotency-Key
+    headers = {**ece_secretariat.headers, "Idempotency-Key": f"create-{secrets.token_hex(4)}"}
+    began = datetime.now(UTC).isoformat()
+    responses = await asyncio.gather(
+        *(api.post("/v1/reviews", json=body, headers=headers) for _ in range(2))
+    )
+    answers = [await r.json() for r in responses]
+    assert [r.status for r in responses] == [201, 201]
+    assert answers[0] == answers[1]
+    review_id = answers[0]["id"]
+    rows = await pool.fetchval(
+        "SELECT count(*) FROM reviews WHERE created_by = $1 AND title = $2 AND timeline = $3",
+        ece_secretariat.actor.id,
+        body["title"],
+        body["timeline"],
+    )
+    assert rows == 1
+
+    async def started() -> list[str]:
+        query = f'WorkflowType = "RegionalReviewWorkflow" AND StartTime >= "{began}"'
+        return [w.id async for w in temporal_client.list_workflows(query)]
+
+    # No other workflow was started for it (the loser of the race leaves no orphan).
+    assert await eventually(started) == [workflow_id(review_id)]
+
+
+async def test_a_started_review_whose_row_was_never_written_gets_its_row(
+    api: Any, ece_secretariat: Any, pool: Any, temporal_client: Client, settings: Any, worker: Any
+) -> None:
+    """The API died (or lost Temporal's reply) right after starting the workflow."""
+    config = _config(review_body(), ece_secretariat.id)
+    await temporal_client.start_workflow(
+        RegionalReviewWorkflow.run,
+        ReviewInput(config),
+        id=workflow_id(config.review_id),
+        task_queue=settings.task_queue,
+    )
+
+    async def created_event() -> Any:
+        return await pool.fetchval(
+            "SELECT count(*) FROM review_events WHERE review_id = $1 AND type = 'review.created'",
+            config.review_id,
+        )
+
+    assert await eventually(created_event) == 1
+    shown = await api.get(f"/v1/reviews/{config.review_id}", headers=ece_secretariat.headers)
+    assert shown.status == 200
+    assert (await shown.json())["phase"] == "scheduled"
+    advanced = await api.post(
+        f"/v1/reviews/{config.review_id}/advance", json={}, headers=ece_secretariat.headers
+    )
+    assert advanced.status == 200
+
+
+async def test_an_explicit_id_retried_after_a_lost_reply_gets_the_same_answer(
+    api: Any, ece_secretariat: Any, worker: Any
+) -> None:
+    body = review_body()
+    first = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert first.status == 201
+    again = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert again.status == 201, await again.text()
+    answers = [await first.json(), await again.json()]
+    assert [(a["id"], a["created_at"], a["title"]) for a in answers] == [
+        (body["id"], answers[0]["created_at"], body["title"])
+    ] * 2
+
+
+async def test_a_workflow_left_without_its_row_by_an_earlier_version_is_ended(
+    pool: Any, temporal_client: Client, ece_secretariat: Any
+) -> None:
+    """Started the old way (no creation mark) and never run: its row will never come."""
+    from reviewflow.orphans import ORPHAN_REASON, settle_orphans
+
+    config = _config(review_body(), ece_secretariat.id)
+    handle = await temporal_client.start_workflow(
+        RegionalReviewWorkflow.run,
+        ReviewInput(config),
+        id=workflow_id(config.review_id),
+        task_queue=f"nobody-{secrets.token_hex(3)}",
+    )
+
+    async def ended() -> list[str]:
+        return await settle_orphans(temporal_client, pool)
+
+    assert workflow_id(config.review_id) in await eventually(ended)
+    described = await handle.describe()
+    assert described.status == WorkflowExecutionStatus.TERMINATED
+    history = await handle.fetch_history()
+    assert history.events[-1].workflow_execution_terminated_event_attributes.reason == ORPHAN_REASON
+
+
+def _config(body: dict[str, Any], created_by: str) -> ReviewConfig:
+    """The config the API would start a review with for `body`."""
+    return ReviewConfig(
+        review_id=body["id"],
+        region="ECE",
+        title=body["title"],
+        member_states=body["member_states"],
+        timeline=Timeline(**{k: datetime.fromisoformat(v) for k, v in body["timeline"].items()}),
+        reminder_days=[7],
+        late_submissions=LatePolicy.ACCEPT_FLAGGED,
+        created_by=created_by,
+    )

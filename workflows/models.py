@@ -101,6 +101,10 @@ class ReviewConfig:
     # Who is invited lives in the database (it may be thousands); the workflow needs no list.
     consult_focal_points: bool = False
     escalation: Escalation | None = None
+    # The invited stakeholders' actor ids (None: open to the region) and whether reminders
+    # are optional: the workflow writes the review's row from its config.
+    stakeholders: list[str] | None = None
+    reminders_optional: bool = False
 
 
 class Purpose(StrEnum):
@@ -351,6 +355,7 @@ class DeliveryStats:
 
 
 # Activity names: the workflow calls them by name so it never imports I/O code.
+STORE_REVIEW = "store_review"
 RECORD_CHANGE = "record_change"
 ACCEPT_SUBMISSIONS = "accept_submissions"
 SEND_REMINDER = "send_reminder"

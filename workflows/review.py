@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         PUBLISH_REPORT,
         RECORD_CHANGE,
         SEND_REMINDER,
+        STORE_REVIEW,
         AcceptSubmission,
         AcceptSubmissions,
         CloseTasks,
@@ -101,6 +102,10 @@ REMINDED_DEADLINE: dict[Phase, Deadline] = {
 COMPILE_TIMEOUT = timedelta(minutes=15)
 
 
+# Reviews started since the workflow writes its own row first.
+STORES_ITS_ROW = "review-stores-its-row"
+
+
 def workflow_id(review_id: str) -> str:
     return f"review-{review_id}"
 
@@ -146,6 +151,10 @@ class RegionalReviewWorkflow:
                     REVIEW_PHASE.value_set(self.state.phase.value),
                 ]
             )
+            if workflow.patched(STORES_ITS_ROW):
+                # The workflow owns its row, so a start whose caller died or lost the reply
+                # still leaves a review the API shows, never a workflow without one.
+                await workflow.execute_activity(STORE_REVIEW, self.config, **ACTIVITY_OPTIONS)
             await self._record("review.created", self.config.created_by, title=self.config.title)
             self.created = True
         while not self.state.phase.terminal:
