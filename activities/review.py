@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from activities.common import precondition_failed
 from db.events import insert_event
 from db.pool import Connection
 from db.reviews import insert_review, timeline_json
@@ -84,7 +85,7 @@ class ReviewActivities:
             request_id,
         )
         if row is None:
-            raise LookupError(f"submission request {request_id} is not stored")
+            raise precondition_failed(f"submission request {request_id} is not stored")
         if row["status"] == "accepted":
             return SubmissionAccepted(str(row["submission_id"]), row["version"], row["late"])
         # Lock the submission so concurrent versions of it are numbered one after another.

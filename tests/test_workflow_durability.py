@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,3 +333,79 @@ def _config(body: dict[str, Any], created_by: str) -> ReviewConfig:
         late_submissions=LatePolicy.ACCEPT_FLAGGED,
         created_by=created_by,
     )
+
+
+async def test_cancel_answers_while_opening_the_consultation_is_stuck(
+    api: Any, ece_secretariat: Any, pool: Any, temporal_client: Client, worker: Any
+) -> None:
+    """The consultation cannot open (its table is locked, as in an outage); `cancel` must not
+    wait behind it, and the stuck opening leaves no task behind once it gets through."""
+    created = await api.post("/v1/reviews", json=review_body(), headers=ece_secretariat.headers)
+    review_id = (await created.json())["id"]
+    url = f"/v1/reviews/{review_id}"
+    assert (
+        await api.post(f"{url}/advance", json={}, headers=ece_secretariat.headers)
+    ).status == 200
+    blocker = await pool.acquire()
+    transaction = blocker.transaction()
+    await transaction.start()
+    try:
+        await blocker.execute("LOCK TABLE syntheses IN ACCESS EXCLUSIVE MODE")
+        advancing = asyncio.create_task(
+            api.post(f"{url}/advance", json={}, headers=ece_secretariat.headers)
+        )
+        handle = temporal_client.get_workflow_handle(workflow_id(review_id))
+
+        async def opening_scheduled() -> Any:
+            history = await handle.fetch_history()
+            return [
+                e.activity_task_scheduled_event_attributes
+                for e in history.events
+                if e.activity_task_scheduled_event_attributes.activity_type.name
+                == "open_consultation"
+            ]
+
+        [scheduled] = await eventually(opening_scheduled)
+        assert scheduled.heartbeat_timeout.ToSeconds() == 30
+        cancelled = await asyncio.wait_for(
+            api.post(f"{url}/cancel", json={"reason": "x"}, headers=ece_secretariat.headers),
+            timeout=15,
+        )
+        assert cancelled.status == 200, await cancelled.text()
+        assert (await cancelled.json())["phase"] == "cancelled"
+    finally:
+        await transaction.rollback()
+        await pool.release(blocker)
+    assert (await advancing).status == 200
+    assert await handle.result() == "cancelled"
+    tasks = await pool.fetchval(
+        "SELECT count(*) FROM tasks WHERE review_id = $1 AND status = 'open'", review_id
+    )
+    assert tasks == 0
+
+
+async def test_an_activity_whose_precondition_never_holds_fails_at_once(
+    api: Any, ece_secretariat: Any, temporal_client: Client, worker: Any
+) -> None:
+    """A submission that is not stored can never be accepted: the Update fails, instead of
+    its activity retrying for ever while the review waits."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from workflows.models import SubmissionBatch, SubmissionKind, SubmissionRef
+
+    created = await api.post("/v1/reviews", json=review_body(), headers=ece_secretariat.headers)
+    review_id = (await created.json())["id"]
+    advanced = await api.post(
+        f"/v1/reviews/{review_id}/advance", json={}, headers=ece_secretariat.headers
+    )
+    assert advanced.status == 200
+    ghost = SubmissionRef(
+        str(uuid.uuid4()), SubmissionKind.STAKEHOLDER_INPUT, "Nobody", ece_secretariat.id
+    )
+    handle = temporal_client.get_workflow_handle(workflow_id(review_id))
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await asyncio.wait_for(
+            handle.execute_update(RegionalReviewWorkflow.submit, SubmissionBatch([ghost])),
+            timeout=15,
+        )
+    assert "is not stored" in str(failed.value.cause.cause)

@@ -354,6 +354,10 @@ class DeliveryStats:
     failed: int = 0
 
 
+# The error type of an activity failure that no retry can mend (a row that must exist does
+# not): retrying it would only hold the review's lock for ever.
+PRECONDITION_FAILED = "PreconditionFailed"
+
 # Activity names: the workflow calls them by name so it never imports I/O code.
 STORE_REVIEW = "store_review"
 RECORD_CHANGE = "record_change"

@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         NEXT_PHASE,
         OPEN_CONSULTATION,
         PHASE_ORDER,
+        PRECONDITION_FAILED,
         PUBLISH_REPORT,
         RECORD_CHANGE,
         SEND_REMINDER,
@@ -81,12 +82,17 @@ MAX_EVENTS_PER_RUN = 6_000
 
 ACTIVITY_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
-    # A database outage must delay the review, never fail it: retry until it is back.
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
+    # A database outage must delay the review, never fail it: retry until it is back, so no
+    # schedule_to_close. What no retry can mend (a precondition) fails at once instead.
+    "retry_policy": RetryPolicy(
+        maximum_interval=timedelta(minutes=1), non_retryable_error_types=[PRECONDITION_FAILED]
+    ),
 }
 
 # Opening a consultation for 10,000 stakeholders is one bulk insert, but give it room.
 OPEN_CONSULTATION_TIMEOUT = timedelta(minutes=5)
+# The long activities heartbeat: a worker killed inside one is replaced within this.
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 # The deadline that closes each phase; phases without one wait for a command.
 PHASE_DEADLINE: dict[Phase, Deadline] = {
@@ -139,6 +145,10 @@ class RegionalReviewWorkflow:
         self.inputs_closing = False
         # The change request the next compilation includes (set by request_changes).
         self.change_request_id: str | None = None
+        # The long activity running under the lock, which `cancel` interrupts rather than
+        # wait behind (it may be retrying for as long as the database is down).
+        self.interruptible: workflow.ActivityHandle[Any] | None = None
+        self.cancelling = False
 
     # ---- main loop ----------------------------------------------------------------------
 
@@ -241,23 +251,54 @@ class RegionalReviewWorkflow:
         if phase is Phase.CONSULTATION:
             due_at = self.state.deadlines.consultation_due_at
             event = self._event("consultation.opened", None, due_at=due_at.isoformat())
-            await workflow.execute_activity(
+            await self._interruptible(
                 OPEN_CONSULTATION,
                 OpenConsultation(event, due_at),
-                **{**ACTIVITY_OPTIONS, "start_to_close_timeout": OPEN_CONSULTATION_TIMEOUT},
+                start_to_close_timeout=OPEN_CONSULTATION_TIMEOUT,
             )
+
+    async def _interruptible(
+        self,
+        activity: str,
+        arg: Any,
+        *,
+        start_to_close_timeout: timedelta,
+        result_type: type | None = None,
+    ) -> Any:
+        """Run a long, heartbeating activity that `cancel` may interrupt; None if it did."""
+        handle = workflow.start_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            **{
+                **ACTIVITY_OPTIONS,
+                "start_to_close_timeout": start_to_close_timeout,
+                "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+            },
+        )
+        self.interruptible = handle
+        try:
+            return await handle
+        except ActivityError as error:
+            if self.cancelling and isinstance(error.cause, CancelledError):
+                return None
+            raise
+        finally:
+            self.interruptible = None
 
     async def _compile_for_approval(self, actor_id: str | None) -> None:
         """Compile the next report version (with the pending change request's editorial text,
         if any) and put it before the secretariat."""
         version = self.state.report_version + 1
         event = self._event("report.ready", None)
-        compiled: ReportVersion = await workflow.execute_activity(
+        compiled: ReportVersion | None = await self._interruptible(
             COMPILE_REPORT,
             CompileReport(event, version, self.change_request_id),
             result_type=ReportVersion,
-            **{**ACTIVITY_OPTIONS, "start_to_close_timeout": COMPILE_TIMEOUT},
+            start_to_close_timeout=COMPILE_TIMEOUT,
         )
+        if compiled is None:
+            return  # the review is being cancelled
         self.state.report_version = compiled.version
         self.change_request_id = None
         await self._enter(Phase.APPROVAL, actor_id, f"report version {version} compiled")
@@ -601,6 +642,9 @@ class RegionalReviewWorkflow:
     async def cancel(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        self.cancelling = True
+        if self.interruptible is not None:
+            self.interruptible.cancel()  # its holder of the lock then gives the lock up
         async with self.lock:
             self._validate_cancel()
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
