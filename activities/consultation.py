@@ -10,7 +10,7 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import heartbeating
-from activities.synthesis import Source, build_synthesis
+from activities.synthesis import Source, Synthesis, build_synthesis
 from db.events import insert_event
 from db.pool import Connection
 from reviewflow.canonical import json_hash
@@ -42,6 +42,25 @@ async def _consultation_closed(conn: Connection, review_id: str) -> bool:
     return closed is not None
 
 
+async def _store_synthesis(conn: Connection, synthesis: Synthesis) -> str:
+    """Store the synthesis once, its head and its parts; its hash covers them all."""
+    review_id = synthesis.head["review_id"]
+    synthesis_hash = json_hash([synthesis.head, synthesis.parts])
+    stored_now = await conn.fetchval(
+        """INSERT INTO syntheses (review_id, content, content_hash) VALUES ($1, $2, $3)
+           ON CONFLICT (review_id) DO NOTHING RETURNING true""",
+        review_id,
+        synthesis.head,
+        synthesis_hash,
+    )
+    if stored_now:
+        await conn.executemany(
+            "INSERT INTO synthesis_parts (review_id, position, kind, content) VALUES ($1, $2, $3, $4)",
+            [(review_id, n, kind, part) for n, (kind, part) in enumerate(synthesis.parts)],
+        )
+    return synthesis_hash
+
+
 class ConsultationActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -57,15 +76,7 @@ class ConsultationActivities:
                 Source(str(r["id"]), r["version"], r["kind"], r["subject"], r["content"])
                 async for r in conn.cursor(LATEST_ACCEPTED, review_id)
             ]
-            synthesis = build_synthesis(review_id, sources)
-            synthesis_hash = json_hash(synthesis)
-            await conn.execute(
-                """INSERT INTO syntheses (review_id, content, content_hash) VALUES ($1, $2, $3)
-                   ON CONFLICT (review_id) DO NOTHING""",
-                review_id,
-                synthesis,
-                synthesis_hash,
-            )
+            synthesis_hash = await _store_synthesis(conn, build_synthesis(review_id, sources))
             await conn.execute(
                 """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
                                       stakeholder_category, country, due_at)
