@@ -17,7 +17,7 @@ from temporalio.worker import Replayer
 
 from tests import documents
 from tests.reviews import HISTORIES, eventually, review_body
-from workflows.models import LatePolicy, ReviewConfig, ReviewInput, Timeline
+from workflows.models import LatePolicy, Phase, PhaseCommand, ReviewConfig, ReviewInput, Timeline
 from workflows.review import RegionalReviewWorkflow, workflow_id
 
 
@@ -223,6 +223,17 @@ async def test_a_command_retried_after_a_continue_as_new_runs_once(
 
         other = await api.post(f"{url}/advance", json={"reason": "other"}, headers=headers)
         assert other.status == 422
+
+        # The API recorded nothing (it died after the Update): the workflow itself knows the
+        # command's Update id across runs, and does not do it again.
+        again_in_workflow = await handle.execute_update(
+            RegionalReviewWorkflow.advance,
+            PhaseCommand(ece_secretariat.id, "open"),
+            id=f"{url}/advance:{ece_secretariat.id}:{headers['Idempotency-Key']}",
+        )
+        assert again_in_workflow.phase == Phase.CALL_FOR_INPUTS
+        status = await (await api.get(url, headers=ece_secretariat.headers)).json()
+        assert status["phase"] == "call_for_inputs"
 
 
 async def test_concurrent_creates_with_one_key_make_one_review(

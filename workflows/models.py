@@ -138,6 +138,9 @@ class ReviewState:
     # The latest compiled report version, and whether the overdue approval was announced.
     report_version: int = 0
     report_overdue_announced: bool = False
+    # The ids of the latest commands (advance, extend, cancel, approve, request changes) done,
+    # so one sent again after a continue-as-new (where Temporal forgets them) is not redone.
+    handled_commands: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ RETRY_LATER = "RetryLater"  # retried by the API after a short pause
 # 10,240 events): every accepted submission costs about ten events.
 MAX_UPDATES_PER_RUN = 500
 MAX_EVENTS_PER_RUN = 6_000
+# Command ids remembered across runs; commands are few, a review's life sees dozens.
+REMEMBERED_COMMANDS = 200
 
 ACTIVITY_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
@@ -510,6 +512,8 @@ class RegionalReviewWorkflow:
     async def extend(self, extension: Extension) -> Extension:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return extension
         async with self.lock:
             self._validate_extension(extension)  # the state may have moved while we waited
             if extension.country is not None:
@@ -533,6 +537,7 @@ class RegionalReviewWorkflow:
                 reason=extension.reason,
                 country=extension.country,
             )
+            self._note_done()
         return extension
 
     async def _rearm_after(self, extension: Extension) -> None:
@@ -555,7 +560,8 @@ class RegionalReviewWorkflow:
     @extend.validator
     def validate_extend(self, extension: Extension) -> None:
         self._refuse_while_rolling_over()
-        self._validate_extension(extension)
+        if not self._done_before():
+            self._validate_extension(extension)
 
     def _validate_extension(self, extension: Extension) -> None:
         phase, deadlines = self.state.phase, self.state.deadlines
@@ -618,18 +624,22 @@ class RegionalReviewWorkflow:
     async def advance(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return CommandResult(self.state.phase)
         async with self.lock:
             self._validate_advance()
             await self._enter(
                 NEXT_PHASE[self.state.phase], command.actor_id, command.reason or "advanced"
             )
             self.replan = True
+            self._note_done()
         return CommandResult(self.state.phase)
 
     @advance.validator
     def validate_advance(self, command: PhaseCommand) -> None:
         self._refuse_while_rolling_over()
-        self._validate_advance()
+        if not self._done_before():
+            self._validate_advance()
 
     def _validate_advance(self) -> None:
         if self.state.phase not in NEXT_PHASE:
@@ -642,6 +652,8 @@ class RegionalReviewWorkflow:
     async def cancel(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return CommandResult(self.state.phase)
         self.cancelling = True
         if self.interruptible is not None:
             self.interruptible.cancel()  # its holder of the lock then gives the lock up
@@ -649,12 +661,14 @@ class RegionalReviewWorkflow:
             self._validate_cancel()
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
             self.replan = True
+            self._note_done()
         return CommandResult(self.state.phase)
 
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
         self._refuse_while_rolling_over()
-        self._validate_cancel()
+        if not self._done_before():
+            self._validate_cancel()
 
     def _validate_cancel(self) -> None:
         if self.state.phase.terminal:
@@ -666,6 +680,8 @@ class RegionalReviewWorkflow:
     async def approve(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return ReportVersion(self.state.report_version, "")
         async with self.lock:
             self._validate_report_decision()
             event = self._event("report.published", decision.actor_id)
@@ -677,17 +693,21 @@ class RegionalReviewWorkflow:
             )
             await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
             self.replan = True
+            self._note_done()
         return published
 
     @approve.validator
     def validate_approve(self, decision: ReportDecision) -> None:
         self._refuse_while_rolling_over()
-        self._validate_report_decision()
+        if not self._done_before():
+            self._validate_report_decision()
 
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return ReportVersion(self.state.report_version, "")
         async with self.lock:
             self._validate_report_decision()
             await self._record(
@@ -700,11 +720,14 @@ class RegionalReviewWorkflow:
             self.change_request_id = decision.change_request_id
             await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
             self.replan = True
+            self._note_done()
         return ReportVersion(self.state.report_version, "")
 
     @request_changes.validator
     def validate_request_changes(self, decision: ReportDecision) -> None:
         self._refuse_while_rolling_over()
+        if self._done_before():
+            return
         self._validate_report_decision()
         if not decision.change_request_id:
             raise reject("A change request needs its stored request.", INVALID, "")
@@ -719,6 +742,21 @@ class RegionalReviewWorkflow:
     @workflow.query
     def status(self) -> ReviewState:
         return self.state
+
+    # ---- commands sent again -------------------------------------------------------------
+
+    def _done_before(self) -> bool:
+        """Whether this command's Update id was done already, in this run or an earlier one:
+        it is then answered with the current state, not done again."""
+        update = workflow.current_update_info()
+        return update is not None and update.id in self.state.handled_commands
+
+    def _note_done(self) -> None:
+        update = workflow.current_update_info()
+        if update is not None:
+            done = self.state.handled_commands
+            done.append(update.id)
+            del done[:-REMEMBERED_COMMANDS]
 
     # ---- continue-as-new ----------------------------------------------------------------
 
