@@ -220,6 +220,9 @@ async def test_a_command_retried_after_a_continue_as_new_runs_once(
         assert (await again.json())["phase"] == "call_for_inputs"
         status = await (await api.get(url, headers=ece_secretariat.headers)).json()
         assert status["phase"] == "call_for_inputs"
+        # The create, sent again after the continue-as-new, is still recognised as the same.
+        created_again = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+        assert created_again.status == 201
 
         other = await api.post(f"{url}/advance", json={"reason": "other"}, headers=headers)
         assert other.status == 422
