@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -21,7 +22,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import requests
 from api.auth import current_actor, require_role
@@ -40,7 +41,7 @@ from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
-from db.reviews import list_reviews, submission_progress, visible_review
+from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
 from reviewflow.canonical import json_hash
 from reviewflow.orphans import CREATION_MEMO
@@ -316,29 +317,12 @@ async def create_review(request: web.Request) -> web.Response:
 
 async def _start_workflow(request: web.Request, config: ReviewConfig, creation: str) -> str | None:
     """Start the review's workflow unless it exists; the creation mark of the request that
-    started it (None for a review started before marks were kept)."""
-    client = request.app[TEMPORAL]
+    started it (None for a review started before marks were kept, or whose workflow is gone)."""
     try:
-        handle = await client.start_workflow(
-            RegionalReviewWorkflow.run,
-            ReviewInput(config),
-            id=workflow_id(config.review_id),
-            task_queue=request.app[SETTINGS].task_queue,
-            # A review id runs once: a closed review is never started again.
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            memo={CREATION_MEMO: creation},
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(REVIEW_REGION, config.region),
-                    SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
-                ]
-            ),
-        )
-        started = await handle.describe()
-    except WorkflowAlreadyStartedError:
-        started = await client.get_workflow_handle(workflow_id(config.review_id)).describe()
+        return await _creation_mark(request, config, creation)
     except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None  # its row outlived its workflow's retention: that id ran
         if error.status not in TRANSIENT_RPC:
             raise
         raise Problem(
@@ -346,7 +330,31 @@ async def _start_workflow(request: web.Request, config: ReviewConfig, creation: 
             f"The workflow service is unavailable: {error.message}",
             headers={"Retry-After": "5"},
         ) from None
-    mark: str | None = await started.memo_value(CREATION_MEMO, None)
+
+
+async def _creation_mark(request: web.Request, config: ReviewConfig, creation: str) -> str | None:
+    client = request.app[TEMPORAL]
+    handle = client.get_workflow_handle(workflow_id(config.review_id))
+    # Only a workflow writes a review's row: with a row, its workflow was started before.
+    if not await review_exists(request.app[POOL], config.review_id):
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and closed
+            await client.start_workflow(
+                RegionalReviewWorkflow.run,
+                ReviewInput(config),
+                id=workflow_id(config.review_id),
+                task_queue=request.app[SETTINGS].task_queue,
+                # A review id runs once: a closed review is never started again.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                memo={CREATION_MEMO: creation},
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(REVIEW_REGION, config.region),
+                        SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
+                    ]
+                ),
+            )
+    mark: str | None = await (await handle.describe()).memo_value(CREATION_MEMO, None)
     return mark
 
 

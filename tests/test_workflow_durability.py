@@ -423,3 +423,21 @@ async def test_an_activity_whose_precondition_never_holds_fails_at_once(
             timeout=15,
         )
     assert "is not stored" in str(failed.value.cause.cause)
+
+
+async def test_a_review_whose_workflow_is_gone_is_never_started_again(
+    api: Any, ece_secretariat: Any, pool: Any, temporal_client: Client, worker: Any
+) -> None:
+    """A review's row outlives its workflow (closed, then removed after its retention): its
+    id ran, so creating it again is a 409 and starts nothing."""
+    from db.reviews import insert_review
+
+    body = review_body()
+    async with pool.acquire() as conn:
+        assert await insert_review(conn, _config(body, ece_secretariat.id), None, "published")
+    again = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert again.status == 409
+    runs = [
+        w async for w in temporal_client.list_workflows(f'WorkflowId = "{workflow_id(body["id"])}"')
+    ]
+    assert runs == []
