@@ -32,6 +32,7 @@ from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES
+from reviewflow.orphans import settle_orphans
 from workflows import WORKFLOWS
 from workflows.notifications import NotificationsWorkflow, notifications_workflow_id
 
@@ -106,6 +107,7 @@ async def running_workers(
     """Both workers running and the notification pipeline started, until the block ends."""
     async with build_worker(client, pool, settings), build_notify_worker(client, pool, settings):
         await ensure_notifications_running(client, settings)
+        await settle_orphans(client, pool)
         yield
         log.info("worker stopping; letting running activities finish")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from activities.synthesis import Source, build_synthesis
+from activities.common import heartbeating
+from activities.synthesis import Source, Synthesis, build_synthesis
 from db.events import insert_event
+from db.pool import Connection
 from reviewflow.canonical import json_hash
 from workflows.models import (
     CHECK_CONSULTATION,
@@ -32,6 +34,33 @@ LATEST_ACCEPTED = """
 """
 
 
+async def _consultation_closed(conn: Connection, review_id: str) -> bool:
+    closed = await conn.fetchval(
+        "SELECT 1 FROM review_events WHERE review_id = $1 AND type = 'consultation.closed'",
+        review_id,
+    )
+    return closed is not None
+
+
+async def _store_synthesis(conn: Connection, synthesis: Synthesis) -> str:
+    """Store the synthesis once, its head and its parts; its hash covers them all."""
+    review_id = synthesis.head["review_id"]
+    synthesis_hash = json_hash([synthesis.head, synthesis.parts])
+    stored_now = await conn.fetchval(
+        """INSERT INTO syntheses (review_id, content, content_hash) VALUES ($1, $2, $3)
+           ON CONFLICT (review_id) DO NOTHING RETURNING true""",
+        review_id,
+        synthesis.head,
+        synthesis_hash,
+    )
+    if stored_now:
+        await conn.executemany(
+            "INSERT INTO synthesis_parts (review_id, position, kind, content) VALUES ($1, $2, $3, $4)",
+            [(review_id, n, kind, part) for n, (kind, part) in enumerate(synthesis.parts)],
+        )
+    return synthesis_hash
+
+
 class ConsultationActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -40,26 +69,23 @@ class ConsultationActivities:
     async def open_consultation(self, request: OpenConsultation) -> int:
         """Store the synthesis and create a task for every consultee; idempotent."""
         review_id = request.event.review_id
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with heartbeating(), self.pool.acquire() as conn, conn.transaction():
+            if await _consultation_closed(conn, review_id):
+                return 0  # cancelled while this attempt waited: open nothing
             sources = [
                 Source(str(r["id"]), r["version"], r["kind"], r["subject"], r["content"])
                 async for r in conn.cursor(LATEST_ACCEPTED, review_id)
             ]
-            synthesis = build_synthesis(review_id, sources)
-            synthesis_hash = json_hash(synthesis)
-            await conn.execute(
-                """INSERT INTO syntheses (review_id, content, content_hash) VALUES ($1, $2, $3)
-                   ON CONFLICT (review_id) DO NOTHING""",
-                review_id,
-                synthesis,
-                synthesis_hash,
-            )
+            synthesis_hash = await _store_synthesis(conn, build_synthesis(review_id, sources))
             await conn.execute(
                 """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
                                       stakeholder_category, country, due_at)
                    SELECT gen_random_uuid(), c.review_id, 'consultation', c.actor_id, c.actor_id,
                           c.organisation, c.stakeholder_category, c.country, $2
                    FROM review_consultees c WHERE c.review_id = $1
+                     -- a consultation closed meanwhile (the review was cancelled) stays empty
+                     AND NOT EXISTS (SELECT 1 FROM review_events e
+                                     WHERE e.review_id = $1 AND e.type = 'consultation.closed')
                    ON CONFLICT (review_id, invitee) DO NOTHING""",
                 review_id,
                 request.due_at,

@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 from temporalio import activity
 
+from activities.common import heartbeating, precondition_failed
 from db.events import insert_event
 from db.pool import Connection
 from reports.compile import compile_report
@@ -22,13 +23,18 @@ from workflows.models import (
 
 
 async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict[str, str]:
-    """The editorial text of every change request up to `change_request`: a section keeps its
-    text in later versions until a later request gives it a new one."""
+    """The editorial text of every accepted change request up to `change_request`, which the
+    workflow accepts now: a section keeps its text in later versions until a later request
+    gives it a new one. A request the API stored but the workflow never took is left out."""
     if change_request is None:
         return {}
+    await conn.execute(
+        "UPDATE report_change_requests SET accepted = true WHERE id = $1", change_request
+    )
     rows = await conn.fetch(
         """SELECT editorial FROM report_change_requests
            WHERE review_id = (SELECT review_id FROM report_change_requests WHERE id = $1)
+             AND accepted
              AND (requested_at, id) <= (SELECT requested_at, id FROM report_change_requests WHERE id = $1)
            ORDER BY requested_at, id""",
         change_request,
@@ -48,7 +54,11 @@ class ReportActivities:
         """Compile and store version `request.version`; a retry finds it stored already."""
         review_id = request.event.review_id
         change_request = uuid.UUID(request.change_request_id) if request.change_request_id else None
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        async with (
+            heartbeating(),
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read"),
+        ):
             stored = await conn.fetchval(
                 "SELECT content_hash FROM reports WHERE review_id = $1 AND version = $2",
                 review_id,
@@ -56,7 +66,8 @@ class ReportActivities:
             )
             if stored is None:
                 review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
-                assert review is not None  # a review's workflow compiles its own report
+                if review is None:
+                    raise precondition_failed(f"review {review_id} has no row to compile from")
                 report = await compile_report(
                     conn, review, request.version, await _editorial(conn, change_request)
                 )

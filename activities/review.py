@@ -12,18 +12,22 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from activities.common import precondition_failed
 from db.events import insert_event
 from db.pool import Connection
-from db.reviews import timeline_json
+from db.reviews import insert_review, timeline_json
 from workflows.models import (
     ACCEPT_SUBMISSIONS,
     RECORD_CHANGE,
     SEND_REMINDER,
+    STORE_REVIEW,
     AcceptSubmission,
     AcceptSubmissions,
     Deadline,
+    Phase,
     RecordChange,
     Reminder,
+    ReviewConfig,
     SubmissionAccepted,
 )
 
@@ -31,6 +35,21 @@ from workflows.models import (
 class ReviewActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    @activity.defn(name=STORE_REVIEW)
+    async def store_review(self, config: ReviewConfig) -> None:
+        """Write the review's row as it is created; a row written before stays as it is."""
+        invited = (
+            None if config.stakeholders is None else [uuid.UUID(s) for s in config.stakeholders]
+        )
+        async with self.pool.acquire() as conn:
+            await insert_review(
+                conn,
+                config,
+                invited,
+                Phase.SCHEDULED.value,
+                reminders_optional=config.reminders_optional,
+            )
 
     @activity.defn(name=RECORD_CHANGE)
     async def record_change(self, change: RecordChange) -> None:
@@ -66,7 +85,7 @@ class ReviewActivities:
             request_id,
         )
         if row is None:
-            raise LookupError(f"submission request {request_id} is not stored")
+            raise precondition_failed(f"submission request {request_id} is not stored")
         if row["status"] == "accepted":
             return SubmissionAccepted(str(row["submission_id"]), row["version"], row["late"])
         # Lock the submission so concurrent versions of it are numbered one after another.
@@ -156,4 +175,9 @@ class ReviewActivities:
         return [row["actor_id"] for row in rows]
 
     def all(self) -> list[Any]:
-        return [self.record_change, self.accept_submissions, self.send_reminder]
+        return [
+            self.store_review,
+            self.record_change,
+            self.accept_submissions,
+            self.send_reminder,
+        ]

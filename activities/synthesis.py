@@ -3,6 +3,11 @@
 Built from the latest accepted version of every submission, per objective and per cluster,
 each item carrying its provenance (submission id and version). Pure functions over rows, so
 the same inputs give the same synthesis, byte for byte.
+
+It is stored and read in parts of bounded size, whatever the number of inputs: a head (the
+counts and the guiding principles), one part per objective and per `INPUTS_PER_PART` of its
+quoted inputs, and one part per consenting input holding its recommendations, which are
+quoted once, not under each objective the input names.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from reviewflow.reference import load_reference
 
 # How much of a stakeholder's input text the synthesis quotes; the rest is one click away.
 EXCERPT_CHARS = 600
+# Quoted inputs per stored part of an objective: bounds the part at about 100 times 1 kB.
+INPUTS_PER_PART = 100
+OBJECTIVE = "objective"
+RECOMMENDATIONS = "recommendations"
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,20 @@ class _Objective:
                 "organisation": content["organisation"]["name"],
                 "category": content["organisation"]["category"],
                 "excerpt": _excerpt(content["input"]),
-                "recommendations": content.get("recommendations", []),
                 **source.provenance,
             }
         )
+
+    def parts(self, number: int, title: str, cluster: int) -> list[dict[str, Any]]:
+        """The objective in parts: the first with everything the member States reported, each
+        with at most INPUTS_PER_PART quoted inputs (a reader merges them by number)."""
+        first = self.document(number, title, cluster)
+        inputs = first["stakeholder_inputs"]
+        chunks = [inputs[i : i + INPUTS_PER_PART] for i in range(0, len(inputs), INPUTS_PER_PART)]
+        continued = {**first, "measures": [], "challenges": [], "good_practices": []}
+        return [{**first, "stakeholder_inputs": chunks[0] if chunks else []}] + [
+            {**continued, "stakeholder_inputs": chunk} for chunk in chunks[1:]
+        ]
 
     def document(self, number: int, title: str, cluster: int) -> dict[str, Any]:
         return {
@@ -83,12 +102,32 @@ class _Objective:
         }
 
 
-def build_synthesis(review_id: str, sources: Iterable[Source]) -> dict[str, Any]:
-    """The synthesis document. `sources` must come in a stable order (kind, subject)."""
+@dataclass(frozen=True)
+class Synthesis:
+    """The head and the parts, in the order they are read."""
+
+    head: dict[str, Any]
+    parts: list[tuple[str, dict[str, Any]]]
+
+
+def _recommendations(source: Source) -> dict[str, Any] | None:
+    content = source.content
+    if not content.get("consent_to_publish") or not content.get("recommendations"):
+        return None
+    return {
+        "organisation": content["organisation"]["name"],
+        "recommendations": content["recommendations"],
+        **source.provenance,
+    }
+
+
+def build_synthesis(review_id: str, sources: Iterable[Source]) -> Synthesis:
+    """The synthesis. `sources` must come in a stable order (kind, subject)."""
     reference = load_reference()
     objectives = {o.number: _Objective() for o in reference.objectives}
     principles: dict[str, list[dict[str, Any]]] = defaultdict(list)
     counts = {"national_reports": 0, "stakeholder_inputs": 0}
+    recommendations: list[dict[str, Any]] = []
     for source in sources:
         if source.kind == "national_report":
             counts["national_reports"] += 1
@@ -102,23 +141,43 @@ def build_synthesis(review_id: str, sources: Iterable[Source]) -> dict[str, Any]
             counts["stakeholder_inputs"] += 1
             for number in source.content["objectives"]:
                 objectives[number].add_input(source)
-    by_number = {
-        o.number: objectives[o.number].document(o.number, o.title, o.cluster)
-        for o in reference.objectives
-    }
-    return {
+            if (recommended := _recommendations(source)) is not None:
+                recommendations.append(recommended)
+    titles = {o.number: (o.title, o.cluster) for o in reference.objectives}
+    parts = [
+        (OBJECTIVE, part)
+        for cluster in reference.clusters
+        for number in cluster.objectives
+        for part in objectives[number].parts(number, *titles[number])
+    ]
+    parts += [(RECOMMENDATIONS, item) for item in recommendations]
+    head = {
         "review_id": review_id,
         "sources": counts,
-        "clusters": [
-            {
-                "number": cluster.number,
-                "title": cluster.title,
-                "objectives": [by_number[n] for n in cluster.objectives],
-            }
-            for cluster in reference.clusters
-        ],
         "guiding_principles": [
             {"id": p.id, "title": p.title, "applied_by": principles.get(p.id, [])}
             for p in reference.guiding_principles
         ],
     }
+    return Synthesis(head, parts)
+
+
+def synthesis_page(
+    head: dict[str, Any], parts: Iterable[tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """One page of the synthesis as the API shows it: the head, the clusters with the
+    objective parts of this page, and the recommendations of this page."""
+    if "clusters" in head:
+        return {**head, "recommendations": []}  # stored whole, before it was stored in parts
+    by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    recommendations = []
+    for kind, content in parts:
+        if kind == OBJECTIVE:
+            by_cluster[content["cluster"]].append(content)
+        else:
+            recommendations.append(content)
+    clusters = [
+        {"number": c.number, "title": c.title, "objectives": by_cluster[c.number]}
+        for c in load_reference().clusters
+    ]
+    return {**head, "clusters": clusters, "recommendations": recommendations}

@@ -41,7 +41,7 @@ def request_fingerprint(request: web.Request, body: Any) -> str:
     return json_hash([request.method, request.path, body])
 
 
-def _mismatch() -> Problem:
+def mismatch() -> Problem:
     return Problem(
         422,
         f"This {HEADER} was already used for a different request.",
@@ -59,7 +59,7 @@ async def replay(conn: Executor, actor: Actor, key: str, fingerprint: str) -> we
     if row is None:
         return None
     if row["request_hash"] != fingerprint:
-        raise _mismatch()
+        raise mismatch()
     return web.json_response(row["response"], status=row["status"])
 
 
@@ -97,3 +97,43 @@ async def create_once(
         assert stored is not None
         return stored
     return web.json_response(created.body, status=created.status)
+
+
+async def record_answer(
+    pool: asyncpg.Pool, actor: Actor, key: str, fingerprint: str, created: Created
+) -> web.Response:
+    """Store the answer to a request whose effect is already done elsewhere (in a workflow);
+    when a concurrent request with the same key stored one first, answer with that one, so
+    both get the same answer."""
+    stored_now = await pool.fetchval(
+        "INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor_id, key) DO NOTHING RETURNING true",
+        actor.id,
+        key,
+        fingerprint,
+        created.status,
+        created.replay_body if created.replay_body is not None else created.body,
+    )
+    if stored_now:
+        return web.json_response(created.body, status=created.status)
+    stored = await replay(pool, actor, key, fingerprint)
+    assert stored is not None
+    return stored
+
+
+async def answer_once(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str,
+    act: Callable[[], Awaitable[Created]],
+) -> web.Response:
+    """Run a command made idempotent elsewhere (a workflow Update with a stable id), and keep
+    its first answer under the key: a retry, even one the workflow can no longer recognise
+    (after it continued as new, or ended), gets that answer; another body gets 422."""
+    if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
+        return stored
+    created = await act()
+    if key is None:
+        return web.json_response(created.body, status=created.status)
+    return await record_answer(pool, actor, key, fingerprint, created)

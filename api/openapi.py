@@ -598,12 +598,13 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                                 "description": "The input's text, cut short (ending in …) if"
                                 f" longer than {EXCERPT_CHARS} characters.",
                             },
-                            "recommendations": _array(TEXT),
                             **provenance,
                         }
                     ),
                     description="The inputs on this objective whose organisation consented"
-                    " to publication.",
+                    " to publication (their recommendations are in the synthesis'"
+                    " `recommendations`, once per input). An objective with many may come in"
+                    " several parts, on one page or more: merge them by `number`.",
                 ),
                 "unpublished_stakeholder_inputs": {
                     **COUNT,
@@ -640,14 +641,24 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                         }
                     )
                 ),
+                "recommendations": _array(
+                    _object({"organisation": TEXT, "recommendations": _array(TEXT), **provenance}),
+                    description="The recommendations of the consenting inputs on this page,"
+                    " once per input.",
+                ),
                 "content_hash": {
                     "type": "string",
                     "pattern": "^[0-9a-f]{64}$",
-                    "description": "SHA-256 (hex) of the document without content_hash and"
-                    " created_at, as JSON with sorted keys, no whitespace, UTF-8.",
+                    "description": "SHA-256 (hex) of the whole synthesis (every page), the same"
+                    " on every page: it changes only if the synthesis does.",
                 },
                 "created_at": {**_schema("Instant"), "description": "When it was compiled."},
-            }
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` for the next page; null on the last.",
+                },
+            },
+            optional=("recommendations", "next_cursor"),
         ),
         "ReportObjective": _object(
             {
@@ -1530,8 +1541,18 @@ def _paths() -> dict[str, dict[str, Any]]:
                 description="Compiled once, when the consultation opens, from the latest"
                 " accepted version of every submission; every item names the submission and"
                 " version it comes from. Inputs whose organisation did not consent to"
-                " publication are counted, not quoted.",
-                parameters=("ReviewId",),
+                " publication are counted, not quoted. Read in pages of at most 50 parts"
+                " (an objective, or up to 100 of its quoted inputs, or one input's"
+                " recommendations): each page has the counts, the guiding principles and"
+                " the four clusters with the objective parts on it; the first page of a"
+                " synthesis with fewer parts is all of it.",
+                parameters=(
+                    "ReviewId",
+                    _query("cursor", TEXT, "`next_cursor` of the previous page."),
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "maximum": 50}, "Parts per page."
+                    ),
+                ),
             )
         },
         "/v1/reviews/{id}/report": {

@@ -9,9 +9,10 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
+from api.idempotency import Created
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
-from api.reviews import may_run, query_int, review_for, secretariat_request
+from api.reviews import command_once, may_run, query_int, review_for, secretariat_request
 from api.updates import execute_update
 from db.actors import Actor
 from db.reports import drop_change_request, insert_change_request, latest_version, report
@@ -62,51 +63,61 @@ async def read_report(request: web.Request) -> web.Response:
     )
 
 
-async def _decision(
-    request: web.Request, schema: dict[str, Any]
-) -> tuple[Actor, Any, dict[str, Any], str | None]:
-    """Who decides on which review's report, with what body and Idempotency-Key."""
-    actor, row, body, key = await secretariat_request(request, schema)
+def _require_a_report_awaiting_decision(row: Any) -> None:
     if row["phase"] != "approval":
         raise Problem(
             409, f"The review is in {row['phase']}; there is no report awaiting a decision."
         )
-    return actor, row, body, key
 
 
-async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> web.Response:
+async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> Created:
     found = await report(request.app[POOL], review_id, version=result.version, published_only=False)
     assert found is not None  # the workflow compiled or published it before answering
-    return web.json_response(
+    return Created(
+        200,
         {
             "version": found["version"],
             "content_hash": found["content_hash"],
             "status": found["status"],
-        }
+        },
     )
 
 
 @routes.post("/v1/reviews/{id}/report/approve")
 async def approve(request: web.Request) -> web.Response:
-    actor, row, body, key = await _decision(request, requests.APPROVAL)
-    version = await latest_version(request.app[POOL], row["id"])
-    # Approving a version twice is one decision, whoever retries it.
-    update_id = f"approve:{actor.id}:{key}" if key else f"approve:{row['id']}:{version}"
-    result = await execute_update(
-        request.app[TEMPORAL],
-        request.app[UPDATE_GATE],
-        row["id"],
-        RegionalReviewWorkflow.approve,
-        ReportDecision(str(actor.id), body.get("note")),
-        update_id=update_id,
-        result_type=ReportVersion,
-    )
-    return await _answer(request, row["id"], result)
+    actor, row, body, key = await secretariat_request(request, requests.APPROVAL)
+
+    async def act() -> Created:
+        _require_a_report_awaiting_decision(row)
+        version = await latest_version(request.app[POOL], row["id"])
+        # Approving a version twice is one decision, whoever retries it.
+        update_id = f"approve:{actor.id}:{key}" if key else f"approve:{row['id']}:{version}"
+        result = await execute_update(
+            request.app[TEMPORAL],
+            request.app[UPDATE_GATE],
+            row["id"],
+            RegionalReviewWorkflow.approve,
+            ReportDecision(str(actor.id), body.get("note")),
+            update_id=update_id,
+            result_type=ReportVersion,
+        )
+        return await _answer(request, row["id"], result)
+
+    return await command_once(request, actor, body, key, act)
 
 
 @routes.post("/v1/reviews/{id}/report/request-changes")
 async def request_changes(request: web.Request) -> web.Response:
-    actor, row, body, key = await _decision(request, requests.CHANGE_REQUEST)
+    actor, row, body, key = await secretariat_request(request, requests.CHANGE_REQUEST)
+    return await command_once(
+        request, actor, body, key, lambda: _request_changes(request, actor, row, body, key)
+    )
+
+
+async def _request_changes(
+    request: web.Request, actor: Actor, row: Any, body: dict[str, Any], key: str | None
+) -> Created:
+    _require_a_report_awaiting_decision(row)
     pool = request.app[POOL]
     request_id = (
         uuid.uuid5(CHANGE_REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}")

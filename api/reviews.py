@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import hashlib
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,20 +22,29 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import requests
 from api.auth import current_actor, require_role
 from api.bodies import raise_if_invalid, read_json
-from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.idempotency import (
+    Created,
+    answer_once,
+    idempotency_key,
+    mismatch,
+    record_answer,
+    replay,
+    request_fingerprint,
+)
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
 from db.events import events_after
-from db.pool import Connection
-from db.reviews import insert_review, list_reviews, submission_progress, visible_review
+from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
+from reviewflow.canonical import json_hash
+from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
 from schemas import problems_in
 from workflows.models import (
@@ -54,6 +67,8 @@ DEFAULT_REMINDER_DAYS = [14, 7, 1]
 LATEST_DEADLINE = timedelta(days=5 * 366)
 MAX_PAGE = 100
 TASK_STATUSES = ("open", "completed", "expired", "cancelled")
+# How long a create waits for the workflow to write the review's row before asking for a retry.
+ROW_WAIT_S = 10.0
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -213,26 +228,28 @@ async def review_for(request: web.Request, actor: Actor) -> asyncpg.Record:
     return row
 
 
-async def review_answer(
-    request: web.Request, actor: Actor, review_id: str, status: int = 200
-) -> web.Response:
+async def review_document(request: web.Request, actor: Actor, review_id: str) -> dict[str, Any]:
     pool = request.app[POOL]
     row = await visible_review(pool, actor, review_id)
     assert row is not None
     if not may_run(actor, row):
-        return web.json_response(_review_document(row, actor), status=status)
+        return _review_document(row, actor)
     progress = await submission_progress(pool, review_id)
     tasks = await task_progress(pool, review_id)
-    return web.json_response(_review_document(row, actor, progress, tasks), status=status)
+    return _review_document(row, actor, progress, tasks)
+
+
+async def review_answer(request: web.Request, actor: Actor, review_id: str) -> web.Response:
+    return web.json_response(await review_document(request, actor, review_id))
 
 
 # ---- create ---------------------------------------------------------------------------------
 
 
 async def _new_config(
-    request: web.Request, actor: Actor, body: Any
-) -> tuple[ReviewConfig, list[uuid.UUID] | None]:
-    """The review `body` asks for, and the stakeholders it invites (None: open to all)."""
+    request: web.Request, actor: Actor, body: Any, key: str | None
+) -> ReviewConfig:
+    """The review `body` asks for."""
     raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
@@ -243,9 +260,8 @@ async def _new_config(
     if problems or timeline is None:
         raise invalid(problems)
     escalation = body.get("escalation")
-    config = ReviewConfig(
-        review_id=body.get("id")
-        or f"{body['region'].lower()}-{datetime.now(UTC).year}-{secrets.token_hex(3)}",
+    return ReviewConfig(
+        review_id=body.get("id") or _new_review_id(body["region"], actor, key),
         region=body["region"],
         title=body["title"],
         member_states=member_states,
@@ -255,36 +271,82 @@ async def _new_config(
         created_by=str(actor.id),
         consult_focal_points=body.get("consult_focal_points", False),
         escalation=Escalation(**escalation) if escalation else None,
+        stakeholders=None if stakeholders is None else [str(s) for s in stakeholders],
+        reminders_optional=body.get("reminders_optional", False),
     )
-    return config, stakeholders
+
+
+def _new_review_id(region: str, actor: Actor, key: str | None) -> str:
+    """An id for a review whose body names none: derived from the Idempotency-Key when there
+    is one, so every retry of the request starts (or finds) the same workflow."""
+    suffix = (
+        hashlib.sha256(f"{actor.id}:{key}".encode()).hexdigest()[:12]
+        if key is not None
+        else secrets.token_hex(3)
+    )
+    return f"{region.lower()}-{datetime.now(UTC).year}-{suffix}"
 
 
 @routes.post("/v1/reviews")
 async def create_review(request: web.Request) -> web.Response:
+    """Start the review's workflow, which writes the review's row, then answer with the row.
+
+    Nothing happens inside a database transaction: the workflow id is deterministic, a start
+    finds the workflow a retry of the same request started (its memo holds the request's
+    fingerprint), and the answer is recorded under the Idempotency-Key only afterwards.
+    """
     actor = require_role(request, ("secretariat", "admin"))
     key = idempotency_key(request)
     body = await read_json(request)
-    config, invited = await _new_config(request, actor, body)
-    client = request.app[TEMPORAL]
+    pool = request.app[POOL]
+    fingerprint = request_fingerprint(request, body)
+    if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
+        return stored
+    config = await _new_config(request, actor, body, key)
+    creation = json_hash([str(actor.id), fingerprint])
+    started_by = await _start_workflow(request, config, creation)
+    if started_by != creation:
+        if key is not None and "id" not in body:
+            raise mismatch()  # the id comes from the key: the key was reused
+        raise Problem(409, f"A review with id {config.review_id!r} already exists.")
+    created = Created(201, await _created_review(request, actor, config.review_id))
+    if key is None:
+        return web.json_response(created.body, status=created.status)
+    return await record_answer(pool, actor, key, fingerprint, created)
 
-    async def create(conn: Connection) -> Created:
-        if not await insert_review(
-            conn,
-            config,
-            invited,
-            Phase.SCHEDULED.value,
-            reminders_optional=body.get("reminders_optional", False),
-        ):
-            raise Problem(409, f"A review with id {config.review_id!r} already exists.")
-        # Started inside the transaction: if Temporal refuses, the row is rolled back with it.
-        try:
+
+async def _start_workflow(request: web.Request, config: ReviewConfig, creation: str) -> str | None:
+    """Start the review's workflow unless it exists; the creation mark of the request that
+    started it (None for a review started before marks were kept, or whose workflow is gone)."""
+    try:
+        return await _creation_mark(request, config, creation)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None  # its row outlived its workflow's retention: that id ran
+        if error.status not in TRANSIENT_RPC:
+            raise
+        raise Problem(
+            503,
+            f"The workflow service is unavailable: {error.message}",
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+async def _creation_mark(request: web.Request, config: ReviewConfig, creation: str) -> str | None:
+    client = request.app[TEMPORAL]
+    handle = client.get_workflow_handle(workflow_id(config.review_id))
+    # Only a workflow writes a review's row: with a row, its workflow was started before.
+    if not await review_exists(request.app[POOL], config.review_id):
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and closed
             await client.start_workflow(
                 RegionalReviewWorkflow.run,
                 ReviewInput(config),
                 id=workflow_id(config.review_id),
                 task_queue=request.app[SETTINGS].task_queue,
+                # A review id runs once: a closed review is never started again.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                memo={CREATION_MEMO: creation},
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(REVIEW_REGION, config.region),
@@ -292,23 +354,23 @@ async def create_review(request: web.Request) -> web.Response:
                     ]
                 ),
             )
-        except WorkflowAlreadyStartedError:
-            raise Problem(409, f"A review with id {config.review_id!r} already ran.") from None
-        except RPCError as error:
-            if error.status not in TRANSIENT_RPC:
-                raise
+    mark: str | None = await (await handle.describe()).memo_value(CREATION_MEMO, None)
+    return mark
+
+
+async def _created_review(request: web.Request, actor: Actor, review_id: str) -> dict[str, Any]:
+    """The new review's document, once its workflow has written its row."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ROW_WAIT_S
+    while (row := await visible_review(request.app[POOL], actor, review_id)) is None:
+        if loop.time() > deadline:
             raise Problem(
                 503,
-                f"The workflow service is unavailable: {error.message}",
-                headers={"Retry-After": "5"},
-            ) from None
-        row = await visible_review(conn, actor, config.review_id)
-        assert row is not None
-        return Created(201, _review_document(row, actor, []))
-
-    return await create_once(
-        request.app[POOL], actor, key, request_fingerprint(request, body), create
-    )
+                "The review is being created; send the same request again shortly.",
+                headers={"Retry-After": "2"},
+            )
+        await asyncio.sleep(0.05)
+    return _review_document(row, actor, [])
 
 
 # ---- read ------------------------------------------------------------------------------------
@@ -402,18 +464,35 @@ async def secretariat_request(
     return actor, row, body, key
 
 
-async def _command(
-    request: web.Request, schema: dict[str, Any]
-) -> tuple[Actor, asyncpg.Record, dict[str, Any], str]:
-    """A secretariat command on a review, and the Update id for it."""
-    actor, row, body, key = await secretariat_request(request, schema)
-    update_id = f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
-    return actor, row, body, update_id
+async def command_once(
+    request: web.Request,
+    actor: Actor,
+    body: dict[str, Any],
+    key: str | None,
+    act: Callable[[], Awaitable[Created]],
+) -> web.Response:
+    """Run a secretariat command once per Idempotency-Key: a retry gets the first answer
+    (across the workflow's runs too), the same key with another body gets 422."""
+    fingerprint = request_fingerprint(request, body)
+    return await answer_once(request.app[POOL], actor, key, fingerprint, act)
+
+
+def update_id_for(request: web.Request, actor: Actor, key: str | None) -> str:
+    """The Update id of a command: stable across retries of one request."""
+    return f"{request.path}:{actor.id}:{key}" if key else str(uuid.uuid4())
 
 
 @routes.post("/v1/reviews/{id}/extensions")
 async def extend(request: web.Request) -> web.Response:
-    actor, row, body, update_id = await _command(request, requests.EXTENSION)
+    actor, row, body, key = await secretariat_request(request, requests.EXTENSION)
+    return await command_once(
+        request, actor, body, key, lambda: _extend(request, actor, row, body, key)
+    )
+
+
+async def _extend(
+    request: web.Request, actor: Actor, row: asyncpg.Record, body: dict[str, Any], key: str | None
+) -> Created:
     problems: list[tuple[str, str]] = []
     until = _future_instant(body["until"], "/until", problems)
     country = body.get("country")
@@ -430,23 +509,26 @@ async def extend(request: web.Request) -> web.Response:
         row["id"],
         RegionalReviewWorkflow.extend,
         extension,
-        update_id=update_id,
+        update_id=update_id_for(request, actor, key),
     )
-    return await review_answer(request, actor, row["id"])
+    return Created(200, await review_document(request, actor, row["id"]))
 
 
 async def _phase_command(request: web.Request, schema: dict[str, Any], update: Any) -> web.Response:
-    actor, row, body, update_id = await _command(request, schema)
-    command = PhaseCommand(str(actor.id), body.get("reason"))
-    await execute_update(
-        request.app[TEMPORAL],
-        request.app[UPDATE_GATE],
-        row["id"],
-        update,
-        command,
-        update_id=update_id,
-    )
-    return await review_answer(request, actor, row["id"])
+    actor, row, body, key = await secretariat_request(request, schema)
+
+    async def act() -> Created:
+        await execute_update(
+            request.app[TEMPORAL],
+            request.app[UPDATE_GATE],
+            row["id"],
+            update,
+            PhaseCommand(str(actor.id), body.get("reason")),
+            update_id=update_id_for(request, actor, key),
+        )
+        return Created(200, await review_document(request, actor, row["id"]))
+
+    return await command_once(request, actor, body, key, act)
 
 
 @routes.post("/v1/reviews/{id}/advance")

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from activities.synthesis import synthesis_page
 from api import requests
 from api.auth import current_actor
 from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, read_json
@@ -24,12 +25,15 @@ from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, may_run, query_int, review_for
 from db.actors import Actor, actor_by_id
 from db.events import insert_event
-from db.tasks import complete, delegate, has_task, my_tasks, synthesis, task
+from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
 from reviewflow.canonical import json_hash
 from schemas import problems_in
 from workflows.models import ReviewEvent
 
 routes = web.RouteTableDef()
+
+# Parts of the synthesis per page: every objective and a few dozen inputs' recommendations.
+SYNTHESIS_PAGE = 50
 
 # Event ids for task changes live in their own namespace, derived from what happened.
 EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
@@ -201,10 +205,15 @@ async def read_synthesis(request: web.Request) -> web.Response:
     found = await synthesis(request.app[POOL], row["id"])
     if found is None:
         raise Problem(404, "The synthesis is compiled when the consultation opens.")
+    start = query_int(request, "cursor", 0, 0, 2**31 - 1)
+    limit = query_int(request, "limit", SYNTHESIS_PAGE, 1, SYNTHESIS_PAGE)
+    parts = await synthesis_parts(request.app[POOL], row["id"], start, limit + 1)
+    page = synthesis_page(found["content"], [(p["kind"], p["content"]) for p in parts[:limit]])
     return web.json_response(
         {
-            **found["content"],
+            **page,
             "content_hash": found["content_hash"],
             "created_at": found["created_at"].isoformat(),
+            "next_cursor": str(parts[limit]["position"]) if len(parts) > limit else None,
         }
     )

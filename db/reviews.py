@@ -71,6 +71,10 @@ async def insert_review(
     return status.endswith(" 1")
 
 
+async def review_exists(conn: Executor, review_id: str) -> bool:
+    return await conn.fetchval("SELECT 1 FROM reviews WHERE id = $1", review_id) is not None
+
+
 async def visible_review(conn: Executor, actor: Actor, review_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT r.* FROM reviews r WHERE r.id = $5 AND {_VISIBLE}", *_viewer_args(actor), review_id

@@ -104,3 +104,16 @@ async def synthesis(pool: asyncpg.Pool, review_id: str) -> asyncpg.Record | None
     return await pool.fetchrow(
         "SELECT content, content_hash, created_at FROM syntheses WHERE review_id = $1", review_id
     )
+
+
+async def synthesis_parts(
+    pool: asyncpg.Pool, review_id: str, after: int, limit: int
+) -> list[asyncpg.Record]:
+    """The synthesis' parts from position `after` on, at most `limit`."""
+    return await pool.fetch(
+        """SELECT position, kind, content FROM synthesis_parts
+           WHERE review_id = $1 AND position >= $2 ORDER BY position LIMIT $3""",
+        review_id,
+        after,
+        limit,
+    )

@@ -95,6 +95,26 @@ async def test_consultation_phase_end_to_end(
     assert quoted and all(
         (q["submission_id"], q["version"]) == (b_receipt["id"], 1) for q in quoted
     )
+    assert synthesis["next_cursor"] is None
+    assert [(r["submission_id"], r["recommendations"]) for r in synthesis["recommendations"]] == [
+        (b_receipt["id"], b_input["recommendations"])
+    ]
+    # Read five parts at a time, the pages hold the same synthesis.
+    paged: list[dict[str, Any]] = []
+    cursor: str | None = "0"
+    while cursor is not None:
+        page = await (
+            await api.get(
+                f"/v1/reviews/{review.id}/synthesis?limit=5&cursor={cursor}",
+                headers=consultees["b1"].headers,
+            )
+        ).json()
+        assert page["content_hash"] == synthesis["content_hash"]
+        paged += [o for c in page["clusters"] for o in c["objectives"]]
+        paged += page["recommendations"]
+        cursor = page["next_cursor"]
+    everything = [o for c in synthesis["clusters"] for o in c["objectives"]]
+    assert paged == everything + synthesis["recommendations"]
 
     tasks = {
         name: await my_task(api, consultees[name], review.id) for name in ("a1", "b1", "c1", "d1")
@@ -324,3 +344,33 @@ async def test_consultation_for_10000_stakeholders(
     history = await temporal_client.get_workflow_handle(workflow_id(body["id"])).fetch_history()
     assert len(history.events) < 200
     print(f"consultation for 10,000 opened in {elapsed:.2f}s; history {len(history.events)} events")
+
+
+def test_the_synthesis_is_stored_in_parts_of_bounded_size() -> None:
+    """Whatever the number of large inputs, no stored value grows with it, and each input's
+    recommendations are stored once, not under each of its objectives."""
+    from activities.synthesis import Source, build_synthesis
+    from reviewflow.canonical import canonical_json
+
+    def largest_part_and_total(inputs: int) -> tuple[int, int]:
+        sources = [
+            Source(str(uuid.uuid4()), 1, "national_report", "DEU", documents.national_report())
+        ]
+        for n in range(inputs):
+            content = documents.stakeholder_input(f"Org {n:05}")
+            content["objectives"] = list(range(1, 24))
+            content["input"] = "x" * 4_000
+            content["recommendations"] = ["r" * 3_000] * 10
+            sources.append(
+                Source(str(uuid.uuid4()), 1, "stakeholder_input", f"Org {n:05}", content)
+            )
+        synthesis = build_synthesis("ece-2030", sources)
+        sizes = [len(canonical_json(part)) for _, part in synthesis.parts]
+        return max([*sizes, len(canonical_json(synthesis.head))]), sum(sizes)
+
+    small, _ = largest_part_and_total(20)
+    large, large_total = largest_part_and_total(400)
+    assert large <= 200_000 and small <= 200_000
+    # 400 inputs of 30 kB of recommendations each, on 23 objectives: about 12 MB once,
+    # where copying them into each objective would make about 23 times as much.
+    assert large_total < 400 * (30_000 + 23 * 2_000)

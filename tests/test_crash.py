@@ -1463,3 +1463,54 @@ async def _stop_postgres_inside_transactions(stack: Stack, cluster: Cluster) -> 
     assert {a.status for a in answers} == {201}, answers
     await assert_stored_once(stack.db, review_id, clients)
     return firsts
+
+
+@pytest.mark.timeout(300)
+async def test_worker_killed_while_opening_the_consultation_resumes_within_a_minute(
+    fresh_database: str, workdir: Path
+) -> None:
+    """Killed inside `open_consultation` (held there by a lock on the synthesis), the worker's
+    replacement opens the consultation within the heartbeat timeout, not after the activity's
+    five-minute start-to-close timeout, and opens it once."""
+    async with running_stack(fresh_database, workdir) as stack:
+        assert stack.db is not None
+        db = stack.db
+        secretariat = await stack.actor("secretariat", regions=["ECE"], email="s@unece.example")
+        ngo = await stack.actor(
+            "stakeholder",
+            organisation="Org resumed",
+            stakeholder_category="academia",
+            regions=["ECE"],
+            email="ngo@org.example",
+        )
+        review_id = await open_call(stack, secretariat, [ngo])
+        locker = await hold_lock(stack.dsn, "syntheses")
+        try:
+            stack.spawn(
+                stack.call(
+                    "POST",
+                    f"/v1/reviews/{review_id}/advance",
+                    token=secretariat.token,
+                    body={},
+                    timeout_s=120,
+                )
+            )
+            await stack.waiting_on_lock("INSERT INTO syntheses", 1)
+            await stack.kill_worker("inside open_consultation")
+        finally:
+            await locker.execute("ROLLBACK")
+            await locker.close()
+        killed = time.monotonic()
+        await stack.start_worker()
+
+        async def opened() -> bool:
+            tasks = await db.fetchval("SELECT count(*) FROM tasks WHERE review_id = $1", review_id)
+            return bool(tasks)
+
+        await stack.wait_for("the consultation's tasks", opened, deadline_s=60)
+        stack.note(f"consultation opened {time.monotonic() - killed:.1f}s after the kill")
+        events = await db.fetchval(
+            "SELECT count(*) FROM review_events WHERE review_id = $1 AND type = 'consultation.opened'",
+            review_id,
+        )
+        assert events == 1

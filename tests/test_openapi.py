@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import schemas
-from activities.synthesis import Source, build_synthesis
+from activities.synthesis import Source, build_synthesis, synthesis_page
 from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
@@ -375,10 +375,14 @@ def test_a_synthesis_answer_is_documented() -> None:
         Source(str(uuid.uuid4()), 1, "stakeholder_input", "Quiet Org", unpublished),
         Source(str(uuid.uuid4()), 3, "stakeholder_input", "Verbose Org", long_input),
     ]
-    synthesis = build_synthesis("ece-2030", sources)
-    answer = {**synthesis, "content_hash": json_hash(synthesis), "created_at": NOW.isoformat()}
-    assert_documented("Synthesis", answer)
-    assert_documented("Synthesis", {**answer, **build_synthesis("ece-2030", [])})
+    for synthesis in (build_synthesis("ece-2030", sources), build_synthesis("ece-2030", [])):
+        answer = {
+            **synthesis_page(synthesis.head, synthesis.parts),
+            "content_hash": json_hash([synthesis.head, synthesis.parts]),
+            "created_at": NOW.isoformat(),
+            "next_cursor": None,
+        }
+        assert_documented("Synthesis", answer)
 
 
 @pytest.mark.parametrize(

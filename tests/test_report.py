@@ -320,3 +320,23 @@ async def test_compiling_50000_submissions(pool: asyncpg.Pool, ece_secretariat: 
         {"iso3": "DEU", "name": "Germany"},
         {"iso3": "FRA", "name": "France"},
     ]
+
+
+async def test_a_change_request_the_workflow_never_took_stays_out_of_reports(
+    reviewed: dict[str, Any], pool: asyncpg.Pool
+) -> None:
+    """The API stores a change request before its Update; when the Update then fails (here:
+    never sent, as after a 503 or a crash), its text must not reach a later version."""
+    from db.reports import insert_change_request
+
+    run: Run = reviewed["run"]
+    orphan = {"note": "Lost", "editorial": {"overview": "Text the workflow never accepted"}}
+    assert await insert_change_request(
+        pool, uuid.uuid4(), run.id, 1, orphan, run.secretariat.actor.id
+    )
+    changed = await run.ok(
+        "report/request-changes", {"note": "Real", "editorial": {"objective-1": "Accepted text"}}
+    )
+    assert changed["version"] == 2
+    second = json.loads(await (await run.report()).text())
+    assert second["editorial"] == [{"section": "objective-1", "text": "Accepted text"}]

@@ -101,6 +101,10 @@ class ReviewConfig:
     # Who is invited lives in the database (it may be thousands); the workflow needs no list.
     consult_focal_points: bool = False
     escalation: Escalation | None = None
+    # The invited stakeholders' actor ids (None: open to the region) and whether reminders
+    # are optional: the workflow writes the review's row from its config.
+    stakeholders: list[str] | None = None
+    reminders_optional: bool = False
 
 
 class Purpose(StrEnum):
@@ -134,6 +138,9 @@ class ReviewState:
     # The latest compiled report version, and whether the overdue approval was announced.
     report_version: int = 0
     report_overdue_announced: bool = False
+    # The ids of the latest commands (advance, extend, cancel, approve, request changes) done,
+    # so one sent again after a continue-as-new (where Temporal forgets them) is not redone.
+    handled_commands: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -350,7 +357,12 @@ class DeliveryStats:
     failed: int = 0
 
 
+# The error type of an activity failure that no retry can mend (a row that must exist does
+# not): retrying it would only hold the review's lock for ever.
+PRECONDITION_FAILED = "PreconditionFailed"
+
 # Activity names: the workflow calls them by name so it never imports I/O code.
+STORE_REVIEW = "store_review"
 RECORD_CHANGE = "record_change"
 ACCEPT_SUBMISSIONS = "accept_submissions"
 SEND_REMINDER = "send_reminder"

@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
@@ -30,9 +30,11 @@ with workflow.unsafe.imports_passed_through():
         NEXT_PHASE,
         OPEN_CONSULTATION,
         PHASE_ORDER,
+        PRECONDITION_FAILED,
         PUBLISH_REPORT,
         RECORD_CHANGE,
         SEND_REMINDER,
+        STORE_REVIEW,
         AcceptSubmission,
         AcceptSubmissions,
         CloseTasks,
@@ -77,15 +79,22 @@ RETRY_LATER = "RetryLater"  # retried by the API after a short pause
 # 10,240 events): every accepted submission costs about ten events.
 MAX_UPDATES_PER_RUN = 500
 MAX_EVENTS_PER_RUN = 6_000
+# Command ids remembered across runs; commands are few, a review's life sees dozens.
+REMEMBERED_COMMANDS = 200
 
 ACTIVITY_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
-    # A database outage must delay the review, never fail it: retry until it is back.
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
+    # A database outage must delay the review, never fail it: retry until it is back, so no
+    # schedule_to_close. What no retry can mend (a precondition) fails at once instead.
+    "retry_policy": RetryPolicy(
+        maximum_interval=timedelta(minutes=1), non_retryable_error_types=[PRECONDITION_FAILED]
+    ),
 }
 
 # Opening a consultation for 10,000 stakeholders is one bulk insert, but give it room.
 OPEN_CONSULTATION_TIMEOUT = timedelta(minutes=5)
+# The long activities heartbeat: a worker killed inside one is replaced within this.
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 # The deadline that closes each phase; phases without one wait for a command.
 PHASE_DEADLINE: dict[Phase, Deadline] = {
@@ -99,6 +108,10 @@ REMINDED_DEADLINE: dict[Phase, Deadline] = {
 }
 # Compiling 50,000 submissions takes longer than an ordinary activity.
 COMPILE_TIMEOUT = timedelta(minutes=15)
+
+
+# Reviews started since the workflow writes its own row first.
+STORES_ITS_ROW = "review-stores-its-row"
 
 
 def workflow_id(review_id: str) -> str:
@@ -134,6 +147,10 @@ class RegionalReviewWorkflow:
         self.inputs_closing = False
         # The change request the next compilation includes (set by request_changes).
         self.change_request_id: str | None = None
+        # The long activity running under the lock, which `cancel` interrupts rather than
+        # wait behind (it may be retrying for as long as the database is down).
+        self.interruptible: workflow.ActivityHandle[Any] | None = None
+        self.cancelling = False
 
     # ---- main loop ----------------------------------------------------------------------
 
@@ -146,6 +163,10 @@ class RegionalReviewWorkflow:
                     REVIEW_PHASE.value_set(self.state.phase.value),
                 ]
             )
+            if workflow.patched(STORES_ITS_ROW):
+                # The workflow owns its row, so a start whose caller died or lost the reply
+                # still leaves a review the API shows, never a workflow without one.
+                await workflow.execute_activity(STORE_REVIEW, self.config, **ACTIVITY_OPTIONS)
             await self._record("review.created", self.config.created_by, title=self.config.title)
             self.created = True
         while not self.state.phase.terminal:
@@ -232,23 +253,54 @@ class RegionalReviewWorkflow:
         if phase is Phase.CONSULTATION:
             due_at = self.state.deadlines.consultation_due_at
             event = self._event("consultation.opened", None, due_at=due_at.isoformat())
-            await workflow.execute_activity(
+            await self._interruptible(
                 OPEN_CONSULTATION,
                 OpenConsultation(event, due_at),
-                **{**ACTIVITY_OPTIONS, "start_to_close_timeout": OPEN_CONSULTATION_TIMEOUT},
+                start_to_close_timeout=OPEN_CONSULTATION_TIMEOUT,
             )
+
+    async def _interruptible(
+        self,
+        activity: str,
+        arg: Any,
+        *,
+        start_to_close_timeout: timedelta,
+        result_type: type | None = None,
+    ) -> Any:
+        """Run a long, heartbeating activity that `cancel` may interrupt; None if it did."""
+        handle = workflow.start_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            **{
+                **ACTIVITY_OPTIONS,
+                "start_to_close_timeout": start_to_close_timeout,
+                "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+            },
+        )
+        self.interruptible = handle
+        try:
+            return await handle
+        except ActivityError as error:
+            if self.cancelling and isinstance(error.cause, CancelledError):
+                return None
+            raise
+        finally:
+            self.interruptible = None
 
     async def _compile_for_approval(self, actor_id: str | None) -> None:
         """Compile the next report version (with the pending change request's editorial text,
         if any) and put it before the secretariat."""
         version = self.state.report_version + 1
         event = self._event("report.ready", None)
-        compiled: ReportVersion = await workflow.execute_activity(
+        compiled: ReportVersion | None = await self._interruptible(
             COMPILE_REPORT,
             CompileReport(event, version, self.change_request_id),
             result_type=ReportVersion,
-            **{**ACTIVITY_OPTIONS, "start_to_close_timeout": COMPILE_TIMEOUT},
+            start_to_close_timeout=COMPILE_TIMEOUT,
         )
+        if compiled is None:
+            return  # the review is being cancelled
         self.state.report_version = compiled.version
         self.change_request_id = None
         await self._enter(Phase.APPROVAL, actor_id, f"report version {version} compiled")
@@ -460,6 +512,8 @@ class RegionalReviewWorkflow:
     async def extend(self, extension: Extension) -> Extension:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return extension
         async with self.lock:
             self._validate_extension(extension)  # the state may have moved while we waited
             if extension.country is not None:
@@ -483,6 +537,7 @@ class RegionalReviewWorkflow:
                 reason=extension.reason,
                 country=extension.country,
             )
+            self._note_done()
         return extension
 
     async def _rearm_after(self, extension: Extension) -> None:
@@ -505,7 +560,8 @@ class RegionalReviewWorkflow:
     @extend.validator
     def validate_extend(self, extension: Extension) -> None:
         self._refuse_while_rolling_over()
-        self._validate_extension(extension)
+        if not self._done_before():
+            self._validate_extension(extension)
 
     def _validate_extension(self, extension: Extension) -> None:
         phase, deadlines = self.state.phase, self.state.deadlines
@@ -568,18 +624,22 @@ class RegionalReviewWorkflow:
     async def advance(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return CommandResult(self.state.phase)
         async with self.lock:
             self._validate_advance()
             await self._enter(
                 NEXT_PHASE[self.state.phase], command.actor_id, command.reason or "advanced"
             )
             self.replan = True
+            self._note_done()
         return CommandResult(self.state.phase)
 
     @advance.validator
     def validate_advance(self, command: PhaseCommand) -> None:
         self._refuse_while_rolling_over()
-        self._validate_advance()
+        if not self._done_before():
+            self._validate_advance()
 
     def _validate_advance(self) -> None:
         if self.state.phase not in NEXT_PHASE:
@@ -592,16 +652,23 @@ class RegionalReviewWorkflow:
     async def cancel(self, command: PhaseCommand) -> CommandResult:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return CommandResult(self.state.phase)
+        self.cancelling = True
+        if self.interruptible is not None:
+            self.interruptible.cancel()  # its holder of the lock then gives the lock up
         async with self.lock:
             self._validate_cancel()
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
             self.replan = True
+            self._note_done()
         return CommandResult(self.state.phase)
 
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
         self._refuse_while_rolling_over()
-        self._validate_cancel()
+        if not self._done_before():
+            self._validate_cancel()
 
     def _validate_cancel(self) -> None:
         if self.state.phase.terminal:
@@ -613,6 +680,8 @@ class RegionalReviewWorkflow:
     async def approve(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return ReportVersion(self.state.report_version, "")
         async with self.lock:
             self._validate_report_decision()
             event = self._event("report.published", decision.actor_id)
@@ -624,17 +693,21 @@ class RegionalReviewWorkflow:
             )
             await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
             self.replan = True
+            self._note_done()
         return published
 
     @approve.validator
     def validate_approve(self, decision: ReportDecision) -> None:
         self._refuse_while_rolling_over()
-        self._validate_report_decision()
+        if not self._done_before():
+            self._validate_report_decision()
 
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
         self.updates_this_run += 1
         await workflow.wait_condition(lambda: self.created)
+        if self._done_before():
+            return ReportVersion(self.state.report_version, "")
         async with self.lock:
             self._validate_report_decision()
             await self._record(
@@ -647,11 +720,14 @@ class RegionalReviewWorkflow:
             self.change_request_id = decision.change_request_id
             await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
             self.replan = True
+            self._note_done()
         return ReportVersion(self.state.report_version, "")
 
     @request_changes.validator
     def validate_request_changes(self, decision: ReportDecision) -> None:
         self._refuse_while_rolling_over()
+        if self._done_before():
+            return
         self._validate_report_decision()
         if not decision.change_request_id:
             raise reject("A change request needs its stored request.", INVALID, "")
@@ -666,6 +742,21 @@ class RegionalReviewWorkflow:
     @workflow.query
     def status(self) -> ReviewState:
         return self.state
+
+    # ---- commands sent again -------------------------------------------------------------
+
+    def _done_before(self) -> bool:
+        """Whether this command's Update id was done already, in this run or an earlier one:
+        it is then answered with the current state, not done again."""
+        update = workflow.current_update_info()
+        return update is not None and update.id in self.state.handled_commands
+
+    def _note_done(self) -> None:
+        update = workflow.current_update_info()
+        if update is not None:
+            done = self.state.handled_commands
+            done.append(update.id)
+            del done[:-REMEMBERED_COMMANDS]
 
     # ---- continue-as-new ----------------------------------------------------------------
 
