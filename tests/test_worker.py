@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 from temporalio.client import Client
 
@@ -14,8 +16,10 @@ async def test_review_activities_never_outnumber_the_database_connections(
     database_url: str, temporal_client: Client, settings: Settings
 ) -> None:
     small: asyncpg.Pool = await create_pool(database_url, max_size=3)
+    # A queue of its own: the session's worker already polls the tests' queue.
+    own = dataclasses.replace(settings, task_queue="pool-sized-worker")
     try:
-        config = build_worker(temporal_client, small, settings).config()
+        config = build_worker(temporal_client, small, own).config()
         assert config.get("max_concurrent_activities") == 3
     finally:
         await small.close()
