@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 
 from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import raise_if_invalid, read_json
+from api.bodies import read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
@@ -33,7 +33,6 @@ from db.pool import Connection
 from db.reviews import insert_review, list_reviews, submission_progress, visible_review
 from db.tasks import task_progress
 from reviewflow.reference import load_reference
-from schemas import problems_in
 from workflows.models import (
     Deadline,
     Escalation,
@@ -232,8 +231,8 @@ async def review_answer(
 async def _new_config(
     request: web.Request, actor: Actor, body: Any
 ) -> tuple[ReviewConfig, list[uuid.UUID] | None]:
-    """The review `body` asks for, and the stakeholders it invites (None: open to all)."""
-    raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
+    """The review `body` (valid by requests.NEW_REVIEW) asks for, and the stakeholders it
+    invites (None: open to all)."""
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
     problems: list[tuple[str, str]] = []
@@ -263,7 +262,7 @@ async def _new_config(
 async def create_review(request: web.Request) -> web.Response:
     actor = require_role(request, ("secretariat", "admin"))
     key = idempotency_key(request)
-    body = await read_json(request)
+    body = await read_json(request, requests.NEW_REVIEW)
     config, invited = await _new_config(request, actor, body)
     client = request.app[TEMPORAL]
 
@@ -397,8 +396,7 @@ async def secretariat_request(
     if not may_run(actor, row):
         raise Problem(403, "Only the review's secretariat may do this.")
     key = idempotency_key(request)
-    body = await read_json(request)
-    raise_if_invalid(problems_in(schema, body))
+    body = await read_json(request, schema)
     return actor, row, body, key
 
 

@@ -8,7 +8,6 @@ version) or refuses it (409/403). The request id, and so the Update id, comes fr
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -17,7 +16,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import body_problems, path_uuid, raise_if_invalid, read_json
+from api.bodies import body_problems, off_loop, path_uuid, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
 from api.keys import POOL, SUBMISSIONS
 from api.problems import Problem
@@ -134,9 +133,9 @@ async def submit(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, dict) and body.get("kind") in {k.value for k in SubmissionKind} - {kind}:
         raise Problem(403, f"A {actor.role} submits a {kind.value} only.")
-    # In a thread: a huge document must not hold up every other request while it is checked.
+    # Off the loop: a large document must not hold up every other request while it is checked.
     raise_if_invalid(
-        await asyncio.to_thread(body_problems, body, requests.SUBMISSION, "content", kind.value)
+        await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
     subject = _subject(actor, kind, body["content"], row)
     fingerprint = json_hash(body)

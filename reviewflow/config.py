@@ -18,6 +18,8 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_DATA_DIR",
     "REVIEWFLOW_ADMIN_TOKEN",
     "REVIEWFLOW_NOTIFY_RATE",
+    "REVIEWFLOW_RATE_LIMIT",
+    "REVIEWFLOW_RATE_BURST",
     "REVIEWFLOW_WEBHOOK_DENY_PRIVATE",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
@@ -30,6 +32,11 @@ ENVIRONMENT_VARIABLES = (
     "SMTP_STARTTLS",
     "MAIL_FROM",
 )
+
+# Far above what a person or a well-behaved integration sends, far below what would let one
+# client keep the API busy.
+DEFAULT_RATE_LIMIT = 50.0
+DEFAULT_RATE_BURST = 200
 
 DEFAULT_TEMPORAL_PORT = 7233
 DEFAULT_TEMPORAL_UI_PORT = 8233
@@ -58,6 +65,10 @@ class Settings:
     mail_from: str
     # Messages (email and webhook) sent per second at most; 0 for no limit.
     notify_rate: float = 100.0
+    # API requests per second each client (bearer token, or address without one) may send on
+    # average, and how many it may send at once after a quiet spell; rate 0 for no limit.
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    rate_burst: int = DEFAULT_RATE_BURST
 
     @property
     def notify_task_queue(self) -> str:
@@ -98,17 +109,30 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
-def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+def _rate(env: Mapping[str, str], name: str, default: float, unit: str = "messages") -> float:
     raw = env.get(name)
     if not raw:
         return default
     try:
         rate = float(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be a number of messages per second, got {raw!r}") from None
-    if rate < 0:
-        raise SystemExit(f"{name} must not be negative, got {rate}")
+        raise SystemExit(f"{name} must be a number of {unit} per second, got {raw!r}") from None
+    if not 0 <= rate < float("inf"):
+        raise SystemExit(f"{name} must be a number of {unit} per second, got {rate}")
     return rate
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        count = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+    if count < 1:
+        raise SystemExit(f"{name} must be at least 1, got {count}")
+    return count
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -137,4 +161,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         mail_from=env.get("MAIL_FROM") or "reviewflow <no-reply@reviewflow.localhost>",
         notify_rate=_rate(env, "REVIEWFLOW_NOTIFY_RATE", 100.0),
+        rate_limit=_rate(env, "REVIEWFLOW_RATE_LIMIT", DEFAULT_RATE_LIMIT, "requests"),
+        rate_burst=_count(env, "REVIEWFLOW_RATE_BURST", DEFAULT_RATE_BURST),
     )
