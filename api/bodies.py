@@ -78,31 +78,39 @@ def unstorable_text(value: Any) -> list[SchemaProblem]:
     """Strings PostgreSQL cannot store and no person means (NUL characters and lone
     surrogates, which JSON's \\u escapes can express), or else, alone, the container at which
     the value holds more than MAX_BODY_VALUES values. Walked without recursion, and never
-    further than MAX_BODY_VALUES values."""
+    further than MAX_BODY_VALUES values; pointers are written only for containers and
+    problems, since writing one for each of 25,000 values would cost more than the walk."""
+    if not isinstance(value, dict | list):
+        unstorable = isinstance(value, str) and _unstorable(value)
+        return [SchemaProblem("", _UNSTORABLE)] if unstorable else []
     found: list[SchemaProblem] = []
     stack: list[tuple[str, Any]] = [("", value)]
     seen = 1
     while stack and len(found) <= MAX_PROBLEMS:
         pointer, item = stack.pop()
-        if isinstance(item, dict | list):
-            seen += len(item)
-            if seen > MAX_BODY_VALUES:
-                return [_too_many_values(pointer)]
-        if isinstance(item, dict):
-            for key, child in item.items():
-                path = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
-                if _unstorable(key):
-                    found.append(
-                        SchemaProblem(path, "has a name with a NUL character or invalid Unicode")
+        seen += len(item)
+        if seen > MAX_BODY_VALUES:
+            return [_too_many_values(pointer)]
+        members = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in members:
+            if isinstance(key, str) and _unstorable(key):
+                found.append(
+                    SchemaProblem(
+                        _member(pointer, key), "has a name with a NUL character or invalid Unicode"
                     )
-                stack.append((path, child))
-        elif isinstance(item, list):
-            stack.extend((f"{pointer}/{i}", child) for i, child in enumerate(item))
-        elif isinstance(item, str) and _unstorable(item):
-            found.append(
-                SchemaProblem(pointer, "must not contain NUL characters or invalid Unicode")
-            )
+                )
+            if isinstance(child, dict | list):
+                stack.append((_member(pointer, key), child))
+            elif isinstance(child, str) and _unstorable(child):
+                found.append(SchemaProblem(_member(pointer, key), _UNSTORABLE))
     return sorted(found, key=lambda p: p.pointer)
+
+
+_UNSTORABLE = "must not contain NUL characters or invalid Unicode"
+
+
+def _member(pointer: str, key: str | int) -> str:
+    return f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
 def _too_many_values(pointer: str) -> SchemaProblem:
