@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Every environment variable reviewflow reads (README's configuration table lists them).
@@ -30,6 +30,8 @@ ENVIRONMENT_VARIABLES = (
     "SMTP_USER",
     "SMTP_PASSWORD",
     "SMTP_STARTTLS",
+    "SMTP_TLS",
+    "SMTP_ALLOW_PLAINTEXT_AUTH",
     "MAIL_FROM",
 )
 
@@ -47,8 +49,11 @@ class SmtpSettings:
     host: str
     port: int
     user: str | None
-    password: str | None
+    # Never in a printout of the settings (a log line, a traceback).
+    password: str | None = field(repr=False)
     starttls: bool
+    # TLS from the first byte (SMTPS, usually port 465) rather than STARTTLS.
+    tls: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,25 +140,57 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     return count
 
 
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = env.get("SMTP_HOST") or None
+    if host is None:
+        return None
+    tls = _flag(env.get("SMTP_TLS"))
+    starttls = not tls and _flag(env.get("SMTP_STARTTLS", "1"))
+    password = env.get("SMTP_PASSWORD") or None
+    if password and not (tls or starttls) and not _flag(env.get("SMTP_ALLOW_PLAINTEXT_AUTH")):
+        raise SystemExit(
+            "SMTP_PASSWORD is set but neither SMTP_TLS nor SMTP_STARTTLS is on, so the password"
+            " would cross the network in clear; turn one on, or set SMTP_ALLOW_PLAINTEXT_AUTH=1"
+            " for a relay on a link you trust"
+        )
+    return SmtpSettings(
+        host=host,
+        port=_port(env, "SMTP_PORT", 465 if tls else 587),
+        user=env.get("SMTP_USER") or None,
+        password=password,
+        starttls=starttls,
+        tls=tls,
+    )
+
+
+# As long as a generated token's 43 characters of randomness, give or take a prefix.
+MIN_ADMIN_TOKEN_LENGTH = 32
+
+
+def _admin_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("REVIEWFLOW_ADMIN_TOKEN") or None
+    if token is None:
+        return None
+    if len(token) < MIN_ADMIN_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        raise SystemExit(
+            f"REVIEWFLOW_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} printable ASCII"
+            " characters, such as the output of"
+            " python3 -c \"import secrets; print('rf_' + secrets.token_urlsafe(32))\";"
+            " or leave it unset to have one generated"
+        )
+    if " " in token:
+        raise SystemExit("REVIEWFLOW_ADMIN_TOKEN must not contain spaces")
+    return token
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    smtp_host = env.get("SMTP_HOST") or None
-    smtp = (
-        SmtpSettings(
-            host=smtp_host,
-            port=_port(env, "SMTP_PORT", 587),
-            user=env.get("SMTP_USER") or None,
-            password=env.get("SMTP_PASSWORD") or None,
-            starttls=_flag(env.get("SMTP_STARTTLS", "1")),
-        )
-        if smtp_host
-        else None
-    )
+    smtp = _smtp(env)
     return Settings(
         host=env.get("REVIEWFLOW_HOST") or "127.0.0.1",
         port=_port(env, "REVIEWFLOW_PORT", 8080),
         data_dir=Path(env.get("REVIEWFLOW_DATA_DIR") or ".data").resolve(),
-        admin_token=env.get("REVIEWFLOW_ADMIN_TOKEN") or None,
+        admin_token=_admin_token(env),
         database_url=env.get("DATABASE_URL") or None,
         temporal_address=env.get("TEMPORAL_ADDRESS") or None,
         temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
