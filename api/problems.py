@@ -115,6 +115,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except Problem as problem:
+        if problem.status == 500:  # a failure the service did not foresee, such as an Update's
+            log.error(
+                "answered 500 to %s %s: %s",
+                request.method,
+                request.path,
+                problem.detail,
+                exc_info=problem,
+            )
         return problem.response()
     except web.HTTPException as error:
         if error.status < 400:

@@ -14,6 +14,7 @@ from aiohttp import web
 from temporalio.client import Client
 
 import worker as worker_module
+from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from db.actors import ensure_admin
 from db.pool import create_pool
@@ -26,7 +27,7 @@ API_SHUTDOWN_TIMEOUT_S = 10.0
 
 async def start_api(settings: Settings, dsn: str, temporal_address: str) -> web.AppRunner:
     app = create_app(settings, database_url=dsn, temporal_address=temporal_address)
-    runner = web.AppRunner(app, shutdown_timeout=API_SHUTDOWN_TIMEOUT_S, access_log=None)
+    runner = web.AppRunner(app, shutdown_timeout=API_SHUTDOWN_TIMEOUT_S, **ACCESS_LOG_OPTIONS)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     return runner
