@@ -10,11 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Every environment variable reviewflow reads (README's configuration table lists them).
 ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_HOST",
     "REVIEWFLOW_PORT",
+    "REVIEWFLOW_PUBLIC_URL",
     "REVIEWFLOW_DATA_DIR",
     "REVIEWFLOW_ADMIN_TOKEN",
     "REVIEWFLOW_NOTIFY_RATE",
@@ -74,6 +76,9 @@ class Settings:
     # average, and how many it may send at once after a quiet spell; rate 0 for no limit.
     rate_limit: float = DEFAULT_RATE_LIMIT
     rate_burst: int = DEFAULT_RATE_BURST
+    # Where people reach the API (behind a proxy, say https://reviews.example.org); None: at
+    # this process's own address.
+    public_url: str | None = None
 
     @property
     def notify_task_queue(self) -> str:
@@ -94,7 +99,12 @@ class Settings:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The base of every link to the API (in messages, in the start banner)."""
+        if self.public_url is not None:
+            return self.public_url
+        # An address to listen on everywhere is none to connect to.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
 
 def _flag(value: str | None) -> bool:
@@ -138,6 +148,30 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     if count < 1:
         raise SystemExit(f"{name} must be at least 1, got {count}")
     return count
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REVIEWFLOW_PUBLIC_URL") or None
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 -- raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise SystemExit(
+            "REVIEWFLOW_PUBLIC_URL must be an http(s) address without query or fragment, such"
+            f" as https://reviews.example.org, got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
@@ -200,4 +234,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_rate=_rate(env, "REVIEWFLOW_NOTIFY_RATE", 100.0),
         rate_limit=_rate(env, "REVIEWFLOW_RATE_LIMIT", DEFAULT_RATE_LIMIT, "requests"),
         rate_burst=_count(env, "REVIEWFLOW_RATE_BURST", DEFAULT_RATE_BURST),
+        public_url=_public_url(env),
     )
