@@ -64,7 +64,7 @@ def checked_body(raw: bytes, schema: dict[str, Any] | None = None) -> Any:
         raise Problem(400, "The body is nested too deeply.") from None
     except ValueError as error:  # NaN and Infinity, or an integer of thousands of digits
         raise Problem(400, f"The body is not valid JSON: {error}.") from None
-    raise_if_invalid(unstorable_text(body))
+    raise_if_invalid(unstorable_or_too_many_values(body))
     if schema is not None:
         raise_if_invalid(problems_in(schema, body))
     return body
@@ -74,7 +74,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def unstorable_text(value: Any) -> list[SchemaProblem]:
+def unstorable_or_too_many_values(value: Any) -> list[SchemaProblem]:
     """Strings PostgreSQL cannot store and no person means (NUL characters and lone
     surrogates, which JSON's \\u escapes can express), or else, alone, the container at which
     the value holds more than MAX_BODY_VALUES values. Walked without recursion, and never

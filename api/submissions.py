@@ -176,7 +176,7 @@ async def submit(request: web.Request) -> web.Response:
         await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
     subject = _subject(actor, kind, body["content"], row)
-    fingerprint = json_hash(body)
+    fingerprint = await off_loop(json_hash, body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
     )
@@ -188,7 +188,7 @@ async def submit(request: web.Request) -> web.Response:
         review_id=row["id"],
         kind=kind.value,
         subject=subject,
-        content=None if refusal else body["content"],
+        content=body["content"] if refusal is None else None,
         fingerprint=fingerprint,
         submitted_by=actor.id,
         organisation=actor.organisation,
