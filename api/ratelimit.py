@@ -8,8 +8,9 @@ request without one. A request whose token turns out not to be valid also takes 
 a bucket of its address's refused tokens; while that one is empty, requests from that address
 with a token not yet found valid wait too, so guessing tokens is limited like anonymous
 requests while the tokens in use go on working.
-The health probes are never limited. Buckets live in this process: with several API processes
-behind a balancer, each allows `rate`.
+The public paths (health probes, the API's description) are never limited. Buckets live in
+this process: with several API processes behind a balancer, each allows `rate`; behind a
+reverse proxy, the address is the proxy's, so requests without a token share one bucket.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from api.auth import PUBLIC_PATHS
 from api.keys import ACTOR
 from api.problems import Handler, Problem
 
-# Past this many buckets, those full again (idle clients) are forgotten.
+# Past this many buckets, half are forgotten: those full again (idle clients) first, then
+# those of tokens never found valid, then the oldest. Forgetting a bucket only refills it.
 MAX_BUCKETS = 50_000
 
 
@@ -84,9 +86,21 @@ class RateLimiter:
         previous = self._buckets.get(key)
         self._buckets[key] = _Bucket(tokens, now, previous is not None and previous.proven)
         if len(self._buckets) > MAX_BUCKETS:
-            idle = [k for k, b in self._buckets.items() if self._refilled(b, now) >= self.burst]
-            for forgotten in idle:
-                del self._buckets[forgotten]
+            self._forget_half(now)
+
+    def _forget_half(self, now: float) -> None:
+        keep = MAX_BUCKETS // 2
+        for forgettable in (
+            lambda b: self._refilled(b, now) >= self.burst,
+            lambda b: not b.proven,
+            lambda b: True,
+        ):
+            excess = len(self._buckets) - keep
+            if excess <= 0:
+                return
+            chosen = [k for k, b in self._buckets.items() if forgettable(b)][:excess]
+            for key in chosen:
+                del self._buckets[key]
 
 
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
@@ -119,9 +133,12 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     limiter = request.app[RATE_LIMITER]
     key = _client_key(request)
     sends_token = "Authorization" in request.headers
-    waiting = limiter.take(key)
+    # Checked first, so that a flood of guesses makes no bucket of its own.
     if sends_token and not limiter.proven(key):
-        waiting = max(waiting, limiter.waiting(_guessing_key(request)))
+        guessing = limiter.waiting(_guessing_key(request))
+        if guessing > 0:
+            raise _too_many(guessing)
+    waiting = limiter.take(key)
     if waiting > 0:
         raise _too_many(waiting)
     try:

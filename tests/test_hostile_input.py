@@ -47,6 +47,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import schemas
+from api import ratelimit
 from api import requests as api_requests
 from api import submissions as submissions_api
 from api.app import create_app
@@ -1619,3 +1620,19 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
         r for r in await _requests_of(pool, review_id, focal_point) if r["status"] != "accepted"
     ]
     assert [(r["status"], r["content"]) for r in kept] == [("rejected", None)]
+
+
+def test_the_rate_limiter_forgets_buckets_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of new tokens cannot make the limiter hold a bucket for each."""
+    monkeypatch.setattr(ratelimit, "MAX_BUCKETS", 10)
+    now = [0.0]
+    limiter = ratelimit.RateLimiter(1.0, 2, clock=lambda: now[0])
+    limiter.take("token:in-use")
+    limiter.prove("token:in-use")
+    for n in range(100):
+        assert limiter.take(f"token:guess-{n}") == 0
+    assert len(limiter._buckets) <= 10
+    # The token in use kept its bucket, spent as it was.
+    assert limiter.proven("token:in-use")
+    limiter.take("token:in-use")
+    assert limiter.take("token:in-use") > 0
