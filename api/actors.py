@@ -14,7 +14,7 @@ from api.keys import POOL
 from api.problems import Problem, invalid
 from db.actors import created_by, insert_actor, new_token, replace_token, update_preferences
 from db.pool import Connection
-from reviewflow.accounts import AccountError, NotAllowed, new_actor
+from reviewflow.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor
 
 routes = web.RouteTableDef()
 
@@ -23,7 +23,7 @@ routes = web.RouteTableDef()
 async def create_actor(request: web.Request) -> web.Response:
     creator = require_role(request, ("admin", "secretariat"))
     key = idempotency_key(request)
-    body = await read_json(request)
+    body = await read_json(request, NEW_ACTOR_SCHEMA)  # checked off the event loop
     try:
         actor = new_actor(creator, body)
     except AccountError as error:
