@@ -8,14 +8,13 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import path_uuid, raise_if_invalid, read_json
+from api.bodies import path_uuid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
 from db.actors import created_by, insert_actor, new_token, replace_token, update_preferences
 from db.pool import Connection
-from reviewflow.accounts import AccountError, NotAllowed, new_actor
-from schemas import problems_in
+from reviewflow.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor
 
 routes = web.RouteTableDef()
 
@@ -24,7 +23,7 @@ routes = web.RouteTableDef()
 async def create_actor(request: web.Request) -> web.Response:
     creator = require_role(request, ("admin", "secretariat"))
     key = idempotency_key(request)
-    body = await read_json(request)
+    body = await read_json(request, NEW_ACTOR_SCHEMA)  # checked off the event loop
     try:
         actor = new_actor(creator, body)
     except AccountError as error:
@@ -52,8 +51,7 @@ async def me(request: web.Request) -> web.Response:
 @routes.patch("/v1/actors/me")
 async def set_preferences(request: web.Request) -> web.Response:
     """The actor's own notification language and whether it wants non-essential mail."""
-    body = await read_json(request)
-    raise_if_invalid(problems_in(requests.PREFERENCES, body))
+    body = await read_json(request, requests.PREFERENCES)
     updated = await update_preferences(request.app[POOL], current_actor(request).id, body)
     return web.json_response(updated.as_json())
 

@@ -13,6 +13,7 @@ from api.auth import auth_middleware
 from api.bodies import storable_text_middleware
 from api.keys import POOL, SETTINGS, SUBMISSIONS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
 from api.problems import problem_middleware
+from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from api.updates import SubmissionBatcher, UpdateGate
 from db.pool import create_pool
 from notifications.webhooks import service_policy
@@ -39,12 +40,18 @@ def create_app(
     """Build the API. Resources not handed in are opened at startup and closed at cleanup."""
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[problem_middleware, auth_middleware, storable_text_middleware],
+        middlewares=[
+            problem_middleware,
+            rate_limit_middleware,
+            auth_middleware,
+            storable_text_middleware,
+        ],
         # Room for long bearer tokens: a refused one gets a 401 problem, not a bare 400.
         handler_args={"max_field_size": 16384},
     )
     app[SETTINGS] = settings
     app[UPDATE_GATE] = UpdateGate()
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limit, settings.rate_burst)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if pool is not None:

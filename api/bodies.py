@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from api.problems import Handler, Problem, invalid
+from schemas import MAX_PROBLEMS, problems_in, validate_document
 from schemas import Problem as SchemaProblem
-from schemas import problems_in, validate_document
+
+T = TypeVar("T")
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request's JSON body; 415 for another media type, 400 for anything unparsable."""
+# The most values (objects, arrays, strings, numbers...) any valid request body holds: a review
+# inviting 20,000 stakeholders has about 20,130, a full national report under 5,000. Counting
+# them is cheap; validating a million of them is not, so a body with more is refused unread.
+MAX_BODY_VALUES = 25_000
+
+# Parsing and checking run here, never on the event loop: a 2 MB body takes tens of
+# milliseconds to parse and check, during which every other request (and /healthz) would wait.
+# Two threads: more would only contend for the same interpreter lock.
+_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reviewflow-checks")
+
+
+async def off_loop(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in the checking threads, so the event loop keeps serving."""
+    return await asyncio.get_running_loop().run_in_executor(_CHECKS, function, *args)
+
+
+async def read_json(request: web.Request, schema: dict[str, Any] | None = None) -> Any:
+    """The request's JSON body; 415 for another media type, 400 for anything unparsable, 422
+    for too many values or text nothing can store, and for any problem against `schema`."""
     if request.content_type not in JSON_TYPES:
         raise Problem(415, "Send the body as application/json.")
     raw = await request.read()  # aiohttp answers 413 past client_max_size
+    return await off_loop(checked_body, raw, schema)
+
+
+def checked_body(raw: bytes, schema: dict[str, Any] | None = None) -> Any:
+    """`raw` parsed and checked as `read_json` describes; raises Problem."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -37,7 +64,9 @@ async def read_json(request: web.Request) -> Any:
         raise Problem(400, "The body is nested too deeply.") from None
     except ValueError as error:  # NaN and Infinity, or an integer of thousands of digits
         raise Problem(400, f"The body is not valid JSON: {error}.") from None
-    raise_if_invalid(unstorable_text(body))
+    raise_if_invalid(unstorable_or_too_many_values(body))
+    if schema is not None:
+        raise_if_invalid(problems_in(schema, body))
     return body
 
 
@@ -45,28 +74,50 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def unstorable_text(value: Any) -> list[SchemaProblem]:
-    """Strings PostgreSQL cannot store and no person means: NUL characters and lone
-    surrogates (which JSON's \\u escapes can express). Walked without recursion."""
+def unstorable_or_too_many_values(value: Any) -> list[SchemaProblem]:
+    """Strings PostgreSQL cannot store and no person means (NUL characters and lone
+    surrogates, which JSON's \\u escapes can express), or else, alone, the container at which
+    the value holds more than MAX_BODY_VALUES values. Walked without recursion, and never
+    further than MAX_BODY_VALUES values; pointers are written only for containers and
+    problems, since writing one for each of 25,000 values would cost more than the walk."""
+    if not isinstance(value, dict | list):
+        unstorable = isinstance(value, str) and _unstorable(value)
+        return [SchemaProblem("", _UNSTORABLE)] if unstorable else []
     found: list[SchemaProblem] = []
     stack: list[tuple[str, Any]] = [("", value)]
-    while stack:
+    seen = 1
+    while stack and len(found) <= MAX_PROBLEMS:
         pointer, item = stack.pop()
-        if isinstance(item, dict):
-            for key, child in item.items():
-                path = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
-                if _unstorable(key):
-                    found.append(
-                        SchemaProblem(path, "has a name with a NUL character or invalid Unicode")
+        seen += len(item)
+        if seen > MAX_BODY_VALUES:
+            return [_too_many_values(pointer)]
+        members = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in members:
+            if isinstance(key, str) and _unstorable(key):
+                found.append(
+                    SchemaProblem(
+                        _member(pointer, key), "has a name with a NUL character or invalid Unicode"
                     )
-                stack.append((path, child))
-        elif isinstance(item, list):
-            stack.extend((f"{pointer}/{i}", child) for i, child in enumerate(item))
-        elif isinstance(item, str) and _unstorable(item):
-            found.append(
-                SchemaProblem(pointer, "must not contain NUL characters or invalid Unicode")
-            )
+                )
+            if isinstance(child, dict | list):
+                stack.append((_member(pointer, key), child))
+            elif isinstance(child, str) and _unstorable(child):
+                found.append(SchemaProblem(_member(pointer, key), _UNSTORABLE))
     return sorted(found, key=lambda p: p.pointer)
+
+
+_UNSTORABLE = "must not contain NUL characters or invalid Unicode"
+
+
+def _member(pointer: str, key: str | int) -> str:
+    return f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+def _too_many_values(pointer: str) -> SchemaProblem:
+    return SchemaProblem(
+        pointer,
+        f"holds more values than any request has (the whole body may hold {MAX_BODY_VALUES:,})",
+    )
 
 
 def _unstorable(text: str) -> bool:

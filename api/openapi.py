@@ -1041,6 +1041,11 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "A service the request needs is unavailable; retry shortly.",
         **{"Retry-After": "Seconds to wait before retrying."},
     ),
+    "TooManyRequests": _problem(
+        "This client (its bearer token, or its address without one) sent more requests than"
+        " the API takes per second; retry after `Retry-After` seconds.",
+        **{"Retry-After": "Seconds to wait before retrying."},
+    ),
     "Error": _problem("An unexpected error (logged on the server)."),
 }
 
@@ -1093,6 +1098,7 @@ def _operation(
     else:
         operation["security"] = [{"bearerAuth": []}]
         answers.setdefault("401", _response("Unauthorized"))
+        answers.setdefault("429", _response("TooManyRequests"))
     answers["default"] = _response("Error")
     operation["responses"] = dict(sorted(answers.items()))
     return operation

@@ -6,10 +6,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
+from itertools import islice
 from typing import Any
 
 import asyncpg
 from aiohttp import web
+
+from schemas import MAX_PROBLEMS
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +73,23 @@ class Problem(Exception):
 
 
 # A person fixes a document a hundred problems at a time at most; past that the rest are
-# counted, not listed, so a hostile body cannot make the answer a hundred times its size.
-MAX_LISTED_PROBLEMS = 100
+# neither computed nor listed (schemas stops looking), so a hostile body can make neither the
+# work nor the answer a hundred times its size.
+MAX_LISTED_PROBLEMS = MAX_PROBLEMS
 
 
 def invalid(
     errors: Iterable[tuple[str, str]], detail: str = "The request is not valid."
 ) -> Problem:
     """A 422 naming every problem by JSON Pointer (up to MAX_LISTED_PROBLEMS of them)."""
-    listed = [{"pointer": pointer, "message": message} for pointer, message in errors]
+    listed = [
+        {"pointer": pointer, "message": message}
+        for pointer, message in islice(errors, MAX_LISTED_PROBLEMS + 1)
+    ]
     if len(listed) > MAX_LISTED_PROBLEMS:
-        more = len(listed) - MAX_LISTED_PROBLEMS
         listed = [
             *listed[:MAX_LISTED_PROBLEMS],
-            {"pointer": "", "message": f"and {more} more problems"},
+            {"pointer": "", "message": "and more problems, not listed"},
         ]
     return Problem(422, detail, errors=listed)
 
@@ -109,6 +115,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except Problem as problem:
+        if problem.status == 500:  # a failure the service did not foresee, such as an Update's
+            log.error(
+                "answered 500 to %s %s: %s",
+                request.method,
+                request.path,
+                problem.detail,
+                exc_info=problem,
+            )
         return problem.response()
     except web.HTTPException as error:
         if error.status < 400:

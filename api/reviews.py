@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import raise_if_invalid, read_json
+from api.bodies import read_json
 from api.idempotency import (
     Created,
     answer_once,
@@ -46,7 +46,6 @@ from db.tasks import task_progress
 from reviewflow.canonical import json_hash
 from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
-from schemas import problems_in
 from workflows.models import (
     Deadline,
     Escalation,
@@ -249,8 +248,7 @@ async def review_answer(request: web.Request, actor: Actor, review_id: str) -> w
 async def _new_config(
     request: web.Request, actor: Actor, body: Any, key: str | None
 ) -> ReviewConfig:
-    """The review `body` asks for."""
-    raise_if_invalid(problems_in(requests.NEW_REVIEW, body))
+    """The review `body` (valid by requests.NEW_REVIEW) asks for."""
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
     problems: list[tuple[str, str]] = []
@@ -297,7 +295,7 @@ async def create_review(request: web.Request) -> web.Response:
     """
     actor = require_role(request, ("secretariat", "admin"))
     key = idempotency_key(request)
-    body = await read_json(request)
+    body = await read_json(request, requests.NEW_REVIEW)
     pool = request.app[POOL]
     fingerprint = request_fingerprint(request, body)
     if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
@@ -459,8 +457,7 @@ async def secretariat_request(
     if not may_run(actor, row):
         raise Problem(403, "Only the review's secretariat may do this.")
     key = idempotency_key(request)
-    body = await read_json(request)
-    raise_if_invalid(problems_in(schema, body))
+    body = await read_json(request, schema)
     return actor, row, body, key
 
 

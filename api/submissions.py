@@ -8,8 +8,8 @@ version) or refuses it (409/403). The request id, and so the Update id, comes fr
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from datetime import UTC
 from typing import Any
 
 import asyncpg
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.bodies import body_problems, path_uuid, raise_if_invalid, read_json
+from api.bodies import body_problems, off_loop, path_uuid, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
 from api.keys import POOL, SUBMISSIONS
 from api.problems import Problem
@@ -34,7 +34,13 @@ from db.submissions import (
     submission,
 )
 from reviewflow.canonical import json_hash
-from workflows.models import ReviewEvent, SubmissionAccepted, SubmissionKind, SubmissionRef
+from workflows.models import (
+    Phase,
+    ReviewEvent,
+    SubmissionAccepted,
+    SubmissionKind,
+    SubmissionRef,
+)
 from workflows.review import WRONG_PHASE
 
 routes = web.RouteTableDef()
@@ -43,6 +49,10 @@ KIND_OF_ROLE = {
     "focal_point": SubmissionKind.NATIONAL_REPORT,
     "stakeholder": SubmissionKind.STAKEHOLDER_INPUT,
 }
+# Phases after which a review takes no submission, whatever the request.
+PHASES_TAKING_NO_SUBMISSIONS = frozenset(
+    {Phase.COMPILATION, Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED}
+)
 # Request ids derived from idempotency keys live in their own UUID namespace.
 REQUEST_NAMESPACE = uuid.UUID("1f0c7a52-7d0e-4b8e-9a51-2c3f7f6b9e10")
 
@@ -97,12 +107,26 @@ async def _decide(request: web.Request, actor: Actor, stored: asyncpg.Record) ->
 async def _record_refusal(
     pool: asyncpg.Pool, actor: Actor, stored: asyncpg.Record, problem: Problem
 ) -> None:
-    """A refused submission stays on record, flagged, with the answer its submitter got."""
-    await record_rejection(pool, stored["request_id"], problem.status, problem.detail or "")
+    """A refused submission stays on record, flagged, with the answer its submitter got (and
+    without its content). Nothing is recorded for a request accepted meanwhile (another
+    request with the same key may have carried it into the review first)."""
+    if await record_rejection(pool, stored["request_id"], problem.status, problem.detail or ""):
+        await _announce_refusal(pool, actor, stored, problem)
+
+
+async def _announce_refusal(
+    pool: asyncpg.Pool, actor: Actor, stored: asyncpg.Record, problem: Problem
+) -> None:
+    """The `submission.rejected` event (and so its mail and webhook deliveries): one per
+    submitter, review and day, however many requests were refused; each stays on record as a
+    rejected request."""
+    day = stored["received_at"].astimezone(UTC).date().isoformat()
     await insert_event(
         pool,
         ReviewEvent(
-            id=str(uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['request_id']}")),
+            id=str(
+                uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['review_id']}:{actor.id}:{day}")
+            ),
             review_id=stored["review_id"],
             type="submission.rejected",
             at=stored["received_at"],
@@ -110,6 +134,19 @@ async def _record_refusal(
             data={"kind": stored["kind"], "subject": stored["subject"], "reason": problem.detail},
         ),
     )
+
+
+def _certain_refusal(row: asyncpg.Record) -> Problem | None:
+    """The refusal the review would answer, when its phase alone decides it.
+
+    The reviews row may lag the workflow's phase but is never ahead of it, and a review past
+    the consultation never takes submissions again (workflows/review.py, `_inputs_closed`).
+    Earlier phases depend on more (a phase change on its way, a member State's extension, the
+    late policy), so the workflow decides those.
+    """
+    if row["phase"] not in PHASES_TAKING_NO_SUBMISSIONS:
+        return None
+    return Problem(409, f"The review is in {row['phase']}; it takes no more submissions.")
 
 
 def _replay(stored: asyncpg.Record) -> web.Response:
@@ -134,25 +171,28 @@ async def submit(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, dict) and body.get("kind") in {k.value for k in SubmissionKind} - {kind}:
         raise Problem(403, f"A {actor.role} submits a {kind.value} only.")
-    # In a thread: a huge document must not hold up every other request while it is checked.
+    # Off the loop: a large document must not hold up every other request while it is checked.
     raise_if_invalid(
-        await asyncio.to_thread(body_problems, body, requests.SUBMISSION, "content", kind.value)
+        await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
     subject = _subject(actor, kind, body["content"], row)
-    fingerprint = json_hash(body)
+    fingerprint = await off_loop(json_hash, body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
     )
-    stored = await store_pending(
+    # A request certainly refused is recorded as refused without its content, never offered.
+    refusal = _certain_refusal(row)
+    stored, inserted = await store_pending(
         request.app[POOL],
         request_id=request_id,
         review_id=row["id"],
         kind=kind.value,
         subject=subject,
-        content=body["content"],
+        content=body["content"] if refusal is None else None,
         fingerprint=fingerprint,
         submitted_by=actor.id,
         organisation=actor.organisation,
+        rejection=None if refusal is None else {"status": refusal.status, "detail": refusal.detail},
     )
     if stored["fingerprint"] != fingerprint:
         raise Problem(
@@ -160,6 +200,9 @@ async def submit(request: web.Request) -> web.Response:
             "This Idempotency-Key was already used for a different submission.",
             errors=[{"pointer": "", "message": "Idempotency-Key reused with another body"}],
         )
+    if refusal is not None and inserted:
+        await _announce_refusal(request.app[POOL], actor, stored, refusal)
+        raise refusal
     if stored["status"] != "pending":
         return _replay(stored)
     return await _decide(request, actor, stored)

@@ -27,7 +27,6 @@ from db.actors import Actor, actor_by_id
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
 from reviewflow.canonical import json_hash
-from schemas import problems_in
 from workflows.models import ReviewEvent
 
 routes = web.RouteTableDef()
@@ -176,8 +175,7 @@ async def _colleague(request: web.Request, actor: Actor, review_id: str, to: str
 @routes.post("/v1/tasks/{id}/delegate")
 async def delegate_task(request: web.Request) -> web.Response:
     actor, found = await _assigned_task(request, "hands it over")
-    body = await read_json(request)
-    raise_if_invalid(problems_in(requests.TASK_DELEGATION, body))
+    body = await read_json(request, requests.TASK_DELEGATION)
     colleague = await _colleague(request, actor, found["review_id"], body["to"])
     async with request.app[POOL].acquire() as conn, conn.transaction():
         moved = await delegate(conn, found["id"], actor.id, colleague.id, body.get("note"))

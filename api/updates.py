@@ -30,7 +30,13 @@ from workflows.review import (
 )
 
 MAX_IN_FLIGHT = 8
+# How long transient refusals (the service away, too many Updates in flight) are retried.
 RETRY_DEADLINE_S = 30.0
+# How long a request waits for a review's answer at most, waiting for a slot, retries and the
+# Update itself included (an Update may wait for an activity while PostgreSQL is away, whose
+# retries are a minute apart at most). Past it: 503 with Retry-After; the Update goes on under
+# the same id, so the client's retry is answered by it rather than run again.
+UPDATE_DEADLINE_S = 120.0
 
 # The workflow service is down or overloaded: the client may retry.
 TRANSIENT_RPC = frozenset(
@@ -88,8 +94,36 @@ async def execute_update(
     """Run one Update on the review's workflow, retrying only what is safe and transient.
 
     The Update id is stable across retries (derived from the request), so the server runs it
-    at most once however often it is sent.
+    at most once however often it is sent. The whole call takes UPDATE_DEADLINE_S at most.
     """
+    try:
+        async with asyncio.timeout(UPDATE_DEADLINE_S):
+            return await _execute_update(
+                client, gate, review_id, update, arg, update_id=update_id, result_type=result_type
+            )
+    except TimeoutError as error:
+        raise not_answered_yet() from error
+
+
+def not_answered_yet() -> Problem:
+    return Problem(
+        503,
+        "The review has not answered in time; retry shortly (with the same Idempotency-Key,"
+        " the request is carried out once).",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _execute_update(
+    client: Client,
+    gate: UpdateGate | None,
+    review_id: str,
+    update: Any,
+    arg: Any,
+    *,
+    update_id: str,
+    result_type: type | None,
+) -> Any:
     handle = client.get_workflow_handle(workflow_id(review_id))
     deadline = asyncio.get_running_loop().time() + RETRY_DEADLINE_S
     delay = 0.05
@@ -117,6 +151,11 @@ def _problem_for(error: RPCError | WorkflowUpdateFailedError) -> Problem:
     )
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class SubmissionBatcher:
     """Coalesces the submissions to one review that arrive together into one Update.
 
@@ -139,7 +178,9 @@ class SubmissionBatcher:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionOutcome:
-        """The review's decision on `ref`; raises Problem when it refused the whole batch."""
+        """The review's decision on `ref`; raises Problem when it refused the whole batch, or
+        503 when it has not decided within UPDATE_DEADLINE_S (queueing included); the request
+        may still be decided, and a retry gets that decision."""
         outcome: asyncio.Future[SubmissionOutcome] = asyncio.get_running_loop().create_future()
         self.queues[review_id].append((ref, outcome))
         if self.senders[review_id] < self.SENDERS_PER_REVIEW:
@@ -147,7 +188,11 @@ class SubmissionBatcher:
             task = asyncio.create_task(self._send(review_id))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
-        return await outcome
+        try:
+            return await asyncio.wait_for(asyncio.shield(outcome), UPDATE_DEADLINE_S)
+        except TimeoutError as error:
+            outcome.add_done_callback(_retrieve)  # decided later, for nobody: not an error
+            raise not_answered_yet() from error
 
     async def _send(self, review_id: str) -> None:
         queue = self.queues[review_id]

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api import requests
 from api.auth import require_role
-from api.bodies import path_uuid, query_uuid, raise_if_invalid, read_json
+from api.bodies import path_uuid, query_uuid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL, WEBHOOK_POLICY
 from api.problems import Problem, invalid
@@ -27,7 +27,6 @@ from db.webhooks import (
     webhooks_of,
 )
 from notifications.webhooks import check_url
-from schemas import problems_in
 
 routes = web.RouteTableDef()
 
@@ -70,8 +69,7 @@ async def _scope(
 async def create_webhook(request: web.Request) -> web.Response:
     actor = require_role(request, RUNS_REVIEWS)
     key = idempotency_key(request)
-    body = await read_json(request)
-    raise_if_invalid(problems_in(requests.NEW_WEBHOOK, body))
+    body = await read_json(request, requests.NEW_WEBHOOK)
     refused = await check_url(body["url"], request.app[WEBHOOK_POLICY])
     if refused:
         raise invalid([("/url", reason) for reason in refused], "This webhook URL is not allowed.")

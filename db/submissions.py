@@ -15,12 +15,15 @@ async def store_pending(
     review_id: str,
     kind: str,
     subject: str,
-    content: dict[str, Any],
+    content: dict[str, Any] | None,
     fingerprint: str,
     submitted_by: uuid.UUID,
     organisation: str | None,
-) -> asyncpg.Record:
-    """Store the request (once per request id) and return its row as it now stands."""
+    rejection: dict[str, Any] | None = None,
+) -> tuple[asyncpg.Record, bool]:
+    """Store the request (once per request id): pending with its content, or, refused before
+    it reached the review (`rejection`), rejected without it. Returns its row as it now
+    stands, and whether this call stored it."""
     async with pool.acquire() as conn, conn.transaction():
         submission_id = await conn.fetchval(
             """INSERT INTO submissions (id, review_id, kind, subject) VALUES ($1, $2, $3, $4)
@@ -31,16 +34,19 @@ async def store_pending(
             kind,
             subject,
         )
-        await conn.execute(
-            """INSERT INTO submission_versions
-                   (request_id, submission_id, status, content, fingerprint, submitted_by, organisation)
-               VALUES ($1, $2, 'pending', $3, $4, $5, $6) ON CONFLICT (request_id) DO NOTHING""",
+        inserted = await conn.fetchval(
+            """INSERT INTO submission_versions (request_id, submission_id, status, content,
+                   fingerprint, submitted_by, organisation, rejection, decided_at)
+               VALUES ($1, $2, CASE WHEN $7::jsonb IS NULL THEN 'pending' ELSE 'rejected' END,
+                       $3, $4, $5, $6, $7, CASE WHEN $7::jsonb IS NULL THEN NULL ELSE now() END)
+               ON CONFLICT (request_id) DO NOTHING RETURNING true""",
             request_id,
             submission_id,
             content,
             fingerprint,
             submitted_by,
             organisation,
+            rejection,
         )
         stored = await conn.fetchrow(
             """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
@@ -48,18 +54,22 @@ async def store_pending(
             request_id,
         )
         assert stored is not None  # inserted above, or there before
-        return stored
+        return stored, bool(inserted)
 
 
 async def record_rejection(
     pool: asyncpg.Pool, request_id: uuid.UUID, status: int, detail: str
-) -> None:
-    await pool.execute(
-        """UPDATE submission_versions SET status = 'rejected', decided_at = now(), rejection = $2
-           WHERE request_id = $1 AND status = 'pending'""",
+) -> bool:
+    """Mark a pending request refused, dropping its content; False if it was not pending (it
+    was accepted, or its refusal recorded already)."""
+    updated = await pool.fetchval(
+        """UPDATE submission_versions
+           SET status = 'rejected', decided_at = now(), rejection = $2, content = NULL
+           WHERE request_id = $1 AND status = 'pending' RETURNING true""",
         request_id,
         {"status": status, "detail": detail},
     )
+    return bool(updated)
 
 
 async def review_submissions(

@@ -151,6 +151,7 @@ class SmtpMailer:
             hostname=self.settings.host,
             port=self.settings.port,
             start_tls=self.settings.starttls,
+            use_tls=self.settings.tls,
             username=self.settings.user,
             password=self.settings.password,
             timeout=SMTP_TIMEOUT_S,

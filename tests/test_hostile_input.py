@@ -18,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import secrets
 import socket
+import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -43,10 +46,19 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+import schemas
+from api import ratelimit
+from api import requests as api_requests
+from api import submissions as submissions_api
 from api.app import create_app
+from api.bodies import MAX_BODY_VALUES, body_problems, checked_body, raise_if_invalid
 from api.openapi import openapi_document
+from api.problems import MAX_LISTED_PROBLEMS, Problem
+from db.submissions import store_pending
+from reviewflow.accounts import NEW_ACTOR_SCHEMA
+from schemas import MAX_PROBLEMS
 from tests import documents
-from tests.reviews import review_body, timeline
+from tests.reviews import eventually, review_body, timeline
 from tests.test_api_basics import PROBLEM, assert_problem
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -1143,3 +1155,484 @@ async def test_a_token_that_was_valid_does_not_work_with_a_suffix_or_in_another_
             assert response.status == 200  # surrounding blanks are not part of the token
         else:
             await assert_problem(response, 401)
+
+
+# ---- the cost of a hostile body -------------------------------------------------------------
+
+# What checking one body may cost at most, in CPU time of the thread that checks it. A hostile
+# body measured 10 to 23 s before validation was bounded; a valid full report costs about 1 ms.
+CHECK_CPU_BOUND_S = 0.1
+BODY_LIMIT = 2 * MB
+
+
+def _compact(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _hostile_bodies(extra: dict[str, Any]) -> dict[str, bytes]:
+    """The worst bodies under the size limit for an endpoint whose own worst shapes are
+    `extra`: a million-entry array, 150,000 unknown fields, and just under the limit on values
+    with every one of them wrong."""
+    near_limit = MAX_BODY_VALUES - 100
+    bodies = {
+        "million-entry array": [0] * 1_000_000,
+        "150,000 unknown fields": {f"f{i}": 0 for i in range(150_000)},
+        "unknown fields near the value limit": {f"f{i}": "x" for i in range(near_limit)},
+        "array near the value limit": ["x"] * near_limit,
+        **extra,
+    }
+    encoded = {name: _compact(body) for name, body in bodies.items()}
+    assert all(len(raw) <= BODY_LIMIT for raw in encoded.values()), {
+        name: len(raw) for name, raw in encoded.items()
+    }
+    return encoded
+
+
+def _report_content(**fields: Any) -> dict[str, Any]:
+    return {**documents.national_report("DEU"), **fields}
+
+
+@dataclass
+class Endpoint:
+    """A JSON-accepting operation: how to send to it, and the checking work its handler does
+    with the raw body before anything else (off the event loop)."""
+
+    method: str
+    path: str
+    account: Any
+    check: Any
+    bodies: dict[str, bytes]
+
+
+def _submission_check(raw: bytes) -> None:
+    body = checked_body(raw)
+    raise_if_invalid(body_problems(body, api_requests.SUBMISSION, "content", "national_report"))
+
+
+def _completion_check(raw: bytes) -> None:
+    body = checked_body(raw)
+    raise_if_invalid(
+        body_problems(body, api_requests.TASK_COMPLETION, "response", "consultation_response")
+    )
+
+
+def _actor_check(raw: bytes) -> None:
+    checked_body(raw, NEW_ACTOR_SCHEMA)
+
+
+def _schema_check(schema: dict[str, Any]) -> Any:
+    return lambda raw: checked_body(raw, schema)
+
+
+@pytest.fixture(scope="module")
+async def consultation_task(api: Any, ece_secretariat: Any, make_account: Any) -> tuple[str, Any]:
+    """A stakeholder's open consultation task (its id) and the stakeholder."""
+    stakeholder = await make_account(
+        "stakeholder",
+        organisation=f"Costly {secrets.token_hex(3)}",
+        stakeholder_category="academia",
+        regions=("ECE",),
+    )
+    review_id = await _open_review(api, ece_secretariat.headers, stakeholders=[stakeholder.id])
+    advanced = await api.post(
+        f"/v1/reviews/{review_id}/advance", json={}, headers=ece_secretariat.headers
+    )
+    assert advanced.status == 200, await advanced.text()
+    listed = await api.get(f"/v1/tasks?review={review_id}", headers=stakeholder.headers)
+    items = (await listed.json())["items"]
+    assert len(items) == 1, items
+    return items[0]["id"], stakeholder
+
+
+@pytest.fixture(scope="module")
+async def endpoints(
+    api: Any,
+    admin: Any,
+    ece_secretariat: Any,
+    open_call: OpenCall,
+    consultation_task: tuple[str, Any],
+    make_account: Any,
+) -> list[Endpoint]:
+    task_id, stakeholder = consultation_task
+    observer = await make_account("observer", regions=("ECE",))
+    review = f"/v1/reviews/{open_call.review_id}"
+    many = MAX_BODY_VALUES - 100
+    return [
+        Endpoint(
+            "POST",
+            open_call.submissions,
+            open_call.focal_point,
+            _submission_check,
+            _hostile_bodies(
+                {
+                    "report with 24,900 wrong objectives": {
+                        "kind": "national_report",
+                        "content": _report_content(objectives=[0] * many),
+                    },
+                    "report with 24,900 unknown fields": {
+                        "kind": "national_report",
+                        "content": _report_content(**{f"f{i}": 0 for i in range(many)}),
+                    },
+                }
+            ),
+        ),
+        Endpoint(
+            "POST",
+            f"/v1/tasks/{task_id}/complete",
+            stakeholder,
+            _completion_check,
+            _hostile_bodies(
+                {
+                    "answer with 12,000 wrong comments": {
+                        "response": {"comments": [{"objective": 99}] * (many // 2)}
+                    }
+                }
+            ),
+        ),
+        Endpoint(
+            "POST",
+            f"/v1/tasks/{task_id}/delegate",
+            stakeholder,
+            _schema_check(api_requests.TASK_DELEGATION),
+            _hostile_bodies({"wrong colleague": {"to": "x" * (BODY_LIMIT // 2)}}),
+        ),
+        Endpoint(
+            "PATCH",
+            "/v1/actors/me",
+            observer,
+            _schema_check(api_requests.PREFERENCES),
+            _hostile_bodies({}),
+        ),
+        Endpoint(
+            "POST",
+            "/v1/reviews",
+            ece_secretariat,
+            _schema_check(api_requests.NEW_REVIEW),
+            _hostile_bodies(
+                {
+                    "20,000 wrong invitees": review_body(stakeholders=["x"] * 20_000),
+                    "20,000 numbers as invitees": review_body(
+                        stakeholders=[str(i) for i in range(20_000)]
+                    ),
+                    "24,900 wrong member States": review_body(member_states=[0] * many),
+                }
+            ),
+        ),
+        Endpoint(
+            "POST",
+            "/v1/actors",
+            admin,
+            _actor_check,
+            _hostile_bodies(
+                {
+                    "24,900 wrong regions": {
+                        "name": "x",
+                        "role": "secretariat",
+                        "regions": [0] * many,
+                    }
+                }
+            ),
+        ),
+        Endpoint(
+            "POST",
+            "/v1/webhooks",
+            ece_secretariat,
+            _schema_check(api_requests.NEW_WEBHOOK),
+            _hostile_bodies(
+                {
+                    "24,900 wrong events": {
+                        "url": "https://example.org/",
+                        "secret": "s" * 32,
+                        "events": [str(i) for i in range(many)],
+                    }
+                }
+            ),
+        ),
+        *(
+            Endpoint(
+                "POST",
+                f"{review}/{command}",
+                ece_secretariat,
+                _schema_check(schema),
+                _hostile_bodies({}),
+            )
+            for command, schema in (
+                ("extensions", api_requests.EXTENSION),
+                ("advance", api_requests.ADVANCE),
+                ("cancel", api_requests.CANCEL),
+                ("report/approve", api_requests.APPROVAL),
+                ("report/request-changes", api_requests.CHANGE_REQUEST),
+            )
+        ),
+    ]
+
+
+def test_checking_the_worst_body_under_the_size_limit_costs_little_cpu(
+    endpoints: list[Endpoint],
+) -> None:
+    """Every hostile body is refused, and checking it (what the handler does before anything
+    else) costs under CHECK_CPU_BOUND_S of CPU time."""
+    costs: dict[str, float] = {}
+    for endpoint in endpoints:
+        for name, raw in endpoint.bodies.items():
+            # A full collection of this test process's heap, were it due, is not the work.
+            gc.collect()
+            started = time.thread_time()
+            with pytest.raises(Problem) as refused:
+                endpoint.check(raw)
+            costs[f"{endpoint.method} {endpoint.path}: {name}"] = time.thread_time() - started
+            assert refused.value.status == 422, (endpoint.path, name, refused.value.detail)
+            assert refused.value.errors and len(refused.value.errors) <= MAX_LISTED_PROBLEMS + 1
+    worst = max(costs, key=costs.__getitem__)
+    print(f"\nworst: {worst}, {costs[worst] * 1000:.1f} ms of CPU")
+    over = {
+        name: f"{cost * 1000:.0f} ms" for name, cost in costs.items() if cost > CHECK_CPU_BOUND_S
+    }
+    assert not over, over
+
+
+async def test_hostile_bodies_are_refused_while_healthz_answers(
+    api: Any, admin: Any, endpoints: list[Endpoint]
+) -> None:
+    """Every hostile body sent at once to its endpoint is a 4xx problem; meanwhile the API
+    goes on answering /healthz and token checks."""
+
+    async def send(endpoint: Endpoint, raw: bytes) -> tuple[str, int]:
+        response = await api.request(
+            endpoint.method, endpoint.path, data=raw, headers=json_headers(endpoint.account)
+        )
+        await assert_problem(response, response.status)
+        return endpoint.path, response.status
+
+    sending = [
+        asyncio.create_task(send(endpoint, raw))
+        for endpoint in endpoints
+        for raw in endpoint.bodies.values()
+    ]
+    health_checks = 0
+    while not all(task.done() for task in sending):
+        await asyncio.wait_for(assert_healthy(api, admin.headers), 5)
+        health_checks += 1
+    answers = [task.result() for task in sending]
+    assert health_checks >= 1
+    assert all(400 <= status < 500 for _, status in answers), answers
+
+
+def test_errors_computed_stop_past_the_listed_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document with 24,900 mistakes has its first MAX_PROBLEMS + 1 computed, not all."""
+    computed = 0
+    explain = schemas._problems
+
+    def counting(error: Any) -> Any:
+        nonlocal computed
+        computed += 1
+        return explain(error)
+
+    monkeypatch.setattr(schemas, "_problems", counting)
+    content = _report_content(objectives=[0] * (MAX_BODY_VALUES - 100))
+    problems = schemas.validate_document("national_report", content)
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert computed <= MAX_PROBLEMS + 1
+    computed = 0
+    problems = schemas.problems_in(
+        api_requests.NEW_REVIEW, review_body(stakeholders=["x"] * 20_000)
+    )
+    assert len(problems) == MAX_PROBLEMS + 1
+    # The oneOf's own error, explained by its closest alternative's (bounded in turn).
+    assert computed <= 1 + MAX_PROBLEMS + 1
+
+
+async def test_a_body_of_more_values_than_any_request_has_is_422_naming_where(
+    api: Any, open_call: OpenCall
+) -> None:
+    content = _report_content(objectives=[0] * 600_000)
+    response = await api.post(
+        open_call.submissions,
+        json={"kind": "national_report", "content": content},
+        headers=open_call.focal_point.headers,
+    )
+    body = await assert_invalid(response, "/content/objectives")
+    assert "more values" in body["errors"][0]["message"], body
+
+
+async def test_past_the_listed_limit_the_answer_says_there_are_more(
+    api: Any, open_call: OpenCall
+) -> None:
+    content = _report_content(objectives=[0] * 5_000)
+    response = await api.post(
+        open_call.submissions,
+        json={"kind": "national_report", "content": content},
+        headers=open_call.focal_point.headers,
+    )
+    body = await assert_invalid(response, "/content/objectives/0")
+    assert len(body["errors"]) == MAX_LISTED_PROBLEMS + 1
+    assert body["errors"][-1] == {"pointer": "", "message": "and more problems, not listed"}
+
+
+# ---- rate limits ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def limited_api(settings: Any, pool: Any, temporal_client: Any) -> AsyncIterator[Any]:
+    """The API allowing each client 3 requests at once, then one every 10 s."""
+    app = create_app(
+        replace(settings, rate_limit=0.1, rate_burst=3), pool=pool, temporal=temporal_client
+    )
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+async def assert_too_many(response: Any) -> None:
+    await assert_problem(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 10, response.headers
+
+
+async def test_a_client_past_its_rate_limit_gets_429_with_retry_after(
+    limited_api: Any, admin: Any, ece_secretariat: Any
+) -> None:
+    for _ in range(3):
+        assert (await limited_api.get("/v1/actors/me", headers=admin.headers)).status == 200
+    await assert_too_many(await limited_api.get("/v1/actors/me", headers=admin.headers))
+    await assert_too_many(
+        await limited_api.patch("/v1/actors/me", json={"language": "fr"}, headers=admin.headers)
+    )
+    # Another token has its own allowance; the health probes are never limited.
+    assert (await limited_api.get("/v1/actors/me", headers=ece_secretariat.headers)).status == 200
+    for _ in range(5):
+        assert (await limited_api.get("/healthz")).status == 200
+
+
+async def test_requests_without_a_token_are_limited_by_address(limited_api: Any) -> None:
+    for _ in range(3):
+        await assert_problem(await limited_api.get("/v1/regions"), 401)
+    await assert_too_many(await limited_api.get("/v1/regions"))
+
+
+async def test_guessing_tokens_is_limited_but_valid_tokens_go_on_working(
+    limited_api: Any, admin: Any
+) -> None:
+    assert (await limited_api.get("/v1/actors/me", headers=admin.headers)).status == 200
+    guesses = [{"Authorization": f"Bearer rf_{secrets.token_urlsafe(32)}"} for _ in range(4)]
+    for guess in guesses[:3]:
+        await assert_problem(await limited_api.get("/v1/actors/me", headers=guess), 401)
+    await assert_too_many(await limited_api.get("/v1/actors/me", headers=guesses[3]))
+    assert (await limited_api.get("/v1/actors/me", headers=admin.headers)).status == 200
+
+
+# ---- refused submissions ----------------------------------------------------------------------
+
+
+async def _rejected_events(pool: Any, review_id: str) -> list[Any]:
+    return await pool.fetch(
+        "SELECT id FROM review_events WHERE review_id = $1 AND type = 'submission.rejected'",
+        review_id,
+    )
+
+
+async def _requests_of(pool: Any, review_id: str, account: Any) -> list[Any]:
+    return await pool.fetch(
+        """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
+           JOIN submissions s ON s.id = v.submission_id
+           WHERE s.review_id = $1 AND v.submitted_by = $2 ORDER BY v.received_at""",
+        review_id,
+        account.actor.id,
+    )
+
+
+async def test_submissions_after_the_call_closed_are_refused_without_keeping_them(
+    api: Any, ece_secretariat: Any, make_account: Any, pool: Any
+) -> None:
+    """20 valid reports sent after compilation started: each a 409, none of their content
+    stored, one `submission.rejected` event and one mail for all of them."""
+    review_id = await _open_review(api, ece_secretariat.headers)
+    focal_point = await make_account("focal_point", country="FRA", email="fra@example.org")
+    for _ in range(2):  # consultation, then compilation
+        advanced = await api.post(
+            f"/v1/reviews/{review_id}/advance", json={}, headers=ece_secretariat.headers
+        )
+        assert advanced.status == 200, await advanced.text()
+
+    async def compiling() -> bool:
+        review = await api.get(f"/v1/reviews/{review_id}", headers=ece_secretariat.headers)
+        return (await review.json())["phase"] in ("compilation", "approval")
+
+    await eventually(compiling)
+    report = {"kind": "national_report", "content": documents.national_report("FRA")}
+    for _ in range(20):
+        refused = await api.post(
+            f"/v1/reviews/{review_id}/submissions", json=report, headers=focal_point.headers
+        )
+        body = await assert_problem(refused, 409)
+        assert "no more submissions" in body["detail"], body
+
+    requests_kept = await _requests_of(pool, review_id, focal_point)
+    assert len(requests_kept) == 20
+    assert [(r["status"], r["content"]) for r in requests_kept] == [("rejected", None)] * 20
+    events = await _rejected_events(pool, review_id)
+    assert len(events) == 1
+
+    async def mails() -> list[Any]:
+        return await pool.fetch(
+            "SELECT id FROM deliveries WHERE event_id = $1 AND channel = 'email'", events[0]["id"]
+        )
+
+    await eventually(mails)
+    assert len(await mails()) == 1
+
+
+async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
+    api: Any, ece_secretariat: Any, make_account: Any, pool: Any
+) -> None:
+    """Two requests with one key may reach the review in two batches: the second one's refusal
+    must not tell the submitter that the accepted submission was rejected."""
+    review_id = await _open_review(api, ece_secretariat.headers)
+    focal_point = await make_account("focal_point", country="DEU")
+    report = {"kind": "national_report", "content": documents.national_report("DEU")}
+    accepted = await api.post(
+        f"/v1/reviews/{review_id}/submissions",
+        json=report,
+        headers={**focal_point.headers, "Idempotency-Key": "twice"},
+    )
+    assert accepted.status == 201, await accepted.text()
+    [row] = await _requests_of(pool, review_id, focal_point)
+    late = Problem(409, "The review is in compilation; it takes no more submissions.")
+
+    await submissions_api._record_refusal(pool, focal_point.actor, row, late)
+    assert await _rejected_events(pool, review_id) == []
+    [row] = await _requests_of(pool, review_id, focal_point)
+    assert row["status"] == "accepted" and row["content"] == report["content"]
+
+    # A request still pending when refused: recorded as rejected, its content dropped.
+    pending, _ = await store_pending(
+        pool,
+        request_id=uuid.uuid4(),
+        review_id=review_id,
+        kind="national_report",
+        subject="DEU",
+        content=report["content"],
+        fingerprint="f",
+        submitted_by=focal_point.actor.id,
+        organisation=None,
+    )
+    await submissions_api._record_refusal(pool, focal_point.actor, pending, late)
+    assert len(await _rejected_events(pool, review_id)) == 1
+    kept = [
+        r for r in await _requests_of(pool, review_id, focal_point) if r["status"] != "accepted"
+    ]
+    assert [(r["status"], r["content"]) for r in kept] == [("rejected", None)]
+
+
+def test_the_rate_limiter_forgets_buckets_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of new tokens cannot make the limiter hold a bucket for each."""
+    monkeypatch.setattr(ratelimit, "MAX_BUCKETS", 10)
+    now = [0.0]
+    limiter = ratelimit.RateLimiter(1.0, 2, clock=lambda: now[0])
+    limiter.take("token:in-use")
+    limiter.prove("token:in-use")
+    for n in range(100):
+        assert limiter.take(f"token:guess-{n}") == 0
+    assert len(limiter._buckets) <= 10
+    # The token in use kept its bucket, spent as it was.
+    assert limiter.proven("token:in-use")
+    limiter.take("token:in-use")
+    assert limiter.take("token:in-use") > 0

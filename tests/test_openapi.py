@@ -612,7 +612,7 @@ async def test_report_answers_are_documented(api: Any, pool: Any, make_account: 
             1 if accepted else None,
             "accepted" if accepted else "rejected",
             late,
-            content,
+            content if accepted else None,  # a refused request keeps no content
             by.actor.id,
         )
 

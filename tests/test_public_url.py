@@ -1,0 +1,78 @@
+"""Links in messages point where people reach the API, not where it listens."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from temporalio.client import Client
+
+from api.app import create_app
+from reviewflow.config import load_settings
+from tests.reviews import review_body
+from tests.test_notifications import Env, Inbox, post, start_env, stop_pipeline
+from worker import running_workers
+
+PUBLIC = "https://reviews.example.org/gcm"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "http://127.0.0.1:8080"),
+        ({"REVIEWFLOW_HOST": "0.0.0.0", "REVIEWFLOW_PORT": "9000"}, "http://127.0.0.1:9000"),
+        ({"REVIEWFLOW_HOST": "::"}, "http://[::1]:8080"),
+        ({"REVIEWFLOW_HOST": "0.0.0.0", "REVIEWFLOW_PUBLIC_URL": PUBLIC + "/"}, PUBLIC),
+    ],
+)
+def test_the_base_of_links_is_the_public_url_or_a_reachable_address(
+    env: dict[str, str], expected: str
+) -> None:
+    assert load_settings(env).api_url == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["reviews.example.org", "ftp://example.org", "https://", "https://x/?a=1", "https://x:y"]
+)
+def test_a_public_url_that_is_no_web_address_is_refused_at_start(url: str) -> None:
+    with pytest.raises(SystemExit, match="REVIEWFLOW_PUBLIC_URL"):
+        load_settings({"REVIEWFLOW_PUBLIC_URL": url})
+
+
+async def test_a_sent_message_links_to_the_public_url(
+    fresh_database: str, temporal_client: Client, tmp_path: Path
+) -> None:
+    pool, settings = await start_env(
+        fresh_database,
+        temporal_client,
+        tmp_path,
+        None,
+        REVIEWFLOW_HOST="0.0.0.0",
+        REVIEWFLOW_PUBLIC_URL=PUBLIC,
+    )
+    env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
+    try:
+        secretariat = await env.account("secretariat", regions=("ECE",))
+        await env.account("focal_point", country="DEU", email="deu@example.org")
+        async with TestClient(
+            TestServer(create_app(settings, pool=pool, temporal=temporal_client))
+        ) as api:
+            env.api = api
+            async with running_workers(temporal_client, pool, settings):
+                review = await post(
+                    env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201
+                )
+                await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+                await env.settled()
+        [written] = list(settings.mail_dir.iterdir())
+        message = message_from_bytes(written.read_bytes(), policy=default)
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"{PUBLIC}/v1/reviews/{review['id']}" in text
+        assert not re.search(r"https?://(0\.0\.0\.0|127\.0\.0\.1)", text)
+    finally:
+        await stop_pipeline(temporal_client, settings)
+        await pool.close()

@@ -1,0 +1,95 @@
+"""Secrets in the configuration: never printed, strong enough, never sent in clear."""
+
+from __future__ import annotations
+
+import io
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from db.actors import actor_by_token
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from reviewflow.config import MIN_ADMIN_TOKEN_LENGTH, load_settings
+from reviewflow.services import ADMIN_TOKEN_FILE, bootstrap_admin
+
+PASSWORD = "correct horse battery staple"
+STRONG_TOKEN = "rf_" + "k" * 43
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_smtp_password_is_not_in_a_printout_of_the_settings() -> None:
+    settings = load_settings({"SMTP_HOST": "mail.example.org", "SMTP_PASSWORD": PASSWORD})
+    assert settings.smtp is not None and settings.smtp.password == PASSWORD
+    assert PASSWORD not in repr(settings)
+    assert PASSWORD not in str(settings.smtp)
+
+
+@pytest.mark.parametrize("token", ["short", "x" * (MIN_ADMIN_TOKEN_LENGTH - 1), "é" * 40])
+def test_a_weak_admin_token_is_refused_at_start(token: str) -> None:
+    with pytest.raises(SystemExit, match="REVIEWFLOW_ADMIN_TOKEN must be at least"):
+        load_settings({"REVIEWFLOW_ADMIN_TOKEN": token})
+
+
+def test_a_strong_admin_token_is_taken() -> None:
+    assert load_settings({"REVIEWFLOW_ADMIN_TOKEN": STRONG_TOKEN}).admin_token == STRONG_TOKEN
+
+
+def test_an_smtp_password_is_never_sent_in_clear_unless_allowed() -> None:
+    clear = {"SMTP_HOST": "mail.example.org", "SMTP_STARTTLS": "0", "SMTP_PASSWORD": PASSWORD}
+    with pytest.raises(SystemExit, match="in clear"):
+        load_settings(clear)
+    allowed = load_settings({**clear, "SMTP_ALLOW_PLAINTEXT_AUTH": "1"}).smtp
+    assert allowed is not None and not allowed.starttls and not allowed.tls
+    # No password, nothing to protect: a local relay without TLS stays possible.
+    relay = load_settings({"SMTP_HOST": "127.0.0.1", "SMTP_STARTTLS": "0"}).smtp
+    assert relay is not None and relay.password is None
+
+
+def test_implicit_tls_is_configurable_and_defaults_to_port_465() -> None:
+    smtps = load_settings({"SMTP_HOST": "mail.example.org", "SMTP_TLS": "1"}).smtp
+    assert smtps is not None
+    assert (smtps.tls, smtps.starttls, smtps.port) == (True, False, 465)
+    submission = load_settings({"SMTP_HOST": "mail.example.org"}).smtp
+    assert submission is not None
+    assert (submission.tls, submission.starttls, submission.port) == (False, True, 587)
+
+
+async def test_a_generated_admin_token_goes_to_a_private_file_without_a_terminal(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    await migrate_dsn(fresh_database)
+    settings = replace(load_settings({}), data_dir=tmp_path / "data")
+    announced: list[str] = []
+    await bootstrap_admin(settings, fresh_database, announced.append, terminal=io.StringIO())
+
+    token_file = settings.data_dir / ADMIN_TOKEN_FILE
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert announced and str(token_file) in announced[0]
+    assert all(token not in line for line in announced)
+    pool = await create_pool(fresh_database)
+    try:
+        admin = await actor_by_token(pool, token)
+        assert admin is not None and admin.role == "admin"
+    finally:
+        await pool.close()
+
+
+async def test_a_generated_admin_token_is_shown_on_the_terminal_only(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    await migrate_dsn(fresh_database)
+    settings = replace(load_settings({}), data_dir=tmp_path / "data")
+    announced: list[str] = []
+    terminal = Terminal()
+    await bootstrap_admin(settings, fresh_database, announced.append, terminal=terminal)
+    assert terminal.getvalue().startswith("Admin token (shown once, keep it): rf_")
+    assert announced == []
+    assert not (settings.data_dir / ADMIN_TOKEN_FILE).exists()
