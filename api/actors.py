@@ -12,9 +12,9 @@ from api.bodies import path_uuid, raise_if_invalid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
-from db.actors import created_by, insert_actor, new_token, replace_token, update_preferences
+from db.actors import created_by, new_token, replace_token, update_preferences
 from db.pool import Connection
-from reviewflow.accounts import AccountError, NotAllowed, new_actor
+from reviewflow.accounts import AccountError, NotAllowed, new_actor, store_account
 from schemas import problems_in
 
 routes = web.RouteTableDef()
@@ -34,8 +34,11 @@ async def create_actor(request: web.Request) -> web.Response:
     token = new_token()
 
     async def create(conn: Connection) -> Created:
-        await insert_actor(conn, actor, token, created_by=creator.id)
-        shown = actor.as_json()
+        try:
+            stored = await store_account(conn, creator, actor, token, created_by=creator.id)
+        except AccountError as error:
+            raise invalid(error.problems) from None
+        shown = stored.as_json()
         # The token is shown in this answer only; a replay cannot show it again.
         return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
 

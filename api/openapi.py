@@ -194,6 +194,11 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
         "regions": _array(_common("region_code")),
         "country": _nullable(_common("iso3")),
         "organisation": {"type": ["string", "null"]},
+        "organisation_id": {
+            **_nullable(UUID),
+            "description": "A stakeholder's organisation: accounts with the same id act for"
+            " the same organisation (the name alone says nothing).",
+        },
         "stakeholder_category": _nullable(_common("stakeholder_category")),
         **{
             name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
@@ -453,8 +458,8 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "kind": SUBMISSION_KIND,
                 "subject": {
                     "type": "string",
-                    "description": "The ISO3 country of a national report, or the organisation"
-                    " of a stakeholder input.",
+                    "description": "The ISO3 country of a national report, or the"
+                    " organisation id of a stakeholder input.",
                 },
                 "version": VERSION,
                 "late": {"type": "boolean"},
@@ -1212,7 +1217,18 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "403": _response("Forbidden", "The actor may not create this account."),
                 },
                 description="An admin may create any account; a secretariat may create focal"
-                " points, stakeholders and observers of its own regions.",
+                " points, stakeholders and observers of its own regions.\n\n"
+                "A focal point acts for its `country` in the reviews of its `regions` only."
+                " Made by a secretariat, it gets those of the secretariat's regions (or of the"
+                " `regions` named) that count the State; made by an admin without `regions`, the"
+                " regions whose regional membership lists the State (both, for a State of two"
+                " commissions). Each region named must count the State (else 422).\n\n"
+                "A stakeholder names a new organisation with `organisation` and"
+                " `stakeholder_category`: a new organisation is created, even if another has the"
+                " same name. To add an account to an existing organisation, send its"
+                " `organisation_id` instead: the name and category are the organisation's. A"
+                " secretariat may join only organisations whose regions are all its own; any"
+                " other id gets the same 422 as an unknown one.",
                 parameters=("IdempotencyKey",),
                 body="NewActor",
             )
@@ -1504,8 +1520,9 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "409": _response("Conflict", "The task is no longer open."),
                     "422": _response(
                         "Unprocessable",
-                        "The body is not valid, or `to` is not another account of the"
-                        " actor's organisation (same role, organisation and country).",
+                        "The body is not valid, or `to` is not another active account of the"
+                        " actor's organisation (same organisation id; for a focal point, the same"
+                        " country and a region of the review), or it holds a task of the review.",
                     ),
                 },
                 parameters=("TaskId",),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
 
 from db.pool import Executor
+from reviewflow.reference import load_reference
 
 ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
 TOKEN_PREFIX = "rf_"
@@ -37,6 +38,7 @@ class Actor:
     stakeholder_category: str | None = None
     language: str = "en"
     notifications: str = "all"
+    organisation_id: uuid.UUID | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Actor:
@@ -51,6 +53,7 @@ class Actor:
             stakeholder_category=row["stakeholder_category"],
             language=row["language"],
             notifications=row["notifications"],
+            organisation_id=row["organisation_id"],
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -62,19 +65,24 @@ class Actor:
             "regions": list(self.regions),
             "country": self.country,
             "organisation": self.organisation,
+            "organisation_id": str(self.organisation_id) if self.organisation_id else None,
             "stakeholder_category": self.stakeholder_category,
             "language": self.language,
             "notifications": self.notifications,
         }
 
 
-_COLUMNS = "id, name, email, role, regions, country, organisation, stakeholder_category"
+_COLUMNS = (
+    "id, name, email, role, regions, country, organisation, stakeholder_category, organisation_id"
+)
 _READ = f"{_COLUMNS}, language, notifications"
 
 
 async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
+    """The active account holding `token`; a deactivated account signs in no more."""
     row = await pool.fetchrow(
-        f"SELECT {_READ} FROM actors WHERE token_hash = $1", hash_token(token)
+        f"SELECT {_READ} FROM actors WHERE token_hash = $1 AND disabled_at IS NULL",
+        hash_token(token),
     )
     return Actor.from_row(row) if row else None
 
@@ -84,12 +92,68 @@ async def actor_by_id(conn: Executor, actor_id: uuid.UUID) -> Actor | None:
     return Actor.from_row(row) if row else None
 
 
+def default_regions(country: str) -> tuple[str, ...]:
+    """The regions a focal point of `country` acts in when none are named: those whose regional
+    membership lists it (both, for a State in two commissions), else every region listing it."""
+    reference = load_reference()
+    regional = tuple(r.code for r in reference.regions if country in r.default_scope)
+    return regional or tuple(r.code for r in reference.regions if country in r.iso3_codes)
+
+
+async def insert_organisation(
+    conn: Executor,
+    organisation_id: uuid.UUID,
+    actor: Actor,
+    created_by: uuid.UUID | None,
+) -> None:
+    """A new organisation named as `actor` names it, in `actor`'s regions."""
+    await conn.execute(
+        """INSERT INTO organisations (id, name, category, regions, created_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        organisation_id,
+        actor.organisation,
+        actor.stakeholder_category,
+        list(actor.regions),
+        created_by,
+    )
+
+
+async def _organisation_by_key(
+    conn: Executor, actor: Actor, created_by: uuid.UUID | None
+) -> uuid.UUID:
+    """The organisation of a stakeholder stored without one: the one its colleagues made by the
+    same creator for the same name, category, country and regions have (the key the existing
+    accounts were grouped by when organisations became entities), or a new one."""
+    found: uuid.UUID | None = await conn.fetchval(
+        """SELECT organisation_id FROM actors
+           WHERE role = 'stakeholder' AND organisation = $1 AND stakeholder_category = $2
+             AND country IS NOT DISTINCT FROM $3 AND regions = $4
+             AND created_by IS NOT DISTINCT FROM $5
+           ORDER BY created_at LIMIT 1""",
+        actor.organisation,
+        actor.stakeholder_category,
+        actor.country,
+        list(actor.regions),
+        created_by,
+    )
+    if found is None:
+        found = uuid.uuid4()
+        await insert_organisation(conn, found, actor, created_by)
+    return found
+
+
 async def insert_actor(
     conn: Executor, actor: Actor, token: str, created_by: uuid.UUID | None
-) -> None:
+) -> Actor:
+    """Store the account and return it as stored: a focal point named without regions gets
+    `default_regions`, a stakeholder without an organisation id gets one."""
+    if actor.role == "focal_point" and not actor.regions and actor.country:
+        actor = replace(actor, regions=default_regions(actor.country))
+    if actor.role == "stakeholder" and actor.organisation_id is None:
+        actor = replace(actor, organisation_id=await _organisation_by_key(conn, actor, created_by))
     await conn.execute(
         f"INSERT INTO actors ({_COLUMNS}, token_hash, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         actor.id,
         actor.name,
         actor.email,
@@ -98,8 +162,63 @@ async def insert_actor(
         actor.country,
         actor.organisation,
         actor.stakeholder_category,
+        actor.organisation_id,
         hash_token(token),
         created_by,
+    )
+    return actor
+
+
+async def colleague_of(
+    conn: Executor, actor: Actor, region: str, colleague_id: uuid.UUID
+) -> Actor | None:
+    """Another active account acting for the same party as `actor`: of its organisation (a
+    stakeholder), or of its country in `region` (a focal point); None for anyone else."""
+    row = await conn.fetchrow(
+        f"""SELECT {_READ} FROM actors
+            WHERE id = $1 AND id <> $2 AND role = $3 AND disabled_at IS NULL
+              AND CASE role WHEN 'stakeholder' THEN organisation_id = $4
+                            WHEN 'focal_point' THEN country = $5 AND $6 = ANY (regions)
+                            ELSE false END""",
+        colleague_id,
+        actor.id,
+        actor.role,
+        actor.organisation_id,
+        actor.country,
+        region,
+    )
+    return Actor.from_row(row) if row else None
+
+
+async def joinable_organisation(
+    conn: Executor, organisation_id: uuid.UUID, creator: Actor
+) -> asyncpg.Record | None:
+    """The organisation, if `creator` may add accounts to it: an admin any, a secretariat one
+    whose regions are all its own."""
+    return await conn.fetchrow(
+        """SELECT id, name, category, regions FROM organisations
+           WHERE id = $1 AND ($2 = 'admin' OR ($2 = 'secretariat' AND regions <@ $3::text[]))""",
+        organisation_id,
+        creator.role,
+        list(creator.regions),
+    )
+
+
+async def record_account_event(
+    conn: Executor,
+    account_id: uuid.UUID,
+    event_type: str,
+    by: uuid.UUID | None,
+    **data: Any,
+) -> None:
+    """Audit an operation on an account or its token: what, to whom, by whom (None: the operator
+    at the command line), when. Never a token or its hash."""
+    await conn.execute(
+        "INSERT INTO account_events (account_id, type, actor_id, data) VALUES ($1, $2, $3, $4)",
+        account_id,
+        event_type,
+        by,
+        data,
     )
 
 

@@ -34,25 +34,29 @@ NATIONAL_REPORTS = f"""
     SELECT id, subject AS country, version, late, content FROM latest
     WHERE kind = 'national_report' ORDER BY subject"""
 
+# A stakeholder input's subject is its organisation's id: the name and category are the
+# organisation's, whatever the input itself claims.
+INPUTS = f"""
+    {LATEST},
+    inputs AS (
+        SELECT latest.*, o.name AS organisation, o.category
+        FROM latest JOIN organisations o ON o.id::text = latest.subject
+        WHERE latest.kind = 'stakeholder_input')"""
+
 INPUT_COUNTS = f"""
-    WITH {LATEST}
-    SELECT objective::int AS objective, content -> 'organisation' ->> 'category' AS category,
-           count(*) AS n
-    FROM latest, jsonb_array_elements_text(content -> 'objectives') AS objective
-    WHERE kind = 'stakeholder_input'
+    WITH {INPUTS}
+    SELECT objective::int AS objective, category, count(*) AS n
+    FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
     GROUP BY 1, 2 ORDER BY 1, 2"""
 
 INPUT_QUOTES = f"""
-    WITH {LATEST},
+    WITH {INPUTS},
     ranked AS (
-        SELECT objective::int AS objective,
-               content -> 'organisation' ->> 'name' AS organisation,
-               content -> 'organisation' ->> 'category' AS category,
+        SELECT objective::int AS objective, organisation, category,
                left(content ->> 'input', $3) AS text, id, version,
-               row_number() OVER (PARTITION BY objective
-                                  ORDER BY content -> 'organisation' ->> 'name', id) AS rank
-        FROM latest, jsonb_array_elements_text(content -> 'objectives') AS objective
-        WHERE kind = 'stakeholder_input' AND (content ->> 'consent_to_publish')::boolean)
+               row_number() OVER (PARTITION BY objective ORDER BY organisation, id) AS rank
+        FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
+        WHERE (content ->> 'consent_to_publish')::boolean)
     SELECT objective, organisation, category, text, id, version FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
 

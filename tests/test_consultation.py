@@ -273,6 +273,15 @@ async def test_consultation_for_10000_stakeholders(
 ) -> None:
     organisation = f"Network {secrets.token_hex(3)}"
     ids = [uuid.uuid4() for _ in range(10_000)]
+    organisation_ids = [uuid.uuid4() for _ in ids]
+    await pool.copy_records_to_table(
+        "organisations",
+        columns=["id", "name", "category", "regions"],
+        records=[
+            (o, f"{organisation} {n}", "civil_society", ["ECE"])
+            for n, o in enumerate(organisation_ids)
+        ],
+    )
     await pool.copy_records_to_table(
         "actors",
         columns=[
@@ -282,6 +291,7 @@ async def test_consultation_for_10000_stakeholders(
             "regions",
             "organisation",
             "stakeholder_category",
+            "organisation_id",
             "token_hash",
         ],
         records=[
@@ -292,6 +302,7 @@ async def test_consultation_for_10000_stakeholders(
                 ["ECE"],
                 f"{organisation} {n}",
                 "civil_society",
+                organisation_ids[n],
                 hash_token(secrets.token_hex(16)),
             )
             for n, i in enumerate(ids)

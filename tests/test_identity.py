@@ -1,0 +1,298 @@
+"""Who an account acts for: focal points in their regions, organisations as entities, accounts
+that can be deactivated, audited, exported and erased."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from db.events import insert_event
+from notifications.rules import email_expansion_sql, rule_for
+from reports.compile import compile_report
+from tests import documents
+from tests.reviews import review_body
+from workflows.models import ReviewEvent
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+async def call(
+    api: Any, method: str, path: str, account: Any, body: Any = None, expected: int = 200
+) -> Any:
+    response = await api.request(method, path, json=body, headers=account.headers)
+    text = await response.text()
+    assert response.status == expected, f"{method} {path}: {response.status} {text}"
+    return json.loads(text) if text else None
+
+
+class Created:
+    """An account made through the API, with the token shown once."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.id = body["id"]
+        self.headers = {"Authorization": f"Bearer {body['token']}"}
+
+
+async def create(api: Any, creator: Any, expected: int = 201, **body: Any) -> Any:
+    answer = await call(
+        api,
+        "POST",
+        "/v1/actors",
+        creator,
+        {"name": f"Account {secrets.token_hex(3)}", **body},
+        expected,
+    )
+    return Created(answer) if expected == 201 else answer
+
+
+async def open_review(api: Any, secretariat: Any, **overrides: Any) -> str:
+    """A review of the secretariat's region, taking submissions."""
+    body = review_body(id=f"id-{secrets.token_hex(4)}", **overrides)
+    await call(api, "POST", "/v1/reviews", secretariat, body, 201)
+    await call(api, "POST", f"/v1/reviews/{body['id']}/advance", secretariat, {})
+    return str(body["id"])
+
+
+async def submit(api: Any, review_id: str, account: Any, kind: str, content: Any) -> Any:
+    response = await api.post(
+        f"/v1/reviews/{review_id}/submissions",
+        json={"kind": kind, "content": content},
+        headers=account.headers,
+    )
+    return response.status, await response.json()
+
+
+# ---- focal points act in their regions --------------------------------------------------------
+
+
+async def test_a_focal_point_made_by_another_commission_does_not_act_in_ece(
+    api: Any, make_account: Any, ece_secretariat: Any
+) -> None:
+    eclac = await make_account("secretariat", regions=("ECLAC",))
+    # FRA is a non-regional member of ECLAC: its secretariat may make a focal point for it...
+    made_by_eclac = await create(api, eclac, role="focal_point", country="FRA")
+    assert made_by_eclac.body["regions"] == ["ECLAC"]
+    # ...which acts for France in ECLAC's reviews, not in ECE's.
+    france = await make_account("focal_point", country="FRA")
+    assert france.actor.regions == ("ECE",)
+    review_id = await open_review(api, ece_secretariat, member_states=["DEU", "FRA"])
+
+    status, receipt = await submit(
+        api, review_id, france, "national_report", documents.national_report("FRA")
+    )
+    assert status == 201, receipt
+    for path in (
+        f"/v1/reviews/{review_id}",
+        f"/v1/reviews/{review_id}/submissions",
+        f"/v1/submissions/{receipt['id']}",
+    ):
+        assert (await api.get(path, headers=made_by_eclac.headers)).status == 404, path
+    listed = await call(api, "GET", "/v1/reviews?limit=100", made_by_eclac)
+    assert review_id not in {item["id"] for item in listed["items"]}
+    status, refused = await submit(
+        api, review_id, made_by_eclac, "national_report", documents.national_report("FRA")
+    )
+    assert status == 404, refused
+    read = await call(api, "GET", f"/v1/submissions/{receipt['id']}", france)
+    assert read["version"] == 1 and read["submitted_by"] == france.id
+
+
+async def test_a_secretariat_makes_focal_points_for_its_own_regions_only(
+    api: Any, make_account: Any, admin: Any
+) -> None:
+    eclac = await make_account("secretariat", regions=("ECLAC",))
+    refused = await api.post(
+        "/v1/actors",
+        json={"name": "X", "role": "focal_point", "country": "KEN"},
+        headers=eclac.headers,
+    )
+    assert refused.status == 403
+    # A State of two commissions: by default the admin's focal point acts in both...
+    kazakhstan = await create(api, admin, role="focal_point", country="KAZ")
+    assert kazakhstan.body["regions"] == ["ECE", "ESCAP"]
+    # ...or in the regions named, each of which must count the State.
+    ece_only = await create(api, admin, role="focal_point", country="KAZ", regions=["ECE"])
+    assert ece_only.body["regions"] == ["ECE"]
+    wrong = await api.post(
+        "/v1/actors",
+        json={"name": "X", "role": "focal_point", "country": "KAZ", "regions": ["ECA"]},
+        headers=admin.headers,
+    )
+    assert wrong.status == 422
+    assert [e["pointer"] for e in (await wrong.json())["errors"]] == ["/regions"]
+
+
+async def _review_row(pool: asyncpg.Pool, creator: Any, region: str, states: list[str]) -> str:
+    review_id = f"id-{secrets.token_hex(4)}"
+    await pool.execute(
+        """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                late_submissions, phase, deadlines, created_by)
+           VALUES ($1, $2, 'T', $3, '{}', '{14}', 'accept_flagged', 'call_for_inputs', '{}', $4)""",
+        review_id,
+        region,
+        states,
+        creator.actor.id,
+    )
+    return review_id
+
+
+async def _recipients(pool: asyncpg.Pool, review_id: str, event_type: str, **data: Any) -> set[Any]:
+    """Who the rule for this event would email, expanded as the notification pipeline does, in a
+    transaction rolled back after: nothing is left for the pipeline's sender."""
+    event = ReviewEvent(str(uuid.uuid4()), review_id, event_type, datetime.now(UTC), None, data)
+    rule = rule_for(event_type, data)
+    assert rule is not None
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            await insert_event(conn, event)
+            await conn.execute(
+                email_expansion_sql(rule), review_id, data, None, uuid.UUID(event.id), rule.template
+            )
+            rows = await conn.fetch(
+                "SELECT recipient FROM deliveries WHERE event_id = $1", uuid.UUID(event.id)
+            )
+        finally:
+            await transaction.rollback()
+    return {row["recipient"] for row in rows}
+
+
+async def test_notices_reach_focal_points_of_the_review_region_only(
+    pool: asyncpg.Pool, make_account: Any, ece_secretariat: Any
+) -> None:
+    eclac_made = await make_account(
+        "focal_point", country="FRA", regions=("ECLAC",), email="fra-eclac@example.org"
+    )
+    ece_made = await make_account("focal_point", country="FRA", email="fra-ece@example.org")
+    review_id = await _review_row(pool, ece_secretariat, "ECE", ["FRA"])
+    for event_type, data in (
+        ("phase.changed", {"to": "call_for_inputs"}),
+        ("reminder.due", {"countries": ["FRA"], "deadline": "inputs_due_at"}),
+        ("deadline.extended", {"country": "FRA", "deadline": "inputs_due_at"}),
+    ):
+        recipients = await _recipients(pool, review_id, event_type, **data)
+        assert ece_made.actor.id in recipients, event_type
+        assert eclac_made.actor.id not in recipients, event_type
+
+
+# ---- organisations are entities ---------------------------------------------------------------
+
+
+async def test_same_named_organisations_of_two_secretariats_stay_apart(
+    api: Any, make_account: Any, ece_secretariat: Any
+) -> None:
+    other_officer = await make_account("secretariat", regions=("ECE",))
+    name = f"Migrant Rights Network {secrets.token_hex(3)}"
+    first, second = [
+        await create(
+            api,
+            creator,
+            role="stakeholder",
+            organisation=name,
+            stakeholder_category="civil_society",
+        )
+        for creator in (ece_secretariat, other_officer)
+    ]
+    assert first.body["organisation_id"] != second.body["organisation_id"]
+    colleague = await create(
+        api, ece_secretariat, role="stakeholder", organisation_id=first.body["organisation_id"]
+    )
+    assert (colleague.body["organisation"], colleague.body["stakeholder_category"]) == (
+        name,
+        "civil_society",
+    )
+    invited = [first.id, second.id, colleague.id]
+    review_id = await open_review(api, ece_secretariat, stakeholders=invited)
+
+    receipts = {}
+    for account in (first, second):
+        status, receipts[account.id] = await submit(
+            api, review_id, account, "stakeholder_input", documents.stakeholder_input(name)
+        )
+        assert status == 201, receipts[account.id]
+        assert receipts[account.id]["version"] == 1  # neither replaced the other's
+    assert receipts[first.id]["id"] != receipts[second.id]["id"]
+    for me, other in ((first, second), (second, first)):
+        mine = await call(api, "GET", f"/v1/reviews/{review_id}/submissions", me)
+        assert [item["id"] for item in mine["items"]] == [receipts[me.id]["id"]]
+        theirs = await api.get(f"/v1/submissions/{receipts[other.id]['id']}", headers=me.headers)
+        assert theirs.status == 404
+    # The colleague of one reads that organisation's input, not the namesake's.
+    read = await call(api, "GET", f"/v1/submissions/{receipts[first.id]['id']}", colleague)
+    assert read["submitted_by"] == first.id
+
+    await call(api, "POST", f"/v1/reviews/{review_id}/advance", ece_secretariat, {})
+    (task,) = (await call(api, "GET", f"/v1/tasks?review={review_id}", first))["items"]
+    refused = await api.post(
+        f"/v1/tasks/{task['id']}/delegate", json={"to": second.id}, headers=first.headers
+    )
+    assert refused.status == 422
+    assert [e["pointer"] for e in (await refused.json())["errors"]] == ["/to"]
+
+
+async def test_only_organisations_of_ones_regions_can_be_joined(
+    api: Any, make_account: Any, ece_secretariat: Any
+) -> None:
+    eca = await make_account("secretariat", regions=("ECA",))
+    ece_organisation = await create(
+        api,
+        ece_secretariat,
+        role="stakeholder",
+        organisation="Ours",
+        stakeholder_category="academia",
+    )
+    answers = []
+    for organisation_id in (ece_organisation.body["organisation_id"], str(uuid.uuid4())):
+        response = await api.post(
+            "/v1/actors",
+            json={"name": "Joiner", "role": "stakeholder", "organisation_id": organisation_id},
+            headers=eca.headers,
+        )
+        assert response.status == 422
+        answers.append((await response.text()).replace(organisation_id, "<id>"))
+    assert answers[0] == answers[1]  # a foreign organisation looks like a missing one
+    other_category = await api.post(
+        "/v1/actors",
+        json={
+            "name": "Joiner",
+            "role": "stakeholder",
+            "organisation_id": ece_organisation.body["organisation_id"],
+            "stakeholder_category": "trade_unions",
+        },
+        headers=ece_secretariat.headers,
+    )
+    assert other_category.status == 422
+
+
+async def test_an_input_is_counted_under_its_organisations_category(
+    api: Any, pool: asyncpg.Pool, ece_secretariat: Any
+) -> None:
+    account = await create(
+        api,
+        ece_secretariat,
+        role="stakeholder",
+        organisation="Union",
+        stakeholder_category="trade_unions",
+    )
+    review_id = await open_review(api, ece_secretariat, stakeholders=[account.id])
+    claimed = documents.stakeholder_input("Union", "nhri")
+    status, receipt = await submit(api, review_id, account, "stakeholder_input", claimed)
+    assert status == 201, receipt
+    async with pool.acquire() as conn:
+        review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+        report = await compile_report(conn, review, 1, {})
+    views = [o["stakeholder_views"] for c in report["clusters"] for o in c["objectives"]]
+    categories = {entry["category"] for v in views for entry in v["by_category"]}
+    assert categories == {"trade_unions"}
+    quoted = [q for v in views for q in v["quotes"]]
+    assert quoted and {(q["organisation"], q["category"]) for q in quoted} == {
+        ("Union", "trade_unions")
+    }
