@@ -1267,12 +1267,19 @@ def _paths() -> dict[str, dict[str, Any]]:
                             "properties": {"id": UUID, "token": {"type": "string"}},
                         },
                     ),
+                    "403": _response(
+                        "Forbidden",
+                        "A secretariat may revoke, not issue, the token of an account it created:"
+                        " only the account itself or an admin issues one.",
+                    ),
                     "404": _response(
                         "NotFound",
                         "Not an account you manage (yourself; any, for an admin;"
                         " those it created, for a secretariat).",
                     ),
                 },
+                description="Every issue and revocation is recorded (who, whose, when; never"
+                " the token) in the account's audit trail.",
                 parameters=("ActorId",),
             ),
             "delete": _operation(
@@ -1289,6 +1296,29 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
                 parameters=("ActorId",),
             ),
+        },
+        "/v1/actors/{id}/deactivate": {
+            "post": _operation(
+                "Accounts",
+                "deactivateActor",
+                "Deactivate an account",
+                {
+                    "204": {
+                        "description": "Deactivated (or it already was): its token no longer"
+                        " works, it is sent no mail, and its webhooks stop."
+                    },
+                    "403": _response("Forbidden", "Nobody deactivates their own account."),
+                    "404": _response(
+                        "NotFound",
+                        "Not an account you manage (any, for an admin; those it created, for a"
+                        " secretariat).",
+                    ),
+                },
+                description="By an admin, or by the secretariat that created the account. The"
+                " account, its submissions and its audit trail stay; it is not consulted in"
+                " consultations opening after. Recorded in the account's audit trail.",
+                parameters=("ActorId",),
+            )
         },
         "/v1/reviews": {
             "post": _operation(
@@ -1312,6 +1342,10 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "200": _json("A page of reviews, oldest first.", _schema("ReviewList")),
                     "422": _response("Unprocessable", "A query parameter is not valid."),
                 },
+                description="An admin sees every review; a secretariat those of its regions; a"
+                " focal point those of its regions with its country as a member State; a"
+                " stakeholder those it is consulted on; an observer published reviews only (of"
+                " its regions, or of every region if it has none).",
                 parameters=(
                     _query("region", _common("region_code"), "Only reviews of this region."),
                     _query("phase", PHASE, "Only reviews in this phase."),

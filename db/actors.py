@@ -230,6 +230,17 @@ async def replace_token(conn: Executor, actor_id: uuid.UUID, token: str) -> bool
     return status.endswith(" 1")
 
 
+async def deactivate(conn: Executor, actor_id: uuid.UUID) -> bool:
+    """Deactivate the account, its token replaced by one nobody knows; False if it was already."""
+    status = await conn.execute(
+        "UPDATE actors SET disabled_at = now(), token_hash = $2"
+        " WHERE id = $1 AND disabled_at IS NULL",
+        actor_id,
+        hash_token(new_token()),
+    )
+    return status.endswith(" 1")
+
+
 async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
     found: uuid.UUID | None = await conn.fetchval(
         "SELECT created_by FROM actors WHERE id = $1", actor_id
@@ -237,9 +248,7 @@ async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
     return found
 
 
-async def update_preferences(
-    pool: asyncpg.Pool, actor_id: uuid.UUID, changes: dict[str, str]
-) -> Actor:
+async def update_preferences(pool: Executor, actor_id: uuid.UUID, changes: dict[str, str]) -> Actor:
     row = await pool.fetchrow(
         f"""UPDATE actors SET language = coalesce($2, language),
                               notifications = coalesce($3, notifications)

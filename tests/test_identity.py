@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from db.events import insert_event
-from notifications.rules import email_expansion_sql, rule_for
+from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
 from reports.compile import compile_report
 from tests import documents
 from tests.reviews import review_body
@@ -296,3 +296,121 @@ async def test_an_input_is_counted_under_its_organisations_category(
     assert quoted and {(q["organisation"], q["category"]) for q in quoted} == {
         ("Union", "trade_unions")
     }
+
+
+# ---- deactivation and the accounts' audit trail -----------------------------------------------
+
+
+async def _audit(pool: asyncpg.Pool, account_id: str) -> list[tuple[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT type, actor_id, data FROM account_events WHERE account_id = $1 ORDER BY seq",
+        uuid.UUID(account_id),
+    )
+    return [(row["type"], row["actor_id"]) for row in rows]
+
+
+async def test_a_deactivated_account_signs_in_no_more_and_is_told_nothing(
+    api: Any, pool: asyncpg.Pool, ece_secretariat: Any, admin: Any
+) -> None:
+    made = await create(
+        api, ece_secretariat, role="focal_point", country="DEU", email="leaving@example.org"
+    )
+    assert (await api.get("/v1/actors/me", headers=made.headers)).status == 200
+    review_id = await _review_row(pool, ece_secretariat, "ECE", ["DEU"])
+    assert uuid.UUID(made.id) in await _recipients(
+        pool, review_id, "phase.changed", to="call_for_inputs"
+    )
+
+    for _ in range(2):  # a second deactivation changes nothing
+        response = await api.post(
+            f"/v1/actors/{made.id}/deactivate", headers=ece_secretariat.headers
+        )
+        assert response.status == 204
+    refused = await api.get("/v1/actors/me", headers=made.headers)
+    assert refused.status == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert uuid.UUID(made.id) not in await _recipients(
+        pool, review_id, "phase.changed", to="call_for_inputs"
+    )
+    # Even a token an admin issues afterwards does not bring it back.
+    reissued = await call(api, "POST", f"/v1/actors/{made.id}/tokens", admin, {}, 201)
+    headers = {"Authorization": f"Bearer {reissued['token']}"}
+    assert (await api.get("/v1/actors/me", headers=headers)).status == 401
+    assert await _audit(pool, made.id) == [
+        ("account.created", ece_secretariat.actor.id),
+        ("account.deactivated", ece_secretariat.actor.id),
+        ("token.issued", admin.actor.id),
+    ]
+
+
+async def test_a_deactivated_owners_webhooks_stop(
+    api: Any, pool: asyncpg.Pool, make_account: Any, admin: Any
+) -> None:
+    owner = await make_account("secretariat", regions=("ECE",))
+    review_id = await _review_row(pool, owner, "ECE", ["DEU"])
+    # Stored as the API stores it (the URL policy is not what this test is about).
+    hook = {"id": str(uuid.uuid4())}
+    await pool.execute(
+        """INSERT INTO webhooks (id, owner, url, events, secret, review_id)
+           VALUES ($1, $2, 'https://hooks.example.org/reviewflow', '{*}', $3, $4)""",
+        uuid.UUID(hook["id"]),
+        owner.actor.id,
+        secrets.token_hex(16),
+        review_id,
+    )
+
+    async def deliveries() -> set[Any]:
+        event_id = uuid.uuid4()
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await insert_event(
+                    conn,
+                    ReviewEvent(
+                        str(event_id), review_id, "phase.changed", datetime.now(UTC), None, {}
+                    ),
+                )
+                await conn.execute(WEBHOOK_EXPANSION_SQL, review_id, event_id, "phase.changed")
+                rows = await conn.fetch(
+                    "SELECT recipient FROM deliveries WHERE event_id = $1", event_id
+                )
+            finally:
+                await transaction.rollback()
+        return {str(row["recipient"]) for row in rows}
+
+    assert hook["id"] in await deliveries()
+    await call(api, "POST", f"/v1/actors/{owner.id}/deactivate", admin, None, 204)
+    assert hook["id"] not in await deliveries()
+
+
+async def test_a_secretariat_revokes_but_does_not_mint_tokens_of_its_accounts(
+    api: Any, pool: asyncpg.Pool, ece_secretariat: Any, admin: Any
+) -> None:
+    made = await create(api, ece_secretariat, role="observer")
+    minted = await api.post(
+        f"/v1/actors/{made.id}/tokens", json={}, headers=ece_secretariat.headers
+    )
+    assert minted.status == 403
+    assert (await api.get("/v1/actors/me", headers=made.headers)).status == 200  # unchanged
+    revoked = await api.delete(f"/v1/actors/{made.id}/tokens", headers=ece_secretariat.headers)
+    assert revoked.status == 204
+    assert (await api.get("/v1/actors/me", headers=made.headers)).status == 401
+    issued = await call(api, "POST", f"/v1/actors/{made.id}/tokens", admin, {}, 201)
+    own = await call(
+        api,
+        "PATCH",
+        "/v1/actors/me",
+        Created({"id": made.id, "token": issued["token"]}),
+        {"notifications": "essential"},
+    )
+    assert own["notifications"] == "essential"
+    assert await _audit(pool, made.id) == [
+        ("account.created", ece_secretariat.actor.id),
+        ("token.revoked", ece_secretariat.actor.id),
+        ("token.issued", admin.actor.id),
+        ("preferences.updated", uuid.UUID(made.id)),
+    ]
+    stored = await pool.fetch(
+        "SELECT data::text AS data FROM account_events WHERE account_id = $1", uuid.UUID(made.id)
+    )
+    assert all(issued["token"] not in row["data"] for row in stored)
