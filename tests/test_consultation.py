@@ -258,8 +258,9 @@ async def test_task_permissions_and_error_paths(
     )
 
     observer = await make_account("observer")
+    # Observers read published reviews only: one in consultation is not there for them.
     await assert_problem(
-        await api.get(f"/v1/reviews/{review_id}/synthesis", headers=observer.headers), 403
+        await api.get(f"/v1/reviews/{review_id}/synthesis", headers=observer.headers), 404
     )
     events = await (
         await api.get(f"/v1/reviews/{review_id}/events", headers=ece_secretariat.headers)
