@@ -3,6 +3,7 @@ that can be deactivated, audited, exported and erased."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
@@ -13,10 +14,11 @@ import asyncpg
 import pytest
 
 from db.events import insert_event
+from db.tasks import delegate
 from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
 from reports.compile import compile_report
 from tests import documents
-from tests.reviews import review_body
+from tests.reviews import eventually, review_body
 from workflows.models import ReviewEvent
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -414,3 +416,61 @@ async def test_a_secretariat_revokes_but_does_not_mint_tokens_of_its_accounts(
         "SELECT data::text AS data FROM account_events WHERE account_id = $1", uuid.UUID(made.id)
     )
     assert all(issued["token"] not in row["data"] for row in stored)
+
+
+# ---- one task per colleague and review --------------------------------------------------------
+
+
+async def _task_row(pool: asyncpg.Pool, review_id: str, invitee: Any) -> uuid.UUID:
+    task_id = uuid.uuid4()
+    await pool.execute(
+        """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
+                              stakeholder_category, due_at)
+           VALUES ($1, $2, 'consultation', $3, $3, $4, $5, now() + interval '1 day')""",
+        task_id,
+        review_id,
+        invitee.actor.id,
+        invitee.actor.organisation,
+        invitee.actor.stakeholder_category,
+    )
+    return task_id
+
+
+async def test_two_hand_overs_to_one_colleague_at_once_give_it_one_task(
+    pool: asyncpg.Pool, make_account: Any, ece_secretariat: Any
+) -> None:
+    organisation = {
+        "organisation": f"Network {secrets.token_hex(3)}",
+        "stakeholder_category": "civil_society",
+        "regions": ("ECE",),
+    }
+    first, second, colleague = [await make_account("stakeholder", **organisation) for _ in "abc"]
+    assert first.actor.organisation_id == colleague.actor.organisation_id
+    review_id = await _review_row(pool, ece_secretariat, "ECE", ["DEU"])
+    tasks = [await _task_row(pool, review_id, invitee) for invitee in (first, second)]
+
+    async with pool.acquire() as one, pool.acquire() as other:
+        first_move = one.transaction()
+        await first_move.start()
+        assert await delegate(one, tasks[0], first.actor.id, colleague.actor.id, None)
+        backend = await other.fetchval("SELECT pg_backend_pid()")
+
+        async def second_move() -> Any:
+            async with other.transaction():
+                return await delegate(other, tasks[1], second.actor.id, colleague.actor.id, None)
+
+        racing = asyncio.ensure_future(second_move())
+
+        async def waits_or_done() -> bool:
+            waiting = await pool.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", backend
+            )
+            return racing.done() or bool(waiting)
+
+        await eventually(waits_or_done)
+        await first_move.commit()
+        assert await racing is None
+    held = await pool.fetch(
+        "SELECT id FROM tasks WHERE review_id = $1 AND assignee = $2", review_id, colleague.actor.id
+    )
+    assert [row["id"] for row in held] == [tasks[0]]
