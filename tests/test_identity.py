@@ -474,3 +474,45 @@ async def test_two_hand_overs_to_one_colleague_at_once_give_it_one_task(
         "SELECT id FROM tasks WHERE review_id = $1 AND assignee = $2", review_id, colleague.actor.id
     )
     assert [row["id"] for row in held] == [tasks[0]]
+
+
+# ---- no existence oracles ---------------------------------------------------------------------
+
+
+async def test_inviting_a_foreign_stakeholder_is_answered_like_an_unknown_id(
+    api: Any, make_account: Any, ece_secretariat: Any
+) -> None:
+    foreign = await make_account(
+        "stakeholder", organisation="Far", stakeholder_category="media", regions=("ECA",)
+    )
+    focal_point = await make_account("focal_point", country="DEU")
+    answers = set()
+    for invited in (foreign.id, focal_point.id, str(uuid.uuid4())):
+        body = review_body(id=f"id-{secrets.token_hex(4)}", stakeholders=[invited])
+        response = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+        assert response.status == 422
+        answers.add((await response.text()).replace(invited, "<id>"))
+    assert len(answers) == 1, answers
+
+
+async def test_handing_a_task_over_tells_nothing_of_accounts_not_ones_colleagues(
+    pool: asyncpg.Pool, api: Any, make_account: Any, ece_secretariat: Any
+) -> None:
+    organisation = {
+        "organisation": f"Group {secrets.token_hex(3)}",
+        "stakeholder_category": "academia",
+        "regions": ("ECE",),
+    }
+    holder, gone = [await make_account("stakeholder", **organisation) for _ in "ab"]
+    await pool.execute("UPDATE actors SET disabled_at = now() WHERE id = $1", gone.actor.id)
+    stranger = await make_account("observer")
+    review_id = await _review_row(pool, ece_secretariat, "ECE", ["DEU"])
+    task_id = await _task_row(pool, review_id, holder)
+    answers = set()
+    for to in (stranger.id, gone.id, str(uuid.uuid4())):
+        response = await api.post(
+            f"/v1/tasks/{task_id}/delegate", json={"to": to}, headers=holder.headers
+        )
+        assert response.status == 422
+        answers.add((await response.text()).replace(to, "<id>"))
+    assert len(answers) == 1, answers
