@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -16,7 +17,9 @@ from api.problems import Problem, invalid
 from db.actors import (
     created_by,
     deactivate,
+    erase,
     new_token,
+    personal_data,
     record_account_event,
     replace_token,
     update_preferences,
@@ -58,6 +61,15 @@ async def create_actor(request: web.Request) -> web.Response:
 @routes.get("/v1/actors/me")
 async def me(request: web.Request) -> web.Response:
     return web.json_response(current_actor(request).as_json())
+
+
+@routes.get("/v1/actors/me/export")
+async def export_me(request: web.Request) -> web.Response:
+    """Everything stored that is the person's own, as one JSON document."""
+    actor = current_actor(request)
+    async with request.app[POOL].acquire() as conn, conn.transaction(readonly=True):
+        data = await personal_data(conn, actor.id)
+    return web.json_response(data, dumps=lambda value: json.dumps(value, default=str))
 
 
 @routes.patch("/v1/actors/me")
@@ -132,4 +144,20 @@ async def deactivate_account(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if await deactivate(conn, target):
             await record_account_event(conn, target, "account.deactivated", actor.id)
+    return web.Response(status=204)
+
+
+@routes.post("/v1/actors/{id}/erase")
+async def erase_account(request: web.Request) -> web.Response:
+    """Pseudonymise a person everywhere and deactivate the account; the audit trail keeps its
+    rows, with the person's name and email replaced."""
+    admin = require_role(request, ("admin",))
+    not_found = Problem(404, f"There is no account {request.match_info['id']!r}.")
+    target = path_uuid(request, not_found)
+    if target == admin.id:
+        raise Problem(403, "Another administrator erases an administrator's account.")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if not await erase(conn, target):
+            raise not_found
+        await record_account_event(conn, target, "account.erased", admin.id)
     return web.Response(status=204)

@@ -1233,6 +1233,63 @@ def _paths() -> dict[str, dict[str, Any]]:
                 body="NewActor",
             )
         },
+        "/v1/actors/me/export": {
+            "get": _operation(
+                "Accounts",
+                "exportMe",
+                "Export my personal data",
+                {
+                    "200": _json(
+                        "Everything stored that is the account's own: the account, every"
+                        " version it submitted (refused ones too), the tasks it was given or"
+                        " answered, its webhooks (never their secrets) and the audit trail of"
+                        " the account.",
+                        _object(
+                            {
+                                "account": _schema("Actor"),
+                                "submissions": _array({"type": "object"}),
+                                "tasks": _array({"type": "object"}),
+                                "webhooks": _array({"type": "object"}),
+                                "account_events": _array(
+                                    _object(
+                                        {
+                                            "type": TEXT,
+                                            "by": _nullable(UUID),
+                                            "at": TEXT,
+                                            "data": {"type": "object"},
+                                        }
+                                    )
+                                ),
+                            }
+                        ),
+                    )
+                },
+            )
+        },
+        "/v1/actors/{id}/erase": {
+            "post": _operation(
+                "Accounts",
+                "eraseActor",
+                "Erase a person's data",
+                {
+                    "204": {
+                        "description": "Erased: the person is pseudonymised, the account"
+                        " deactivated."
+                    },
+                    "403": _response(
+                        "Forbidden", "Only an admin erases, and never its own account."
+                    ),
+                    "404": _response("NotFound", "There is no such account."),
+                },
+                description="By an admin. The account's name becomes `Erased account` and the"
+                " start of its id, its email is removed, and it is deactivated. Wherever the"
+                " name or email was stored as a value (review events, the contact of its"
+                " submissions, the stored answer to the request that created it, its email"
+                " deliveries), it is replaced; rows stay, so the audit trail keeps its shape."
+                " An organisation's name is not personal data and stays.",
+                parameters=("ActorId",),
+            )
+        },
         "/v1/actors/me": {
             "get": _operation(
                 "Accounts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
@@ -276,3 +277,143 @@ async def ensure_admin(pool: asyncpg.Pool, configured_token: str | None) -> str 
         admin = Actor(id=uuid.uuid4(), name="Administrator", role="admin")
         await insert_actor(conn, admin, token, created_by=None)
     return None if configured_token else token
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
+
+
+async def personal_data(conn: Executor, actor_id: uuid.UUID) -> dict[str, Any]:
+    """Everything stored about the account that is the person's own: the account, what it
+    submitted (every version, refused ones too), the tasks it was given or answered, its
+    webhooks (without their secrets) and the audit trail of the account."""
+    account = await conn.fetchrow(
+        f"SELECT {_READ}, created_at, disabled_at FROM actors WHERE id = $1", actor_id
+    )
+    assert account is not None  # the person asking is signed in
+    versions = await conn.fetch(
+        """SELECT s.id AS submission_id, s.review_id, s.kind, s.subject, v.request_id, v.status,
+                  v.version, v.late, v.received_at, v.decided_at, v.content, v.rejection
+           FROM submission_versions v JOIN submissions s ON s.id = v.submission_id
+           WHERE v.submitted_by = $1 ORDER BY v.received_at, v.request_id""",
+        actor_id,
+    )
+    tasks = await conn.fetch(
+        """SELECT id, review_id, kind, invitee, assignee, status, response, completed_at,
+                  delegations, created_at
+           FROM tasks WHERE $1 IN (invitee, assignee, completed_by) ORDER BY created_at, id""",
+        actor_id,
+    )
+    hooks = await conn.fetch(
+        """SELECT id, url, events, review_id, regions, created_at, deleted_at FROM webhooks
+           WHERE owner = $1 ORDER BY created_at, id""",
+        actor_id,
+    )
+    events = await conn.fetch(
+        "SELECT type, actor_id, at, data FROM account_events WHERE account_id = $1 ORDER BY seq",
+        actor_id,
+    )
+    return {
+        "account": {
+            **Actor.from_row(account).as_json(),
+            "created_at": _iso(account["created_at"]),
+            "disabled_at": _iso(account["disabled_at"]),
+        },
+        "submissions": [
+            {
+                **dict(v),
+                "submission_id": str(v["submission_id"]),
+                "request_id": str(v["request_id"]),
+                "received_at": _iso(v["received_at"]),
+                "decided_at": _iso(v["decided_at"]),
+            }
+            for v in versions
+        ],
+        "tasks": [
+            {
+                **dict(t),
+                "id": str(t["id"]),
+                "invitee": str(t["invitee"]),
+                "assignee": str(t["assignee"]),
+                "completed_at": _iso(t["completed_at"]),
+                "created_at": _iso(t["created_at"]),
+            }
+            for t in tasks
+        ],
+        "webhooks": [
+            {
+                **dict(h),
+                "id": str(h["id"]),
+                "created_at": _iso(h["created_at"]),
+                "deleted_at": _iso(h["deleted_at"]),
+            }
+            for h in hooks
+        ],
+        "account_events": [
+            {
+                "type": e["type"],
+                "by": str(e["actor_id"]) if e["actor_id"] else None,
+                "at": _iso(e["at"]),
+                "data": e["data"],
+            }
+            for e in events
+        ],
+    }
+
+
+def pseudonym(actor_id: uuid.UUID) -> str:
+    """What an erased person is called from then on: nothing of theirs, only their account id."""
+    return f"Erased account {str(actor_id)[:8]}"
+
+
+def _json_text(value: str) -> str:
+    """`value` as PostgreSQL writes it in jsonb text: a JSON string, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+# In the person's rows, a JSON string value equal to their name or email (quotes included, so
+# never part of a longer text) is rewritten; the rows, their keys and all else stay as they were.
+# $1/$2: name and its replacement; $3/$4: email (or '' when none: nothing replaced) and its.
+_REWRITE = "replace(replace({column}::text, $1, $2), $3, $4)::jsonb"
+
+
+async def erase(conn: Executor, actor_id: uuid.UUID) -> bool:
+    """Pseudonymise the person wherever the account's name or email is stored: the account
+    (deactivated), the events about it, the deliveries addressed to it, the contact in what it
+    submitted, and the stored answers to the request that created it. False if no such account.
+    Organisations are not people: an organisation's name stays."""
+    found = await conn.fetchrow("SELECT name, email FROM actors WHERE id = $1 FOR UPDATE", actor_id)
+    if found is None:
+        return False
+    alias = pseudonym(actor_id)
+    address = f"erased-{str(actor_id)[:8]}@invalid"
+    rewrite = (
+        _json_text(found["name"]),
+        _json_text(alias),
+        _json_text(found["email"]) if found["email"] else "",
+        _json_text(address),
+    )
+    await conn.execute(
+        """UPDATE actors SET name = $2, email = NULL, token_hash = $3,
+                             disabled_at = coalesce(disabled_at, now())
+           WHERE id = $1""",
+        actor_id,
+        alias,
+        hash_token(new_token()),
+    )
+    for table, column, about in (
+        ("review_events", "data", "actor_id = $5::uuid OR strpos(data::text, $5::uuid::text) > 0"),
+        ("submission_versions", "content", "submitted_by = $5::uuid"),
+        ("idempotent_requests", "response", "response ->> 'id' = $5::uuid::text"),
+    ):
+        await conn.execute(
+            f"UPDATE {table} SET {column} = {_REWRITE.format(column=column)} WHERE {about}",
+            *rewrite,
+            actor_id,
+        )
+    await conn.execute(
+        "UPDATE deliveries SET address = $2 WHERE channel = 'email' AND recipient = $1",
+        actor_id,
+        address,
+    )
+    return True

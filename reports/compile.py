@@ -65,13 +65,17 @@ COMMENT_COUNTS = """
     FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
     WHERE t.review_id = $1 AND t.status = 'completed' GROUP BY 1 ORDER BY 1"""
 
-COMMENT_QUOTES = """
+# Consultation comments are quoted, and their author named, only with its consent; every
+# comment is counted.
+CONSENTED = "coalesce((t.response ->> 'consent_to_publish')::boolean, false)"
+
+COMMENT_QUOTES = f"""
     WITH ranked AS (
         SELECT (c ->> 'objective')::int AS objective, coalesce(t.stakeholder_category, 'focal_point') AS category,
                coalesce(t.organisation, t.country) AS organisation, left(c ->> 'comment', $3) AS text, t.id,
                row_number() OVER (PARTITION BY c ->> 'objective' ORDER BY t.organisation, t.id) AS rank
         FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
-        WHERE t.review_id = $1 AND t.status = 'completed')
+        WHERE t.review_id = $1 AND t.status = 'completed' AND {CONSENTED})
     SELECT objective, category, organisation, text, id FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
 
@@ -84,11 +88,12 @@ ENDORSEMENTS = """
     SELECT response ->> 'endorsement' AS endorsement, count(*) AS n FROM tasks
     WHERE review_id = $1 AND status = 'completed' GROUP BY 1"""
 
-GENERAL_COMMENTS_SQL = """
+GENERAL_COMMENTS_SQL = f"""
     SELECT coalesce(stakeholder_category, 'focal_point') AS category,
            coalesce(organisation, country) AS organisation,
            left(response ->> 'general_comment', $3) AS text, id
-    FROM tasks WHERE review_id = $1 AND status = 'completed' AND response ? 'general_comment'
+    FROM tasks t WHERE review_id = $1 AND status = 'completed' AND response ? 'general_comment'
+      AND {CONSENTED}
     ORDER BY organisation, id LIMIT $2"""
 
 STAKEHOLDER_INPUTS = f"WITH {LATEST} SELECT count(*) FROM latest WHERE kind = 'stakeholder_input'"

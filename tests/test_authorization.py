@@ -771,6 +771,22 @@ async def _deactivation(api: Any, w: World, role: str) -> tuple[str, Any]:
     return f"/v1/actors/{target}/deactivate", None
 
 
+async def _erasure(api: Any, w: World, role: str) -> tuple[str, Any]:
+    # The admin erases a fresh account; anyone else tries the ECE secretariat's victim.
+    target = w.victim
+    if role == "admin":
+        made = await call(
+            api,
+            "POST",
+            "/v1/actors",
+            w.accounts["admin"],
+            {"name": "Erased", "role": "observer"},
+            201,
+        )
+        target = made["id"]
+    return f"/v1/actors/{target}/erase", None
+
+
 def _new_account(country: str) -> Target:
     async def target(api: Any, w: World, role: str) -> tuple[str, Any]:
         name = f"New focal point {secrets.token_hex(3)}"
@@ -792,6 +808,15 @@ async def _new_review(api: Any, w: World, role: str) -> tuple[str, Any]:
 async def check_me(api: Any, w: World, role: str, body: Any) -> None:
     assert body["id"] == w.id_of(role) and body["role"] == _role_of(role)
     assert "token" not in body
+
+
+async def check_export(api: Any, w: World, role: str, body: Any) -> None:
+    assert body["account"]["id"] == w.id_of(role)
+    own = {s for name, s in w.submissions.items() if PARTIES[name.split(":")[1]] == role}
+    assert {v["submission_id"] for v in body["submissions"]} <= own
+    if role in ("fp_deu", "stk_a"):
+        assert own and {v["submission_id"] for v in body["submissions"]} == own
+    assert all("secret" not in hook for hook in body["webhooks"])
 
 
 def check_review(key: str) -> Check:
@@ -909,6 +934,7 @@ ROWS: list[Row] = [
     Row("schema", "GET", to("/v1/schemas/national_report"), actors(200)),
     Row("me", "GET", to("/v1/actors/me"), actors(200), check=check_me),
     Row("me-update", "PATCH", to("/v1/actors/me", {"language": "en"}), actors(200)),
+    Row("me-export", "GET", to("/v1/actors/me/export"), actors(200), check=check_export),
     # Accounts: admin anyone; a secretariat participants of its own region, and the tokens of
     # the accounts it made (`victim`: made by the ECE secretariat).
     Row(
@@ -942,6 +968,7 @@ ROWS: list[Row] = [
         _deactivation,
         actors(404, admin=204, sec_ece=204),
     ),
+    Row("erase-account", "POST", _erasure, actors(403, admin=204)),
     # Reviews. Commands on `throw` (forbidden roles) or, for its secretariat, on a new review.
     Row("create-review-ECE", "POST", _new_review, actors(403, admin=201, sec_ece=201)),
     Row("list-reviews", "GET", to("/v1/reviews?limit=100"), actors(200), check=check_review_list),

@@ -516,3 +516,121 @@ async def test_handing_a_task_over_tells_nothing_of_accounts_not_ones_colleagues
         assert response.status == 422
         answers.add((await response.text()).replace(to, "<id>"))
     assert len(answers) == 1, answers
+
+
+# ---- consent and personal data ----------------------------------------------------------------
+
+
+async def test_consultation_comments_without_consent_are_counted_never_quoted(
+    pool: asyncpg.Pool, make_account: Any, ece_secretariat: Any
+) -> None:
+    review_id = await _review_row(pool, ece_secretariat, "ECE", ["DEU"])
+    shy_name, open_name = f"Shy {secrets.token_hex(3)}", f"Open {secrets.token_hex(3)}"
+    for name, consent in ((shy_name, None), (open_name, True)):
+        account = await make_account(
+            "stakeholder", organisation=name, stakeholder_category="academia", regions=("ECE",)
+        )
+        task_id = await _task_row(pool, review_id, account)
+        response = documents.consultation_response()
+        response["comments"][0]["comment"] = f"Words of {name}"
+        response["general_comment"] = f"All in all, {name}"
+        del response["consent_to_publish"]
+        if consent is not None:
+            response["consent_to_publish"] = consent
+        await pool.execute(
+            "UPDATE tasks SET status = 'completed', response = $2, completed_at = now()"
+            " WHERE id = $1",
+            task_id,
+            response,
+        )
+    async with pool.acquire() as conn:
+        review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+        report = await compile_report(conn, review, 1, {})
+    objective_6 = next(o for c in report["clusters"] for o in c["objectives"] if o["number"] == 6)
+    assert objective_6["consultation_comments"]["count"] == 2
+    assert [q["organisation"] for q in objective_6["consultation_comments"]["quotes"]] == [
+        open_name
+    ]
+    assert [g["organisation"] for g in report["consultation"]["general_comments"]] == [open_name]
+    assert report["consultation"]["endorsements"]["endorse_with_reservations"] == 2
+    assert shy_name not in json.dumps(report)
+
+
+async def test_a_person_exports_their_data_and_an_admin_erases_it(
+    api: Any, pool: asyncpg.Pool, ece_secretariat: Any, admin: Any
+) -> None:
+    name, email = f"Ana Person {secrets.token_hex(3)}", f"ana-{secrets.token_hex(3)}@example.org"
+    response = await api.post(
+        "/v1/actors",
+        json={
+            "name": name,
+            "email": email,
+            "role": "stakeholder",
+            "organisation": "Ana's Network",
+            "stakeholder_category": "migrants",
+        },
+        headers={**ece_secretariat.headers, "Idempotency-Key": f"ana-{secrets.token_hex(3)}"},
+    )
+    assert response.status == 201
+    person = Created(await response.json())
+    review_id = await open_review(api, ece_secretariat, stakeholders=[person.id])
+    content = documents.stakeholder_input("Ana's Network", "migrants")
+    content["contact"] = {"name": name, "email": email}
+    status, receipt = await submit(api, review_id, person, "stakeholder_input", content)
+    assert status == 201, receipt
+    await call(api, "PATCH", "/v1/actors/me", person, {"language": "fr"})
+    await insert_event(
+        pool,
+        ReviewEvent(
+            str(uuid.uuid4()),
+            review_id,
+            "escalation.alert",
+            datetime.now(UTC),
+            None,
+            {
+                "share": 0.0,
+                "required": 0.75,
+                "missing": [{"actor_id": person.id, "name": name, "organisation": "Ana's Network"}],
+            },
+        ),
+    )
+
+    exported = await call(api, "GET", "/v1/actors/me/export", person)
+    assert (exported["account"]["id"], exported["account"]["email"]) == (person.id, email)
+    (version,) = exported["submissions"]
+    assert (version["submission_id"], version["content"]) == (receipt["id"], content)
+    assert [e["type"] for e in exported["account_events"]] == [
+        "account.created",
+        "preferences.updated",
+    ]
+    assert exported["tasks"] == [] and exported["webhooks"] == []
+
+    refused = await api.post(f"/v1/actors/{person.id}/erase", headers=ece_secretariat.headers)
+    assert refused.status == 403
+    await call(api, "POST", f"/v1/actors/{person.id}/erase", admin, None, 204)
+
+    assert (await api.get("/v1/actors/me", headers=person.headers)).status == 401
+    stored = await pool.fetchrow(
+        "SELECT name, email, disabled_at FROM actors WHERE id = $1", uuid.UUID(person.id)
+    )
+    assert stored["name"].startswith("Erased account") and stored["email"] is None
+    assert stored["disabled_at"] is not None
+    everywhere = await pool.fetchval(
+        """SELECT string_agg(t, ' ') FROM (
+               SELECT data::text AS t FROM review_events WHERE review_id = $1
+               UNION ALL SELECT content::text FROM submission_versions WHERE submitted_by = $2
+               UNION ALL SELECT response::text FROM idempotent_requests
+                         WHERE response ->> 'id' = $2::text
+               UNION ALL SELECT address FROM deliveries WHERE recipient = $2) texts""",
+        review_id,
+        uuid.UUID(person.id),
+    )
+    assert name not in everywhere and email not in everywhere
+    assert stored["name"] in everywhere  # the rows stay, the person is pseudonymised
+    assert "Ana's Network" in everywhere  # an organisation is not a person
+    audit = await _audit(pool, person.id)
+    assert [event for event, _ in audit] == [
+        "account.created",
+        "preferences.updated",
+        "account.erased",
+    ]
