@@ -82,6 +82,10 @@ def _check(body: Any) -> dict[str, Any]:
     problems = [(p.pointer, p.message) for p in problems_in(NEW_ACTOR_SCHEMA, body)]
     if problems:
         raise AccountError(problems)
+    if "organisation_id" in body and body["role"] != "stakeholder":
+        raise AccountError(
+            [("/organisation_id", "only a stakeholder account joins an organisation")]
+        )
     country = body.get("country")
     if country is not None and load_reference().country_name(country) is None:
         raise AccountError([("/country", f"{country} is not a member of any regional commission")])

@@ -272,6 +272,16 @@ async def test_only_organisations_of_ones_regions_can_be_joined(
         headers=ece_secretariat.headers,
     )
     assert other_category.status == 422
+    not_a_stakeholder = await api.post(
+        "/v1/actors",
+        json={
+            "name": "Joiner",
+            "role": "observer",
+            "organisation_id": ece_organisation.body["organisation_id"],
+        },
+        headers=ece_secretariat.headers,
+    )
+    assert not_a_stakeholder.status == 422
 
 
 async def test_an_input_is_counted_under_its_organisations_category(
