@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from db.events import insert_event
+from db.migrate import load_migrations, migrate
 from db.tasks import delegate
 from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
 from reports.compile import compile_report
@@ -22,6 +23,9 @@ from tests.reviews import eventually, review_body
 from workflows.models import ReviewEvent
 
 pytestmark = pytest.mark.usefixtures("worker")
+
+# The migration that gave focal points regions and stakeholders organisations.
+IDENTITY_MIGRATION = 8
 
 
 async def call(
@@ -644,3 +648,89 @@ async def test_a_person_exports_their_data_and_an_admin_erases_it(
         "preferences.updated",
         "account.erased",
     ]
+
+
+# ---- existing accounts when this release's migration runs ------------------------------------
+
+
+async def test_existing_accounts_get_regions_and_organisations_without_merging(
+    fresh_database: str,
+) -> None:
+    """Data as it stood before focal points had regions and organisations ids."""
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        await conn.execute(
+            """CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+                   checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        earlier = [m for m in load_migrations() if m.version < IDENTITY_MIGRATION]
+        for migration in earlier:
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        ids: dict[str, uuid.UUID] = {}
+
+        async def actor(key: str, role: str, by: str | None = None, **fields: Any) -> None:
+            ids[key] = uuid.uuid4()
+            columns = ["id", "name", "role", "token_hash", "created_by", *fields]
+            values = [ids[key], key, role, secrets.token_hex(8), ids[by] if by else None]
+            await conn.execute(
+                f"INSERT INTO actors ({', '.join(columns)})"
+                f" VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})",
+                *values,
+                *fields.values(),
+            )
+
+        await actor("ece", "secretariat", regions=["ECE"])
+        await actor("eclac", "secretariat", regions=["ECLAC"])
+        await actor("fra_by_eclac", "focal_point", "eclac", country="FRA")
+        await actor("fra_by_ece", "focal_point", "ece", country="FRA")
+        await actor("kaz_by_admin", "focal_point", country="KAZ")
+        same = {"organisation": "Same Name", "stakeholder_category": "civil_society"}
+        await actor("same_ece_1", "stakeholder", "ece", regions=["ECE"], **same)
+        await actor("same_ece_2", "stakeholder", "ece", regions=["ECE"], **same)
+        await actor("same_eclac", "stakeholder", "eclac", regions=["ECLAC"], **same)
+        await conn.execute(
+            """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                    late_submissions, phase, deadlines, created_by)
+               VALUES ('r', 'ECE', 'T', '{FRA}', '{}', '{14}', 'reject', 'call_for_inputs',
+                       '{}', $1)""",
+            ids["ece"],
+        )
+        submission_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO submissions (id, review_id, kind, subject, latest_version)"
+            " VALUES ($1, 'r', 'stakeholder_input', 'Same Name', 1)",
+            submission_id,
+        )
+        await conn.execute(
+            """INSERT INTO submission_versions (request_id, submission_id, version, status,
+                                                content, fingerprint, submitted_by)
+               VALUES ($1, $2, 1, 'accepted', '{}', 'x', $3)""",
+            uuid.uuid4(),
+            submission_id,
+            ids["same_ece_2"],
+        )
+
+        await migrate(conn)
+
+        rows = {
+            row["name"]: row
+            for row in await conn.fetch("SELECT name, regions, organisation_id FROM actors")
+        }
+        assert rows["fra_by_eclac"]["regions"] == ["ECLAC"]
+        assert rows["fra_by_ece"]["regions"] == ["ECE"]
+        assert rows["kaz_by_admin"]["regions"] == ["ECE", "ESCAP"]
+        ece_organisation = rows["same_ece_1"]["organisation_id"]
+        assert ece_organisation == rows["same_ece_2"]["organisation_id"]  # colleagues stay so
+        assert rows["same_eclac"]["organisation_id"] not in (None, ece_organisation)
+        subject = await conn.fetchval(
+            "SELECT subject FROM submissions WHERE id = $1", submission_id
+        )
+        assert subject == str(ece_organisation)
+    finally:
+        await conn.close()

@@ -2,31 +2,64 @@
 -- and the audit trail of account and token operations.
 
 -- A focal point acts for its country in the reviews of its regions only. Existing focal points
--- get the regions whose regional membership lists their country (a State in two commissions,
--- such as KAZ in ECE and ESCAP, gets both); a State listed only as a non-regional or associate
--- member gets every region that lists it. The lists are the reference data of this release.
+-- get: if a secretariat made them, those of its regions that count the State; otherwise the
+-- regions whose regional membership lists the State (both, for a State of two commissions);
+-- any still without, every region that lists the State. The lists are this release's
+-- reference data (reviewflow/data/regions.json).
 CREATE TEMP TABLE unassigned_focal_points ON COMMIT DROP AS
 SELECT id FROM actors WHERE role = 'focal_point' AND cardinality(regions) = 0;
+UPDATE actors a SET regions = a.regions || 'ECE'::text FROM actors c
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND c.id = a.created_by
+  AND c.role = 'secretariat' AND 'ECE' = ANY (c.regions)
+  AND a.country = ANY ('{ALB,AND,ARM,AUT,AZE,BEL,BGR,BIH,BLR,CAN,CHE,CYP,CZE,DEU,DNK,ESP,EST,FIN,FRA,GBR,GEO,GRC,HRV,HUN,IRL,ISL,ISR,ITA,KAZ,KGZ,LIE,LTU,LUX,LVA,MCO,MDA,MKD,MLT,MNE,NLD,NOR,POL,PRT,ROU,RUS,SMR,SRB,SVK,SVN,SWE,TJK,TKM,TUR,UKR,USA,UZB}');
+UPDATE actors a SET regions = a.regions || 'ECA'::text FROM actors c
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND c.id = a.created_by
+  AND c.role = 'secretariat' AND 'ECA' = ANY (c.regions)
+  AND a.country = ANY ('{AGO,BDI,BEN,BFA,BWA,CAF,CIV,CMR,COD,COG,COM,CPV,DJI,DZA,EGY,ERI,ETH,GAB,GHA,GIN,GMB,GNB,GNQ,KEN,LBR,LBY,LSO,MAR,MDG,MLI,MOZ,MRT,MUS,MWI,NAM,NER,NGA,RWA,SDN,SEN,SLE,SOM,SSD,STP,SWZ,SYC,TCD,TGO,TUN,TZA,UGA,ZAF,ZMB,ZWE}');
+UPDATE actors a SET regions = a.regions || 'ECLAC'::text FROM actors c
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND c.id = a.created_by
+  AND c.role = 'secretariat' AND 'ECLAC' = ANY (c.regions)
+  AND a.country = ANY ('{ABW,AIA,ARG,ATG,BHS,BLZ,BMU,BOL,BRA,BRB,CAN,CHL,COL,CRI,CUB,CUW,CYM,DEU,DMA,DOM,ECU,ESP,FRA,GBR,GLP,GRD,GTM,GUF,GUY,HND,HTI,ITA,JAM,JPN,KNA,KOR,LCA,MEX,MSR,MTQ,NIC,NLD,NOR,PAN,PER,PRI,PRT,PRY,SLV,SUR,SXM,TCA,TTO,TUR,URY,USA,VCT,VEN,VGB,VIR}');
+UPDATE actors a SET regions = a.regions || 'ESCAP'::text FROM actors c
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND c.id = a.created_by
+  AND c.role = 'secretariat' AND 'ESCAP' = ANY (c.regions)
+  AND a.country = ANY ('{AFG,ARM,ASM,AUS,AZE,BGD,BRN,BTN,CHN,COK,FJI,FRA,FSM,GBR,GEO,GUM,HKG,IDN,IND,IRN,JPN,KAZ,KGZ,KHM,KIR,KOR,LAO,LKA,MAC,MDV,MHL,MMR,MNG,MNP,MYS,NCL,NIU,NLD,NPL,NRU,NZL,PAK,PHL,PLW,PNG,PRK,PYF,RUS,SGP,SLB,THA,TJK,TKM,TLS,TON,TUR,TUV,USA,UZB,VNM,VUT,WSM}');
+UPDATE actors a SET regions = a.regions || 'ESCWA'::text FROM actors c
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND c.id = a.created_by
+  AND c.role = 'secretariat' AND 'ESCWA' = ANY (c.regions)
+  AND a.country = ANY ('{ARE,BHR,DZA,EGY,IRQ,JOR,KWT,LBN,LBY,MAR,MRT,OMN,PSE,QAT,SAU,SDN,SOM,SYR,TUN,YEM}');
+UPDATE actors a SET regions = a.regions || 'ECE'::text
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND NOT EXISTS (
+      SELECT 1 FROM actors c WHERE c.id = a.created_by AND c.role = 'secretariat')
+  AND a.country = ANY ('{ALB,AND,ARM,AUT,AZE,BEL,BGR,BIH,BLR,CAN,CHE,CYP,CZE,DEU,DNK,ESP,EST,FIN,FRA,GBR,GEO,GRC,HRV,HUN,IRL,ISL,ISR,ITA,KAZ,KGZ,LIE,LTU,LUX,LVA,MCO,MDA,MKD,MLT,MNE,NLD,NOR,POL,PRT,ROU,RUS,SMR,SRB,SVK,SVN,SWE,TJK,TKM,TUR,UKR,USA,UZB}');
+UPDATE actors a SET regions = a.regions || 'ECA'::text
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND NOT EXISTS (
+      SELECT 1 FROM actors c WHERE c.id = a.created_by AND c.role = 'secretariat')
+  AND a.country = ANY ('{AGO,BDI,BEN,BFA,BWA,CAF,CIV,CMR,COD,COG,COM,CPV,DJI,DZA,EGY,ERI,ETH,GAB,GHA,GIN,GMB,GNB,GNQ,KEN,LBR,LBY,LSO,MAR,MDG,MLI,MOZ,MRT,MUS,MWI,NAM,NER,NGA,RWA,SDN,SEN,SLE,SOM,SSD,STP,SWZ,SYC,TCD,TGO,TUN,TZA,UGA,ZAF,ZMB,ZWE}');
+UPDATE actors a SET regions = a.regions || 'ECLAC'::text
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND NOT EXISTS (
+      SELECT 1 FROM actors c WHERE c.id = a.created_by AND c.role = 'secretariat')
+  AND a.country = ANY ('{ARG,ATG,BHS,BLZ,BOL,BRA,BRB,CHL,COL,CRI,CUB,DMA,DOM,ECU,GRD,GTM,GUY,HND,HTI,JAM,KNA,LCA,MEX,NIC,PAN,PER,PRY,SLV,SUR,TTO,URY,VCT,VEN}');
+UPDATE actors a SET regions = a.regions || 'ESCAP'::text
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND NOT EXISTS (
+      SELECT 1 FROM actors c WHERE c.id = a.created_by AND c.role = 'secretariat')
+  AND a.country = ANY ('{AFG,ARM,AUS,AZE,BGD,BRN,BTN,CHN,FJI,FSM,GEO,IDN,IND,IRN,JPN,KAZ,KGZ,KHM,KIR,KOR,LAO,LKA,MDV,MHL,MMR,MNG,MYS,NPL,NRU,NZL,PAK,PHL,PLW,PNG,PRK,RUS,SGP,SLB,THA,TJK,TKM,TLS,TON,TUR,TUV,UZB,VNM,VUT,WSM}');
+UPDATE actors a SET regions = a.regions || 'ESCWA'::text
+WHERE a.id IN (SELECT id FROM unassigned_focal_points) AND NOT EXISTS (
+      SELECT 1 FROM actors c WHERE c.id = a.created_by AND c.role = 'secretariat')
+  AND a.country = ANY ('{ARE,BHR,DZA,EGY,IRQ,JOR,KWT,LBN,LBY,MAR,MRT,OMN,PSE,QAT,SAU,SDN,SOM,SYR,TUN,YEM}');
+CREATE TEMP TABLE stranded_focal_points ON COMMIT DROP AS
+SELECT id FROM actors WHERE role = 'focal_point' AND cardinality(regions) = 0;
 UPDATE actors SET regions = regions || 'ECE'::text
-WHERE id IN (SELECT id FROM unassigned_focal_points) AND role = 'focal_point' AND country = ANY ('{ALB,AND,ARM,AUT,AZE,BEL,BGR,BIH,BLR,CAN,CHE,CYP,CZE,DEU,DNK,ESP,EST,FIN,FRA,GBR,GEO,GRC,HRV,HUN,IRL,ISL,ISR,ITA,KAZ,KGZ,LIE,LTU,LUX,LVA,MCO,MDA,MKD,MLT,MNE,NLD,NOR,POL,PRT,ROU,RUS,SMR,SRB,SVK,SVN,SWE,TJK,TKM,TUR,UKR,USA,UZB}');
+WHERE id IN (SELECT id FROM stranded_focal_points) AND country = ANY ('{ALB,AND,ARM,AUT,AZE,BEL,BGR,BIH,BLR,CAN,CHE,CYP,CZE,DEU,DNK,ESP,EST,FIN,FRA,GBR,GEO,GRC,HRV,HUN,IRL,ISL,ISR,ITA,KAZ,KGZ,LIE,LTU,LUX,LVA,MCO,MDA,MKD,MLT,MNE,NLD,NOR,POL,PRT,ROU,RUS,SMR,SRB,SVK,SVN,SWE,TJK,TKM,TUR,UKR,USA,UZB}');
 UPDATE actors SET regions = regions || 'ECA'::text
-WHERE id IN (SELECT id FROM unassigned_focal_points) AND role = 'focal_point' AND country = ANY ('{AGO,BDI,BEN,BFA,BWA,CAF,CIV,CMR,COD,COG,COM,CPV,DJI,DZA,EGY,ERI,ETH,GAB,GHA,GIN,GMB,GNB,GNQ,KEN,LBR,LBY,LSO,MAR,MDG,MLI,MOZ,MRT,MUS,MWI,NAM,NER,NGA,RWA,SDN,SEN,SLE,SOM,SSD,STP,SWZ,SYC,TCD,TGO,TUN,TZA,UGA,ZAF,ZMB,ZWE}');
+WHERE id IN (SELECT id FROM stranded_focal_points) AND country = ANY ('{AGO,BDI,BEN,BFA,BWA,CAF,CIV,CMR,COD,COG,COM,CPV,DJI,DZA,EGY,ERI,ETH,GAB,GHA,GIN,GMB,GNB,GNQ,KEN,LBR,LBY,LSO,MAR,MDG,MLI,MOZ,MRT,MUS,MWI,NAM,NER,NGA,RWA,SDN,SEN,SLE,SOM,SSD,STP,SWZ,SYC,TCD,TGO,TUN,TZA,UGA,ZAF,ZMB,ZWE}');
 UPDATE actors SET regions = regions || 'ECLAC'::text
-WHERE id IN (SELECT id FROM unassigned_focal_points) AND role = 'focal_point' AND country = ANY ('{ARG,ATG,BHS,BLZ,BOL,BRA,BRB,CHL,COL,CRI,CUB,DMA,DOM,ECU,GRD,GTM,GUY,HND,HTI,JAM,KNA,LCA,MEX,NIC,PAN,PER,PRY,SLV,SUR,TTO,URY,VCT,VEN}');
+WHERE id IN (SELECT id FROM stranded_focal_points) AND country = ANY ('{ABW,AIA,ARG,ATG,BHS,BLZ,BMU,BOL,BRA,BRB,CAN,CHL,COL,CRI,CUB,CUW,CYM,DEU,DMA,DOM,ECU,ESP,FRA,GBR,GLP,GRD,GTM,GUF,GUY,HND,HTI,ITA,JAM,JPN,KNA,KOR,LCA,MEX,MSR,MTQ,NIC,NLD,NOR,PAN,PER,PRI,PRT,PRY,SLV,SUR,SXM,TCA,TTO,TUR,URY,USA,VCT,VEN,VGB,VIR}');
 UPDATE actors SET regions = regions || 'ESCAP'::text
-WHERE id IN (SELECT id FROM unassigned_focal_points) AND role = 'focal_point' AND country = ANY ('{AFG,ARM,AUS,AZE,BGD,BRN,BTN,CHN,FJI,FSM,GEO,IDN,IND,IRN,JPN,KAZ,KGZ,KHM,KIR,KOR,LAO,LKA,MDV,MHL,MMR,MNG,MYS,NPL,NRU,NZL,PAK,PHL,PLW,PNG,PRK,RUS,SGP,SLB,THA,TJK,TKM,TLS,TON,TUR,TUV,UZB,VNM,VUT,WSM}');
+WHERE id IN (SELECT id FROM stranded_focal_points) AND country = ANY ('{AFG,ARM,ASM,AUS,AZE,BGD,BRN,BTN,CHN,COK,FJI,FRA,FSM,GBR,GEO,GUM,HKG,IDN,IND,IRN,JPN,KAZ,KGZ,KHM,KIR,KOR,LAO,LKA,MAC,MDV,MHL,MMR,MNG,MNP,MYS,NCL,NIU,NLD,NPL,NRU,NZL,PAK,PHL,PLW,PNG,PRK,PYF,RUS,SGP,SLB,THA,TJK,TKM,TLS,TON,TUR,TUV,USA,UZB,VNM,VUT,WSM}');
 UPDATE actors SET regions = regions || 'ESCWA'::text
-WHERE id IN (SELECT id FROM unassigned_focal_points) AND role = 'focal_point' AND country = ANY ('{ARE,BHR,DZA,EGY,IRQ,JOR,KWT,LBN,LBY,MAR,MRT,OMN,PSE,QAT,SAU,SDN,SOM,SYR,TUN,YEM}');
-UPDATE actors SET regions = regions || 'ECE'::text
-WHERE role = 'focal_point' AND cardinality(regions) = 0 AND id IN (SELECT id FROM unassigned_focal_points) AND country = ANY ('{}');
-UPDATE actors SET regions = regions || 'ECA'::text
-WHERE role = 'focal_point' AND cardinality(regions) = 0 AND id IN (SELECT id FROM unassigned_focal_points) AND country = ANY ('{}');
-UPDATE actors SET regions = regions || 'ECLAC'::text
-WHERE role = 'focal_point' AND cardinality(regions) = 0 AND id IN (SELECT id FROM unassigned_focal_points) AND country = ANY ('{ABW,AIA,BMU,CAN,CUW,CYM,DEU,ESP,FRA,GBR,GLP,GUF,ITA,JPN,KOR,MSR,MTQ,NLD,NOR,PRI,PRT,SXM,TCA,TUR,USA,VGB,VIR}');
-UPDATE actors SET regions = regions || 'ESCAP'::text
-WHERE role = 'focal_point' AND cardinality(regions) = 0 AND id IN (SELECT id FROM unassigned_focal_points) AND country = ANY ('{ASM,COK,FRA,GBR,GUM,HKG,MAC,MNP,NCL,NIU,NLD,PYF,USA}');
-UPDATE actors SET regions = regions || 'ESCWA'::text
-WHERE role = 'focal_point' AND cardinality(regions) = 0 AND id IN (SELECT id FROM unassigned_focal_points) AND country = ANY ('{}');
+WHERE id IN (SELECT id FROM stranded_focal_points) AND country = ANY ('{ARE,BHR,DZA,EGY,IRQ,JOR,KWT,LBN,LBY,MAR,MRT,OMN,PSE,QAT,SAU,SDN,SOM,SYR,TUN,YEM}');
 ALTER TABLE actors ADD CHECK (role <> 'focal_point' OR cardinality(regions) > 0);
 
 -- A stakeholder's organisation is an entity: two organisations of one name stay two. The name
