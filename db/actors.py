@@ -276,6 +276,7 @@ async def ensure_admin(pool: asyncpg.Pool, configured_token: str | None) -> str 
         token = configured_token or new_token()
         admin = Actor(id=uuid.uuid4(), name="Administrator", role="admin")
         await insert_actor(conn, admin, token, created_by=None)
+        await record_account_event(conn, admin.id, "account.created", None)
     return None if configured_token else token
 
 

@@ -52,13 +52,12 @@ NEW_ACTOR_SCHEMA: dict[str, Any] = {
             # A new organisation by its name and category, or an existing one by its id.
             "if": {"properties": {"role": {"const": "stakeholder"}}},
             "then": {
-                "oneOf": [
+                "anyOf": [
                     {"required": ["organisation", "stakeholder_category"]},
                     {"required": ["organisation_id"]},
                 ]
             },
         },
-        {"not": {"required": ["organisation", "organisation_id"]}},
     ],
 }
 
@@ -82,6 +81,10 @@ def _check(body: Any) -> dict[str, Any]:
     problems = [(p.pointer, p.message) for p in problems_in(NEW_ACTOR_SCHEMA, body)]
     if problems:
         raise AccountError(problems)
+    if "organisation_id" in body and "organisation" in body:
+        raise AccountError(
+            [("/organisation_id", "name a new organisation or give an existing one's id, not both")]
+        )
     if "organisation_id" in body and body["role"] != "stakeholder":
         raise AccountError(
             [("/organisation_id", "only a stakeholder account joins an organisation")]
