@@ -1336,7 +1336,8 @@ def _paths() -> dict[str, dict[str, Any]]:
                     ),
                 },
                 description="Every issue and revocation is recorded (who, whose, when; never"
-                " the token) in the account's audit trail.",
+                " the token) in the account's audit trail. A deactivated account stays"
+                " deactivated: a token issued for it does not sign in.",
                 parameters=("ActorId",),
             ),
             "delete": _operation(

@@ -153,6 +153,10 @@ async def complete_task(request: web.Request) -> web.Response:
     raise _refusal(current, actor, response_hash)
 
 
+def _holds_a_task() -> Problem:
+    return invalid([("/to", "already has a task in this review")])
+
+
 async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
     """The colleague a task is handed to. Whether `to` is an account at all, or one of another
     party, gets one answer, so ids cannot be probed."""
@@ -161,7 +165,7 @@ async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, 
     if colleague is None:
         raise invalid([("/to", "must be another account of your organisation")])
     if await has_task(pool, found["review_id"], colleague.id):
-        raise invalid([("/to", "already has a task in this review")])
+        raise _holds_a_task()
     return colleague
 
 
@@ -183,8 +187,7 @@ async def delegate_task(request: web.Request) -> web.Response:
             )
     if moved is None:
         if await has_task(request.app[POOL], found["review_id"], colleague.id):
-            # Another task of this review reached the colleague meanwhile.
-            raise invalid([("/to", "already has a task in this review")])
+            raise _holds_a_task()  # another task of this review reached the colleague meanwhile
         current = await task(request.app[POOL], found["id"])
         assert current is not None
         raise _refusal(current, actor)

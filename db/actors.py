@@ -88,11 +88,6 @@ async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
     return Actor.from_row(row) if row else None
 
 
-async def actor_by_id(conn: Executor, actor_id: uuid.UUID) -> Actor | None:
-    row = await conn.fetchrow(f"SELECT {_READ} FROM actors WHERE id = $1", actor_id)
-    return Actor.from_row(row) if row else None
-
-
 def default_regions(country: str) -> tuple[str, ...]:
     """The regions a focal point of `country` acts in when none are named: those whose regional
     membership lists it (both, for a State in two commissions), else every region listing it."""
