@@ -80,7 +80,7 @@ class ReviewActivities:
     async def _accept(self, conn: Connection, request: AcceptSubmission) -> SubmissionAccepted:
         request_id = uuid.UUID(request.ref.request_id)
         row = await conn.fetchrow(
-            "SELECT submission_id, version, status, late FROM submission_versions"
+            "SELECT submission_id, version, status, late, organisation FROM submission_versions"
             " WHERE request_id = $1 FOR UPDATE",
             request_id,
         )
@@ -102,8 +102,10 @@ class ReviewActivities:
             request.late,
             request.event.at,
         )
+        # A stakeholder input's subject is its organisation's id; the notice names it.
+        named = {"organisation": row["organisation"]} if row["organisation"] else {}
         await insert_event(
-            conn, request.event, submission_id=str(row["submission_id"]), version=version
+            conn, request.event, submission_id=str(row["submission_id"]), version=version, **named
         )
         return SubmissionAccepted(str(row["submission_id"]), version, request.late)
 
@@ -167,7 +169,7 @@ class ReviewActivities:
               AND NOT EXISTS (
                   SELECT 1 FROM submissions s
                   WHERE s.review_id = c.review_id AND s.kind = 'stakeholder_input'
-                    AND s.subject = c.organisation AND s.latest_version > 0)
+                    AND s.subject = c.organisation_id::text AND s.latest_version > 0)
             ORDER BY c.actor_id
             """,
             review_id,

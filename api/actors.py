@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -12,9 +14,18 @@ from api.bodies import path_uuid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL
 from api.problems import Problem, invalid
-from db.actors import created_by, insert_actor, new_token, replace_token, update_preferences
+from db.actors import (
+    created_by,
+    deactivate,
+    erase,
+    new_token,
+    personal_data,
+    record_account_event,
+    replace_token,
+    update_preferences,
+)
 from db.pool import Connection
-from reviewflow.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor
+from reviewflow.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor, store_account
 
 routes = web.RouteTableDef()
 
@@ -33,8 +44,11 @@ async def create_actor(request: web.Request) -> web.Response:
     token = new_token()
 
     async def create(conn: Connection) -> Created:
-        await insert_actor(conn, actor, token, created_by=creator.id)
-        shown = actor.as_json()
+        try:
+            stored = await store_account(conn, creator, actor, token, created_by=creator.id)
+        except AccountError as error:
+            raise invalid(error.problems) from None
+        shown = stored.as_json()
         # The token is shown in this answer only; a replay cannot show it again.
         return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
 
@@ -48,41 +62,100 @@ async def me(request: web.Request) -> web.Response:
     return web.json_response(current_actor(request).as_json())
 
 
+@routes.get("/v1/actors/me/export")
+async def export_me(request: web.Request) -> web.Response:
+    """Everything stored that is the person's own, as one JSON document."""
+    actor = current_actor(request)
+    async with request.app[POOL].acquire() as conn, conn.transaction(readonly=True):
+        data = await personal_data(conn, actor.id)
+    return web.json_response(data, dumps=lambda value: json.dumps(value, default=str))
+
+
 @routes.patch("/v1/actors/me")
 async def set_preferences(request: web.Request) -> web.Response:
     """The actor's own notification language and whether it wants non-essential mail."""
     body = await read_json(request, requests.PREFERENCES)
-    updated = await update_preferences(request.app[POOL], current_actor(request).id, body)
+    actor = current_actor(request)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        updated = await update_preferences(conn, actor.id, body)
+        await record_account_event(conn, actor.id, "preferences.updated", actor.id, **body)
     return web.json_response(updated.as_json())
 
 
-async def _token_owner(request: web.Request) -> uuid.UUID:
-    """The actor whose token is being replaced: oneself, one an admin picks, or one the
-    secretariat created. Anyone else gets 404, so ids cannot be probed."""
+async def _managed_account(request: web.Request, doing: str) -> uuid.UUID:
+    """The account `doing` concerns: oneself, any for an admin, one the secretariat created.
+    Anyone else gets 404, so ids cannot be probed."""
     actor = current_actor(request)
     not_found = Problem(404, f"There is no account {request.match_info['id']!r} you manage.")
     target = path_uuid(request, not_found)
     if target == actor.id or actor.role == "admin":
         return target
     if actor.role == "secretariat" and await created_by(request.app[POOL], target) == actor.id:
+        if doing == "issue":
+            # Whoever mints a token can act as the account: only its holder or an admin may.
+            raise Problem(403, "Only an administrator issues a token for another's account.")
         return target
     raise not_found
+
+
+async def _audited(
+    request: web.Request,
+    target: uuid.UUID,
+    event_type: str,
+    change: Callable[[Connection], Awaitable[bool]],
+) -> None:
+    """Make `change` and record who made it, in one transaction; 404 if there is no account."""
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if not await change(conn):
+            raise Problem(404, "There is no such account.")
+        await record_account_event(conn, target, event_type, current_actor(request).id)
 
 
 @routes.delete("/v1/actors/{id}/tokens")
 async def revoke_token(request: web.Request) -> web.Response:
     """Revoke the account's token at once: it is replaced by one nobody knows."""
-    target = await _token_owner(request)
-    if not await replace_token(request.app[POOL], target, new_token()):
-        raise Problem(404, "There is no such account.")
+    target = await _managed_account(request, "revoke")
+    await _audited(
+        request, target, "token.revoked", lambda conn: replace_token(conn, target, new_token())
+    )
     return web.Response(status=204)
 
 
 @routes.post("/v1/actors/{id}/tokens")
 async def issue_token(request: web.Request) -> web.Response:
     """A new token for the account, shown once; the previous one stops working."""
-    target = await _token_owner(request)
+    target = await _managed_account(request, "issue")
     token = new_token()
-    if not await replace_token(request.app[POOL], target, token):
-        raise Problem(404, "There is no such account.")
+    await _audited(request, target, "token.issued", lambda conn: replace_token(conn, target, token))
     return web.json_response({"id": str(target), "token": token}, status=201)
+
+
+@routes.post("/v1/actors/{id}/deactivate")
+async def deactivate_account(request: web.Request) -> web.Response:
+    """Deactivate an account for good: its token stops working, it is sent no more mail and
+    its webhooks stop. Deactivating it again changes nothing."""
+    actor = current_actor(request)
+    target = await _managed_account(request, "deactivate")
+    if target == actor.id:
+        # Nobody locks themselves out (the last admin included): another account does it.
+        raise Problem(403, "An administrator or the account's secretariat deactivates it.")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if await deactivate(conn, target):
+            await record_account_event(conn, target, "account.deactivated", actor.id)
+    return web.Response(status=204)
+
+
+@routes.post("/v1/actors/{id}/erase")
+async def erase_account(request: web.Request) -> web.Response:
+    """Pseudonymise a person everywhere and deactivate the account; the audit trail keeps its
+    rows, with the person's name and email replaced."""
+    admin = require_role(request, ("admin",))
+    not_found = Problem(404, f"There is no account {request.match_info['id']!r}.")
+    target = path_uuid(request, not_found)
+    if target == admin.id:
+        raise Problem(403, "Another administrator erases an administrator's account.")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if not await erase(conn, target):
+            raise not_found
+        await record_account_event(conn, target, "account.erased", admin.id)
+    return web.Response(status=204)

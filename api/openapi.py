@@ -195,6 +195,11 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
         "regions": _array(_common("region_code")),
         "country": _nullable(_common("iso3")),
         "organisation": {"type": ["string", "null"]},
+        "organisation_id": {
+            **_nullable(UUID),
+            "description": "A stakeholder's organisation: accounts with the same id act for"
+            " the same organisation (the name alone says nothing).",
+        },
         "stakeholder_category": _nullable(_common("stakeholder_category")),
         **{
             name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
@@ -454,8 +459,8 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                 "kind": SUBMISSION_KIND,
                 "subject": {
                     "type": "string",
-                    "description": "The ISO3 country of a national report, or the organisation"
-                    " of a stakeholder input.",
+                    "description": "The ISO3 country of a national report, or the"
+                    " organisation id of a stakeholder input.",
                 },
                 "version": VERSION,
                 "late": {"type": "boolean"},
@@ -1231,9 +1236,77 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "403": _response("Forbidden", "The actor may not create this account."),
                 },
                 description="An admin may create any account; a secretariat may create focal"
-                " points, stakeholders and observers of its own regions.",
+                " points, stakeholders and observers of its own regions.\n\n"
+                "A focal point acts for its `country` in the reviews of its `regions` only."
+                " Made by a secretariat, it gets those of the secretariat's regions (or of the"
+                " `regions` named) that count the State; made by an admin without `regions`, the"
+                " regions whose regional membership lists the State (both, for a State of two"
+                " commissions). Each region named must count the State (else 422).\n\n"
+                "A stakeholder names a new organisation with `organisation` and"
+                " `stakeholder_category`: a new organisation is created, even if another has the"
+                " same name. To add an account to an existing organisation, send its"
+                " `organisation_id` instead: the name and category are the organisation's. A"
+                " secretariat may join only organisations whose regions are all its own; any"
+                " other id gets the same 422 as an unknown one.",
                 parameters=("IdempotencyKey",),
                 body="NewActor",
+            )
+        },
+        "/v1/actors/me/export": {
+            "get": _operation(
+                "Accounts",
+                "exportMe",
+                "Export my personal data",
+                {
+                    "200": _json(
+                        "Everything stored that is the account's own: the account, every"
+                        " version it submitted (refused ones too), the tasks it was given or"
+                        " answered, its webhooks (never their secrets) and the audit trail of"
+                        " the account.",
+                        _object(
+                            {
+                                "account": _schema("Actor"),
+                                "submissions": _array({"type": "object"}),
+                                "tasks": _array({"type": "object"}),
+                                "webhooks": _array({"type": "object"}),
+                                "account_events": _array(
+                                    _object(
+                                        {
+                                            "type": TEXT,
+                                            "by": _nullable(UUID),
+                                            "at": TEXT,
+                                            "data": {"type": "object"},
+                                        }
+                                    )
+                                ),
+                            }
+                        ),
+                    )
+                },
+            )
+        },
+        "/v1/actors/{id}/erase": {
+            "post": _operation(
+                "Accounts",
+                "eraseActor",
+                "Erase a person's data",
+                {
+                    "204": {
+                        "description": "Erased: the person is pseudonymised, the account"
+                        " deactivated."
+                    },
+                    "403": _response(
+                        "Forbidden", "Only an admin erases, and never its own account."
+                    ),
+                    "404": _response("NotFound", "There is no such account."),
+                },
+                description="By an admin. The account's name becomes `Erased account` and the"
+                " start of its id, its email is removed, and it is deactivated. Wherever the"
+                " name or email was stored as a value (review events, the contact of its"
+                " submissions, the stored answer to the request that created it, its email"
+                " deliveries), it is replaced; rows stay, so the audit trail keeps its shape."
+                " An organisation's name is not personal data and stays.",
+                parameters=("ActorId",),
             )
         },
         "/v1/actors/me": {
@@ -1270,12 +1343,20 @@ def _paths() -> dict[str, dict[str, Any]]:
                             "properties": {"id": UUID, "token": {"type": "string"}},
                         },
                     ),
+                    "403": _response(
+                        "Forbidden",
+                        "A secretariat may revoke, not issue, the token of an account it created:"
+                        " only the account itself or an admin issues one.",
+                    ),
                     "404": _response(
                         "NotFound",
                         "Not an account you manage (yourself; any, for an admin;"
                         " those it created, for a secretariat).",
                     ),
                 },
+                description="Every issue and revocation is recorded (who, whose, when; never"
+                " the token) in the account's audit trail. A deactivated account stays"
+                " deactivated: a token issued for it does not sign in.",
                 parameters=("ActorId",),
             ),
             "delete": _operation(
@@ -1292,6 +1373,29 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
                 parameters=("ActorId",),
             ),
+        },
+        "/v1/actors/{id}/deactivate": {
+            "post": _operation(
+                "Accounts",
+                "deactivateActor",
+                "Deactivate an account",
+                {
+                    "204": {
+                        "description": "Deactivated (or it already was): its token no longer"
+                        " works, it is sent no mail, and its webhooks stop."
+                    },
+                    "403": _response("Forbidden", "Nobody deactivates their own account."),
+                    "404": _response(
+                        "NotFound",
+                        "Not an account you manage (any, for an admin; those it created, for a"
+                        " secretariat).",
+                    ),
+                },
+                description="By an admin, or by the secretariat that created the account. The"
+                " account, its submissions and its audit trail stay; it is not consulted in"
+                " consultations opening after. Recorded in the account's audit trail.",
+                parameters=("ActorId",),
+            )
         },
         "/v1/reviews": {
             "post": _operation(
@@ -1315,6 +1419,10 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "200": _json("A page of reviews, oldest first.", _schema("ReviewList")),
                     "422": _response("Unprocessable", "A query parameter is not valid."),
                 },
+                description="An admin sees every review; a secretariat those of its regions; a"
+                " focal point those of its regions with its country as a member State; a"
+                " stakeholder those it is consulted on; an observer published reviews only (of"
+                " its regions, or of every region if it has none).",
                 parameters=(
                     _query("region", _common("region_code"), "Only reviews of this region."),
                     _query("phase", PHASE, "Only reviews in this phase."),
@@ -1523,8 +1631,9 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "409": _response("Conflict", "The task is no longer open."),
                     "422": _response(
                         "Unprocessable",
-                        "The body is not valid, or `to` is not another account of the"
-                        " actor's organisation (same role, organisation and country).",
+                        "The body is not valid, or `to` is not another active account of the"
+                        " actor's organisation (same organisation id; for a focal point, the same"
+                        " country and a region of the review), or it holds a task of the review.",
                     ),
                 },
                 parameters=("TaskId",),

@@ -117,13 +117,17 @@ async def _invited_stakeholders(
     invited = body.get("stakeholders", "open")
     if invited == "open":
         return None
+    # Only active stakeholders of the review's region; any other id, an account or not, gets
+    # the same answer, so the list cannot be used to find out which ids are accounts.
     found = await pool.fetch(
-        "SELECT id FROM actors WHERE role = 'stakeholder' AND id = ANY($1::uuid[])",
+        """SELECT id FROM actors WHERE role = 'stakeholder' AND id = ANY($1::uuid[])
+             AND $2 = ANY (regions) AND disabled_at IS NULL""",
         [uuid.UUID(s) for s in invited],
+        body["region"],
     )
     known = {str(row["id"]) for row in found}
     problems.extend(
-        (f"/stakeholders/{i}", "is not a stakeholder account")
+        (f"/stakeholders/{i}", "is not a stakeholder account of this region")
         for i, s in enumerate(invited)
         if s not in known
     )

@@ -68,11 +68,14 @@ def _subject(
             )
         if actor.country is None or actor.country not in row["member_states"]:
             raise Problem(403, f"{actor.country} is not a member State of this review.")
+        if row["region"] not in actor.regions:
+            raise Problem(403, f"You act for {actor.country} in {', '.join(actor.regions)} only.")
         return actor.country
     organisation = actor.organisation or ""
     if content["organisation"]["name"] != organisation:
         raise Problem(403, f"You submit for {organisation} only.")
-    return organisation
+    # The organisation's id, not its name: two organisations may share a name.
+    return str(actor.organisation_id)
 
 
 def _receipt(row: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, Any]:
@@ -131,7 +134,13 @@ async def _announce_refusal(
             type="submission.rejected",
             at=stored["received_at"],
             actor_id=str(actor.id),
-            data={"kind": stored["kind"], "subject": stored["subject"], "reason": problem.detail},
+            data={
+                "kind": stored["kind"],
+                "subject": stored["subject"],
+                "reason": problem.detail,
+                # A stakeholder's subject is its organisation's id; the notice names it.
+                **({"organisation": actor.organisation} if actor.organisation else {}),
+            },
         ),
     )
 
@@ -213,7 +222,7 @@ def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
     if actor.role == "focal_point":
         return SubmissionKind.NATIONAL_REPORT.value, actor.country
     if actor.role == "stakeholder":
-        return SubmissionKind.STAKEHOLDER_INPUT.value, actor.organisation
+        return SubmissionKind.STAKEHOLDER_INPUT.value, str(actor.organisation_id)
     return None
 
 

@@ -23,7 +23,7 @@ from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, r
 from api.keys import POOL
 from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, may_run, query_int, review_for
-from db.actors import Actor, actor_by_id
+from db.actors import Actor, colleague_of
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
 from reviewflow.canonical import json_hash
@@ -156,19 +156,19 @@ async def complete_task(request: web.Request) -> web.Response:
     raise _refusal(current, actor, response_hash)
 
 
-async def _colleague(request: web.Request, actor: Actor, review_id: str, to: str) -> Actor:
-    colleague = await actor_by_id(request.app[POOL], uuid.UUID(to))
-    same_organisation = (
-        colleague is not None
-        and colleague.id != actor.id
-        and colleague.role == actor.role
-        and (colleague.organisation, colleague.country) == (actor.organisation, actor.country)
-    )
-    if not same_organisation:
+def _holds_a_task() -> Problem:
+    return invalid([("/to", "already has a task in this review")])
+
+
+async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
+    """The colleague a task is handed to. Whether `to` is an account at all, or one of another
+    party, gets one answer, so ids cannot be probed."""
+    pool = request.app[POOL]
+    colleague = await colleague_of(pool, actor, found["region"], uuid.UUID(to))
+    if colleague is None:
         raise invalid([("/to", "must be another account of your organisation")])
-    assert colleague is not None
-    if await has_task(request.app[POOL], review_id, colleague.id):
-        raise invalid([("/to", "already has a task in this review")])
+    if await has_task(pool, found["review_id"], colleague.id):
+        raise _holds_a_task()
     return colleague
 
 
@@ -176,7 +176,7 @@ async def _colleague(request: web.Request, actor: Actor, review_id: str, to: str
 async def delegate_task(request: web.Request) -> web.Response:
     actor, found = await _assigned_task(request, "hands it over")
     body = await read_json(request, requests.TASK_DELEGATION)
-    colleague = await _colleague(request, actor, found["review_id"], body["to"])
+    colleague = await _colleague(request, actor, found, body["to"])
     async with request.app[POOL].acquire() as conn, conn.transaction():
         moved = await delegate(conn, found["id"], actor.id, colleague.id, body.get("note"))
         if moved is not None:
@@ -188,6 +188,8 @@ async def delegate_task(request: web.Request) -> web.Response:
                 ),
             )
     if moved is None:
+        if await has_task(request.app[POOL], found["review_id"], colleague.id):
+            raise _holds_a_task()  # another task of this review reached the colleague meanwhile
         current = await task(request.app[POOL], found["id"])
         assert current is not None
         raise _refusal(current, actor)

@@ -89,7 +89,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
     rng = random.Random(2020)
     kinds = categories()
     statuses = ("not_started", "planned", "in_progress", "implemented")
-    submissions, versions = [], []
+    organisations, submissions, versions = [], [], []
     for index, country in enumerate(states):
         report = documents.national_report(country)
         for objective in report["objectives"]:
@@ -102,9 +102,11 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
     for n in range(inputs):
         submission_id = uuid.uuid4()
         content = stakeholder_input(n, rng, kinds)
-        submissions.append(
-            (submission_id, review_id, "stakeholder_input", content["organisation"]["name"], 1)
+        organisation_id = uuid.uuid4()  # an input's subject is its organisation's id
+        organisations.append(
+            (organisation_id, content["organisation"]["name"], content["organisation"]["category"])
         )
+        submissions.append((submission_id, review_id, "stakeholder_input", str(organisation_id), 1))
         versions.append(
             (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(content), "x", secretariat.id)
         )
@@ -117,6 +119,9 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             review_id,
             states,
             secretariat.id,
+        )
+        await conn.copy_records_to_table(
+            "organisations", columns=["id", "name", "category"], records=organisations
         )
         await conn.copy_records_to_table(
             "submissions",

@@ -598,6 +598,15 @@ async def bulk_stakeholders(
         Account(uuid.uuid4(), new_token(), f"{prefix} {n:05d}", kinds[n % len(kinds)])
         for n in range(count)
     ]
+    organisation_ids = [uuid.uuid4() for _ in accounts]
+    await pool.copy_records_to_table(
+        "organisations",
+        columns=["id", "name", "category", "regions"],
+        records=[
+            (o, a.organisation, a.category, ["ECE"])
+            for o, a in zip(organisation_ids, accounts, strict=True)
+        ],
+    )
     await pool.copy_records_to_table(
         "actors",
         columns=[
@@ -608,6 +617,7 @@ async def bulk_stakeholders(
             "regions",
             "organisation",
             "stakeholder_category",
+            "organisation_id",
             "token_hash",
         ],
         records=[
@@ -619,6 +629,7 @@ async def bulk_stakeholders(
                 ["ECE"],
                 a.organisation,
                 a.category,
+                organisation_ids[n],
                 hash_token(a.token),
             )
             for n, a in enumerate(accounts)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
 
 from db.pool import Executor
+from reviewflow.reference import load_reference
 
 ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
 TOKEN_PREFIX = "rf_"
@@ -37,6 +39,7 @@ class Actor:
     stakeholder_category: str | None = None
     language: str = "en"
     notifications: str = "all"
+    organisation_id: uuid.UUID | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Actor:
@@ -51,6 +54,7 @@ class Actor:
             stakeholder_category=row["stakeholder_category"],
             language=row["language"],
             notifications=row["notifications"],
+            organisation_id=row["organisation_id"],
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -62,34 +66,90 @@ class Actor:
             "regions": list(self.regions),
             "country": self.country,
             "organisation": self.organisation,
+            "organisation_id": str(self.organisation_id) if self.organisation_id else None,
             "stakeholder_category": self.stakeholder_category,
             "language": self.language,
             "notifications": self.notifications,
         }
 
 
-_COLUMNS = "id, name, email, role, regions, country, organisation, stakeholder_category"
+_COLUMNS = (
+    "id, name, email, role, regions, country, organisation, stakeholder_category, organisation_id"
+)
 _READ = f"{_COLUMNS}, language, notifications"
 
 
 async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
+    """The active account holding `token`; a deactivated account signs in no more."""
     row = await pool.fetchrow(
-        f"SELECT {_READ} FROM actors WHERE token_hash = $1", hash_token(token)
+        f"SELECT {_READ} FROM actors WHERE token_hash = $1 AND disabled_at IS NULL",
+        hash_token(token),
     )
     return Actor.from_row(row) if row else None
 
 
-async def actor_by_id(conn: Executor, actor_id: uuid.UUID) -> Actor | None:
-    row = await conn.fetchrow(f"SELECT {_READ} FROM actors WHERE id = $1", actor_id)
-    return Actor.from_row(row) if row else None
+def default_regions(country: str) -> tuple[str, ...]:
+    """The regions a focal point of `country` acts in when none are named: those whose regional
+    membership lists it (both, for a State in two commissions), else every region listing it."""
+    reference = load_reference()
+    regional = tuple(r.code for r in reference.regions if country in r.default_scope)
+    return regional or tuple(r.code for r in reference.regions if country in r.iso3_codes)
+
+
+async def insert_organisation(
+    conn: Executor,
+    organisation_id: uuid.UUID,
+    actor: Actor,
+    created_by: uuid.UUID | None,
+) -> None:
+    """A new organisation named as `actor` names it, in `actor`'s regions."""
+    await conn.execute(
+        """INSERT INTO organisations (id, name, category, regions, created_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        organisation_id,
+        actor.organisation,
+        actor.stakeholder_category,
+        list(actor.regions),
+        created_by,
+    )
+
+
+async def _organisation_by_key(
+    conn: Executor, actor: Actor, created_by: uuid.UUID | None
+) -> uuid.UUID:
+    """The organisation of a stakeholder stored without one: the one its colleagues made by the
+    same creator for the same name, category, country and regions have (the key the existing
+    accounts were grouped by when organisations became entities), or a new one."""
+    found: uuid.UUID | None = await conn.fetchval(
+        """SELECT organisation_id FROM actors
+           WHERE role = 'stakeholder' AND organisation = $1 AND stakeholder_category = $2
+             AND country IS NOT DISTINCT FROM $3 AND regions = $4
+             AND created_by IS NOT DISTINCT FROM $5
+           ORDER BY created_at LIMIT 1""",
+        actor.organisation,
+        actor.stakeholder_category,
+        actor.country,
+        list(actor.regions),
+        created_by,
+    )
+    if found is None:
+        found = uuid.uuid4()
+        await insert_organisation(conn, found, actor, created_by)
+    return found
 
 
 async def insert_actor(
     conn: Executor, actor: Actor, token: str, created_by: uuid.UUID | None
-) -> None:
+) -> Actor:
+    """Store the account and return it as stored: a focal point named without regions gets
+    `default_regions`, a stakeholder without an organisation id gets one."""
+    if actor.role == "focal_point" and not actor.regions and actor.country:
+        actor = replace(actor, regions=default_regions(actor.country))
+    if actor.role == "stakeholder" and actor.organisation_id is None:
+        actor = replace(actor, organisation_id=await _organisation_by_key(conn, actor, created_by))
     await conn.execute(
         f"INSERT INTO actors ({_COLUMNS}, token_hash, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         actor.id,
         actor.name,
         actor.email,
@@ -98,8 +158,63 @@ async def insert_actor(
         actor.country,
         actor.organisation,
         actor.stakeholder_category,
+        actor.organisation_id,
         hash_token(token),
         created_by,
+    )
+    return actor
+
+
+async def colleague_of(
+    conn: Executor, actor: Actor, region: str, colleague_id: uuid.UUID
+) -> Actor | None:
+    """Another active account acting for the same party as `actor`: of its organisation (a
+    stakeholder), or of its country in `region` (a focal point); None for anyone else."""
+    row = await conn.fetchrow(
+        f"""SELECT {_READ} FROM actors
+            WHERE id = $1 AND id <> $2 AND role = $3 AND disabled_at IS NULL
+              AND CASE role WHEN 'stakeholder' THEN organisation_id = $4
+                            WHEN 'focal_point' THEN country = $5 AND $6 = ANY (regions)
+                            ELSE false END""",
+        colleague_id,
+        actor.id,
+        actor.role,
+        actor.organisation_id,
+        actor.country,
+        region,
+    )
+    return Actor.from_row(row) if row else None
+
+
+async def joinable_organisation(
+    conn: Executor, organisation_id: uuid.UUID, creator: Actor
+) -> asyncpg.Record | None:
+    """The organisation, if `creator` may add accounts to it: an admin any, a secretariat one
+    whose regions are all its own."""
+    return await conn.fetchrow(
+        """SELECT id, name, category, regions FROM organisations
+           WHERE id = $1 AND ($2 = 'admin' OR ($2 = 'secretariat' AND regions <@ $3::text[]))""",
+        organisation_id,
+        creator.role,
+        list(creator.regions),
+    )
+
+
+async def record_account_event(
+    conn: Executor,
+    account_id: uuid.UUID,
+    event_type: str,
+    by: uuid.UUID | None,
+    **data: Any,
+) -> None:
+    """Audit an operation on an account or its token: what, to whom, by whom (None: the operator
+    at the command line), when. Never a token or its hash."""
+    await conn.execute(
+        "INSERT INTO account_events (account_id, type, actor_id, data) VALUES ($1, $2, $3, $4)",
+        account_id,
+        event_type,
+        by,
+        data,
     )
 
 
@@ -111,6 +226,17 @@ async def replace_token(conn: Executor, actor_id: uuid.UUID, token: str) -> bool
     return status.endswith(" 1")
 
 
+async def deactivate(conn: Executor, actor_id: uuid.UUID) -> bool:
+    """Deactivate the account, its token replaced by one nobody knows; False if it was already."""
+    status = await conn.execute(
+        "UPDATE actors SET disabled_at = now(), token_hash = $2"
+        " WHERE id = $1 AND disabled_at IS NULL",
+        actor_id,
+        hash_token(new_token()),
+    )
+    return status.endswith(" 1")
+
+
 async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
     found: uuid.UUID | None = await conn.fetchval(
         "SELECT created_by FROM actors WHERE id = $1", actor_id
@@ -118,9 +244,7 @@ async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
     return found
 
 
-async def update_preferences(
-    pool: asyncpg.Pool, actor_id: uuid.UUID, changes: dict[str, str]
-) -> Actor:
+async def update_preferences(pool: Executor, actor_id: uuid.UUID, changes: dict[str, str]) -> Actor:
     row = await pool.fetchrow(
         f"""UPDATE actors SET language = coalesce($2, language),
                               notifications = coalesce($3, notifications)
@@ -147,4 +271,145 @@ async def ensure_admin(pool: asyncpg.Pool, configured_token: str | None) -> str 
         token = configured_token or new_token()
         admin = Actor(id=uuid.uuid4(), name="Administrator", role="admin")
         await insert_actor(conn, admin, token, created_by=None)
+        await record_account_event(conn, admin.id, "account.created", None)
     return None if configured_token else token
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
+
+
+async def personal_data(conn: Executor, actor_id: uuid.UUID) -> dict[str, Any]:
+    """Everything stored about the account that is the person's own: the account, what it
+    submitted (every version, refused ones too), the tasks it was given or answered, its
+    webhooks (without their secrets) and the audit trail of the account."""
+    account = await conn.fetchrow(
+        f"SELECT {_READ}, created_at, disabled_at FROM actors WHERE id = $1", actor_id
+    )
+    assert account is not None  # the person asking is signed in
+    versions = await conn.fetch(
+        """SELECT s.id AS submission_id, s.review_id, s.kind, s.subject, v.request_id, v.status,
+                  v.version, v.late, v.received_at, v.decided_at, v.content, v.rejection
+           FROM submission_versions v JOIN submissions s ON s.id = v.submission_id
+           WHERE v.submitted_by = $1 ORDER BY v.received_at, v.request_id""",
+        actor_id,
+    )
+    tasks = await conn.fetch(
+        """SELECT id, review_id, kind, invitee, assignee, status, response, completed_at,
+                  delegations, created_at
+           FROM tasks WHERE $1 IN (invitee, assignee, completed_by) ORDER BY created_at, id""",
+        actor_id,
+    )
+    hooks = await conn.fetch(
+        """SELECT id, url, events, review_id, regions, created_at, deleted_at FROM webhooks
+           WHERE owner = $1 ORDER BY created_at, id""",
+        actor_id,
+    )
+    events = await conn.fetch(
+        "SELECT type, actor_id, at, data FROM account_events WHERE account_id = $1 ORDER BY seq",
+        actor_id,
+    )
+    return {
+        "account": {
+            **Actor.from_row(account).as_json(),
+            "created_at": _iso(account["created_at"]),
+            "disabled_at": _iso(account["disabled_at"]),
+        },
+        "submissions": [
+            {
+                **dict(v),
+                "submission_id": str(v["submission_id"]),
+                "request_id": str(v["request_id"]),
+                "received_at": _iso(v["received_at"]),
+                "decided_at": _iso(v["decided_at"]),
+            }
+            for v in versions
+        ],
+        "tasks": [
+            {
+                **dict(t),
+                "id": str(t["id"]),
+                "invitee": str(t["invitee"]),
+                "assignee": str(t["assignee"]),
+                "completed_at": _iso(t["completed_at"]),
+                "created_at": _iso(t["created_at"]),
+            }
+            for t in tasks
+        ],
+        "webhooks": [
+            {
+                **dict(h),
+                "id": str(h["id"]),
+                "created_at": _iso(h["created_at"]),
+                "deleted_at": _iso(h["deleted_at"]),
+            }
+            for h in hooks
+        ],
+        "account_events": [
+            {
+                "type": e["type"],
+                "by": str(e["actor_id"]) if e["actor_id"] else None,
+                "at": _iso(e["at"]),
+                "data": e["data"],
+            }
+            for e in events
+        ],
+    }
+
+
+def pseudonym(actor_id: uuid.UUID) -> str:
+    """What an erased person is called from then on: nothing of theirs, only their account id."""
+    return f"Erased account {str(actor_id)[:8]}"
+
+
+def _json_text(value: str) -> str:
+    """`value` as PostgreSQL writes it in jsonb text: a JSON string, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+# In the person's rows, a JSON string value equal to their name or email (quotes included, so
+# never part of a longer text) is rewritten; the rows, their keys and all else stay as they were.
+# $1/$2: name and its replacement; $3/$4: email (or '' when none: nothing replaced) and its.
+_REWRITE = "replace(replace({column}::text, $1, $2), $3, $4)::jsonb"
+
+
+async def erase(conn: Executor, actor_id: uuid.UUID) -> bool:
+    """Pseudonymise the person wherever the account's name or email is stored: the account
+    (deactivated), the events about it, the deliveries addressed to it, the contact in what it
+    submitted, and the stored answers to the request that created it. False if no such account.
+    Organisations are not people: an organisation's name stays."""
+    found = await conn.fetchrow("SELECT name, email FROM actors WHERE id = $1 FOR UPDATE", actor_id)
+    if found is None:
+        return False
+    alias = pseudonym(actor_id)
+    address = f"erased-{str(actor_id)[:8]}@invalid"
+    rewrite = (
+        _json_text(found["name"]),
+        _json_text(alias),
+        _json_text(found["email"]) if found["email"] else "",
+        _json_text(address),
+    )
+    await conn.execute(
+        """UPDATE actors SET name = $2, email = NULL, token_hash = $3,
+                             disabled_at = coalesce(disabled_at, now())
+           WHERE id = $1""",
+        actor_id,
+        alias,
+        hash_token(new_token()),
+    )
+    for table, column, about in (
+        ("review_events", "data", "actor_id = $5::uuid OR strpos(data::text, $5::uuid::text) > 0"),
+        ("submission_versions", "content", "submitted_by = $5::uuid"),
+        ("idempotent_requests", "response", "response ->> 'id' = $5::uuid::text"),
+    ):
+        await conn.execute(
+            f"UPDATE {table} SET {column} = {_REWRITE.format(column=column)} WHERE {about}",
+            *rewrite,
+            actor_id,
+        )
+    await conn.execute(
+        "UPDATE deliveries SET address = $2 WHERE channel = 'email' AND recipient = $1",
+        actor_id,
+        address,
+    )
+    return True

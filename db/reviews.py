@@ -16,10 +16,13 @@ from workflows.models import ReviewConfig, Timeline
 _VISIBLE = """
     CASE $1::text
         WHEN 'admin' THEN true
-        -- an observer made for some regions reads those; one made without, every region
-        WHEN 'observer' THEN cardinality($2::text[]) = 0 OR r.region = ANY($2::text[])
+        -- an observer reads published reviews only: of its regions, or of every region if
+        -- made without; what is planned or under way is not public
+        WHEN 'observer' THEN r.phase = 'published'
+                             AND (cardinality($2::text[]) = 0 OR r.region = ANY($2::text[]))
         WHEN 'secretariat' THEN r.region = ANY($2::text[])
-        WHEN 'focal_point' THEN $3::text = ANY(r.member_states)
+        -- a focal point acts for its country in the reviews of its own regions only
+        WHEN 'focal_point' THEN $3::text = ANY(r.member_states) AND r.region = ANY($2::text[])
         WHEN 'stakeholder' THEN EXISTS (SELECT 1 FROM review_consultees c
                                         WHERE c.review_id = r.id AND c.actor_id = $4)
                                 -- a colleague a consultation task was handed to

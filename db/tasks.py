@@ -70,12 +70,17 @@ async def delegate(
     to: uuid.UUID,
     note: str | None,
 ) -> asyncpg.Record | None:
-    """Hand an open task to `to`; None when it is not the actor's open task."""
+    """Hand an open task to `to`; None when it is not the actor's open task, or `to` holds a
+    task of the review already. Hand-overs to one colleague take turns (a lock held to the end
+    of the caller's transaction), so two of them cannot both find the colleague free."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", str(to))
     return await conn.fetchrow(
         f"""UPDATE tasks t SET assignee = $3::uuid,
                    delegations = t.delegations || jsonb_build_array(jsonb_build_object(
                        'from', $2::uuid, 'to', $3::uuid, 'note', $4::text, 'at', now()))
             WHERE t.id = $1 AND t.assignee = $2 AND t.status = 'open'
+              AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.review_id = t.review_id
+                                                      AND o.assignee = $3::uuid)
             RETURNING {_COLUMNS}""",
         task_id,
         actor_id,

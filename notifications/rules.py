@@ -2,7 +2,8 @@
 
 Each rule names a template and selects its recipients in SQL from the event, given as the
 one-row relation `p` (review_id, data jsonb, actor_id), so a notification to 10,000
-stakeholders becomes 10,000 delivery rows in one statement. Recipients are chosen when the event is expanded:
+stakeholders becomes 10,000 delivery rows in one statement. Deactivated accounts are sent
+nothing, and their webhooks nothing either. Recipients are chosen when the event is expanded:
 who had not acted *then* is who is reminded.
 """
 
@@ -12,9 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# A focal point hears of a review only through the regions it acts in.
 MEMBER_FOCAL_POINTS = """
     SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id
-    JOIN actors a ON a.role = 'focal_point' AND a.country = ANY (r.member_states)"""
+    JOIN actors a ON a.role = 'focal_point' AND a.country = ANY (r.member_states)
+                 AND r.region = ANY (a.regions)"""
 STAKEHOLDER_CONSULTEES = """
     SELECT c.actor_id FROM p JOIN review_consultees c
     ON c.review_id = p.review_id AND c.role = 'stakeholder'"""
@@ -26,13 +29,13 @@ SECRETARIAT = """
     JOIN actors a ON a.role = 'secretariat' AND r.region = ANY (a.regions)"""
 EVENT_ACTOR = "SELECT p.actor_id FROM p"
 REMINDED = """
-    SELECT a.id FROM p JOIN actors a
-    ON (a.role = 'focal_point'
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
+    ON (a.role = 'focal_point' AND r.region = ANY (a.regions)
         AND a.country IN (SELECT jsonb_array_elements_text(p.data -> 'countries')))
     OR a.id::text IN (SELECT jsonb_array_elements_text(p.data -> 'stakeholders'))"""
 COUNTRY_FOCAL_POINTS = """
-    SELECT a.id FROM p JOIN actors a
-    ON a.role = 'focal_point' AND a.country = p.data ->> 'country'"""
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
+    ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
 DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
 
 CALLED = f"{MEMBER_FOCAL_POINTS} UNION {STAKEHOLDER_CONSULTEES}"
@@ -115,7 +118,7 @@ def email_expansion_sql(rule: Rule) -> str:
         SELECT md5(p.event_id::text || ':email:' || a.id::text)::uuid, p.event_id, 'email',
                a.id, a.email, p.template
         FROM p JOIN reviews r ON r.id = p.review_id, actors a
-        WHERE a.id IN ({rule.recipients}) AND a.email IS NOT NULL
+        WHERE a.id IN ({rule.recipients}) AND a.email IS NOT NULL AND a.disabled_at IS NULL
           AND (a.notifications = 'all' OR {rule.essential})
         ON CONFLICT (event_id, channel, recipient) DO NOTHING"""
 
@@ -127,6 +130,8 @@ WEBHOOK_EXPANSION_SQL = """
            w.id, w.url, p.event_type
     FROM p JOIN reviews r ON r.id = p.review_id, webhooks w
     WHERE w.deleted_at IS NULL
+      -- a deactivated owner's subscriptions stop with its account
+      AND NOT EXISTS (SELECT 1 FROM actors o WHERE o.id = w.owner AND o.disabled_at IS NOT NULL)
       AND (w.review_id = r.id OR (w.review_id IS NULL AND r.region = ANY (w.regions)))
       AND (p.event_type = ANY (w.events) OR '*' = ANY (w.events))
     ON CONFLICT (event_id, channel, recipient) DO NOTHING"""

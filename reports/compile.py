@@ -34,25 +34,29 @@ NATIONAL_REPORTS = f"""
     SELECT id, subject AS country, version, late, content FROM latest
     WHERE kind = 'national_report' ORDER BY subject"""
 
+# A stakeholder input's subject is its organisation's id: the name and category are the
+# organisation's, whatever the input itself claims.
+INPUTS = f"""
+    {LATEST},
+    inputs AS (
+        SELECT latest.*, o.name AS organisation, o.category
+        FROM latest JOIN organisations o ON o.id::text = latest.subject
+        WHERE latest.kind = 'stakeholder_input')"""
+
 INPUT_COUNTS = f"""
-    WITH {LATEST}
-    SELECT objective::int AS objective, content -> 'organisation' ->> 'category' AS category,
-           count(*) AS n
-    FROM latest, jsonb_array_elements_text(content -> 'objectives') AS objective
-    WHERE kind = 'stakeholder_input'
+    WITH {INPUTS}
+    SELECT objective::int AS objective, category, count(*) AS n
+    FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
     GROUP BY 1, 2 ORDER BY 1, 2"""
 
 INPUT_QUOTES = f"""
-    WITH {LATEST},
+    WITH {INPUTS},
     ranked AS (
-        SELECT objective::int AS objective,
-               content -> 'organisation' ->> 'name' AS organisation,
-               content -> 'organisation' ->> 'category' AS category,
+        SELECT objective::int AS objective, organisation, category,
                left(content ->> 'input', $3) AS text, id, version,
-               row_number() OVER (PARTITION BY objective
-                                  ORDER BY content -> 'organisation' ->> 'name', id) AS rank
-        FROM latest, jsonb_array_elements_text(content -> 'objectives') AS objective
-        WHERE kind = 'stakeholder_input' AND (content ->> 'consent_to_publish')::boolean)
+               row_number() OVER (PARTITION BY objective ORDER BY organisation, id) AS rank
+        FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
+        WHERE (content ->> 'consent_to_publish')::boolean)
     SELECT objective, organisation, category, text, id, version FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
 
@@ -61,13 +65,17 @@ COMMENT_COUNTS = """
     FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
     WHERE t.review_id = $1 AND t.status = 'completed' GROUP BY 1 ORDER BY 1"""
 
-COMMENT_QUOTES = """
+# Consultation comments are quoted, and their author named, only with its consent; every
+# comment is counted.
+CONSENTED = "coalesce((t.response ->> 'consent_to_publish')::boolean, false)"
+
+COMMENT_QUOTES = f"""
     WITH ranked AS (
         SELECT (c ->> 'objective')::int AS objective, coalesce(t.stakeholder_category, 'focal_point') AS category,
                coalesce(t.organisation, t.country) AS organisation, left(c ->> 'comment', $3) AS text, t.id,
                row_number() OVER (PARTITION BY c ->> 'objective' ORDER BY t.organisation, t.id) AS rank
         FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
-        WHERE t.review_id = $1 AND t.status = 'completed')
+        WHERE t.review_id = $1 AND t.status = 'completed' AND {CONSENTED})
     SELECT objective, category, organisation, text, id FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
 
@@ -80,11 +88,12 @@ ENDORSEMENTS = """
     SELECT response ->> 'endorsement' AS endorsement, count(*) AS n FROM tasks
     WHERE review_id = $1 AND status = 'completed' GROUP BY 1"""
 
-GENERAL_COMMENTS_SQL = """
+GENERAL_COMMENTS_SQL = f"""
     SELECT coalesce(stakeholder_category, 'focal_point') AS category,
            coalesce(organisation, country) AS organisation,
            left(response ->> 'general_comment', $3) AS text, id
-    FROM tasks WHERE review_id = $1 AND status = 'completed' AND response ? 'general_comment'
+    FROM tasks t WHERE review_id = $1 AND status = 'completed' AND response ? 'general_comment'
+      AND {CONSENTED}
     ORDER BY organisation, id LIMIT $2"""
 
 STAKEHOLDER_INPUTS = f"WITH {LATEST} SELECT count(*) FROM latest WHERE kind = 'stakeholder_input'"

@@ -148,14 +148,18 @@ class Account:
 
 
 async def create_account(pool: asyncpg.Pool, role: str, **fields: Any) -> Account:
-    """An actor stored with a fresh token; `notifications` sets its mail preference."""
+    """An actor stored with a fresh token; `notifications` sets its mail preference.
+
+    A focal point named without regions gets those whose membership lists its country, a
+    stakeholder without `organisation_id` the organisation of its same-named colleagues."""
     name = fields.pop("name", f"{role} {secrets.token_hex(3)}")
     preference = fields.pop("notifications", None)
     if "regions" in fields:
         fields["regions"] = tuple(fields["regions"])
-    actor = Actor(id=uuid.uuid4(), name=name, role=role, **fields)
     token = new_token()
-    await insert_actor(pool, actor, token, created_by=None)
+    actor = await insert_actor(
+        pool, Actor(id=uuid.uuid4(), name=name, role=role, **fields), token, created_by=None
+    )
     if preference is not None:
         await update_preferences(pool, actor.id, {"notifications": preference})
     return Account(actor, token)

@@ -277,4 +277,5 @@ def consultation_response() -> dict[str, Any]:
         ],
         "general_comment": "A fair summary of the inputs received.",
         "endorsement": "endorse_with_reservations",
+        "consent_to_publish": True,
     }

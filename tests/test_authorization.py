@@ -67,8 +67,12 @@ ACTORS = (
     "stk_c",  # stakeholder of Gamma, ECE, not invited
     "observer",  # an observer the platform operator made: no region
     "obs_ece",  # an observer the ECE secretariat made: regions ["ECE"]
+    "fp_fra_eclac",  # focal point of FRA made for ECLAC (where FRA is a non-regional member)
+    "stk_a_twin",  # stakeholder of another organisation named as Alpha, ECE, not invited
 )
-ROLES = (*ACTORS, "anonymous", "bad_token")
+# A deactivated account: its token is refused like a bad one.
+ROLES = (*ACTORS, "anonymous", "bad_token", "deactivated")
+UNAUTHENTICATED = {"anonymous": 401, "bad_token": 401, "deactivated": 401}
 OBSERVERS = ("observer", "obs_ece")
 # Also in the world, outside the matrix: fp_ken and stk_k (Kappa) own the ECA review's
 # content; stk_a2 is an Alpha colleague, the one Alpha's tasks are handed to.
@@ -80,9 +84,9 @@ _ECE_PARTIES = frozenset({"fp_deu", "fp_fra", "stk_a", "stk_b"})
 PARTICIPANTS = {key: _ECE_PARTIES for key in ("ece", "throw", "pub", "appr")} | {
     "eca": frozenset({"fp_ken", "stk_k"})
 }
-# Observers read reviews (and published reports): of every region, or of their own regions.
+# Observers read published reviews (and their reports): of every region, or of their own.
 VISIBLE = {
-    key: RUNS[key] | PARTICIPANTS[key] | {"observer"} | ({"obs_ece"} if region == "ECE" else set())
+    key: RUNS[key] | PARTICIPANTS[key] | ({"observer", "obs_ece"} if key == "pub" else set())
     for key, region in REGION_OF.items()
 }
 
@@ -97,7 +101,11 @@ PARTIES = {
     "GAMMA": "stk_c",
     "KAPPA": "stk_k",
 }
-PARTY_OF = {role: party for party, role in PARTIES.items()}
+# Those acting in the matrix for a party not theirs, by the same country or the same name.
+PARTY_OF = {role: party for party, role in PARTIES.items()} | {
+    "fp_fra_eclac": "FRA",
+    "stk_a_twin": "ALPHA",
+}
 CONSENTS = {"ALPHA": True, "BETA": False, "GAMMA": True, "KAPPA": True}
 CATEGORY = {
     "ALPHA": "civil_society",
@@ -172,6 +180,8 @@ class World:
             return {}
         if role == "bad_token":
             return {"Authorization": "Bearer rf_" + "A" * 43}
+        if role == "deactivated":
+            return dict(self.accounts["deactivated"].headers)
         return dict(self.accounts[role].headers)
 
     def id_of(self, role: str) -> str:
@@ -266,11 +276,13 @@ class Builder:
             region = "ECA" if party == "KAPPA" else "ECE"
             # Quoted with the words of an organisation that consented to publication.
             public = {"ALPHA": {"synthesis:ece", "report:pub"}, "KAPPA": {"synthesis:eca"}}
+            # Alpha's namesake knows the name, which is its own organisation's too.
+            namesake = {"stk_a_twin"} if party == "ALPHA" else set()
             self.organisations[party] = m.add(
                 f"{party.title()} {m.new(f'org-{party}')}",
                 f"organisation of {party}",
                 owner,
-                {owner, "admin", SECRETARIAT_OF[region]},
+                {owner, "admin", SECRETARIAT_OF[region], *namesake},
                 public.get(party, set()),
             )
         fields: dict[str, dict[str, Any]] = {
@@ -278,6 +290,8 @@ class Builder:
             "sec_ece": {"regions": ("ECE",)},
             "sec_eca": {"regions": ("ECA",)},
             "observer": {},
+            "fp_fra_eclac": {"country": "FRA", "regions": ("ECLAC",)},
+            "deactivated": {"country": "DEU"},
         }
         for party in ("DEU", "FRA", "ITA", "KEN"):
             fields[PARTIES[party]] = {"country": party}
@@ -308,6 +322,27 @@ class Builder:
         )
         assert created["regions"] == ["ECE"], created
         self.w.accounts["obs_ece"] = ApiAccount(created["id"], created["token"])
+        # Alpha's namesake: made apart (by the admin), so another organisation of the same name.
+        identity = m.add(
+            m.new("name-stk_a_twin"), "name and email of stk_a_twin", "stk_a_twin", {"stk_a_twin"}
+        )
+        twin = await call(
+            self.api,
+            "POST",
+            "/v1/actors",
+            self.acc("admin"),
+            {
+                "name": f"Account {identity}",
+                "email": f"{identity}@example.org",
+                "role": "stakeholder",
+                "organisation": self.organisations["ALPHA"],
+                "stakeholder_category": CATEGORY["ALPHA"],
+                "regions": ["ECE"],
+            },
+            201,
+        )
+        assert twin["organisation_id"] != str(self.acc("stk_a").actor.organisation_id)
+        self.w.accounts["stk_a_twin"] = ApiAccount(twin["id"], twin["token"])
 
     def plan_content(self, key: str, party: str) -> dict[str, Any]:
         """A submission of `party` to review `key`, with its markers registered."""
@@ -531,6 +566,14 @@ class Builder:
             201,
         )
         self.w.victim = victim["id"]
+        await call(
+            self.api,
+            "POST",
+            f"/v1/actors/{self.acc('deactivated').id}/deactivate",
+            self.acc("admin"),
+            None,
+            204,
+        )
         return self.w
 
 
@@ -542,6 +585,7 @@ def _role_of(role: str) -> str:
         "admin": "admin",
         "observer": "observer",
         "obs": "observer",
+        "deactivated": "focal_point",
     }[role.split("_")[0]]
 
 
@@ -581,7 +625,7 @@ def public(status: int = 200) -> dict[str, int]:
 
 
 def actors(status: int, **overrides: int) -> dict[str, int]:
-    return {**dict.fromkeys(ACTORS, status), "anonymous": 401, "bad_token": 401, **overrides}
+    return {**dict.fromkeys(ACTORS, status), **UNAUTHENTICATED, **overrides}
 
 
 def on_review(
@@ -594,7 +638,7 @@ def on_review(
     **overrides: int,
 ) -> dict[str, int]:
     """By the role's relation to review `key`: runs it, sees it, or does not see it."""
-    expected: dict[str, int] = {"anonymous": 401, "bad_token": 401}
+    expected: dict[str, int] = dict(UNAUTHENTICATED)
     for role in ACTORS:
         if role in RUNS[key]:
             if runs is not None:
@@ -711,6 +755,38 @@ async def _delete_hook(api: Any, w: World, role: str) -> tuple[str, Any]:
     return f"/v1/webhooks/{hook}", None
 
 
+async def _deactivation(api: Any, w: World, role: str) -> tuple[str, Any]:
+    # Those who may deactivate the victim do it to a fresh account of the ECE secretariat's.
+    target = w.victim
+    if role in ("admin", "sec_ece"):
+        made = await call(
+            api,
+            "POST",
+            "/v1/actors",
+            w.accounts["sec_ece"],
+            {"name": "Leaver", "role": "observer"},
+            201,
+        )
+        target = made["id"]
+    return f"/v1/actors/{target}/deactivate", None
+
+
+async def _erasure(api: Any, w: World, role: str) -> tuple[str, Any]:
+    # The admin erases a fresh account; anyone else tries the ECE secretariat's victim.
+    target = w.victim
+    if role == "admin":
+        made = await call(
+            api,
+            "POST",
+            "/v1/actors",
+            w.accounts["admin"],
+            {"name": "Erased", "role": "observer"},
+            201,
+        )
+        target = made["id"]
+    return f"/v1/actors/{target}/erase", None
+
+
 def _new_account(country: str) -> Target:
     async def target(api: Any, w: World, role: str) -> tuple[str, Any]:
         name = f"New focal point {secrets.token_hex(3)}"
@@ -732,6 +808,15 @@ async def _new_review(api: Any, w: World, role: str) -> tuple[str, Any]:
 async def check_me(api: Any, w: World, role: str, body: Any) -> None:
     assert body["id"] == w.id_of(role) and body["role"] == _role_of(role)
     assert "token" not in body
+
+
+async def check_export(api: Any, w: World, role: str, body: Any) -> None:
+    assert body["account"]["id"] == w.id_of(role)
+    own = {s for name, s in w.submissions.items() if PARTIES[name.split(":")[1]] == role}
+    assert {v["submission_id"] for v in body["submissions"]} <= own
+    if role in ("fp_deu", "stk_a"):
+        assert own and {v["submission_id"] for v in body["submissions"]} == own
+    assert all("secret" not in hook for hook in body["webhooks"])
 
 
 def check_review(key: str) -> Check:
@@ -849,6 +934,7 @@ ROWS: list[Row] = [
     Row("schema", "GET", to("/v1/schemas/national_report"), actors(200)),
     Row("me", "GET", to("/v1/actors/me"), actors(200), check=check_me),
     Row("me-update", "PATCH", to("/v1/actors/me", {"language": "en"}), actors(200)),
+    Row("me-export", "GET", to("/v1/actors/me/export"), actors(200), check=check_export),
     # Accounts: admin anyone; a secretariat participants of its own region, and the tokens of
     # the accounts it made (`victim`: made by the ECE secretariat).
     Row(
@@ -869,12 +955,20 @@ ROWS: list[Row] = [
         to("/v1/actors/{victim}/tokens"),
         actors(404, admin=204, sec_ece=204),
     ),
+    # A secretariat revokes, but only an admin mints, a token for an account it made.
     Row(
         "issue-token-of-created",
         "POST",
         to("/v1/actors/{victim}/tokens", {}),
-        actors(404, admin=201, sec_ece=201),
+        actors(404, admin=201, sec_ece=403),
     ),
+    Row(
+        "deactivate-created",
+        "POST",
+        _deactivation,
+        actors(404, admin=204, sec_ece=204),
+    ),
+    Row("erase-account", "POST", _erasure, actors(403, admin=204)),
     # Reviews. Commands on `throw` (forbidden roles) or, for its secretariat, on a new review.
     Row("create-review-ECE", "POST", _new_review, actors(403, admin=201, sec_ece=201)),
     Row("list-reviews", "GET", to("/v1/reviews?limit=100"), actors(200), check=check_review_list),
@@ -937,21 +1031,41 @@ ROWS: list[Row] = [
         "submit-own-ece",
         "POST",
         submit("ece"),
-        actors(403, fp_deu=201, fp_fra=201, fp_ita=404, stk_a=201, stk_b=201, stk_c=404),
+        actors(
+            403,
+            fp_deu=201,
+            fp_fra=201,
+            fp_ita=404,
+            stk_a=201,
+            stk_b=201,
+            stk_c=404,
+            fp_fra_eclac=404,
+            stk_a_twin=404,
+        ),
         key=True,
     ),
     Row(
         "submit-as-other-party-ece",
         "POST",
         submit("ece", impersonate=True),
-        actors(403, fp_ita=404, stk_c=404),
+        actors(403, fp_ita=404, stk_c=404, fp_fra_eclac=404, stk_a_twin=404),
         key=True,
     ),
     Row(
         "submit-own-eca",
         "POST",
         submit("eca"),
-        actors(403, fp_deu=404, fp_fra=404, fp_ita=404, stk_a=404, stk_b=404, stk_c=404),
+        actors(
+            403,
+            fp_deu=404,
+            fp_fra=404,
+            fp_ita=404,
+            stk_a=404,
+            stk_b=404,
+            stk_c=404,
+            fp_fra_eclac=404,
+            stk_a_twin=404,
+        ),
         key=True,
     ),
     Row(

@@ -220,6 +220,7 @@ class Account:
     role: str
     country: str | None = None
     organisation: str | None = None
+    organisation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +374,7 @@ class Stack:
             role,
             fields.get("country"),
             fields.get("organisation"),
+            created["organisation_id"],
         )
 
     async def wait_for(
@@ -703,7 +705,7 @@ async def assert_stored_once(db: asyncpg.Pool, review_id: str, clients: list[Acc
         review_id,
     )
     assert sorted((r["subject"], r["status"], r["version"]) for r in rows) == sorted(
-        (c.organisation, "accepted", 1) for c in clients
+        (c.organisation_id, "accepted", 1) for c in clients
     ), rows
 
 

@@ -627,7 +627,7 @@ async def test_report_answers_are_documented(api: Any, pool: Any, make_account: 
             content = documents.stakeholder_input(organisation, ngo.actor.stakeholder_category)
             await submit(
                 "stakeholder_input",
-                organisation,
+                str(ngo.actor.organisation_id),
                 {**content, "consent_to_publish": consent},
                 ngo,
             )

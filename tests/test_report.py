@@ -266,15 +266,15 @@ async def test_compiling_50000_submissions(pool: asyncpg.Pool, ece_secretariat: 
             review_id,
             ece_secretariat.actor.id,
         )
-        submissions, versions = [], []
+        organisations, submissions, versions = [], [], []
         for n in range(50_000):
-            submission_id = uuid.uuid4()
-            content = documents.stakeholder_input(
-                f"Organisation {n:05d}", "academia" if n % 2 else "civil_society"
-            )
+            submission_id, organisation_id = uuid.uuid4(), uuid.uuid4()
+            category = "academia" if n % 2 else "civil_society"
+            content = documents.stakeholder_input(f"Organisation {n:05d}", category)
             content["objectives"] = [1 + n % 23, 1 + (n + 7) % 23]
+            organisations.append((organisation_id, f"Organisation {n:05d}", category))
             submissions.append(
-                (submission_id, review_id, "stakeholder_input", f"Organisation {n:05d}", 1)
+                (submission_id, review_id, "stakeholder_input", str(organisation_id), 1)
             )
             versions.append(
                 (
@@ -287,6 +287,9 @@ async def test_compiling_50000_submissions(pool: asyncpg.Pool, ece_secretariat: 
                     ece_secretariat.actor.id,
                 )
             )
+        await conn.copy_records_to_table(
+            "organisations", columns=["id", "name", "category"], records=organisations
+        )
         await conn.copy_records_to_table(
             "submissions",
             columns=["id", "review_id", "kind", "subject", "latest_version"],
