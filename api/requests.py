@@ -30,7 +30,10 @@ NEW_REVIEW: dict[str, Any] = {
         "id": {
             "type": "string",
             "pattern": REVIEW_ID_PATTERN,
-            "description": "A slug of your choosing, e.g. ece-2020; generated when absent.",
+            "description": (
+                "A slug of your choosing that begins with the region's code, e.g. ece-2020;"
+                " generated when absent."
+            ),
         },
         "region": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
         "title": {"type": "string", "minLength": 1, "maxLength": 300},

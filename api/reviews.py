@@ -256,6 +256,11 @@ async def _new_config(
     if actor.role == "secretariat" and body["region"] not in actor.regions:
         raise Problem(403, f"{body['region']} is not one of your regions.")
     problems: list[tuple[str, str]] = []
+    prefix = f"{body['region'].lower()}-"
+    if "id" in body and not body["id"].startswith(prefix):
+        # Ids are one namespace: a region's prefix keeps others from taking, or probing for,
+        # the ids of a region that is not theirs.
+        problems.append(("/id", f"must begin with {prefix}, the region's code, as in {prefix}2024"))
     timeline = _timeline(body, problems)
     member_states = _member_states(body, problems)
     stakeholders = await _invited_stakeholders(request.app[POOL], body, problems)
@@ -280,13 +285,14 @@ async def _new_config(
 
 def _new_review_id(region: str, actor: Actor, key: str | None) -> str:
     """An id for a review whose body names none: derived from the Idempotency-Key when there
-    is one, so every retry of the request starts (or finds) the same workflow."""
+    is one, so every retry of the request starts (or finds) the same workflow, whenever it
+    comes; else 64 random bits, too many to guess."""
     suffix = (
-        hashlib.sha256(f"{actor.id}:{key}".encode()).hexdigest()[:12]
+        hashlib.sha256(f"{actor.id}:{key}".encode()).hexdigest()[:16]
         if key is not None
-        else secrets.token_hex(3)
+        else secrets.token_hex(8)
     )
-    return f"{region.lower()}-{datetime.now(UTC).year}-{suffix}"
+    return f"{region.lower()}-{suffix}"
 
 
 @routes.post("/v1/reviews")

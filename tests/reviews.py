@@ -36,13 +36,13 @@ def timeline(
 
 def review_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": f"ece-test-{secrets.token_hex(4)}",
         "region": "ECE",
         "title": "Regional review of the GCM in the UNECE region",
         "member_states": ["DEU", "FRA", "KAZ", "USA"],
         "timeline": timeline(),
     }
     body.update(overrides)
+    body.setdefault("id", f"{body['region'].lower()}-test-{secrets.token_hex(4)}")
     return body
 
 

@@ -418,7 +418,10 @@ class Builder:
         region = REGION_OF[key]
         secretariat = self.acc(SECRETARIAT_OF[region])
         review_id = m.add(
-            f"az-{key}-{secrets.token_hex(4)}", f"id of review {key}", None, VISIBLE[key]
+            f"{region.lower()}-az-{key}-{secrets.token_hex(4)}",
+            f"id of review {key}",
+            None,
+            VISIBLE[key],
         )
         title = m.add(m.new(f"title-{key}"), f"title of review {key}", None, VISIBLE[key])
         w.reviews[key] = review_id
@@ -687,7 +690,7 @@ def submit(key: str, *, impersonate: bool = False) -> Target:
 async def fresh_review(api: Any, w: World, role: str) -> str:
     """A new ECE review created by `role`, for a command whose success would change state."""
     body = review_body(
-        id=f"az-fresh-{secrets.token_hex(4)}", member_states=["DEU", "FRA"], stakeholders=[]
+        id=f"ece-az-fresh-{secrets.token_hex(4)}", member_states=["DEU", "FRA"], stakeholders=[]
     )
     created = await call(api, "POST", "/v1/reviews", w.accounts[role], body, 201)
     return str(created["id"])
@@ -797,7 +800,7 @@ def _new_account(country: str) -> Target:
 
 async def _new_review(api: Any, w: World, role: str) -> tuple[str, Any]:
     body = review_body(
-        id=f"az-new-{secrets.token_hex(4)}", member_states=["DEU", "FRA"], stakeholders=[]
+        id=f"ece-az-new-{secrets.token_hex(4)}", member_states=["DEU", "FRA"], stakeholders=[]
     )
     return "/v1/reviews", body
 

@@ -60,7 +60,7 @@ async def create(api: Any, creator: Any, expected: int = 201, **body: Any) -> An
 
 async def open_review(api: Any, secretariat: Any, **overrides: Any) -> str:
     """A review of the secretariat's region, taking submissions."""
-    body = review_body(id=f"id-{secrets.token_hex(4)}", **overrides)
+    body = review_body(id=f"ece-id-{secrets.token_hex(4)}", **overrides)
     await call(api, "POST", "/v1/reviews", secretariat, body, 201)
     await call(api, "POST", f"/v1/reviews/{body['id']}/advance", secretariat, {})
     return str(body["id"])
@@ -525,7 +525,7 @@ async def test_inviting_a_foreign_stakeholder_is_answered_like_an_unknown_id(
     focal_point = await make_account("focal_point", country="DEU")
     answers = set()
     for invited in (foreign.id, focal_point.id, str(uuid.uuid4())):
-        body = review_body(id=f"id-{secrets.token_hex(4)}", stakeholders=[invited])
+        body = review_body(id=f"ece-id-{secrets.token_hex(4)}", stakeholders=[invited])
         response = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
         assert response.status == 422
         answers.add((await response.text()).replace(invited, "<id>"))

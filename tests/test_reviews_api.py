@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,6 +114,26 @@ async def test_review_id_is_never_run_twice(api: Any, ece_secretariat: Any) -> N
         "/v1/reviews", json=review_body(id=created["id"]), headers=ece_secretariat.headers
     )
     await assert_problem(again, 409)
+
+
+async def test_review_ids_belong_to_their_region(
+    api: Any, ece_secretariat: Any, make_account: Any
+) -> None:
+    """Another region's secretariat can neither take an ECE id nor learn whether one exists:
+    ids begin with their region's code, and generated ones are too many to guess."""
+    escap = await make_account("secretariat", regions=("ESCAP",))
+    existing = await create_review(api, ece_secretariat)
+    for wanted in (existing["id"], "ece-2030"):
+        body = review_body(id=wanted, region="ESCAP", member_states=["JPN"])
+        problem = await assert_problem(
+            await api.post("/v1/reviews", json=body, headers=escap.headers), 422
+        )
+        assert [e["pointer"] for e in problem["errors"]] == ["/id"], problem
+    generated = review_body(region="ESCAP", member_states=["JPN"])
+    del generated["id"]
+    created = await api.post("/v1/reviews", json=generated, headers=escap.headers)
+    assert created.status == 201, await created.text()
+    assert re.fullmatch(r"escap-[0-9a-f]{16}", (await created.json())["id"])
 
 
 async def test_call_for_inputs_end_to_end(
