@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiohttp import web
@@ -15,7 +16,7 @@ from api.idempotency import Created, create_once, idempotency_key, request_finge
 from api.keys import POOL, WEBHOOK_POLICY
 from api.problems import Problem, invalid
 from api.reviews import may_run, query_int
-from db.actors import Actor
+from db.actors import Actor, record_account_event
 from db.pool import Connection
 from db.reviews import visible_review
 from db.webhooks import (
@@ -94,6 +95,7 @@ async def create_webhook(request: web.Request) -> web.Response:
                 "regions": regions,
             },
         )
+        await record_account_event(conn, actor.id, "webhook.subscribed", actor.id, **_audited(row))
         return Created(201, webhook_document(row))
 
     return await create_once(
@@ -108,26 +110,42 @@ async def list_webhooks(request: web.Request) -> web.Response:
     return web.json_response({"items": [webhook_document(r) for r in rows]})
 
 
-async def _own_webhook(request: web.Request) -> asyncpg.Record:
+async def _own_webhook(request: web.Request) -> tuple[Actor, asyncpg.Record]:
+    """The webhook of the path, and who asks for it: its owner or an admin."""
     actor = require_role(request, RUNS_REVIEWS)
     not_found = Problem(404, f"There is no webhook {request.match_info['id']!r} of yours.")
     webhook_id = path_uuid(request, not_found)
     row = await webhook(request.app[POOL], webhook_id)
     if row is None or (actor.role != "admin" and row["owner"] != actor.id):
         raise not_found
-    return row
+    return actor, row
 
 
 @routes.delete("/v1/webhooks/{id}")
 async def remove_webhook(request: web.Request) -> web.Response:
-    row = await _own_webhook(request)
-    await delete_webhook(request.app[POOL], row["id"])
+    actor, row = await _own_webhook(request)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        await delete_webhook(conn, row["id"])
+        await record_account_event(conn, row["owner"], "webhook.deleted", actor.id, **_audited(row))
     return web.Response(status=204)
+
+
+def _audited(row: asyncpg.Record) -> dict[str, Any]:
+    """What the audit trail says of a subscription: which one, where to and for what; of the
+    URL only its origin, since a path or query may carry a receiver's own secret."""
+    url = urlsplit(row["url"])
+    return {
+        "webhook_id": str(row["id"]),
+        "origin": f"{url.scheme}://{url.netloc}",
+        "events": list(row["events"]),
+        "review_id": row["review_id"],
+        "regions": list(row["regions"] or []),
+    }
 
 
 @routes.get("/v1/webhooks/{id}/deliveries")
 async def webhook_deliveries(request: web.Request) -> web.Response:
-    row = await _own_webhook(request)
+    _, row = await _own_webhook(request)
     limit = query_int(request, "limit", 50, 1, 500)
     after_id = query_uuid(request, "after", "a delivery id")
     rows = await deliveries(request.app[POOL], row["id"], after=after_id, limit=limit)

@@ -53,15 +53,15 @@ async def webhook(pool: asyncpg.Pool, webhook_id: uuid.UUID) -> asyncpg.Record |
     )
 
 
-async def delete_webhook(pool: asyncpg.Pool, webhook_id: uuid.UUID) -> None:
-    """Unsubscribe; deliveries still waiting are dropped (one being sent right now finishes)."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("UPDATE webhooks SET deleted_at = now() WHERE id = $1", webhook_id)
-        await conn.execute(
-            """UPDATE deliveries SET status = 'failed', last_error = 'the webhook was deleted'
-               WHERE channel = 'webhook' AND recipient = $1 AND status = 'pending'""",
-            webhook_id,
-        )
+async def delete_webhook(conn: Connection, webhook_id: uuid.UUID) -> None:
+    """Unsubscribe; deliveries still waiting are dropped (one being sent right now finishes).
+    Run inside the caller's transaction."""
+    await conn.execute("UPDATE webhooks SET deleted_at = now() WHERE id = $1", webhook_id)
+    await conn.execute(
+        """UPDATE deliveries SET status = 'failed', last_error = 'the webhook was deleted'
+           WHERE channel = 'webhook' AND recipient = $1 AND status = 'pending'""",
+        webhook_id,
+    )
 
 
 async def deliveries(

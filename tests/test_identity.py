@@ -381,6 +381,26 @@ async def test_a_deactivated_account_signs_in_no_more_and_is_told_nothing(
     ]
 
 
+async def test_subscribing_and_deleting_webhooks_is_audited(
+    api: Any, pool: asyncpg.Pool, make_account: Any, admin: Any
+) -> None:
+    owner = await make_account("secretariat", regions=("ECE",))
+    url = "http://127.0.0.1:9/hooks/reviewflow?token=receivers-own-secret"
+    body = {"url": url, "events": ["*"], "secret": secrets.token_hex(16), "regions": ["ECE"]}
+    created = await call(api, "POST", "/v1/webhooks", owner, body, 201)
+    await call(api, "DELETE", f"/v1/webhooks/{created['id']}", admin, None, 204)
+    assert await _audit(pool, owner.id) == [
+        ("webhook.subscribed", owner.actor.id),
+        ("webhook.deleted", admin.actor.id),
+    ]
+    rows = await pool.fetch("SELECT data FROM account_events WHERE account_id = $1", owner.actor.id)
+    for row in rows:
+        assert row["data"]["webhook_id"] == created["id"]
+        assert row["data"]["origin"] == "http://127.0.0.1:9"
+        assert "receivers-own-secret" not in json.dumps(row["data"])
+        assert body["secret"] not in json.dumps(row["data"])
+
+
 async def test_a_deactivated_owners_webhooks_stop(
     api: Any, pool: asyncpg.Pool, make_account: Any, admin: Any
 ) -> None:
