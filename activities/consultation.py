@@ -10,7 +10,7 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import heartbeating
-from activities.synthesis import Source, Synthesis, build_synthesis
+from activities.synthesis import Organisation, Source, Synthesis, build_synthesis
 from db.events import insert_event
 from db.pool import Connection
 from reviewflow.canonical import json_hash
@@ -25,13 +25,25 @@ from workflows.models import (
     OpenConsultation,
 )
 
+# A stakeholder input's subject is its organisation's id.
 LATEST_ACCEPTED = """
-    SELECT s.id, s.kind, s.subject, v.version, v.content
+    SELECT s.id, s.kind, s.subject, v.version, v.content,
+           o.name AS organisation, o.category
     FROM submissions s
     JOIN submission_versions v ON v.submission_id = s.id AND v.version = s.latest_version
+    LEFT JOIN organisations o ON s.kind = 'stakeholder_input' AND o.id::text = s.subject
     WHERE s.review_id = $1 AND s.latest_version > 0
     ORDER BY s.kind, s.subject
 """
+
+
+def _source(row: asyncpg.Record) -> Source:
+    organisation = (
+        Organisation(row["organisation"], row["category"]) if row["organisation"] else None
+    )
+    return Source(
+        str(row["id"]), row["version"], row["kind"], row["subject"], row["content"], organisation
+    )
 
 
 async def _consultation_closed(conn: Connection, review_id: str) -> bool:
@@ -72,10 +84,7 @@ class ConsultationActivities:
         async with heartbeating(), self.pool.acquire() as conn, conn.transaction():
             if await _consultation_closed(conn, review_id):
                 return 0  # cancelled while this attempt waited: open nothing
-            sources = [
-                Source(str(r["id"]), r["version"], r["kind"], r["subject"], r["content"])
-                async for r in conn.cursor(LATEST_ACCEPTED, review_id)
-            ]
+            sources = [_source(r) async for r in conn.cursor(LATEST_ACCEPTED, review_id)]
             synthesis_hash = await _store_synthesis(conn, build_synthesis(review_id, sources))
             await conn.execute(
                 """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,

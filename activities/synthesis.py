@@ -28,14 +28,29 @@ RECOMMENDATIONS = "recommendations"
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """A stakeholder organisation as its accounts hold it: what an input claims of itself (its
+    name, its category) is not taken for it."""
+
+    name: str
+    category: str
+
+
+@dataclass(frozen=True)
 class Source:
-    """One latest accepted submission."""
+    """One latest accepted submission; a stakeholder input's with its organisation."""
 
     submission_id: str
     version: int
     kind: str
     subject: str
     content: dict[str, Any]
+    organisation: Organisation | None = None
+
+    @property
+    def submitter(self) -> Organisation:
+        assert self.organisation is not None, "a stakeholder input comes with its organisation"
+        return self.organisation
 
     @property
     def provenance(self) -> dict[str, Any]:
@@ -68,8 +83,8 @@ class _Objective:
             return
         self.stakeholder_inputs.append(
             {
-                "organisation": content["organisation"]["name"],
-                "category": content["organisation"]["category"],
+                "organisation": source.submitter.name,
+                "category": source.submitter.category,
                 "excerpt": _excerpt(content["input"]),
                 **source.provenance,
             }
@@ -115,7 +130,7 @@ def _recommendations(source: Source) -> dict[str, Any] | None:
     if not content.get("consent_to_publish") or not content.get("recommendations"):
         return None
     return {
-        "organisation": content["organisation"]["name"],
+        "organisation": source.submitter.name,
         "recommendations": content["recommendations"],
         **source.provenance,
     }

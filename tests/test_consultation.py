@@ -361,7 +361,7 @@ async def test_consultation_for_10000_stakeholders(
 def test_the_synthesis_is_stored_in_parts_of_bounded_size() -> None:
     """Whatever the number of large inputs, no stored value grows with it, and each input's
     recommendations are stored once, not under each of its objectives."""
-    from activities.synthesis import Source, build_synthesis
+    from activities.synthesis import Organisation, Source, build_synthesis
     from reviewflow.canonical import canonical_json
 
     def largest_part_and_total(inputs: int) -> tuple[int, int]:
@@ -373,8 +373,16 @@ def test_the_synthesis_is_stored_in_parts_of_bounded_size() -> None:
             content["objectives"] = list(range(1, 24))
             content["input"] = "x" * 4_000
             content["recommendations"] = ["r" * 3_000] * 10
+            organisation = Organisation(f"Org {n:05}", "civil_society")
             sources.append(
-                Source(str(uuid.uuid4()), 1, "stakeholder_input", f"Org {n:05}", content)
+                Source(
+                    str(uuid.uuid4()),
+                    1,
+                    "stakeholder_input",
+                    str(uuid.uuid4()),
+                    content,
+                    organisation,
+                )
             )
         synthesis = build_synthesis("ece-2030", sources)
         sizes = [len(canonical_json(part)) for _, part in synthesis.parts]

@@ -336,6 +336,22 @@ async def test_an_input_is_counted_under_its_organisations_category(
         ("Union", "trade_unions")
     }
 
+    # The consultation's synthesis quotes it under the organisation's name and category too.
+    await call(api, "POST", f"/v1/reviews/{review_id}/advance", ece_secretariat, {})
+
+    async def synthesis() -> Any:
+        answer = await api.get(
+            f"/v1/reviews/{review_id}/synthesis", headers=ece_secretariat.headers
+        )
+        return await answer.json() if answer.status == 200 else None
+
+    page = await eventually(synthesis)
+    objectives = [o for c in page["clusters"] for o in c["objectives"]]
+    inputs = [i for o in objectives for i in o["stakeholder_inputs"]]
+    assert inputs and {(i["organisation"], i["category"]) for i in inputs} == {
+        ("Union", "trade_unions")
+    }
+
 
 # ---- deactivation and the accounts' audit trail -----------------------------------------------
 

@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import schemas
-from activities.synthesis import Source, build_synthesis, synthesis_page
+from activities.synthesis import Organisation, Source, build_synthesis, synthesis_page
 from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
@@ -359,21 +359,27 @@ def test_a_task_answer_is_documented(row: dict[str, Any]) -> None:
     assert_documented("TaskList", {"items": [task_document(row)], "next_after": str(row["id"])})
 
 
+def _input(version: int, organisation: str, content: dict[str, Any]) -> Source:
+    category = content["organisation"]["category"]
+    return Source(
+        str(uuid.uuid4()),
+        version,
+        "stakeholder_input",
+        str(uuid.uuid4()),
+        content,
+        Organisation(organisation, category),
+    )
+
+
 def test_a_synthesis_answer_is_documented() -> None:
     unpublished = {**documents.stakeholder_input("Quiet Org"), "consent_to_publish": False}
     long_input = {**documents.stakeholder_input("Verbose Org", "academia"), "input": "x" * 5000}
     sources = [
         Source(str(uuid.uuid4()), 2, "national_report", "DEU", documents.national_report()),
         Source(str(uuid.uuid4()), 1, "national_report", "FRA", documents.national_report("FRA")),
-        Source(
-            str(uuid.uuid4()),
-            1,
-            "stakeholder_input",
-            "Migrant Workers Solidarity Network",
-            documents.stakeholder_input(),
-        ),
-        Source(str(uuid.uuid4()), 1, "stakeholder_input", "Quiet Org", unpublished),
-        Source(str(uuid.uuid4()), 3, "stakeholder_input", "Verbose Org", long_input),
+        _input(1, "Migrant Workers Solidarity Network", documents.stakeholder_input()),
+        _input(1, "Quiet Org", unpublished),
+        _input(3, "Verbose Org", long_input),
     ]
     for synthesis in (build_synthesis("ece-2030", sources), build_synthesis("ece-2030", [])):
         answer = {
