@@ -55,8 +55,9 @@ class ReviewActivities:
     async def record_change(self, change: RecordChange) -> None:
         snapshot = change.snapshot
         async with self.pool.acquire() as conn, conn.transaction():
-            # The event first: its foreign key waits for the review row of a create still
-            # committing, so the update below then finds that row.
+            # The row exists: the workflow's first activity wrote it. (For a review started by
+            # an earlier version, the API wrote it; an attempt that comes before that commit
+            # fails on the event's foreign key and is retried.)
             await insert_event(conn, change.event)
             await conn.execute(
                 "UPDATE reviews SET phase = $2, deadlines = $3, country_extensions = $4, updated_at = now()"
