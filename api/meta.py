@@ -9,6 +9,13 @@ from aiohttp import web
 
 import schemas
 from api.keys import POOL, TEMPORAL
+from api.operations import (
+    NOT_FOUND,
+    SCHEMA_BASE,
+    answer,
+    component,
+    operation,
+)
 from api.problems import Problem
 from reviewflow.reference import gcm_document, load_reference, region_document
 
@@ -18,6 +25,13 @@ READINESS_TIMEOUT_S = 3.0
 
 
 @routes.get("/healthz")
+@operation(
+    "Service",
+    "healthz",
+    "Liveness",
+    {"200": answer("The process is up.", component("Health"))},
+    public=True,
+)
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -40,6 +54,20 @@ async def _temporal_ready(request: web.Request) -> bool:
 
 
 @routes.get("/readyz")
+@operation(
+    "Service",
+    "readyz",
+    "Readiness: the database and Temporal are reachable",
+    {
+        "200": answer("Ready.", component("Readiness")),
+        "503": answer(
+            "Not ready; `checks` says what is down.",
+            component("Readiness"),
+            **{"Retry-After": "Seconds to wait before asking again."},
+        ),
+    },
+    public=True,
+)
 async def readyz(request: web.Request) -> web.Response:
     database, temporal = await asyncio.gather(_database_ready(request), _temporal_ready(request))
     checks = {"database": "up" if database else "down", "temporal": "up" if temporal else "down"}
@@ -52,17 +80,36 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/gcm")
+@operation(
+    "Reference",
+    "getGcm",
+    "GCM objectives, clusters, guiding principles, stakeholder categories",
+    {"200": answer("The GCM reference data.", component("Gcm"))},
+)
 async def gcm(request: web.Request) -> web.Response:
     return web.json_response(gcm_document())
 
 
 @routes.get("/v1/regions")
+@operation(
+    "Reference",
+    "listRegions",
+    "The five regions",
+    {"200": answer("The regions, without their members.", component("RegionList"))},
+)
 async def regions(request: web.Request) -> web.Response:
     items = [region_document(region, with_members=False) for region in load_reference().regions]
     return web.json_response({"items": items})
 
 
 @routes.get("/v1/regions/{code}")
+@operation(
+    "Reference",
+    "getRegion",
+    "A region and its member States",
+    {"200": answer("The region.", component("Region")), "404": NOT_FOUND},
+    parameters=("RegionCode",),
+)
 async def region(request: web.Request) -> web.Response:
     code = request.match_info["code"].upper()
     found = load_reference().region(code)
@@ -72,12 +119,32 @@ async def region(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/schemas")
+@operation(
+    "Schemas",
+    "listSchemas",
+    "The JSON Schemas documents are checked against",
+    {"200": answer("The schemas.", component("SchemaList"))},
+)
 async def schema_list(request: web.Request) -> web.Response:
     items = [{"name": name, "href": f"/v1/schemas/{name}"} for name in schemas.schema_names()]
     return web.json_response({"items": items})
 
 
 @routes.get("/v1/schemas/{name}")
+@operation(
+    "Schemas",
+    "getSchema",
+    "One JSON Schema (draft 2020-12), as stored",
+    {
+        "200": answer(
+            f"The schema; its `$ref`s use absolute `$id`s under {SCHEMA_BASE}, all served here.",
+            {"type": "object"},
+            "application/schema+json",
+        ),
+        "404": NOT_FOUND,
+    },
+    parameters=("SchemaName",),
+)
 async def schema(request: web.Request) -> web.Response:
     document = schemas.schema_document(request.match_info["name"])
     if document is None:

@@ -11,6 +11,21 @@ from api import requests
 from api.auth import current_actor
 from api.idempotency import Created
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
+from api.operations import (
+    NO_REPORT_AWAITS,
+    NOT_FOUND,
+    REPORT_BODIES,
+    REPORT_STATUS,
+    TEXT,
+    UNAVAILABLE,
+    VERSION,
+    answer,
+    component,
+    header,
+    operation,
+    query_parameter,
+    shared_response,
+)
 from api.problems import Problem, invalid
 from api.reviews import command_once, may_run, query_int, review_for, secretariat_request
 from api.updates import execute_update
@@ -31,6 +46,58 @@ CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
 
 
 @routes.get("/v1/reviews/{id}/report")
+@operation(
+    "Report",
+    "getReport",
+    "The review's report, as JSON, a printable HTML page or Markdown",
+    {
+        "200": {
+            "description": "The report, in the format asked for (`format`).",
+            "headers": {
+                "ETag": header(
+                    "The version's content_hash and the format, in quotes: send it"
+                    " back in If-None-Match for a 304 when nothing changed.",
+                    {"type": "string", "pattern": '^"[0-9a-f]{64}-(json|html|md)"$'},
+                ),
+                "X-Report-Version": header("The version served.", VERSION),
+                "X-Report-Status": header("The version's status.", REPORT_STATUS),
+                "Content-Security-Policy": header(
+                    "The report loads nothing from elsewhere and runs no script:"
+                    " inline styles and data: images only.",
+                    TEXT,
+                ),
+            },
+            "content": {
+                media_type: {"schema": REPORT_BODIES[name]}
+                for name, (_, media_type) in FORMATS.items()
+            },
+        },
+        "404": shared_response(
+            "NotFound",
+            "No such review the actor may see, or no report of it the actor may"
+            " read: none compiled yet, no such version, or (for all but the"
+            " review's secretariat) none published.",
+        ),
+        "422": shared_response("Unprocessable", "`format` or `version` is not valid."),
+    },
+    description="Drafts are for the review's secretariat (and admins) only; everyone"
+    " else who may see the review reads the published version, once there is one."
+    " Without `version`: the published version if there is one, else (for the"
+    " secretariat) the latest draft.",
+    parameters=(
+        "ReviewId",
+        query_parameter(
+            "format",
+            {"enum": list(FORMATS), "default": "json"},
+            "json (the Report object), html (a standalone printable page) or md (Markdown).",
+        ),
+        query_parameter(
+            "version",
+            {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+            "This version rather than the published (or latest) one.",
+        ),
+    ),
+)
 async def read_report(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
@@ -84,6 +151,26 @@ async def _answer(request: web.Request, review_id: str, result: ReportVersion) -
 
 
 @routes.post("/v1/reviews/{id}/report/approve")
+@operation(
+    "Report",
+    "approveReport",
+    "Approve the report awaiting a decision: it is published and the review ends",
+    {
+        "200": answer(
+            "The version published.",
+            {**component("ReportVersion"), "description": "status is published."},
+        ),
+        "403": shared_response("Forbidden", "Only the review's secretariat decides."),
+        "404": NOT_FOUND,
+        "409": NO_REPORT_AWAITS,
+        "503": UNAVAILABLE,
+    },
+    description="The published version is frozen: every later read of the report"
+    " returns its bytes. Send {} to give no note. Once approved, the review has"
+    " ended: approving again answers 409.",
+    parameters=("ReviewId",),
+    body="Approval",
+)
 async def approve(request: web.Request) -> web.Response:
     actor, row, body, key = await secretariat_request(request, requests.APPROVAL)
 
@@ -107,6 +194,32 @@ async def approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/reviews/{id}/report/request-changes")
+@operation(
+    "Report",
+    "requestReportChanges",
+    "Send the report back: a new version is compiled, with editorial text",
+    {
+        "200": answer(
+            "The new version, now awaiting a decision.",
+            {**component("ReportVersion"), "description": "status is draft."},
+        ),
+        "403": shared_response("Forbidden", "Only the review's secretariat decides."),
+        "404": NOT_FOUND,
+        "409": NO_REPORT_AWAITS,
+        "422": shared_response(
+            "Unprocessable",
+            "The body is not valid (for instance an `editorial` section that is"
+            " not one of the report's): `errors` lists every problem.",
+        ),
+        "503": UNAVAILABLE,
+    },
+    description="The change request is stored and the report compiled again from"
+    " what came in, its `editorial` texts shown in the sections they name; the"
+    " new version awaits approval. Each request is a new change request: sent"
+    " again, it asks for changes to the version compiled for the first.",
+    parameters=("ReviewId",),
+    body="ChangeRequest",
+)
 async def request_changes(request: web.Request) -> web.Response:
     actor, row, body, key = await secretariat_request(request, requests.CHANGE_REQUEST)
     return await command_once(

@@ -37,6 +37,20 @@ from api.idempotency import (
     request_fingerprint,
 )
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
+from api.operations import (
+    NOT_FOUND,
+    PHASE,
+    REVIEW_ANSWER,
+    SECRETARIAT_ONLY,
+    TEXT,
+    UNAVAILABLE,
+    answer,
+    common,
+    component,
+    operation,
+    query_parameter,
+    shared_response,
+)
 from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
 from db.actors import Actor
@@ -296,6 +310,19 @@ def _new_review_id(region: str, actor: Actor, key: str | None) -> str:
 
 
 @routes.post("/v1/reviews")
+@operation(
+    "Reviews",
+    "createReview",
+    "Create a review (starts its workflow)",
+    {
+        "201": answer("The review, as created.", component("Review")),
+        "403": shared_response("Forbidden", "Only a secretariat of the review's region."),
+        "409": shared_response("Conflict", "A review with this id already exists."),
+        "503": UNAVAILABLE,
+    },
+    parameters=("IdempotencyKey",),
+    body="NewReview",
+)
 async def create_review(request: web.Request) -> web.Response:
     """Start the review's workflow, which writes the review's row, then answer with the row.
 
@@ -410,6 +437,29 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
 
 
 @routes.get("/v1/reviews")
+@operation(
+    "Reviews",
+    "listReviews",
+    "The reviews the actor may see",
+    {
+        "200": answer("A page of reviews, oldest first.", component("ReviewList")),
+        "422": shared_response("Unprocessable", "A query parameter is not valid."),
+    },
+    description="An admin sees every review; a secretariat those of its regions; a"
+    " focal point those of its regions with its country as a member State; a"
+    " stakeholder those it is consulted on; an observer published reviews only (of"
+    " its regions, or of every region if it has none).",
+    parameters=(
+        query_parameter("region", common("region_code"), "Only reviews of this region."),
+        query_parameter("phase", PHASE, "Only reviews in this phase."),
+        query_parameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+            "At most this many reviews.",
+        ),
+        query_parameter("cursor", TEXT, "`next_cursor` of the previous page."),
+    ),
+)
 async def reviews(request: web.Request) -> web.Response:
     actor = current_actor(request)
     phase = request.query.get("phase")
@@ -435,6 +485,13 @@ async def reviews(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/reviews/{id}")
+@operation(
+    "Reviews",
+    "getReview",
+    "A review: phase, deadlines, progress",
+    {"200": REVIEW_ANSWER, "404": NOT_FOUND},
+    parameters=("ReviewId",),
+)
 async def review(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
@@ -442,6 +499,30 @@ async def review(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/reviews/{id}/events")
+@operation(
+    "Audit",
+    "listEvents",
+    "The review's audit trail, in order",
+    {
+        "200": answer("A page of events.", component("EventList")),
+        "403": shared_response("Forbidden", "Only the review's secretariat."),
+        "404": NOT_FOUND,
+        "422": shared_response("Unprocessable", "A query parameter is not valid."),
+    },
+    parameters=(
+        "ReviewId",
+        query_parameter(
+            "after",
+            {"type": "integer", "minimum": 0, "default": 0},
+            "Only events after this `seq` (`next_after` of the previous page).",
+        ),
+        query_parameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            "At most this many events.",
+        ),
+    ),
+)
 async def events(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
@@ -490,6 +571,22 @@ def update_id_for(request: web.Request, actor: Actor, key: str | None) -> str:
 
 
 @routes.post("/v1/reviews/{id}/extensions")
+@operation(
+    "Reviews",
+    "extendDeadline",
+    "Extend a deadline, for the review or for one member State",
+    {
+        "200": REVIEW_ANSWER,
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict", "The deadline can no longer move, or the review has ended."
+        ),
+        "503": UNAVAILABLE,
+    },
+    parameters=("ReviewId", "IdempotencyKey"),
+    body="Extension",
+)
 async def extend(request: web.Request) -> web.Response:
     actor, row, body, key = await secretariat_request(request, requests.EXTENSION)
     return await command_once(
@@ -539,10 +636,42 @@ async def _phase_command(request: web.Request, schema: dict[str, Any], update: A
 
 
 @routes.post("/v1/reviews/{id}/advance")
+@operation(
+    "Reviews",
+    "advanceReview",
+    "Close the current phase now",
+    {
+        "200": REVIEW_ANSWER,
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict",
+            "The current phase cannot be closed early, or the review has ended.",
+        ),
+        "503": UNAVAILABLE,
+    },
+    description="Send {} to give no reason.",
+    parameters=("ReviewId", "IdempotencyKey"),
+    body="Advance",
+)
 async def advance(request: web.Request) -> web.Response:
     return await _phase_command(request, requests.ADVANCE, RegionalReviewWorkflow.advance)
 
 
 @routes.post("/v1/reviews/{id}/cancel")
+@operation(
+    "Reviews",
+    "cancelReview",
+    "Cancel the review",
+    {
+        "200": REVIEW_ANSWER,
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response("Conflict", "The review has already ended."),
+        "503": UNAVAILABLE,
+    },
+    parameters=("ReviewId", "IdempotencyKey"),
+    body="Cancel",
+)
 async def cancel(request: web.Request) -> web.Response:
     return await _phase_command(request, requests.CANCEL, RegionalReviewWorkflow.cancel)

@@ -20,6 +20,16 @@ from api.auth import current_actor
 from api.bodies import body_problems, off_loop, path_uuid, raise_if_invalid, read_json
 from api.idempotency import idempotency_key
 from api.keys import POOL, SUBMISSIONS
+from api.operations import (
+    NOT_FOUND,
+    UNAVAILABLE,
+    VERSION,
+    answer,
+    component,
+    operation,
+    query_parameter,
+    shared_response,
+)
 from api.problems import Problem
 from api.reviews import may_run, review_for
 from api.updates import STATUS_OF_REFUSAL
@@ -170,6 +180,35 @@ def _replay(stored: asyncpg.Record) -> web.Response:
 
 
 @routes.post("/v1/reviews/{id}/submissions")
+@operation(
+    "Submissions",
+    "submit",
+    "Submit a national report or a stakeholder input",
+    {
+        "201": answer("Accepted; a resubmission is a new version.", component("SubmissionReceipt")),
+        "403": shared_response(
+            "Forbidden",
+            "Only focal points (national_report) and stakeholders"
+            " (stakeholder_input) submit, each for its own country or organisation,"
+            " to reviews it takes part in.",
+        ),
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict", "The review's phase does not take this submission (now)."
+        ),
+        "422": shared_response(
+            "Unprocessable",
+            "The body or the document is not valid: `errors` lists every problem,"
+            " each with a JSON Pointer into the request body.",
+        ),
+        "503": UNAVAILABLE,
+    },
+    description="`content` is checked against the schema named by `kind`"
+    " (GET /v1/schemas/{name}). A focal point submits for its own country, a"
+    " stakeholder for its own organisation.",
+    parameters=("ReviewId", "IdempotencyKey"),
+    body="NewSubmission",
+)
 async def submit(request: web.Request) -> web.Response:
     actor = current_actor(request)
     kind = KIND_OF_ROLE.get(actor.role)
@@ -227,6 +266,20 @@ def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
 
 
 @routes.get("/v1/reviews/{id}/submissions")
+@operation(
+    "Submissions",
+    "listSubmissions",
+    "The review's submissions the actor may see",
+    {
+        "200": answer(
+            "The secretariat sees all; a submitter sees its own.",
+            component("SubmissionList"),
+        ),
+        "403": shared_response("Forbidden", "Only the secretariat and the submitters."),
+        "404": NOT_FOUND,
+    },
+    parameters=("ReviewId",),
+)
 async def list_submissions(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
@@ -268,6 +321,16 @@ async def _readable_submission(request: web.Request, actor: Actor) -> asyncpg.Re
 
 
 @routes.get("/v1/submissions/{id}")
+@operation(
+    "Submissions",
+    "getSubmission",
+    "A submission: the latest version or the one asked for",
+    {"200": answer("The submission.", component("Submission")), "404": NOT_FOUND},
+    parameters=(
+        "SubmissionId",
+        query_parameter("version", VERSION, "An earlier version; the latest when absent."),
+    ),
+)
 async def read_submission(request: web.Request) -> web.Response:
     actor = current_actor(request)
     found = await _readable_submission(request, actor)

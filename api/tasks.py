@@ -21,6 +21,17 @@ from api import requests
 from api.auth import current_actor
 from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, read_json
 from api.keys import POOL
+from api.operations import (
+    NOT_FOUND,
+    REVIEW_ID,
+    TEXT,
+    UUID,
+    answer,
+    component,
+    operation,
+    query_parameter,
+    shared_response,
+)
 from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, may_run, query_int, review_for
 from db.actors import Actor, colleague_of
@@ -94,6 +105,25 @@ async def _assigned_task(request: web.Request, doing: str) -> tuple[Actor, async
 
 
 @routes.get("/v1/tasks")
+@operation(
+    "Consultation",
+    "listTasks",
+    "The tasks assigned to the actor",
+    {
+        "200": answer("A page of tasks, in order of id.", component("TaskList")),
+        "422": shared_response("Unprocessable", "A query parameter is not valid."),
+    },
+    parameters=(
+        query_parameter("status", {"enum": list(TASK_STATUSES)}, "Only tasks in this status."),
+        query_parameter("review", REVIEW_ID, "Only tasks of this review."),
+        query_parameter("after", UUID, "Only tasks after this id (`next_after`)."),
+        query_parameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            "At most this many tasks.",
+        ),
+    ),
+)
 async def tasks(request: web.Request) -> web.Response:
     actor = current_actor(request)
     status = request.query.get("status")
@@ -114,6 +144,14 @@ async def tasks(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/tasks/{id}")
+@operation(
+    "Consultation",
+    "getTask",
+    "A task",
+    {"200": answer("The task.", component("Task")), "404": NOT_FOUND},
+    description="For its assignee and for the review's secretariat.",
+    parameters=("TaskId",),
+)
 async def read_task(request: web.Request) -> web.Response:
     return web.json_response(task_document(await _readable_task(request, current_actor(request))))
 
@@ -132,6 +170,35 @@ def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None
 
 
 @routes.post("/v1/tasks/{id}/complete")
+@operation(
+    "Consultation",
+    "completeTask",
+    "Answer a task",
+    {
+        "200": answer(
+            "The completed task; the same response sent again answers the same.",
+            component("Task"),
+        ),
+        "403": shared_response("Forbidden", "Only the task's assignee answers it."),
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict",
+            "The task takes no answer: it is past its due date, expired or"
+            " cancelled, or was already completed with a different response.",
+        ),
+        "422": shared_response(
+            "Unprocessable",
+            "The body or the response is not valid: `errors` lists the problems,"
+            " each with a JSON Pointer into the request body (/response/... for"
+            " the response).",
+        ),
+    },
+    description="`response` is checked against the consultation_response schema"
+    " (GET /v1/schemas/consultation_response). Open tasks take an answer until"
+    " `due_at`.",
+    parameters=("TaskId",),
+    body="TaskCompletion",
+)
 async def complete_task(request: web.Request) -> web.Response:
     actor, found = await _assigned_task(request, "answers it")
     body = await read_json(request)
@@ -173,6 +240,25 @@ async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, 
 
 
 @routes.post("/v1/tasks/{id}/delegate")
+@operation(
+    "Consultation",
+    "delegateTask",
+    "Hand a task to a colleague",
+    {
+        "200": answer("The task, now assigned to the colleague.", component("Task")),
+        "403": shared_response("Forbidden", "Only the task's assignee hands it over."),
+        "404": NOT_FOUND,
+        "409": shared_response("Conflict", "The task is no longer open."),
+        "422": shared_response(
+            "Unprocessable",
+            "The body is not valid, or `to` is not another active account of the"
+            " actor's organisation (same organisation id; for a focal point, the same"
+            " country and a region of the review), or it holds a task of the review.",
+        ),
+    },
+    parameters=("TaskId",),
+    body="TaskDelegation",
+)
 async def delegate_task(request: web.Request) -> web.Response:
     actor, found = await _assigned_task(request, "hands it over")
     body = await read_json(request, requests.TASK_DELEGATION)
@@ -197,6 +283,34 @@ async def delegate_task(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/reviews/{id}/synthesis")
+@operation(
+    "Consultation",
+    "getSynthesis",
+    "The synthesis of the review's inputs that the consultation is about",
+    {
+        "200": answer("The synthesis.", component("Synthesis")),
+        "403": shared_response("Forbidden", "Not for observers."),
+        "404": shared_response(
+            "NotFound",
+            "No such review the actor may see, or the consultation has not opened yet.",
+        ),
+    },
+    description="Compiled once, when the consultation opens, from the latest"
+    " accepted version of every submission; every item names the submission and"
+    " version it comes from. Inputs whose organisation did not consent to"
+    " publication are counted, not quoted. Read in pages of at most 50 parts"
+    " (an objective, or up to 100 of its quoted inputs, or one input's"
+    " recommendations): each page has the counts, the guiding principles and"
+    " the four clusters with the objective parts on it; the first page of a"
+    " synthesis with fewer parts is all of it.",
+    parameters=(
+        "ReviewId",
+        query_parameter("cursor", TEXT, "`next_cursor` of the previous page."),
+        query_parameter(
+            "limit", {"type": "integer", "minimum": 1, "maximum": 50}, "Parts per page."
+        ),
+    ),
+)
 async def read_synthesis(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)

@@ -14,6 +14,17 @@ from api.auth import require_role
 from api.bodies import path_uuid, query_uuid, read_json
 from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
 from api.keys import POOL, WEBHOOK_POLICY
+from api.operations import (
+    NOT_YOUR_WEBHOOK,
+    RUNS_REVIEWS_ONLY,
+    SIGNATURE,
+    UUID,
+    answer,
+    component,
+    operation,
+    query_parameter,
+    shared_response,
+)
 from api.problems import Problem, invalid
 from api.reviews import may_run, query_int
 from db.actors import Actor, record_account_event
@@ -67,6 +78,36 @@ async def _scope(
 
 
 @routes.post("/v1/webhooks")
+@operation(
+    "Notifications",
+    "createWebhook",
+    "Subscribe a URL to the events of reviews you run",
+    {
+        "201": answer("The subscription, as created (without its secret).", component("Webhook")),
+        "403": RUNS_REVIEWS_ONLY,
+        "409": shared_response(
+            "Conflict",
+            f"The actor already has {WEBHOOKS_PER_OWNER} live subscriptions, the"
+            " most one account may have.",
+        ),
+        "422": shared_response(
+            "Unprocessable",
+            "The body is not valid; or the URL is refused by the URL policy (one"
+            " error per reason at /url, e.g. `must use http or https`, or its host"
+            " resolves to a link-local, metadata or other refused address, or does"
+            " not resolve); or `review_id` is not a review the actor runs"
+            " (/review_id); or `regions` are not all the actor's own, or are absent"
+            " and the actor has none (/regions).",
+        ),
+    },
+    description='`events`: event types, or ["*"] for all. `secret`: 16 to 200'
+    " characters, the key every delivery is signed with; keep it, it is never"
+    " shown again. Scope: either `review_id` (one review the actor runs) or"
+    " `regions` (every review of these regions, the actor's own; default: all the"
+    " actor's regions), not both.\n\n" + SIGNATURE,
+    parameters=("IdempotencyKey",),
+    body="NewWebhook",
+)
 async def create_webhook(request: web.Request) -> web.Response:
     actor = require_role(request, RUNS_REVIEWS)
     key = idempotency_key(request)
@@ -104,6 +145,19 @@ async def create_webhook(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/webhooks")
+@operation(
+    "Notifications",
+    "listWebhooks",
+    "Your webhook subscriptions",
+    {
+        "200": answer(
+            "The actor's subscriptions (an admin's: everyone's), oldest first;"
+            " without their secrets.",
+            component("WebhookList"),
+        ),
+        "403": RUNS_REVIEWS_ONLY,
+    },
+)
 async def list_webhooks(request: web.Request) -> web.Response:
     actor = require_role(request, RUNS_REVIEWS)
     rows = await webhooks_of(request.app[POOL], None if actor.role == "admin" else actor.id)
@@ -122,6 +176,20 @@ async def _own_webhook(request: web.Request) -> tuple[Actor, asyncpg.Record]:
 
 
 @routes.delete("/v1/webhooks/{id}")
+@operation(
+    "Notifications",
+    "deleteWebhook",
+    "End a subscription",
+    {
+        "204": {"description": "Ended: no event from now on is delivered to it."},
+        "403": RUNS_REVIEWS_ONLY,
+        "404": NOT_YOUR_WEBHOOK,
+    },
+    description="Its delivery log can no longer be read. Its deliveries waiting for"
+    " an attempt (retries included) are failed; only an attempt already under way"
+    " may still be made.",
+    parameters=("WebhookId",),
+)
 async def remove_webhook(request: web.Request) -> web.Response:
     actor, row = await _own_webhook(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
@@ -144,6 +212,30 @@ def _audited(row: asyncpg.Record) -> dict[str, Any]:
 
 
 @routes.get("/v1/webhooks/{id}/deliveries")
+@operation(
+    "Notifications",
+    "listWebhookDeliveries",
+    "A subscription's deliveries, each with every attempt",
+    {
+        "200": answer("A page of deliveries, newest first.", component("DeliveryList")),
+        "403": RUNS_REVIEWS_ONLY,
+        "404": NOT_YOUR_WEBHOOK,
+        "422": shared_response("Unprocessable", "A query parameter is not valid."),
+    },
+    parameters=(
+        "WebhookId",
+        query_parameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+            "At most this many deliveries.",
+        ),
+        query_parameter(
+            "after",
+            UUID,
+            "Only deliveries older than this one (`next_after` of the previous page).",
+        ),
+    ),
+)
 async def webhook_deliveries(request: web.Request) -> web.Response:
     _, row = await _own_webhook(request)
     limit = query_int(request, "limit", 50, 1, 500)
