@@ -119,7 +119,7 @@ async def me(request: web.Request) -> web.Response:
             " the account.",
             object_of(
                 {
-                    "account": component("Actor"),
+                    "account": component("ExportedAccount"),
                     "submissions": array_of({"type": "object"}),
                     "tasks": array_of({"type": "object"}),
                     "webhooks": array_of({"type": "object"}),

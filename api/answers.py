@@ -211,6 +211,16 @@ def answer_schemas() -> dict[str, dict[str, Any]]:
             }
         ),
         "Actor": object_of(actor_fields),
+        "ExportedAccount": object_of(
+            {
+                **actor_fields,
+                "created_at": component("Instant"),
+                "disabled_at": {
+                    **nullable(component("Instant")),
+                    "description": "When the account was deactivated; null while active.",
+                },
+            }
+        ),
         "NewActorAnswer": object_of(
             {
                 **actor_fields,

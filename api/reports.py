@@ -72,6 +72,9 @@ CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
                 for name, (_, media_type) in FORMATS.items()
             },
         },
+        "304": {
+            "description": "Not modified: If-None-Match names the ETag this answer would carry."
+        },
         "404": shared_response(
             "NotFound",
             "No such review the actor may see, or no report of it the actor may"

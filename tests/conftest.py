@@ -22,13 +22,34 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
+import api.app
 from db.actors import Actor, insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
+from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body
+
+
+def _checked_create_app(*args: Any, **kwargs: Any) -> Any:
+    return checking_answers(_create_app(*args, **kwargs))
+
+
+# Every app the tests build, here or in a test module (which imports `create_app` after this
+# conftest has run), checks its answers against the OpenAPI document.
+_create_app = api.app.create_app
+api.app.create_app = _checked_create_app
+create_app = _checked_create_app
+
+
+@pytest.fixture(autouse=True)
+def answers_keep_their_declarations() -> Iterator[None]:
+    """Fails the test during which the API answered other than its OpenAPI document says."""
+    already = len(DRIFTS)
+    yield
+    if drifts := DRIFTS[already:]:
+        pytest.fail("answers that break the OpenAPI document:\n" + "\n".join(drifts))
 
 
 @pytest.fixture(scope="session")

@@ -140,11 +140,13 @@ async def _review_row(pool: asyncpg.Pool, creator: Any, region: str, states: lis
     await pool.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, phase, deadlines, created_by)
-           VALUES ($1, $2, 'T', $3, '{}', '{14}', 'accept_flagged', 'call_for_inputs', '{}', $4)""",
+           VALUES ($1, $2, 'T', $3, $5, '{14}', 'accept_flagged', 'call_for_inputs', $5, $4)""",
         review_id,
         region,
         states,
         creator.actor.id,
+        # A full timeline, as every review has: other tests list this row through the API.
+        review_body()["timeline"],
     )
     return review_id
 
