@@ -57,794 +57,827 @@ DELIVERY_STATUSES = {
 }
 
 
-def answer_schemas() -> dict[str, dict[str, Any]]:
-    """What the API answers with."""
-    actor_fields = {
-        "id": UUID,
-        "name": TEXT,
-        "email": {"type": ["string", "null"]},
-        "role": {"enum": list(ROLES)},
-        "regions": array_of(common("region_code")),
-        "country": nullable(common("iso3")),
-        "organisation": {"type": ["string", "null"]},
-        "organisation_id": {
-            **nullable(UUID),
-            "description": "A stakeholder's organisation: accounts with the same id act for"
-            " the same organisation (the name alone says nothing).",
-        },
-        "stakeholder_category": nullable(common("stakeholder_category")),
-        **{
-            name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
-            for name in ("language", "notifications")
-        },
-    }
-    country = object_of({"iso3": common("iso3"), "name": TEXT})
-    region_fields = {"code": common("region_code"), "commission": TEXT, "region": TEXT}
-    titled = object_of({"id": TEXT, "title": TEXT})
-    timeline = object_of({name: component("Instant") for name in request_schemas.DEADLINES})
-    escalation = request_schemas.NEW_REVIEW["properties"]["escalation"]
-    provenance = {
-        "submission_id": {**UUID, "description": "The submission it comes from."},
-        "version": {**VERSION, "description": "The version of that submission."},
-    }
-    reported = object_of(
-        {"text": TEXT, "country": common("iso3"), **provenance},
-        description="One entry of a national report, with where it comes from.",
-    )
-    quote = {
-        "type": "string",
-        "maxLength": QUOTE_CHARS,
-        "description": f"The text's first {QUOTE_CHARS} characters.",
-    }
-    consulted_category = {
-        "anyOf": [common("stakeholder_category"), {"const": "focal_point"}],
-        "description": "The stakeholder category of those consulted; focal_point for member"
-        " States' focal points.",
-    }
-    consulted_quote = object_of(
-        {
-            "category": consulted_category,
-            "organisation": {
-                "type": "string",
-                "description": "The organisation consulted, or the ISO3 code of a focal point's"
-                " member State.",
-            },
-            "text": quote,
-            "task_id": {**UUID, "description": "The consultation task it answers."},
-        }
-    )
-    consultation_response = schemas.schema_document("consultation_response")
-    assert consultation_response is not None
-    endorsements = consultation_response["properties"]["endorsement"]["enum"]
-    editorial = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
-    return {
-        "Problem": {
-            "type": "object",
-            "description": "An error, as RFC 9457 problem details.",
-            "required": ["type", "title", "status"],
-            "properties": {
-                "type": {"type": "string", "examples": ["about:blank"]},
-                "title": {"type": "string", "description": "The HTTP status phrase."},
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": {"type": "string", "description": "What went wrong, for a person."},
-                "errors": array_of(
-                    object_of(
-                        {
-                            "pointer": {
-                                "type": "string",
-                                "description": "RFC 6901 JSON Pointer into the request body"
-                                ' ("" for the body itself); for a missing field, where it'
-                                " belongs.",
-                            },
-                            "message": {"type": "string"},
-                        }
-                    ),
-                    description="Every problem of an invalid request (422), one per field.",
-                ),
-            },
-        },
-        "Instant": {
+# ---- pieces several answers share -----------------------------------------------------------
+
+_ACTOR_FIELDS = {
+    "id": UUID,
+    "name": TEXT,
+    "email": {"type": ["string", "null"]},
+    "role": {"enum": list(ROLES)},
+    "regions": array_of(common("region_code")),
+    "country": nullable(common("iso3")),
+    "organisation": {"type": ["string", "null"]},
+    "organisation_id": {
+        **nullable(UUID),
+        "description": "A stakeholder's organisation: accounts with the same id act for"
+        " the same organisation (the name alone says nothing).",
+    },
+    "stakeholder_category": nullable(common("stakeholder_category")),
+    **{
+        name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
+        for name in ("language", "notifications")
+    },
+}
+_COUNTRY = object_of({"iso3": common("iso3"), "name": TEXT})
+_REGION_FIELDS = {"code": common("region_code"), "commission": TEXT, "region": TEXT}
+_TITLED = object_of({"id": TEXT, "title": TEXT})
+_TIMELINE = object_of({name: component("Instant") for name in request_schemas.DEADLINES})
+_ESCALATION = request_schemas.NEW_REVIEW["properties"]["escalation"]
+_PROVENANCE = {
+    "submission_id": {**UUID, "description": "The submission it comes from."},
+    "version": {**VERSION, "description": "The version of that submission."},
+}
+_REPORTED = object_of(
+    {"text": TEXT, "country": common("iso3"), **_PROVENANCE},
+    description="One entry of a national report, with where it comes from.",
+)
+_QUOTE = {
+    "type": "string",
+    "maxLength": QUOTE_CHARS,
+    "description": f"The text's first {QUOTE_CHARS} characters.",
+}
+_CONSULTED_CATEGORY = {
+    "anyOf": [common("stakeholder_category"), {"const": "focal_point"}],
+    "description": "The stakeholder category of those consulted; focal_point for member"
+    " States' focal points.",
+}
+_CONSULTED_QUOTE = object_of(
+    {
+        "category": _CONSULTED_CATEGORY,
+        "organisation": {
             "type": "string",
-            "format": "date-time",
-            "description": "An instant with its UTC offset, e.g. 2020-10-26T23:59:59+00:00.",
+            "description": "The organisation consulted, or the ISO3 code of a focal point's"
+            " member State.",
         },
-        "Health": object_of({"status": {"const": "ok"}}),
-        "Readiness": object_of(
-            {
-                "status": {"enum": ["ready", "unavailable"]},
-                "checks": object_of(
+        "text": _QUOTE,
+        "task_id": {**UUID, "description": "The consultation task it answers."},
+    }
+)
+_CONSULTATION_RESPONSE = schemas.schema_document("consultation_response")
+assert _CONSULTATION_RESPONSE is not None
+_ENDORSEMENTS = _CONSULTATION_RESPONSE["properties"]["endorsement"]["enum"]
+_EDITORIAL = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
+
+# The service's own answers and the problem document every error is.
+SERVICE: dict[str, dict[str, Any]] = {
+    "Problem": {
+        "type": "object",
+        "description": "An error, as RFC 9457 problem details.",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string", "examples": ["about:blank"]},
+            "title": {"type": "string", "description": "The HTTP status phrase."},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "What went wrong, for a person."},
+            "errors": array_of(
+                object_of(
                     {
-                        "database": {"enum": ["up", "down"]},
-                        "temporal": {"enum": ["up", "down"]},
+                        "pointer": {
+                            "type": "string",
+                            "description": "RFC 6901 JSON Pointer into the request body"
+                            ' ("" for the body itself); for a missing field, where it'
+                            " belongs.",
+                        },
+                        "message": {"type": "string"},
                     }
                 ),
-            }
-        ),
-        "Gcm": object_of(
-            {
-                "objectives": array_of(
-                    object_of(
-                        {
-                            "number": common("objective_number"),
-                            "title": TEXT,
-                            "cluster": CLUSTER,
-                        }
-                    )
-                ),
-                "clusters": array_of(
-                    object_of(
-                        {
-                            "number": CLUSTER,
-                            "title": TEXT,
-                            "objectives": array_of(common("objective_number")),
-                        }
-                    ),
-                    description="The four round-table clusters of the International Migration"
-                    " Review Forum.",
-                ),
-                "guiding_principles": array_of(
-                    object_of(
-                        {
-                            "id": common("guiding_principle"),
-                            "title": TEXT,
-                            "paragraph": {"type": "string", "examples": ["15(a)"]},
-                        }
-                    )
-                ),
-                "stakeholder_categories": array_of(titled),
-                "objective_statuses": array_of(titled),
-            }
-        ),
-        "Country": country,
-        "RegionSummary": object_of(region_fields),
-        "RegionList": _list_of("RegionSummary"),
-        "Region": object_of(
-            {
-                **region_fields,
-                "members": array_of(component("Country")),
-                "default_scope": array_of(
-                    common("iso3"),
-                    description="The member States a review covers unless told otherwise.",
-                ),
-                "non_regional_members": array_of(common("iso3")),
-                "associate_members": array_of(component("Country")),
-            }
-        ),
-        "Actor": object_of(actor_fields),
-        "ExportedAccount": object_of(
-            {
-                **actor_fields,
-                "created_at": component("Instant"),
-                "disabled_at": {
-                    **nullable(component("Instant")),
-                    "description": "When the account was deactivated; null while active.",
-                },
-            }
-        ),
-        "NewActorAnswer": object_of(
-            {
-                **actor_fields,
-                "token": {
-                    "type": ["string", "null"],
-                    "description": "The new account's bearer token, shown in this answer only;"
-                    " null when a retry with the same Idempotency-Key replays it.",
-                },
-            }
-        ),
-        "Timeline": timeline,
-        "Progress": object_of(
-            {
-                "member_states_total": COUNT,
-                "national_reports": COUNT,
-                "missing": array_of(
-                    common("iso3"), description="Member States without a national report."
-                ),
-                "stakeholder_inputs": COUNT,
-                "late": {**COUNT, "description": "Submissions accepted after their deadline."},
-                "tasks": {
-                    **component("TaskProgress"),
-                    "description": "The consultation's tasks; all zero before it opens.",
-                },
-            }
-        ),
-        "TaskProgress": object_of(
-            {
-                **{status: COUNT for status in TASK_STATUSES},
-                "total": COUNT,
-                "response_rate": {
-                    "type": ["number", "null"],
-                    "minimum": 0,
-                    "maximum": 1,
-                    "description": "completed / total, to four decimals; null without tasks.",
-                },
-                "by_category": {
-                    "type": "object",
-                    "propertyNames": {
-                        "anyOf": [common("stakeholder_category"), {"const": "focal_point"}]
-                    },
-                    "additionalProperties": object_of(
-                        {"total": COUNT, "completed": COUNT, "response_rate": SHARE}
-                    ),
-                    "description": "Per stakeholder category (focal points under"
-                    " `focal_point`); only categories that have tasks. response_rate is"
-                    " completed / total, to four decimals.",
-                },
-            }
-        ),
-        "Review": object_of(
-            {
-                "id": REVIEW_ID,
-                "region": common("region_code"),
-                "title": TEXT,
-                "phase": PHASE,
-                "member_states": array_of(common("iso3")),
-                "timeline": {**component("Timeline"), "description": "As given at creation."},
-                "deadlines": {
-                    **component("Timeline"),
-                    "description": "The deadlines now, extensions included.",
-                },
-                "country_extensions": {
-                    "type": "object",
-                    "propertyNames": common("iso3"),
-                    "additionalProperties": component("Instant"),
-                    "description": "inputs_due_at of the member States given more time.",
-                },
-                "reminder_days": array_of({"type": "integer", "minimum": 1}),
-                "late_submissions": {
-                    "enum": request_schemas.NEW_REVIEW["properties"]["late_submissions"]["enum"]
-                },
-                "consult_focal_points": {
-                    "type": "boolean",
-                    "description": "Whether the member States' focal points get a consultation"
-                    " task too.",
-                },
-                "reminders_optional": {
-                    "type": "boolean",
-                    "description": request_schemas.NEW_REVIEW["properties"]["reminders_optional"][
-                        "description"
-                    ],
-                },
-                "escalation": {
-                    **nullable(object_of(copy.deepcopy(escalation["properties"]))),
-                    "description": escalation["description"] + " Null: no alerts.",
-                },
-                "stakeholders": {
-                    "oneOf": [
-                        {"const": "open", "description": "Any stakeholder may submit."},
-                        {
-                            "const": "invited",
-                            "description": "Only invited stakeholders (whom, the secretariat sees).",
-                        },
-                        array_of(UUID, description="The stakeholder actors invited."),
-                    ]
-                },
-                "progress": {
-                    **component("Progress"),
-                    "description": "Only for the review's secretariat, and not in lists.",
-                },
-                "created_at": component("Instant"),
-                "updated_at": component("Instant"),
-            },
-            optional=("progress",),
-        ),
-        "ReviewList": _list_of(
-            "Review",
-            next_cursor={
-                "type": ["string", "null"],
-                "description": "Pass as `cursor` for the next page; null on the last page.",
-            },
-        ),
-        "SubmissionReceipt": object_of(
-            {
-                "id": UUID,
-                "review_id": REVIEW_ID,
-                "kind": SUBMISSION_KIND,
-                "subject": {
-                    "type": "string",
-                    "description": "The ISO3 country of a national report, or the"
-                    " organisation id of a stakeholder input.",
-                },
-                "version": VERSION,
-                "late": {"type": "boolean"},
-                "status": {"const": "accepted"},
-            }
-        ),
-        "SubmissionSummary": object_of(
-            {
-                "id": UUID,
-                "kind": SUBMISSION_KIND,
-                "subject": TEXT,
-                "latest_version": VERSION,
-                "late": {"type": "boolean"},
-                "updated_at": component("Instant"),
-            }
-        ),
-        "SubmissionList": _list_of("SubmissionSummary"),
-        "SubmissionVersion": object_of(
-            {"version": VERSION, "late": {"type": "boolean"}, "received_at": component("Instant")}
-        ),
-        "Submission": object_of(
-            {
-                "id": UUID,
-                "review_id": REVIEW_ID,
-                "kind": SUBMISSION_KIND,
-                "subject": TEXT,
-                "version": VERSION,
-                "late": {"type": "boolean"},
-                "received_at": component("Instant"),
-                "submitted_by": UUID,
-                "content": {
-                    "type": "object",
-                    "description": "The document, valid against the schema named by `kind`.",
-                },
-                "versions": array_of(
-                    component("SubmissionVersion"),
-                    description="Every accepted version, oldest first.",
-                ),
-            }
-        ),
-        "Event": object_of(
-            {
-                "seq": {"type": "integer", "minimum": 1, "description": "Order in the trail."},
-                "id": UUID,
-                "type": {
-                    "type": "string",
-                    "examples": [
-                        "review.created",
-                        "phase.changed",
-                        "submission.accepted",
-                        "task.completed",
-                    ],
-                },
-                "actor_id": {**nullable(UUID), "description": "Null for the system's own acts."},
-                "at": component("Instant"),
-                "data": {"type": "object"},
-            }
-        ),
-        "EventList": _list_of(
-            "Event",
-            next_after={
-                "type": ["integer", "null"],
-                "description": "Pass as `after` for the next page; null when there is none yet.",
-            },
-        ),
-        "Delegation": object_of(
-            {
-                "from": UUID,
-                "to": UUID,
-                "note": {"type": ["string", "null"]},
-                "at": component("Instant"),
-            }
-        ),
-        "Task": object_of(
-            {
-                "id": UUID,
-                "review_id": REVIEW_ID,
-                "kind": {
-                    "enum": ["consultation"],
-                    "description": "What the task asks for: an answer to the consultation on"
-                    " the review's synthesis.",
-                },
-                "assignee": {
-                    **UUID,
-                    "description": "Who answers it now: the invitee, or a colleague it was"
-                    " handed to.",
-                },
-                "invitee": {**UUID, "description": "Who was consulted."},
-                "organisation": {"type": ["string", "null"]},
-                "stakeholder_category": {
-                    **nullable(common("stakeholder_category")),
-                    "description": "Null for a member State's focal point.",
-                },
-                "country": nullable(common("iso3")),
-                "due_at": component("Instant"),
-                "status": {"enum": list(TASK_STATUSES)},
-                "response": {
-                    **nullable(component("consultation_response")),
-                    "description": "The answer; null until the task is completed.",
-                },
-                "completed_at": nullable(component("Instant")),
-                "reminders_sent": COUNT,
-                "delegations": array_of(
-                    component("Delegation"), description="Every hand-over, oldest first."
-                ),
-                "created_at": component("Instant"),
-            }
-        ),
-        "TaskList": _list_of(
-            "Task",
-            next_after={
-                "type": ["string", "null"],
-                "format": "uuid",
-                "description": "Pass as `after` for the next page; null when this page is not"
-                " full.",
-            },
-        ),
-        "SynthesisObjective": object_of(
-            {
-                "number": common("objective_number"),
-                "title": TEXT,
-                "cluster": CLUSTER,
-                "statuses": {
-                    "type": "object",
-                    "propertyNames": common("objective_status"),
-                    "additionalProperties": array_of(common("iso3")),
-                    "description": "The member States that reported each status.",
-                },
-                "measures": array_of(reported),
-                "challenges": array_of(reported),
-                "good_practices": array_of(reported),
-                "stakeholder_inputs": array_of(
-                    object_of(
-                        {
-                            "organisation": TEXT,
-                            "category": common("stakeholder_category"),
-                            "excerpt": {
-                                "type": "string",
-                                "maxLength": EXCERPT_CHARS,
-                                "description": "The input's text, cut short (ending in …) if"
-                                f" longer than {EXCERPT_CHARS} characters.",
-                            },
-                            **provenance,
-                        }
-                    ),
-                    description="The inputs on this objective whose organisation consented"
-                    " to publication (their recommendations are in the synthesis'"
-                    " `recommendations`, once per input). An objective with many may come in"
-                    " several parts, on one page or more: merge them by `number`.",
-                ),
-                "unpublished_stakeholder_inputs": {
-                    **COUNT,
-                    "description": "Inputs on this objective without consent to publish:"
-                    " counted, not quoted.",
-                },
-            }
-        ),
-        "Synthesis": object_of(
-            {
-                "review_id": REVIEW_ID,
-                "sources": object_of(
-                    {"national_reports": COUNT, "stakeholder_inputs": COUNT},
-                    description="How many submissions it was built from.",
-                ),
-                "clusters": array_of(
-                    object_of(
-                        {
-                            "number": CLUSTER,
-                            "title": TEXT,
-                            "objectives": array_of(component("SynthesisObjective")),
-                        }
-                    ),
-                    description="The four clusters, each with its objectives.",
-                ),
-                "guiding_principles": array_of(
-                    object_of(
-                        {
-                            "id": common("guiding_principle"),
-                            "title": TEXT,
-                            "applied_by": array_of(
-                                object_of({"country": common("iso3"), **provenance})
-                            ),
-                        }
-                    )
-                ),
-                "recommendations": array_of(
-                    object_of(
-                        {"organisation": TEXT, "recommendations": array_of(TEXT), **provenance}
-                    ),
-                    description="The recommendations of the consenting inputs on this page,"
-                    " once per input.",
-                ),
-                "content_hash": {
-                    "type": "string",
-                    "pattern": "^[0-9a-f]{64}$",
-                    "description": "SHA-256 (hex) of the whole synthesis (every page), the same"
-                    " on every page: it changes only if the synthesis does.",
-                },
-                "created_at": {**component("Instant"), "description": "When it was compiled."},
-                "next_cursor": {
-                    "type": ["string", "null"],
-                    "description": "Pass as `cursor` for the next page; null on the last.",
-                },
-            },
-            optional=("recommendations", "next_cursor"),
-        ),
-        "ReportObjective": object_of(
-            {
-                "number": common("objective_number"),
-                "title": TEXT,
-                "statuses": array_of(
-                    object_of(
-                        {
-                            "country": common("iso3"),
-                            "status": common("objective_status"),
-                            **provenance,
-                        }
-                    ),
-                    description="The status each member State reported, in order of country.",
-                ),
-                "measures": array_of(reported),
-                "challenges": array_of(reported),
-                "good_practices": array_of(reported),
-                "stakeholder_views": object_of(
+                description="Every problem of an invalid request (422), one per field.",
+            ),
+        },
+    },
+    "Instant": {
+        "type": "string",
+        "format": "date-time",
+        "description": "An instant with its UTC offset, e.g. 2020-10-26T23:59:59+00:00.",
+    },
+    "Health": object_of({"status": {"const": "ok"}}),
+    "Readiness": object_of(
+        {
+            "status": {"enum": ["ready", "unavailable"]},
+            "checks": object_of(
+                {
+                    "database": {"enum": ["up", "down"]},
+                    "temporal": {"enum": ["up", "down"]},
+                }
+            ),
+        }
+    ),
+}
+
+# The GCM, the regions and the schemas.
+REFERENCE: dict[str, dict[str, Any]] = {
+    "Gcm": object_of(
+        {
+            "objectives": array_of(
+                object_of(
                     {
-                        "count": {
-                            **COUNT,
-                            "description": "Stakeholder inputs on this objective, quoted or not.",
-                        },
-                        "by_category": array_of(
-                            object_of({"category": common("stakeholder_category"), "count": COUNT}),
-                            description="Those inputs per stakeholder category, in order of"
-                            " category.",
-                        ),
-                        "quotes": array_of(
-                            object_of(
-                                {
-                                    "organisation": TEXT,
-                                    "category": common("stakeholder_category"),
-                                    "text": quote,
-                                    **provenance,
-                                }
-                            ),
-                            maxItems=QUOTES_PER_OBJECTIVE,
-                            description="Inputs whose organisation consented to publication, at"
-                            f" most {QUOTES_PER_OBJECTIVE}, in order of organisation.",
-                        ),
-                    }
-                ),
-                "consultation_comments": object_of(
-                    {
-                        "count": {
-                            **COUNT,
-                            "description": "Comments on this objective in the consultation's"
-                            " answers.",
-                        },
-                        "quotes": array_of(
-                            consulted_quote,
-                            maxItems=QUOTES_PER_OBJECTIVE,
-                            description=f"At most {QUOTES_PER_OBJECTIVE}, in order of"
-                            " organisation.",
-                        ),
-                    }
-                ),
-            }
-        ),
-        "Report": object_of(
-            {
-                "review": object_of(
-                    {
-                        "id": REVIEW_ID,
+                        "number": common("objective_number"),
                         "title": TEXT,
-                        "region": common("region_code"),
-                        "commission": TEXT,
-                        "member_states": array_of(component("Country")),
+                        "cluster": CLUSTER,
+                    }
+                )
+            ),
+            "clusters": array_of(
+                object_of(
+                    {
+                        "number": CLUSTER,
+                        "title": TEXT,
+                        "objectives": array_of(common("objective_number")),
                     }
                 ),
-                "version": VERSION,
-                "overview": object_of(
+                description="The four round-table clusters of the International Migration"
+                " Review Forum.",
+            ),
+            "guiding_principles": array_of(
+                object_of(
                     {
-                        "member_states": COUNT,
-                        "reports_received": {
-                            **COUNT,
-                            "description": "Member States with a national report.",
+                        "id": common("guiding_principle"),
+                        "title": TEXT,
+                        "paragraph": {"type": "string", "examples": ["15(a)"]},
+                    }
+                )
+            ),
+            "stakeholder_categories": array_of(_TITLED),
+            "objective_statuses": array_of(_TITLED),
+        }
+    ),
+    "Country": _COUNTRY,
+    "RegionSummary": object_of(_REGION_FIELDS),
+    "RegionList": _list_of("RegionSummary"),
+    "Region": object_of(
+        {
+            **_REGION_FIELDS,
+            "members": array_of(component("Country")),
+            "default_scope": array_of(
+                common("iso3"),
+                description="The member States a review covers unless told otherwise.",
+            ),
+            "non_regional_members": array_of(common("iso3")),
+            "associate_members": array_of(component("Country")),
+        }
+    ),
+    "SchemaList": object_of(
+        {"items": array_of(object_of({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
+    ),
+}
+
+# Accounts.
+ACCOUNTS: dict[str, dict[str, Any]] = {
+    "Actor": object_of(_ACTOR_FIELDS),
+    "ExportedAccount": object_of(
+        {
+            **_ACTOR_FIELDS,
+            "created_at": component("Instant"),
+            "disabled_at": {
+                **nullable(component("Instant")),
+                "description": "When the account was deactivated; null while active.",
+            },
+        }
+    ),
+    "NewActorAnswer": object_of(
+        {
+            **_ACTOR_FIELDS,
+            "token": {
+                "type": ["string", "null"],
+                "description": "The new account's bearer token, shown in this answer only;"
+                " null when a retry with the same Idempotency-Key replays it.",
+            },
+        }
+    ),
+}
+
+# Reviews, their progress and their audit trail.
+REVIEWS: dict[str, dict[str, Any]] = {
+    "Timeline": _TIMELINE,
+    "Progress": object_of(
+        {
+            "member_states_total": COUNT,
+            "national_reports": COUNT,
+            "missing": array_of(
+                common("iso3"), description="Member States without a national report."
+            ),
+            "stakeholder_inputs": COUNT,
+            "late": {**COUNT, "description": "Submissions accepted after their deadline."},
+            "tasks": {
+                **component("TaskProgress"),
+                "description": "The consultation's tasks; all zero before it opens.",
+            },
+        }
+    ),
+    "TaskProgress": object_of(
+        {
+            **{status: COUNT for status in TASK_STATUSES},
+            "total": COUNT,
+            "response_rate": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "completed / total, to four decimals; null without tasks.",
+            },
+            "by_category": {
+                "type": "object",
+                "propertyNames": {
+                    "anyOf": [common("stakeholder_category"), {"const": "focal_point"}]
+                },
+                "additionalProperties": object_of(
+                    {"total": COUNT, "completed": COUNT, "response_rate": SHARE}
+                ),
+                "description": "Per stakeholder category (focal points under"
+                " `focal_point`); only categories that have tasks. response_rate is"
+                " completed / total, to four decimals.",
+            },
+        }
+    ),
+    "Review": object_of(
+        {
+            "id": REVIEW_ID,
+            "region": common("region_code"),
+            "title": TEXT,
+            "phase": PHASE,
+            "member_states": array_of(common("iso3")),
+            "timeline": {**component("Timeline"), "description": "As given at creation."},
+            "deadlines": {
+                **component("Timeline"),
+                "description": "The deadlines now, extensions included.",
+            },
+            "country_extensions": {
+                "type": "object",
+                "propertyNames": common("iso3"),
+                "additionalProperties": component("Instant"),
+                "description": "inputs_due_at of the member States given more time.",
+            },
+            "reminder_days": array_of({"type": "integer", "minimum": 1}),
+            "late_submissions": {
+                "enum": request_schemas.NEW_REVIEW["properties"]["late_submissions"]["enum"]
+            },
+            "consult_focal_points": {
+                "type": "boolean",
+                "description": "Whether the member States' focal points get a consultation"
+                " task too.",
+            },
+            "reminders_optional": {
+                "type": "boolean",
+                "description": request_schemas.NEW_REVIEW["properties"]["reminders_optional"][
+                    "description"
+                ],
+            },
+            "escalation": {
+                **nullable(object_of(copy.deepcopy(_ESCALATION["properties"]))),
+                "description": _ESCALATION["description"] + " Null: no alerts.",
+            },
+            "stakeholders": {
+                "oneOf": [
+                    {"const": "open", "description": "Any stakeholder may submit."},
+                    {
+                        "const": "invited",
+                        "description": "Only invited stakeholders (whom, the secretariat sees).",
+                    },
+                    array_of(UUID, description="The stakeholder actors invited."),
+                ]
+            },
+            "progress": {
+                **component("Progress"),
+                "description": "Only for the review's secretariat, and not in lists.",
+            },
+            "created_at": component("Instant"),
+            "updated_at": component("Instant"),
+        },
+        optional=("progress",),
+    ),
+    "ReviewList": _list_of(
+        "Review",
+        next_cursor={
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    ),
+    "Event": object_of(
+        {
+            "seq": {"type": "integer", "minimum": 1, "description": "Order in the trail."},
+            "id": UUID,
+            "type": {
+                "type": "string",
+                "examples": [
+                    "review.created",
+                    "phase.changed",
+                    "submission.accepted",
+                    "task.completed",
+                ],
+            },
+            "actor_id": {**nullable(UUID), "description": "Null for the system's own acts."},
+            "at": component("Instant"),
+            "data": {"type": "object"},
+        }
+    ),
+    "EventList": _list_of(
+        "Event",
+        next_after={
+            "type": ["integer", "null"],
+            "description": "Pass as `after` for the next page; null when there is none yet.",
+        },
+    ),
+}
+
+# Submissions and their versions.
+SUBMISSIONS: dict[str, dict[str, Any]] = {
+    "SubmissionReceipt": object_of(
+        {
+            "id": UUID,
+            "review_id": REVIEW_ID,
+            "kind": SUBMISSION_KIND,
+            "subject": {
+                "type": "string",
+                "description": "The ISO3 country of a national report, or the"
+                " organisation id of a stakeholder input.",
+            },
+            "version": VERSION,
+            "late": {"type": "boolean"},
+            "status": {"const": "accepted"},
+        }
+    ),
+    "SubmissionSummary": object_of(
+        {
+            "id": UUID,
+            "kind": SUBMISSION_KIND,
+            "subject": TEXT,
+            "latest_version": VERSION,
+            "late": {"type": "boolean"},
+            "updated_at": component("Instant"),
+        }
+    ),
+    "SubmissionList": _list_of("SubmissionSummary"),
+    "SubmissionVersion": object_of(
+        {"version": VERSION, "late": {"type": "boolean"}, "received_at": component("Instant")}
+    ),
+    "Submission": object_of(
+        {
+            "id": UUID,
+            "review_id": REVIEW_ID,
+            "kind": SUBMISSION_KIND,
+            "subject": TEXT,
+            "version": VERSION,
+            "late": {"type": "boolean"},
+            "received_at": component("Instant"),
+            "submitted_by": UUID,
+            "content": {
+                "type": "object",
+                "description": "The document, valid against the schema named by `kind`.",
+            },
+            "versions": array_of(
+                component("SubmissionVersion"),
+                description="Every accepted version, oldest first.",
+            ),
+        }
+    ),
+}
+
+# Consultation tasks and the synthesis they answer.
+CONSULTATION: dict[str, dict[str, Any]] = {
+    "Delegation": object_of(
+        {
+            "from": UUID,
+            "to": UUID,
+            "note": {"type": ["string", "null"]},
+            "at": component("Instant"),
+        }
+    ),
+    "Task": object_of(
+        {
+            "id": UUID,
+            "review_id": REVIEW_ID,
+            "kind": {
+                "enum": ["consultation"],
+                "description": "What the task asks for: an answer to the consultation on"
+                " the review's synthesis.",
+            },
+            "assignee": {
+                **UUID,
+                "description": "Who answers it now: the invitee, or a colleague it was handed to.",
+            },
+            "invitee": {**UUID, "description": "Who was consulted."},
+            "organisation": {"type": ["string", "null"]},
+            "stakeholder_category": {
+                **nullable(common("stakeholder_category")),
+                "description": "Null for a member State's focal point.",
+            },
+            "country": nullable(common("iso3")),
+            "due_at": component("Instant"),
+            "status": {"enum": list(TASK_STATUSES)},
+            "response": {
+                **nullable(component("consultation_response")),
+                "description": "The answer; null until the task is completed.",
+            },
+            "completed_at": nullable(component("Instant")),
+            "reminders_sent": COUNT,
+            "delegations": array_of(
+                component("Delegation"), description="Every hand-over, oldest first."
+            ),
+            "created_at": component("Instant"),
+        }
+    ),
+    "TaskList": _list_of(
+        "Task",
+        next_after={
+            "type": ["string", "null"],
+            "format": "uuid",
+            "description": "Pass as `after` for the next page; null when this page is not full.",
+        },
+    ),
+    "SynthesisObjective": object_of(
+        {
+            "number": common("objective_number"),
+            "title": TEXT,
+            "cluster": CLUSTER,
+            "statuses": {
+                "type": "object",
+                "propertyNames": common("objective_status"),
+                "additionalProperties": array_of(common("iso3")),
+                "description": "The member States that reported each status.",
+            },
+            "measures": array_of(_REPORTED),
+            "challenges": array_of(_REPORTED),
+            "good_practices": array_of(_REPORTED),
+            "stakeholder_inputs": array_of(
+                object_of(
+                    {
+                        "organisation": TEXT,
+                        "category": common("stakeholder_category"),
+                        "excerpt": {
+                            "type": "string",
+                            "maxLength": EXCERPT_CHARS,
+                            "description": "The input's text, cut short (ending in …) if"
+                            f" longer than {EXCERPT_CHARS} characters.",
                         },
-                        "late_reports": {
-                            **COUNT,
-                            "description": "National reports whose latest version came late.",
-                        },
-                        "stakeholder_inputs": COUNT,
-                        "consultation": object_of(
+                        **_PROVENANCE,
+                    }
+                ),
+                description="The inputs on this objective whose organisation consented"
+                " to publication (their recommendations are in the synthesis'"
+                " `recommendations`, once per input). An objective with many may come in"
+                " several parts, on one page or more: merge them by `number`.",
+            ),
+            "unpublished_stakeholder_inputs": {
+                **COUNT,
+                "description": "Inputs on this objective without consent to publish:"
+                " counted, not quoted.",
+            },
+        }
+    ),
+    "Synthesis": object_of(
+        {
+            "review_id": REVIEW_ID,
+            "sources": object_of(
+                {"national_reports": COUNT, "stakeholder_inputs": COUNT},
+                description="How many submissions it was built from.",
+            ),
+            "clusters": array_of(
+                object_of(
+                    {
+                        "number": CLUSTER,
+                        "title": TEXT,
+                        "objectives": array_of(component("SynthesisObjective")),
+                    }
+                ),
+                description="The four clusters, each with its objectives.",
+            ),
+            "guiding_principles": array_of(
+                object_of(
+                    {
+                        "id": common("guiding_principle"),
+                        "title": TEXT,
+                        "applied_by": array_of(
+                            object_of({"country": common("iso3"), **_PROVENANCE})
+                        ),
+                    }
+                )
+            ),
+            "recommendations": array_of(
+                object_of({"organisation": TEXT, "recommendations": array_of(TEXT), **_PROVENANCE}),
+                description="The recommendations of the consenting inputs on this page,"
+                " once per input.",
+            ),
+            "content_hash": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "SHA-256 (hex) of the whole synthesis (every page), the same"
+                " on every page: it changes only if the synthesis does.",
+            },
+            "created_at": {**component("Instant"), "description": "When it was compiled."},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null on the last.",
+            },
+        },
+        optional=("recommendations", "next_cursor"),
+    ),
+}
+
+# The review's report.
+REPORT: dict[str, dict[str, Any]] = {
+    "ReportObjective": object_of(
+        {
+            "number": common("objective_number"),
+            "title": TEXT,
+            "statuses": array_of(
+                object_of(
+                    {
+                        "country": common("iso3"),
+                        "status": common("objective_status"),
+                        **_PROVENANCE,
+                    }
+                ),
+                description="The status each member State reported, in order of country.",
+            ),
+            "measures": array_of(_REPORTED),
+            "challenges": array_of(_REPORTED),
+            "good_practices": array_of(_REPORTED),
+            "stakeholder_views": object_of(
+                {
+                    "count": {
+                        **COUNT,
+                        "description": "Stakeholder inputs on this objective, quoted or not.",
+                    },
+                    "by_category": array_of(
+                        object_of({"category": common("stakeholder_category"), "count": COUNT}),
+                        description="Those inputs per stakeholder category, in order of category.",
+                    ),
+                    "quotes": array_of(
+                        object_of(
                             {
-                                "tasks": COUNT,
-                                "completed": COUNT,
-                                "response_rate": {
-                                    "type": ["number", "null"],
-                                    "minimum": 0,
-                                    "maximum": 1,
-                                    "description": "completed / tasks, to four decimals; null"
-                                    " without tasks.",
-                                },
-                                "by_category": array_of(
-                                    object_of(
-                                        {
-                                            "category": consulted_category,
-                                            "title": TEXT,
-                                            "consulted": COUNT,
-                                            "responded": COUNT,
-                                        }
-                                    ),
-                                    description="In order of category.",
+                                "organisation": TEXT,
+                                "category": common("stakeholder_category"),
+                                "text": _QUOTE,
+                                **_PROVENANCE,
+                            }
+                        ),
+                        maxItems=QUOTES_PER_OBJECTIVE,
+                        description="Inputs whose organisation consented to publication, at"
+                        f" most {QUOTES_PER_OBJECTIVE}, in order of organisation.",
+                    ),
+                }
+            ),
+            "consultation_comments": object_of(
+                {
+                    "count": {
+                        **COUNT,
+                        "description": "Comments on this objective in the consultation's answers.",
+                    },
+                    "quotes": array_of(
+                        _CONSULTED_QUOTE,
+                        maxItems=QUOTES_PER_OBJECTIVE,
+                        description=f"At most {QUOTES_PER_OBJECTIVE}, in order of organisation.",
+                    ),
+                }
+            ),
+        }
+    ),
+    "Report": object_of(
+        {
+            "review": object_of(
+                {
+                    "id": REVIEW_ID,
+                    "title": TEXT,
+                    "region": common("region_code"),
+                    "commission": TEXT,
+                    "member_states": array_of(component("Country")),
+                }
+            ),
+            "version": VERSION,
+            "overview": object_of(
+                {
+                    "member_states": COUNT,
+                    "reports_received": {
+                        **COUNT,
+                        "description": "Member States with a national report.",
+                    },
+                    "late_reports": {
+                        **COUNT,
+                        "description": "National reports whose latest version came late.",
+                    },
+                    "stakeholder_inputs": COUNT,
+                    "consultation": object_of(
+                        {
+                            "tasks": COUNT,
+                            "completed": COUNT,
+                            "response_rate": {
+                                "type": ["number", "null"],
+                                "minimum": 0,
+                                "maximum": 1,
+                                "description": "completed / tasks, to four decimals; null"
+                                " without tasks.",
+                            },
+                            "by_category": array_of(
+                                object_of(
+                                    {
+                                        "category": _CONSULTED_CATEGORY,
+                                        "title": TEXT,
+                                        "consulted": COUNT,
+                                        "responded": COUNT,
+                                    }
+                                ),
+                                description="In order of category.",
+                            ),
+                        }
+                    ),
+                }
+            ),
+            "clusters": array_of(
+                object_of(
+                    {
+                        "number": CLUSTER,
+                        "title": TEXT,
+                        "objectives": array_of(component("ReportObjective")),
+                    }
+                ),
+                description="The four clusters, each with its objectives.",
+            ),
+            "guiding_principles": array_of(
+                object_of(
+                    {
+                        "id": common("guiding_principle"),
+                        "title": TEXT,
+                        "reported_by": array_of(
+                            object_of({"country": common("iso3"), "text": TEXT, **_PROVENANCE}),
+                            description="How member States applied it, in order of country.",
+                        ),
+                    }
+                ),
+                description="All ten guiding principles.",
+            ),
+            "gaps": object_of(
+                {
+                    "objectives_without_reports": array_of(
+                        common("objective_number"),
+                        description="Objectives no national report gave a status.",
+                    ),
+                    "states_without_report": array_of(component("Country")),
+                }
+            ),
+            "coverage": object_of(
+                {
+                    "objectives": array_of(
+                        common("objective_number"), description="The columns, in order."
+                    ),
+                    "statuses": array_of(
+                        common("objective_status"), description="Every status, in order."
+                    ),
+                    "rows": array_of(
+                        object_of(
+                            {
+                                "iso3": common("iso3"),
+                                "name": TEXT,
+                                "cells": array_of(
+                                    nullable(common("objective_status")),
+                                    description="The status reported for each objective of"
+                                    " `objectives`, in that order; null where none was.",
                                 ),
                             }
                         ),
-                    }
-                ),
-                "clusters": array_of(
-                    object_of(
-                        {
-                            "number": CLUSTER,
-                            "title": TEXT,
-                            "objectives": array_of(component("ReportObjective")),
-                        }
+                        description="One per member State of the review, in its order.",
                     ),
-                    description="The four clusters, each with its objectives.",
-                ),
-                "guiding_principles": array_of(
-                    object_of(
-                        {
-                            "id": common("guiding_principle"),
-                            "title": TEXT,
-                            "reported_by": array_of(
-                                object_of({"country": common("iso3"), "text": TEXT, **provenance}),
-                                description="How member States applied it, in order of country.",
-                            ),
-                        }
+                },
+                description="Member States by objectives: the heatmap.",
+            ),
+            "consultation": object_of(
+                {
+                    "endorsements": object_of(
+                        {name: COUNT for name in _ENDORSEMENTS},
+                        description="Completed consultation tasks per endorsement.",
                     ),
-                    description="All ten guiding principles.",
-                ),
-                "gaps": object_of(
-                    {
-                        "objectives_without_reports": array_of(
-                            common("objective_number"),
-                            description="Objectives no national report gave a status.",
-                        ),
-                        "states_without_report": array_of(component("Country")),
-                    }
-                ),
-                "coverage": object_of(
-                    {
-                        "objectives": array_of(
-                            common("objective_number"), description="The columns, in order."
-                        ),
-                        "statuses": array_of(
-                            common("objective_status"), description="Every status, in order."
-                        ),
-                        "rows": array_of(
-                            object_of(
-                                {
-                                    "iso3": common("iso3"),
-                                    "name": TEXT,
-                                    "cells": array_of(
-                                        nullable(common("objective_status")),
-                                        description="The status reported for each objective of"
-                                        " `objectives`, in that order; null where none was.",
-                                    ),
-                                }
-                            ),
-                            description="One per member State of the review, in its order.",
-                        ),
-                    },
-                    description="Member States by objectives: the heatmap.",
-                ),
-                "consultation": object_of(
-                    {
-                        "endorsements": object_of(
-                            {name: COUNT for name in endorsements},
-                            description="Completed consultation tasks per endorsement.",
-                        ),
-                        "general_comments": array_of(
-                            consulted_quote,
-                            maxItems=GENERAL_COMMENTS,
-                            description=f"At most {GENERAL_COMMENTS}, in order of organisation.",
-                        ),
-                    }
-                ),
-                "editorial": array_of(
-                    object_of(
-                        {
-                            "section": {
-                                "type": "string",
-                                "pattern": editorial["propertyNames"]["pattern"],
-                            },
-                            "text": TEXT,
-                        }
+                    "general_comments": array_of(
+                        _CONSULTED_QUOTE,
+                        maxItems=GENERAL_COMMENTS,
+                        description=f"At most {GENERAL_COMMENTS}, in order of organisation.",
                     ),
-                    description="The editorial text of the change request this version was"
-                    " compiled for (none for version 1), in order of section.",
-                ),
-                "annex": object_of(
+                }
+            ),
+            "editorial": array_of(
+                object_of(
                     {
-                        "after_compilation": array_of(
-                            object_of(
-                                {
-                                    "kind": SUBMISSION_KIND,
-                                    "subject": TEXT,
-                                    "received_at": component("Instant"),
-                                }
-                            ),
-                            description="Submissions refused because compilation had started,"
-                            " in order of receipt.",
-                        )
+                        "section": {
+                            "type": "string",
+                            "pattern": _EDITORIAL["propertyNames"]["pattern"],
+                        },
+                        "text": TEXT,
                     }
                 ),
-                "content_hash": REPORT_HASH,
+                description="The editorial text of the change request this version was"
+                " compiled for (none for version 1), in order of section.",
+            ),
+            "annex": object_of(
+                {
+                    "after_compilation": array_of(
+                        object_of(
+                            {
+                                "kind": SUBMISSION_KIND,
+                                "subject": TEXT,
+                                "received_at": component("Instant"),
+                            }
+                        ),
+                        description="Submissions refused because compilation had started,"
+                        " in order of receipt.",
+                    )
+                }
+            ),
+            "content_hash": REPORT_HASH,
+        },
+        description="A version of the review's report, compiled from the latest version of"
+        " every submission and the consultation's answers. Served as stored: the same"
+        " bytes on every read.",
+    ),
+    "ReportVersion": object_of(
+        {"version": VERSION, "content_hash": REPORT_HASH, "status": REPORT_STATUS}
+    ),
+}
+
+# Webhooks and their deliveries.
+NOTIFICATIONS: dict[str, dict[str, Any]] = {
+    "Webhook": object_of(
+        {
+            "id": UUID,
+            "url": TEXT,
+            "events": {
+                **copy.deepcopy(request_schemas.NEW_WEBHOOK["properties"]["events"]),
+                "description": 'The event types delivered; ["*"] for all.',
             },
-            description="A version of the review's report, compiled from the latest version of"
-            " every submission and the consultation's answers. Served as stored: the same"
-            " bytes on every read.",
-        ),
-        "ReportVersion": object_of(
-            {"version": VERSION, "content_hash": REPORT_HASH, "status": REPORT_STATUS}
-        ),
-        "SchemaList": object_of(
-            {"items": array_of(object_of({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
-        ),
-        "Webhook": object_of(
-            {
-                "id": UUID,
-                "url": TEXT,
-                "events": {
-                    **copy.deepcopy(request_schemas.NEW_WEBHOOK["properties"]["events"]),
-                    "description": 'The event types delivered; ["*"] for all.',
-                },
-                "review_id": {
-                    **nullable(REVIEW_ID),
-                    "description": "The one review it covers; null when it covers regions.",
-                },
-                "regions": array_of(
-                    common("region_code"),
-                    description="Every review of these regions; empty when it covers one review.",
-                ),
-                "created_at": component("Instant"),
+            "review_id": {
+                **nullable(REVIEW_ID),
+                "description": "The one review it covers; null when it covers regions.",
             },
-            description="A webhook subscription. Its secret is never shown.",
-        ),
-        "WebhookList": _list_of("Webhook"),
-        "DeliveryAttempt": object_of(
-            {
-                "attempt": {"type": "integer", "minimum": 1},
-                "at": {**component("Instant"), "description": "When it was recorded."},
-                "status_code": {
-                    "type": ["integer", "null"],
-                    "description": "The receiver's HTTP status; null when there was none"
-                    " (connection error, timeout, URL refused).",
-                },
-                "error": {
-                    "type": ["string", "null"],
-                    "description": "The class of why it did not succeed (http_3xx, http_4xx,"
-                    " http_5xx, timeout, connection_refused, connection_error, dns, tls,"
-                    " refused_by_policy), never the host, port or error text; null when it was"
-                    " sent.",
-                },
-            }
-        ),
-        "Delivery": object_of(
-            {
-                "id": {
-                    **UUID,
-                    "description": f"The delivery id: `{DELIVERY_HEADER}` and `id` in the"
-                    " body, the same on every attempt.",
-                },
-                "event_id": {**UUID, "description": "The event, in the review's audit trail."},
-                "event_type": {"enum": list(EVENT_TYPES)},
-                "status": {
-                    "enum": list(DELIVERY_STATUSES),
-                    "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items())
-                    + ".",
-                },
-                "attempts": COUNT,
-                "next_attempt_at": {
-                    **nullable(component("Instant")),
-                    "description": "When it is attempted next; null unless pending.",
-                },
-                "sent_at": nullable(component("Instant")),
-                "last_error": {
-                    "type": ["string", "null"],
-                    "description": "The error of the last attempt; null once sent.",
-                },
-                "created_at": component("Instant"),
-                "attempt_log": array_of(
-                    component("DeliveryAttempt"), description="Every attempt, oldest first."
-                ),
-            }
-        ),
-        "DeliveryList": _list_of(
-            "Delivery",
-            next_after={
+            "regions": array_of(
+                common("region_code"),
+                description="Every review of these regions; empty when it covers one review.",
+            ),
+            "created_at": component("Instant"),
+        },
+        description="A webhook subscription. Its secret is never shown.",
+    ),
+    "WebhookList": _list_of("Webhook"),
+    "DeliveryAttempt": object_of(
+        {
+            "attempt": {"type": "integer", "minimum": 1},
+            "at": {**component("Instant"), "description": "When it was recorded."},
+            "status_code": {
+                "type": ["integer", "null"],
+                "description": "The receiver's HTTP status; null when there was none"
+                " (connection error, timeout, URL refused).",
+            },
+            "error": {
                 "type": ["string", "null"],
-                "format": "uuid",
-                "description": "Pass as `after` for the next page; null when this page is not"
-                " full.",
+                "description": "The class of why it did not succeed (http_3xx, http_4xx,"
+                " http_5xx, timeout, connection_refused, connection_error, dns, tls,"
+                " refused_by_policy), never the host, port or error text; null when it was"
+                " sent.",
             },
-        ),
-    }
+        }
+    ),
+    "Delivery": object_of(
+        {
+            "id": {
+                **UUID,
+                "description": f"The delivery id: `{DELIVERY_HEADER}` and `id` in the"
+                " body, the same on every attempt.",
+            },
+            "event_id": {**UUID, "description": "The event, in the review's audit trail."},
+            "event_type": {"enum": list(EVENT_TYPES)},
+            "status": {
+                "enum": list(DELIVERY_STATUSES),
+                "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items()) + ".",
+            },
+            "attempts": COUNT,
+            "next_attempt_at": {
+                **nullable(component("Instant")),
+                "description": "When it is attempted next; null unless pending.",
+            },
+            "sent_at": nullable(component("Instant")),
+            "last_error": {
+                "type": ["string", "null"],
+                "description": "The error of the last attempt; null once sent.",
+            },
+            "created_at": component("Instant"),
+            "attempt_log": array_of(
+                component("DeliveryAttempt"), description="Every attempt, oldest first."
+            ),
+        }
+    ),
+    "DeliveryList": _list_of(
+        "Delivery",
+        next_after={
+            "type": ["string", "null"],
+            "format": "uuid",
+            "description": "Pass as `after` for the next page; null when this page is not full.",
+        },
+    ),
+}
+
+# Every answer schema, by component name.
+ANSWERS: dict[str, dict[str, Any]] = {
+    **SERVICE,
+    **REFERENCE,
+    **ACCOUNTS,
+    **REVIEWS,
+    **SUBMISSIONS,
+    **CONSULTATION,
+    **REPORT,
+    **NOTIFICATIONS,
+}

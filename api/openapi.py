@@ -26,7 +26,7 @@ from aiohttp import web
 import schemas
 from api import actors, meta, reports, reviews, submissions, tasks, webhooks
 from api import requests as request_schemas
-from api.answers import answer_schemas
+from api.answers import ANSWERS
 from api.operations import (
     COMPONENT_SCHEMAS,
     DECLARED,
@@ -176,7 +176,7 @@ def _document() -> dict[str, Any]:
     components = {
         **{name: _rebased(schemas.schema_document(name)) for name in schemas.schema_names()},
         **{name: _rebased(schema) for name, schema in REQUEST_SCHEMAS.items()},
-        **answer_schemas(),
+        **ANSWERS,
     }
     return {
         "openapi": "3.1.0",
