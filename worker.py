@@ -27,10 +27,10 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from activities.notify import NotificationActivities
+from config.settings import Settings, load_settings
 from db.pool import create_pool
 from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
-from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES
 from reviewflow.orphans import settle_orphans
 from workflows import WORKFLOWS

@@ -10,7 +10,7 @@ import asyncpg
 from activities.consultation import ConsultationActivities
 from activities.report import ReportActivities
 from activities.review import ReviewActivities
-from reviewflow.config import Settings
+from config.settings import Settings
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:

@@ -34,6 +34,7 @@ import asyncpg
 from jinja2 import TemplateError
 from temporalio import activity
 
+from config.settings import Settings
 from db import deliveries
 from db.events import claim_unexpanded, mark_expanded
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
@@ -52,7 +53,6 @@ from notifications.webhooks import (
     resolve_allowed,
     retry_delay,
 )
-from reviewflow.config import Settings
 from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
 
 # A claimed delivery not marked within this time is claimed again (its sender died). Renewed

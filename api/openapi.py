@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the API (`GET /openapi.json`) and a page to read it (`GET /docs`).
 
 Request bodies are described by the very dicts the handlers check them with (`api.requests`,
-`reviewflow.accounts`) and documents by the files in `schemas/`, so what is documented is what
+`services.accounts`) and documents by the files in `schemas/`, so what is documented is what
 is checked. Those schemas refer to each other by absolute `$id`; here each file becomes a
 component and every `$ref` is rewritten to point inside this document, which therefore needs
 nothing from the network.
@@ -43,7 +43,7 @@ from notifications.webhooks import (
     TIMESTAMP_HEADER,
 )
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
-from reviewflow.accounts import NEW_ACTOR_SCHEMA
+from services.accounts import NEW_ACTOR_SCHEMA
 from workflows.models import EVENT_TYPES, Phase
 
 routes = web.RouteTableDef()

@@ -44,7 +44,6 @@ from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
 from reviewflow.canonical import json_hash
-from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
 from workflows.models import (
     Deadline,
@@ -58,6 +57,10 @@ from workflows.models import (
     Timeline,
 )
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
+
+# The memo naming the request that created a review (a hash of its actor and fingerprint);
+# a worker starting up keeps a running review workflow that has it (reviewflow.orphans).
+CREATION_MEMO = "creation"
 
 routes = web.RouteTableDef()
 

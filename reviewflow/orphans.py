@@ -14,13 +14,12 @@ import logging
 import asyncpg
 from temporalio.client import Client
 
+from api.reviews import CREATION_MEMO
 from db.reviews import phases
 from workflows.review import workflow_id
 
 log = logging.getLogger("reviewflow.orphans")
 
-# The memo naming the request that created a review (a hash of its actor and fingerprint).
-CREATION_MEMO = "creation"
 ORPHAN_REASON = "The review's row was never committed: its creation failed and was answered so."
 
 
