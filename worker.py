@@ -64,7 +64,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool, settings),
+        activities=build_activities(pool),
         # Every review activity holds a database connection: more of them at once than the
         # pool has would only queue for one, against their start-to-close timeouts.
         max_concurrent_activities=pool.get_max_size(),
