@@ -8,10 +8,12 @@ rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from db.pool import Connection
-from db.submissions import LATEST_ACCEPTED
+from db.submissions import LATEST_ACCEPTED, refused_after_compilation
 
 NATIONAL_REPORTS = f"""
     WITH {LATEST_ACCEPTED}
@@ -85,51 +87,38 @@ STAKEHOLDER_INPUTS = (
 )
 
 
-async def national_reports(conn: Connection, review_id: str) -> list[asyncpg.Record]:
-    """The latest accepted national report of each State, by country."""
-    return await conn.fetch(NATIONAL_REPORTS, review_id)
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report version is compiled from, read in the caller's transaction."""
+
+    national_reports: list[asyncpg.Record]  # id, country, version, late, content
+    input_counts: list[asyncpg.Record]  # objective, category, n
+    input_quotes: list[asyncpg.Record]  # objective, organisation, category, text, id, version
+    stakeholder_inputs: int
+    comment_counts: list[asyncpg.Record]  # objective, n
+    comment_quotes: list[asyncpg.Record]  # objective, category, organisation, text, id
+    consultation: list[asyncpg.Record]  # category, consulted, responded
+    endorsements: dict[str, int]
+    general_comments: list[asyncpg.Record]  # category, organisation, text, id
+    after_compilation: list[asyncpg.Record]  # kind, subject, received_at
 
 
-async def input_counts(conn: Connection, review_id: str) -> list[asyncpg.Record]:
-    """Stakeholder inputs per objective and category."""
-    return await conn.fetch(INPUT_COUNTS, review_id)
-
-
-async def input_quotes(
-    conn: Connection, review_id: str, per_objective: int, chars: int
-) -> list[asyncpg.Record]:
-    """Up to `per_objective` consented inputs per objective, cut to `chars`."""
-    return await conn.fetch(INPUT_QUOTES, review_id, per_objective, chars)
-
-
-async def stakeholder_inputs(conn: Connection, review_id: str) -> int:
-    return int(await conn.fetchval(STAKEHOLDER_INPUTS, review_id))
-
-
-async def comment_counts(conn: Connection, review_id: str) -> list[asyncpg.Record]:
-    """Consultation comments per objective."""
-    return await conn.fetch(COMMENT_COUNTS, review_id)
-
-
-async def comment_quotes(
-    conn: Connection, review_id: str, per_objective: int, chars: int
-) -> list[asyncpg.Record]:
-    """Up to `per_objective` consented consultation comments per objective, cut to `chars`."""
-    return await conn.fetch(COMMENT_QUOTES, review_id, per_objective, chars)
-
-
-async def consultation_by_category(conn: Connection, review_id: str) -> list[asyncpg.Record]:
-    """Tasks and answers per stakeholder category (focal points under 'focal_point')."""
-    return await conn.fetch(CONSULTATION, review_id)
-
-
-async def endorsement_counts(conn: Connection, review_id: str) -> dict[str, int]:
-    rows = await conn.fetch(ENDORSEMENT_COUNTS, review_id)
-    return {r["endorsement"]: r["n"] for r in rows}
-
-
-async def general_comments(
-    conn: Connection, review_id: str, limit: int, chars: int
-) -> list[asyncpg.Record]:
-    """Up to `limit` consented general comments, cut to `chars`."""
-    return await conn.fetch(GENERAL_COMMENTS, review_id, limit, chars)
+async def read(
+    conn: Connection, review_id: str, *, quotes: int, general_comments: int, chars: int
+) -> ReportInputs:
+    """The review's inputs: up to `quotes` consented quotes per objective and
+    `general_comments` general comments, each cut to `chars`. Run it in one repeatable-read
+    transaction, so every part sees the same moment."""
+    endorsements = await conn.fetch(ENDORSEMENT_COUNTS, review_id)
+    return ReportInputs(
+        national_reports=await conn.fetch(NATIONAL_REPORTS, review_id),
+        input_counts=await conn.fetch(INPUT_COUNTS, review_id),
+        input_quotes=await conn.fetch(INPUT_QUOTES, review_id, quotes, chars),
+        stakeholder_inputs=int(await conn.fetchval(STAKEHOLDER_INPUTS, review_id)),
+        comment_counts=await conn.fetch(COMMENT_COUNTS, review_id),
+        comment_quotes=await conn.fetch(COMMENT_QUOTES, review_id, quotes, chars),
+        consultation=await conn.fetch(CONSULTATION, review_id),
+        endorsements={r["endorsement"]: r["n"] for r in endorsements},
+        general_comments=await conn.fetch(GENERAL_COMMENTS, review_id, general_comments, chars),
+        after_compilation=await refused_after_compilation(conn, review_id),
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from db import report_inputs, submissions
+from db import report_inputs
 from db.pool import Connection
 from reviewflow.canonical import json_hash
 from reviewflow.reference import load_reference
@@ -73,7 +73,14 @@ async def compile_report(
     principles: dict[str, list[dict[str, Any]]] = defaultdict(list)
     coverage: dict[str, dict[int, str]] = {}
 
-    reports = await report_inputs.national_reports(conn, review_id)
+    inputs = await report_inputs.read(
+        conn,
+        review_id,
+        quotes=QUOTES_PER_OBJECTIVE,
+        general_comments=GENERAL_COMMENTS,
+        chars=QUOTE_CHARS,
+    )
+    reports = inputs.national_reports
     for row in reports:
         country = row["country"]
         coverage[country] = {}
@@ -94,9 +101,9 @@ async def compile_report(
                 {"country": country, "text": applied["how_applied"], **_source(row)}
             )
 
-    for row in await report_inputs.input_counts(conn, review_id):
+    for row in inputs.input_counts:
         objectives[row["objective"]].view_counts[row["category"]] = row["n"]
-    for row in await report_inputs.input_quotes(conn, review_id, QUOTES_PER_OBJECTIVE, QUOTE_CHARS):
+    for row in inputs.input_quotes:
         objectives[row["objective"]].view_quotes.append(
             {
                 "organisation": row["organisation"],
@@ -105,11 +112,9 @@ async def compile_report(
                 **_source(row),
             }
         )
-    for row in await report_inputs.comment_counts(conn, review_id):
+    for row in inputs.comment_counts:
         objectives[row["objective"]].comment_count = row["n"]
-    for row in await report_inputs.comment_quotes(
-        conn, review_id, QUOTES_PER_OBJECTIVE, QUOTE_CHARS
-    ):
+    for row in inputs.comment_quotes:
         objectives[row["objective"]].comment_quotes.append(
             {
                 "category": row["category"],
@@ -119,13 +124,13 @@ async def compile_report(
             }
         )
 
-    consultation = await report_inputs.consultation_by_category(conn, review_id)
+    consultation = inputs.consultation
     tasks = sum(r["consulted"] for r in consultation)
     completed = sum(r["responded"] for r in consultation)
     titles = {c.id: c.title for c in reference.stakeholder_categories} | {
         "focal_point": "Member State focal points"
     }
-    endorsements = await report_inputs.endorsement_counts(conn, review_id)
+    endorsements = inputs.endorsements
     states = review["member_states"]
     report = {
         "review": {
@@ -140,7 +145,7 @@ async def compile_report(
             "member_states": len(states),
             "reports_received": sum(1 for c in states if c in coverage),
             "late_reports": sum(1 for r in reports if r["late"]),
-            "stakeholder_inputs": await report_inputs.stakeholder_inputs(conn, review_id),
+            "stakeholder_inputs": inputs.stakeholder_inputs,
             "consultation": {
                 "tasks": tasks,
                 "completed": completed,
@@ -200,9 +205,7 @@ async def compile_report(
                     "text": r["text"],
                     "task_id": str(r["id"]),
                 }
-                for r in await report_inputs.general_comments(
-                    conn, review_id, GENERAL_COMMENTS, QUOTE_CHARS
-                )
+                for r in inputs.general_comments
             ],
         },
         "editorial": [{"section": s, "text": t} for s, t in sorted(editorial.items())],
@@ -213,7 +216,7 @@ async def compile_report(
                     "subject": r["subject"],
                     "received_at": r["received_at"].isoformat(),
                 }
-                for r in await submissions.refused_after_compilation(conn, review_id)
+                for r in inputs.after_compilation
             ]
         },
     }
