@@ -27,10 +27,10 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from activities.notify import NotificationActivities
+from config.settings import Settings, load_settings
 from db.pool import create_pool
 from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
-from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES
 from reviewflow.orphans import settle_orphans
 from workflows import WORKFLOWS
@@ -64,7 +64,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool, settings),
+        activities=build_activities(pool),
         # Every review activity holds a database connection: more of them at once than the
         # pool has would only queue for one, against their start-to-close timeouts.
         max_concurrent_activities=pool.get_max_size(),

@@ -10,10 +10,9 @@ import asyncpg
 from activities.consultation import ConsultationActivities
 from activities.report import ReportActivities
 from activities.review import ReviewActivities
-from reviewflow.config import Settings
 
 
-def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+def build_activities(pool: asyncpg.Pool) -> list[Callable[..., Any]]:
     return [
         *ReviewActivities(pool).all(),
         *ConsultationActivities(pool).all(),

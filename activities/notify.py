@@ -34,10 +34,13 @@ import asyncpg
 from jinja2 import TemplateError
 from temporalio import activity
 
+from config.settings import Settings
+from db import deliveries
+from db.events import claim_unexpanded, mark_expanded
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.retention import SWEEP_EVERY_S, sweep_expired
-from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
+from notifications.rules import rule_for
 from notifications.webhooks import (
     MAX_ATTEMPTS,
     WebhookPolicy,
@@ -50,7 +53,6 @@ from notifications.webhooks import (
     resolve_allowed,
     retry_delay,
 )
-from reviewflow.config import Settings
 from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
 
 # A claimed delivery not marked within this time is claimed again (its sender died). Renewed
@@ -64,42 +66,9 @@ WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
 WEBHOOKS_IN_FLIGHT = 32
 WEBHOOKS_PER_HOST = 4
 
-CLAIM_DUE = """
-    UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $2
-    WHERE d.id IN (
-        SELECT id FROM deliveries
-        WHERE channel = $3 AND recipient <> ALL($4::uuid[])
-          AND ((status = 'pending' AND next_attempt_at <= now())
-            OR (status = 'sending' AND lease_until < now()))
-        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-    RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts"""
-
 # The outcome of a delivery this sender no longer owns: neither sent nor recorded by it.
 STALE = "stale"
-
-# Whether the delivery is still this sender's: claimed by no one since, and not yet marked.
-STILL_OURS = "id = $1 AND status = 'sending' AND attempts = $2"
-
-RENEW_LEASE = f"""
-    UPDATE deliveries SET lease_until = now() + $3 WHERE {STILL_OURS} RETURNING id"""
-
-# A claimed delivery handed back unsent, due again at once, as if never claimed.
-RELEASE = f"""
-    UPDATE deliveries SET status = 'pending', attempts = attempts - 1, lease_until = NULL
-    WHERE {STILL_OURS}"""
 RELEASED = "released"
-
-CONTEXT = """
-    SELECT d.id, e.id AS event_id, e.type, e.review_id, e.actor_id, e.at, e.data,
-           r.title, r.region, r.deadlines, a.name, a.language, a.role, w.secret,
-           ea.name AS event_actor_name
-    FROM deliveries d
-    JOIN review_events e ON e.id = d.event_id
-    JOIN reviews r ON r.id = e.review_id
-    LEFT JOIN actors a ON d.channel = 'email' AND a.id = d.recipient
-    LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = d.recipient
-    LEFT JOIN actors ea ON ea.id = e.actor_id
-    WHERE d.id = ANY($1::uuid[])"""
 
 
 async def _one_done_or_idle(tasks: set[asyncio.Task[str]]) -> None:
@@ -276,30 +245,16 @@ class NotificationActivities:
     async def expand_events(self) -> int:
         """Turn events not yet expanded into deliveries, in one transaction with their mark."""
         async with self.pool.acquire() as conn, conn.transaction():
-            events = await conn.fetch(
-                """SELECT id, review_id, type, actor_id, data FROM review_events
-                   WHERE expanded_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                EVENTS_PER_EXPANSION,
-            )
+            events = await claim_unexpanded(conn, EVENTS_PER_EXPANSION)
             for event in events:
                 rule = rule_for(event["type"], event["data"])
                 if rule is not None:
-                    await conn.execute(
-                        email_expansion_sql(rule),
-                        event["review_id"],
-                        event["data"],
-                        event["actor_id"],
-                        event["id"],
-                        rule.template,
+                    await deliveries.expand_email(
+                        conn, event, rule.template, rule.recipients, rule.essential
                     )
-                await conn.execute(
-                    WEBHOOK_EXPANSION_SQL, event["review_id"], event["id"], event["type"]
-                )
+                await deliveries.expand_webhooks(conn, event)
             if events:
-                await conn.execute(
-                    "UPDATE review_events SET expanded_at = now() WHERE id = ANY($1::uuid[])",
-                    [e["id"] for e in events],
-                )
+                await mark_expanded(conn, [e["id"] for e in events])
         return len(events)
 
     async def _claim(
@@ -307,17 +262,12 @@ class NotificationActivities:
     ) -> list[Claimed]:
         """Lease up to `batch` due deliveries of `channel`, but none to a recipient in `skip`."""
         async with self.pool.acquire() as conn:
-            # A sender died during the last allowed attempt: give up rather than try once more.
-            await conn.execute(
-                """UPDATE deliveries SET status = 'failed', lease_until = NULL,
-                          last_error = coalesce(last_error, 'the sender stopped during the last attempt')
-                   WHERE status = 'sending' AND lease_until < now() AND attempts >= $1""",
-                MAX_ATTEMPTS,
-            )
-            rows = await conn.fetch(CLAIM_DUE, batch, LEASE, channel, list(skip))
+            await deliveries.fail_abandoned(conn, MAX_ATTEMPTS)
+            rows = await deliveries.claim_due(conn, batch, LEASE, channel, skip)
             if not rows:
                 return []
-            contexts = {r["id"]: r for r in await conn.fetch(CONTEXT, [r["id"] for r in rows])}
+            found = await deliveries.contexts(conn, [r["id"] for r in rows])
+            contexts = {r["id"]: r for r in found}
         return [Claimed(row, contexts[row["id"]]) for row in rows]
 
     # ---- email ---------------------------------------------------------------------------
@@ -390,7 +340,7 @@ class NotificationActivities:
     ) -> str:
         async with self.hosts.slot(delivery.row["recipient"], delivery.row["address"]):
             if not going_on():  # the round ended while it waited for its host
-                await self.pool.execute(RELEASE, delivery.row["id"], delivery.row["attempts"])
+                await deliveries.release(self.pool, delivery.row["id"], delivery.row["attempts"])
                 return RELEASED
             if not await self._still_ours(delivery.row):
                 return STALE
@@ -432,8 +382,7 @@ class NotificationActivities:
         """Right before sending: heartbeat, and renew the delivery's lease if it is still this
         sender's; False when another sender claimed it since, or it was marked (do not send)."""
         activity.heartbeat()
-        renewed = await self.pool.fetchval(RENEW_LEASE, row["id"], row["attempts"], LEASE)
-        return renewed is not None
+        return await deliveries.renew_lease(self.pool, row["id"], row["attempts"], LEASE)
 
     async def _record(
         self,
@@ -457,28 +406,24 @@ class NotificationActivities:
         else:
             status, result, next_at = "failed", "failed", None
         async with self.pool.acquire() as conn, conn.transaction():
-            marked = await conn.fetchval(
-                f"""UPDATE deliveries SET status = $3, lease_until = NULL, last_error = $4,
-                          sent_at = CASE WHEN $3 = 'sent' THEN now() END,
-                          next_attempt_at = coalesce($5, next_attempt_at)
-                   WHERE {STILL_OURS} RETURNING id""",
+            marked = await deliveries.mark(
+                conn,
                 row["id"],
                 row["attempts"],
-                status,
-                error,
-                next_at,
+                status=status,
+                error=error,
+                next_attempt_at=next_at,
             )
-            if marked is None:
+            if not marked:
                 return STALE
             if attempt is not None:
                 started, code = attempt
-                await conn.execute(
-                    """INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, duration_ms)
-                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+                await deliveries.record_attempt(
+                    conn,
                     row["id"],
                     row["attempts"],
-                    code,
-                    error,
-                    int((time.monotonic() - started) * 1000),
+                    status_code=code,
+                    error=error,
+                    duration_ms=int((time.monotonic() - started) * 1000),
                 )
         return result

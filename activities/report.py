@@ -8,8 +8,10 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import heartbeating, precondition_failed
+from db import reports as report_rows
 from db.events import insert_event
 from db.pool import Connection
+from db.reviews import review_row
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
 from reviewflow.canonical import canonical_json
@@ -28,20 +30,10 @@ async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict
     gives it a new one. A request the API stored but the workflow never took is left out."""
     if change_request is None:
         return {}
-    await conn.execute(
-        "UPDATE report_change_requests SET accepted = true WHERE id = $1", change_request
-    )
-    rows = await conn.fetch(
-        """SELECT editorial FROM report_change_requests
-           WHERE review_id = (SELECT review_id FROM report_change_requests WHERE id = $1)
-             AND accepted
-             AND (requested_at, id) <= (SELECT requested_at, id FROM report_change_requests WHERE id = $1)
-           ORDER BY requested_at, id""",
-        change_request,
-    )
+    await report_rows.accept_change_request(conn, change_request)
     merged: dict[str, str] = {}
-    for row in rows:
-        merged.update(row["editorial"])
+    for editorial in await report_rows.accepted_editorials(conn, change_request):
+        merged.update(editorial)
     return merged
 
 
@@ -59,30 +51,18 @@ class ReportActivities:
             self.pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read"),
         ):
-            stored = await conn.fetchval(
-                "SELECT content_hash FROM reports WHERE review_id = $1 AND version = $2",
-                review_id,
-                request.version,
-            )
+            stored = await report_rows.stored_hash(conn, review_id, request.version)
             if stored is None:
-                review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+                review = await review_row(conn, review_id)
                 if review is None:
                     raise precondition_failed(f"review {review_id} has no row to compile from")
                 report = await compile_report(
                     conn, review, request.version, await _editorial(conn, change_request)
                 )
                 stored = report["content_hash"]
-                await conn.execute(
-                    """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
-                                            change_request_id)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-                    review_id,
-                    request.version,
-                    stored,
-                    canonical_json(report),
-                    render_html(report),
-                    render_markdown(report),
-                    change_request,
+                rendered = (canonical_json(report), render_html(report), render_markdown(report))
+                await report_rows.insert_report(
+                    conn, review_id, request.version, stored, rendered, change_request
                 )
             await insert_event(conn, request.event, version=request.version, content_hash=stored)
         return ReportVersion(request.version, stored)
@@ -92,14 +72,13 @@ class ReportActivities:
         """Freeze the approved version: it is the one every later read of the report returns."""
         review_id = request.event.review_id
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await conn.fetchval(
-                """UPDATE reports SET status = 'published', published_at = $3, published_by = $4, note = $5
-                   WHERE review_id = $1 AND version = $2 RETURNING content_hash""",
+            stored = await report_rows.publish(
+                conn,
                 review_id,
                 request.version,
-                request.event.at,
-                uuid.UUID(request.event.actor_id) if request.event.actor_id else None,
-                request.note,
+                at=request.event.at,
+                by=uuid.UUID(request.event.actor_id) if request.event.actor_id else None,
+                note=request.note,
             )
             await insert_event(conn, request.event, version=request.version, content_hash=stored)
         return ReportVersion(request.version, stored)

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from reviewflow.logs import FIELDS
+from config.logs import FIELDS
 
 ACCESS_LOGGER = logging.getLogger("reviewflow.access")
 

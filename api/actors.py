@@ -36,7 +36,7 @@ from db.actors import (
     update_preferences,
 )
 from db.pool import Connection
-from reviewflow.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor, store_account
+from services.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor, store_account
 
 routes = web.RouteTableDef()
 

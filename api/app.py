@@ -15,9 +15,9 @@ from api.keys import POOL, SETTINGS, SUBMISSIONS, TEMPORAL, UPDATE_GATE, WEBHOOK
 from api.problems import problem_middleware
 from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from api.updates import SubmissionBatcher, UpdateGate
+from config.settings import Settings
 from db.pool import create_pool
 from notifications.webhooks import service_policy
-from reviewflow.config import Settings
 
 # Large enough for a full national report (23 objectives of long text), small enough that
 # nobody can make the API buffer an arbitrary upload.

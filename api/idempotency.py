@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from api.problems import Problem
+from db import idempotency
 from db.actors import Actor
 from db.pool import Connection, Executor
 from reviewflow.canonical import json_hash
@@ -41,6 +42,11 @@ def request_fingerprint(request: web.Request, body: Any) -> str:
     return json_hash([request.method, request.path, body])
 
 
+def _replayed(created: Created) -> Any:
+    """What a retry with the same key is answered with."""
+    return created.replay_body if created.replay_body is not None else created.body
+
+
 def mismatch() -> Problem:
     return Problem(
         422,
@@ -51,11 +57,7 @@ def mismatch() -> Problem:
 
 async def replay(conn: Executor, actor: Actor, key: str, fingerprint: str) -> web.Response | None:
     """The stored answer for this key, or None if the key is new."""
-    row = await conn.fetchrow(
-        "SELECT request_hash, status, response FROM idempotent_requests WHERE actor_id = $1 AND key = $2",
-        actor.id,
-        key,
-    )
+    row = await idempotency.stored(conn, actor.id, key)
     if row is None:
         return None
     if row["request_hash"] != fingerprint:
@@ -81,14 +83,8 @@ async def create_once(
         async with pool.acquire() as conn, conn.transaction():
             created = await create(conn)
             if key is not None:
-                await conn.execute(
-                    "INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response)"
-                    " VALUES ($1, $2, $3, $4, $5)",
-                    actor.id,
-                    key,
-                    fingerprint,
-                    created.status,
-                    created.replay_body if created.replay_body is not None else created.body,
+                await idempotency.store(
+                    conn, actor.id, key, fingerprint, created.status, _replayed(created)
                 )
     except asyncpg.UniqueViolationError as error:
         if key is None or error.constraint_name != "idempotent_requests_pkey":
@@ -105,14 +101,8 @@ async def record_answer(
     """Store the answer to a request whose effect is already done elsewhere (in a workflow);
     when a concurrent request with the same key stored one first, answer with that one, so
     both get the same answer."""
-    stored_now = await pool.fetchval(
-        "INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor_id, key) DO NOTHING RETURNING true",
-        actor.id,
-        key,
-        fingerprint,
-        created.status,
-        created.replay_body if created.replay_body is not None else created.body,
+    stored_now = await idempotency.store_if_new(
+        pool, actor.id, key, fingerprint, created.status, _replayed(created)
     )
     if stored_now:
         return web.json_response(created.body, status=created.status)

@@ -7,9 +7,9 @@ from aiohttp import web
 from temporalio.client import Client
 
 from api.updates import SubmissionBatcher, UpdateGate
+from config.settings import Settings
 from db.actors import Actor
 from notifications.webhooks import WebhookPolicy
-from reviewflow.config import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)

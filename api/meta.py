@@ -17,6 +17,7 @@ from api.operations import (
     operation,
 )
 from api.problems import Problem
+from db.pool import answers
 from reviewflow.reference import gcm_document, load_reference, region_document
 
 routes = web.RouteTableDef()
@@ -39,7 +40,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def _database_ready(request: web.Request) -> bool:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_S):
-            return await request.app[POOL].fetchval("SELECT 1") == 1
+            return await answers(request.app[POOL])
     except Exception:
         return False
 

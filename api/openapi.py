@@ -2,7 +2,7 @@
 
 Assembly only: each operation is declared beside its route (`api.operations.operation`),
 answers by the schemas of `api.answers`, request bodies by the very dicts the handlers check
-them with (`api.requests`, `reviewflow.accounts`) and documents by the files in `schemas/`, so
+them with (`api.requests`, `services.accounts`) and documents by the files in `schemas/`, so
 what is documented is what is checked. Those schemas refer to each other by absolute `$id`;
 here each file becomes a component and every `$ref` is rewritten to point inside this
 document, which therefore needs nothing from the network.
@@ -37,7 +37,7 @@ from api.operations import (
     answer,
     operation,
 )
-from reviewflow.accounts import NEW_ACTOR_SCHEMA
+from services.accounts import NEW_ACTOR_SCHEMA
 
 routes = web.RouteTableDef()
 

@@ -53,12 +53,11 @@ from api.operations import (
 )
 from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update
-from db.actors import Actor
+from db.actors import Actor, active_stakeholders
 from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
 from reviewflow.canonical import json_hash
-from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
 from workflows.models import (
     Deadline,
@@ -72,6 +71,10 @@ from workflows.models import (
     Timeline,
 )
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
+
+# The memo naming the request that created a review (a hash of its actor and fingerprint);
+# a worker starting up keeps a running review workflow that has it (reviewflow.orphans).
+CREATION_MEMO = "creation"
 
 routes = web.RouteTableDef()
 
@@ -133,13 +136,8 @@ async def _invited_stakeholders(
         return None
     # Only active stakeholders of the review's region; any other id, an account or not, gets
     # the same answer, so the list cannot be used to find out which ids are accounts.
-    found = await pool.fetch(
-        """SELECT id FROM actors WHERE role = 'stakeholder' AND id = ANY($1::uuid[])
-             AND $2 = ANY (regions) AND disabled_at IS NULL""",
-        [uuid.UUID(s) for s in invited],
-        body["region"],
-    )
-    known = {str(row["id"]) for row in found}
+    found = await active_stakeholders(pool, [uuid.UUID(s) for s in invited], body["region"])
+    known = {str(found_id) for found_id in found}
     problems.extend(
         (f"/stakeholders/{i}", "is not a stakeholder account of this region")
         for i, s in enumerate(invited)

@@ -36,7 +36,8 @@ from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, may_run, query_int, review_for
 from db.actors import Actor, colleague_of
 from db.events import insert_event
-from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
+from db.syntheses import synthesis, synthesis_parts
+from db.tasks import complete, delegate, has_task, my_tasks, task
 from reviewflow.canonical import json_hash
 from workflows.models import ReviewEvent
 

@@ -42,10 +42,10 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from config.settings import Settings, load_settings
 from db.actors import Actor, hash_token, insert_actor, new_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 
 ROOT = Path(__file__).resolve().parent.parent

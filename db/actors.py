@@ -413,3 +413,14 @@ async def erase(conn: Executor, actor_id: uuid.UUID) -> bool:
         address,
     )
     return True
+
+
+async def active_stakeholders(conn: Executor, ids: list[uuid.UUID], region: str) -> list[uuid.UUID]:
+    """Those of `ids` that are active stakeholder accounts of `region`."""
+    rows = await conn.fetch(
+        """SELECT id FROM actors WHERE role = 'stakeholder' AND id = ANY($1::uuid[])
+             AND $2 = ANY (regions) AND disabled_at IS NULL""",
+        ids,
+        region,
+    )
+    return [row["id"] for row in rows]

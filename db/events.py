@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Executor
+from db.pool import Connection, Executor
 from workflows.models import ReviewEvent
 
 
@@ -48,3 +48,27 @@ async def events_after(
         }
         for row in rows
     ]
+
+
+async def consultation_closed(conn: Executor, review_id: str) -> bool:
+    closed = await conn.fetchval(
+        "SELECT 1 FROM review_events WHERE review_id = $1 AND type = 'consultation.closed'",
+        review_id,
+    )
+    return closed is not None
+
+
+async def claim_unexpanded(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Up to `limit` events not yet expanded into deliveries, oldest first, locked for the
+    caller's transaction (another expander skips them)."""
+    return await conn.fetch(
+        """SELECT id, review_id, type, actor_id, data FROM review_events
+           WHERE expanded_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+
+
+async def mark_expanded(conn: Connection, event_ids: list[uuid.UUID]) -> None:
+    await conn.execute(
+        "UPDATE review_events SET expanded_at = now() WHERE id = ANY($1::uuid[])", event_ids
+    )

@@ -25,6 +25,11 @@ async def create_pool(
     return pool
 
 
+async def answers(pool: asyncpg.Pool) -> bool:
+    """Whether the database answers a query."""
+    return bool(await pool.fetchval("SELECT 1") == 1)
+
+
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 

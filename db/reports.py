@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from db.pool import Connection
 
 
 async def report(
@@ -58,3 +61,80 @@ async def latest_version(pool: asyncpg.Pool, review_id: str) -> int:
             "SELECT coalesce(max(version), 0) FROM reports WHERE review_id = $1", review_id
         )
     )
+
+
+async def stored_hash(conn: Connection, review_id: str, version: int) -> str | None:
+    """The content hash of a stored version, None when it is not stored yet."""
+    stored: str | None = await conn.fetchval(
+        "SELECT content_hash FROM reports WHERE review_id = $1 AND version = $2",
+        review_id,
+        version,
+    )
+    return stored
+
+
+async def insert_report(
+    conn: Connection,
+    review_id: str,
+    version: int,
+    content_hash: str,
+    rendered: tuple[str, str, str],
+    change_request: uuid.UUID | None,
+) -> None:
+    """Store a compiled version in its final bytes: (json, html, markdown)."""
+    json_text, html, markdown = rendered
+    await conn.execute(
+        """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
+                                change_request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        review_id,
+        version,
+        content_hash,
+        json_text,
+        html,
+        markdown,
+        change_request,
+    )
+
+
+async def publish(
+    conn: Connection,
+    review_id: str,
+    version: int,
+    *,
+    at: datetime,
+    by: uuid.UUID | None,
+    note: str | None,
+) -> str:
+    """Mark the version published (the workflow publishes a version it compiled); its
+    content hash."""
+    published: str = await conn.fetchval(
+        """UPDATE reports SET status = 'published', published_at = $3, published_by = $4, note = $5
+           WHERE review_id = $1 AND version = $2 RETURNING content_hash""",
+        review_id,
+        version,
+        at,
+        by,
+        note,
+    )
+    return published
+
+
+async def accept_change_request(conn: Connection, change_request: uuid.UUID) -> None:
+    await conn.execute(
+        "UPDATE report_change_requests SET accepted = true WHERE id = $1", change_request
+    )
+
+
+async def accepted_editorials(conn: Connection, change_request: uuid.UUID) -> list[dict[str, str]]:
+    """The editorial text of every accepted change request of the review up to
+    `change_request`, oldest first."""
+    rows = await conn.fetch(
+        """SELECT editorial FROM report_change_requests
+           WHERE review_id = (SELECT review_id FROM report_change_requests WHERE id = $1)
+             AND accepted
+             AND (requested_at, id) <= (SELECT requested_at, id FROM report_change_requests WHERE id = $1)
+           ORDER BY requested_at, id""",
+        change_request,
+    )
+    return [row["editorial"] for row in rows]

@@ -119,3 +119,41 @@ async def submission_progress(conn: Executor, review_id: str) -> list[asyncpg.Re
            FROM submissions s WHERE s.review_id = $1 AND s.latest_version > 0""",
         review_id,
     )
+
+
+async def record_snapshot(
+    conn: Connection,
+    review_id: str,
+    phase: str,
+    deadlines: Timeline,
+    country_extensions: dict[str, datetime],
+) -> None:
+    """Bring the row in step with the workflow: its phase, deadlines and extensions."""
+    await conn.execute(
+        "UPDATE reviews SET phase = $2, deadlines = $3, country_extensions = $4, updated_at = now()"
+        " WHERE id = $1",
+        review_id,
+        phase,
+        timeline_json(deadlines),
+        {c: until.isoformat() for c, until in country_extensions.items()},
+    )
+
+
+async def review_row(conn: Executor, review_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
+
+
+async def phases(conn: Executor) -> list[asyncpg.Record]:
+    """Every review's id and phase."""
+    return await conn.fetch("SELECT id, phase FROM reviews")
+
+
+async def secretariat(conn: Executor, review_id: str) -> list[uuid.UUID]:
+    """The secretariat accounts of the review's region."""
+    rows = await conn.fetch(
+        """SELECT a.id FROM reviews r JOIN actors a
+           ON a.role = 'secretariat' AND r.region = ANY (a.regions)
+           WHERE r.id = $1 ORDER BY a.id""",
+        review_id,
+    )
+    return [row["id"] for row in rows]

@@ -1,8 +1,10 @@
-"""Consultation tasks: read, answered and handed over, each change checked in one statement."""
+"""Consultation tasks: opened in bulk, read, answered, handed over, reminded and closed, each
+change checked in one statement."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -105,20 +107,77 @@ async def task_progress(conn: Executor, review_id: str) -> list[asyncpg.Record]:
     )
 
 
-async def synthesis(pool: asyncpg.Pool, review_id: str) -> asyncpg.Record | None:
-    return await pool.fetchrow(
-        "SELECT content, content_hash, created_at FROM syntheses WHERE review_id = $1", review_id
+# ---- the consultation as a whole (bulk, one statement per step) ----------------------------
+
+
+async def open_for_consultees(conn: Connection, review_id: str, due_at: datetime) -> int:
+    """A task for every consultee of the review, once; the review's task count after."""
+    await conn.execute(
+        """INSERT INTO tasks (id, review_id, kind, invitee, assignee, organisation,
+                              stakeholder_category, country, due_at)
+           SELECT gen_random_uuid(), c.review_id, 'consultation', c.actor_id, c.actor_id,
+                  c.organisation, c.stakeholder_category, c.country, $2
+           FROM review_consultees c WHERE c.review_id = $1
+             -- a consultation closed meanwhile (the review was cancelled) stays empty
+             AND NOT EXISTS (SELECT 1 FROM review_events e
+                             WHERE e.review_id = $1 AND e.type = 'consultation.closed')
+           ON CONFLICT (review_id, invitee) DO NOTHING""",
+        review_id,
+        due_at,
+    )
+    return int(await conn.fetchval("SELECT count(*) FROM tasks WHERE review_id = $1", review_id))
+
+
+async def close_open(conn: Connection, review_id: str, status: str) -> int:
+    """Give every open task `status`; how many were open."""
+    result = await conn.execute(
+        "UPDATE tasks SET status = $2 WHERE review_id = $1 AND status = 'open'",
+        review_id,
+        status,
+    )
+    return int(result.split()[-1])
+
+
+async def move_open_deadline(conn: Executor, review_id: str, due_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE tasks SET due_at = $2 WHERE review_id = $1 AND status = 'open'",
+        review_id,
+        due_at,
     )
 
 
-async def synthesis_parts(
-    pool: asyncpg.Pool, review_id: str, after: int, limit: int
-) -> list[asyncpg.Record]:
-    """The synthesis' parts from position `after` on, at most `limit`."""
-    return await pool.fetch(
-        """SELECT position, kind, content FROM synthesis_parts
-           WHERE review_id = $1 AND position >= $2 ORDER BY position LIMIT $3""",
+async def remind_open(conn: Connection, review_id: str, at: datetime) -> list[uuid.UUID]:
+    """Count a reminder sent at `at` on every open task, once per instant (so a retry counts
+    it once); the open tasks' assignees."""
+    await conn.execute(
+        """UPDATE tasks SET reminders_sent = reminders_sent + 1, last_reminded_at = $2
+           WHERE review_id = $1 AND status = 'open' AND last_reminded_at IS DISTINCT FROM $2""",
         review_id,
-        after,
-        limit,
+        at,
+    )
+    rows = await conn.fetch(
+        "SELECT assignee FROM tasks WHERE review_id = $1 AND status = 'open' ORDER BY assignee",
+        review_id,
+    )
+    return [row["assignee"] for row in rows]
+
+
+async def answered(conn: Connection, review_id: str) -> tuple[int, int]:
+    """How many tasks the review has, and how many of them are answered."""
+    counts = await conn.fetchrow(
+        """SELECT count(*), count(*) FILTER (WHERE status = 'completed') AS answered
+           FROM tasks WHERE review_id = $1""",
+        review_id,
+    )
+    assert counts is not None  # an aggregate always has a row
+    return counts["count"], counts["answered"]
+
+
+async def open_assignees(conn: Connection, review_id: str) -> list[asyncpg.Record]:
+    """Who still holds an open task, by name: assignee, name, organisation."""
+    return await conn.fetch(
+        """SELECT t.assignee, a.name, t.organisation FROM tasks t
+           JOIN actors a ON a.id = t.assignee
+           WHERE t.review_id = $1 AND t.status = 'open' ORDER BY a.name, t.assignee""",
+        review_id,
     )

@@ -18,9 +18,9 @@ from typing import Protocol
 
 import aiosmtplib
 
+from config.settings import SmtpSettings
 from notifications.addresses import needs_smtputf8, recipient
 from notifications.render import Rendered
-from reviewflow.config import SmtpSettings
 
 MESSAGE_ID_DOMAIN = "reviewflow"
 SMTP_TIMEOUT_S = 30.0

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import asyncpg
 
+from db import idempotency
+
 SWEEP_EVERY_S = 3600.0
 DAY_S = 86400
 
@@ -42,10 +44,7 @@ async def sweep_expired(
     pool: asyncpg.Pool, *, mail_dir: Path, mail_days: int, idempotency_days: int
 ) -> Swept:
     """Remove what has expired; say how much."""
-    status = await pool.execute(
-        "DELETE FROM idempotent_requests WHERE created_at < now() - make_interval(days => $1)",
-        idempotency_days,
-    )
+    answers = await idempotency.delete_expired(pool, idempotency_days)
     older_than = time.time() - mail_days * DAY_S
     files = await asyncio.to_thread(_remove_old_mail, mail_dir, older_than)
-    return Swept(idempotent_requests=int(status.split()[-1]), mail_files=files)
+    return Swept(idempotent_requests=answers, mail_files=files)

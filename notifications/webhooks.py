@@ -42,7 +42,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
+from config.settings import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
 
 __all__ = [
     "ALLOW_ENV",

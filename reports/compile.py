@@ -1,9 +1,7 @@
-"""Compiling a review's report from what came in, aggregated in SQL.
+"""Compiling a review's report from what came in, aggregated in SQL (`db.report_inputs`).
 
-National reports are few (one per member State) and read whole; stakeholder inputs and
-consultation answers may be tens of thousands, so PostgreSQL counts them and picks a bounded,
-stable selection of quotes per objective. Every list is ordered, nothing depends on the clock:
-the same inputs give the same report, byte for byte.
+Every list is ordered, nothing depends on the clock: the same inputs give the same report,
+byte for byte.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from db import report_inputs
 from db.pool import Connection
 from reviewflow.canonical import json_hash
 from reviewflow.reference import load_reference
@@ -21,91 +20,6 @@ from reviewflow.reference import load_reference
 QUOTES_PER_OBJECTIVE = 20
 GENERAL_COMMENTS = 50
 QUOTE_CHARS = 600
-
-LATEST = """
-    latest AS (
-        SELECT s.id, s.kind, s.subject, v.version, v.late, v.content
-        FROM submissions s
-        JOIN submission_versions v ON v.submission_id = s.id AND v.version = s.latest_version
-        WHERE s.review_id = $1 AND s.latest_version > 0)"""
-
-NATIONAL_REPORTS = f"""
-    WITH {LATEST}
-    SELECT id, subject AS country, version, late, content FROM latest
-    WHERE kind = 'national_report' ORDER BY subject"""
-
-# A stakeholder input's subject is its organisation's id: the name and category are the
-# organisation's, whatever the input itself claims.
-INPUTS = f"""
-    {LATEST},
-    inputs AS (
-        SELECT latest.*, o.name AS organisation, o.category
-        FROM latest JOIN organisations o ON o.id::text = latest.subject
-        WHERE latest.kind = 'stakeholder_input')"""
-
-INPUT_COUNTS = f"""
-    WITH {INPUTS}
-    SELECT objective::int AS objective, category, count(*) AS n
-    FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
-    GROUP BY 1, 2 ORDER BY 1, 2"""
-
-INPUT_QUOTES = f"""
-    WITH {INPUTS},
-    ranked AS (
-        SELECT objective::int AS objective, organisation, category,
-               left(content ->> 'input', $3) AS text, id, version,
-               row_number() OVER (PARTITION BY objective ORDER BY organisation, id) AS rank
-        FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
-        WHERE (content ->> 'consent_to_publish')::boolean)
-    SELECT objective, organisation, category, text, id, version FROM ranked
-    WHERE rank <= $2 ORDER BY objective, rank"""
-
-COMMENT_COUNTS = """
-    SELECT (c ->> 'objective')::int AS objective, count(*) AS n
-    FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
-    WHERE t.review_id = $1 AND t.status = 'completed' GROUP BY 1 ORDER BY 1"""
-
-# Consultation comments are quoted, and their author named, only with its consent; every
-# comment is counted.
-CONSENTED = "coalesce((t.response ->> 'consent_to_publish')::boolean, false)"
-
-COMMENT_QUOTES = f"""
-    WITH ranked AS (
-        SELECT (c ->> 'objective')::int AS objective, coalesce(t.stakeholder_category, 'focal_point') AS category,
-               coalesce(t.organisation, t.country) AS organisation, left(c ->> 'comment', $3) AS text, t.id,
-               row_number() OVER (PARTITION BY c ->> 'objective' ORDER BY t.organisation, t.id) AS rank
-        FROM tasks t, jsonb_array_elements(t.response -> 'comments') AS c
-        WHERE t.review_id = $1 AND t.status = 'completed' AND {CONSENTED})
-    SELECT objective, category, organisation, text, id FROM ranked
-    WHERE rank <= $2 ORDER BY objective, rank"""
-
-CONSULTATION = """
-    SELECT coalesce(stakeholder_category, 'focal_point') AS category, count(*) AS consulted,
-           count(*) FILTER (WHERE status = 'completed') AS responded
-    FROM tasks WHERE review_id = $1 GROUP BY 1 ORDER BY 1"""
-
-ENDORSEMENTS = """
-    SELECT response ->> 'endorsement' AS endorsement, count(*) AS n FROM tasks
-    WHERE review_id = $1 AND status = 'completed' GROUP BY 1"""
-
-GENERAL_COMMENTS_SQL = f"""
-    SELECT coalesce(stakeholder_category, 'focal_point') AS category,
-           coalesce(organisation, country) AS organisation,
-           left(response ->> 'general_comment', $3) AS text, id
-    FROM tasks t WHERE review_id = $1 AND status = 'completed' AND response ? 'general_comment'
-      AND {CONSENTED}
-    ORDER BY organisation, id LIMIT $2"""
-
-STAKEHOLDER_INPUTS = f"WITH {LATEST} SELECT count(*) FROM latest WHERE kind = 'stakeholder_input'"
-
-# Submissions refused because compilation had started: recorded, flagged, listed in the annex.
-AFTER_COMPILATION = """
-    SELECT s.kind, s.subject, v.received_at FROM submission_versions v
-    JOIN submissions s ON s.id = v.submission_id
-    WHERE s.review_id = $1 AND v.status = 'rejected'
-      AND v.received_at >= (SELECT min(at) FROM review_events
-                            WHERE review_id = $1 AND type = 'phase.changed' AND data ->> 'to' = 'compilation')
-    ORDER BY v.received_at, s.kind, s.subject"""
 
 
 def with_hash(report: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +73,14 @@ async def compile_report(
     principles: dict[str, list[dict[str, Any]]] = defaultdict(list)
     coverage: dict[str, dict[int, str]] = {}
 
-    reports = await conn.fetch(NATIONAL_REPORTS, review_id)
+    inputs = await report_inputs.read(
+        conn,
+        review_id,
+        quotes=QUOTES_PER_OBJECTIVE,
+        general_comments=GENERAL_COMMENTS,
+        chars=QUOTE_CHARS,
+    )
+    reports = inputs.national_reports
     for row in reports:
         country = row["country"]
         coverage[country] = {}
@@ -180,9 +101,9 @@ async def compile_report(
                 {"country": country, "text": applied["how_applied"], **_source(row)}
             )
 
-    for row in await conn.fetch(INPUT_COUNTS, review_id):
+    for row in inputs.input_counts:
         objectives[row["objective"]].view_counts[row["category"]] = row["n"]
-    for row in await conn.fetch(INPUT_QUOTES, review_id, QUOTES_PER_OBJECTIVE, QUOTE_CHARS):
+    for row in inputs.input_quotes:
         objectives[row["objective"]].view_quotes.append(
             {
                 "organisation": row["organisation"],
@@ -191,9 +112,9 @@ async def compile_report(
                 **_source(row),
             }
         )
-    for row in await conn.fetch(COMMENT_COUNTS, review_id):
+    for row in inputs.comment_counts:
         objectives[row["objective"]].comment_count = row["n"]
-    for row in await conn.fetch(COMMENT_QUOTES, review_id, QUOTES_PER_OBJECTIVE, QUOTE_CHARS):
+    for row in inputs.comment_quotes:
         objectives[row["objective"]].comment_quotes.append(
             {
                 "category": row["category"],
@@ -203,13 +124,13 @@ async def compile_report(
             }
         )
 
-    consultation = await conn.fetch(CONSULTATION, review_id)
+    consultation = inputs.consultation
     tasks = sum(r["consulted"] for r in consultation)
     completed = sum(r["responded"] for r in consultation)
     titles = {c.id: c.title for c in reference.stakeholder_categories} | {
         "focal_point": "Member State focal points"
     }
-    endorsements = {r["endorsement"]: r["n"] for r in await conn.fetch(ENDORSEMENTS, review_id)}
+    endorsements = inputs.endorsements
     states = review["member_states"]
     report = {
         "review": {
@@ -224,7 +145,7 @@ async def compile_report(
             "member_states": len(states),
             "reports_received": sum(1 for c in states if c in coverage),
             "late_reports": sum(1 for r in reports if r["late"]),
-            "stakeholder_inputs": await conn.fetchval(STAKEHOLDER_INPUTS, review_id),
+            "stakeholder_inputs": inputs.stakeholder_inputs,
             "consultation": {
                 "tasks": tasks,
                 "completed": completed,
@@ -284,9 +205,7 @@ async def compile_report(
                     "text": r["text"],
                     "task_id": str(r["id"]),
                 }
-                for r in await conn.fetch(
-                    GENERAL_COMMENTS_SQL, review_id, GENERAL_COMMENTS, QUOTE_CHARS
-                )
+                for r in inputs.general_comments
             ],
         },
         "editorial": [{"section": s, "text": t} for s, t in sorted(editorial.items())],
@@ -297,7 +216,7 @@ async def compile_report(
                     "subject": r["subject"],
                     "received_at": r["received_at"].isoformat(),
                 }
-                for r in await conn.fetch(AFTER_COMPILATION, review_id)
+                for r in inputs.after_compilation
             ]
         },
     }

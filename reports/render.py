@@ -71,7 +71,6 @@ STATUSES: dict[str, StatusStyle] = {
     )
 }
 NO_REPORT = StatusStyle("", "no report", "—", "#ffffff", "#737373")
-NO_REPORT_STROKE = "#969696"
 # A status this renderer does not know (the schema forbids it; drawn anyway, never trusted).
 _UNKNOWN_FILL = "#e7e1ef"
 

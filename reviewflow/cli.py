@@ -10,8 +10,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from reviewflow.config import Settings, load_settings
-from reviewflow.logs import log_json_lines
+from config.logs import log_json_lines
+from config.settings import Settings, load_settings
 
 log = logging.getLogger("reviewflow")
 
@@ -97,7 +97,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_create_actor(args: argparse.Namespace) -> int:
-    from reviewflow.accounts import AccountError, create_actor_from_cli
+    from services.accounts import AccountError, create_actor_from_cli
 
     body = {
         key: value

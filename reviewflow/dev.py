@@ -10,8 +10,8 @@ import asyncio
 import logging
 from contextlib import ExitStack
 
+from config.settings import Settings
 from db.migrate import migrate_dsn
-from reviewflow.config import Settings
 from reviewflow.embedded import EmbeddedPostgres, EmbeddedServiceError, EmbeddedTemporal
 from reviewflow.services import bootstrap_admin, serve
 from worker import stop_event_on_signals

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
+from config.settings import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
 
 log = logging.getLogger(__name__)
 

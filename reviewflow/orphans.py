@@ -14,12 +14,12 @@ import logging
 import asyncpg
 from temporalio.client import Client
 
+from api.reviews import CREATION_MEMO
+from db.reviews import phases
 from workflows.review import workflow_id
 
 log = logging.getLogger("reviewflow.orphans")
 
-# The memo naming the request that created a review (a hash of its actor and fingerprint).
-CREATION_MEMO = "creation"
 ORPHAN_REASON = "The review's row was never committed: its creation failed and was answered so."
 
 
@@ -30,7 +30,7 @@ async def settle_orphans(client: Client, pool: asyncpg.Pool) -> list[str]:
     query = 'WorkflowType = "RegionalReviewWorkflow" AND ExecutionStatus = "Running"'
     async for execution in client.list_workflows(query):
         running[execution.id] = CREATION_MEMO in (await execution.memo())
-    rows = await pool.fetch("SELECT id, phase FROM reviews")
+    rows = await phases(pool)
     with_row = {workflow_id(row["id"]) for row in rows}
     ended = []
     for found, marked in running.items():

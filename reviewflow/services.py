@@ -16,9 +16,9 @@ from temporalio.client import Client
 import worker as worker_module
 from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
+from config.settings import Settings
 from db.actors import ensure_admin
 from db.pool import create_pool
-from reviewflow.config import Settings
 
 log = logging.getLogger("reviewflow")
 

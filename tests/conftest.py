@@ -23,10 +23,10 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 import api.app
+from config.settings import Settings, load_settings
 from db.actors import Actor, insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body

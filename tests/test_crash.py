@@ -43,8 +43,8 @@ from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from activities.notify import LEASE
+from config.settings import ENVIRONMENT_VARIABLES
 from db.pool import create_pool
-from reviewflow.config import ENVIRONMENT_VARIABLES
 from reviewflow.embedded import EmbeddedPostgres, EmbeddedTemporal
 from tests import documents
 from workflows.review import workflow_id

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 import pytest
 
-from reviewflow.config import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, ENVIRONMENT_VARIABLES
+from config.settings import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, ENVIRONMENT_VARIABLES
 
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 TEMPORAL_UI = f"http://127.0.0.1:{DEFAULT_TEMPORAL_UI_PORT}"

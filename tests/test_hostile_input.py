@@ -55,8 +55,8 @@ from api.bodies import MAX_BODY_VALUES, body_problems, checked_body, raise_if_in
 from api.openapi import openapi_document
 from api.problems import MAX_LISTED_PROBLEMS, Problem
 from db.submissions import store_pending
-from reviewflow.accounts import NEW_ACTOR_SCHEMA
 from schemas import MAX_PROBLEMS
+from services.accounts import NEW_ACTOR_SCHEMA
 from tests import documents
 from tests.reviews import eventually, review_body, timeline
 from tests.test_api_basics import PROBLEM, assert_problem

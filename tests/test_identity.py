@@ -13,10 +13,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from db.deliveries import WEBHOOK_EXPANSION_SQL, email_expansion_sql
 from db.events import insert_event
 from db.migrate import load_migrations, migrate
 from db.tasks import delegate
-from notifications.rules import WEBHOOK_EXPANSION_SQL, email_expansion_sql, rule_for
+from notifications.rules import rule_for
 from reports.compile import compile_report
 from tests import documents
 from tests.reviews import eventually, review_body
@@ -163,7 +164,12 @@ async def _recipients(pool: asyncpg.Pool, review_id: str, event_type: str, **dat
         try:
             await insert_event(conn, event)
             await conn.execute(
-                email_expansion_sql(rule), review_id, data, None, uuid.UUID(event.id), rule.template
+                email_expansion_sql(rule.recipients, rule.essential),
+                review_id,
+                data,
+                None,
+                uuid.UUID(event.id),
+                rule.template,
             )
             rows = await conn.fetch(
                 "SELECT recipient FROM deliveries WHERE event_id = $1", uuid.UUID(event.id)

@@ -34,6 +34,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import WEBHOOKS_PER_HOST, NotificationActivities
 from api.app import create_app
 from api.webhooks import WEBHOOKS_PER_OWNER
+from config.settings import Settings, SmtpSettings, load_settings
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
@@ -46,7 +47,6 @@ from notifications.webhooks import (
     service_policy,
     verify,
 )
-from reviewflow.config import Settings, SmtpSettings, load_settings
 from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.reviews import eventually, review_body

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.accesslog import ACCESS_LOG_OPTIONS, ACCESS_LOGGER
 from api.app import create_app
 from api.problems import Problem, problem_middleware
-from reviewflow.logs import JsonLineFormatter
+from config.logs import JsonLineFormatter
 
 
 async def test_every_request_is_in_the_access_log_without_token_query_or_body(

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from temporalio.client import Client
 
 from api.app import create_app
-from reviewflow.config import load_settings
+from config.settings import load_settings
 from tests.reviews import review_body
 from tests.test_notifications import Env, Inbox, post, start_env, stop_pipeline
 from worker import running_workers

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import MIN_ADMIN_TOKEN_LENGTH, load_settings
 from db.actors import actor_by_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from reviewflow.config import MIN_ADMIN_TOKEN_LENGTH, load_settings
 from reviewflow.services import ADMIN_TOKEN_FILE, bootstrap_admin
 
 PASSWORD = "correct horse battery staple"

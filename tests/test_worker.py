@@ -7,8 +7,8 @@ import dataclasses
 import asyncpg
 from temporalio.client import Client
 
+from config.settings import Settings
 from db.pool import create_pool
-from reviewflow.config import Settings
 from worker import build_worker
 
 

@@ -93,14 +93,6 @@ class Settings:
         return f"{self.task_queue}-notify"
 
     @property
-    def embedded_database(self) -> bool:
-        return self.database_url is None
-
-    @property
-    def embedded_temporal(self) -> bool:
-        return self.temporal_address is None
-
-    @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
 

@@ -1,0 +1,179 @@
+"""The delivery log: events expanded into deliveries (email and webhook), claimed under a
+lease, and marked sent, due again or failed, with each webhook attempt recorded.
+
+A delivery is keyed by (event, channel, recipient), so expanding an event twice creates
+nothing twice. A sender's writes are fenced (`STILL_OURS`): once another sender has claimed a
+delivery, the first neither renews nor marks it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from db.pool import Connection, Executor
+
+
+def email_expansion_sql(recipients: str, essential: str) -> str:
+    """One statement that creates an event's email deliveries to `recipients` (a selection of
+    `db.recipients`); `essential` says whether those who opted out are sent it anyway.
+
+    Parameters: $1 review id, $2 event data, $3 event actor, $4 event id, $5 template.
+    """
+    return f"""
+        WITH p AS (SELECT $1::text AS review_id, $2::jsonb AS data, $3::uuid AS actor_id,
+                          $4::uuid AS event_id, $5::text AS template)
+        INSERT INTO deliveries (id, event_id, channel, recipient, address, template)
+        SELECT md5(p.event_id::text || ':email:' || a.id::text)::uuid, p.event_id, 'email',
+               a.id, a.email, p.template
+        FROM p JOIN reviews r ON r.id = p.review_id, actors a
+        WHERE a.id IN ({recipients}) AND a.email IS NOT NULL AND a.disabled_at IS NULL
+          AND (a.notifications = 'all' OR {essential})
+        ON CONFLICT (event_id, channel, recipient) DO NOTHING"""
+
+
+WEBHOOK_EXPANSION_SQL = """
+    WITH p AS (SELECT $1::text AS review_id, $2::uuid AS event_id, $3::text AS event_type)
+    INSERT INTO deliveries (id, event_id, channel, recipient, address, template)
+    SELECT md5(p.event_id::text || ':webhook:' || w.id::text)::uuid, p.event_id, 'webhook',
+           w.id, w.url, p.event_type
+    FROM p JOIN reviews r ON r.id = p.review_id, webhooks w
+    WHERE w.deleted_at IS NULL
+      -- a deactivated owner's subscriptions stop with its account
+      AND NOT EXISTS (SELECT 1 FROM actors o WHERE o.id = w.owner AND o.disabled_at IS NOT NULL)
+      AND (w.review_id = r.id OR (w.review_id IS NULL AND r.region = ANY (w.regions)))
+      AND (p.event_type = ANY (w.events) OR '*' = ANY (w.events))
+    ON CONFLICT (event_id, channel, recipient) DO NOTHING"""
+
+CLAIM_DUE = """
+    UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $2
+    WHERE d.id IN (
+        SELECT id FROM deliveries
+        WHERE channel = $3 AND recipient <> ALL($4::uuid[])
+          AND ((status = 'pending' AND next_attempt_at <= now())
+            OR (status = 'sending' AND lease_until < now()))
+        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts"""
+
+# Whether the delivery is still this sender's: claimed by no one since, and not yet marked.
+STILL_OURS = "id = $1 AND status = 'sending' AND attempts = $2"
+
+RENEW_LEASE = f"""
+    UPDATE deliveries SET lease_until = now() + $3 WHERE {STILL_OURS} RETURNING id"""
+
+# A claimed delivery handed back unsent, due again at once, as if never claimed.
+RELEASE = f"""
+    UPDATE deliveries SET status = 'pending', attempts = attempts - 1, lease_until = NULL
+    WHERE {STILL_OURS}"""
+
+CONTEXT = """
+    SELECT d.id, e.id AS event_id, e.type, e.review_id, e.actor_id, e.at, e.data,
+           r.title, r.region, r.deadlines, a.name, a.language, a.role, w.secret,
+           ea.name AS event_actor_name
+    FROM deliveries d
+    JOIN review_events e ON e.id = d.event_id
+    JOIN reviews r ON r.id = e.review_id
+    LEFT JOIN actors a ON d.channel = 'email' AND a.id = d.recipient
+    LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = d.recipient
+    LEFT JOIN actors ea ON ea.id = e.actor_id
+    WHERE d.id = ANY($1::uuid[])"""
+
+
+async def expand_email(
+    conn: Connection, event: asyncpg.Record, template: str, recipients: str, essential: str
+) -> None:
+    """Create the event's email deliveries (`event`: id, review_id, actor_id, data)."""
+    await conn.execute(
+        email_expansion_sql(recipients, essential),
+        event["review_id"],
+        event["data"],
+        event["actor_id"],
+        event["id"],
+        template,
+    )
+
+
+async def expand_webhooks(conn: Connection, event: asyncpg.Record) -> None:
+    """Create the event's deliveries to every webhook subscribed to it."""
+    await conn.execute(WEBHOOK_EXPANSION_SQL, event["review_id"], event["id"], event["type"])
+
+
+async def fail_abandoned(conn: Connection, max_attempts: int) -> None:
+    """A sender died during the last allowed attempt: give up rather than try once more."""
+    await conn.execute(
+        """UPDATE deliveries SET status = 'failed', lease_until = NULL,
+                  last_error = coalesce(last_error, 'the sender stopped during the last attempt')
+           WHERE status = 'sending' AND lease_until < now() AND attempts >= $1""",
+        max_attempts,
+    )
+
+
+async def claim_due(
+    conn: Connection, batch: int, lease: timedelta, channel: str, skip: Sequence[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """Lease up to `batch` due deliveries of `channel`, none to a recipient in `skip`."""
+    return await conn.fetch(CLAIM_DUE, batch, lease, channel, list(skip))
+
+
+async def contexts(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """What rendering each delivery needs: its event, review, recipient and webhook."""
+    return await conn.fetch(CONTEXT, delivery_ids)
+
+
+async def renew_lease(
+    conn: Executor, delivery_id: uuid.UUID, attempt: int, lease: timedelta
+) -> bool:
+    """Renew the lease of a delivery still this sender's; False when it is not."""
+    return await conn.fetchval(RENEW_LEASE, delivery_id, attempt, lease) is not None
+
+
+async def release(conn: Executor, delivery_id: uuid.UUID, attempt: int) -> None:
+    await conn.execute(RELEASE, delivery_id, attempt)
+
+
+async def mark(
+    conn: Connection,
+    delivery_id: uuid.UUID,
+    attempt: int,
+    *,
+    status: str,
+    error: str | None,
+    next_attempt_at: datetime | None,
+) -> bool:
+    """Record the outcome of a delivery still this sender's; False when it is not (nothing
+    is written then)."""
+    marked = await conn.fetchval(
+        f"""UPDATE deliveries SET status = $3, lease_until = NULL, last_error = $4,
+                  sent_at = CASE WHEN $3 = 'sent' THEN now() END,
+                  next_attempt_at = coalesce($5, next_attempt_at)
+           WHERE {STILL_OURS} RETURNING id""",
+        delivery_id,
+        attempt,
+        status,
+        error,
+        next_attempt_at,
+    )
+    return marked is not None
+
+
+async def record_attempt(
+    conn: Connection,
+    delivery_id: uuid.UUID,
+    attempt: int,
+    *,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    await conn.execute(
+        """INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, duration_ms)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+        delivery_id,
+        attempt,
+        status_code,
+        error,
+        duration_ms,
+    )

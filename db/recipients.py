@@ -1,0 +1,41 @@
+"""Who an email rule tells, as SQL selections over the event, given as the one-row relation
+`p` (review_id, data jsonb, actor_id), so a notification to 10,000 stakeholders becomes
+10,000 delivery rows in one statement (`db.deliveries.expand_email`). The notification rules
+(`notifications.rules`) pick among these by name.
+"""
+
+from __future__ import annotations
+
+# A focal point hears of a review only through the regions it acts in.
+MEMBER_FOCAL_POINTS = """
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id
+    JOIN actors a ON a.role = 'focal_point' AND a.country = ANY (r.member_states)
+                 AND r.region = ANY (a.regions)"""
+STAKEHOLDER_CONSULTEES = """
+    SELECT c.actor_id FROM p JOIN review_consultees c
+    ON c.review_id = p.review_id AND c.role = 'stakeholder'"""
+OPEN_TASK_ASSIGNEES = """
+    SELECT t.assignee FROM p JOIN tasks t ON t.review_id = p.review_id AND t.status = 'open'"""
+TASK_ASSIGNEES = "SELECT t.assignee FROM p JOIN tasks t ON t.review_id = p.review_id"
+SECRETARIAT = """
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id
+    JOIN actors a ON a.role = 'secretariat' AND r.region = ANY (a.regions)"""
+EVENT_ACTOR = "SELECT p.actor_id FROM p"
+REMINDED = """
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
+    ON (a.role = 'focal_point' AND r.region = ANY (a.regions)
+        AND a.country IN (SELECT jsonb_array_elements_text(p.data -> 'countries')))
+    OR a.id::text IN (SELECT jsonb_array_elements_text(p.data -> 'stakeholders'))"""
+COUNTRY_FOCAL_POINTS = """
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
+    ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
+DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
+
+CALLED = f"{MEMBER_FOCAL_POINTS} UNION {STAKEHOLDER_CONSULTEES}"
+PARTICIPANTS = f"{CALLED} UNION {TASK_ASSIGNEES}"
+
+# Whether opting out of non-essential mail skips a message. Reminders are essential unless
+# the review allows skipping them; these are SQL conditions over the review `r`.
+ESSENTIAL = "true"
+OPTIONAL = "false"
+ESSENTIAL_UNLESS_REVIEW_ALLOWS = "NOT r.reminders_optional"
