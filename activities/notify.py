@@ -34,6 +34,7 @@ import asyncpg
 from jinja2 import TemplateError
 from temporalio import activity
 
+from domain.events import EventType
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.retention import SWEEP_EVERY_S, sweep_expired
@@ -144,9 +145,9 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     data = dict(context["data"])
     if template == "call.opened":
         data.update({k: context["deadlines"][k] for k in ("inputs_due_at", "consultation_due_at")})
-    elif template == "task.delegated":
+    elif template == EventType.TASK_DELEGATED:
         data["from_name"] = context["event_actor_name"] or "A colleague"
-    elif template == "escalation.alert":
+    elif template == EventType.ESCALATION_ALERT:
         data["missing"] = [
             m if isinstance(m, str) else f"{m['name']} ({m['organisation']})"
             for m in data.get("missing", [])

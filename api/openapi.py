@@ -33,6 +33,8 @@ from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import TASK_STATUSES
 from api.webhooks import WEBHOOKS_PER_OWNER
 from db.actors import ROLES
+from domain.events import EventType
+from domain.review import Phase
 from notifications.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -44,7 +46,6 @@ from notifications.webhooks import (
 )
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
 from reviewflow.accounts import NEW_ACTOR_SCHEMA
-from workflows.models import EVENT_TYPES, Phase
 
 routes = web.RouteTableDef()
 
@@ -932,7 +933,7 @@ def _answer_schemas() -> dict[str, dict[str, Any]]:
                     " body, the same on every attempt.",
                 },
                 "event_id": {**UUID, "description": "The event, in the review's audit trail."},
-                "event_type": {"enum": list(EVENT_TYPES)},
+                "event_type": {"enum": [e.value for e in EventType]},
                 "status": {
                     "enum": list(DELIVERY_STATUSES),
                     "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items())

@@ -43,20 +43,11 @@ from db.actors import Actor
 from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
+from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
 from reviewflow.canonical import json_hash
 from reviewflow.orphans import CREATION_MEMO
 from reviewflow.reference import load_reference
-from workflows.models import (
-    Deadline,
-    Escalation,
-    Extension,
-    LatePolicy,
-    Phase,
-    PhaseCommand,
-    ReviewConfig,
-    ReviewInput,
-    Timeline,
-)
+from workflows.models import Extension, PhaseCommand, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 routes = web.RouteTableDef()
@@ -107,7 +98,7 @@ def _timeline(body: dict[str, Any], problems: list[tuple[str, str]]) -> Timeline
     if any(value is None for value in values.values()):
         return None
     timeline = Timeline(**values)  # type: ignore[arg-type]
-    problems.extend(timeline.problems())
+    problems.extend((f"/timeline/{deadline.value}", why) for deadline, why in timeline.problems())
     return timeline
 
 

@@ -33,14 +33,10 @@ from db.submissions import (
     store_pending,
     submission,
 )
+from domain.events import EventType, ReviewEvent
+from domain.review import Phase, SubmissionKind
 from reviewflow.canonical import json_hash
-from workflows.models import (
-    Phase,
-    ReviewEvent,
-    SubmissionAccepted,
-    SubmissionKind,
-    SubmissionRef,
-)
+from workflows.models import SubmissionAccepted, SubmissionRef
 from workflows.review import WRONG_PHASE
 
 routes = web.RouteTableDef()
@@ -131,7 +127,7 @@ async def _announce_refusal(
                 uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['review_id']}:{actor.id}:{day}")
             ),
             review_id=stored["review_id"],
-            type="submission.rejected",
+            type=EventType.SUBMISSION_REJECTED,
             at=stored["received_at"],
             actor_id=str(actor.id),
             data={

@@ -26,8 +26,8 @@ from api.reviews import TASK_STATUSES, may_run, query_int, review_for
 from db.actors import Actor, colleague_of
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
+from domain.events import EventType, ReviewEvent
 from reviewflow.canonical import json_hash
-from workflows.models import ReviewEvent
 
 routes = web.RouteTableDef()
 
@@ -71,7 +71,7 @@ async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
 
 
 def _event(
-    row: asyncpg.Record, event_type: str, actor: Actor, key: str, **data: Any
+    row: asyncpg.Record, event_type: EventType, actor: Actor, key: str, **data: Any
 ) -> ReviewEvent:
     """The audit event of a change to a task; its id is derived from the change itself."""
     return ReviewEvent(
@@ -146,7 +146,7 @@ async def complete_task(request: web.Request) -> web.Response:
     async with pool.acquire() as conn, conn.transaction():
         done = await complete(conn, found["id"], actor.id, response, response_hash)
         if done is not None:
-            await insert_event(conn, _event(done, "task.completed", actor, response_hash))
+            await insert_event(conn, _event(done, EventType.TASK_COMPLETED, actor, response_hash))
     if done is not None:
         return web.json_response(task_document(done))
     current = await task(pool, found["id"])
@@ -184,7 +184,12 @@ async def delegate_task(request: web.Request) -> web.Response:
             await insert_event(
                 conn,
                 _event(
-                    moved, "task.delegated", actor, key, to=str(colleague.id), note=body.get("note")
+                    moved,
+                    EventType.TASK_DELEGATED,
+                    actor,
+                    key,
+                    to=str(colleague.id),
+                    note=body.get("note"),
                 ),
             )
     if moved is None:

@@ -11,7 +11,7 @@ import asyncpg
 
 from db.actors import Actor
 from db.pool import Connection, Executor
-from workflows.models import ReviewConfig, Timeline
+from domain.review import ReviewConfig, Timeline
 
 _VISIBLE = """
     CASE $1::text

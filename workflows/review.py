@@ -20,16 +20,26 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
+    from domain.events import EventType, ReviewEvent
+    from domain.review import (
+        DEADLINE_ENDS,
+        NEXT_PHASE,
+        PHASE_ORDER,
+        Deadline,
+        LatePolicy,
+        PendingReminder,
+        Phase,
+        Purpose,
+        ReviewState,
+        SubmissionKind,
+    )
     from workflows.models import (
         ACCEPT_SUBMISSIONS,
         CHECK_CONSULTATION,
         CLOSE_TASKS,
         COMPILE_REPORT,
-        DEADLINE_ENDS,
         MOVE_TASK_DEADLINE,
-        NEXT_PHASE,
         OPEN_CONSULTATION,
-        PHASE_ORDER,
         PRECONDITION_FAILED,
         PUBLISH_REPORT,
         RECORD_CHANGE,
@@ -41,27 +51,19 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CompileReport,
         ConsultationCheck,
-        Deadline,
         Extension,
-        LatePolicy,
         MoveTaskDeadline,
         OpenConsultation,
-        PendingReminder,
-        Phase,
         PhaseCommand,
         PublishReport,
-        Purpose,
         RecordChange,
         Reminder,
         ReportDecision,
         ReportVersion,
-        ReviewEvent,
         ReviewInput,
         ReviewSnapshot,
-        ReviewState,
         SubmissionAccepted,
         SubmissionBatch,
-        SubmissionKind,
         SubmissionOutcome,
         SubmissionRef,
     )
@@ -167,7 +169,9 @@ class RegionalReviewWorkflow:
                 # The workflow owns its row, so a start whose caller died or lost the reply
                 # still leaves a review the API shows, never a workflow without one.
                 await workflow.execute_activity(STORE_REVIEW, self.config, **ACTIVITY_OPTIONS)
-            await self._record("review.created", self.config.created_by, title=self.config.title)
+            await self._record(
+                EventType.REVIEW_CREATED, self.config.created_by, title=self.config.title
+            )
             self.created = True
         while not self.state.phase.terminal:
             await self._sleep_until_next_instant()
@@ -217,7 +221,7 @@ class RegionalReviewWorkflow:
             # Only the secretariat can approve: alert it, once, that the report is overdue.
             self.state.report_overdue_announced = True
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 deadline=deadline.value,
                 days_before=0,
@@ -239,12 +243,14 @@ class RegionalReviewWorkflow:
         self._plan_reminders_for(phase)
         if previous is Phase.CONSULTATION:
             status = "cancelled" if phase is Phase.CANCELLED else "expired"
-            event = self._event("consultation.closed", actor_id, status=status)
+            event = self._event(EventType.CONSULTATION_CLOSED, actor_id, status=status)
             await workflow.execute_activity(
                 CLOSE_TASKS, CloseTasks(event, status), **ACTIVITY_OPTIONS
             )
         workflow.upsert_search_attributes([REVIEW_PHASE.value_set(phase.value)])
-        event_type = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
+        event_type = (
+            EventType.REVIEW_CANCELLED if phase is Phase.CANCELLED else EventType.PHASE_CHANGED
+        )
         await self._record(
             event_type, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
         )
@@ -252,7 +258,7 @@ class RegionalReviewWorkflow:
             await self._compile_for_approval(actor_id)
         if phase is Phase.CONSULTATION:
             due_at = self.state.deadlines.consultation_due_at
-            event = self._event("consultation.opened", None, due_at=due_at.isoformat())
+            event = self._event(EventType.CONSULTATION_OPENED, None, due_at=due_at.isoformat())
             await self._interruptible(
                 OPEN_CONSULTATION,
                 OpenConsultation(event, due_at),
@@ -292,7 +298,7 @@ class RegionalReviewWorkflow:
         """Compile the next report version (with the pending change request's editorial text,
         if any) and put it before the secretariat."""
         version = self.state.report_version + 1
-        event = self._event("report.ready", None)
+        event = self._event(EventType.REPORT_READY, None)
         compiled: ReportVersion | None = await self._interruptible(
             COMPILE_REPORT,
             CompileReport(event, version, self.change_request_id),
@@ -351,7 +357,7 @@ class RegionalReviewWorkflow:
         if reminder.country is not None and not countries:
             return  # that State has submitted since: nobody left to remind
         event = self._event(
-            "reminder.due",
+            EventType.REMINDER_DUE,
             None,
             deadline=reminder.deadline.value,
             due_at=reminder.due_at.isoformat(),
@@ -384,14 +390,14 @@ class RegionalReviewWorkflow:
         facts = {"deadline": check.deadline.value, "days_before": check.days_before}
         if check.deadline is Deadline.REPORT_DUE_AT:
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 **facts,
                 missing=[f"approval of report version {self.state.report_version}"],
             )
             return
         if check.deadline is Deadline.CONSULTATION_DUE_AT:
-            event = self._event("escalation.alert", None, **facts)
+            event = self._event(EventType.ESCALATION_ALERT, None, **facts)
             await workflow.execute_activity(
                 CHECK_CONSULTATION, ConsultationCheck(event, escalation.share), **ACTIVITY_OPTIONS
             )
@@ -401,7 +407,7 @@ class RegionalReviewWorkflow:
         share = sum(1 for c in states if c in submitted) / len(states)
         if share < escalation.share:
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 **facts,
                 share=round(share, 4),
@@ -431,7 +437,7 @@ class RegionalReviewWorkflow:
                 continue
             late = self._submission_is_late(ref)
             event = self._event(
-                "submission.accepted",
+                EventType.SUBMISSION_ACCEPTED,
                 ref.actor_id,
                 kind=ref.kind.value,
                 subject=ref.subject,
@@ -529,7 +535,7 @@ class RegionalReviewWorkflow:
             await self._rearm_after(extension)
             self.replan = True
             await self._record(
-                "deadline.extended",
+                EventType.DEADLINE_EXTENDED,
                 extension.actor_id,
                 deadline=extension.deadline.value,
                 previous=previous.isoformat(),
@@ -586,7 +592,7 @@ class RegionalReviewWorkflow:
         problems = replace(deadlines, **{extension.deadline.value: extension.until}).problems()
         if problems:
             raise reject(
-                f"The deadlines would be out of order: {problems[0][0]} {problems[0][1]}.",
+                f"The deadlines would be out of order: {problems[0][0].value} {problems[0][1]}.",
                 INVALID,
                 "/until",
             )
@@ -684,7 +690,7 @@ class RegionalReviewWorkflow:
             return ReportVersion(self.state.report_version, "")
         async with self.lock:
             self._validate_report_decision()
-            event = self._event("report.published", decision.actor_id)
+            event = self._event(EventType.REPORT_PUBLISHED, decision.actor_id)
             published: ReportVersion = await workflow.execute_activity(
                 PUBLISH_REPORT,
                 PublishReport(event, self.state.report_version, decision.note),
@@ -711,7 +717,7 @@ class RegionalReviewWorkflow:
         async with self.lock:
             self._validate_report_decision()
             await self._record(
-                "report.changes_requested",
+                EventType.REPORT_CHANGES_REQUESTED,
                 decision.actor_id,
                 version=self.state.report_version,
                 note=decision.note,
@@ -779,7 +785,7 @@ class RegionalReviewWorkflow:
 
     # ---- the audit trail and the read model ---------------------------------------------
 
-    def _event(self, event_type: str, actor_id: str | None, **data: Any) -> ReviewEvent:
+    def _event(self, event_type: EventType, actor_id: str | None, **data: Any) -> ReviewEvent:
         return ReviewEvent(
             id=str(workflow.uuid4()),
             review_id=self.config.review_id,
@@ -789,7 +795,7 @@ class RegionalReviewWorkflow:
             data={k: v for k, v in data.items() if v is not None},
         )
 
-    async def _record(self, event_type: str, actor_id: str | None, **data: Any) -> None:
+    async def _record(self, event_type: EventType, actor_id: str | None, **data: Any) -> None:
         snapshot = ReviewSnapshot(
             self.state.phase, self.state.deadlines, dict(self.state.country_extensions)
         )
