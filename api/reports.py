@@ -13,9 +13,11 @@ from api.idempotency import Created
 from api.keys import POOL, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
 from api.reviews import command_once, may_run, query_int, review_for, secretariat_request
-from api.updates import execute_update
+from api.updates import execute_update, refusal_problem
 from db.actors import Actor
 from db.reports import drop_change_request, insert_change_request, latest_version, report
+from domain.phases import report_decision_refusal
+from domain.review import Phase
 from workflows.models import ReportDecision, ReportVersion
 from workflows.review import RegionalReviewWorkflow
 
@@ -64,10 +66,8 @@ async def read_report(request: web.Request) -> web.Response:
 
 
 def _require_a_report_awaiting_decision(row: Any) -> None:
-    if row["phase"] != "approval":
-        raise Problem(
-            409, f"The review is in {row['phase']}; there is no report awaiting a decision."
-        )
+    if refusal := report_decision_refusal(Phase(row["phase"])):
+        raise refusal_problem(refusal)
 
 
 async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> Created:

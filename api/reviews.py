@@ -38,11 +38,12 @@ from api.idempotency import (
 )
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
-from api.updates import TRANSIENT_RPC, execute_update
+from api.updates import TRANSIENT_RPC, execute_update, pointer
 from db.actors import Actor
 from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
+from domain.deadlines import country_scope_refusals
 from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
 from reviewflow.canonical import json_hash
 from reviewflow.orphans import CREATION_MEMO
@@ -494,10 +495,14 @@ async def _extend(
     problems: list[tuple[str, str]] = []
     until = _future_instant(body["until"], "/until", problems)
     country = body.get("country")
-    if country is not None and country not in row["member_states"]:
-        problems.append(("/country", f"{country} is not a member State of this review"))
-    if country is not None and body["deadline"] != Deadline.INPUTS_DUE_AT:
-        problems.append(("/deadline", "only inputs_due_at can be extended for one member State"))
+    if country is not None:
+        # Checked here too, with every problem named at once; the workflow decides the rest.
+        problems.extend(
+            (pointer(refusal.field), refusal.message)
+            for refusal in country_scope_refusals(
+                Deadline(body["deadline"]), country, row["member_states"]
+            )
+        )
     if problems or until is None:
         raise invalid(problems)
     extension = Extension(Deadline(body["deadline"]), until, body["reason"], str(actor.id), country)

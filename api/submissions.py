@@ -22,7 +22,7 @@ from api.idempotency import idempotency_key
 from api.keys import POOL, SUBMISSIONS
 from api.problems import Problem
 from api.reviews import may_run, review_for
-from api.updates import STATUS_OF_REFUSAL
+from api.updates import STATUS_OF_REFUSAL, refusal_problem
 from db.actors import Actor
 from db.events import insert_event
 from db.reviews import visible_review
@@ -34,10 +34,11 @@ from db.submissions import (
     submission,
 )
 from domain.events import EventType, ReviewEvent
+from domain.intake import closed, not_a_member
+from domain.refusal import RefusalKind
 from domain.review import Phase, SubmissionKind
 from reviewflow.canonical import json_hash
 from workflows.models import SubmissionAccepted, SubmissionRef
-from workflows.review import WRONG_PHASE
 
 routes = web.RouteTableDef()
 
@@ -62,10 +63,11 @@ def _subject(
             raise Problem(
                 403, f"You submit for {actor.country} only, not for {content['country']}."
             )
-        if actor.country is None or actor.country not in row["member_states"]:
-            raise Problem(403, f"{actor.country} is not a member State of this review.")
+        if refusal := not_a_member(actor.country, row["member_states"]):
+            raise refusal_problem(refusal)
         if row["region"] not in actor.regions:
             raise Problem(403, f"You act for {actor.country} in {', '.join(actor.regions)} only.")
+        assert actor.country is not None  # a member State
         return actor.country
     organisation = actor.organisation or ""
     if content["organisation"]["name"] != organisation:
@@ -95,7 +97,9 @@ async def _decide(request: web.Request, actor: Actor, stored: asyncpg.Record) ->
     try:
         outcome = await request.app[SUBMISSIONS].submit(stored["review_id"], ref)
         if outcome.accepted is None:
-            raise Problem(STATUS_OF_REFUSAL[outcome.refusal_type or WRONG_PHASE], outcome.refusal)
+            raise Problem(
+                STATUS_OF_REFUSAL[outcome.refusal_type or RefusalKind.WRONG_PHASE], outcome.refusal
+            )
     except Problem as problem:
         if problem.status in (403, 409):
             await _record_refusal(request.app[POOL], actor, stored, problem)
@@ -149,9 +153,10 @@ def _certain_refusal(row: asyncpg.Record) -> Problem | None:
     Earlier phases depend on more (a phase change on its way, a member State's extension, the
     late policy), so the workflow decides those.
     """
-    if row["phase"] not in PHASES_TAKING_NO_SUBMISSIONS:
+    phase = Phase(row["phase"])
+    if phase not in PHASES_TAKING_NO_SUBMISSIONS:
         return None
-    return Problem(409, f"The review is in {row['phase']}; it takes no more submissions.")
+    return refusal_problem(closed(phase))
 
 
 def _replay(stored: asyncpg.Record) -> web.Response:

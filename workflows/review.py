@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,13 +19,12 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
+    from domain import deadlines, intake, phases, reminders
     from domain.events import EventType, ReviewEvent
+    from domain.refusal import Refusal, RefusalKind
     from domain.review import (
-        DEADLINE_ENDS,
         NEXT_PHASE,
-        PHASE_ORDER,
         Deadline,
-        LatePolicy,
         PendingReminder,
         Phase,
         Purpose,
@@ -71,11 +69,8 @@ with workflow.unsafe.imports_passed_through():
 REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
 REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
 
-# Error types the API maps to HTTP statuses.
-WRONG_PHASE = "WrongPhase"  # 409
-INVALID = "InvalidRequest"  # 422
-NOT_IN_SCOPE = "NotInScope"  # 403
-RETRY_LATER = "RetryLater"  # retried by the API after a short pause
+# The error type of an Update to send again shortly; a rule's refusal has its kind as its type.
+RETRY_LATER = "RetryLater"
 
 # Continue as new well before Temporal's per-run limits (about 2,000 Updates; warnings from
 # 10,240 events): every accepted submission costs about ten events.
@@ -98,16 +93,6 @@ OPEN_CONSULTATION_TIMEOUT = timedelta(minutes=5)
 # The long activities heartbeat: a worker killed inside one is replaced within this.
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
-# The deadline that closes each phase; phases without one wait for a command.
-PHASE_DEADLINE: dict[Phase, Deadline] = {
-    phase: deadline for deadline, phase in DEADLINE_ENDS.items()
-}
-# The deadlines whose laggards are reminded: nobody has to act before the call opens.
-REMINDED_DEADLINE: dict[Phase, Deadline] = {
-    Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
-    Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
-    Phase.APPROVAL: Deadline.REPORT_DUE_AT,
-}
 # Compiling 50,000 submissions takes longer than an ordinary activity.
 COMPILE_TIMEOUT = timedelta(minutes=15)
 
@@ -120,8 +105,10 @@ def workflow_id(review_id: str) -> str:
     return f"review-{review_id}"
 
 
-def reject(message: str, kind: str, *details: Any) -> ApplicationError:
-    return ApplicationError(message, *details, type=kind, non_retryable=True)
+def refused(refusal: Refusal) -> ApplicationError:
+    """A rule's refusal as the Update's error; the field at fault, if any, is its detail."""
+    details = () if refusal.field is None else (refusal.field,)
+    return ApplicationError(refusal.message, *details, type=refusal.kind.value, non_retryable=True)
 
 
 @workflow.defn
@@ -182,22 +169,9 @@ class RegionalReviewWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.phase.value
 
-    def _watched_deadline(self) -> Deadline | None:
-        """The deadline the current phase waits for, if reaching it still does something."""
-        if self.state.phase is Phase.APPROVAL and self.state.report_overdue_announced:
-            return None
-        return PHASE_DEADLINE.get(self.state.phase)
-
-    def _next_instant(self) -> datetime | None:
-        instants = [reminder.at for reminder in self.state.pending_reminders]
-        deadline = self._watched_deadline()
-        if deadline is not None:
-            instants.append(self.state.deadlines.get(deadline))
-        return min(instants, default=None)
-
     async def _sleep_until_next_instant(self) -> None:
         self.replan = False
-        instant = self._next_instant()
+        instant = reminders.next_instant(self.state)
         timeout = None if instant is None else instant - workflow.now()
         if timeout is not None and timeout <= timedelta(0):
             return
@@ -210,11 +184,10 @@ class RegionalReviewWorkflow:
     async def _act_on_due_instants(self) -> None:
         now = workflow.now()
         # One at a time, re-read after each await: handlers may change the plan meanwhile.
-        while due := [r for r in self.state.pending_reminders if r.at <= now]:
-            reminder = min(due, key=lambda r: r.at)
+        while reminder := reminders.next_due(self.state.pending_reminders, now):
             self.state.pending_reminders.remove(reminder)
             await self._remind(reminder)
-        deadline = self._watched_deadline()
+        deadline = reminders.watched_deadline(self.state)
         if deadline is None or self.state.deadlines.get(deadline) > now:
             return
         if self.state.phase is Phase.APPROVAL:
@@ -240,7 +213,9 @@ class RegionalReviewWorkflow:
             await workflow.wait_condition(lambda: self.submissions_in_flight == 0)
         previous = self.state.phase
         self.state.phase = phase
-        self._plan_reminders_for(phase)
+        self.state.pending_reminders = reminders.planned_for_phase(
+            self.state, self.config, workflow.now()
+        )
         if previous is Phase.CONSULTATION:
             status = "cancelled" if phase is Phase.CANCELLED else "expired"
             event = self._event(EventType.CONSULTATION_CLOSED, actor_id, status=status)
@@ -313,47 +288,18 @@ class RegionalReviewWorkflow:
 
     # ---- reminders and escalation -------------------------------------------------------
 
-    def _plan_reminders_for(self, phase: Phase) -> None:
-        """Arm the reminders of the deadline that closes `phase`; drop those of earlier phases.
-
-        A member State's own inputs deadline may outlive the call for inputs, so its reminders
-        stay through the consultation; nothing of the inputs is reminded after that.
-        """
-        self.state.pending_reminders = [
-            r for r in self.state.pending_reminders if r.country and phase is Phase.CONSULTATION
-        ]
-        deadline = REMINDED_DEADLINE.get(phase)
-        if deadline is not None:
-            self._arm_reminders(deadline, self.state.deadlines.get(deadline))
-
     def _arm_reminders(
         self, deadline: Deadline, due_at: datetime, country: str | None = None
     ) -> None:
-        """Plan the reminders (and escalation checks) before `due_at` that are still ahead,
-        replacing the plan made for an earlier value of the same deadline."""
-        now = workflow.now()
-        self.state.pending_reminders = [
-            r
-            for r in self.state.pending_reminders
-            if not (r.deadline is deadline and r.country == country)
-        ]
-        planned = [(days, Purpose.REMINDER) for days in sorted(set(self.config.reminder_days))]
-        escalation = self.config.escalation
-        if escalation is not None and country is None:
-            # Daily from `days` before the deadline, so the alert repeats until the share is met.
-            planned += [(days, Purpose.ESCALATION) for days in range(1, escalation.days + 1)]
-        for days, purpose in sorted(planned, reverse=True):
-            at = due_at - timedelta(days=days)
-            if at > now:
-                self.state.pending_reminders.append(
-                    PendingReminder(deadline, due_at, days, at, country, purpose)
-                )
+        self.state.pending_reminders = reminders.armed(
+            self.state.pending_reminders, self.config, deadline, due_at, workflow.now(), country
+        )
 
     async def _remind(self, reminder: PendingReminder) -> None:
         if reminder.purpose is Purpose.ESCALATION:
             await self._escalate_if_needed(reminder)
             return
-        countries = self._countries_to_remind(reminder)
+        countries = reminders.countries_to_remind(self.config, self.state, reminder)
         if reminder.country is not None and not countries:
             return  # that State has submitted since: nobody left to remind
         event = self._event(
@@ -369,20 +315,6 @@ class RegionalReviewWorkflow:
             Reminder(event, reminder, countries, stakeholders=reminder.country is None),
             **ACTIVITY_OPTIONS,
         )
-
-    def _countries_to_remind(self, reminder: PendingReminder) -> list[str]:
-        if reminder.deadline is not Deadline.INPUTS_DUE_AT:
-            return []  # consultation tasks are reminded from the task list
-        submitted = set(self.state.countries_submitted)
-        if reminder.country is not None:
-            return [] if reminder.country in submitted else [reminder.country]
-        # States with a later deadline of their own get their own reminders.
-        return [
-            c
-            for c in self.config.member_states
-            if c not in submitted
-            and self.state.country_extensions.get(c, reminder.due_at) <= reminder.due_at
-        ]
 
     async def _escalate_if_needed(self, check: PendingReminder) -> None:
         escalation = self.config.escalation
@@ -402,26 +334,21 @@ class RegionalReviewWorkflow:
                 CHECK_CONSULTATION, ConsultationCheck(event, escalation.share), **ACTIVITY_OPTIONS
             )
             return
-        states = self.config.member_states
-        submitted = set(self.state.countries_submitted)
-        share = sum(1 for c in states if c in submitted) / len(states)
-        if share < escalation.share:
+        shortfall = reminders.coverage_shortfall(
+            escalation, self.config.member_states, self.state.countries_submitted
+        )
+        if shortfall is not None:
+            share, missing = shortfall
             await self._record(
                 EventType.ESCALATION_ALERT,
                 None,
                 **facts,
                 share=round(share, 4),
                 required=escalation.share,
-                missing=[c for c in states if c not in submitted],
+                missing=missing,
             )
 
     # ---- submissions --------------------------------------------------------------------
-
-    def _submission_is_late(self, ref: SubmissionRef) -> bool:
-        due = self.state.deadlines.inputs_due_at
-        if ref.kind is SubmissionKind.NATIONAL_REPORT:
-            due = max(due, self.state.country_extensions.get(ref.subject, due))
-        return workflow.now() > due
 
     @workflow.update
     async def submit(self, batch: SubmissionBatch) -> list[SubmissionOutcome]:
@@ -431,11 +358,16 @@ class RegionalReviewWorkflow:
         outcomes: dict[str, SubmissionOutcome] = {}
         accepting: list[AcceptSubmission] = []
         for ref in batch.refs:
-            refusal = self._refusal(ref)
+            now = workflow.now()
+            refusal = intake.submission_refusal(
+                self.config, self.state, self.inputs_closing, ref.kind, ref.subject, now
+            )
             if refusal is not None:
-                outcomes[ref.request_id] = SubmissionOutcome(ref.request_id, None, *refusal)
+                outcomes[ref.request_id] = SubmissionOutcome(
+                    ref.request_id, None, refusal.kind.value, refusal.message
+                )
                 continue
-            late = self._submission_is_late(ref)
+            late = intake.is_late(self.state, ref.kind, ref.subject, now)
             event = self._event(
                 EventType.SUBMISSION_ACCEPTED,
                 ref.actor_id,
@@ -464,42 +396,8 @@ class RegionalReviewWorkflow:
     def validate_submit(self, batch: SubmissionBatch) -> None:
         """Refuse the whole batch only for what concerns every submission in it."""
         self._refuse_while_rolling_over()
-        phase = self.state.phase
-        if phase is Phase.SCHEDULED:
-            raise reject(
-                f"The call for inputs opens at {self.state.deadlines.call_opens_at.isoformat()}.",
-                WRONG_PHASE,
-            )
-        if self._inputs_closed():
-            raise reject(self._closed_message(), WRONG_PHASE)
-
-    def _refusal(self, ref: SubmissionRef) -> tuple[str, str] | None:
-        """Why this review does not take this submission now (error type, message), if so."""
-        if (
-            ref.kind is SubmissionKind.NATIONAL_REPORT
-            and ref.subject not in self.config.member_states
-        ):
-            return NOT_IN_SCOPE, f"{ref.subject} is not a member State of this review."
-        if self._inputs_closed():
-            return WRONG_PHASE, self._closed_message()
-        if self._submission_is_late(ref) and self.config.late_submissions is LatePolicy.REJECT:
-            return (
-                WRONG_PHASE,
-                f"The call for inputs closed at {self.state.deadlines.inputs_due_at.isoformat()}"
-                " and this review does not accept late submissions.",
-            )
-        return None
-
-    def _inputs_closed(self) -> bool:
-        return self.inputs_closing or self.state.phase not in (
-            Phase.CALL_FOR_INPUTS,
-            Phase.CONSULTATION,
-        )
-
-    def _closed_message(self) -> str:
-        if self.state.phase in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            return "Compilation of the report is starting; it takes no more submissions."
-        return f"The review is in {self.state.phase.value}; it takes no more submissions."
+        if refusal := intake.batch_refusal(self.state, self.inputs_closing):
+            raise refused(refusal)
 
     def _note_submitted(self, ref: SubmissionRef) -> None:
         if (
@@ -522,16 +420,9 @@ class RegionalReviewWorkflow:
             return extension
         async with self.lock:
             self._validate_extension(extension)  # the state may have moved while we waited
-            if extension.country is not None:
-                previous = self.state.country_extensions.get(
-                    extension.country, self.state.deadlines.inputs_due_at
-                )
-                self.state.country_extensions[extension.country] = extension.until
-            else:
-                previous = self.state.deadlines.get(extension.deadline)
-                self.state.deadlines = replace(
-                    self.state.deadlines, **{extension.deadline.value: extension.until}
-                )
+            previous = deadlines.extend(
+                self.state, extension.deadline, extension.until, extension.country
+            )
             await self._rearm_after(extension)
             self.replan = True
             await self._record(
@@ -551,7 +442,7 @@ class RegionalReviewWorkflow:
         if extension.country is not None:
             self._arm_reminders(extension.deadline, extension.until, extension.country)
             return
-        if REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
+        if reminders.REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
             return  # armed when its phase begins
         self._arm_reminders(extension.deadline, extension.until)
         if extension.deadline is Deadline.REPORT_DUE_AT:
@@ -570,59 +461,16 @@ class RegionalReviewWorkflow:
             self._validate_extension(extension)
 
     def _validate_extension(self, extension: Extension) -> None:
-        phase, deadlines = self.state.phase, self.state.deadlines
-        if extension.until <= workflow.now():
-            raise reject("The new deadline must be in the future.", INVALID, "/until")
-        if extension.country is not None:
-            self._validate_country_extension(extension)
-            return
-        closes = DEADLINE_ENDS[extension.deadline]
-        if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(closes):
-            raise reject(
-                f"{extension.deadline.value} has passed; the review is in {phase.value}.",
-                WRONG_PHASE,
-            )
-        current = deadlines.get(extension.deadline)
-        if extension.until <= current:
-            raise reject(
-                f"An extension must move {extension.deadline.value} later than {current.isoformat()}.",
-                INVALID,
-                "/until",
-            )
-        problems = replace(deadlines, **{extension.deadline.value: extension.until}).problems()
-        if problems:
-            raise reject(
-                f"The deadlines would be out of order: {problems[0][0].value} {problems[0][1]}.",
-                INVALID,
-                "/until",
-            )
-
-    def _validate_country_extension(self, extension: Extension) -> None:
-        country = extension.country or ""
-        if extension.deadline is not Deadline.INPUTS_DUE_AT:
-            raise reject(
-                "Only inputs_due_at can be extended for one member State.", INVALID, "/deadline"
-            )
-        if country not in self.config.member_states:
-            raise reject(f"{country} is not a member State of this review.", INVALID, "/country")
-        if self.state.phase not in (Phase.SCHEDULED, Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            raise reject(
-                f"The review is in {self.state.phase.value}; inputs are closed.", WRONG_PHASE
-            )
-        current = max(
-            self.state.deadlines.inputs_due_at,
-            self.state.country_extensions.get(country, self.state.deadlines.inputs_due_at),
+        refusal = deadlines.extension_refusal(
+            self.config.member_states,
+            self.state,
+            extension.deadline,
+            extension.until,
+            extension.country,
+            workflow.now(),
         )
-        if extension.until <= current:
-            raise reject(
-                f"An extension must move {country}'s deadline later than {current.isoformat()}.",
-                INVALID,
-                "/until",
-            )
-        if extension.until >= self.state.deadlines.consultation_due_at:
-            raise reject(
-                "A member State's deadline must stay before consultation_due_at.", INVALID, "/until"
-            )
+        if refusal is not None:
+            raise refused(refusal)
 
     # ---- advance and cancel -------------------------------------------------------------
 
@@ -648,11 +496,8 @@ class RegionalReviewWorkflow:
             self._validate_advance()
 
     def _validate_advance(self) -> None:
-        if self.state.phase not in NEXT_PHASE:
-            raise reject(
-                f"The review is in {self.state.phase.value}; there is no phase to close now.",
-                WRONG_PHASE,
-            )
+        if refusal := phases.advance_refusal(self.state.phase):
+            raise refused(refusal)
 
     @workflow.update
     async def cancel(self, command: PhaseCommand) -> CommandResult:
@@ -677,8 +522,8 @@ class RegionalReviewWorkflow:
             self._validate_cancel()
 
     def _validate_cancel(self) -> None:
-        if self.state.phase.terminal:
-            raise reject(f"The review is already {self.state.phase.value}.", WRONG_PHASE)
+        if refusal := phases.cancel_refusal(self.state.phase):
+            raise refused(refusal)
 
     # ---- the report ---------------------------------------------------------------------
 
@@ -736,14 +581,13 @@ class RegionalReviewWorkflow:
             return
         self._validate_report_decision()
         if not decision.change_request_id:
-            raise reject("A change request needs its stored request.", INVALID, "")
+            raise refused(
+                Refusal(RefusalKind.INVALID, "A change request needs its stored request.")
+            )
 
     def _validate_report_decision(self) -> None:
-        if self.state.phase is not Phase.APPROVAL:
-            raise reject(
-                f"The review is in {self.state.phase.value}; there is no report awaiting a decision.",
-                WRONG_PHASE,
-            )
+        if refusal := phases.report_decision_refusal(self.state.phase):
+            raise refused(refusal)
 
     @workflow.query
     def status(self) -> ReviewState:
