@@ -10,8 +10,8 @@ import asyncpg
 from aiohttp import web
 
 from api.problems import Problem
-from db.actors import Actor
 from db.pool import Connection, Executor
+from domain.access import Actor
 from reviewflow.canonical import json_hash
 
 HEADER = "Idempotency-Key"

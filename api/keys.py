@@ -7,7 +7,7 @@ from aiohttp import web
 from temporalio.client import Client
 
 from api.updates import SubmissionBatcher, UpdateGate
-from db.actors import Actor
+from domain.access import Actor
 from notifications.webhooks import WebhookPolicy
 from reviewflow.config import Settings
 

@@ -32,7 +32,7 @@ from api.problems import PROBLEM_TYPE
 from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import TASK_STATUSES
 from api.webhooks import WEBHOOKS_PER_OWNER
-from db.actors import ROLES
+from domain.access import ROLES
 from domain.events import EventType
 from domain.review import Phase
 from notifications.webhooks import (

@@ -39,10 +39,10 @@ from api.idempotency import (
 from api.keys import POOL, SETTINGS, TEMPORAL, UPDATE_GATE
 from api.problems import Problem, invalid
 from api.updates import TRANSIENT_RPC, execute_update, pointer
-from db.actors import Actor
 from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
+from domain.access import Actor, runs_review
 from domain.deadlines import country_scope_refusals
 from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
 from reviewflow.canonical import json_hash
@@ -151,7 +151,7 @@ def _review_document(
     """The review as `viewer` may see it. Who was given more time and who was invited is the
     secretariat's business (a focal point sees its own State's extension); `progress` and
     `tasks` are passed only for the secretariat."""
-    runs = may_run(viewer, row)
+    runs = runs_review(viewer, row["region"])
     extensions = row["country_extensions"]
     if not runs:
         extensions = {c: u for c, u in extensions.items() if c == viewer.country}
@@ -211,11 +211,6 @@ def task_counts(rows: list[asyncpg.Record]) -> dict[str, Any]:
     }
 
 
-def may_run(actor: Actor, row: asyncpg.Record) -> bool:
-    """Whether `actor` is the secretariat of this review (or an admin)."""
-    return actor.role == "admin" or (actor.role == "secretariat" and row["region"] in actor.regions)
-
-
 async def review_for(request: web.Request, actor: Actor) -> asyncpg.Record:
     row = await visible_review(request.app[POOL], actor, request.match_info["id"])
     if row is None:
@@ -227,7 +222,7 @@ async def review_document(request: web.Request, actor: Actor, review_id: str) ->
     pool = request.app[POOL]
     row = await visible_review(pool, actor, review_id)
     assert row is not None
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         return _review_document(row, actor)
     progress = await submission_progress(pool, review_id)
     tasks = await task_progress(pool, review_id)
@@ -437,7 +432,7 @@ async def review(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         raise Problem(403, "Only the review's secretariat reads its audit trail.")
     after = query_int(request, "after", 0, 0, 2**62)
     limit = query_int(request, "limit", 100, 1, 1000)
@@ -456,7 +451,7 @@ async def secretariat_request(
     (checked) body and Idempotency-Key."""
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         raise Problem(403, "Only the review's secretariat may do this.")
     key = idempotency_key(request)
     body = await read_json(request, schema)

@@ -21,9 +21,8 @@ from api.bodies import body_problems, off_loop, path_uuid, raise_if_invalid, rea
 from api.idempotency import idempotency_key
 from api.keys import POOL, SUBMISSIONS
 from api.problems import Problem
-from api.reviews import may_run, review_for
+from api.reviews import review_for
 from api.updates import STATUS_OF_REFUSAL, refusal_problem
-from db.actors import Actor
 from db.events import insert_event
 from db.reviews import visible_review
 from db.submissions import (
@@ -33,47 +32,29 @@ from db.submissions import (
     store_pending,
     submission,
 )
+from domain.access import (
+    KIND_OF_ROLE,
+    Actor,
+    may_read_submission,
+    own_subject,
+    runs_review,
+    submission_subject,
+)
 from domain.events import EventType, ReviewEvent
-from domain.intake import closed, not_a_member
-from domain.refusal import RefusalKind
+from domain.intake import closed
+from domain.refusal import Refusal, RefusalKind
 from domain.review import Phase, SubmissionKind
 from reviewflow.canonical import json_hash
 from workflows.models import SubmissionAccepted, SubmissionRef
 
 routes = web.RouteTableDef()
 
-KIND_OF_ROLE = {
-    "focal_point": SubmissionKind.NATIONAL_REPORT,
-    "stakeholder": SubmissionKind.STAKEHOLDER_INPUT,
-}
 # Phases after which a review takes no submission, whatever the request.
 PHASES_TAKING_NO_SUBMISSIONS = frozenset(
     {Phase.COMPILATION, Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED}
 )
 # Request ids derived from idempotency keys live in their own UUID namespace.
 REQUEST_NAMESPACE = uuid.UUID("1f0c7a52-7d0e-4b8e-9a51-2c3f7f6b9e10")
-
-
-def _subject(
-    actor: Actor, kind: SubmissionKind, content: dict[str, Any], row: asyncpg.Record
-) -> str:
-    """Whose submission this is; 403 unless the actor may submit it to this review."""
-    if kind is SubmissionKind.NATIONAL_REPORT:
-        if content["country"] != actor.country:
-            raise Problem(
-                403, f"You submit for {actor.country} only, not for {content['country']}."
-            )
-        if refusal := not_a_member(actor.country, row["member_states"]):
-            raise refusal_problem(refusal)
-        if row["region"] not in actor.regions:
-            raise Problem(403, f"You act for {actor.country} in {', '.join(actor.regions)} only.")
-        assert actor.country is not None  # a member State
-        return actor.country
-    organisation = actor.organisation or ""
-    if content["organisation"]["name"] != organisation:
-        raise Problem(403, f"You submit for {organisation} only.")
-    # The organisation's id, not its name: two organisations may share a name.
-    return str(actor.organisation_id)
 
 
 def _receipt(row: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, Any]:
@@ -185,7 +166,9 @@ async def submit(request: web.Request) -> web.Response:
     raise_if_invalid(
         await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
-    subject = _subject(actor, kind, body["content"], row)
+    subject = submission_subject(actor, body["content"], row["region"], row["member_states"])
+    if isinstance(subject, Refusal):
+        raise refusal_problem(subject)
     fingerprint = await off_loop(json_hash, body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
@@ -218,22 +201,15 @@ async def submit(request: web.Request) -> web.Response:
     return await _decide(request, actor, stored)
 
 
-def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
-    """The (kind, subject) an actor may read, (None, None) for all, None for nothing."""
-    if actor.role == "focal_point":
-        return SubmissionKind.NATIONAL_REPORT.value, actor.country
-    if actor.role == "stakeholder":
-        return SubmissionKind.STAKEHOLDER_INPUT.value, str(actor.organisation_id)
-    return None
-
-
 @routes.get("/v1/reviews/{id}/submissions")
 async def list_submissions(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if may_run(actor, row):
+    kind: str | None
+    subject: str | None
+    if runs_review(actor, row["region"]):
         kind, subject = None, None
-    elif (own := _own_subject(actor)) is not None:
+    elif (own := own_subject(actor)) is not None:
         kind, subject = own
     else:
         raise Problem(403, "Only the secretariat and the submitters read submissions.")
@@ -259,9 +235,8 @@ async def _readable_submission(request: web.Request, actor: Actor) -> asyncpg.Re
     if found is None or found["latest_version"] == 0:
         raise not_found
     review_row = await visible_review(request.app[POOL], actor, found["review_id"])
-    own = _own_subject(actor)
-    allowed = review_row is not None and (
-        may_run(actor, review_row) or own == (found["kind"], found["subject"])
+    allowed = review_row is not None and may_read_submission(
+        actor, review_row["region"], found["kind"], found["subject"]
     )
     if not allowed:
         raise not_found

@@ -22,10 +22,11 @@ from api.auth import current_actor
 from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, read_json
 from api.keys import POOL
 from api.problems import Problem, invalid
-from api.reviews import TASK_STATUSES, may_run, query_int, review_for
-from db.actors import Actor, colleague_of
+from api.reviews import TASK_STATUSES, query_int, review_for
+from db.actors import colleague_of
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
+from domain.access import Actor, may_act_on_task, may_read_task
 from domain.events import EventType, ReviewEvent
 from reviewflow.canonical import json_hash
 
@@ -65,7 +66,7 @@ async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
     found = await task(request.app[POOL], task_id)
     if found is None:
         raise not_found
-    if found["assignee"] != actor.id and not may_run(actor, found):
+    if not may_read_task(actor, found["assignee"], found["region"]):
         raise not_found
     return found
 
@@ -88,7 +89,7 @@ async def _assigned_task(request: web.Request, doing: str) -> tuple[Actor, async
     """The actor and the task it holds; 403 for the secretariat, who may read but not act."""
     actor = current_actor(request)
     found = await _readable_task(request, actor)
-    if found["assignee"] != actor.id:
+    if not may_act_on_task(actor, found["assignee"]):
         raise Problem(403, f"Only the task's assignee {doing}.")
     return actor, found
 

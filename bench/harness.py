@@ -42,9 +42,10 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from db.actors import Actor, hash_token, insert_actor, new_token
+from db.actors import hash_token, insert_actor, new_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from domain.access import Actor
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import Actor
 from db.pool import Connection, Executor
+from domain.access import Actor
 from domain.review import ReviewConfig, Timeline
 
 _VISIBLE = """

@@ -21,6 +21,12 @@ def not_a_member(
     """Refused unless `country` is one of the review's member States."""
     if country is not None and country in member_states:
         return None
+    return outside_review(country, kind, field)
+
+
+def outside_review(
+    country: str | None, kind: RefusalKind = RefusalKind.NOT_IN_SCOPE, field: str | None = None
+) -> Refusal:
     return Refusal(kind, f"{country} is not a member State of this review.", field)
 
 

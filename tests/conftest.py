@@ -23,9 +23,10 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from db.actors import Actor, insert_actor, new_token, update_preferences
+from db.actors import insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from domain.access import Actor
 from reviewflow.config import Settings, load_settings
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 from tests.reviews import Review, ece_2020_timeline, review_body

@@ -42,3 +42,42 @@ def test_the_import_check_sees_a_third_party_import(tmp_path: Path) -> None:
         "temporalio",
         "domain",
     }
+
+
+ROOT = DOMAIN.parent
+PRODUCT = ("workflows", "activities", "api", "db", "notifications", "reports", "reviewflow")
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_product_code_names_event_types_by_the_enumeration_only() -> None:
+    from domain.events import EventType
+
+    names = {event.value for event in EventType}
+    bare = {
+        f"{path.relative_to(ROOT)}: {text}"
+        for package in PRODUCT
+        for path in (ROOT / package).rglob("*.py")
+        # The API description shows example payloads, which are data, not code.
+        if path.name != "openapi.py"
+        for text in _string_constants(path) & names
+    }
+    assert bare == set()
+
+
+def test_workflow_code_builds_no_json_pointers() -> None:
+    """The API turns a refusal's field into its own pointer; workflows know no request bodies."""
+    pointers = {
+        f"{path.name}: {text}"
+        for path in (ROOT / "workflows").glob("*.py")
+        for text in _string_constants(path)
+        if text.startswith("/") and len(text) > 1 and text[1:].replace("_", "").isalnum()
+    }
+    assert pointers == set()

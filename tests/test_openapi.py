@@ -24,7 +24,7 @@ from api.reports import FORMATS as REPORT_FORMATS
 from api.reviews import _review_document, task_counts
 from api.tasks import task_document
 from api.webhooks import webhook_document
-from db.actors import Actor
+from domain.access import Actor
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
 from reviewflow.canonical import canonical_json, json_hash
