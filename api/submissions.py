@@ -41,7 +41,7 @@ from domain.access import (
     submission_subject,
 )
 from domain.events import EventType, ReviewEvent
-from domain.intake import closed
+from domain.intake import closed_for_good
 from domain.refusal import Refusal, RefusalKind
 from domain.review import Phase, SubmissionKind
 from reviewflow.canonical import json_hash
@@ -49,10 +49,6 @@ from workflows.models import SubmissionAccepted, SubmissionRef
 
 routes = web.RouteTableDef()
 
-# Phases after which a review takes no submission, whatever the request.
-PHASES_TAKING_NO_SUBMISSIONS = frozenset(
-    {Phase.COMPILATION, Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED}
-)
 # Request ids derived from idempotency keys live in their own UUID namespace.
 REQUEST_NAMESPACE = uuid.UUID("1f0c7a52-7d0e-4b8e-9a51-2c3f7f6b9e10")
 
@@ -130,14 +126,12 @@ def _certain_refusal(row: asyncpg.Record) -> Problem | None:
     """The refusal the review would answer, when its phase alone decides it.
 
     The reviews row may lag the workflow's phase but is never ahead of it, and a review past
-    the consultation never takes submissions again (workflows/review.py, `_inputs_closed`).
-    Earlier phases depend on more (a phase change on its way, a member State's extension, the
-    late policy), so the workflow decides those.
+    the consultation never takes submissions again. Earlier phases depend on more (a phase
+    change on its way, a member State's extension, the late policy), so the workflow decides
+    those.
     """
-    phase = Phase(row["phase"])
-    if phase not in PHASES_TAKING_NO_SUBMISSIONS:
-        return None
-    return refusal_problem(closed(phase))
+    refusal = closed_for_good(Phase(row["phase"]))
+    return None if refusal is None else refusal_problem(refusal)
 
 
 def _replay(stored: asyncpg.Record) -> web.Response:

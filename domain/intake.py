@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.refusal import Refusal, RefusalKind
-from domain.review import LatePolicy, Phase, ReviewConfig, ReviewState, SubmissionKind
+from domain.review import (
+    PHASE_ORDER,
+    LatePolicy,
+    Phase,
+    ReviewConfig,
+    ReviewState,
+    SubmissionKind,
+)
 
 # The phases that take submissions; the consultation does too, for late inputs and for member
 # States whose own deadline outlives the call.
@@ -57,6 +64,14 @@ def closed(phase: Phase) -> Refusal:
     return Refusal(
         RefusalKind.WRONG_PHASE, f"The review is in {phase.value}; it takes no more submissions."
     )
+
+
+def closed_for_good(phase: Phase) -> Refusal | None:
+    """The refusal of any submission in a phase after which the review never takes one again
+    (the consultation's end is final), whatever the request."""
+    if PHASE_ORDER.index(phase) <= PHASE_ORDER.index(Phase.CONSULTATION):
+        return None
+    return closed(phase)
 
 
 def batch_refusal(state: ReviewState, closing: bool) -> Refusal | None:

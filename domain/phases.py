@@ -1,9 +1,33 @@
-"""Which commands the review's phase allows: closing a phase, cancelling, deciding on the report."""
+"""Phase changes: which deadline ends the current phase and when it has come, and which
+commands the phase allows (closing it, cancelling, deciding on the report)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.refusal import Refusal, RefusalKind
-from domain.review import NEXT_PHASE, Phase
+from domain.review import DEADLINE_ENDS, NEXT_PHASE, Deadline, Phase, ReviewState
+
+# The deadline that closes each phase; phases without one wait for a command.
+PHASE_DEADLINE: dict[Phase, Deadline] = {
+    phase: deadline for deadline, phase in DEADLINE_ENDS.items()
+}
+
+
+def watched_deadline(state: ReviewState) -> Deadline | None:
+    """The deadline the current phase waits for, if reaching it still does something: it
+    ends the phase, or (for the report, which only the secretariat approves) alerts once."""
+    if state.phase is Phase.APPROVAL and state.report_overdue_announced:
+        return None
+    return PHASE_DEADLINE.get(state.phase)
+
+
+def reached_deadline(state: ReviewState, now: datetime) -> Deadline | None:
+    """The watched deadline, once it has come."""
+    deadline = watched_deadline(state)
+    if deadline is None or state.deadlines.get(deadline) > now:
+        return None
+    return deadline
 
 
 def advance_refusal(phase: Phase) -> Refusal | None:

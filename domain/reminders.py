@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain.phases import watched_deadline
 from domain.review import (
-    DEADLINE_ENDS,
     Deadline,
     Escalation,
     PendingReminder,
@@ -16,23 +16,12 @@ from domain.review import (
     ReviewState,
 )
 
-# The deadline that closes each phase; phases without one wait for a command.
-PHASE_DEADLINE: dict[Phase, Deadline] = {
-    phase: deadline for deadline, phase in DEADLINE_ENDS.items()
-}
 # The deadlines whose laggards are reminded: nobody has to act before the call opens.
 REMINDED_DEADLINE: dict[Phase, Deadline] = {
     Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
     Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
     Phase.APPROVAL: Deadline.REPORT_DUE_AT,
 }
-
-
-def watched_deadline(state: ReviewState) -> Deadline | None:
-    """The deadline the current phase waits for, if reaching it still does something."""
-    if state.phase is Phase.APPROVAL and state.report_overdue_announced:
-        return None
-    return PHASE_DEADLINE.get(state.phase)
 
 
 def next_instant(state: ReviewState) -> datetime | None:

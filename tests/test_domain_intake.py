@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from domain.intake import batch_refusal, closed, is_late, not_a_member, submission_refusal
+from domain.intake import (
+    batch_refusal,
+    closed,
+    closed_for_good,
+    is_late,
+    not_a_member,
+    submission_refusal,
+)
 from domain.refusal import Refusal, RefusalKind
 from domain.review import LatePolicy, Phase, SubmissionKind
 from tests.domain_fixtures import TIMELINE, config, state
@@ -84,3 +91,9 @@ def test_a_states_own_extension_makes_its_report_on_time_but_nobody_elses() -> N
     assert is_late(review, INPUT, "DEU", AFTER_DUE)
     assert submission_refusal(strict, review, False, NATIONAL, "DEU", AFTER_DUE) is None
     assert submission_refusal(strict, review, False, NATIONAL, "FRA", AFTER_DUE) is not None
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_only_phases_past_the_consultation_refuse_every_submission_for_good(phase: Phase) -> None:
+    final = phase in (Phase.COMPILATION, Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED)
+    assert closed_for_good(phase) == (closed(phase) if final else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,6 +112,11 @@ def refused(refusal: Refusal) -> ApplicationError:
     return ApplicationError(refusal.message, *details, type=refusal.kind.value, non_retryable=True)
 
 
+def raise_if_refused(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise refused(refusal)
+
+
 @workflow.defn
 class RegionalReviewWorkflow:
     @workflow.init
@@ -187,8 +193,8 @@ class RegionalReviewWorkflow:
         while reminder := reminders.next_due(self.state.pending_reminders, now):
             self.state.pending_reminders.remove(reminder)
             await self._remind(reminder)
-        deadline = reminders.watched_deadline(self.state)
-        if deadline is None or self.state.deadlines.get(deadline) > now:
+        deadline = phases.reached_deadline(self.state, now)
+        if deadline is None:
             return
         if self.state.phase is Phase.APPROVAL:
             # Only the secretariat can approve: alert it, once, that the report is overdue.
@@ -396,8 +402,7 @@ class RegionalReviewWorkflow:
     def validate_submit(self, batch: SubmissionBatch) -> None:
         """Refuse the whole batch only for what concerns every submission in it."""
         self._refuse_while_rolling_over()
-        if refusal := intake.batch_refusal(self.state, self.inputs_closing):
-            raise refused(refusal)
+        raise_if_refused(intake.batch_refusal(self.state, self.inputs_closing))
 
     def _note_submitted(self, ref: SubmissionRef) -> None:
         if (
@@ -414,12 +419,11 @@ class RegionalReviewWorkflow:
 
     @workflow.update
     async def extend(self, extension: Extension) -> Extension:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return extension
         async with self.lock:
-            self._validate_extension(extension)  # the state may have moved while we waited
+            # The state may have moved while the Update waited for the lock.
+            raise_if_refused(self._extension_refusal(extension))
             previous = deadlines.extend(
                 self.state, extension.deadline, extension.until, extension.country
             )
@@ -456,12 +460,10 @@ class RegionalReviewWorkflow:
 
     @extend.validator
     def validate_extend(self, extension: Extension) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_extension(extension)
+        self._validate_command(lambda: self._extension_refusal(extension))
 
-    def _validate_extension(self, extension: Extension) -> None:
-        refusal = deadlines.extension_refusal(
+    def _extension_refusal(self, extension: Extension) -> Refusal | None:
+        return deadlines.extension_refusal(
             self.config.member_states,
             self.state,
             extension.deadline,
@@ -469,72 +471,45 @@ class RegionalReviewWorkflow:
             extension.country,
             workflow.now(),
         )
-        if refusal is not None:
-            raise refused(refusal)
 
     # ---- advance and cancel -------------------------------------------------------------
 
     @workflow.update
     async def advance(self, command: PhaseCommand) -> CommandResult:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return CommandResult(self.state.phase)
-        async with self.lock:
-            self._validate_advance()
+        async with self._command(lambda: phases.advance_refusal(self.state.phase)):
             await self._enter(
                 NEXT_PHASE[self.state.phase], command.actor_id, command.reason or "advanced"
             )
-            self.replan = True
-            self._note_done()
         return CommandResult(self.state.phase)
 
     @advance.validator
     def validate_advance(self, command: PhaseCommand) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_advance()
-
-    def _validate_advance(self) -> None:
-        if refusal := phases.advance_refusal(self.state.phase):
-            raise refused(refusal)
+        self._validate_command(lambda: phases.advance_refusal(self.state.phase))
 
     @workflow.update
     async def cancel(self, command: PhaseCommand) -> CommandResult:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return CommandResult(self.state.phase)
         self.cancelling = True
         if self.interruptible is not None:
             self.interruptible.cancel()  # its holder of the lock then gives the lock up
-        async with self.lock:
-            self._validate_cancel()
+        async with self._command(lambda: phases.cancel_refusal(self.state.phase)):
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
-            self.replan = True
-            self._note_done()
         return CommandResult(self.state.phase)
 
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_cancel()
-
-    def _validate_cancel(self) -> None:
-        if refusal := phases.cancel_refusal(self.state.phase):
-            raise refused(refusal)
+        self._validate_command(lambda: phases.cancel_refusal(self.state.phase))
 
     # ---- the report ---------------------------------------------------------------------
 
     @workflow.update
     async def approve(self, decision: ReportDecision) -> ReportVersion:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self.lock:
-            self._validate_report_decision()
+        async with self._command(self._report_decision_refusal):
             event = self._event(EventType.REPORT_PUBLISHED, decision.actor_id)
             published: ReportVersion = await workflow.execute_activity(
                 PUBLISH_REPORT,
@@ -543,24 +518,17 @@ class RegionalReviewWorkflow:
                 **ACTIVITY_OPTIONS,
             )
             await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
-            self.replan = True
-            self._note_done()
         return published
 
     @approve.validator
     def validate_approve(self, decision: ReportDecision) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_report_decision()
+        self._validate_command(self._report_decision_refusal)
 
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self.lock:
-            self._validate_report_decision()
+        async with self._command(self._report_decision_refusal):
             await self._record(
                 EventType.REPORT_CHANGES_REQUESTED,
                 decision.actor_id,
@@ -570,30 +538,48 @@ class RegionalReviewWorkflow:
             )
             self.change_request_id = decision.change_request_id
             await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
-            self.replan = True
-            self._note_done()
         return ReportVersion(self.state.report_version, "")
 
     @request_changes.validator
     def validate_request_changes(self, decision: ReportDecision) -> None:
-        self._refuse_while_rolling_over()
-        if self._done_before():
-            return
-        self._validate_report_decision()
-        if not decision.change_request_id:
+        self._validate_command(self._report_decision_refusal)
+        if not self._done_before() and not decision.change_request_id:
             raise refused(
                 Refusal(RefusalKind.INVALID, "A change request needs its stored request.")
             )
 
-    def _validate_report_decision(self) -> None:
-        if refusal := phases.report_decision_refusal(self.state.phase):
-            raise refused(refusal)
+    def _report_decision_refusal(self) -> Refusal | None:
+        return phases.report_decision_refusal(self.state.phase)
 
     @workflow.query
     def status(self) -> ReviewState:
         return self.state
 
-    # ---- commands sent again -------------------------------------------------------------
+    # ---- commands, and commands sent again ----------------------------------------------
+
+    async def _arrived(self) -> bool:
+        """Count the Update, wait until the review's creation is on record, and tell whether
+        this command was done before (it is then answered with the current state)."""
+        self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
+        return self._done_before()
+
+    def _validate_command(self, refusal: Callable[[], Refusal | None]) -> None:
+        """A command's validator: refused while the run rolls over, else by its rule, unless
+        the command was done before."""
+        self._refuse_while_rolling_over()
+        if not self._done_before():
+            raise_if_refused(refusal())
+
+    @contextlib.asynccontextmanager
+    async def _command(self, refusal: Callable[[], Refusal | None]) -> AsyncIterator[None]:
+        """Do a command under the lock, checking its rule again (the state may have moved
+        while it waited), then re-plan and remember it as done."""
+        async with self.lock:
+            raise_if_refused(refusal())
+            yield
+            self.replan = True
+            self._note_done()
 
     def _done_before(self) -> bool:
         """Whether this command's Update id was done already, in this run or an earlier one:
