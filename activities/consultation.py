@@ -13,7 +13,7 @@ from activities.common import heartbeating
 from activities.synthesis import Organisation, Source, Synthesis, build_synthesis
 from db.events import insert_event
 from db.pool import Connection
-from reviewflow.canonical import json_hash
+from domain.canonical import json_hash
 from workflows.models import (
     CHECK_CONSULTATION,
     CLOSE_TASKS,

@@ -10,9 +10,9 @@ from temporalio import activity
 from activities.common import heartbeating, precondition_failed
 from db.events import insert_event
 from db.pool import Connection
+from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
-from reviewflow.canonical import canonical_json
 from workflows.models import (
     COMPILE_REPORT,
     PUBLISH_REPORT,

@@ -12,7 +12,7 @@ from aiohttp import web
 from api.problems import Problem
 from db.pool import Connection, Executor
 from domain.access import Actor
-from reviewflow.canonical import json_hash
+from domain.canonical import json_hash
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200

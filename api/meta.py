@@ -10,7 +10,7 @@ from aiohttp import web
 import schemas
 from api.keys import POOL, TEMPORAL
 from api.problems import Problem
-from reviewflow.reference import gcm_document, load_reference, region_document
+from domain.reference import gcm_document, load_reference, region_document
 
 routes = web.RouteTableDef()
 

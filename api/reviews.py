@@ -43,11 +43,11 @@ from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
 from domain.access import Actor, runs_review
+from domain.canonical import json_hash
 from domain.deadlines import country_scope_refusals
+from domain.reference import load_reference
 from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
-from reviewflow.canonical import json_hash
 from reviewflow.orphans import CREATION_MEMO
-from reviewflow.reference import load_reference
 from workflows.models import Extension, PhaseCommand, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 

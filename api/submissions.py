@@ -40,11 +40,11 @@ from domain.access import (
     runs_review,
     submission_subject,
 )
+from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
 from domain.intake import closed_for_good
 from domain.refusal import Refusal, RefusalKind
 from domain.review import Phase, SubmissionKind
-from reviewflow.canonical import json_hash
 from workflows.models import SubmissionAccepted, SubmissionRef
 
 routes = web.RouteTableDef()

@@ -27,8 +27,8 @@ from db.actors import colleague_of
 from db.events import insert_event
 from db.tasks import complete, delegate, has_task, my_tasks, synthesis, synthesis_parts, task
 from domain.access import Actor, may_act_on_task, may_read_task
+from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
-from reviewflow.canonical import json_hash
 
 routes = web.RouteTableDef()
 

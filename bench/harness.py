@@ -585,7 +585,7 @@ def email_of(n: int, account: Account) -> str:
 
 def categories() -> tuple[str, ...]:
     """The stakeholder categories of the reference data (the schema's enum)."""
-    from reviewflow.reference import load_reference
+    from domain.reference import load_reference
 
     return load_reference().category_ids
 

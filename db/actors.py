@@ -13,7 +13,7 @@ import asyncpg
 
 from db.pool import Executor
 from domain.access import Actor
-from reviewflow.reference import load_reference
+from domain.reference import load_reference
 
 TOKEN_PREFIX = "rf_"
 

@@ -29,7 +29,7 @@ from typing import Any
 import jinja2
 
 from domain.events import EventType
-from reviewflow.text import finalize_shown_text
+from domain.text import finalize_shown_text
 
 __all__ = [
     "DEFAULT_LANGUAGE",

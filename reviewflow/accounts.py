@@ -16,8 +16,8 @@ from db.actors import (
 )
 from db.pool import Executor
 from domain.access import ROLES, Actor, creation_refusal
+from domain.reference import load_reference
 from notifications.addresses import address_problem, name_problem
-from reviewflow.reference import load_reference
 from schemas import COMMON_ID, problems_in
 
 NEW_ACTOR_SCHEMA: dict[str, Any] = {

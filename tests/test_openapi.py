@@ -25,9 +25,9 @@ from api.reviews import _review_document, task_counts
 from api.tasks import task_document
 from api.webhooks import webhook_document
 from domain.access import Actor
+from domain.canonical import canonical_json, json_hash
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
-from reviewflow.canonical import canonical_json, json_hash
 from tests import documents
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
