@@ -25,7 +25,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy workflows activities api db notifications reports reviewflow config services schemas worker.py
+	$(VENV)/bin/mypy domain workflows activities api db notifications reports reviewflow config services schemas worker.py
 
 clean:
 	rm -rf $(VENV) .data

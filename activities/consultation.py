@@ -14,7 +14,7 @@ from activities.synthesis import Organisation, Source, Synthesis, build_synthesi
 from db import submissions, syntheses, tasks
 from db.events import consultation_closed, insert_event
 from db.pool import Connection
-from reviewflow.canonical import json_hash
+from domain.canonical import json_hash
 from workflows.models import (
     CHECK_CONSULTATION,
     CLOSE_TASKS,

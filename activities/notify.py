@@ -37,6 +37,7 @@ from temporalio import activity
 from config.settings import Settings
 from db import deliveries
 from db.events import claim_unexpanded, mark_expanded
+from domain.events import EventType
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.retention import SWEEP_EVERY_S, sweep_expired
@@ -113,9 +114,9 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     data = dict(context["data"])
     if template == "call.opened":
         data.update({k: context["deadlines"][k] for k in ("inputs_due_at", "consultation_due_at")})
-    elif template == "task.delegated":
+    elif template == EventType.TASK_DELEGATED:
         data["from_name"] = context["event_actor_name"] or "A colleague"
-    elif template == "escalation.alert":
+    elif template == EventType.ESCALATION_ALERT:
         data["missing"] = [
             m if isinstance(m, str) else f"{m['name']} ({m['organisation']})"
             for m in data.get("missing", [])

@@ -12,9 +12,9 @@ from db import reports as report_rows
 from db.events import insert_event
 from db.pool import Connection
 from db.reviews import review_row
+from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
-from reviewflow.canonical import canonical_json
 from workflows.models import (
     COMPILE_REPORT,
     PUBLISH_REPORT,

@@ -16,6 +16,7 @@ from activities.common import precondition_failed
 from db import reviews, submissions, tasks
 from db.events import insert_event
 from db.pool import Connection
+from domain.review import Deadline, Phase, ReviewConfig
 from workflows.models import (
     ACCEPT_SUBMISSIONS,
     RECORD_CHANGE,
@@ -23,11 +24,8 @@ from workflows.models import (
     STORE_REVIEW,
     AcceptSubmission,
     AcceptSubmissions,
-    Deadline,
-    Phase,
     RecordChange,
     Reminder,
-    ReviewConfig,
     SubmissionAccepted,
 )
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reviewflow.reference import load_reference
+from domain.reference import load_reference
 
 # How much of a stakeholder's input text the synthesis quotes; the rest is one click away.
 EXCERPT_CHARS = 600

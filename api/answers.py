@@ -27,10 +27,10 @@ from api.operations import (
     object_of,
 )
 from api.reviews import TASK_STATUSES
-from db.actors import ROLES
+from domain.access import ROLES
+from domain.events import EventType
 from notifications.webhooks import DELIVERY_HEADER, MAX_ATTEMPTS
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
-from workflows.models import EVENT_TYPES
 
 
 def _list_of(name: str, **more: Any) -> dict[str, Any]:
@@ -839,7 +839,7 @@ NOTIFICATIONS: dict[str, dict[str, Any]] = {
                 " body, the same on every attempt.",
             },
             "event_id": {**UUID, "description": "The event, in the review's audit trail."},
-            "event_type": {"enum": list(EVENT_TYPES)},
+            "event_type": {"enum": [event.value for event in EventType]},
             "status": {
                 "enum": list(DELIVERY_STATUSES),
                 "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items()) + ".",

@@ -8,7 +8,8 @@ from aiohttp import web
 
 from api.keys import ACTOR, POOL
 from api.problems import Handler, Problem
-from db.actors import Actor, actor_by_token
+from db.actors import actor_by_token
+from domain.access import Actor
 
 # Paths anyone may read without a token.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})

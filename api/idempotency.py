@@ -11,9 +11,9 @@ from aiohttp import web
 
 from api.problems import Problem
 from db import idempotency
-from db.actors import Actor
 from db.pool import Connection, Executor
-from reviewflow.canonical import json_hash
+from domain.access import Actor
+from domain.canonical import json_hash
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200

@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from api.updates import SubmissionBatcher, UpdateGate
 from config.settings import Settings
-from db.actors import Actor
+from domain.access import Actor
 from notifications.webhooks import WebhookPolicy
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -18,7 +18,7 @@ from api.operations import (
 )
 from api.problems import Problem
 from db.pool import answers
-from reviewflow.reference import gcm_document, load_reference, region_document
+from domain.reference import gcm_document, load_reference, region_document
 
 routes = web.RouteTableDef()
 

@@ -18,6 +18,7 @@ from api import requests as request_schemas
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import PROBLEM_TYPE
+from domain.review import Phase
 from notifications.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -27,7 +28,6 @@ from notifications.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
 )
-from workflows.models import Phase
 
 JSON = "application/json"
 SCHEMA_BASE = schemas.COMMON_ID.rsplit("/", 1)[0] + "/"

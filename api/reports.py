@@ -27,10 +27,12 @@ from api.operations import (
     shared_response,
 )
 from api.problems import Problem, invalid
-from api.reviews import command_once, may_run, query_int, review_for, secretariat_request
-from api.updates import execute_update
-from db.actors import Actor
+from api.reviews import command_once, query_int, review_for, secretariat_request
+from api.updates import execute_update, refusal_problem
 from db.reports import drop_change_request, insert_change_request, latest_version, report
+from domain.access import Actor, runs_review
+from domain.phases import report_decision_refusal
+from domain.review import Phase
 from workflows.models import ReportDecision, ReportVersion
 from workflows.review import RegionalReviewWorkflow
 
@@ -110,7 +112,10 @@ async def read_report(request: web.Request) -> web.Response:
     wanted = query_int(request, "version", 0, 1, 1_000_000) if "version" in request.query else None
     # Drafts are the secretariat's; everyone else reads the published report only.
     found = await report(
-        request.app[POOL], row["id"], version=wanted, published_only=not may_run(actor, row)
+        request.app[POOL],
+        row["id"],
+        version=wanted,
+        published_only=not runs_review(actor, row["region"]),
     )
     if found is None:
         raise Problem(404, "There is no report of this review that you may read yet.")
@@ -134,10 +139,8 @@ async def read_report(request: web.Request) -> web.Response:
 
 
 def _require_a_report_awaiting_decision(row: Any) -> None:
-    if row["phase"] != "approval":
-        raise Problem(
-            409, f"The review is in {row['phase']}; there is no report awaiting a decision."
-        )
+    if refusal := report_decision_refusal(Phase(row["phase"])):
+        raise refusal_problem(refusal)
 
 
 async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> Created:

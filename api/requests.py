@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.events import EventType
 from schemas import COMMON_ID
-from workflows.models import EVENT_TYPES
 
 REVIEW_ID_PATTERN = "^[a-z0-9][a-z0-9-]{2,62}$"
 # Instants are parsed by the API (which also wants a UTC offset and a future date), so every
@@ -174,7 +174,7 @@ NEW_WEBHOOK: dict[str, Any] = {
             "type": "array",
             "minItems": 1,
             "uniqueItems": True,
-            "items": {"enum": ["*", *EVENT_TYPES]},
+            "items": {"enum": ["*", *(e.value for e in EventType)]},
             "description": 'Event types to receive; ["*"] for all.',
         },
         "secret": {

@@ -52,24 +52,17 @@ from api.operations import (
     shared_response,
 )
 from api.problems import Problem, invalid
-from api.updates import TRANSIENT_RPC, execute_update
-from db.actors import Actor, active_stakeholders
+from api.updates import TRANSIENT_RPC, execute_update, pointer
+from db.actors import active_stakeholders
 from db.events import events_after
 from db.reviews import list_reviews, review_exists, submission_progress, visible_review
 from db.tasks import task_progress
-from reviewflow.canonical import json_hash
-from reviewflow.reference import load_reference
-from workflows.models import (
-    Deadline,
-    Escalation,
-    Extension,
-    LatePolicy,
-    Phase,
-    PhaseCommand,
-    ReviewConfig,
-    ReviewInput,
-    Timeline,
-)
+from domain.access import Actor, runs_review
+from domain.canonical import json_hash
+from domain.deadlines import country_scope_refusals
+from domain.reference import load_reference
+from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
+from workflows.models import Extension, PhaseCommand, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -124,7 +117,7 @@ def _timeline(body: dict[str, Any], problems: list[tuple[str, str]]) -> Timeline
     if any(value is None for value in values.values()):
         return None
     timeline = Timeline(**values)  # type: ignore[arg-type]
-    problems.extend(timeline.problems())
+    problems.extend((f"/timeline/{deadline.value}", why) for deadline, why in timeline.problems())
     return timeline
 
 
@@ -171,7 +164,7 @@ def _review_document(
     """The review as `viewer` may see it. Who was given more time and who was invited is the
     secretariat's business (a focal point sees its own State's extension); `progress` and
     `tasks` are passed only for the secretariat."""
-    runs = may_run(viewer, row)
+    runs = runs_review(viewer, row["region"])
     extensions = row["country_extensions"]
     if not runs:
         extensions = {c: u for c, u in extensions.items() if c == viewer.country}
@@ -231,11 +224,6 @@ def task_counts(rows: list[asyncpg.Record]) -> dict[str, Any]:
     }
 
 
-def may_run(actor: Actor, row: asyncpg.Record) -> bool:
-    """Whether `actor` is the secretariat of this review (or an admin)."""
-    return actor.role == "admin" or (actor.role == "secretariat" and row["region"] in actor.regions)
-
-
 async def review_for(request: web.Request, actor: Actor) -> asyncpg.Record:
     row = await visible_review(request.app[POOL], actor, request.match_info["id"])
     if row is None:
@@ -247,7 +235,7 @@ async def review_document(request: web.Request, actor: Actor, review_id: str) ->
     pool = request.app[POOL]
     row = await visible_review(pool, actor, review_id)
     assert row is not None
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         return _review_document(row, actor)
     progress = await submission_progress(pool, review_id)
     tasks = await task_progress(pool, review_id)
@@ -524,7 +512,7 @@ async def review(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         raise Problem(403, "Only the review's secretariat reads its audit trail.")
     after = query_int(request, "after", 0, 0, 2**62)
     limit = query_int(request, "limit", 100, 1, 1000)
@@ -543,7 +531,7 @@ async def secretariat_request(
     (checked) body and Idempotency-Key."""
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if not may_run(actor, row):
+    if not runs_review(actor, row["region"]):
         raise Problem(403, "Only the review's secretariat may do this.")
     key = idempotency_key(request)
     body = await read_json(request, schema)
@@ -598,10 +586,14 @@ async def _extend(
     problems: list[tuple[str, str]] = []
     until = _future_instant(body["until"], "/until", problems)
     country = body.get("country")
-    if country is not None and country not in row["member_states"]:
-        problems.append(("/country", f"{country} is not a member State of this review"))
-    if country is not None and body["deadline"] != Deadline.INPUTS_DUE_AT:
-        problems.append(("/deadline", "only inputs_due_at can be extended for one member State"))
+    if country is not None:
+        # Checked here too, with every problem named at once; the workflow decides the rest.
+        problems.extend(
+            (pointer(refusal.field), refusal.message)
+            for refusal in country_scope_refusals(
+                Deadline(body["deadline"]), country, row["member_states"]
+            )
+        )
     if problems or until is None:
         raise invalid(problems)
     extension = Extension(Deadline(body["deadline"]), until, body["reason"], str(actor.id), country)

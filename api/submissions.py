@@ -31,9 +31,8 @@ from api.operations import (
     shared_response,
 )
 from api.problems import Problem
-from api.reviews import may_run, review_for
-from api.updates import STATUS_OF_REFUSAL
-from db.actors import Actor
+from api.reviews import review_for
+from api.updates import STATUS_OF_REFUSAL, refusal_problem
 from db.events import insert_event
 from db.reviews import visible_review
 from db.submissions import (
@@ -43,49 +42,25 @@ from db.submissions import (
     store_pending,
     submission,
 )
-from reviewflow.canonical import json_hash
-from workflows.models import (
-    Phase,
-    ReviewEvent,
-    SubmissionAccepted,
-    SubmissionKind,
-    SubmissionRef,
+from domain.access import (
+    KIND_OF_ROLE,
+    Actor,
+    may_read_submission,
+    own_subject,
+    runs_review,
+    submission_subject,
 )
-from workflows.review import WRONG_PHASE
+from domain.canonical import json_hash
+from domain.events import EventType, ReviewEvent
+from domain.intake import closed_for_good
+from domain.refusal import Refusal, RefusalKind
+from domain.review import Phase, SubmissionKind
+from workflows.models import SubmissionAccepted, SubmissionRef
 
 routes = web.RouteTableDef()
 
-KIND_OF_ROLE = {
-    "focal_point": SubmissionKind.NATIONAL_REPORT,
-    "stakeholder": SubmissionKind.STAKEHOLDER_INPUT,
-}
-# Phases after which a review takes no submission, whatever the request.
-PHASES_TAKING_NO_SUBMISSIONS = frozenset(
-    {Phase.COMPILATION, Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED}
-)
 # Request ids derived from idempotency keys live in their own UUID namespace.
 REQUEST_NAMESPACE = uuid.UUID("1f0c7a52-7d0e-4b8e-9a51-2c3f7f6b9e10")
-
-
-def _subject(
-    actor: Actor, kind: SubmissionKind, content: dict[str, Any], row: asyncpg.Record
-) -> str:
-    """Whose submission this is; 403 unless the actor may submit it to this review."""
-    if kind is SubmissionKind.NATIONAL_REPORT:
-        if content["country"] != actor.country:
-            raise Problem(
-                403, f"You submit for {actor.country} only, not for {content['country']}."
-            )
-        if actor.country is None or actor.country not in row["member_states"]:
-            raise Problem(403, f"{actor.country} is not a member State of this review.")
-        if row["region"] not in actor.regions:
-            raise Problem(403, f"You act for {actor.country} in {', '.join(actor.regions)} only.")
-        return actor.country
-    organisation = actor.organisation or ""
-    if content["organisation"]["name"] != organisation:
-        raise Problem(403, f"You submit for {organisation} only.")
-    # The organisation's id, not its name: two organisations may share a name.
-    return str(actor.organisation_id)
 
 
 def _receipt(row: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, Any]:
@@ -109,7 +84,9 @@ async def _decide(request: web.Request, actor: Actor, stored: asyncpg.Record) ->
     try:
         outcome = await request.app[SUBMISSIONS].submit(stored["review_id"], ref)
         if outcome.accepted is None:
-            raise Problem(STATUS_OF_REFUSAL[outcome.refusal_type or WRONG_PHASE], outcome.refusal)
+            raise Problem(
+                STATUS_OF_REFUSAL[outcome.refusal_type or RefusalKind.WRONG_PHASE], outcome.refusal
+            )
     except Problem as problem:
         if problem.status in (403, 409):
             await _record_refusal(request.app[POOL], actor, stored, problem)
@@ -141,7 +118,7 @@ async def _announce_refusal(
                 uuid.uuid5(REQUEST_NAMESPACE, f"rejected:{stored['review_id']}:{actor.id}:{day}")
             ),
             review_id=stored["review_id"],
-            type="submission.rejected",
+            type=EventType.SUBMISSION_REJECTED,
             at=stored["received_at"],
             actor_id=str(actor.id),
             data={
@@ -159,13 +136,12 @@ def _certain_refusal(row: asyncpg.Record) -> Problem | None:
     """The refusal the review would answer, when its phase alone decides it.
 
     The reviews row may lag the workflow's phase but is never ahead of it, and a review past
-    the consultation never takes submissions again (workflows/review.py, `_inputs_closed`).
-    Earlier phases depend on more (a phase change on its way, a member State's extension, the
-    late policy), so the workflow decides those.
+    the consultation never takes submissions again. Earlier phases depend on more (a phase
+    change on its way, a member State's extension, the late policy), so the workflow decides
+    those.
     """
-    if row["phase"] not in PHASES_TAKING_NO_SUBMISSIONS:
-        return None
-    return Problem(409, f"The review is in {row['phase']}; it takes no more submissions.")
+    refusal = closed_for_good(Phase(row["phase"]))
+    return None if refusal is None else refusal_problem(refusal)
 
 
 def _replay(stored: asyncpg.Record) -> web.Response:
@@ -223,7 +199,9 @@ async def submit(request: web.Request) -> web.Response:
     raise_if_invalid(
         await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
     )
-    subject = _subject(actor, kind, body["content"], row)
+    subject = submission_subject(actor, body["content"], row["region"], row["member_states"])
+    if isinstance(subject, Refusal):
+        raise refusal_problem(subject)
     fingerprint = await off_loop(json_hash, body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}") if key else uuid.uuid4()
@@ -256,15 +234,6 @@ async def submit(request: web.Request) -> web.Response:
     return await _decide(request, actor, stored)
 
 
-def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
-    """The (kind, subject) an actor may read, (None, None) for all, None for nothing."""
-    if actor.role == "focal_point":
-        return SubmissionKind.NATIONAL_REPORT.value, actor.country
-    if actor.role == "stakeholder":
-        return SubmissionKind.STAKEHOLDER_INPUT.value, str(actor.organisation_id)
-    return None
-
-
 @routes.get("/v1/reviews/{id}/submissions")
 @operation(
     "Submissions",
@@ -283,9 +252,11 @@ def _own_subject(actor: Actor) -> tuple[str | None, str | None] | None:
 async def list_submissions(request: web.Request) -> web.Response:
     actor = current_actor(request)
     row = await review_for(request, actor)
-    if may_run(actor, row):
+    kind: str | None
+    subject: str | None
+    if runs_review(actor, row["region"]):
         kind, subject = None, None
-    elif (own := _own_subject(actor)) is not None:
+    elif (own := own_subject(actor)) is not None:
         kind, subject = own
     else:
         raise Problem(403, "Only the secretariat and the submitters read submissions.")
@@ -311,9 +282,8 @@ async def _readable_submission(request: web.Request, actor: Actor) -> asyncpg.Re
     if found is None or found["latest_version"] == 0:
         raise not_found
     review_row = await visible_review(request.app[POOL], actor, found["review_id"])
-    own = _own_subject(actor)
-    allowed = review_row is not None and (
-        may_run(actor, review_row) or own == (found["kind"], found["subject"])
+    allowed = review_row is not None and may_read_submission(
+        actor, review_row["region"], found["kind"], found["subject"]
     )
     if not allowed:
         raise not_found

@@ -33,13 +33,14 @@ from api.operations import (
     shared_response,
 )
 from api.problems import Problem, invalid
-from api.reviews import TASK_STATUSES, may_run, query_int, review_for
-from db.actors import Actor, colleague_of
+from api.reviews import TASK_STATUSES, query_int, review_for
+from db.actors import colleague_of
 from db.events import insert_event
 from db.syntheses import synthesis, synthesis_parts
 from db.tasks import complete, delegate, has_task, my_tasks, task
-from reviewflow.canonical import json_hash
-from workflows.models import ReviewEvent
+from domain.access import Actor, may_act_on_task, may_read_task
+from domain.canonical import json_hash
+from domain.events import EventType, ReviewEvent
 
 routes = web.RouteTableDef()
 
@@ -77,13 +78,13 @@ async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
     found = await task(request.app[POOL], task_id)
     if found is None:
         raise not_found
-    if found["assignee"] != actor.id and not may_run(actor, found):
+    if not may_read_task(actor, found["assignee"], found["region"]):
         raise not_found
     return found
 
 
 def _event(
-    row: asyncpg.Record, event_type: str, actor: Actor, key: str, **data: Any
+    row: asyncpg.Record, event_type: EventType, actor: Actor, key: str, **data: Any
 ) -> ReviewEvent:
     """The audit event of a change to a task; its id is derived from the change itself."""
     return ReviewEvent(
@@ -100,7 +101,7 @@ async def _assigned_task(request: web.Request, doing: str) -> tuple[Actor, async
     """The actor and the task it holds; 403 for the secretariat, who may read but not act."""
     actor = current_actor(request)
     found = await _readable_task(request, actor)
-    if found["assignee"] != actor.id:
+    if not may_act_on_task(actor, found["assignee"]):
         raise Problem(403, f"Only the task's assignee {doing}.")
     return actor, found
 
@@ -214,7 +215,7 @@ async def complete_task(request: web.Request) -> web.Response:
     async with pool.acquire() as conn, conn.transaction():
         done = await complete(conn, found["id"], actor.id, response, response_hash)
         if done is not None:
-            await insert_event(conn, _event(done, "task.completed", actor, response_hash))
+            await insert_event(conn, _event(done, EventType.TASK_COMPLETED, actor, response_hash))
     if done is not None:
         return web.json_response(task_document(done))
     current = await task(pool, found["id"])
@@ -271,7 +272,12 @@ async def delegate_task(request: web.Request) -> web.Response:
             await insert_event(
                 conn,
                 _event(
-                    moved, "task.delegated", actor, key, to=str(colleague.id), note=body.get("note")
+                    moved,
+                    EventType.TASK_DELEGATED,
+                    actor,
+                    key,
+                    to=str(colleague.id),
+                    note=body.get("note"),
                 ),
             )
     if moved is None:

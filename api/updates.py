@@ -19,15 +19,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
+from domain.refusal import Refusal, RefusalKind
 from workflows.models import SubmissionBatch, SubmissionOutcome, SubmissionRef
-from workflows.review import (
-    INVALID,
-    NOT_IN_SCOPE,
-    RETRY_LATER,
-    WRONG_PHASE,
-    RegionalReviewWorkflow,
-    workflow_id,
-)
+from workflows.review import RETRY_LATER, RegionalReviewWorkflow, workflow_id
 
 MAX_IN_FLIGHT = 8
 # How long transient refusals (the service away, too many Updates in flight) are retried.
@@ -43,7 +37,27 @@ TRANSIENT_RPC = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
 
-STATUS_OF_REFUSAL = {WRONG_PHASE: 409, INVALID: 422, NOT_IN_SCOPE: 403}
+STATUS_OF_REFUSAL: dict[str, int] = {
+    RefusalKind.WRONG_PHASE: 409,
+    RefusalKind.INVALID: 422,
+    RefusalKind.NOT_IN_SCOPE: 403,
+}
+
+
+def pointer(field: str | None) -> str:
+    """The JSON Pointer, into the request's body, of the field a rule refers to."""
+    return f"/{field}" if field else ""
+
+
+def refusal_problem(refusal: Refusal) -> Problem:
+    """The problem a client gets for a rule's refusal: an invalid request names its field."""
+    if refusal.kind is RefusalKind.INVALID:
+        return Problem(
+            422,
+            refusal.message,
+            errors=[{"pointer": pointer(refusal.field), "message": refusal.message}],
+        )
+    return Problem(STATUS_OF_REFUSAL[refusal.kind], refusal.message)
 
 
 class UpdateGate:
@@ -71,13 +85,9 @@ def refusal(error: WorkflowUpdateFailedError) -> Problem:
     """The problem a client gets when the workflow refused or failed its Update."""
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type in STATUS_OF_REFUSAL:
-        status = STATUS_OF_REFUSAL[cause.type]
-        if status == 422:
-            pointer = str(cause.details[0]) if cause.details else ""
-            return Problem(
-                422, cause.message, errors=[{"pointer": pointer, "message": cause.message}]
-            )
-        return Problem(status, cause.message)
+        # The workflow raises a rule's refusal with the field at fault as its detail.
+        field = str(cause.details[0]) if cause.details else None
+        return refusal_problem(Refusal(RefusalKind(cause.type), cause.message, field))
     return Problem(500, "The review could not process this request.")
 
 

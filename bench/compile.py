@@ -81,7 +81,7 @@ def stakeholder_input(n: int, rng: random.Random, kinds: tuple[str, ...]) -> dic
 
 async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
     """A review in compilation with every member State's report and `inputs` inputs."""
-    from reviewflow.reference import load_reference
+    from domain.reference import load_reference
 
     states = list(load_reference().region("ECE").default_scope)  # type: ignore[union-attr]
     secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))

@@ -42,9 +42,9 @@ def _rss_mb() -> float:
 
 async def child(kind: str, dsn: str, review_id: str) -> dict[str, Any]:
     from db.pool import create_pool
+    from domain.canonical import canonical_json
     from reports.compile import compile_report
     from reports.render import render_html, render_markdown
-    from reviewflow.canonical import canonical_json
 
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:

@@ -43,9 +43,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings, load_settings
-from db.actors import Actor, hash_token, insert_actor, new_token
+from db.actors import hash_token, insert_actor, new_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from domain.access import Actor
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -584,7 +585,7 @@ def email_of(n: int, account: Account) -> str:
 
 def categories() -> tuple[str, ...]:
     """The stakeholder categories of the reference data (the schema's enum)."""
-    from reviewflow.reference import load_reference
+    from domain.reference import load_reference
 
     return load_reference().category_ids
 

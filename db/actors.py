@@ -6,15 +6,15 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from db.pool import Executor
-from reviewflow.reference import load_reference
+from domain.access import Actor
+from domain.reference import load_reference
 
-ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
 TOKEN_PREFIX = "rf_"
 
 
@@ -25,52 +25,6 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     # Tokens carry 256 random bits, so a fast unsalted hash is enough: nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: uuid.UUID
-    name: str
-    role: str
-    email: str | None = None
-    regions: tuple[str, ...] = field(default_factory=tuple)
-    country: str | None = None
-    organisation: str | None = None
-    stakeholder_category: str | None = None
-    language: str = "en"
-    notifications: str = "all"
-    organisation_id: uuid.UUID | None = None
-
-    @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Actor:
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            role=row["role"],
-            email=row["email"],
-            regions=tuple(row["regions"]),
-            country=row["country"],
-            organisation=row["organisation"],
-            stakeholder_category=row["stakeholder_category"],
-            language=row["language"],
-            notifications=row["notifications"],
-            organisation_id=row["organisation_id"],
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "name": self.name,
-            "email": self.email,
-            "role": self.role,
-            "regions": list(self.regions),
-            "country": self.country,
-            "organisation": self.organisation,
-            "organisation_id": str(self.organisation_id) if self.organisation_id else None,
-            "stakeholder_category": self.stakeholder_category,
-            "language": self.language,
-            "notifications": self.notifications,
-        }
 
 
 _COLUMNS = (

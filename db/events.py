@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from db.pool import Connection, Executor
-from workflows.models import ReviewEvent
+from domain.events import ReviewEvent
 
 
 async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import Actor
 from db.pool import Connection, Executor
-from workflows.models import ReviewConfig, Timeline
+from domain.access import Actor
+from domain.review import ReviewConfig, Timeline
 
 _VISIBLE = """
     CASE $1::text

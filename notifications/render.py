@@ -28,7 +28,8 @@ from typing import Any
 
 import jinja2
 
-from reviewflow.text import finalize_shown_text
+from domain.events import EventType
+from domain.text import finalize_shown_text
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -46,17 +47,17 @@ SUBJECT_PREFIX = "Subject: "
 
 TEMPLATED_EVENTS: tuple[str, ...] = (
     "call.opened",
-    "submission.accepted",
-    "submission.rejected",
-    "reminder.due",
-    "deadline.extended",
-    "consultation.opened",
-    "task.delegated",
-    "escalation.alert",
+    EventType.SUBMISSION_ACCEPTED,
+    EventType.SUBMISSION_REJECTED,
+    EventType.REMINDER_DUE,
+    EventType.DEADLINE_EXTENDED,
+    EventType.CONSULTATION_OPENED,
+    EventType.TASK_DELEGATED,
+    EventType.ESCALATION_ALERT,
     "report.approval_due",
-    "review.cancelled",
-    "report.ready",
-    "report.published",
+    EventType.REVIEW_CANCELLED,
+    EventType.REPORT_READY,
+    EventType.REPORT_PUBLISHED,
 )
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")

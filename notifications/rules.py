@@ -26,6 +26,7 @@ from db.recipients import (
     SECRETARIAT,
     TASK_ASSIGNEES,
 )
+from domain.events import EventType
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _deadline_extended(data: Mapping[str, Any]) -> Rule:
             "consultation_due_at": OPEN_TASK_ASSIGNEES,
             "report_due_at": SECRETARIAT,
         }.get(data.get("deadline", ""), CALLED)
-    return Rule("deadline.extended", recipients, OPTIONAL)
+    return Rule(EventType.DEADLINE_EXTENDED, recipients, OPTIONAL)
 
 
 def _report_due_or(rule: Rule) -> Callable[[Mapping[str, Any]], Rule]:
@@ -64,19 +65,23 @@ def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[
 
 
 RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
-    "phase.changed": _phase_changed,
-    "submission.accepted": _fixed("submission.accepted", EVENT_ACTOR, OPTIONAL),
-    "submission.rejected": _fixed("submission.rejected", EVENT_ACTOR, OPTIONAL),
-    "reminder.due": _report_due_or(Rule("reminder.due", REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS)),
-    "deadline.extended": _deadline_extended,
+    EventType.PHASE_CHANGED: _phase_changed,
+    EventType.SUBMISSION_ACCEPTED: _fixed(EventType.SUBMISSION_ACCEPTED, EVENT_ACTOR, OPTIONAL),
+    EventType.SUBMISSION_REJECTED: _fixed(EventType.SUBMISSION_REJECTED, EVENT_ACTOR, OPTIONAL),
+    EventType.REMINDER_DUE: _report_due_or(
+        Rule(EventType.REMINDER_DUE, REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS)
+    ),
+    EventType.DEADLINE_EXTENDED: _deadline_extended,
     # Every task is open when the consultation opens; by the time this is expanded some may
     # be answered or closed, and their assignees were still assigned one.
-    "consultation.opened": _fixed("consultation.opened", TASK_ASSIGNEES, ESSENTIAL),
-    "task.delegated": _fixed("task.delegated", DELEGATE, ESSENTIAL),
-    "escalation.alert": _report_due_or(Rule("escalation.alert", SECRETARIAT, ESSENTIAL)),
-    "review.cancelled": _fixed("review.cancelled", PARTICIPANTS, ESSENTIAL),
-    "report.ready": _fixed("report.ready", SECRETARIAT, ESSENTIAL),
-    "report.published": _fixed("report.published", PARTICIPANTS, OPTIONAL),
+    EventType.CONSULTATION_OPENED: _fixed(EventType.CONSULTATION_OPENED, TASK_ASSIGNEES, ESSENTIAL),
+    EventType.TASK_DELEGATED: _fixed(EventType.TASK_DELEGATED, DELEGATE, ESSENTIAL),
+    EventType.ESCALATION_ALERT: _report_due_or(
+        Rule(EventType.ESCALATION_ALERT, SECRETARIAT, ESSENTIAL)
+    ),
+    EventType.REVIEW_CANCELLED: _fixed(EventType.REVIEW_CANCELLED, PARTICIPANTS, ESSENTIAL),
+    EventType.REPORT_READY: _fixed(EventType.REPORT_READY, SECRETARIAT, ESSENTIAL),
+    EventType.REPORT_PUBLISHED: _fixed(EventType.REPORT_PUBLISHED, PARTICIPANTS, OPTIONAL),
 }
 
 

@@ -13,8 +13,8 @@ import asyncpg
 
 from db import report_inputs
 from db.pool import Connection
-from reviewflow.canonical import json_hash
-from reviewflow.reference import load_reference
+from domain.canonical import json_hash
+from domain.reference import load_reference
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
 QUOTES_PER_OBJECTIVE = 20

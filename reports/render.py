@@ -27,8 +27,8 @@ from urllib.parse import quote
 
 import jinja2
 
-from reviewflow.reference import load_reference
-from reviewflow.text import finalize_shown_text, without_direction_overrides
+from domain.reference import load_reference
+from domain.text import finalize_shown_text, without_direction_overrides
 
 __all__ = [
     "NO_REPORT",

@@ -7,8 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 from db.actors import (
-    ROLES,
-    Actor,
     default_regions,
     insert_actor,
     insert_organisation,
@@ -17,8 +15,9 @@ from db.actors import (
     record_account_event,
 )
 from db.pool import Executor
+from domain.access import ROLES, Actor, creation_refusal
+from domain.reference import load_reference
 from notifications.addresses import address_problem, name_problem
-from reviewflow.reference import load_reference
 from schemas import COMMON_ID, problems_in
 
 NEW_ACTOR_SCHEMA: dict[str, Any] = {
@@ -61,9 +60,6 @@ NEW_ACTOR_SCHEMA: dict[str, Any] = {
         },
     ],
 }
-
-# Roles a secretariat may hand out, and only within its own regions.
-SECRETARIAT_MAY_CREATE = frozenset({"focal_point", "stakeholder", "observer"})
 
 
 class AccountError(Exception):
@@ -126,15 +122,10 @@ def _regions_allowed(creator: Actor, body: dict[str, Any]) -> tuple[str, ...]:
     """The new account's regions, after checking that the creator may create it at all."""
     regions = tuple(body.get("regions", ()))
     country: str | None = body.get("country")
+    if refusal := creation_refusal(creator, body["role"], regions):
+        raise NotAllowed(refusal.message)
     if creator.role == "admin":
         return _focal_point_regions(country, regions) if body["role"] == "focal_point" else regions
-    if creator.role != "secretariat" or body["role"] not in SECRETARIAT_MAY_CREATE:
-        raise NotAllowed(
-            f"A secretariat may create only: {', '.join(sorted(SECRETARIAT_MAY_CREATE))}."
-        )
-    outside = sorted(set(regions) - set(creator.regions))
-    if outside:
-        raise NotAllowed(f"Not your region(s): {', '.join(outside)}.")
     if country is None:
         return regions or creator.regions
     # A focal point made by a secretariat acts only in those of its regions that count the State.

@@ -24,9 +24,10 @@ from temporalio.testing import WorkflowEnvironment
 
 import api.app
 from config.settings import Settings, load_settings
-from db.actors import Actor, insert_actor, new_token, update_preferences
+from db.actors import insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from domain.access import Actor
 from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
 from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body

@@ -17,11 +17,11 @@ from db.deliveries import WEBHOOK_EXPANSION_SQL, email_expansion_sql
 from db.events import insert_event
 from db.migrate import load_migrations, migrate
 from db.tasks import delegate
+from domain.events import ReviewEvent
 from notifications.rules import rule_for
 from reports.compile import compile_report
 from tests import documents
 from tests.reviews import eventually, review_body
-from workflows.models import ReviewEvent
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -38,6 +38,7 @@ from config.settings import Settings, SmtpSettings, load_settings
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from domain.events import ReviewEvent
 from notifications.addresses import recipient
 from notifications.mail import SendFailure, SmtpMailer, mailer_for
 from notifications.webhooks import (
@@ -51,7 +52,6 @@ from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.reviews import eventually, review_body
 from worker import running_workers
-from workflows.models import ReviewEvent
 from workflows.notifications import notifications_workflow_id
 
 HOSTILE_TITLE = 'GCM review <script>alert("x")</script> & "friends"'

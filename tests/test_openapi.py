@@ -20,9 +20,9 @@ from api import requests as request_schemas
 from api.openapi import REQUEST_SCHEMAS, openapi_document
 from api.problems import PROBLEM_TYPE
 from api.reports import FORMATS as REPORT_FORMATS
+from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
-from reviewflow.canonical import canonical_json
 from tests import documents
 from tests.openapi_check import drifts_of, value_drifts
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from reviewflow.reference import Reference, load_reference, region_document
-from reviewflow.reference import gcm_document as build_gcm_document
+from domain.reference import Reference, load_reference, region_document
+from domain.reference import gcm_document as build_gcm_document
 
 # All 249 officially assigned ISO 3166-1 alpha-3 codes, written out so the test needs no network
 # and no extra package.

@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from domain.canonical import canonical_json
 from reports.compile import compile_report
-from reviewflow.canonical import canonical_json
 from tests import documents
 from tests.reviews import review_body
 from tests.test_api_basics import assert_problem

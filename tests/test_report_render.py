@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from domain.reference import load_reference
 from reports.render import NO_REPORT, STATUSES, md_escape, render_html, render_markdown
-from reviewflow.reference import load_reference
 
 HOSTILE = '<script>alert(1)</script> | # & "q"'
 HOSTILE_LINE_START = "# Injected heading\n- injected item\n\n1. injected list | cell"

@@ -15,9 +15,10 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.worker import Replayer
 
+from domain.review import LatePolicy, Phase, ReviewConfig, Timeline
 from tests import documents
 from tests.reviews import HISTORIES, eventually, review_body
-from workflows.models import LatePolicy, Phase, PhaseCommand, ReviewConfig, ReviewInput, Timeline
+from workflows.models import PhaseCommand, ReviewInput
 from workflows.review import RegionalReviewWorkflow, workflow_id
 
 
@@ -405,7 +406,8 @@ async def test_an_activity_whose_precondition_never_holds_fails_at_once(
     its activity retrying for ever while the review waits."""
     from temporalio.client import WorkflowUpdateFailedError
 
-    from workflows.models import SubmissionBatch, SubmissionKind, SubmissionRef
+    from domain.review import SubmissionKind
+    from workflows.models import SubmissionBatch, SubmissionRef
 
     created = await api.post("/v1/reviews", json=review_body(), headers=ece_secretariat.headers)
     review_id = (await created.json())["id"]

@@ -1,146 +1,26 @@
-"""Pure data passed between the API, the review workflow and its activities.
+"""The wire payloads between the API, the review workflow and its activities: Update and
+activity inputs and results, and the activities' names.
 
-Standard library only, so the workflow sandbox can import it and every value serialises with
-Temporal's default JSON converter. Histories carry these small facts, never documents.
+Standard library and `domain/` only, so the workflow sandbox can import it and every value
+serialises with Temporal's default JSON converter. Histories carry these small facts, never
+documents.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from itertools import pairwise
-from typing import Any
 
-
-class Phase(StrEnum):
-    SCHEDULED = "scheduled"
-    CALL_FOR_INPUTS = "call_for_inputs"
-    CONSULTATION = "consultation"
-    COMPILATION = "compilation"
-    APPROVAL = "approval"
-    PUBLISHED = "published"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (Phase.PUBLISHED, Phase.CANCELLED)
-
-
-class Deadline(StrEnum):
-    CALL_OPENS_AT = "call_opens_at"
-    INPUTS_DUE_AT = "inputs_due_at"
-    CONSULTATION_DUE_AT = "consultation_due_at"
-    REPORT_DUE_AT = "report_due_at"
-
-
-# The phase each deadline ends, and the one it starts.
-DEADLINE_ENDS: dict[Deadline, Phase] = {
-    Deadline.CALL_OPENS_AT: Phase.SCHEDULED,
-    Deadline.INPUTS_DUE_AT: Phase.CALL_FOR_INPUTS,
-    Deadline.CONSULTATION_DUE_AT: Phase.CONSULTATION,
-    Deadline.REPORT_DUE_AT: Phase.APPROVAL,
-}
-NEXT_PHASE: dict[Phase, Phase] = {
-    Phase.SCHEDULED: Phase.CALL_FOR_INPUTS,
-    Phase.CALL_FOR_INPUTS: Phase.CONSULTATION,
-    Phase.CONSULTATION: Phase.COMPILATION,
-}
-PHASE_ORDER = list(Phase)
-
-
-class LatePolicy(StrEnum):
-    REJECT = "reject"
-    ACCEPT_FLAGGED = "accept_flagged"
-
-
-class SubmissionKind(StrEnum):
-    NATIONAL_REPORT = "national_report"
-    STAKEHOLDER_INPUT = "stakeholder_input"
-
-
-@dataclass(frozen=True)
-class Timeline:
-    call_opens_at: datetime
-    inputs_due_at: datetime
-    consultation_due_at: datetime
-    report_due_at: datetime
-
-    def get(self, deadline: Deadline) -> datetime:
-        value: datetime = getattr(self, deadline.value)
-        return value
-
-    def problems(self) -> list[tuple[str, str]]:
-        """Each deadline must come after the one before it."""
-        found = []
-        order = list(Deadline)
-        for earlier, later in pairwise(order):
-            if self.get(later) <= self.get(earlier):
-                found.append((f"/timeline/{later.value}", f"must be after {earlier.value}"))
-        return found
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """Alert the secretariat when, `days` before a deadline, less than `share` have acted."""
-
-    share: float
-    days: int
-
-
-@dataclass(frozen=True)
-class ReviewConfig:
-    review_id: str
-    region: str
-    title: str
-    member_states: list[str]
-    timeline: Timeline
-    reminder_days: list[int]
-    late_submissions: LatePolicy
-    created_by: str
-    # Who is invited lives in the database (it may be thousands); the workflow needs no list.
-    consult_focal_points: bool = False
-    escalation: Escalation | None = None
-    # The invited stakeholders' actor ids (None: open to the region) and whether reminders
-    # are optional: the workflow writes the review's row from its config.
-    stakeholders: list[str] | None = None
-    reminders_optional: bool = False
-
-
-class Purpose(StrEnum):
-    REMINDER = "reminder"
-    ESCALATION = "escalation"
-
-
-@dataclass(frozen=True)
-class PendingReminder:
-    """An instant before a deadline at which those who have not acted are reminded, or at which
-    the secretariat is alerted if too few have."""
-
-    deadline: Deadline
-    due_at: datetime
-    days_before: int
-    at: datetime
-    # Set for a reminder of one member State's own (extended) deadline.
-    country: str | None = None
-    purpose: Purpose = Purpose.REMINDER
-
-
-@dataclass
-class ReviewState:
-    """What the workflow knows and carries across continue-as-new."""
-
-    phase: Phase
-    deadlines: Timeline
-    country_extensions: dict[str, datetime] = field(default_factory=dict)
-    countries_submitted: list[str] = field(default_factory=list)
-    pending_reminders: list[PendingReminder] = field(default_factory=list)
-    # The latest compiled report version, and whether the overdue approval was announced.
-    report_version: int = 0
-    report_overdue_announced: bool = False
-    # The ids of the latest commands (advance, extend, cancel, approve, request changes) done,
-    # so one sent again after a continue-as-new (where Temporal forgets them) is not redone.
-    handled_commands: list[str] = field(default_factory=list)
+from domain.events import ReviewEvent
+from domain.review import (
+    Deadline,
+    PendingReminder,
+    Phase,
+    ReviewConfig,
+    ReviewState,
+    SubmissionKind,
+    Timeline,
+)
 
 
 @dataclass(frozen=True)
@@ -226,38 +106,6 @@ class ReportVersion:
 
 
 # ---- Activities --------------------------------------------------------------------------
-
-
-# Every type of domain event in a review's audit trail (webhooks subscribe to these).
-EVENT_TYPES = (
-    "review.created",
-    "phase.changed",
-    "review.cancelled",
-    "deadline.extended",
-    "reminder.due",
-    "escalation.alert",
-    "submission.accepted",
-    "submission.rejected",
-    "consultation.opened",
-    "consultation.closed",
-    "task.completed",
-    "task.delegated",
-    "report.ready",
-    "report.changes_requested",
-    "report.published",
-)
-
-
-@dataclass(frozen=True)
-class ReviewEvent:
-    """A domain event for the audit trail. `id` is deterministic, so a retried write is a no-op."""
-
-    id: str
-    review_id: str
-    type: str
-    at: datetime
-    actor_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

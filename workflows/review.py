@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,16 +20,25 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
+    from domain import deadlines, intake, phases, reminders
+    from domain.events import EventType, ReviewEvent
+    from domain.refusal import Refusal, RefusalKind
+    from domain.review import (
+        NEXT_PHASE,
+        Deadline,
+        PendingReminder,
+        Phase,
+        Purpose,
+        ReviewState,
+        SubmissionKind,
+    )
     from workflows.models import (
         ACCEPT_SUBMISSIONS,
         CHECK_CONSULTATION,
         CLOSE_TASKS,
         COMPILE_REPORT,
-        DEADLINE_ENDS,
         MOVE_TASK_DEADLINE,
-        NEXT_PHASE,
         OPEN_CONSULTATION,
-        PHASE_ORDER,
         PRECONDITION_FAILED,
         PUBLISH_REPORT,
         RECORD_CHANGE,
@@ -41,27 +50,19 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CompileReport,
         ConsultationCheck,
-        Deadline,
         Extension,
-        LatePolicy,
         MoveTaskDeadline,
         OpenConsultation,
-        PendingReminder,
-        Phase,
         PhaseCommand,
         PublishReport,
-        Purpose,
         RecordChange,
         Reminder,
         ReportDecision,
         ReportVersion,
-        ReviewEvent,
         ReviewInput,
         ReviewSnapshot,
-        ReviewState,
         SubmissionAccepted,
         SubmissionBatch,
-        SubmissionKind,
         SubmissionOutcome,
         SubmissionRef,
     )
@@ -69,11 +70,8 @@ with workflow.unsafe.imports_passed_through():
 REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
 REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
 
-# Error types the API maps to HTTP statuses.
-WRONG_PHASE = "WrongPhase"  # 409
-INVALID = "InvalidRequest"  # 422
-NOT_IN_SCOPE = "NotInScope"  # 403
-RETRY_LATER = "RetryLater"  # retried by the API after a short pause
+# The error type of an Update to send again shortly; a rule's refusal has its kind as its type.
+RETRY_LATER = "RetryLater"
 
 # Continue as new well before Temporal's per-run limits (about 2,000 Updates; warnings from
 # 10,240 events): every accepted submission costs about ten events.
@@ -96,16 +94,6 @@ OPEN_CONSULTATION_TIMEOUT = timedelta(minutes=5)
 # The long activities heartbeat: a worker killed inside one is replaced within this.
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
-# The deadline that closes each phase; phases without one wait for a command.
-PHASE_DEADLINE: dict[Phase, Deadline] = {
-    phase: deadline for deadline, phase in DEADLINE_ENDS.items()
-}
-# The deadlines whose laggards are reminded: nobody has to act before the call opens.
-REMINDED_DEADLINE: dict[Phase, Deadline] = {
-    Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
-    Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
-    Phase.APPROVAL: Deadline.REPORT_DUE_AT,
-}
 # Compiling 50,000 submissions takes longer than an ordinary activity.
 COMPILE_TIMEOUT = timedelta(minutes=15)
 
@@ -118,8 +106,15 @@ def workflow_id(review_id: str) -> str:
     return f"review-{review_id}"
 
 
-def reject(message: str, kind: str, *details: Any) -> ApplicationError:
-    return ApplicationError(message, *details, type=kind, non_retryable=True)
+def refused(refusal: Refusal) -> ApplicationError:
+    """A rule's refusal as the Update's error; the field at fault, if any, is its detail."""
+    details = () if refusal.field is None else (refusal.field,)
+    return ApplicationError(refusal.message, *details, type=refusal.kind.value, non_retryable=True)
+
+
+def raise_if_refused(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise refused(refusal)
 
 
 @workflow.defn
@@ -167,7 +162,9 @@ class RegionalReviewWorkflow:
                 # The workflow owns its row, so a start whose caller died or lost the reply
                 # still leaves a review the API shows, never a workflow without one.
                 await workflow.execute_activity(STORE_REVIEW, self.config, **ACTIVITY_OPTIONS)
-            await self._record("review.created", self.config.created_by, title=self.config.title)
+            await self._record(
+                EventType.REVIEW_CREATED, self.config.created_by, title=self.config.title
+            )
             self.created = True
         while not self.state.phase.terminal:
             await self._sleep_until_next_instant()
@@ -178,22 +175,9 @@ class RegionalReviewWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.phase.value
 
-    def _watched_deadline(self) -> Deadline | None:
-        """The deadline the current phase waits for, if reaching it still does something."""
-        if self.state.phase is Phase.APPROVAL and self.state.report_overdue_announced:
-            return None
-        return PHASE_DEADLINE.get(self.state.phase)
-
-    def _next_instant(self) -> datetime | None:
-        instants = [reminder.at for reminder in self.state.pending_reminders]
-        deadline = self._watched_deadline()
-        if deadline is not None:
-            instants.append(self.state.deadlines.get(deadline))
-        return min(instants, default=None)
-
     async def _sleep_until_next_instant(self) -> None:
         self.replan = False
-        instant = self._next_instant()
+        instant = reminders.next_instant(self.state)
         timeout = None if instant is None else instant - workflow.now()
         if timeout is not None and timeout <= timedelta(0):
             return
@@ -206,18 +190,17 @@ class RegionalReviewWorkflow:
     async def _act_on_due_instants(self) -> None:
         now = workflow.now()
         # One at a time, re-read after each await: handlers may change the plan meanwhile.
-        while due := [r for r in self.state.pending_reminders if r.at <= now]:
-            reminder = min(due, key=lambda r: r.at)
+        while reminder := reminders.next_due(self.state.pending_reminders, now):
             self.state.pending_reminders.remove(reminder)
             await self._remind(reminder)
-        deadline = self._watched_deadline()
-        if deadline is None or self.state.deadlines.get(deadline) > now:
+        deadline = phases.reached_deadline(self.state, now)
+        if deadline is None:
             return
         if self.state.phase is Phase.APPROVAL:
             # Only the secretariat can approve: alert it, once, that the report is overdue.
             self.state.report_overdue_announced = True
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 deadline=deadline.value,
                 days_before=0,
@@ -236,15 +219,19 @@ class RegionalReviewWorkflow:
             await workflow.wait_condition(lambda: self.submissions_in_flight == 0)
         previous = self.state.phase
         self.state.phase = phase
-        self._plan_reminders_for(phase)
+        self.state.pending_reminders = reminders.planned_for_phase(
+            self.state, self.config, workflow.now()
+        )
         if previous is Phase.CONSULTATION:
             status = "cancelled" if phase is Phase.CANCELLED else "expired"
-            event = self._event("consultation.closed", actor_id, status=status)
+            event = self._event(EventType.CONSULTATION_CLOSED, actor_id, status=status)
             await workflow.execute_activity(
                 CLOSE_TASKS, CloseTasks(event, status), **ACTIVITY_OPTIONS
             )
         workflow.upsert_search_attributes([REVIEW_PHASE.value_set(phase.value)])
-        event_type = "review.cancelled" if phase is Phase.CANCELLED else "phase.changed"
+        event_type = (
+            EventType.REVIEW_CANCELLED if phase is Phase.CANCELLED else EventType.PHASE_CHANGED
+        )
         await self._record(
             event_type, actor_id, **{"from": previous.value, "to": phase.value, "reason": reason}
         )
@@ -252,7 +239,7 @@ class RegionalReviewWorkflow:
             await self._compile_for_approval(actor_id)
         if phase is Phase.CONSULTATION:
             due_at = self.state.deadlines.consultation_due_at
-            event = self._event("consultation.opened", None, due_at=due_at.isoformat())
+            event = self._event(EventType.CONSULTATION_OPENED, None, due_at=due_at.isoformat())
             await self._interruptible(
                 OPEN_CONSULTATION,
                 OpenConsultation(event, due_at),
@@ -292,7 +279,7 @@ class RegionalReviewWorkflow:
         """Compile the next report version (with the pending change request's editorial text,
         if any) and put it before the secretariat."""
         version = self.state.report_version + 1
-        event = self._event("report.ready", None)
+        event = self._event(EventType.REPORT_READY, None)
         compiled: ReportVersion | None = await self._interruptible(
             COMPILE_REPORT,
             CompileReport(event, version, self.change_request_id),
@@ -307,51 +294,22 @@ class RegionalReviewWorkflow:
 
     # ---- reminders and escalation -------------------------------------------------------
 
-    def _plan_reminders_for(self, phase: Phase) -> None:
-        """Arm the reminders of the deadline that closes `phase`; drop those of earlier phases.
-
-        A member State's own inputs deadline may outlive the call for inputs, so its reminders
-        stay through the consultation; nothing of the inputs is reminded after that.
-        """
-        self.state.pending_reminders = [
-            r for r in self.state.pending_reminders if r.country and phase is Phase.CONSULTATION
-        ]
-        deadline = REMINDED_DEADLINE.get(phase)
-        if deadline is not None:
-            self._arm_reminders(deadline, self.state.deadlines.get(deadline))
-
     def _arm_reminders(
         self, deadline: Deadline, due_at: datetime, country: str | None = None
     ) -> None:
-        """Plan the reminders (and escalation checks) before `due_at` that are still ahead,
-        replacing the plan made for an earlier value of the same deadline."""
-        now = workflow.now()
-        self.state.pending_reminders = [
-            r
-            for r in self.state.pending_reminders
-            if not (r.deadline is deadline and r.country == country)
-        ]
-        planned = [(days, Purpose.REMINDER) for days in sorted(set(self.config.reminder_days))]
-        escalation = self.config.escalation
-        if escalation is not None and country is None:
-            # Daily from `days` before the deadline, so the alert repeats until the share is met.
-            planned += [(days, Purpose.ESCALATION) for days in range(1, escalation.days + 1)]
-        for days, purpose in sorted(planned, reverse=True):
-            at = due_at - timedelta(days=days)
-            if at > now:
-                self.state.pending_reminders.append(
-                    PendingReminder(deadline, due_at, days, at, country, purpose)
-                )
+        self.state.pending_reminders = reminders.armed(
+            self.state.pending_reminders, self.config, deadline, due_at, workflow.now(), country
+        )
 
     async def _remind(self, reminder: PendingReminder) -> None:
         if reminder.purpose is Purpose.ESCALATION:
             await self._escalate_if_needed(reminder)
             return
-        countries = self._countries_to_remind(reminder)
+        countries = reminders.countries_to_remind(self.config, self.state, reminder)
         if reminder.country is not None and not countries:
             return  # that State has submitted since: nobody left to remind
         event = self._event(
-            "reminder.due",
+            EventType.REMINDER_DUE,
             None,
             deadline=reminder.deadline.value,
             due_at=reminder.due_at.isoformat(),
@@ -364,58 +322,39 @@ class RegionalReviewWorkflow:
             **ACTIVITY_OPTIONS,
         )
 
-    def _countries_to_remind(self, reminder: PendingReminder) -> list[str]:
-        if reminder.deadline is not Deadline.INPUTS_DUE_AT:
-            return []  # consultation tasks are reminded from the task list
-        submitted = set(self.state.countries_submitted)
-        if reminder.country is not None:
-            return [] if reminder.country in submitted else [reminder.country]
-        # States with a later deadline of their own get their own reminders.
-        return [
-            c
-            for c in self.config.member_states
-            if c not in submitted
-            and self.state.country_extensions.get(c, reminder.due_at) <= reminder.due_at
-        ]
-
     async def _escalate_if_needed(self, check: PendingReminder) -> None:
         escalation = self.config.escalation
         assert escalation is not None
         facts = {"deadline": check.deadline.value, "days_before": check.days_before}
         if check.deadline is Deadline.REPORT_DUE_AT:
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 **facts,
                 missing=[f"approval of report version {self.state.report_version}"],
             )
             return
         if check.deadline is Deadline.CONSULTATION_DUE_AT:
-            event = self._event("escalation.alert", None, **facts)
+            event = self._event(EventType.ESCALATION_ALERT, None, **facts)
             await workflow.execute_activity(
                 CHECK_CONSULTATION, ConsultationCheck(event, escalation.share), **ACTIVITY_OPTIONS
             )
             return
-        states = self.config.member_states
-        submitted = set(self.state.countries_submitted)
-        share = sum(1 for c in states if c in submitted) / len(states)
-        if share < escalation.share:
+        shortfall = reminders.coverage_shortfall(
+            escalation, self.config.member_states, self.state.countries_submitted
+        )
+        if shortfall is not None:
+            share, missing = shortfall
             await self._record(
-                "escalation.alert",
+                EventType.ESCALATION_ALERT,
                 None,
                 **facts,
                 share=round(share, 4),
                 required=escalation.share,
-                missing=[c for c in states if c not in submitted],
+                missing=missing,
             )
 
     # ---- submissions --------------------------------------------------------------------
-
-    def _submission_is_late(self, ref: SubmissionRef) -> bool:
-        due = self.state.deadlines.inputs_due_at
-        if ref.kind is SubmissionKind.NATIONAL_REPORT:
-            due = max(due, self.state.country_extensions.get(ref.subject, due))
-        return workflow.now() > due
 
     @workflow.update
     async def submit(self, batch: SubmissionBatch) -> list[SubmissionOutcome]:
@@ -425,13 +364,18 @@ class RegionalReviewWorkflow:
         outcomes: dict[str, SubmissionOutcome] = {}
         accepting: list[AcceptSubmission] = []
         for ref in batch.refs:
-            refusal = self._refusal(ref)
+            now = workflow.now()
+            refusal = intake.submission_refusal(
+                self.config, self.state, self.inputs_closing, ref.kind, ref.subject, now
+            )
             if refusal is not None:
-                outcomes[ref.request_id] = SubmissionOutcome(ref.request_id, None, *refusal)
+                outcomes[ref.request_id] = SubmissionOutcome(
+                    ref.request_id, None, refusal.kind.value, refusal.message
+                )
                 continue
-            late = self._submission_is_late(ref)
+            late = intake.is_late(self.state, ref.kind, ref.subject, now)
             event = self._event(
-                "submission.accepted",
+                EventType.SUBMISSION_ACCEPTED,
                 ref.actor_id,
                 kind=ref.kind.value,
                 subject=ref.subject,
@@ -458,42 +402,7 @@ class RegionalReviewWorkflow:
     def validate_submit(self, batch: SubmissionBatch) -> None:
         """Refuse the whole batch only for what concerns every submission in it."""
         self._refuse_while_rolling_over()
-        phase = self.state.phase
-        if phase is Phase.SCHEDULED:
-            raise reject(
-                f"The call for inputs opens at {self.state.deadlines.call_opens_at.isoformat()}.",
-                WRONG_PHASE,
-            )
-        if self._inputs_closed():
-            raise reject(self._closed_message(), WRONG_PHASE)
-
-    def _refusal(self, ref: SubmissionRef) -> tuple[str, str] | None:
-        """Why this review does not take this submission now (error type, message), if so."""
-        if (
-            ref.kind is SubmissionKind.NATIONAL_REPORT
-            and ref.subject not in self.config.member_states
-        ):
-            return NOT_IN_SCOPE, f"{ref.subject} is not a member State of this review."
-        if self._inputs_closed():
-            return WRONG_PHASE, self._closed_message()
-        if self._submission_is_late(ref) and self.config.late_submissions is LatePolicy.REJECT:
-            return (
-                WRONG_PHASE,
-                f"The call for inputs closed at {self.state.deadlines.inputs_due_at.isoformat()}"
-                " and this review does not accept late submissions.",
-            )
-        return None
-
-    def _inputs_closed(self) -> bool:
-        return self.inputs_closing or self.state.phase not in (
-            Phase.CALL_FOR_INPUTS,
-            Phase.CONSULTATION,
-        )
-
-    def _closed_message(self) -> str:
-        if self.state.phase in (Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            return "Compilation of the report is starting; it takes no more submissions."
-        return f"The review is in {self.state.phase.value}; it takes no more submissions."
+        raise_if_refused(intake.batch_refusal(self.state, self.inputs_closing))
 
     def _note_submitted(self, ref: SubmissionRef) -> None:
         if (
@@ -510,26 +419,18 @@ class RegionalReviewWorkflow:
 
     @workflow.update
     async def extend(self, extension: Extension) -> Extension:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return extension
         async with self.lock:
-            self._validate_extension(extension)  # the state may have moved while we waited
-            if extension.country is not None:
-                previous = self.state.country_extensions.get(
-                    extension.country, self.state.deadlines.inputs_due_at
-                )
-                self.state.country_extensions[extension.country] = extension.until
-            else:
-                previous = self.state.deadlines.get(extension.deadline)
-                self.state.deadlines = replace(
-                    self.state.deadlines, **{extension.deadline.value: extension.until}
-                )
+            # The state may have moved while the Update waited for the lock.
+            raise_if_refused(self._extension_refusal(extension))
+            previous = deadlines.extend(
+                self.state, extension.deadline, extension.until, extension.country
+            )
             await self._rearm_after(extension)
             self.replan = True
             await self._record(
-                "deadline.extended",
+                EventType.DEADLINE_EXTENDED,
                 extension.actor_id,
                 deadline=extension.deadline.value,
                 previous=previous.isoformat(),
@@ -545,7 +446,7 @@ class RegionalReviewWorkflow:
         if extension.country is not None:
             self._arm_reminders(extension.deadline, extension.until, extension.country)
             return
-        if REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
+        if reminders.REMINDED_DEADLINE.get(self.state.phase) is not extension.deadline:
             return  # armed when its phase begins
         self._arm_reminders(extension.deadline, extension.until)
         if extension.deadline is Deadline.REPORT_DUE_AT:
@@ -559,132 +460,57 @@ class RegionalReviewWorkflow:
 
     @extend.validator
     def validate_extend(self, extension: Extension) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_extension(extension)
+        self._validate_command(lambda: self._extension_refusal(extension))
 
-    def _validate_extension(self, extension: Extension) -> None:
-        phase, deadlines = self.state.phase, self.state.deadlines
-        if extension.until <= workflow.now():
-            raise reject("The new deadline must be in the future.", INVALID, "/until")
-        if extension.country is not None:
-            self._validate_country_extension(extension)
-            return
-        closes = DEADLINE_ENDS[extension.deadline]
-        if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(closes):
-            raise reject(
-                f"{extension.deadline.value} has passed; the review is in {phase.value}.",
-                WRONG_PHASE,
-            )
-        current = deadlines.get(extension.deadline)
-        if extension.until <= current:
-            raise reject(
-                f"An extension must move {extension.deadline.value} later than {current.isoformat()}.",
-                INVALID,
-                "/until",
-            )
-        problems = replace(deadlines, **{extension.deadline.value: extension.until}).problems()
-        if problems:
-            raise reject(
-                f"The deadlines would be out of order: {problems[0][0]} {problems[0][1]}.",
-                INVALID,
-                "/until",
-            )
-
-    def _validate_country_extension(self, extension: Extension) -> None:
-        country = extension.country or ""
-        if extension.deadline is not Deadline.INPUTS_DUE_AT:
-            raise reject(
-                "Only inputs_due_at can be extended for one member State.", INVALID, "/deadline"
-            )
-        if country not in self.config.member_states:
-            raise reject(f"{country} is not a member State of this review.", INVALID, "/country")
-        if self.state.phase not in (Phase.SCHEDULED, Phase.CALL_FOR_INPUTS, Phase.CONSULTATION):
-            raise reject(
-                f"The review is in {self.state.phase.value}; inputs are closed.", WRONG_PHASE
-            )
-        current = max(
-            self.state.deadlines.inputs_due_at,
-            self.state.country_extensions.get(country, self.state.deadlines.inputs_due_at),
+    def _extension_refusal(self, extension: Extension) -> Refusal | None:
+        return deadlines.extension_refusal(
+            self.config.member_states,
+            self.state,
+            extension.deadline,
+            extension.until,
+            extension.country,
+            workflow.now(),
         )
-        if extension.until <= current:
-            raise reject(
-                f"An extension must move {country}'s deadline later than {current.isoformat()}.",
-                INVALID,
-                "/until",
-            )
-        if extension.until >= self.state.deadlines.consultation_due_at:
-            raise reject(
-                "A member State's deadline must stay before consultation_due_at.", INVALID, "/until"
-            )
 
     # ---- advance and cancel -------------------------------------------------------------
 
     @workflow.update
     async def advance(self, command: PhaseCommand) -> CommandResult:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return CommandResult(self.state.phase)
-        async with self.lock:
-            self._validate_advance()
+        async with self._command(lambda: phases.advance_refusal(self.state.phase)):
             await self._enter(
                 NEXT_PHASE[self.state.phase], command.actor_id, command.reason or "advanced"
             )
-            self.replan = True
-            self._note_done()
         return CommandResult(self.state.phase)
 
     @advance.validator
     def validate_advance(self, command: PhaseCommand) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_advance()
-
-    def _validate_advance(self) -> None:
-        if self.state.phase not in NEXT_PHASE:
-            raise reject(
-                f"The review is in {self.state.phase.value}; there is no phase to close now.",
-                WRONG_PHASE,
-            )
+        self._validate_command(lambda: phases.advance_refusal(self.state.phase))
 
     @workflow.update
     async def cancel(self, command: PhaseCommand) -> CommandResult:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return CommandResult(self.state.phase)
         self.cancelling = True
         if self.interruptible is not None:
             self.interruptible.cancel()  # its holder of the lock then gives the lock up
-        async with self.lock:
-            self._validate_cancel()
+        async with self._command(lambda: phases.cancel_refusal(self.state.phase)):
             await self._enter(Phase.CANCELLED, command.actor_id, command.reason)
-            self.replan = True
-            self._note_done()
         return CommandResult(self.state.phase)
 
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_cancel()
-
-    def _validate_cancel(self) -> None:
-        if self.state.phase.terminal:
-            raise reject(f"The review is already {self.state.phase.value}.", WRONG_PHASE)
+        self._validate_command(lambda: phases.cancel_refusal(self.state.phase))
 
     # ---- the report ---------------------------------------------------------------------
 
     @workflow.update
     async def approve(self, decision: ReportDecision) -> ReportVersion:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self.lock:
-            self._validate_report_decision()
-            event = self._event("report.published", decision.actor_id)
+        async with self._command(self._report_decision_refusal):
+            event = self._event(EventType.REPORT_PUBLISHED, decision.actor_id)
             published: ReportVersion = await workflow.execute_activity(
                 PUBLISH_REPORT,
                 PublishReport(event, self.state.report_version, decision.note),
@@ -692,26 +518,19 @@ class RegionalReviewWorkflow:
                 **ACTIVITY_OPTIONS,
             )
             await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
-            self.replan = True
-            self._note_done()
         return published
 
     @approve.validator
     def validate_approve(self, decision: ReportDecision) -> None:
-        self._refuse_while_rolling_over()
-        if not self._done_before():
-            self._validate_report_decision()
+        self._validate_command(self._report_decision_refusal)
 
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
-        self.updates_this_run += 1
-        await workflow.wait_condition(lambda: self.created)
-        if self._done_before():
+        if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self.lock:
-            self._validate_report_decision()
+        async with self._command(self._report_decision_refusal):
             await self._record(
-                "report.changes_requested",
+                EventType.REPORT_CHANGES_REQUESTED,
                 decision.actor_id,
                 version=self.state.report_version,
                 note=decision.note,
@@ -719,31 +538,48 @@ class RegionalReviewWorkflow:
             )
             self.change_request_id = decision.change_request_id
             await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
-            self.replan = True
-            self._note_done()
         return ReportVersion(self.state.report_version, "")
 
     @request_changes.validator
     def validate_request_changes(self, decision: ReportDecision) -> None:
-        self._refuse_while_rolling_over()
-        if self._done_before():
-            return
-        self._validate_report_decision()
-        if not decision.change_request_id:
-            raise reject("A change request needs its stored request.", INVALID, "")
-
-    def _validate_report_decision(self) -> None:
-        if self.state.phase is not Phase.APPROVAL:
-            raise reject(
-                f"The review is in {self.state.phase.value}; there is no report awaiting a decision.",
-                WRONG_PHASE,
+        self._validate_command(self._report_decision_refusal)
+        if not self._done_before() and not decision.change_request_id:
+            raise refused(
+                Refusal(RefusalKind.INVALID, "A change request needs its stored request.")
             )
+
+    def _report_decision_refusal(self) -> Refusal | None:
+        return phases.report_decision_refusal(self.state.phase)
 
     @workflow.query
     def status(self) -> ReviewState:
         return self.state
 
-    # ---- commands sent again -------------------------------------------------------------
+    # ---- commands, and commands sent again ----------------------------------------------
+
+    async def _arrived(self) -> bool:
+        """Count the Update, wait until the review's creation is on record, and tell whether
+        this command was done before (it is then answered with the current state)."""
+        self.updates_this_run += 1
+        await workflow.wait_condition(lambda: self.created)
+        return self._done_before()
+
+    def _validate_command(self, refusal: Callable[[], Refusal | None]) -> None:
+        """A command's validator: refused while the run rolls over, else by its rule, unless
+        the command was done before."""
+        self._refuse_while_rolling_over()
+        if not self._done_before():
+            raise_if_refused(refusal())
+
+    @contextlib.asynccontextmanager
+    async def _command(self, refusal: Callable[[], Refusal | None]) -> AsyncIterator[None]:
+        """Do a command under the lock, checking its rule again (the state may have moved
+        while it waited), then re-plan and remember it as done."""
+        async with self.lock:
+            raise_if_refused(refusal())
+            yield
+            self.replan = True
+            self._note_done()
 
     def _done_before(self) -> bool:
         """Whether this command's Update id was done already, in this run or an earlier one:
@@ -779,7 +615,7 @@ class RegionalReviewWorkflow:
 
     # ---- the audit trail and the read model ---------------------------------------------
 
-    def _event(self, event_type: str, actor_id: str | None, **data: Any) -> ReviewEvent:
+    def _event(self, event_type: EventType, actor_id: str | None, **data: Any) -> ReviewEvent:
         return ReviewEvent(
             id=str(workflow.uuid4()),
             review_id=self.config.review_id,
@@ -789,7 +625,7 @@ class RegionalReviewWorkflow:
             data={k: v for k, v in data.items() if v is not None},
         )
 
-    async def _record(self, event_type: str, actor_id: str | None, **data: Any) -> None:
+    async def _record(self, event_type: EventType, actor_id: str | None, **data: Any) -> None:
         snapshot = ReviewSnapshot(
             self.state.phase, self.state.deadlines, dict(self.state.country_extensions)
         )

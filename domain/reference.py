@@ -1,6 +1,6 @@
 """GCM reference data: objectives, clusters, principles, stakeholder categories and regions.
 
-The data lives in ``reviewflow/data/*.json`` so it can be reviewed and corrected without touching
+The data lives in ``domain/data/*.json`` so it can be reviewed and corrected without touching
 code; this module turns it into immutable, typed objects and into plain dicts for the API.
 """
 
@@ -124,7 +124,7 @@ class Reference:
 
 def _read_json(name: str) -> Any:
     # importlib.resources works whether the package is installed, editable or zipped.
-    return json.loads((resources.files("reviewflow") / "data" / name).read_text("utf-8"))
+    return json.loads((resources.files("domain") / "data" / name).read_text("utf-8"))
 
 
 def _countries(items: list[JsonObject]) -> tuple[Country, ...]:

@@ -1,0 +1,44 @@
+"""The events of a review's audit trail: what happened, when, by whom.
+
+Webhooks subscribe to the event types and notification templates are named after them; a
+`StrEnum` equals its value, so templates, JSON and SQL keep the plain strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    """Every type of event in a review's audit trail."""
+
+    REVIEW_CREATED = "review.created"
+    PHASE_CHANGED = "phase.changed"
+    REVIEW_CANCELLED = "review.cancelled"
+    DEADLINE_EXTENDED = "deadline.extended"
+    REMINDER_DUE = "reminder.due"
+    ESCALATION_ALERT = "escalation.alert"
+    SUBMISSION_ACCEPTED = "submission.accepted"
+    SUBMISSION_REJECTED = "submission.rejected"
+    CONSULTATION_OPENED = "consultation.opened"
+    CONSULTATION_CLOSED = "consultation.closed"
+    TASK_COMPLETED = "task.completed"
+    TASK_DELEGATED = "task.delegated"
+    REPORT_READY = "report.ready"
+    REPORT_CHANGES_REQUESTED = "report.changes_requested"
+    REPORT_PUBLISHED = "report.published"
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """A domain event for the audit trail. `id` is deterministic, so a retried write is a no-op."""
+
+    id: str
+    review_id: str
+    type: EventType
+    at: datetime
+    actor_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
