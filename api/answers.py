@@ -355,15 +355,7 @@ REVIEWS: dict[str, dict[str, Any]] = {
         {
             "seq": {"type": "integer", "minimum": 1, "description": "Order in the trail."},
             "id": UUID,
-            "type": {
-                "type": "string",
-                "examples": [
-                    "review.created",
-                    "phase.changed",
-                    "submission.accepted",
-                    "task.completed",
-                ],
-            },
+            "type": {"enum": [event.value for event in EventType]},
             "actor_id": {**nullable(UUID), "description": "Null for the system's own acts."},
             "at": component("Instant"),
             "data": {"type": "object"},
