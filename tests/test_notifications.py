@@ -615,24 +615,28 @@ async def test_webhook_urls_refused_by_the_policy(notify_env: Env) -> None:
     assert response.status == 403
 
 
+async def open_a_call_to_germany(env: Env, **focal_point: Any) -> dict[str, Any]:
+    """A review of Germany alone whose call opens, its notices all decided; the review."""
+    secretariat = await env.account("secretariat", regions=("ECE",))
+    await env.account("focal_point", country="DEU", email="deu@example.org", **focal_point)
+    app = create_app(env.settings, pool=env.pool, temporal=env.client)
+    async with TestClient(TestServer(app)) as api:
+        env.api = api
+        async with running_workers(env.client, env.pool, env.settings):
+            body = review_body(member_states=["DEU"])
+            review: dict[str, Any] = await post(env, "/v1/reviews", secretariat, body, 201)
+            await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
+            await env.settled()
+    return review
+
+
 async def test_without_smtp_mail_is_written_as_eml_files(
     fresh_database: str, temporal_client: Client, tmp_path: Path
 ) -> None:
     pool, settings = await start_env(fresh_database, temporal_client, tmp_path, None)
     env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
     try:
-        secretariat = await env.account("secretariat", regions=("ECE",))
-        await env.account("focal_point", country="DEU", email="deu@example.org", name="Ms Müller")
-        async with TestClient(
-            TestServer(create_app(settings, pool=pool, temporal=temporal_client))
-        ) as api:
-            env.api = api
-            async with running_workers(temporal_client, pool, settings):
-                review = await post(
-                    env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201
-                )
-                await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
-                await env.settled()
+        await open_a_call_to_germany(env, name="Ms Müller")
         delivery_id = await pool.fetchval("SELECT id FROM deliveries")
         written = settings.mail_dir / f"{delivery_id}.eml"
         message = message_from_bytes(written.read_bytes(), policy=default)

@@ -8,14 +8,10 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from temporalio.client import Client
 
-from api.app import create_app
 from config.settings import load_settings
-from tests.reviews import review_body
-from tests.test_notifications import Env, Inbox, post, start_env, stop_pipeline
-from worker import running_workers
+from tests.test_notifications import Env, Inbox, open_a_call_to_germany, start_env, stop_pipeline
 
 PUBLIC = "https://reviews.example.org/gcm"
 
@@ -56,18 +52,7 @@ async def test_a_sent_message_links_to_the_public_url(
     )
     env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
     try:
-        secretariat = await env.account("secretariat", regions=("ECE",))
-        await env.account("focal_point", country="DEU", email="deu@example.org")
-        async with TestClient(
-            TestServer(create_app(settings, pool=pool, temporal=temporal_client))
-        ) as api:
-            env.api = api
-            async with running_workers(temporal_client, pool, settings):
-                review = await post(
-                    env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201
-                )
-                await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
-                await env.settled()
+        review = await open_a_call_to_germany(env)
         [written] = list(settings.mail_dir.iterdir())
         message = message_from_bytes(written.read_bytes(), policy=default)
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
