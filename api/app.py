@@ -11,13 +11,24 @@ from temporalio.client import Client
 from api import actors, meta, openapi, reports, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
 from api.bodies import storable_text_middleware
-from api.keys import POOL, SETTINGS, SUBMISSIONS, TEMPORAL, UPDATE_GATE, WEBHOOK_POLICY
+from api.engine import TemporalReviews
+from api.keys import (
+    POOL,
+    SERVICES,
+    SETTINGS,
+    SUBMISSIONS,
+    TEMPORAL,
+    UPDATE_GATE,
+    WEBHOOK_POLICY,
+)
 from api.problems import problem_middleware
 from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
+from api.refusals import refusal_middleware
 from api.updates import SubmissionBatcher, UpdateGate
 from config.settings import Settings
 from db.pool import create_pool
 from notifications.webhooks import service_policy
+from services.engine import Deps
 
 # Large enough for a full national report (23 objectives of long text), small enough that
 # nobody can make the API buffer an arbitrary upload.
@@ -42,6 +53,7 @@ def create_app(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
             problem_middleware,
+            refusal_middleware,
             rate_limit_middleware,
             auth_middleware,
             storable_text_middleware,
@@ -71,6 +83,8 @@ def create_app(
             raise RuntimeError("no Temporal address")
         app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
         app[SUBMISSIONS] = SubmissionBatcher(app[TEMPORAL], app[UPDATE_GATE])
+        engine = TemporalReviews(app[TEMPORAL], app[UPDATE_GATE], app[POOL], settings.task_queue)
+        app[SERVICES] = Deps(app[POOL], engine)
         app[WEBHOOK_POLICY] = service_policy(
             settings, app[TEMPORAL].service_client.config.target_host
         )

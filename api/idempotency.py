@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -13,18 +12,11 @@ from api.problems import Problem
 from db import idempotency
 from db.pool import Connection, Executor
 from domain.access import Actor
-from domain.canonical import json_hash
+from services import once
+from services.once import Created
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
-
-
-@dataclass(frozen=True)
-class Created:
-    status: int
-    body: dict[str, Any]
-    # What a replay answers; differs from `body` only where the first answer held a secret.
-    replay_body: dict[str, Any] | None = None
 
 
 def idempotency_key(request: web.Request, *, required: bool = False) -> str | None:
@@ -39,30 +31,17 @@ def idempotency_key(request: web.Request, *, required: bool = False) -> str | No
 
 
 def request_fingerprint(request: web.Request, body: Any) -> str:
-    return json_hash([request.method, request.path, body])
+    return once.fingerprint(request.method, request.path, body)
 
 
-def _replayed(created: Created) -> Any:
-    """What a retry with the same key is answered with."""
-    return created.replay_body if created.replay_body is not None else created.body
-
-
-def mismatch() -> Problem:
-    return Problem(
-        422,
-        f"This {HEADER} was already used for a different request.",
-        errors=[{"pointer": "", "message": f"{HEADER} reused with another body"}],
-    )
+def _answer(created: Created) -> web.Response:
+    return web.json_response(created.body, status=created.status)
 
 
 async def replay(conn: Executor, actor: Actor, key: str, fingerprint: str) -> web.Response | None:
     """The stored answer for this key, or None if the key is new."""
-    row = await idempotency.stored(conn, actor.id, key)
-    if row is None:
-        return None
-    if row["request_hash"] != fingerprint:
-        raise mismatch()
-    return web.json_response(row["response"], status=row["status"])
+    stored = await once.replayed(conn, actor, key, fingerprint)
+    return None if stored is None else _answer(stored)
 
 
 async def create_once(
@@ -84,7 +63,7 @@ async def create_once(
             created = await create(conn)
             if key is not None:
                 await idempotency.store(
-                    conn, actor.id, key, fingerprint, created.status, _replayed(created)
+                    conn, actor.id, key, fingerprint, created.status, created.replayed
                 )
     except asyncpg.UniqueViolationError as error:
         if key is None or error.constraint_name != "idempotent_requests_pkey":
@@ -92,23 +71,7 @@ async def create_once(
         stored = await replay(pool, actor, key, fingerprint)
         assert stored is not None
         return stored
-    return web.json_response(created.body, status=created.status)
-
-
-async def record_answer(
-    pool: asyncpg.Pool, actor: Actor, key: str, fingerprint: str, created: Created
-) -> web.Response:
-    """Store the answer to a request whose effect is already done elsewhere (in a workflow);
-    when a concurrent request with the same key stored one first, answer with that one, so
-    both get the same answer."""
-    stored_now = await idempotency.store_if_new(
-        pool, actor.id, key, fingerprint, created.status, _replayed(created)
-    )
-    if stored_now:
-        return web.json_response(created.body, status=created.status)
-    stored = await replay(pool, actor, key, fingerprint)
-    assert stored is not None
-    return stored
+    return _answer(created)
 
 
 async def answer_once(
@@ -118,12 +81,5 @@ async def answer_once(
     fingerprint: str,
     act: Callable[[], Awaitable[Created]],
 ) -> web.Response:
-    """Run a command made idempotent elsewhere (a workflow Update with a stable id), and keep
-    its first answer under the key: a retry, even one the workflow can no longer recognise
-    (after it continued as new, or ended), gets that answer; another body gets 422."""
-    if key is not None and (stored := await replay(pool, actor, key, fingerprint)):
-        return stored
-    created = await act()
-    if key is None:
-        return web.json_response(created.body, status=created.status)
-    return await record_answer(pool, actor, key, fingerprint, created)
+    """`once.answered_once`, answered."""
+    return _answer(await once.answered_once(pool, actor, key, fingerprint, act))

@@ -10,6 +10,7 @@ from api.updates import SubmissionBatcher, UpdateGate
 from config.settings import Settings
 from domain.access import Actor
 from notifications.webhooks import WebhookPolicy
+from services.engine import Deps
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -18,3 +19,4 @@ ACTOR = web.RequestKey("actor", Actor)
 UPDATE_GATE = web.AppKey("update_gate", UpdateGate)
 WEBHOOK_POLICY = web.AppKey("webhook_policy", WebhookPolicy)
 SUBMISSIONS = web.AppKey("submissions", SubmissionBatcher)
+SERVICES = web.AppKey("services", Deps)

@@ -1,4 +1,5 @@
-"""Calling a review's workflow Updates from the API, and turning refusals into problems.
+"""Calling a review's workflow Updates from the API; the workflow's refusals become the use
+cases' (`services.refusals`).
 
 A deadline-day rush must not trip Temporal's limit of 10 Updates in flight per workflow: each
 API process lets at most `MAX_IN_FLIGHT` of its own through per review, and an Update the
@@ -20,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
 from domain.refusal import Refusal, RefusalKind
+from services.refusals import Kind, Refused, conflict, pointer, refused_by_rule, unavailable
 from workflows.models import SubmissionBatch, SubmissionOutcome, SubmissionRef
 from workflows.review import RETRY_LATER, RegionalReviewWorkflow, workflow_id
 
@@ -42,11 +44,6 @@ STATUS_OF_REFUSAL: dict[str, int] = {
     RefusalKind.INVALID: 422,
     RefusalKind.NOT_IN_SCOPE: 403,
 }
-
-
-def pointer(field: str | None) -> str:
-    """The JSON Pointer, into the request's body, of the field a rule refers to."""
-    return f"/{field}" if field else ""
 
 
 def refusal_problem(refusal: Refusal) -> Problem:
@@ -81,14 +78,14 @@ def _is_transient(error: BaseException) -> bool:
     return False
 
 
-def refusal(error: WorkflowUpdateFailedError) -> Problem:
-    """The problem a client gets when the workflow refused or failed its Update."""
+def refusal(error: WorkflowUpdateFailedError) -> Refused:
+    """The refusal a caller gets when the workflow refused or failed its Update."""
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type in STATUS_OF_REFUSAL:
         # The workflow raises a rule's refusal with the field at fault as its detail.
         field = str(cause.details[0]) if cause.details else None
-        return refusal_problem(Refusal(RefusalKind(cause.type), cause.message, field))
-    return Problem(500, "The review could not process this request.")
+        return refused_by_rule(Refusal(RefusalKind(cause.type), cause.message, field))
+    return Refused(Kind.FAILED, "The review could not process this request.")
 
 
 async def execute_update(
@@ -115,12 +112,10 @@ async def execute_update(
         raise not_answered_yet() from error
 
 
-def not_answered_yet() -> Problem:
-    return Problem(
-        503,
+def not_answered_yet() -> Refused:
+    return unavailable(
         "The review has not answered in time; retry shortly (with the same Idempotency-Key,"
-        " the request is carried out once).",
-        headers={"Retry-After": "5"},
+        " the request is carried out once)."
     )
 
 
@@ -146,19 +141,17 @@ async def _execute_update(
                 )
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not _is_transient(error) or asyncio.get_running_loop().time() > deadline:
-                raise _problem_for(error) from error
+                raise _refused_for(error) from error
         await asyncio.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 2.0)
 
 
-def _problem_for(error: RPCError | WorkflowUpdateFailedError) -> Problem:
+def _refused_for(error: RPCError | WorkflowUpdateFailedError) -> Refused:
     if isinstance(error, WorkflowUpdateFailedError):
         return refusal(error)
     if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
-        return Problem(409, "The review has ended; it takes no more requests.")
-    return Problem(
-        503, "The workflow service is unavailable; retry shortly.", headers={"Retry-After": "5"}
-    )
+        return conflict("The review has ended; it takes no more requests.")
+    return unavailable("The workflow service is unavailable; retry shortly.")
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -188,7 +181,7 @@ class SubmissionBatcher:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionOutcome:
-        """The review's decision on `ref`; raises Problem when it refused the whole batch, or
+        """The review's decision on `ref`; raises Refused when it refused the whole batch, or
         503 when it has not decided within UPDATE_DEADLINE_S (queueing included); the request
         may still be decided, and a retry gets that decision."""
         outcome: asyncio.Future[SubmissionOutcome] = asyncio.get_running_loop().create_future()

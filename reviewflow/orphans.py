@@ -14,7 +14,7 @@ import logging
 import asyncpg
 from temporalio.client import Client
 
-from api.reviews import CREATION_MEMO
+from api.engine import CREATION_MEMO
 from db.reviews import phases
 from workflows.review import workflow_id
 

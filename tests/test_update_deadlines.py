@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 
 from api import updates
-from api.problems import Problem
 from api.updates import MAX_IN_FLIGHT, UpdateGate, execute_update
+from services.refusals import Kind, Refused
 from tests import documents
 from tests.reviews import eventually, review_body
 from tests.test_api_basics import assert_problem
@@ -26,7 +26,7 @@ async def test_waiting_for_a_slot_of_a_busy_review_ends_in_503(
     gate = UpdateGate()
     for _ in range(MAX_IN_FLIGHT):  # every slot of the review held by requests that hang
         await gate("ece-busy").acquire()
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(Refused) as refused:
         await execute_update(
             temporal_client,
             gate,
@@ -35,8 +35,8 @@ async def test_waiting_for_a_slot_of_a_busy_review_ends_in_503(
             PhaseCommand("someone"),
             update_id="advance:busy",
         )
-    assert refused.value.status == 503
-    assert refused.value.headers == {"Retry-After": "5"}
+    assert refused.value.kind is Kind.UNAVAILABLE  # answered 503
+    assert refused.value.retry_after_s == 5
 
 
 async def test_a_submission_the_review_cannot_decide_yet_is_503_then_stored_once(

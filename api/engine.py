@@ -1,0 +1,102 @@
+"""The review engine of the use cases (`services.engine.ReviewEngine`) on Temporal."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.updates import TRANSIENT_RPC, UpdateGate, execute_update
+from db.reviews import review_exists
+from domain.review import Deadline, Phase, ReviewConfig
+from services.refusals import unavailable
+from workflows.models import Extension, PhaseCommand, ReviewInput
+from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
+
+# The memo naming the request that created a review (a hash of its actor and fingerprint);
+# a worker starting up keeps a running review workflow that has it (reviewflow.orphans).
+CREATION_MEMO = "creation"
+
+
+class TemporalReviews:
+    def __init__(
+        self, client: Client, gate: UpdateGate, pool: asyncpg.Pool, task_queue: str
+    ) -> None:
+        self.client = client
+        self.gate = gate
+        self.pool = pool
+        self.task_queue = task_queue
+
+    async def start(self, config: ReviewConfig, creation: str) -> str | None:
+        try:
+            return await self._creation_mark(config, creation)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None  # its row outlived its workflow's retention: that id ran
+            if error.status not in TRANSIENT_RPC:
+                raise
+            raise unavailable(f"The workflow service is unavailable: {error.message}") from None
+
+    async def _creation_mark(self, config: ReviewConfig, creation: str) -> str | None:
+        handle = self.client.get_workflow_handle(workflow_id(config.review_id))
+        # Only a workflow writes a review's row: with a row, its workflow was started before.
+        if not await review_exists(self.pool, config.review_id):
+            with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and closed
+                await self.client.start_workflow(
+                    RegionalReviewWorkflow.run,
+                    ReviewInput(config),
+                    id=workflow_id(config.review_id),
+                    task_queue=self.task_queue,
+                    # A review id runs once: a closed review is never started again.
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    memo={CREATION_MEMO: creation},
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            SearchAttributePair(REVIEW_REGION, config.region),
+                            SearchAttributePair(REVIEW_PHASE, Phase.SCHEDULED.value),
+                        ]
+                    ),
+                )
+        mark: str | None = await (await handle.describe()).memo_value(CREATION_MEMO, None)
+        return mark
+
+    async def _update(self, review_id: str, update: Any, arg: Any, update_id: str) -> None:
+        await execute_update(self.client, self.gate, review_id, update, arg, update_id=update_id)
+
+    async def extend(
+        self,
+        review_id: str,
+        *,
+        deadline: Deadline,
+        until: datetime,
+        reason: str,
+        actor_id: str,
+        country: str | None,
+        update_id: str,
+    ) -> None:
+        extension = Extension(deadline, until, reason, actor_id, country)
+        await self._update(review_id, RegionalReviewWorkflow.extend, extension, update_id)
+
+    async def advance(
+        self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
+    ) -> None:
+        command = PhaseCommand(actor_id, reason)
+        await self._update(review_id, RegionalReviewWorkflow.advance, command, update_id)
+
+    async def cancel(
+        self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
+    ) -> None:
+        command = PhaseCommand(actor_id, reason)
+        await self._update(review_id, RegionalReviewWorkflow.cancel, command, update_id)

@@ -1,0 +1,51 @@
+"""What the use cases need of the engine that runs reviews (Temporal workflows), as a port:
+the adapter layer implements it, so services never import the workflows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import asyncpg
+
+from domain.review import Deadline, ReviewConfig
+
+
+class ReviewEngine(Protocol):
+    """Each command runs once per `update_id` however often it is sent; each raises
+    `services.refusals.Refused` when the review refuses it or cannot answer in time."""
+
+    async def start(self, config: ReviewConfig, creation: str) -> str | None:
+        """Start the review's workflow unless it exists; the creation mark of the request
+        that started it (None for a review started before marks were kept, or whose
+        workflow is gone)."""
+        ...
+
+    async def extend(
+        self,
+        review_id: str,
+        *,
+        deadline: Deadline,
+        until: datetime,
+        reason: str,
+        actor_id: str,
+        country: str | None,
+        update_id: str,
+    ) -> None: ...
+
+    async def advance(
+        self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
+    ) -> None: ...
+
+    async def cancel(
+        self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What every use case runs on: the database and the review engine."""
+
+    pool: asyncpg.Pool
+    reviews: ReviewEngine

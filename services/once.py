@@ -1,0 +1,85 @@
+"""A use case run once per idempotency key: a retry gets the first answer and changes nothing
+twice; the same key with other input is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from db import idempotency
+from db.pool import Executor
+from domain.access import Actor
+from domain.canonical import json_hash
+from services.refusals import invalid
+
+KEY_NAME = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+    # What a replay answers; differs from `body` only where the first answer held a secret.
+    replay_body: dict[str, Any] | None = None
+
+    @property
+    def replayed(self) -> dict[str, Any]:
+        return self.replay_body if self.replay_body is not None else self.body
+
+
+def fingerprint(method: str, command: str, body: Any) -> str:
+    """What tells one request from another under the same key. `command` is the address the
+    request is sent to, so that answers stored before stay recognised."""
+    return json_hash([method, command, body])
+
+
+def key_reused() -> Exception:
+    return invalid(
+        [("", f"{KEY_NAME} reused with another body")],
+        f"This {KEY_NAME} was already used for a different request.",
+    )
+
+
+async def replayed(conn: Executor, actor: Actor, key: str, request: str) -> Created | None:
+    """The answer stored under the key for the request fingerprinted `request`; None if the key
+    is new. Refused when the key was used for another request."""
+    row = await idempotency.stored(conn, actor.id, key)
+    if row is None:
+        return None
+    if row["request_hash"] != request:
+        raise key_reused()
+    return Created(row["status"], row["response"])
+
+
+async def recorded(
+    conn: Executor, actor: Actor, key: str, request: str, created: Created
+) -> Created:
+    """Store the answer to a request whose effect is already done elsewhere (in a workflow);
+    when a concurrent request with the same key stored one first, that one is the answer, so
+    both get the same."""
+    if await idempotency.store_if_new(
+        conn, actor.id, key, request, created.status, created.replayed
+    ):
+        return created
+    stored = await replayed(conn, actor, key, request)
+    assert stored is not None
+    return stored
+
+
+async def answered_once(
+    conn: Executor,
+    actor: Actor,
+    key: str | None,
+    request: str,
+    act: Callable[[], Awaitable[Created]],
+) -> Created:
+    """Run a command made idempotent elsewhere (a workflow Update with a stable id), and keep
+    its first answer under the key: a retry, even one the workflow can no longer recognise
+    (after it continued as new, or ended), gets that answer; another body is refused."""
+    if key is not None and (stored := await replayed(conn, actor, key, request)):
+        return stored
+    created = await act()
+    if key is None:
+        return created
+    return await recorded(conn, actor, key, request, created)

@@ -1,0 +1,79 @@
+"""A use case's "no": what kind of refusal, the sentence that explains it, and each field of
+the input at fault (by JSON Pointer). The JSON API answers it as a problem document; the web
+pages show it beside the form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from domain.refusal import Refusal, RefusalKind
+
+
+class Kind(StrEnum):
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+    # A service this use case needs is away or slow: the same input may be sent again.
+    UNAVAILABLE = "unavailable"
+    # The review failed the request in a way no rule foresees.
+    FAILED = "failed"
+
+
+class Refused(Exception):
+    def __init__(
+        self,
+        kind: Kind,
+        message: str,
+        problems: Iterable[tuple[str, str]] = (),
+        *,
+        retry_after_s: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.problems = list(problems)
+        self.retry_after_s = retry_after_s
+
+
+def not_found(message: str) -> Refused:
+    return Refused(Kind.NOT_FOUND, message)
+
+
+def forbidden(message: str) -> Refused:
+    return Refused(Kind.FORBIDDEN, message)
+
+
+def conflict(message: str) -> Refused:
+    return Refused(Kind.CONFLICT, message)
+
+
+def invalid(
+    problems: Iterable[tuple[str, str]], message: str = "The request is not valid."
+) -> Refused:
+    return Refused(Kind.INVALID, message, problems)
+
+
+def unavailable(message: str, retry_after_s: int = 5) -> Refused:
+    return Refused(Kind.UNAVAILABLE, message, retry_after_s=retry_after_s)
+
+
+def pointer(field: str | None) -> str:
+    """The JSON Pointer, into the input, of the field a rule refers to."""
+    return f"/{field}" if field else ""
+
+
+KIND_OF_RULE = {
+    RefusalKind.WRONG_PHASE: Kind.CONFLICT,
+    RefusalKind.INVALID: Kind.INVALID,
+    RefusalKind.NOT_IN_SCOPE: Kind.FORBIDDEN,
+}
+
+
+def refused_by_rule(refusal: Refusal) -> Refused:
+    """A rule's refusal as the use case's: an invalid input names its field."""
+    kind = KIND_OF_RULE[refusal.kind]
+    if kind is Kind.INVALID:
+        return Refused(kind, refusal.message, [(pointer(refusal.field), refusal.message)])
+    return Refused(kind, refusal.message)

@@ -1,0 +1,391 @@
+"""Reviews' use cases: create one (starting its workflow), read it, and the secretariat's
+commands (extend a deadline, advance, cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from db.actors import active_stakeholders
+from db.reviews import submission_progress, visible_review
+from db.tasks import task_progress
+from domain.access import Actor, runs_review
+from domain.canonical import json_hash
+from domain.deadlines import country_scope_refusals
+from domain.reference import load_reference
+from domain.review import Deadline, Escalation, LatePolicy, ReviewConfig, Timeline
+from services import once
+from services.engine import Deps
+from services.once import Created
+from services.refusals import conflict, forbidden, invalid, not_found, pointer, unavailable
+
+DEFAULT_REMINDER_DAYS = [14, 7, 1]
+# Deadlines further out than this are typing mistakes, not plans.
+LATEST_DEADLINE = timedelta(days=5 * 366)
+TASK_STATUSES = ("open", "completed", "expired", "cancelled")
+# How long a create waits for the workflow to write the review's row before asking for a retry.
+ROW_WAIT_S = 10.0
+
+
+# ---- input ----------------------------------------------------------------------------------
+
+
+def parse_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append((pointer, "must be a date and time such as 2020-10-26T23:59:59Z"))
+        return None
+    if parsed.tzinfo is None:
+        problems.append((pointer, "must include a UTC offset, such as Z or +01:00"))
+        return None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        problems.append((pointer, "must be a date between the years 1 and 9999"))
+        return None
+
+
+def _future_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
+    instant = parse_instant(value, pointer, problems)
+    now = datetime.now(UTC)
+    if instant is not None and instant <= now:
+        problems.append((pointer, "must be in the future"))
+    elif instant is not None and instant > now + LATEST_DEADLINE:
+        problems.append((pointer, "must be within five years"))
+    return instant
+
+
+def _timeline(body: dict[str, Any], problems: list[tuple[str, str]]) -> Timeline | None:
+    values = {
+        name: _future_instant(body["timeline"][name], f"/timeline/{name}", problems)
+        for name in Deadline
+    }
+    if any(value is None for value in values.values()):
+        return None
+    timeline = Timeline(**values)  # type: ignore[arg-type]
+    problems.extend((f"/timeline/{deadline.value}", why) for deadline, why in timeline.problems())
+    return timeline
+
+
+async def _invited_stakeholders(
+    pool: asyncpg.Pool, body: dict[str, Any], problems: list[tuple[str, str]]
+) -> list[uuid.UUID] | None:
+    invited = body.get("stakeholders", "open")
+    if invited == "open":
+        return None
+    # Only active stakeholders of the review's region; any other id, an account or not, gets
+    # the same answer, so the list cannot be used to find out which ids are accounts.
+    found = await active_stakeholders(pool, [uuid.UUID(s) for s in invited], body["region"])
+    known = {str(found_id) for found_id in found}
+    problems.extend(
+        (f"/stakeholders/{i}", "is not a stakeholder account of this region")
+        for i, s in enumerate(invited)
+        if s not in known
+    )
+    return [uuid.UUID(s) for s in invited]
+
+
+def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> list[str]:
+    reference = load_reference()
+    region = reference.region(body["region"])
+    assert region is not None  # the schema allows only known regions
+    states = body.get("member_states") or list(region.default_scope)
+    problems.extend(
+        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        for i, code in enumerate(states)
+        if reference.country_name(code) is None
+    )
+    return states
+
+
+# ---- documents ------------------------------------------------------------------------------
+
+
+def _review_document(
+    row: asyncpg.Record,
+    viewer: Actor,
+    progress: list[asyncpg.Record] | None = None,
+    tasks: list[asyncpg.Record] | None = None,
+) -> dict[str, Any]:
+    """The review as `viewer` may see it. Who was given more time and who was invited is the
+    secretariat's business (a focal point sees its own State's extension); `progress` and
+    `tasks` are passed only for the secretariat."""
+    runs = runs_review(viewer, row["region"])
+    extensions = row["country_extensions"]
+    if not runs:
+        extensions = {c: u for c, u in extensions.items() if c == viewer.country}
+    invited = row["stakeholders"]
+    document: dict[str, Any] = {
+        "id": row["id"],
+        "region": row["region"],
+        "title": row["title"],
+        "phase": row["phase"],
+        "member_states": row["member_states"],
+        "timeline": row["timeline"],
+        "deadlines": row["deadlines"],
+        "country_extensions": extensions,
+        "reminder_days": row["reminder_days"],
+        "late_submissions": row["late_submissions"],
+        "consult_focal_points": row["consult_focal_points"],
+        "reminders_optional": row["reminders_optional"],
+        "escalation": row["escalation"],
+        "stakeholders": "open"
+        if invited is None
+        else ([str(s) for s in invited] if runs else "invited"),
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+    if progress is not None:
+        reported = {p["subject"] for p in progress if p["kind"] == "national_report"}
+        states = row["member_states"]
+        document["progress"] = {
+            "member_states_total": len(states),
+            "national_reports": sum(1 for s in states if s in reported),
+            "missing": [s for s in states if s not in reported],
+            "stakeholder_inputs": sum(1 for p in progress if p["kind"] == "stakeholder_input"),
+            "late": sum(1 for p in progress if p["late"]),
+            "tasks": task_counts(tasks or []),
+        }
+    return document
+
+
+def task_counts(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    """Tasks by status, and the response rate overall and per stakeholder category."""
+    by_status: dict[str, int] = dict.fromkeys(TASK_STATUSES, 0)
+    by_category: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "completed": 0})
+    for row in rows:
+        by_status[row["status"]] += row["n"]
+        by_category[row["category"]]["total"] += row["n"]
+        if row["status"] == "completed":
+            by_category[row["category"]]["completed"] += row["n"]
+    total = sum(by_status.values())
+    return {
+        **by_status,
+        "total": total,
+        "response_rate": round(by_status["completed"] / total, 4) if total else None,
+        "by_category": {
+            category: {**counts, "response_rate": round(counts["completed"] / counts["total"], 4)}
+            for category, counts in sorted(by_category.items())
+        },
+    }
+
+
+def listed(row: asyncpg.Record, viewer: Actor) -> dict[str, Any]:
+    """A review in a list: as `viewer` may see it, without its progress."""
+    return _review_document(row, viewer)
+
+
+async def visible(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
+    """The review's row, if `actor` may see it; the same refusal for one that does not exist."""
+    row = await visible_review(deps.pool, actor, review_id)
+    if row is None:
+        raise not_found(f"There is no review {review_id!r} you may see.")
+    return row
+
+
+async def review_document(deps: Deps, actor: Actor, review_id: str) -> dict[str, Any]:
+    """The review as `actor` may see it, with its progress for its secretariat."""
+    row = await visible(deps, actor, review_id)
+    if not runs_review(actor, row["region"]):
+        return _review_document(row, actor)
+    progress = await submission_progress(deps.pool, review_id)
+    tasks = await task_progress(deps.pool, review_id)
+    return _review_document(row, actor, progress, tasks)
+
+
+async def run_by(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
+    """The review's row, if `actor` is its secretariat."""
+    row = await visible(deps, actor, review_id)
+    if not runs_review(actor, row["region"]):
+        raise forbidden("Only the review's secretariat may do this.")
+    return row
+
+
+# ---- create ---------------------------------------------------------------------------------
+
+
+async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> ReviewConfig:
+    """The review `body` (valid by the NewReview schema) asks for."""
+    if actor.role == "secretariat" and body["region"] not in actor.regions:
+        raise forbidden(f"{body['region']} is not one of your regions.")
+    problems: list[tuple[str, str]] = []
+    prefix = f"{body['region'].lower()}-"
+    if "id" in body and not body["id"].startswith(prefix):
+        # Ids are one namespace: a region's prefix keeps others from taking, or probing for,
+        # the ids of a region that is not theirs.
+        problems.append(("/id", f"must begin with {prefix}, the region's code, as in {prefix}2024"))
+    timeline = _timeline(body, problems)
+    member_states = _member_states(body, problems)
+    stakeholders = await _invited_stakeholders(deps.pool, body, problems)
+    if problems or timeline is None:
+        raise invalid(problems)
+    escalation = body.get("escalation")
+    return ReviewConfig(
+        review_id=body.get("id") or _new_review_id(body["region"], actor, key),
+        region=body["region"],
+        title=body["title"],
+        member_states=member_states,
+        timeline=timeline,
+        reminder_days=sorted(body.get("reminder_days", DEFAULT_REMINDER_DAYS), reverse=True),
+        late_submissions=LatePolicy(body.get("late_submissions", LatePolicy.ACCEPT_FLAGGED)),
+        created_by=str(actor.id),
+        consult_focal_points=body.get("consult_focal_points", False),
+        escalation=Escalation(**escalation) if escalation else None,
+        stakeholders=None if stakeholders is None else [str(s) for s in stakeholders],
+        reminders_optional=body.get("reminders_optional", False),
+    )
+
+
+def _new_review_id(region: str, actor: Actor, key: str | None) -> str:
+    """An id for a review whose body names none: derived from the Idempotency-Key when there
+    is one, so every retry of the request starts (or finds) the same workflow, whenever it
+    comes; else 64 random bits, too many to guess."""
+    suffix = (
+        hashlib.sha256(f"{actor.id}:{key}".encode()).hexdigest()[:16]
+        if key is not None
+        else secrets.token_hex(8)
+    )
+    return f"{region.lower()}-{suffix}"
+
+
+NEW_REVIEW_ADDRESS = "/v1/reviews"
+
+
+async def create_review(
+    deps: Deps, actor: Actor, body: dict[str, Any], key: str | None
+) -> dict[str, Any]:
+    """Start the review's workflow, which writes the review's row; the review as created.
+
+    Nothing happens inside a database transaction: the workflow id is deterministic, a start
+    finds the workflow a retry of the same request started (its memo holds the request's
+    fingerprint), and the answer is recorded under the key only afterwards.
+    """
+    if actor.role not in ("secretariat", "admin"):
+        raise forbidden("This needs one of the roles: secretariat, admin.")
+    request = once.fingerprint("POST", NEW_REVIEW_ADDRESS, body)
+    if key is not None and (stored := await once.replayed(deps.pool, actor, key, request)):
+        return stored.body
+    config = await _new_config(deps, actor, body, key)
+    creation = json_hash([str(actor.id), request])
+    started_by = await deps.reviews.start(config, creation)
+    if started_by != creation:
+        if key is not None and "id" not in body:
+            raise once.key_reused()  # the id comes from the key: the key was reused
+        raise conflict(f"A review with id {config.review_id!r} already exists.")
+    created = Created(201, await _created_review(deps, actor, config.review_id))
+    if key is None:
+        return created.body
+    return (await once.recorded(deps.pool, actor, key, request, created)).body
+
+
+async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str, Any]:
+    """The new review's document, once its workflow has written its row."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ROW_WAIT_S
+    while (row := await visible_review(deps.pool, actor, review_id)) is None:
+        if loop.time() > deadline:
+            raise unavailable(
+                "The review is being created; send the same request again shortly.",
+                retry_after_s=2,
+            )
+        await asyncio.sleep(0.05)
+    return _review_document(row, actor, [])
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+def _address(review_id: str, command: str) -> str:
+    """Where a command is sent in the JSON API: it names the command in its Update id and its
+    idempotency record, so that requests made before keep theirs."""
+    return f"/v1/reviews/{review_id}/{command}"
+
+
+async def _command_once(
+    deps: Deps,
+    actor: Actor,
+    review_id: str,
+    command: str,
+    body: dict[str, Any],
+    key: str | None,
+    act: Callable[[asyncpg.Record, str], Awaitable[None]],
+) -> dict[str, Any]:
+    """Run a secretariat command once per key (`act` gets the review's row and the command's
+    Update id, stable across retries of one request); the review as it is afterwards."""
+    row = await run_by(deps, actor, review_id)
+    address = _address(review_id, command)
+    update_id = f"{address}:{actor.id}:{key}" if key else str(uuid.uuid4())
+
+    async def run() -> Created:
+        await act(row, update_id)
+        return Created(200, await review_document(deps, actor, review_id))
+
+    request = once.fingerprint("POST", address, body)
+    return (await once.answered_once(deps.pool, actor, key, request, run)).body
+
+
+async def extend(
+    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
+) -> dict[str, Any]:
+    """Move a deadline later, for the whole review or for one member State (`country`)."""
+
+    async def act(row: asyncpg.Record, update_id: str) -> None:
+        problems: list[tuple[str, str]] = []
+        until = _future_instant(body["until"], "/until", problems)
+        country = body.get("country")
+        if country is not None:
+            # Checked here too, with every problem named at once; the workflow decides the rest.
+            problems.extend(
+                (pointer(refusal.field), refusal.message)
+                for refusal in country_scope_refusals(
+                    Deadline(body["deadline"]), country, row["member_states"]
+                )
+            )
+        if problems or until is None:
+            raise invalid(problems)
+        await deps.reviews.extend(
+            review_id,
+            deadline=Deadline(body["deadline"]),
+            until=until,
+            reason=body["reason"],
+            actor_id=str(actor.id),
+            country=country,
+            update_id=update_id,
+        )
+
+    return await _command_once(deps, actor, review_id, "extensions", body, key, act)
+
+
+async def advance(
+    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
+) -> dict[str, Any]:
+    """Close the review's current phase now."""
+
+    async def act(_: asyncpg.Record, update_id: str) -> None:
+        await deps.reviews.advance(
+            review_id, actor_id=str(actor.id), reason=body.get("reason"), update_id=update_id
+        )
+
+    return await _command_once(deps, actor, review_id, "advance", body, key, act)
+
+
+async def cancel(
+    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
+) -> dict[str, Any]:
+    """End the review without a report."""
+
+    async def act(_: asyncpg.Record, update_id: str) -> None:
+        await deps.reviews.cancel(
+            review_id, actor_id=str(actor.id), reason=body.get("reason"), update_id=update_id
+        )
+
+    return await _command_once(deps, actor, review_id, "cancel", body, key, act)
