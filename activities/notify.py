@@ -54,7 +54,8 @@ from notifications.webhooks import (
     resolve_allowed,
     retry_delay,
 )
-from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
+from workflows import activity_stubs as stubs
+from workflows.models import DeliveryRound, DeliveryStats
 
 # A claimed delivery not marked within this time is claimed again (its sender died). Renewed
 # right before each message is sent; sending one takes at most MESSAGE_DEADLINE_S (mail) or
@@ -158,7 +159,7 @@ class NotificationActivities:
         self.hosts = HostSlots(WEBHOOKS_PER_HOST)
         self.swept_at: float | None = None
 
-    @activity.defn(name=DELIVER_NOTIFICATIONS)
+    @activity.defn(name=stubs.deliver_notifications.__name__)
     async def deliver_notifications(self, round: DeliveryRound) -> DeliveryStats:
         """Expand, send mail and send webhooks, side by side, until `round.max_seconds` pass
         or the worker shuts down."""
