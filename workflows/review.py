@@ -63,6 +63,8 @@ ResultType = TypeVar("ResultType")
 
 REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
 REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
+# Every search attribute the workflows upsert: a server must know them before a review starts.
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (REVIEW_REGION, REVIEW_PHASE)
 
 # The error type of an Update to send again shortly; a rule's refusal has its kind as its type.
 RETRY_LATER = "RetryLater"
