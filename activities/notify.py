@@ -179,6 +179,13 @@ class NotificationActivities:
                 self._send_webhooks_while(going_on, http),
             )
         outcomes = mail + webhooks
+        if outcomes["retried"] or outcomes["failed"]:
+            activity.logger.warning(
+                "deliveries this round: %d sent, %d to retry, %d failed for good",
+                outcomes["sent"],
+                outcomes["retried"],
+                outcomes["failed"],
+            )
         return DeliveryStats(
             expanded=expanded, **{k: outcomes[k] for k in ("sent", "retried", "failed")}
         )
@@ -418,6 +425,9 @@ class NotificationActivities:
             )
             if not marked:
                 return STALE
+            if result == "failed":
+                # The id leads to the recipient and the reason, in the delivery log.
+                activity.logger.warning("delivery %s failed for good", row["id"])
             if attempt is not None:
                 started, code = attempt
                 await deliveries.record_attempt(

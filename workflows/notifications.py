@@ -40,4 +40,5 @@ class NotificationsWorkflow:
             )
             if workflow.info().is_continue_as_new_suggested():
                 break
+        workflow.logger.info("notification rounds continuing as new")
         workflow.continue_as_new(notify_queue)

@@ -215,6 +215,7 @@ class RegionalReviewWorkflow:
             await workflow.wait_condition(lambda: self.submissions_in_flight == 0)
         previous = self.state.phase
         self.state.phase = phase
+        workflow.logger.info("review phase %s -> %s", previous.value, phase.value)
         self.state.pending_reminders = reminders.planned_for_phase(
             self.state, self.config, workflow.now()
         )
@@ -264,7 +265,11 @@ class RegionalReviewWorkflow:
             return await handle
         except ActivityError as error:
             if self.cancelling and isinstance(error.cause, CancelledError):
+                workflow.logger.info(
+                    "%s interrupted: the review is being cancelled", error.activity_type
+                )
                 return None
+            workflow.logger.error("%s failed: %s", error.activity_type, error.cause)
             raise
         finally:
             self.interruptible = None
@@ -603,6 +608,12 @@ class RegionalReviewWorkflow:
 
     async def _roll_over(self) -> None:
         self.rolling_over = True
+        info = workflow.info()
+        workflow.logger.info(
+            "continuing as new after %d updates and %d events",
+            self.updates_this_run,
+            info.get_current_history_length(),
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(ReviewInput(self.config, self.state))
 
