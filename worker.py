@@ -31,10 +31,10 @@ from config.settings import Settings, load_settings
 from db.pool import create_pool
 from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
-from reviewflow.embedded import SEARCH_ATTRIBUTES
 from reviewflow.orphans import settle_orphans
 from workflows import WORKFLOWS
 from workflows.notifications import NotificationsWorkflow, notifications_workflow_id
+from workflows.review import SEARCH_ATTRIBUTES
 
 log = logging.getLogger("reviewflow.worker")
 
@@ -47,7 +47,9 @@ async def ensure_search_attributes(client: Client) -> None:
     The embedded dev server is started with them; a cluster or the test server may not be.
     Where the worker lacks the rights to add them, an operator must (see the README).
     """
-    wanted = {name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES}
+    wanted = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in SEARCH_ATTRIBUTES
+    }
     try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=wanted)

@@ -39,4 +39,5 @@ async def heartbeating(every_s: float = HEARTBEAT_EVERY_S) -> AsyncIterator[None
 def precondition_failed(message: str) -> ApplicationError:
     """A state no retry can mend (a row that must exist does not): fail at once instead of
     retrying for ever while the review waits."""
+    activity.logger.error("precondition failed, not retried: %s", message)
     return ApplicationError(message, type=PRECONDITION_FAILED, non_retryable=True)

@@ -15,11 +15,8 @@ from db import submissions, syntheses, tasks
 from db.events import consultation_closed, insert_event
 from db.pool import Connection
 from domain.canonical import json_hash
+from workflows import activity_stubs as stubs
 from workflows.models import (
-    CHECK_CONSULTATION,
-    CLOSE_TASKS,
-    MOVE_TASK_DEADLINE,
-    OPEN_CONSULTATION,
     CloseTasks,
     ConsultationCheck,
     MoveTaskDeadline,
@@ -49,7 +46,7 @@ class ConsultationActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name=OPEN_CONSULTATION)
+    @activity.defn(name=stubs.open_consultation.__name__)
     async def open_consultation(self, request: OpenConsultation) -> int:
         """Store the synthesis and create a task for every consultee; idempotent."""
         review_id = request.event.review_id
@@ -63,18 +60,18 @@ class ConsultationActivities:
             await insert_event(conn, request.event, tasks=count, synthesis_hash=synthesis_hash)
         return count
 
-    @activity.defn(name=CLOSE_TASKS)
+    @activity.defn(name=stubs.close_tasks.__name__)
     async def close_tasks(self, request: CloseTasks) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             closed = await tasks.close_open(conn, request.event.review_id, request.status)
             await insert_event(conn, request.event, tasks=closed)
         return closed
 
-    @activity.defn(name=MOVE_TASK_DEADLINE)
+    @activity.defn(name=stubs.move_task_deadline.__name__)
     async def move_task_deadline(self, request: MoveTaskDeadline) -> None:
         await tasks.move_open_deadline(self.pool, request.review_id, request.due_at)
 
-    @activity.defn(name=CHECK_CONSULTATION)
+    @activity.defn(name=stubs.check_consultation.__name__)
     async def check_consultation(self, check: ConsultationCheck) -> float:
         """Record an alert for the secretariat if too few consultees have answered."""
         review_id = check.event.review_id

@@ -54,7 +54,8 @@ from notifications.webhooks import (
     resolve_allowed,
     retry_delay,
 )
-from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
+from workflows import activity_stubs as stubs
+from workflows.models import DeliveryRound, DeliveryStats
 
 # A claimed delivery not marked within this time is claimed again (its sender died). Renewed
 # right before each message is sent; sending one takes at most MESSAGE_DEADLINE_S (mail) or
@@ -158,7 +159,7 @@ class NotificationActivities:
         self.hosts = HostSlots(WEBHOOKS_PER_HOST)
         self.swept_at: float | None = None
 
-    @activity.defn(name=DELIVER_NOTIFICATIONS)
+    @activity.defn(name=stubs.deliver_notifications.__name__)
     async def deliver_notifications(self, round: DeliveryRound) -> DeliveryStats:
         """Expand, send mail and send webhooks, side by side, until `round.max_seconds` pass
         or the worker shuts down."""
@@ -178,6 +179,13 @@ class NotificationActivities:
                 self._send_webhooks_while(going_on, http),
             )
         outcomes = mail + webhooks
+        if outcomes["retried"] or outcomes["failed"]:
+            activity.logger.warning(
+                "deliveries this round: %d sent, %d to retry, %d failed for good",
+                outcomes["sent"],
+                outcomes["retried"],
+                outcomes["failed"],
+            )
         return DeliveryStats(
             expanded=expanded, **{k: outcomes[k] for k in ("sent", "retried", "failed")}
         )
@@ -417,6 +425,9 @@ class NotificationActivities:
             )
             if not marked:
                 return STALE
+            if result == "failed":
+                # The id leads to the recipient and the reason, in the delivery log.
+                activity.logger.warning("delivery %s failed for good", row["id"])
             if attempt is not None:
                 started, code = attempt
                 await deliveries.record_attempt(

@@ -15,9 +15,8 @@ from db.reviews import review_row
 from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
+from workflows import activity_stubs as stubs
 from workflows.models import (
-    COMPILE_REPORT,
-    PUBLISH_REPORT,
     CompileReport,
     PublishReport,
     ReportVersion,
@@ -41,7 +40,7 @@ class ReportActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name=COMPILE_REPORT)
+    @activity.defn(name=stubs.compile_report.__name__)
     async def compile_report(self, request: CompileReport) -> ReportVersion:
         """Compile and store version `request.version`; a retry finds it stored already."""
         review_id = request.event.review_id
@@ -67,7 +66,7 @@ class ReportActivities:
             await insert_event(conn, request.event, version=request.version, content_hash=stored)
         return ReportVersion(request.version, stored)
 
-    @activity.defn(name=PUBLISH_REPORT)
+    @activity.defn(name=stubs.publish_report.__name__)
     async def publish_report(self, request: PublishReport) -> ReportVersion:
         """Freeze the approved version: it is the one every later read of the report returns."""
         review_id = request.event.review_id

@@ -17,11 +17,8 @@ from db import reviews, submissions, tasks
 from db.events import insert_event
 from db.pool import Connection
 from domain.review import Deadline, Phase, ReviewConfig
+from workflows import activity_stubs as stubs
 from workflows.models import (
-    ACCEPT_SUBMISSIONS,
-    RECORD_CHANGE,
-    SEND_REMINDER,
-    STORE_REVIEW,
     AcceptSubmission,
     AcceptSubmissions,
     RecordChange,
@@ -34,7 +31,7 @@ class ReviewActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name=STORE_REVIEW)
+    @activity.defn(name=stubs.store_review.__name__)
     async def store_review(self, config: ReviewConfig) -> None:
         """Write the review's row as it is created; a row written before stays as it is."""
         invited = (
@@ -49,7 +46,7 @@ class ReviewActivities:
                 reminders_optional=config.reminders_optional,
             )
 
-    @activity.defn(name=RECORD_CHANGE)
+    @activity.defn(name=stubs.record_change.__name__)
     async def record_change(self, change: RecordChange) -> None:
         snapshot = change.snapshot
         async with self.pool.acquire() as conn, conn.transaction():
@@ -65,7 +62,7 @@ class ReviewActivities:
                 snapshot.country_extensions,
             )
 
-    @activity.defn(name=ACCEPT_SUBMISSIONS)
+    @activity.defn(name=stubs.accept_submissions.__name__)
     async def accept_submissions(self, batch: AcceptSubmissions) -> list[SubmissionAccepted]:
         """Accept a batch in one transaction; a request accepted before keeps its version."""
         results: dict[str, SubmissionAccepted] = {}
@@ -91,7 +88,7 @@ class ReviewActivities:
             )
         return SubmissionAccepted(submission_id, accepted.version, accepted.late)
 
-    @activity.defn(name=SEND_REMINDER)
+    @activity.defn(name=stubs.send_reminder.__name__)
     async def send_reminder(self, reminder: Reminder) -> int:
         """Record who is reminded: for the call for inputs, the States the workflow names and
         the invited stakeholders without an input; for the consultation, open tasks'

@@ -110,6 +110,24 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+def connection_lost(error: asyncpg.InterfaceError) -> bool:
+    """Whether the driver refused because the database connection was lost, not misused.
+
+    An operation the outage broke in flight is in the error's chain with its type (a
+    transaction's exit then fails on the closed connection). An operation started on a
+    connection or pool already closed has no type of its own in asyncpg: it is a bare
+    InterfaceError ("connection is closed", "the underlying connection is closed", "pool is
+    closed"), so that case alone is told by the word "closed"; tests/test_problems.py pins
+    both cases against the installed asyncpg.
+    """
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, UNAVAILABLE):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "closed" in str(error)
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -129,7 +147,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         return _http_exception_problem(error)
     except asyncpg.InterfaceError as error:
-        if "closed" not in str(error):  # a connection lost mid-transaction; else a bug
+        if not connection_lost(error):  # else a bug: the driver was misused
             log.exception("unhandled error on %s %s", request.method, request.path)
             return problem_response(500, "An unexpected error occurred; it has been logged.")
         log.warning("database connection lost on %s %s: %r", request.method, request.path, error)

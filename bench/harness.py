@@ -38,7 +38,6 @@ import asyncpg
 import psutil
 from aiohttp import web
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -47,7 +46,8 @@ from db.actors import hash_token, insert_actor, new_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from domain.access import Actor
-from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
+from reviewflow.embedded import EmbeddedPostgres, find_binary
+from workflows.review import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -482,7 +482,7 @@ async def postgres_database(name: str) -> AsyncIterator[tuple[str, str]]:
 async def temporal_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
+        search_attributes=list(SEARCH_ATTRIBUTES),
     )
     try:
         yield env

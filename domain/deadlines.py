@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.intake import inputs_due_at, not_a_member
 from domain.refusal import Refusal, RefusalKind
@@ -16,8 +16,20 @@ from domain.review import (
     SubmissionKind,
 )
 
+# Deadlines further out than this are typing mistakes, not plans.
+LATEST_DEADLINE = timedelta(days=5 * 366)
+
 # The phases in which a member State's inputs deadline may still move.
 INPUTS_OPEN = frozenset({Phase.SCHEDULED, Phase.CALL_FOR_INPUTS, Phase.CONSULTATION})
+
+
+def schedule_problem(instant: datetime, now: datetime) -> str | None:
+    """What is wrong with `instant` as a deadline set at `now`, if anything."""
+    if instant <= now:
+        return "must be in the future"
+    if instant > now + LATEST_DEADLINE:
+        return "must be within five years"
+    return None
 
 
 def country_scope_refusals(
@@ -47,8 +59,8 @@ def extension_refusal(
     now: datetime,
 ) -> Refusal | None:
     """Why `deadline` (for `country` alone, if given) may not move to `until` now, if so."""
-    if until <= now:
-        return Refusal(RefusalKind.INVALID, "The new deadline must be in the future.", "until")
+    if problem := schedule_problem(until, now):
+        return Refusal(RefusalKind.INVALID, problem, "until")
     if country is not None:
         return _country_refusal(member_states, state, deadline, until, country)
     phase = state.phase

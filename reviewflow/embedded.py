@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from temporalio.common import SearchAttributeIndexedValueType
 
 from config.settings import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT
+from workflows.review import SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
-# Search attributes the workflows upsert; the dev server must know them before any review starts.
-SEARCH_ATTRIBUTES = {"ReviewRegion": "Keyword", "ReviewPhase": "Keyword"}
+# How the dev server's `--search-attribute` option spells the types the workflows use.
+DEV_SERVER_TYPES = {SearchAttributeIndexedValueType.KEYWORD: "Keyword"}
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -95,8 +97,9 @@ class EmbeddedTemporal:
             "warn",
         ]
         args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
-        for name, kind in SEARCH_ATTRIBUTES.items():
-            args += ["--search-attribute", f"{name}={kind}"]
+        for key in SEARCH_ATTRIBUTES:
+            kind = DEV_SERVER_TYPES[key.indexed_value_type]
+            args += ["--search-attribute", f"{key.name}={kind}"]
         return args
 
     def start(self, deadline_s: float = 60) -> None:

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -19,7 +19,7 @@ from db.reviews import submission_progress, visible_review
 from db.tasks import task_progress
 from domain.access import Actor, runs_review
 from domain.canonical import json_hash
-from domain.deadlines import country_scope_refusals
+from domain.deadlines import country_scope_refusals, schedule_problem
 from domain.reference import load_reference
 from domain.review import Deadline, Escalation, LatePolicy, ReviewConfig, Timeline
 from services import once
@@ -28,8 +28,6 @@ from services.once import Created
 from services.refusals import conflict, forbidden, invalid, not_found, pointer, unavailable
 
 DEFAULT_REMINDER_DAYS = [14, 7, 1]
-# Deadlines further out than this are typing mistakes, not plans.
-LATEST_DEADLINE = timedelta(days=5 * 366)
 TASK_STATUSES = ("open", "completed", "expired", "cancelled")
 # How long a create waits for the workflow to write the review's row before asking for a retry.
 ROW_WAIT_S = 10.0
@@ -56,11 +54,8 @@ def parse_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> 
 
 def _future_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> datetime | None:
     instant = parse_instant(value, pointer, problems)
-    now = datetime.now(UTC)
-    if instant is not None and instant <= now:
-        problems.append((pointer, "must be in the future"))
-    elif instant is not None and instant > now + LATEST_DEADLINE:
-        problems.append((pointer, "must be within five years"))
+    if instant is not None and (problem := schedule_problem(instant, datetime.now(UTC))):
+        problems.append((pointer, problem))
     return instant
 
 

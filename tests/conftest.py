@@ -19,7 +19,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 import api.app
@@ -28,9 +27,10 @@ from db.actors import insert_actor, new_token, update_preferences
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from domain.access import Actor
-from reviewflow.embedded import SEARCH_ATTRIBUTES, EmbeddedPostgres, find_binary
+from reviewflow.embedded import EmbeddedPostgres, find_binary
 from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body
+from workflows.review import SEARCH_ATTRIBUTES
 
 
 def _checked_create_app(*args: Any, **kwargs: Any) -> Any:
@@ -115,7 +115,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server (in memory) with reviewflow's search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
+        search_attributes=list(SEARCH_ATTRIBUTES),
     )
     yield env
     await env.shutdown()

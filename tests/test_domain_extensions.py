@@ -6,7 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from domain.deadlines import country_scope_refusals, extend, extension_refusal
+from domain.deadlines import (
+    LATEST_DEADLINE,
+    country_scope_refusals,
+    extend,
+    extension_refusal,
+    schedule_problem,
+)
 from domain.refusal import RefusalKind
 from domain.review import Deadline, Phase
 from tests.domain_fixtures import MEMBERS, START, TIMELINE, state
@@ -21,6 +27,14 @@ def _refusal(phase: Phase, deadline: Deadline, until, country=None, **ext):  # t
 
 def test_the_new_deadline_must_be_in_the_future() -> None:
     refusal = _refusal(Phase.CALL_FOR_INPUTS, Deadline.INPUTS_DUE_AT, NOW)
+    assert refusal is not None and (refusal.kind, refusal.field) == (RefusalKind.INVALID, "until")
+
+
+def test_the_new_deadline_is_at_most_five_years_ahead() -> None:
+    assert schedule_problem(NOW + LATEST_DEADLINE, NOW) is None
+    assert schedule_problem(NOW + LATEST_DEADLINE + DAY, NOW) == "must be within five years"
+    assert schedule_problem(NOW, NOW) == "must be in the future"
+    refusal = _refusal(Phase.CALL_FOR_INPUTS, Deadline.INPUTS_DUE_AT, NOW + LATEST_DEADLINE + DAY)
     assert refusal is not None and (refusal.kind, refusal.field) == (RefusalKind.INVALID, "until")
 
 

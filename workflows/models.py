@@ -1,5 +1,5 @@
 """The wire payloads between the API, the review workflow and its activities: Update and
-activity inputs and results, and the activities' names.
+activity inputs and results.
 
 Standard library and `domain/` only, so the workflow sandbox can import it and every value
 serialises with Temporal's default JSON converter. Histories carry these small facts, never
@@ -208,16 +208,3 @@ class DeliveryStats:
 # The error type of an activity failure that no retry can mend (a row that must exist does
 # not): retrying it would only hold the review's lock for ever.
 PRECONDITION_FAILED = "PreconditionFailed"
-
-# Activity names: the workflow calls them by name so it never imports I/O code.
-STORE_REVIEW = "store_review"
-RECORD_CHANGE = "record_change"
-ACCEPT_SUBMISSIONS = "accept_submissions"
-SEND_REMINDER = "send_reminder"
-OPEN_CONSULTATION = "open_consultation"
-CLOSE_TASKS = "close_tasks"
-MOVE_TASK_DEADLINE = "move_task_deadline"
-CHECK_CONSULTATION = "check_consultation"
-DELIVER_NOTIFICATIONS = "deliver_notifications"
-COMPILE_REPORT = "compile_report"
-PUBLISH_REPORT = "publish_report"

@@ -14,7 +14,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import DELIVER_NOTIFICATIONS, DeliveryRound, DeliveryStats
+    from workflows import activity_stubs as stubs
+    from workflows.models import DeliveryRound
 
 ROUND = DeliveryRound(max_seconds=60.0, batch=200)
 ROUNDS_PER_RUN = 200
@@ -30,14 +31,14 @@ class NotificationsWorkflow:
     async def run(self, notify_queue: str) -> None:
         for _ in range(ROUNDS_PER_RUN):
             await workflow.execute_activity(
-                DELIVER_NOTIFICATIONS,
+                stubs.deliver_notifications,
                 ROUND,
                 task_queue=notify_queue,
-                result_type=DeliveryStats,
                 start_to_close_timeout=timedelta(seconds=ROUND.max_seconds * 2),
                 heartbeat_timeout=timedelta(seconds=20),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
             )
             if workflow.info().is_continue_as_new_suggested():
                 break
+        workflow.logger.info("notification rounds continuing as new")
         workflow.continue_as_new(notify_queue)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -32,18 +32,9 @@ with workflow.unsafe.imports_passed_through():
         ReviewState,
         SubmissionKind,
     )
+    from workflows import activity_stubs as stubs
     from workflows.models import (
-        ACCEPT_SUBMISSIONS,
-        CHECK_CONSULTATION,
-        CLOSE_TASKS,
-        COMPILE_REPORT,
-        MOVE_TASK_DEADLINE,
-        OPEN_CONSULTATION,
         PRECONDITION_FAILED,
-        PUBLISH_REPORT,
-        RECORD_CHANGE,
-        SEND_REMINDER,
-        STORE_REVIEW,
         AcceptSubmission,
         AcceptSubmissions,
         CloseTasks,
@@ -67,8 +58,13 @@ with workflow.unsafe.imports_passed_through():
         SubmissionRef,
     )
 
+ArgType = TypeVar("ArgType")
+ResultType = TypeVar("ResultType")
+
 REVIEW_REGION = SearchAttributeKey.for_keyword("ReviewRegion")
 REVIEW_PHASE = SearchAttributeKey.for_keyword("ReviewPhase")
+# Every search attribute the workflows upsert: a server must know them before a review starts.
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (REVIEW_REGION, REVIEW_PHASE)
 
 # The error type of an Update to send again shortly; a rule's refusal has its kind as its type.
 RETRY_LATER = "RetryLater"
@@ -161,7 +157,7 @@ class RegionalReviewWorkflow:
             if workflow.patched(STORES_ITS_ROW):
                 # The workflow owns its row, so a start whose caller died or lost the reply
                 # still leaves a review the API shows, never a workflow without one.
-                await workflow.execute_activity(STORE_REVIEW, self.config, **ACTIVITY_OPTIONS)
+                await workflow.execute_activity(stubs.store_review, self.config, **ACTIVITY_OPTIONS)
             await self._record(
                 EventType.REVIEW_CREATED, self.config.created_by, title=self.config.title
             )
@@ -219,6 +215,7 @@ class RegionalReviewWorkflow:
             await workflow.wait_condition(lambda: self.submissions_in_flight == 0)
         previous = self.state.phase
         self.state.phase = phase
+        workflow.logger.info("review phase %s -> %s", previous.value, phase.value)
         self.state.pending_reminders = reminders.planned_for_phase(
             self.state, self.config, workflow.now()
         )
@@ -226,7 +223,7 @@ class RegionalReviewWorkflow:
             status = "cancelled" if phase is Phase.CANCELLED else "expired"
             event = self._event(EventType.CONSULTATION_CLOSED, actor_id, status=status)
             await workflow.execute_activity(
-                CLOSE_TASKS, CloseTasks(event, status), **ACTIVITY_OPTIONS
+                stubs.close_tasks, CloseTasks(event, status), **ACTIVITY_OPTIONS
             )
         workflow.upsert_search_attributes([REVIEW_PHASE.value_set(phase.value)])
         event_type = (
@@ -241,24 +238,22 @@ class RegionalReviewWorkflow:
             due_at = self.state.deadlines.consultation_due_at
             event = self._event(EventType.CONSULTATION_OPENED, None, due_at=due_at.isoformat())
             await self._interruptible(
-                OPEN_CONSULTATION,
+                stubs.open_consultation,
                 OpenConsultation(event, due_at),
                 start_to_close_timeout=OPEN_CONSULTATION_TIMEOUT,
             )
 
     async def _interruptible(
         self,
-        activity: str,
-        arg: Any,
+        activity: Callable[[ArgType], Awaitable[ResultType]],
+        arg: ArgType,
         *,
         start_to_close_timeout: timedelta,
-        result_type: type | None = None,
-    ) -> Any:
+    ) -> ResultType | None:
         """Run a long, heartbeating activity that `cancel` may interrupt; None if it did."""
         handle = workflow.start_activity(
             activity,
             arg,
-            result_type=result_type,
             **{
                 **ACTIVITY_OPTIONS,
                 "start_to_close_timeout": start_to_close_timeout,
@@ -270,7 +265,11 @@ class RegionalReviewWorkflow:
             return await handle
         except ActivityError as error:
             if self.cancelling and isinstance(error.cause, CancelledError):
+                workflow.logger.info(
+                    "%s interrupted: the review is being cancelled", error.activity_type
+                )
                 return None
+            workflow.logger.error("%s failed: %s", error.activity_type, error.cause)
             raise
         finally:
             self.interruptible = None
@@ -281,9 +280,8 @@ class RegionalReviewWorkflow:
         version = self.state.report_version + 1
         event = self._event(EventType.REPORT_READY, None)
         compiled: ReportVersion | None = await self._interruptible(
-            COMPILE_REPORT,
+            stubs.compile_report,
             CompileReport(event, version, self.change_request_id),
-            result_type=ReportVersion,
             start_to_close_timeout=COMPILE_TIMEOUT,
         )
         if compiled is None:
@@ -317,7 +315,7 @@ class RegionalReviewWorkflow:
             country=reminder.country,
         )
         await workflow.execute_activity(
-            SEND_REMINDER,
+            stubs.send_reminder,
             Reminder(event, reminder, countries, stakeholders=reminder.country is None),
             **ACTIVITY_OPTIONS,
         )
@@ -337,7 +335,9 @@ class RegionalReviewWorkflow:
         if check.deadline is Deadline.CONSULTATION_DUE_AT:
             event = self._event(EventType.ESCALATION_ALERT, None, **facts)
             await workflow.execute_activity(
-                CHECK_CONSULTATION, ConsultationCheck(event, escalation.share), **ACTIVITY_OPTIONS
+                stubs.check_consultation,
+                ConsultationCheck(event, escalation.share),
+                **ACTIVITY_OPTIONS,
             )
             return
         shortfall = reminders.coverage_shortfall(
@@ -386,9 +386,8 @@ class RegionalReviewWorkflow:
             self.submissions_in_flight += 1
             try:
                 accepted: list[SubmissionAccepted] = await workflow.execute_activity(
-                    ACCEPT_SUBMISSIONS,
+                    stubs.accept_submissions,
                     AcceptSubmissions(accepting),
-                    result_type=list[SubmissionAccepted],
                     **ACTIVITY_OPTIONS,
                 )
             finally:
@@ -453,7 +452,7 @@ class RegionalReviewWorkflow:
             self.state.report_overdue_announced = False
         if extension.deadline is Deadline.CONSULTATION_DUE_AT:
             await workflow.execute_activity(
-                MOVE_TASK_DEADLINE,
+                stubs.move_task_deadline,
                 MoveTaskDeadline(self.config.review_id, extension.until),
                 **ACTIVITY_OPTIONS,
             )
@@ -512,9 +511,8 @@ class RegionalReviewWorkflow:
         async with self._command(self._report_decision_refusal):
             event = self._event(EventType.REPORT_PUBLISHED, decision.actor_id)
             published: ReportVersion = await workflow.execute_activity(
-                PUBLISH_REPORT,
+                stubs.publish_report,
                 PublishReport(event, self.state.report_version, decision.note),
-                result_type=ReportVersion,
                 **ACTIVITY_OPTIONS,
             )
             await self._enter(Phase.PUBLISHED, decision.actor_id, decision.note or "approved")
@@ -610,6 +608,12 @@ class RegionalReviewWorkflow:
 
     async def _roll_over(self) -> None:
         self.rolling_over = True
+        info = workflow.info()
+        workflow.logger.info(
+            "continuing as new after %d updates and %d events",
+            self.updates_this_run,
+            info.get_current_history_length(),
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(ReviewInput(self.config, self.state))
 
@@ -630,7 +634,7 @@ class RegionalReviewWorkflow:
             self.state.phase, self.state.deadlines, dict(self.state.country_extensions)
         )
         await workflow.execute_activity(
-            RECORD_CHANGE,
+            stubs.record_change,
             RecordChange(self._event(event_type, actor_id, **data), snapshot),
             **ACTIVITY_OPTIONS,
         )
