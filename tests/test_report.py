@@ -198,6 +198,11 @@ async def test_request_changes_then_approve_freezes_the_report(
         "report/request-changes", {"note": "x", "editorial": {"chapter-9": "No"}}
     )
     await assert_problem(bad, 422)
+    # The change request the review refused is withdrawn, not left for a later version.
+    refused_requests = await pool.fetchval(
+        "SELECT count(*) FROM report_change_requests WHERE review_id = $1", run.id
+    )
+    assert refused_requests == 0
     changed = await run.ok(
         "report/request-changes",
         {"note": "Add a line on data", "editorial": {"objective-1": f"Editorial: {HOSTILE}"}},
