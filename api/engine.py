@@ -21,7 +21,7 @@ from api.updates import TRANSIENT_RPC, UpdateGate, execute_update
 from db.reviews import review_exists
 from domain.review import Deadline, Phase, ReviewConfig
 from services.refusals import unavailable
-from workflows.models import Extension, PhaseCommand, ReviewInput
+from workflows.models import Extension, PhaseCommand, ReportDecision, ReportVersion, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -72,8 +72,23 @@ class TemporalReviews:
         mark: str | None = await (await handle.describe()).memo_value(CREATION_MEMO, None)
         return mark
 
-    async def _update(self, review_id: str, update: Any, arg: Any, update_id: str) -> None:
-        await execute_update(self.client, self.gate, review_id, update, arg, update_id=update_id)
+    async def _update(
+        self,
+        review_id: str,
+        update: Any,
+        arg: Any,
+        update_id: str,
+        result_type: type | None = None,
+    ) -> Any:
+        return await execute_update(
+            self.client,
+            self.gate,
+            review_id,
+            update,
+            arg,
+            update_id=update_id,
+            result_type=result_type,
+        )
 
     async def extend(
         self,
@@ -100,3 +115,27 @@ class TemporalReviews:
     ) -> None:
         command = PhaseCommand(actor_id, reason)
         await self._update(review_id, RegionalReviewWorkflow.cancel, command, update_id)
+
+    async def approve(
+        self, review_id: str, *, actor_id: str, note: str | None, update_id: str
+    ) -> int:
+        decision = ReportDecision(actor_id, note)
+        result: ReportVersion = await self._update(
+            review_id, RegionalReviewWorkflow.approve, decision, update_id, ReportVersion
+        )
+        return result.version
+
+    async def request_changes(
+        self,
+        review_id: str,
+        *,
+        actor_id: str,
+        note: str,
+        change_request_id: str,
+        update_id: str,
+    ) -> int:
+        decision = ReportDecision(actor_id, note, change_request_id)
+        result: ReportVersion = await self._update(
+            review_id, RegionalReviewWorkflow.request_changes, decision, update_id, ReportVersion
+        )
+        return result.version

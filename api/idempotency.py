@@ -72,14 +72,3 @@ async def create_once(
         assert stored is not None
         return stored
     return _answer(created)
-
-
-async def answer_once(
-    pool: asyncpg.Pool,
-    actor: Actor,
-    key: str | None,
-    fingerprint: str,
-    act: Callable[[], Awaitable[Created]],
-) -> web.Response:
-    """`once.answered_once`, answered."""
-    return _answer(await once.answered_once(pool, actor, key, fingerprint, act))

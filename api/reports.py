@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.idempotency import Created
-from api.keys import POOL, TEMPORAL, UPDATE_GATE
+from api.keys import POOL
 from api.operations import (
     NO_REPORT_AWAITS,
     NOT_FOUND,
@@ -27,14 +23,10 @@ from api.operations import (
     shared_response,
 )
 from api.problems import Problem, invalid
-from api.reviews import command_once, query_int, review_for, secretariat_request
-from api.updates import execute_update, refusal_problem
-from db.reports import drop_change_request, insert_change_request, latest_version, report
-from domain.access import Actor, runs_review
-from domain.phases import report_decision_refusal
-from domain.review import Phase
-from workflows.models import ReportDecision, ReportVersion
-from workflows.review import RegionalReviewWorkflow
+from api.reviews import query_int, review_for, secretariat_command
+from db.reports import report
+from domain.access import runs_review
+from services import reports as use_cases
 
 routes = web.RouteTableDef()
 
@@ -43,8 +35,6 @@ FORMATS = {
     "html": ("html", "text/html"),
     "md": ("markdown", "text/markdown"),
 }
-# Change requests named by an Idempotency-Key live in their own UUID namespace.
-CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
 
 
 @routes.get("/v1/reviews/{id}/report")
@@ -138,24 +128,6 @@ async def read_report(request: web.Request) -> web.Response:
     )
 
 
-def _require_a_report_awaiting_decision(row: Any) -> None:
-    if refusal := report_decision_refusal(Phase(row["phase"])):
-        raise refusal_problem(refusal)
-
-
-async def _answer(request: web.Request, review_id: str, result: ReportVersion) -> Created:
-    found = await report(request.app[POOL], review_id, version=result.version, published_only=False)
-    assert found is not None  # the workflow compiled or published it before answering
-    return Created(
-        200,
-        {
-            "version": found["version"],
-            "content_hash": found["content_hash"],
-            "status": found["status"],
-        },
-    )
-
-
 @routes.post("/v1/reviews/{id}/report/approve")
 @operation(
     "Report",
@@ -178,25 +150,7 @@ async def _answer(request: web.Request, review_id: str, result: ReportVersion) -
     body="Approval",
 )
 async def approve(request: web.Request) -> web.Response:
-    actor, row, body, key = await secretariat_request(request, requests.APPROVAL)
-
-    async def act() -> Created:
-        _require_a_report_awaiting_decision(row)
-        version = await latest_version(request.app[POOL], row["id"])
-        # Approving a version twice is one decision, whoever retries it.
-        update_id = f"approve:{actor.id}:{key}" if key else f"approve:{row['id']}:{version}"
-        result = await execute_update(
-            request.app[TEMPORAL],
-            request.app[UPDATE_GATE],
-            row["id"],
-            RegionalReviewWorkflow.approve,
-            ReportDecision(str(actor.id), body.get("note")),
-            update_id=update_id,
-            result_type=ReportVersion,
-        )
-        return await _answer(request, row["id"], result)
-
-    return await command_once(request, actor, body, key, act)
+    return await secretariat_command(request, requests.APPROVAL, use_cases.approve)
 
 
 @routes.post("/v1/reviews/{id}/report/request-changes")
@@ -227,36 +181,4 @@ async def approve(request: web.Request) -> web.Response:
     body="ChangeRequest",
 )
 async def request_changes(request: web.Request) -> web.Response:
-    actor, row, body, key = await secretariat_request(request, requests.CHANGE_REQUEST)
-    return await command_once(
-        request, actor, body, key, lambda: _request_changes(request, actor, row, body, key)
-    )
-
-
-async def _request_changes(
-    request: web.Request, actor: Actor, row: Any, body: dict[str, Any], key: str | None
-) -> Created:
-    _require_a_report_awaiting_decision(row)
-    pool = request.app[POOL]
-    request_id = (
-        uuid.uuid5(CHANGE_REQUEST_NAMESPACE, f"{actor.id}:{row['id']}:{key}")
-        if key
-        else uuid.uuid4()
-    )
-    version = await latest_version(pool, row["id"])
-    stored_now = await insert_change_request(pool, request_id, row["id"], version, body, actor.id)
-    try:
-        result = await execute_update(
-            request.app[TEMPORAL],
-            request.app[UPDATE_GATE],
-            row["id"],
-            RegionalReviewWorkflow.request_changes,
-            ReportDecision(str(actor.id), body["note"], str(request_id)),
-            update_id=f"request-changes:{request_id}",
-            result_type=ReportVersion,
-        )
-    except Problem as refused:
-        if stored_now and refused.status in (403, 409, 422):
-            await drop_change_request(pool, request_id)
-        raise
-    return await _answer(request, row["id"], result)
+    return await secretariat_command(request, requests.CHANGE_REQUEST, use_cases.request_changes)

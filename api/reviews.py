@@ -13,7 +13,7 @@ from aiohttp import web
 from api import requests
 from api.auth import current_actor, require_role
 from api.bodies import read_json
-from api.idempotency import Created, answer_once, idempotency_key, request_fingerprint
+from api.idempotency import idempotency_key
 from api.keys import POOL, SERVICES
 from api.operations import (
     NOT_FOUND,
@@ -39,7 +39,7 @@ from services import reviews as use_cases
 from services.engine import Deps
 from services.reviews import TASK_STATUSES
 
-__all__ = ["TASK_STATUSES", "command_once", "query_int", "review_for", "secretariat_request"]
+__all__ = ["TASK_STATUSES", "query_int", "review_for", "secretariat_command"]
 
 routes = web.RouteTableDef()
 
@@ -205,31 +205,6 @@ async def events(request: web.Request) -> web.Response:
 
 
 # ---- commands ----------------------------------------------------------------------------------
-
-
-async def secretariat_request(
-    request: web.Request, schema: dict[str, Any]
-) -> tuple[Actor, asyncpg.Record, dict[str, Any], str | None]:
-    """A request only the review's secretariat may make: who, on which review, with what
-    (checked) body and Idempotency-Key."""
-    actor = current_actor(request)
-    row = await use_cases.run_by(request.app[SERVICES], actor, request.match_info["id"])
-    key = idempotency_key(request)
-    body = await read_json(request, schema)
-    return actor, row, body, key
-
-
-async def command_once(
-    request: web.Request,
-    actor: Actor,
-    body: dict[str, Any],
-    key: str | None,
-    act: Callable[[], Awaitable[Created]],
-) -> web.Response:
-    """Run a secretariat command once per Idempotency-Key: a retry gets the first answer
-    (across the workflow's runs too), the same key with another body gets 422."""
-    fingerprint = request_fingerprint(request, body)
-    return await answer_once(request.app[POOL], actor, key, fingerprint, act)
 
 
 Command = Callable[[Deps, Actor, str, dict[str, Any], str | None], Awaitable[dict[str, Any]]]

@@ -1,26 +1,16 @@
-"""Consultation tasks: mine, one, answer it, hand it to a colleague; and the synthesis.
-
-Answers go straight to PostgreSQL rather than through the review's workflow: each is a
-single conditional UPDATE (open, mine, before the deadline), which serialises with the
-workflow's bulk expiry on the row lock, so a task is either answered or expired, never both,
-and 10,000 answers cost the workflow nothing.
-"""
+"""Consultation tasks: mine, one, answer it, hand it to a colleague; and the synthesis."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
-from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from activities.synthesis import synthesis_page
 from api import requests
 from api.auth import current_actor
-from api.bodies import body_problems, path_uuid, query_uuid, raise_if_invalid, read_json
-from api.keys import POOL
+from api.bodies import body_problems, query_uuid, raise_if_invalid, read_json
+from api.keys import POOL, SERVICES
 from api.operations import (
     NOT_FOUND,
     REVIEW_ID,
@@ -34,76 +24,21 @@ from api.operations import (
 )
 from api.problems import Problem, invalid
 from api.reviews import TASK_STATUSES, query_int, review_for
-from db.actors import colleague_of
-from db.events import insert_event
 from db.syntheses import synthesis, synthesis_parts
-from db.tasks import complete, delegate, has_task, my_tasks, task
-from domain.access import Actor, may_act_on_task, may_read_task
-from domain.canonical import json_hash
-from domain.events import EventType, ReviewEvent
+from db.tasks import my_tasks
+from domain.access import Actor
+from services import tasks as use_cases
+from services.engine import Deps
+from services.tasks import task_document
 
 routes = web.RouteTableDef()
 
 # Parts of the synthesis per page: every objective and a few dozen inputs' recommendations.
 SYNTHESIS_PAGE = 50
 
-# Event ids for task changes live in their own namespace, derived from what happened.
-EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
 
-
-def task_document(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "review_id": row["review_id"],
-        "kind": row["kind"],
-        "assignee": str(row["assignee"]),
-        "invitee": str(row["invitee"]),
-        "organisation": row["organisation"],
-        "stakeholder_category": row["stakeholder_category"],
-        "country": row["country"],
-        "due_at": row["due_at"].isoformat(),
-        "status": row["status"],
-        "response": row["response"],
-        "completed_at": row["completed_at"].isoformat() if row["completed_at"] else None,
-        "reminders_sent": row["reminders_sent"],
-        "delegations": row["delegations"],
-        "created_at": row["created_at"].isoformat(),
-    }
-
-
-async def _readable_task(request: web.Request, actor: Actor) -> asyncpg.Record:
-    """The task, if `actor` is its assignee or runs its review; 404 otherwise, saying nothing."""
-    not_found = Problem(404, f"There is no task {request.match_info['id']!r} you may read.")
-    task_id = path_uuid(request, not_found)
-    found = await task(request.app[POOL], task_id)
-    if found is None:
-        raise not_found
-    if not may_read_task(actor, found["assignee"], found["region"]):
-        raise not_found
-    return found
-
-
-def _event(
-    row: asyncpg.Record, event_type: EventType, actor: Actor, key: str, **data: Any
-) -> ReviewEvent:
-    """The audit event of a change to a task; its id is derived from the change itself."""
-    return ReviewEvent(
-        id=str(uuid.uuid5(EVENT_NAMESPACE, f"{event_type}:{row['id']}:{key}")),
-        review_id=row["review_id"],
-        type=event_type,
-        at=datetime.now(UTC),
-        actor_id=str(actor.id),
-        data={"task_id": str(row["id"]), **data},
-    )
-
-
-async def _assigned_task(request: web.Request, doing: str) -> tuple[Actor, asyncpg.Record]:
-    """The actor and the task it holds; 403 for the secretariat, who may read but not act."""
-    actor = current_actor(request)
-    found = await _readable_task(request, actor)
-    if not may_act_on_task(actor, found["assignee"]):
-        raise Problem(403, f"Only the task's assignee {doing}.")
-    return actor, found
+def _deps_actor_task(request: web.Request) -> tuple[Deps, Actor, str]:
+    return request.app[SERVICES], current_actor(request), request.match_info["id"]
 
 
 @routes.get("/v1/tasks")
@@ -155,20 +90,8 @@ async def tasks(request: web.Request) -> web.Response:
     parameters=("TaskId",),
 )
 async def read_task(request: web.Request) -> web.Response:
-    return web.json_response(task_document(await _readable_task(request, current_actor(request))))
-
-
-def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None) -> Problem:
-    """Why a change to a task that was open and the actor's a moment ago did not happen."""
-    if row["status"] == "completed" and response_hash not in (None, row["response_hash"]):
-        return Problem(409, "This task was already completed with a different response.")
-    if row["status"] != "open":
-        return Problem(409, f"This task is {row['status']}.")
-    if row["assignee"] != actor.id:
-        return Problem(409, "This task was handed to someone else meanwhile.")
-    return Problem(
-        409, f"This task was due at {row['due_at'].isoformat()}; it takes no answer now."
-    )
+    deps, actor, task_id = _deps_actor_task(request)
+    return web.json_response(task_document(await use_cases.readable_task(deps, actor, task_id)))
 
 
 @routes.post("/v1/tasks/{id}/complete")
@@ -202,43 +125,15 @@ def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None
     body="TaskCompletion",
 )
 async def complete_task(request: web.Request) -> web.Response:
-    actor, found = await _assigned_task(request, "answers it")
+    deps, actor, task_id = _deps_actor_task(request)
+    found = await use_cases.assigned_task(deps, actor, task_id, "answers it")
     body = await read_json(request)
     raise_if_invalid(
         await asyncio.to_thread(
             body_problems, body, requests.TASK_COMPLETION, "response", "consultation_response"
         )
     )
-    response = body["response"]
-    response_hash = json_hash(response)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn, conn.transaction():
-        done = await complete(conn, found["id"], actor.id, response, response_hash)
-        if done is not None:
-            await insert_event(conn, _event(done, EventType.TASK_COMPLETED, actor, response_hash))
-    if done is not None:
-        return web.json_response(task_document(done))
-    current = await task(pool, found["id"])
-    assert current is not None
-    if current["status"] == "completed" and current["response_hash"] == response_hash:
-        return web.json_response(task_document(current))  # the same answer again: done already
-    raise _refusal(current, actor, response_hash)
-
-
-def _holds_a_task() -> Problem:
-    return invalid([("/to", "already has a task in this review")])
-
-
-async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
-    """The colleague a task is handed to. Whether `to` is an account at all, or one of another
-    party, gets one answer, so ids cannot be probed."""
-    pool = request.app[POOL]
-    colleague = await colleague_of(pool, actor, found["region"], uuid.UUID(to))
-    if colleague is None:
-        raise invalid([("/to", "must be another account of your organisation")])
-    if await has_task(pool, found["review_id"], colleague.id):
-        raise _holds_a_task()
-    return colleague
+    return web.json_response(await use_cases.answer(deps, actor, found, body["response"]))
 
 
 @routes.post("/v1/tasks/{id}/delegate")
@@ -262,31 +157,12 @@ async def _colleague(request: web.Request, actor: Actor, found: asyncpg.Record, 
     body="TaskDelegation",
 )
 async def delegate_task(request: web.Request) -> web.Response:
-    actor, found = await _assigned_task(request, "hands it over")
+    deps, actor, task_id = _deps_actor_task(request)
+    found = await use_cases.assigned_task(deps, actor, task_id, "hands it over")
     body = await read_json(request, requests.TASK_DELEGATION)
-    colleague = await _colleague(request, actor, found, body["to"])
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        moved = await delegate(conn, found["id"], actor.id, colleague.id, body.get("note"))
-        if moved is not None:
-            key = str(len(moved["delegations"]))
-            await insert_event(
-                conn,
-                _event(
-                    moved,
-                    EventType.TASK_DELEGATED,
-                    actor,
-                    key,
-                    to=str(colleague.id),
-                    note=body.get("note"),
-                ),
-            )
-    if moved is None:
-        if await has_task(request.app[POOL], found["review_id"], colleague.id):
-            raise _holds_a_task()  # another task of this review reached the colleague meanwhile
-        current = await task(request.app[POOL], found["id"])
-        assert current is not None
-        raise _refusal(current, actor)
-    return web.json_response(task_document(moved))
+    return web.json_response(
+        await use_cases.hand_over(deps, actor, found, body["to"], body.get("note"))
+    )
 
 
 @routes.get("/v1/reviews/{id}/synthesis")

@@ -42,6 +42,24 @@ class ReviewEngine(Protocol):
         self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
     ) -> None: ...
 
+    async def approve(
+        self, review_id: str, *, actor_id: str, note: str | None, update_id: str
+    ) -> int:
+        """Publish the report awaiting a decision; the version published."""
+        ...
+
+    async def request_changes(
+        self,
+        review_id: str,
+        *,
+        actor_id: str,
+        note: str,
+        change_request_id: str,
+        update_id: str,
+    ) -> int:
+        """Compile the report again with the stored change request; the new version."""
+        ...
+
 
 @dataclass(frozen=True)
 class Deps:

@@ -198,6 +198,11 @@ async def test_request_changes_then_approve_freezes_the_report(
         "report/request-changes", {"note": "x", "editorial": {"chapter-9": "No"}}
     )
     await assert_problem(bad, 422)
+    # The change request the review refused is withdrawn, not left for a later version.
+    refused_requests = await pool.fetchval(
+        "SELECT count(*) FROM report_change_requests WHERE review_id = $1", run.id
+    )
+    assert refused_requests == 0
     changed = await run.ok(
         "report/request-changes",
         {"note": "Add a line on data", "editorial": {"objective-1": f"Editorial: {HOSTILE}"}},
@@ -343,3 +348,22 @@ async def test_a_change_request_the_workflow_never_took_stays_out_of_reports(
     assert changed["version"] == 2
     second = json.loads(await (await run.report()).text())
     assert second["editorial"] == [{"section": "objective-1", "text": "Accepted text"}]
+
+
+async def test_a_change_request_the_review_refuses_is_withdrawn(
+    reviewed: dict[str, Any], pool: asyncpg.Pool
+) -> None:
+    """The API checks the phase, stores the change request, then asks the workflow; when the
+    review was decided meanwhile (here: the row read still says approval), the workflow's
+    refusal withdraws the stored request."""
+    run: Run = reviewed["run"]
+    await run.ok("report/approve", {})
+    await pool.execute("UPDATE reviews SET phase = 'approval' WHERE id = $1", run.id)
+    late = await run.command(
+        "report/request-changes", {"note": "Too late", "editorial": {"objective-1": "Late"}}
+    )
+    await assert_problem(late, 409)
+    stored = await pool.fetchval(
+        "SELECT count(*) FROM report_change_requests WHERE review_id = $1", run.id
+    )
+    assert stored == 0

@@ -1,0 +1,150 @@
+"""Consultation tasks' use cases: read one, answer it, hand it to a colleague.
+
+Answers go straight to PostgreSQL rather than through the review's workflow: each is a
+single conditional UPDATE (open, mine, before the deadline), which serialises with the
+workflow's bulk expiry on the row lock, so a task is either answered or expired, never both,
+and 10,000 answers cost the workflow nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from db.actors import colleague_of
+from db.events import insert_event
+from db.tasks import complete, delegate, has_task, task
+from domain.access import Actor, may_act_on_task, may_read_task
+from domain.canonical import json_hash
+from domain.events import EventType, ReviewEvent
+from services.engine import Deps
+from services.refusals import Refused, conflict, forbidden, invalid, not_found
+
+# Event ids for task changes live in their own namespace, derived from what happened.
+EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
+
+
+def task_document(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "review_id": row["review_id"],
+        "kind": row["kind"],
+        "assignee": str(row["assignee"]),
+        "invitee": str(row["invitee"]),
+        "organisation": row["organisation"],
+        "stakeholder_category": row["stakeholder_category"],
+        "country": row["country"],
+        "due_at": row["due_at"].isoformat(),
+        "status": row["status"],
+        "response": row["response"],
+        "completed_at": row["completed_at"].isoformat() if row["completed_at"] else None,
+        "reminders_sent": row["reminders_sent"],
+        "delegations": row["delegations"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def readable_task(deps: Deps, actor: Actor, task_id: str) -> asyncpg.Record:
+    """The task, if `actor` is its assignee or runs its review; the same refusal for one that
+    does not exist (or an id that names nothing)."""
+    nothing = not_found(f"There is no task {task_id!r} you may read.")
+    try:
+        parsed = uuid.UUID(task_id)
+    except ValueError:
+        raise nothing from None
+    found = await task(deps.pool, parsed)
+    if found is None or not may_read_task(actor, found["assignee"], found["region"]):
+        raise nothing
+    return found
+
+
+async def assigned_task(deps: Deps, actor: Actor, task_id: str, doing: str) -> asyncpg.Record:
+    """The task `actor` holds; refused to the secretariat, who may read it but not act."""
+    found = await readable_task(deps, actor, task_id)
+    if not may_act_on_task(actor, found["assignee"]):
+        raise forbidden(f"Only the task's assignee {doing}.")
+    return found
+
+
+def _event(
+    row: asyncpg.Record, event_type: EventType, actor: Actor, key: str, **data: Any
+) -> ReviewEvent:
+    """The audit event of a change to a task; its id is derived from the change itself."""
+    return ReviewEvent(
+        id=str(uuid.uuid5(EVENT_NAMESPACE, f"{event_type}:{row['id']}:{key}")),
+        review_id=row["review_id"],
+        type=event_type,
+        at=datetime.now(UTC),
+        actor_id=str(actor.id),
+        data={"task_id": str(row["id"]), **data},
+    )
+
+
+def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None) -> Refused:
+    """Why a change to a task that was open and the actor's a moment ago did not happen."""
+    if row["status"] == "completed" and response_hash not in (None, row["response_hash"]):
+        return conflict("This task was already completed with a different response.")
+    if row["status"] != "open":
+        return conflict(f"This task is {row['status']}.")
+    if row["assignee"] != actor.id:
+        return conflict("This task was handed to someone else meanwhile.")
+    return conflict(f"This task was due at {row['due_at'].isoformat()}; it takes no answer now.")
+
+
+async def answer(
+    deps: Deps, actor: Actor, found: asyncpg.Record, response: dict[str, Any]
+) -> dict[str, Any]:
+    """Complete the task `actor` holds (`found`) with `response` (valid by its schema); the
+    same response again answers the same."""
+    response_hash = json_hash(response)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        done = await complete(conn, found["id"], actor.id, response, response_hash)
+        if done is not None:
+            await insert_event(conn, _event(done, EventType.TASK_COMPLETED, actor, response_hash))
+    if done is not None:
+        return task_document(done)
+    current = await task(deps.pool, found["id"])
+    assert current is not None
+    if current["status"] == "completed" and current["response_hash"] == response_hash:
+        return task_document(current)  # the same answer again: done already
+    raise _refusal(current, actor, response_hash)
+
+
+def _holds_a_task() -> Refused:
+    return invalid([("/to", "already has a task in this review")])
+
+
+async def _colleague(deps: Deps, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
+    """The colleague a task is handed to. Whether `to` is an account at all, or one of another
+    party, gets one answer, so ids cannot be probed."""
+    colleague = await colleague_of(deps.pool, actor, found["region"], uuid.UUID(to))
+    if colleague is None:
+        raise invalid([("/to", "must be another account of your organisation")])
+    if await has_task(deps.pool, found["review_id"], colleague.id):
+        raise _holds_a_task()
+    return colleague
+
+
+async def hand_over(
+    deps: Deps, actor: Actor, found: asyncpg.Record, to: str, note: str | None
+) -> dict[str, Any]:
+    """Hand the task `actor` holds (`found`) to the colleague `to`."""
+    colleague = await _colleague(deps, actor, found, to)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        moved = await delegate(conn, found["id"], actor.id, colleague.id, note)
+        if moved is not None:
+            key = str(len(moved["delegations"]))
+            event = _event(
+                moved, EventType.TASK_DELEGATED, actor, key, to=str(colleague.id), note=note
+            )
+            await insert_event(conn, event)
+    if moved is None:
+        if await has_task(deps.pool, found["review_id"], colleague.id):
+            raise _holds_a_task()  # another task of this review reached the colleague meanwhile
+        current = await task(deps.pool, found["id"])
+        assert current is not None
+        raise _refusal(current, actor)
+    return task_document(moved)
