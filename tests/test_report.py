@@ -267,9 +267,11 @@ async def test_compiling_50000_submissions(pool: asyncpg.Pool, ece_secretariat: 
         await conn.execute(
             """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                     late_submissions, phase, deadlines, created_by)
-               VALUES ($1, 'ECE', 'Bulk', '{DEU,FRA}', '{}', '{14}', 'accept_flagged', 'compilation', '{}', $2)""",
+               VALUES ($1, 'ECE', 'Bulk', '{DEU,FRA}', $3, '{14}', 'accept_flagged', 'compilation', $3, $2)""",
             review_id,
             ece_secretariat.actor.id,
+            # A full timeline, as every review has: other tests list this row through the API.
+            review_body()["timeline"],
         )
         organisations, submissions, versions = [], [], []
         for n in range(50_000):
