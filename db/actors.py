@@ -6,7 +6,9 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -233,6 +235,18 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
 
 
+def _exported(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as JSON takes it: ids and instants as text, everything else as stored."""
+    return {
+        name: str(value)
+        if isinstance(value, uuid.UUID)
+        else value.isoformat()
+        if isinstance(value, datetime)
+        else value
+        for name, value in row.items()
+    }
+
+
 async def personal_data(conn: Executor, actor_id: uuid.UUID) -> dict[str, Any]:
     """Everything stored about the account that is the person's own: the account, what it
     submitted (every version, refused ones too), the tasks it was given or answered, its
@@ -269,36 +283,9 @@ async def personal_data(conn: Executor, actor_id: uuid.UUID) -> dict[str, Any]:
             "created_at": _iso(account["created_at"]),
             "disabled_at": _iso(account["disabled_at"]),
         },
-        "submissions": [
-            {
-                **dict(v),
-                "submission_id": str(v["submission_id"]),
-                "request_id": str(v["request_id"]),
-                "received_at": _iso(v["received_at"]),
-                "decided_at": _iso(v["decided_at"]),
-            }
-            for v in versions
-        ],
-        "tasks": [
-            {
-                **dict(t),
-                "id": str(t["id"]),
-                "invitee": str(t["invitee"]),
-                "assignee": str(t["assignee"]),
-                "completed_at": _iso(t["completed_at"]),
-                "created_at": _iso(t["created_at"]),
-            }
-            for t in tasks
-        ],
-        "webhooks": [
-            {
-                **dict(h),
-                "id": str(h["id"]),
-                "created_at": _iso(h["created_at"]),
-                "deleted_at": _iso(h["deleted_at"]),
-            }
-            for h in hooks
-        ],
+        "submissions": [_exported(v) for v in versions],
+        "tasks": [_exported(t) for t in tasks],
+        "webhooks": [_exported(h) for h in hooks],
         "account_events": [
             {
                 "type": e["type"],
