@@ -70,8 +70,10 @@ class UpdateGate:
 
 
 def _is_transient(error: BaseException) -> bool:
+    # The limit of Updates in flight per workflow is RESOURCE_EXHAUSTED, like any overload
+    # (tests/test_update_errors.py pins what the server answers).
     if isinstance(error, RPCError):
-        return error.status in TRANSIENT_RPC or "in-flight updates" in error.message
+        return error.status in TRANSIENT_RPC
     if isinstance(error, WorkflowUpdateFailedError):
         cause = error.cause
         return isinstance(cause, ApplicationError) and cause.type == RETRY_LATER
@@ -101,13 +103,26 @@ async def execute_update(
     """Run one Update on the review's workflow, retrying only what is safe and transient.
 
     The Update id is stable across retries (derived from the request), so the server runs it
-    at most once however often it is sent. The whole call takes UPDATE_DEADLINE_S at most.
+    at most once however often it is sent. The whole call takes UPDATE_DEADLINE_S at most;
+    without a gate, the caller holds one of the review's slots already.
     """
+    handle = client.get_workflow_handle(workflow_id(review_id))
+    loop = asyncio.get_running_loop()
+    retry_until = loop.time() + RETRY_DEADLINE_S
+    delay = 0.05
     try:
         async with asyncio.timeout(UPDATE_DEADLINE_S):
-            return await _execute_update(
-                client, gate, review_id, update, arg, update_id=update_id, result_type=result_type
-            )
+            while True:
+                try:
+                    async with gate(review_id) if gate is not None else contextlib.nullcontext():
+                        return await handle.execute_update(
+                            update, arg, id=update_id, result_type=result_type
+                        )
+                except (RPCError, WorkflowUpdateFailedError) as error:
+                    if not _is_transient(error) or loop.time() > retry_until:
+                        raise _refused_for(error) from error
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
     except TimeoutError as error:
         raise not_answered_yet() from error
 
@@ -119,37 +134,12 @@ def not_answered_yet() -> Refused:
     )
 
 
-async def _execute_update(
-    client: Client,
-    gate: UpdateGate | None,
-    review_id: str,
-    update: Any,
-    arg: Any,
-    *,
-    update_id: str,
-    result_type: type | None,
-) -> Any:
-    handle = client.get_workflow_handle(workflow_id(review_id))
-    deadline = asyncio.get_running_loop().time() + RETRY_DEADLINE_S
-    delay = 0.05
-    while True:
-        try:
-            # Without a gate, the caller holds one of the review's slots already.
-            async with gate(review_id) if gate is not None else contextlib.nullcontext():
-                return await handle.execute_update(
-                    update, arg, id=update_id, result_type=result_type
-                )
-        except (RPCError, WorkflowUpdateFailedError) as error:
-            if not _is_transient(error) or asyncio.get_running_loop().time() > deadline:
-                raise _refused_for(error) from error
-        await asyncio.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 2.0)
-
-
 def _refused_for(error: RPCError | WorkflowUpdateFailedError) -> Refused:
     if isinstance(error, WorkflowUpdateFailedError):
         return refusal(error)
-    if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
+    # A workflow that has ended takes no Update: the server answers NOT_FOUND, as for one
+    # that never existed (the API checked that the review exists).
+    if error.status == RPCStatusCode.NOT_FOUND:
         return conflict("The review has ended; it takes no more requests.")
     return unavailable("The workflow service is unavailable; retry shortly.")
 

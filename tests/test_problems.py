@@ -76,3 +76,24 @@ def test_a_lost_connection_is_told_by_the_error_that_broke_it_not_by_its_wording
     lost.__context__ = asyncpg.exceptions.ConnectionDoesNotExistError("gone")
     assert connection_lost(lost)
     assert not connection_lost(asyncpg.InterfaceError("cannot call Transaction.__aexit__()"))
+
+
+async def test_a_connection_lost_while_idle_is_replaced_by_the_pool(database_url: str) -> None:
+    """So an outage never surfaces as a bare "connection is closed" error, which would be
+    answered as a bug."""
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=1) as pool:
+        async with pool.acquire() as conn:
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+        killer = await asyncpg.connect(database_url)
+        try:
+            await killer.execute("SELECT pg_terminate_backend($1)", pid)
+            deadline = time.monotonic() + 10
+            while await killer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid
+            ):
+                assert time.monotonic() < deadline, "the backend did not end"
+        finally:
+            await killer.close()
+        status, _, _ = await _get(_app(pool, lambda p: p.fetchval("SELECT 1")))
+        assert status == 200
+        assert await pool.fetchval("SELECT pg_backend_pid()") != pid
