@@ -33,14 +33,9 @@ NEW_WEBHOOK_ADDRESS = "/v1/webhooks"
 
 
 def webhook_document(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "url": row["url"],
-        "events": row["events"],
-        "review_id": row["review_id"],
-        "regions": row["regions"],
-        "created_at": row["created_at"].isoformat(),
-    }
+    """A subscription as its owner reads it: where to, for what; not whose."""
+    shown = {name: row[name] for name in ("url", "events", "review_id", "regions")}
+    return {"id": str(row["id"]), **shown, "created_at": row["created_at"].isoformat()}
 
 
 def _audited(row: asyncpg.Record) -> dict[str, Any]:
