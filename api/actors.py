@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from api import requests
 from api.auth import current_actor, require_role
-from api.bodies import path_uuid, read_json
-from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.bodies import read_json
+from api.idempotency import idempotency_key
 from api.keys import POOL
 from api.operations import (
     TEXT,
@@ -24,21 +22,15 @@ from api.operations import (
     operation,
     shared_response,
 )
-from api.problems import Problem, invalid
-from db.actors import (
-    created_by,
-    deactivate,
-    erase,
-    new_token,
-    personal_data,
-    record_account_event,
-    replace_token,
-    update_preferences,
-)
-from db.pool import Connection
-from services.accounts import NEW_ACTOR_SCHEMA, AccountError, NotAllowed, new_actor, store_account
+from services import accounts
+from services.accounts import NEW_ACTOR_SCHEMA
 
 routes = web.RouteTableDef()
+
+NOT_AN_ACCOUNT_YOU_MANAGE = shared_response(
+    "NotFound",
+    "Not an account you manage (yourself; any, for an admin; those it created, for a secretariat).",
+)
 
 
 @routes.post("/v1/actors")
@@ -73,26 +65,8 @@ async def create_actor(request: web.Request) -> web.Response:
     creator = require_role(request, ("admin", "secretariat"))
     key = idempotency_key(request)
     body = await read_json(request, NEW_ACTOR_SCHEMA)  # checked off the event loop
-    try:
-        actor = new_actor(creator, body)
-    except AccountError as error:
-        raise invalid(error.problems) from None
-    except NotAllowed as error:
-        raise Problem(403, str(error)) from None
-    token = new_token()
-
-    async def create(conn: Connection) -> Created:
-        try:
-            stored = await store_account(conn, creator, actor, token, created_by=creator.id)
-        except AccountError as error:
-            raise invalid(error.problems) from None
-        shown = stored.as_json()
-        # The token is shown in this answer only; a replay cannot show it again.
-        return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
-
-    return await create_once(
-        request.app[POOL], creator, key, request_fingerprint(request, body), create
-    )
+    created = await accounts.create_account(request.app[POOL], creator, body, key)
+    return web.json_response(created, status=201)
 
 
 @routes.get("/v1/actors/me")
@@ -140,9 +114,7 @@ async def me(request: web.Request) -> web.Response:
 )
 async def export_me(request: web.Request) -> web.Response:
     """Everything stored that is the person's own, as one JSON document."""
-    actor = current_actor(request)
-    async with request.app[POOL].acquire() as conn, conn.transaction(readonly=True):
-        data = await personal_data(conn, actor.id)
+    data = await accounts.export_personal_data(request.app[POOL], current_actor(request))
     return web.json_response(data, dumps=lambda value: json.dumps(value, default=str))
 
 
@@ -161,40 +133,8 @@ async def export_me(request: web.Request) -> web.Response:
 async def set_preferences(request: web.Request) -> web.Response:
     """The actor's own notification language and whether it wants non-essential mail."""
     body = await read_json(request, requests.PREFERENCES)
-    actor = current_actor(request)
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        updated = await update_preferences(conn, actor.id, body)
-        await record_account_event(conn, actor.id, "preferences.updated", actor.id, **body)
+    updated = await accounts.set_preferences(request.app[POOL], current_actor(request), body)
     return web.json_response(updated.as_json())
-
-
-async def _managed_account(request: web.Request, doing: str) -> uuid.UUID:
-    """The account `doing` concerns: oneself, any for an admin, one the secretariat created.
-    Anyone else gets 404, so ids cannot be probed."""
-    actor = current_actor(request)
-    not_found = Problem(404, f"There is no account {request.match_info['id']!r} you manage.")
-    target = path_uuid(request, not_found)
-    if target == actor.id or actor.role == "admin":
-        return target
-    if actor.role == "secretariat" and await created_by(request.app[POOL], target) == actor.id:
-        if doing == "issue":
-            # Whoever mints a token can act as the account: only its holder or an admin may.
-            raise Problem(403, "Only an administrator issues a token for another's account.")
-        return target
-    raise not_found
-
-
-async def _audited(
-    request: web.Request,
-    target: uuid.UUID,
-    event_type: str,
-    change: Callable[[Connection], Awaitable[bool]],
-) -> None:
-    """Make `change` and record who made it, in one transaction; 404 if there is no account."""
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if not await change(conn):
-            raise Problem(404, "There is no such account.")
-        await record_account_event(conn, target, event_type, current_actor(request).id)
 
 
 @routes.delete("/v1/actors/{id}/tokens")
@@ -204,20 +144,13 @@ async def _audited(
     "Revoke an account's token",
     {
         "204": {"description": "Revoked: the token no longer works."},
-        "404": shared_response(
-            "NotFound",
-            "Not an account you manage (yourself; any, for an admin;"
-            " those it created, for a secretariat).",
-        ),
+        "404": NOT_AN_ACCOUNT_YOU_MANAGE,
     },
     parameters=("ActorId",),
 )
 async def revoke_token(request: web.Request) -> web.Response:
     """Revoke the account's token at once: it is replaced by one nobody knows."""
-    target = await _managed_account(request, "revoke")
-    await _audited(
-        request, target, "token.revoked", lambda conn: replace_token(conn, target, new_token())
-    )
+    await accounts.revoke_token(request.app[POOL], current_actor(request), request.match_info["id"])
     return web.Response(status=204)
 
 
@@ -241,11 +174,7 @@ async def revoke_token(request: web.Request) -> web.Response:
             "A secretariat may revoke, not issue, the token of an account it created:"
             " only the account itself or an admin issues one.",
         ),
-        "404": shared_response(
-            "NotFound",
-            "Not an account you manage (yourself; any, for an admin;"
-            " those it created, for a secretariat).",
-        ),
+        "404": NOT_AN_ACCOUNT_YOU_MANAGE,
     },
     description="Every issue and revocation is recorded (who, whose, when; never"
     " the token) in the account's audit trail. A deactivated account stays"
@@ -254,10 +183,10 @@ async def revoke_token(request: web.Request) -> web.Response:
 )
 async def issue_token(request: web.Request) -> web.Response:
     """A new token for the account, shown once; the previous one stops working."""
-    target = await _managed_account(request, "issue")
-    token = new_token()
-    await _audited(request, target, "token.issued", lambda conn: replace_token(conn, target, token))
-    return web.json_response({"id": str(target), "token": token}, status=201)
+    issued = await accounts.issue_token(
+        request.app[POOL], current_actor(request), request.match_info["id"]
+    )
+    return web.json_response(issued, status=201)
 
 
 @routes.post("/v1/actors/{id}/deactivate")
@@ -284,14 +213,9 @@ async def issue_token(request: web.Request) -> web.Response:
 async def deactivate_account(request: web.Request) -> web.Response:
     """Deactivate an account for good: its token stops working, it is sent no more mail and
     its webhooks stop. Deactivating it again changes nothing."""
-    actor = current_actor(request)
-    target = await _managed_account(request, "deactivate")
-    if target == actor.id:
-        # Nobody locks themselves out (the last admin included): another account does it.
-        raise Problem(403, "An administrator or the account's secretariat deactivates it.")
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if await deactivate(conn, target):
-            await record_account_event(conn, target, "account.deactivated", actor.id)
+    await accounts.deactivate_account(
+        request.app[POOL], current_actor(request), request.match_info["id"]
+    )
     return web.Response(status=204)
 
 
@@ -317,12 +241,5 @@ async def erase_account(request: web.Request) -> web.Response:
     """Pseudonymise a person everywhere and deactivate the account; the audit trail keeps its
     rows, with the person's name and email replaced."""
     admin = require_role(request, ("admin",))
-    not_found = Problem(404, f"There is no account {request.match_info['id']!r}.")
-    target = path_uuid(request, not_found)
-    if target == admin.id:
-        raise Problem(403, "Another administrator erases an administrator's account.")
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        if not await erase(conn, target):
-            raise not_found
-        await record_account_event(conn, target, "account.erased", admin.id)
+    await accounts.erase_account(request.app[POOL], admin, request.match_info["id"])
     return web.Response(status=204)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-from urllib.parse import urlsplit
-
-import asyncpg
 from aiohttp import web
 
 from api import requests
 from api.auth import require_role
-from api.bodies import path_uuid, query_uuid, read_json
-from api.idempotency import Created, create_once, idempotency_key, request_fingerprint
+from api.bodies import query_uuid, read_json
+from api.idempotency import idempotency_key
 from api.keys import POOL, WEBHOOK_POLICY
 from api.operations import (
     NOT_YOUR_WEBHOOK,
@@ -25,56 +20,12 @@ from api.operations import (
     query_parameter,
     shared_response,
 )
-from api.problems import Problem, invalid
 from api.reviews import query_int
-from db.actors import record_account_event
-from db.pool import Connection
-from db.reviews import visible_review
-from db.webhooks import (
-    count_live_webhooks,
-    delete_webhook,
-    deliveries,
-    insert_webhook,
-    webhook,
-    webhooks_of,
-)
-from domain.access import RUNS_REVIEWS, Actor, runs_review
-from notifications.webhooks import check_url
+from domain.access import RUNS_REVIEWS
+from services import webhooks
+from services.webhooks import WEBHOOKS_PER_OWNER
 
 routes = web.RouteTableDef()
-
-# Live subscriptions one account may hold: each adds deliveries to every event of its scope.
-WEBHOOKS_PER_OWNER = 20
-
-
-def webhook_document(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "url": row["url"],
-        "events": row["events"],
-        "review_id": row["review_id"],
-        "regions": row["regions"],
-        "created_at": row["created_at"].isoformat(),
-    }
-
-
-async def _scope(
-    request: web.Request, actor: Actor, body: dict[str, Any]
-) -> tuple[str | None, list[str]]:
-    """The review or regions the webhook covers; only what the actor runs."""
-    review_id = body.get("review_id")
-    if review_id is not None:
-        row = await visible_review(request.app[POOL], actor, review_id)
-        if row is None or not runs_review(actor, row["region"]):
-            raise invalid([("/review_id", "is not a review you run")])
-        return review_id, []
-    regions = body.get("regions") or list(actor.regions)
-    if not regions:
-        raise invalid([("/regions", "name the regions (or the review) to subscribe to")])
-    outside = sorted(set(regions) - set(actor.regions)) if actor.role != "admin" else []
-    if outside:
-        raise invalid([("/regions", f"not your region(s): {', '.join(outside)}")])
-    return None, regions
 
 
 @routes.post("/v1/webhooks")
@@ -112,36 +63,9 @@ async def create_webhook(request: web.Request) -> web.Response:
     actor = require_role(request, RUNS_REVIEWS)
     key = idempotency_key(request)
     body = await read_json(request, requests.NEW_WEBHOOK)
-    refused = await check_url(body["url"], request.app[WEBHOOK_POLICY])
-    if refused:
-        raise invalid([("/url", reason) for reason in refused], "This webhook URL is not allowed.")
-    review_id, regions = await _scope(request, actor, body)
-
-    async def create(conn: Connection) -> Created:
-        if await count_live_webhooks(conn, actor.id) >= WEBHOOKS_PER_OWNER:
-            raise Problem(
-                409,
-                f"You already have {WEBHOOKS_PER_OWNER} webhooks, the most one account may"
-                " have: delete one you no longer need first.",
-            )
-        row = await insert_webhook(
-            conn,
-            {
-                "id": uuid.uuid4(),
-                "owner": actor.id,
-                "url": body["url"],
-                "events": body["events"],
-                "secret": body["secret"],
-                "review_id": review_id,
-                "regions": regions,
-            },
-        )
-        await record_account_event(conn, actor.id, "webhook.subscribed", actor.id, **_audited(row))
-        return Created(201, webhook_document(row))
-
-    return await create_once(
-        request.app[POOL], actor, key, request_fingerprint(request, body), create
-    )
+    policy = request.app[WEBHOOK_POLICY]
+    created = await webhooks.subscribe(request.app[POOL], policy, actor, body, key)
+    return web.json_response(created, status=201)
 
 
 @routes.get("/v1/webhooks")
@@ -160,19 +84,8 @@ async def create_webhook(request: web.Request) -> web.Response:
 )
 async def list_webhooks(request: web.Request) -> web.Response:
     actor = require_role(request, RUNS_REVIEWS)
-    rows = await webhooks_of(request.app[POOL], None if actor.role == "admin" else actor.id)
-    return web.json_response({"items": [webhook_document(r) for r in rows]})
-
-
-async def _own_webhook(request: web.Request) -> tuple[Actor, asyncpg.Record]:
-    """The webhook of the path, and who asks for it: its owner or an admin."""
-    actor = require_role(request, RUNS_REVIEWS)
-    not_found = Problem(404, f"There is no webhook {request.match_info['id']!r} of yours.")
-    webhook_id = path_uuid(request, not_found)
-    row = await webhook(request.app[POOL], webhook_id)
-    if row is None or (actor.role != "admin" and row["owner"] != actor.id):
-        raise not_found
-    return actor, row
+    items = await webhooks.subscriptions(request.app[POOL], actor)
+    return web.json_response({"items": items})
 
 
 @routes.delete("/v1/webhooks/{id}")
@@ -191,24 +104,9 @@ async def _own_webhook(request: web.Request) -> tuple[Actor, asyncpg.Record]:
     parameters=("WebhookId",),
 )
 async def remove_webhook(request: web.Request) -> web.Response:
-    actor, row = await _own_webhook(request)
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        await delete_webhook(conn, row["id"])
-        await record_account_event(conn, row["owner"], "webhook.deleted", actor.id, **_audited(row))
+    actor = require_role(request, RUNS_REVIEWS)
+    await webhooks.unsubscribe(request.app[POOL], actor, request.match_info["id"])
     return web.Response(status=204)
-
-
-def _audited(row: asyncpg.Record) -> dict[str, Any]:
-    """What the audit trail says of a subscription: which one, where to and for what; of the
-    URL only its origin, since a path or query may carry a receiver's own secret."""
-    url = urlsplit(row["url"])
-    return {
-        "webhook_id": str(row["id"]),
-        "origin": f"{url.scheme}://{url.netloc}",
-        "events": list(row["events"]),
-        "review_id": row["review_id"],
-        "regions": list(row["regions"] or []),
-    }
 
 
 @routes.get("/v1/webhooks/{id}/deliveries")
@@ -237,26 +135,8 @@ def _audited(row: asyncpg.Record) -> dict[str, Any]:
     ),
 )
 async def webhook_deliveries(request: web.Request) -> web.Response:
-    _, row = await _own_webhook(request)
+    actor = require_role(request, RUNS_REVIEWS)
+    row = await webhooks.own_webhook(request.app[POOL], actor, request.match_info["id"])
     limit = query_int(request, "limit", 50, 1, 500)
     after_id = query_uuid(request, "after", "a delivery id")
-    rows = await deliveries(request.app[POOL], row["id"], after=after_id, limit=limit)
-    items = [
-        {
-            "id": str(d["id"]),
-            "event_id": str(d["event_id"]),
-            "event_type": d["event_type"],
-            "status": d["status"],
-            "attempts": d["attempts"],
-            "next_attempt_at": d["next_attempt_at"].isoformat()
-            if d["status"] == "pending"
-            else None,
-            "sent_at": d["sent_at"].isoformat() if d["sent_at"] else None,
-            "last_error": d["last_error"],
-            "created_at": d["created_at"].isoformat(),
-            "attempt_log": d["attempt_log"],
-        }
-        for d in rows
-    ]
-    next_after = items[-1]["id"] if len(items) == limit else None
-    return web.json_response({"items": items, "next_after": next_after})
+    return web.json_response(await webhooks.delivery_page(request.app[POOL], row, limit, after_id))

@@ -97,7 +97,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_create_actor(args: argparse.Namespace) -> int:
-    from services.accounts import AccountError, create_actor_from_cli
+    from services.accounts import create_actor_from_cli
+    from services.refusals import Refused
 
     body = {
         key: value
@@ -114,9 +115,12 @@ def cmd_create_actor(args: argparse.Namespace) -> int:
     }
     try:
         created = asyncio.run(create_actor_from_cli(_database_url(load_settings()), body))
-    except AccountError as error:
-        for pointer, message in error.problems:
+    except Refused as refused:
+        # Each fault of the input on a line of its own; a refusal that names none, its sentence.
+        for pointer, message in refused.problems:
             print(f"{pointer or '/'}: {message}", file=sys.stderr)
+        if not refused.problems:
+            print(refused.message, file=sys.stderr)
         return 2
     _say(json.dumps(created, indent=2))
     return 0

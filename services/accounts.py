@@ -1,24 +1,38 @@
-"""Rules for creating accounts, shared by the API and the command line."""
+"""Accounts' use cases: create one (the rules shared by the API and the command line), set
+one's preferences, export one's personal data, and manage an account's token, deactivation and
+erasure. Each change is recorded in the account's audit trail (`account_events`)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
+
 from db.actors import (
+    created_by,
+    deactivate,
     default_regions,
+    erase,
     insert_actor,
     insert_organisation,
     joinable_organisation,
     new_token,
+    personal_data,
     record_account_event,
+    replace_token,
+    update_preferences,
 )
-from db.pool import Executor
+from db.pool import Connection, Executor
 from domain.access import ROLES, Actor, creation_refusal
 from domain.reference import load_reference
 from notifications.addresses import address_problem, name_problem
 from schemas import COMMON_ID, problems_in
+from services import once
+from services.once import Created
+from services.refusals import forbidden, invalid, named_id, not_found
 
 NEW_ACTOR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -62,35 +76,21 @@ NEW_ACTOR_SCHEMA: dict[str, Any] = {
 }
 
 
-class AccountError(Exception):
-    """The request is not a valid account; `problems` names each fault by JSON Pointer."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
-        self.problems = problems
-
-
-class NotAllowed(Exception):
-    """The creator may not create this account."""
-
-
 def _check(body: Any) -> dict[str, Any]:
     problems = [(p.pointer, p.message) for p in problems_in(NEW_ACTOR_SCHEMA, body)]
     if not problems:
         problems = _mail_problems(body)
     if problems:
-        raise AccountError(problems)
+        raise invalid(problems)
     if "organisation_id" in body and "organisation" in body:
-        raise AccountError(
+        raise invalid(
             [("/organisation_id", "name a new organisation or give an existing one's id, not both")]
         )
     if "organisation_id" in body and body["role"] != "stakeholder":
-        raise AccountError(
-            [("/organisation_id", "only a stakeholder account joins an organisation")]
-        )
+        raise invalid([("/organisation_id", "only a stakeholder account joins an organisation")])
     country = body.get("country")
     if country is not None and load_reference().country_name(country) is None:
-        raise AccountError([("/country", f"{country} is not a member of any regional commission")])
+        raise invalid([("/country", f"{country} is not a member of any regional commission")])
     return body
 
 
@@ -112,7 +112,7 @@ def _focal_point_regions(country: str | None, regions: tuple[str, ...]) -> tuple
     reference = load_reference()
     foreign = [code for code in regions if not reference.in_any_region(country, (code,))]
     if foreign:
-        raise AccountError(
+        raise invalid(
             [("/regions", f"{country} is not a member State of: {', '.join(sorted(foreign))}")]
         )
     return regions
@@ -123,7 +123,7 @@ def _regions_allowed(creator: Actor, body: dict[str, Any]) -> tuple[str, ...]:
     regions = tuple(body.get("regions", ()))
     country: str | None = body.get("country")
     if refusal := creation_refusal(creator, body["role"], regions):
-        raise NotAllowed(refusal.message)
+        raise forbidden(refusal.message)
     if creator.role == "admin":
         return _focal_point_regions(country, regions) if body["role"] == "focal_point" else regions
     if country is None:
@@ -135,7 +135,7 @@ def _regions_allowed(creator: Actor, body: dict[str, Any]) -> tuple[str, ...]:
         if load_reference().in_any_region(country, (code,))
     )
     if not own:
-        raise NotAllowed(f"{country} is not a member State of your region(s).")
+        raise forbidden(f"{country} is not a member State of your region(s).")
     return own
 
 
@@ -170,10 +170,10 @@ async def _joined(conn: Executor, creator: Actor, actor: Actor) -> Actor:
     assert actor.organisation_id is not None
     organisation = await joinable_organisation(conn, actor.organisation_id, creator)
     if organisation is None:
-        raise AccountError([("/organisation_id", "is not an organisation you may add accounts to")])
+        raise invalid([("/organisation_id", "is not an organisation you may add accounts to")])
     category = actor.stakeholder_category
     if category is not None and category != organisation["category"]:
-        raise AccountError(
+        raise invalid(
             [
                 (
                     "/stakeholder_category",
@@ -202,6 +202,118 @@ async def store_account(
     stored = await insert_actor(conn, actor, token, created_by)
     await record_account_event(conn, stored.id, "account.created", created_by)
     return stored
+
+
+NEW_ACCOUNT_ADDRESS = "/v1/actors"
+
+
+async def create_account(
+    pool: asyncpg.Pool, creator: Actor, body: dict[str, Any], key: str | None
+) -> dict[str, Any]:
+    """The account `body` describes, created once per key, with its token: a replay of the
+    request answers the account without it, since the token is shown once only."""
+    actor = new_actor(creator, body)
+    token = new_token()
+
+    async def create(conn: Connection) -> Created:
+        stored = await store_account(conn, creator, actor, token, created_by=creator.id)
+        shown = stored.as_json()
+        return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
+
+    request = once.fingerprint("POST", NEW_ACCOUNT_ADDRESS, body)
+    return (await once.created_once(pool, creator, key, request, create)).body
+
+
+async def export_personal_data(pool: asyncpg.Pool, actor: Actor) -> dict[str, Any]:
+    """Everything stored that is the person's own."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        return await personal_data(conn, actor.id)
+
+
+async def set_preferences(pool: asyncpg.Pool, actor: Actor, changes: dict[str, str]) -> Actor:
+    """The actor's own notification language and whether it wants non-essential mail; the
+    account as it is now."""
+    async with pool.acquire() as conn, conn.transaction():
+        updated = await update_preferences(conn, actor.id, changes)
+        await record_account_event(conn, actor.id, "preferences.updated", actor.id, **changes)
+    return updated
+
+
+async def _managed_account(
+    pool: asyncpg.Pool, actor: Actor, account_id: str, *, issuing: bool = False
+) -> uuid.UUID:
+    """The account `actor` manages: oneself, any for an admin, one the secretariat created.
+    Anyone else is told there is none, so ids cannot be probed."""
+    nothing = not_found(f"There is no account {account_id!r} you manage.")
+    target = named_id(account_id, nothing)
+    if target == actor.id or actor.role == "admin":
+        return target
+    if actor.role == "secretariat" and await created_by(pool, target) == actor.id:
+        if issuing:
+            # Whoever mints a token can act as the account: only its holder or an admin may.
+            raise forbidden("Only an administrator issues a token for another's account.")
+        return target
+    raise nothing
+
+
+async def _audited(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    target: uuid.UUID,
+    event_type: str,
+    change: Callable[[Connection], Awaitable[bool]],
+) -> None:
+    """Make `change` and record who made it, in one transaction; refused if there is no
+    account."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await change(conn):
+            raise not_found("There is no such account.")
+        await record_account_event(conn, target, event_type, actor.id)
+
+
+async def revoke_token(pool: asyncpg.Pool, actor: Actor, account_id: str) -> None:
+    """Revoke the account's token at once: it is replaced by one nobody knows."""
+    target = await _managed_account(pool, actor, account_id)
+    await _audited(
+        pool, actor, target, "token.revoked", lambda conn: replace_token(conn, target, new_token())
+    )
+
+
+async def issue_token(pool: asyncpg.Pool, actor: Actor, account_id: str) -> dict[str, str]:
+    """A new token for the account, to be shown once; the previous one stops working."""
+    target = await _managed_account(pool, actor, account_id, issuing=True)
+    token = new_token()
+    await _audited(
+        pool, actor, target, "token.issued", lambda conn: replace_token(conn, target, token)
+    )
+    return {"id": str(target), "token": token}
+
+
+async def deactivate_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> None:
+    """Deactivate an account for good: its token stops working, it is sent no more mail and
+    its webhooks stop. Deactivating it again changes nothing."""
+    target = await _managed_account(pool, actor, account_id)
+    if target == actor.id:
+        # Nobody locks themselves out (the last admin included): another account does it.
+        raise forbidden("An administrator or the account's secretariat deactivates it.")
+    async with pool.acquire() as conn, conn.transaction():
+        if await deactivate(conn, target):
+            await record_account_event(conn, target, "account.deactivated", actor.id)
+
+
+async def erase_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> None:
+    """Pseudonymise a person everywhere and deactivate the account, by an admin; the audit
+    trail keeps its rows, with the person's name and email replaced."""
+    if actor.role != "admin":
+        raise forbidden("Only an administrator erases an account.")
+    nothing = not_found(f"There is no account {account_id!r}.")
+    target = named_id(account_id, nothing)
+    if target == actor.id:
+        raise forbidden("Another administrator erases an administrator's account.")
+    async with pool.acquire() as conn, conn.transaction():
+        if not await erase(conn, target):
+            raise nothing
+        await record_account_event(conn, target, "account.erased", actor.id)
 
 
 # The operator at the command line acts with an administrator's rights.

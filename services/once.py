@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
 from db import idempotency
-from db.pool import Executor
+from db.pool import Connection, Executor
 from domain.access import Actor
 from domain.canonical import json_hash
 from services.refusals import invalid
@@ -83,3 +85,33 @@ async def answered_once(
     if key is None:
         return created
     return await recorded(conn, actor, key, request, created)
+
+
+async def created_once(
+    pool: asyncpg.Pool,
+    actor: Actor,
+    key: str | None,
+    request: str,
+    create: Callable[[Connection], Awaitable[Created]],
+) -> Created:
+    """Run `create` in a transaction that also records its answer under the key.
+
+    Two concurrent requests with one key serialise on the record's primary key: the second
+    waits, fails to insert, rolls its own work back and answers with the first one's result.
+    """
+    if key is not None and (stored := await replayed(pool, actor, key, request)):
+        return stored
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            created = await create(conn)
+            if key is not None:
+                await idempotency.store(
+                    conn, actor.id, key, request, created.status, created.replayed
+                )
+    except asyncpg.UniqueViolationError as error:
+        if key is None or error.constraint_name != "idempotent_requests_pkey":
+            raise
+        stored = await replayed(pool, actor, key, request)
+        assert stored is not None
+        return stored
+    return created

@@ -4,6 +4,7 @@ pages show it beside the form."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -57,6 +58,14 @@ def invalid(
 
 def unavailable(message: str, retry_after_s: int = 5) -> Refused:
     return Refused(Kind.UNAVAILABLE, message, retry_after_s=retry_after_s)
+
+
+def named_id(text: str, nothing: Refused) -> uuid.UUID:
+    """`text` as the UUID of what it names; `nothing` when it is not one (it names nothing)."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise nothing from None
 
 
 def pointer(field: str | None) -> str:
