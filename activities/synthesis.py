@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.reference import load_reference
+from reports.synthesis import OBJECTIVE, RECOMMENDATIONS
 
 # How much of a stakeholder's input text the synthesis quotes; the rest is one click away.
 EXCERPT_CHARS = 600
 # Quoted inputs per stored part of an objective: bounds the part at about 100 times 1 kB.
 INPUTS_PER_PART = 100
-OBJECTIVE = "objective"
-RECOMMENDATIONS = "recommendations"
 
 
 @dataclass(frozen=True)
@@ -175,24 +174,3 @@ def build_synthesis(review_id: str, sources: Iterable[Source]) -> Synthesis:
         ],
     }
     return Synthesis(head, parts)
-
-
-def synthesis_page(
-    head: dict[str, Any], parts: Iterable[tuple[str, dict[str, Any]]]
-) -> dict[str, Any]:
-    """One page of the synthesis as the API shows it: the head, the clusters with the
-    objective parts of this page, and the recommendations of this page."""
-    if "clusters" in head:
-        return {**head, "recommendations": []}  # stored whole, before it was stored in parts
-    by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    recommendations = []
-    for kind, content in parts:
-        if kind == OBJECTIVE:
-            by_cluster[content["cluster"]].append(content)
-        else:
-            recommendations.append(content)
-    clusters = [
-        {"number": c.number, "title": c.title, "objectives": by_cluster[c.number]}
-        for c in load_reference().clusters
-    ]
-    return {**head, "clusters": clusters, "recommendations": recommendations}

@@ -86,6 +86,15 @@ def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
+def limit_parameter(default: int, maximum: int, things: str) -> dict[str, Any]:
+    """The `limit` of a paged list: at most `maximum` `things` a page, `default` without it."""
+    return query_parameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
+        f"At most this many {things}.",
+    )
+
+
 PARAMETERS: dict[str, dict[str, Any]] = {
     "ReviewId": path_parameter("id", REVIEW_ID, "The review's id, such as ece-2020."),
     "SubmissionId": path_parameter("id", UUID, "The submission's id."),

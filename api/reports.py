@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiohttp import web
 
 from api import requests
 from api.auth import current_actor
-from api.keys import POOL
+from api.keys import SERVICES
 from api.operations import (
     NO_REPORT_AWAITS,
     NOT_FOUND,
@@ -15,6 +18,7 @@ from api.operations import (
     TEXT,
     UNAVAILABLE,
     VERSION,
+    Handler,
     answer,
     component,
     header,
@@ -22,10 +26,8 @@ from api.operations import (
     query_parameter,
     shared_response,
 )
-from api.problems import Problem, invalid
+from api.problems import invalid
 from api.reviews import query_int, review_for, secretariat_command
-from db.reports import report
-from domain.access import runs_review
 from services import reports as use_cases
 
 routes = web.RouteTableDef()
@@ -100,15 +102,7 @@ async def read_report(request: web.Request) -> web.Response:
     if chosen not in FORMATS:
         raise invalid([("/format", "must be one of: json, html, md")])
     wanted = query_int(request, "version", 0, 1, 1_000_000) if "version" in request.query else None
-    # Drafts are the secretariat's; everyone else reads the published report only.
-    found = await report(
-        request.app[POOL],
-        row["id"],
-        version=wanted,
-        published_only=not runs_review(actor, row["region"]),
-    )
-    if found is None:
-        raise Problem(404, "There is no report of this review that you may read yet.")
+    found = await use_cases.readable_report(request.app[SERVICES], actor, row, wanted)
     column, media_type = FORMATS[chosen]
     etag = f'"{found["content_hash"]}-{chosen}"'
     headers = {
@@ -128,57 +122,71 @@ async def read_report(request: web.Request) -> web.Response:
     )
 
 
+def _decision(
+    operation_id: str,
+    summary: str,
+    version: dict[str, Any],
+    description: str,
+    body: str,
+    refusals: dict[str, Any] | None = None,
+) -> Callable[[Handler], Handler]:
+    """The declaration of a decision on the report awaiting one, the secretariat's: it answers
+    the version the decision leaves (`version`)."""
+    return operation(
+        "Report",
+        operation_id,
+        summary,
+        {
+            "200": version,
+            "403": shared_response("Forbidden", "Only the review's secretariat decides."),
+            "404": NOT_FOUND,
+            "409": NO_REPORT_AWAITS,
+            "503": UNAVAILABLE,
+            **(refusals or {}),
+        },
+        description=description,
+        parameters=("ReviewId",),
+        body=body,
+    )
+
+
+def _version(description: str, status: str) -> dict[str, Any]:
+    return answer(
+        description, {**component("ReportVersion"), "description": f"status is {status}."}
+    )
+
+
 @routes.post("/v1/reviews/{id}/report/approve")
-@operation(
-    "Report",
+@_decision(
     "approveReport",
     "Approve the report awaiting a decision: it is published and the review ends",
-    {
-        "200": answer(
-            "The version published.",
-            {**component("ReportVersion"), "description": "status is published."},
-        ),
-        "403": shared_response("Forbidden", "Only the review's secretariat decides."),
-        "404": NOT_FOUND,
-        "409": NO_REPORT_AWAITS,
-        "503": UNAVAILABLE,
-    },
-    description="The published version is frozen: every later read of the report"
-    " returns its bytes. Send {} to give no note. Once approved, the review has"
-    " ended: approving again answers 409.",
-    parameters=("ReviewId",),
-    body="Approval",
+    _version("The version published.", "published"),
+    "The published version is frozen: every later read of the report returns its bytes."
+    " Send {} to give no note. Once approved, the review has ended: approving again"
+    " answers 409.",
+    "Approval",
 )
 async def approve(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.APPROVAL, use_cases.approve)
 
 
 @routes.post("/v1/reviews/{id}/report/request-changes")
-@operation(
-    "Report",
+@_decision(
     "requestReportChanges",
     "Send the report back: a new version is compiled, with editorial text",
-    {
-        "200": answer(
-            "The new version, now awaiting a decision.",
-            {**component("ReportVersion"), "description": "status is draft."},
-        ),
-        "403": shared_response("Forbidden", "Only the review's secretariat decides."),
-        "404": NOT_FOUND,
-        "409": NO_REPORT_AWAITS,
+    _version("The new version, now awaiting a decision.", "draft"),
+    "The change request is stored and the report compiled again from what came in, its"
+    " `editorial` texts shown in the sections they name; the new version awaits approval."
+    " Each request is a new change request: sent again, it asks for changes to the version"
+    " compiled for the first.",
+    "ChangeRequest",
+    refusals={
         "422": shared_response(
             "Unprocessable",
-            "The body is not valid (for instance an `editorial` section that is"
-            " not one of the report's): `errors` lists every problem.",
-        ),
-        "503": UNAVAILABLE,
+            "The body is not valid (for instance an `editorial` section that is not one of"
+            " the report's): `errors` lists every problem.",
+        )
     },
-    description="The change request is stored and the report compiled again from"
-    " what came in, its `editorial` texts shown in the sections they name; the"
-    " new version awaits approval. Each request is a new change request: sent"
-    " again, it asks for changes to the version compiled for the first.",
-    parameters=("ReviewId",),
-    body="ChangeRequest",
 )
 async def request_changes(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.CHANGE_REQUEST, use_cases.request_changes)

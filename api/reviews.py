@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -14,7 +12,7 @@ from api import requests
 from api.auth import current_actor, require_role
 from api.bodies import read_json
 from api.idempotency import idempotency_key
-from api.keys import POOL, SERVICES
+from api.keys import SERVICES
 from api.operations import (
     NOT_FOUND,
     PHASE,
@@ -22,22 +20,20 @@ from api.operations import (
     SECRETARIAT_ONLY,
     TEXT,
     UNAVAILABLE,
+    Handler,
     answer,
     common,
     component,
+    limit_parameter,
     operation,
     query_parameter,
     shared_response,
 )
-from api.problems import Problem, invalid
-from db.events import events_after
-from db.reviews import list_reviews
-from domain.access import Actor, runs_review
-from domain.reference import load_reference
-from domain.review import Phase
+from api.problems import invalid
+from domain.access import Actor
 from services import reviews as use_cases
 from services.engine import Deps
-from services.reviews import TASK_STATUSES
+from services.reviews import TASK_STATUSES, Command
 
 __all__ = ["TASK_STATUSES", "query_int", "review_for", "secretariat_command"]
 
@@ -78,22 +74,6 @@ async def create_review(request: web.Request) -> web.Response:
 # ---- read ------------------------------------------------------------------------------------
 
 
-def _cursor(row: asyncpg.Record) -> str:
-    raw = f"{row['created_at'].isoformat()}|{row['id']}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        created_at, _, review_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        # In UTC, as this API gives them out: a forged instant must not reach the database.
-        return datetime.fromisoformat(created_at).astimezone(UTC), review_id
-    except (ValueError, OverflowError):
-        raise invalid([("/cursor", "is not a cursor this API gave out")]) from None
-
-
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
@@ -119,36 +99,20 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     parameters=(
         query_parameter("region", common("region_code"), "Only reviews of this region."),
         query_parameter("phase", PHASE, "Only reviews in this phase."),
-        query_parameter(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-            "At most this many reviews.",
-        ),
+        limit_parameter(50, MAX_PAGE, "reviews"),
         query_parameter("cursor", TEXT, "`next_cursor` of the previous page."),
     ),
 )
 async def reviews(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    phase = request.query.get("phase")
-    if phase is not None and phase not in {p.value for p in Phase}:
-        raise invalid([("/phase", f"must be one of: {', '.join(p.value for p in Phase)}")])
-    region = request.query.get("region")
-    if region is not None and load_reference().region(region) is None:
-        raise invalid([("/region", "must be one of: ECE, ECA, ECLAC, ESCAP, ESCWA")])
-    limit = query_int(request, "limit", 50, 1, MAX_PAGE)
-    rows = await list_reviews(
-        request.app[POOL],
-        actor,
-        region=region,
-        phase=phase,
-        after=_after(request.query.get("cursor")),
-        limit=limit + 1,
+    page = await use_cases.review_page(
+        request.app[SERVICES],
+        current_actor(request),
+        region=request.query.get("region"),
+        phase=request.query.get("phase"),
+        cursor=request.query.get("cursor"),
+        limit=query_int(request, "limit", 50, 1, MAX_PAGE),
     )
-    page = rows[:limit]
-    next_cursor = _cursor(page[-1]) if len(rows) > limit else None
-    return web.json_response(
-        {"items": [use_cases.listed(row, actor) for row in page], "next_cursor": next_cursor}
-    )
+    return web.json_response(page)
 
 
 @routes.get("/v1/reviews/{id}")
@@ -185,33 +149,26 @@ async def review(request: web.Request) -> web.Response:
             {"type": "integer", "minimum": 0, "default": 0},
             "Only events after this `seq` (`next_after` of the previous page).",
         ),
-        query_parameter(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-            "At most this many events.",
-        ),
+        limit_parameter(100, 1000, "events"),
     ),
 )
 async def events(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    row = await review_for(request, actor)
-    if not runs_review(actor, row["region"]):
-        raise Problem(403, "Only the review's secretariat reads its audit trail.")
+    deps, actor = request.app[SERVICES], current_actor(request)
+    # Who may read the trail is checked before the query is.
+    row = await use_cases.run_by(deps, actor, request.match_info["id"], "reads its audit trail")
     after = query_int(request, "after", 0, 0, 2**62)
     limit = query_int(request, "limit", 100, 1, 1000)
-    items = await events_after(request.app[POOL], row["id"], after, limit)
-    next_after = items[-1]["seq"] if len(items) == limit else None
-    return web.json_response({"items": items, "next_after": next_after})
+    return web.json_response(await use_cases.event_page(deps, row, after, limit))
 
 
 # ---- commands ----------------------------------------------------------------------------------
 
 
-Command = Callable[[Deps, Actor, str, dict[str, Any], str | None], Awaitable[dict[str, Any]]]
+UseCase = Callable[[Deps, Actor, Command], Awaitable[dict[str, Any]]]
 
 
 async def secretariat_command(
-    request: web.Request, schema: dict[str, Any], command: Command
+    request: web.Request, schema: dict[str, Any], use_case: UseCase
 ) -> web.Response:
     """Who may run the command is checked before its body is read."""
     actor = current_actor(request)
@@ -220,67 +177,55 @@ async def secretariat_command(
     await use_cases.run_by(deps, actor, review_id)
     key = idempotency_key(request)
     body = await read_json(request, schema)
-    return web.json_response(await command(deps, actor, review_id, body, key))
+    return web.json_response(await use_case(deps, actor, Command(review_id, body, key)))
+
+
+def _review_command(
+    operation_id: str, summary: str, conflict: str, body: str, description: str | None = None
+) -> Callable[[Handler], Handler]:
+    """The declaration of a command to the review's workflow, the secretariat's: it answers
+    the review as it is afterwards."""
+    return operation(
+        "Reviews",
+        operation_id,
+        summary,
+        {
+            "200": REVIEW_ANSWER,
+            "403": SECRETARIAT_ONLY,
+            "404": NOT_FOUND,
+            "409": shared_response("Conflict", conflict),
+            "503": UNAVAILABLE,
+        },
+        description=description,
+        parameters=("ReviewId", "IdempotencyKey"),
+        body=body,
+    )
 
 
 @routes.post("/v1/reviews/{id}/extensions")
-@operation(
-    "Reviews",
+@_review_command(
     "extendDeadline",
     "Extend a deadline, for the review or for one member State",
-    {
-        "200": REVIEW_ANSWER,
-        "403": SECRETARIAT_ONLY,
-        "404": NOT_FOUND,
-        "409": shared_response(
-            "Conflict", "The deadline can no longer move, or the review has ended."
-        ),
-        "503": UNAVAILABLE,
-    },
-    parameters=("ReviewId", "IdempotencyKey"),
-    body="Extension",
+    "The deadline can no longer move, or the review has ended.",
+    "Extension",
 )
 async def extend(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.EXTENSION, use_cases.extend)
 
 
 @routes.post("/v1/reviews/{id}/advance")
-@operation(
-    "Reviews",
+@_review_command(
     "advanceReview",
     "Close the current phase now",
-    {
-        "200": REVIEW_ANSWER,
-        "403": SECRETARIAT_ONLY,
-        "404": NOT_FOUND,
-        "409": shared_response(
-            "Conflict",
-            "The current phase cannot be closed early, or the review has ended.",
-        ),
-        "503": UNAVAILABLE,
-    },
+    "The current phase cannot be closed early, or the review has ended.",
+    "Advance",
     description="Send {} to give no reason.",
-    parameters=("ReviewId", "IdempotencyKey"),
-    body="Advance",
 )
 async def advance(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.ADVANCE, use_cases.advance)
 
 
 @routes.post("/v1/reviews/{id}/cancel")
-@operation(
-    "Reviews",
-    "cancelReview",
-    "Cancel the review",
-    {
-        "200": REVIEW_ANSWER,
-        "403": SECRETARIAT_ONLY,
-        "404": NOT_FOUND,
-        "409": shared_response("Conflict", "The review has already ended."),
-        "503": UNAVAILABLE,
-    },
-    parameters=("ReviewId", "IdempotencyKey"),
-    body="Cancel",
-)
+@_review_command("cancelReview", "Cancel the review", "The review has already ended.", "Cancel")
 async def cancel(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.CANCEL, use_cases.cancel)

@@ -3,42 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
+import asyncpg
 from aiohttp import web
 
-from activities.synthesis import synthesis_page
 from api import requests
 from api.auth import current_actor
 from api.bodies import body_problems, query_uuid, raise_if_invalid, read_json
-from api.keys import POOL, SERVICES
+from api.keys import SERVICES
 from api.operations import (
     NOT_FOUND,
     REVIEW_ID,
     TEXT,
     UUID,
+    Handler,
     answer,
     component,
+    limit_parameter,
     operation,
     query_parameter,
     shared_response,
 )
-from api.problems import Problem, invalid
-from api.reviews import TASK_STATUSES, query_int, review_for
-from db.syntheses import synthesis, synthesis_parts
-from db.tasks import my_tasks
+from api.reviews import TASK_STATUSES, query_int
 from domain.access import Actor
+from services import synthesis
 from services import tasks as use_cases
 from services.engine import Deps
 from services.tasks import task_document
 
 routes = web.RouteTableDef()
 
-# Parts of the synthesis per page: every objective and a few dozen inputs' recommendations.
-SYNTHESIS_PAGE = 50
 
-
-def _deps_actor_task(request: web.Request) -> tuple[Deps, Actor, str]:
+def _deps_actor_id(request: web.Request) -> tuple[Deps, Actor, str]:
+    """What the handlers of one task or one review start from: the use cases' deps, the
+    actor, and the id in the path."""
     return request.app[SERVICES], current_actor(request), request.match_info["id"]
+
+
+async def _assigned(request: web.Request, doing: str) -> tuple[Deps, Actor, asyncpg.Record]:
+    """The task in the path, if the actor holds it: checked before its body is read."""
+    deps, actor, task_id = _deps_actor_id(request)
+    return deps, actor, await use_cases.assigned_task(deps, actor, task_id, doing)
 
 
 @routes.get("/v1/tasks")
@@ -54,30 +61,21 @@ def _deps_actor_task(request: web.Request) -> tuple[Deps, Actor, str]:
         query_parameter("status", {"enum": list(TASK_STATUSES)}, "Only tasks in this status."),
         query_parameter("review", REVIEW_ID, "Only tasks of this review."),
         query_parameter("after", UUID, "Only tasks after this id (`next_after`)."),
-        query_parameter(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
-            "At most this many tasks.",
-        ),
+        limit_parameter(100, 500, "tasks"),
     ),
 )
 async def tasks(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    status = request.query.get("status")
-    if status is not None and status not in TASK_STATUSES:
-        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
-    after_id = query_uuid(request, "after", "a task id")
+    after = query_uuid(request, "after", "a task id")
     limit = query_int(request, "limit", 100, 1, 500)
-    rows = await my_tasks(
-        request.app[POOL],
-        actor.id,
-        status=status,
+    page = await use_cases.task_page(
+        request.app[SERVICES],
+        current_actor(request),
+        status=request.query.get("status"),
         review_id=request.query.get("review"),
-        after=after_id,
+        after=after,
         limit=limit,
     )
-    next_after = str(rows[-1]["id"]) if len(rows) == limit else None
-    return web.json_response({"items": [task_document(r) for r in rows], "next_after": next_after})
+    return web.json_response(page)
 
 
 @routes.get("/v1/tasks/{id}")
@@ -90,22 +88,49 @@ async def tasks(request: web.Request) -> web.Response:
     parameters=("TaskId",),
 )
 async def read_task(request: web.Request) -> web.Response:
-    deps, actor, task_id = _deps_actor_task(request)
+    deps, actor, task_id = _deps_actor_id(request)
     return web.json_response(task_document(await use_cases.readable_task(deps, actor, task_id)))
 
 
+def _task_command(
+    operation_id: str,
+    summary: str,
+    doing: str,
+    responses: dict[str, Any],
+    body: str,
+    description: str | None = None,
+) -> Callable[[Handler], Handler]:
+    """The declaration of a command to a task: only its assignee, who `doing`, sends it."""
+    return operation(
+        "Consultation",
+        operation_id,
+        summary,
+        {
+            "403": shared_response("Forbidden", f"Only the task's assignee {doing}."),
+            "404": NOT_FOUND,
+            **responses,
+        },
+        description=description,
+        parameters=("TaskId",),
+        body=body,
+    )
+
+
+# What only a task's assignee does, as its refusal and its declaration say.
+ANSWERS = "answers it"
+HANDS_OVER = "hands it over"
+
+
 @routes.post("/v1/tasks/{id}/complete")
-@operation(
-    "Consultation",
+@_task_command(
     "completeTask",
     "Answer a task",
+    ANSWERS,
     {
         "200": answer(
             "The completed task; the same response sent again answers the same.",
             component("Task"),
         ),
-        "403": shared_response("Forbidden", "Only the task's assignee answers it."),
-        "404": NOT_FOUND,
         "409": shared_response(
             "Conflict",
             "The task takes no answer: it is past its due date, expired or"
@@ -118,15 +143,13 @@ async def read_task(request: web.Request) -> web.Response:
             " the response).",
         ),
     },
+    "TaskCompletion",
     description="`response` is checked against the consultation_response schema"
     " (GET /v1/schemas/consultation_response). Open tasks take an answer until"
     " `due_at`.",
-    parameters=("TaskId",),
-    body="TaskCompletion",
 )
 async def complete_task(request: web.Request) -> web.Response:
-    deps, actor, task_id = _deps_actor_task(request)
-    found = await use_cases.assigned_task(deps, actor, task_id, "answers it")
+    deps, actor, found = await _assigned(request, ANSWERS)
     body = await read_json(request)
     raise_if_invalid(
         await asyncio.to_thread(
@@ -137,14 +160,12 @@ async def complete_task(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/tasks/{id}/delegate")
-@operation(
-    "Consultation",
+@_task_command(
     "delegateTask",
     "Hand a task to a colleague",
+    HANDS_OVER,
     {
         "200": answer("The task, now assigned to the colleague.", component("Task")),
-        "403": shared_response("Forbidden", "Only the task's assignee hands it over."),
-        "404": NOT_FOUND,
         "409": shared_response("Conflict", "The task is no longer open."),
         "422": shared_response(
             "Unprocessable",
@@ -153,12 +174,10 @@ async def complete_task(request: web.Request) -> web.Response:
             " country and a region of the review), or it holds a task of the review.",
         ),
     },
-    parameters=("TaskId",),
-    body="TaskDelegation",
+    "TaskDelegation",
 )
 async def delegate_task(request: web.Request) -> web.Response:
-    deps, actor, task_id = _deps_actor_task(request)
-    found = await use_cases.assigned_task(deps, actor, task_id, "hands it over")
+    deps, actor, found = await _assigned(request, HANDS_OVER)
     body = await read_json(request, requests.TASK_DELEGATION)
     return web.json_response(
         await use_cases.hand_over(deps, actor, found, body["to"], body.get("note"))
@@ -190,27 +209,16 @@ async def delegate_task(request: web.Request) -> web.Response:
         "ReviewId",
         query_parameter("cursor", TEXT, "`next_cursor` of the previous page."),
         query_parameter(
-            "limit", {"type": "integer", "minimum": 1, "maximum": 50}, "Parts per page."
+            "limit", {"type": "integer", "minimum": 1, "maximum": synthesis.PAGE}, "Parts per page."
         ),
     ),
 )
 async def read_synthesis(request: web.Request) -> web.Response:
-    actor = current_actor(request)
-    row = await review_for(request, actor)
-    if actor.role == "observer":
-        raise Problem(403, "The synthesis is for the review's participants.")
-    found = await synthesis(request.app[POOL], row["id"])
-    if found is None:
-        raise Problem(404, "The synthesis is compiled when the consultation opens.")
+    deps, actor, review_id = _deps_actor_id(request)
+    # Who may read it, and whether there is one yet, is answered before the query is checked.
+    found = await synthesis.readable_synthesis(deps, actor, review_id)
     start = query_int(request, "cursor", 0, 0, 2**31 - 1)
-    limit = query_int(request, "limit", SYNTHESIS_PAGE, 1, SYNTHESIS_PAGE)
-    parts = await synthesis_parts(request.app[POOL], row["id"], start, limit + 1)
-    page = synthesis_page(found["content"], [(p["kind"], p["content"]) for p in parts[:limit]])
+    limit = query_int(request, "limit", synthesis.PAGE, 1, synthesis.PAGE)
     return web.json_response(
-        {
-            **page,
-            "content_hash": found["content_hash"],
-            "created_at": found["created_at"].isoformat(),
-            "next_cursor": str(parts[limit]["position"]) if len(parts) > limit else None,
-        }
+        await synthesis.synthesis_document(deps, review_id, found, start, limit)
     )

@@ -1,5 +1,6 @@
-"""The report's decisions, the secretariat's: approve it (publishing it and ending the review),
-or send it back with a change request (a new version is compiled)."""
+"""The review's report: read a version of it; and the secretariat's decisions: approve it
+(publishing it and ending the review), or send it back with a change request (a new version
+is compiled)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from typing import Any
 import asyncpg
 
 from db.reports import drop_change_request, insert_change_request, latest_version, report
-from domain.access import Actor
+from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
-from services import once
 from services.engine import Deps
 from services.once import Created
-from services.refusals import Kind, Refused, refused_by_rule
-from services.reviews import run_by
+from services.refusals import Kind, Refused, not_found, refused_by_rule
+from services.reviews import Command, command_once
 
 # Change requests named by an Idempotency-Key live in their own UUID namespace.
 CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
@@ -26,67 +26,71 @@ CHANGE_REQUEST_NAMESPACE = uuid.UUID("0b6f3c1e-2a4d-4e9b-8f7a-5c3d2e1f0a9b")
 DECLINED = (Kind.FORBIDDEN, Kind.CONFLICT, Kind.INVALID)
 
 
+async def readable_report(
+    deps: Deps, actor: Actor, review: asyncpg.Record, version: int | None
+) -> asyncpg.Record:
+    """The version of the review's report `actor` may read: `version`, else the published
+    one, else (for the secretariat) the latest draft."""
+    # Drafts are the secretariat's; everyone else reads the published report only.
+    found = await report(
+        deps.pool,
+        review["id"],
+        version=version,
+        published_only=not runs_review(actor, review["region"]),
+    )
+    if found is None:
+        raise not_found("There is no report of this review that you may read yet.")
+    return found
+
+
 def _require_a_report_awaiting_decision(row: asyncpg.Record) -> None:
     if refusal := report_decision_refusal(Phase(row["phase"])):
         raise refused_by_rule(refusal)
 
 
-async def _version_document(deps: Deps, review_id: str, version: int) -> Created:
-    found = await report(deps.pool, review_id, version=version, published_only=False)
-    assert found is not None  # the workflow compiled or published it before answering
-    return Created(
-        200,
-        {
-            "version": found["version"],
-            "content_hash": found["content_hash"],
-            "status": found["status"],
-        },
-    )
-
-
 async def _decided_once(
-    deps: Deps,
-    actor: Actor,
-    review_id: str,
-    command: str,
-    body: dict[str, Any],
-    key: str | None,
-    decide: Callable[[asyncpg.Record], Awaitable[int]],
+    deps: Deps, actor: Actor, command: Command, name: str, decide: Callable[[], Awaitable[int]]
 ) -> dict[str, Any]:
-    """Run a decision once per key (`decide` gets the review's row and answers the version
-    it leaves); the version as it is afterwards."""
-    row = await run_by(deps, actor, review_id)
+    """Run a decision once per key (`decide` answers the version it leaves); the version as
+    it is afterwards."""
 
-    async def run() -> Created:
+    async def run(row: asyncpg.Record) -> Created:
         _require_a_report_awaiting_decision(row)
-        return await _version_document(deps, review_id, await decide(row))
+        version = await decide()
+        found = await report(deps.pool, command.review_id, version=version, published_only=False)
+        assert found is not None  # the workflow compiled or published it before answering
+        return Created(
+            200,
+            {
+                "version": found["version"],
+                "content_hash": found["content_hash"],
+                "status": found["status"],
+            },
+        )
 
-    request = once.fingerprint("POST", f"/v1/reviews/{review_id}/report/{command}", body)
-    return (await once.answered_once(deps.pool, actor, key, request, run)).body
+    return await command_once(deps, actor, command, f"report/{name}", run)
 
 
-async def approve(
-    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
-) -> dict[str, Any]:
+async def approve(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """Publish the report awaiting a decision; the review ends."""
+    review_id, key = command.review_id, command.key
 
-    async def decide(_: asyncpg.Record) -> int:
+    async def decide() -> int:
         version = await latest_version(deps.pool, review_id)
         # Approving a version twice is one decision, whoever retries it.
         update_id = f"approve:{actor.id}:{key}" if key else f"approve:{review_id}:{version}"
         return await deps.reviews.approve(
-            review_id, actor_id=str(actor.id), note=body.get("note"), update_id=update_id
+            review_id, actor_id=str(actor.id), note=command.body.get("note"), update_id=update_id
         )
 
-    return await _decided_once(deps, actor, review_id, "approve", body, key, decide)
+    return await _decided_once(deps, actor, command, "approve", decide)
 
 
-async def request_changes(
-    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
-) -> dict[str, Any]:
+async def request_changes(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """Store a change request and have the report compiled again with it."""
+    review_id, body, key = command.review_id, command.body, command.key
 
-    async def decide(_: asyncpg.Record) -> int:
+    async def decide() -> int:
         request_id = (
             uuid.uuid5(CHANGE_REQUEST_NAMESPACE, f"{actor.id}:{review_id}:{key}")
             if key
@@ -109,4 +113,4 @@ async def request_changes(
                 await drop_change_request(deps.pool, request_id)
             raise
 
-    return await _decided_once(deps, actor, review_id, "request-changes", body, key, decide)
+    return await _decided_once(deps, actor, command, "request-changes", decide)

@@ -1,27 +1,31 @@
-"""Reviews' use cases: create one (starting its workflow), read it, and the secretariat's
-commands (extend a deadline, advance, cancel)."""
+"""Reviews' use cases: create one (starting its workflow), list and read them, read a review's
+audit trail, and the secretariat's commands (extend a deadline, advance, cancel)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
 
 from db.actors import active_stakeholders
-from db.reviews import submission_progress, visible_review
+from db.events import events_after
+from db.reviews import list_reviews, submission_progress, visible_review
 from db.tasks import task_progress
 from domain.access import Actor, runs_review
 from domain.canonical import json_hash
 from domain.deadlines import country_scope_refusals, schedule_problem
 from domain.reference import load_reference
-from domain.review import Deadline, Escalation, LatePolicy, ReviewConfig, Timeline
+from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
 from services import once
 from services.engine import Deps
 from services.once import Created
@@ -174,9 +178,48 @@ def task_counts(rows: list[asyncpg.Record]) -> dict[str, Any]:
     }
 
 
-def listed(row: asyncpg.Record, viewer: Actor) -> dict[str, Any]:
-    """A review in a list: as `viewer` may see it, without its progress."""
-    return _review_document(row, viewer)
+# ---- read -------------------------------------------------------------------------------------
+
+
+def _cursor(row: asyncpg.Record) -> str:
+    raw = f"{row['created_at'].isoformat()}|{row['id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        created_at, _, review_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        # In UTC, as this API gives them out: a forged instant must not reach the database.
+        return datetime.fromisoformat(created_at).astimezone(UTC), review_id
+    except (ValueError, OverflowError):
+        raise invalid([("/cursor", "is not a cursor this API gave out")]) from None
+
+
+async def review_page(
+    deps: Deps,
+    actor: Actor,
+    *,
+    region: str | None,
+    phase: str | None,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the reviews `actor` may see, oldest first, each without its progress; from
+    after `cursor` (the `next_cursor` of the page before) on."""
+    if phase is not None and phase not in {p.value for p in Phase}:
+        raise invalid([("/phase", f"must be one of: {', '.join(p.value for p in Phase)}")])
+    if region is not None and load_reference().region(region) is None:
+        raise invalid([("/region", "must be one of: ECE, ECA, ECLAC, ESCAP, ESCWA")])
+    rows = await list_reviews(
+        deps.pool, actor, region=region, phase=phase, after=_after(cursor), limit=limit + 1
+    )
+    page = rows[:limit]
+    return {
+        "items": [_review_document(row, actor) for row in page],
+        "next_cursor": _cursor(page[-1]) if len(rows) > limit else None,
+    }
 
 
 async def visible(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
@@ -197,11 +240,19 @@ async def review_document(deps: Deps, actor: Actor, review_id: str) -> dict[str,
     return _review_document(row, actor, progress, tasks)
 
 
-async def run_by(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
-    """The review's row, if `actor` is its secretariat."""
+async def event_page(deps: Deps, review: asyncpg.Record, after: int, limit: int) -> dict[str, Any]:
+    """At most `limit` events of the review's audit trail, in order, after the `seq` `after`."""
+    items = await events_after(deps.pool, review["id"], after, limit)
+    return {"items": items, "next_after": items[-1]["seq"] if len(items) == limit else None}
+
+
+async def run_by(
+    deps: Deps, actor: Actor, review_id: str, doing: str = "may do this"
+) -> asyncpg.Record:
+    """The review's row, if `actor` is its secretariat (the only one who `doing`)."""
     row = await visible(deps, actor, review_id)
     if not runs_review(actor, row["region"]):
-        raise forbidden("Only the review's secretariat may do this.")
+        raise forbidden(f"Only the review's secretariat {doing}.")
     return row
 
 
@@ -299,39 +350,58 @@ async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str,
 # ---- commands ---------------------------------------------------------------------------------
 
 
-def _address(review_id: str, command: str) -> str:
-    """Where a command is sent in the JSON API: it names the command in its Update id and its
-    idempotency record, so that requests made before keep theirs."""
-    return f"/v1/reviews/{review_id}/{command}"
+@dataclass(frozen=True)
+class Command:
+    """A command to a review, as the secretariat sent it: the review's id, the body (valid by
+    the command's schema) and the Idempotency-Key, if any."""
+
+    review_id: str
+    body: dict[str, Any]
+    key: str | None
+
+    def address(self, name: str) -> str:
+        """Where the command `name` is sent in the JSON API: it names the command in its
+        idempotency record and Update id, so that requests made before keep theirs."""
+        return f"/v1/reviews/{self.review_id}/{name}"
 
 
-async def _command_once(
-    deps: Deps,
-    actor: Actor,
-    review_id: str,
-    command: str,
-    body: dict[str, Any],
-    key: str | None,
-    act: Callable[[asyncpg.Record, str], Awaitable[None]],
+# A command, once its sender is known to run the review: given the review's row, its answer.
+Run = Callable[[asyncpg.Record], Awaitable[Created]]
+# A command to the review's workflow, given the review's row and the command's Update id.
+Act = Callable[[asyncpg.Record, str], Awaitable[None]]
+
+
+async def command_once(
+    deps: Deps, actor: Actor, command: Command, name: str, run: Run
 ) -> dict[str, Any]:
-    """Run a secretariat command once per key (`act` gets the review's row and the command's
-    Update id, stable across retries of one request); the review as it is afterwards."""
-    row = await run_by(deps, actor, review_id)
-    address = _address(review_id, command)
-    update_id = f"{address}:{actor.id}:{key}" if key else str(uuid.uuid4())
+    """Run a command of the review's secretariat once per key: `run` gets the review's row,
+    and its answer is the answer to every retry of the request."""
+    row = await run_by(deps, actor, command.review_id)
+    request = once.fingerprint("POST", command.address(name), command.body)
+    return (
+        await once.answered_once(deps.pool, actor, command.key, request, partial(run, row))
+    ).body
 
-    async def run() -> Created:
+
+async def _review_command(
+    deps: Deps, actor: Actor, command: Command, name: str, act: Act
+) -> dict[str, Any]:
+    """Run a command of the review's workflow once per key (`act` gets the review's row and
+    the command's Update id, stable across retries of one request); the review as it is
+    afterwards."""
+    key = command.key
+    update_id = f"{command.address(name)}:{actor.id}:{key}" if key else str(uuid.uuid4())
+
+    async def run(row: asyncpg.Record) -> Created:
         await act(row, update_id)
-        return Created(200, await review_document(deps, actor, review_id))
+        return Created(200, await review_document(deps, actor, command.review_id))
 
-    request = once.fingerprint("POST", address, body)
-    return (await once.answered_once(deps.pool, actor, key, request, run)).body
+    return await command_once(deps, actor, command, name, run)
 
 
-async def extend(
-    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
-) -> dict[str, Any]:
+async def extend(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """Move a deadline later, for the whole review or for one member State (`country`)."""
+    body = command.body
 
     async def act(row: asyncpg.Record, update_id: str) -> None:
         problems: list[tuple[str, str]] = []
@@ -348,7 +418,7 @@ async def extend(
         if problems or until is None:
             raise invalid(problems)
         await deps.reviews.extend(
-            review_id,
+            command.review_id,
             deadline=Deadline(body["deadline"]),
             until=until,
             reason=body["reason"],
@@ -357,30 +427,26 @@ async def extend(
             update_id=update_id,
         )
 
-    return await _command_once(deps, actor, review_id, "extensions", body, key, act)
+    return await _review_command(deps, actor, command, "extensions", act)
 
 
-async def advance(
-    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
+async def _with_reason(
+    deps: Deps, actor: Actor, command: Command, name: str, send: Callable[..., Awaitable[None]]
 ) -> dict[str, Any]:
+    """A command of the review's workflow whose body holds only an optional reason."""
+
+    async def act(_: asyncpg.Record, update_id: str) -> None:
+        reason = command.body.get("reason")
+        await send(command.review_id, actor_id=str(actor.id), reason=reason, update_id=update_id)
+
+    return await _review_command(deps, actor, command, name, act)
+
+
+async def advance(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """Close the review's current phase now."""
-
-    async def act(_: asyncpg.Record, update_id: str) -> None:
-        await deps.reviews.advance(
-            review_id, actor_id=str(actor.id), reason=body.get("reason"), update_id=update_id
-        )
-
-    return await _command_once(deps, actor, review_id, "advance", body, key, act)
+    return await _with_reason(deps, actor, command, "advance", deps.reviews.advance)
 
 
-async def cancel(
-    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
-) -> dict[str, Any]:
+async def cancel(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """End the review without a report."""
-
-    async def act(_: asyncpg.Record, update_id: str) -> None:
-        await deps.reviews.cancel(
-            review_id, actor_id=str(actor.id), reason=body.get("reason"), update_id=update_id
-        )
-
-    return await _command_once(deps, actor, review_id, "cancel", body, key, act)
+    return await _with_reason(deps, actor, command, "cancel", deps.reviews.cancel)

@@ -1,4 +1,4 @@
-"""Consultation tasks' use cases: read one, answer it, hand it to a colleague.
+"""Consultation tasks' use cases: list mine, read one, answer it, hand it to a colleague.
 
 Answers go straight to PostgreSQL rather than through the review's workflow: each is a
 single conditional UPDATE (open, mine, before the deadline), which serialises with the
@@ -16,12 +16,13 @@ import asyncpg
 
 from db.actors import colleague_of
 from db.events import insert_event
-from db.tasks import complete, delegate, has_task, task
+from db.tasks import complete, delegate, has_task, my_tasks, task
 from domain.access import Actor, may_act_on_task, may_read_task
 from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
 from services.engine import Deps
 from services.refusals import Refused, conflict, forbidden, invalid, not_found
+from services.reviews import TASK_STATUSES
 
 # Event ids for task changes live in their own namespace, derived from what happened.
 EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
@@ -45,6 +46,25 @@ def task_document(row: asyncpg.Record) -> dict[str, Any]:
         "delegations": row["delegations"],
         "created_at": row["created_at"].isoformat(),
     }
+
+
+async def task_page(
+    deps: Deps,
+    actor: Actor,
+    *,
+    status: str | None,
+    review_id: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the tasks `actor` holds, in order of id, from after the task `after` on."""
+    if status is not None and status not in TASK_STATUSES:
+        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
+    rows = await my_tasks(
+        deps.pool, actor.id, status=status, review_id=review_id, after=after, limit=limit
+    )
+    next_after = str(rows[-1]["id"]) if len(rows) == limit else None
+    return {"items": [task_document(r) for r in rows], "next_after": next_after}
 
 
 async def readable_task(deps: Deps, actor: Actor, task_id: str) -> asyncpg.Record:
