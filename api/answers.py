@@ -118,6 +118,15 @@ assert _CONSULTATION_RESPONSE is not None
 _ENDORSEMENTS = _CONSULTATION_RESPONSE["properties"]["endorsement"]["enum"]
 _EDITORIAL = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
 
+
+def _clusters_of(objective: str) -> dict[str, Any]:
+    """The four clusters of a synthesis or a report, each with its `objective` components."""
+    return array_of(
+        object_of({"number": CLUSTER, "title": TEXT, "objectives": array_of(component(objective))}),
+        description="The four clusters, each with its objectives.",
+    )
+
+
 # The service's own answers and the problem document every error is.
 SERVICE: dict[str, dict[str, Any]] = {
     "Problem": {
@@ -522,16 +531,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                 {"national_reports": COUNT, "stakeholder_inputs": COUNT},
                 description="How many submissions it was built from.",
             ),
-            "clusters": array_of(
-                object_of(
-                    {
-                        "number": CLUSTER,
-                        "title": TEXT,
-                        "objectives": array_of(component("SynthesisObjective")),
-                    }
-                ),
-                description="The four clusters, each with its objectives.",
-            ),
+            "clusters": _clusters_of("SynthesisObjective"),
             "guiding_principles": array_of(
                 object_of(
                     {
@@ -673,16 +673,7 @@ REPORT: dict[str, dict[str, Any]] = {
                     ),
                 }
             ),
-            "clusters": array_of(
-                object_of(
-                    {
-                        "number": CLUSTER,
-                        "title": TEXT,
-                        "objectives": array_of(component("ReportObjective")),
-                    }
-                ),
-                description="The four clusters, each with its objectives.",
-            ),
+            "clusters": _clusters_of("ReportObjective"),
             "guiding_principles": array_of(
                 object_of(
                     {
