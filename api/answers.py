@@ -117,6 +117,12 @@ _CONSULTATION_RESPONSE = schemas.schema_document("consultation_response")
 assert _CONSULTATION_RESPONSE is not None
 _ENDORSEMENTS = _CONSULTATION_RESPONSE["properties"]["endorsement"]["enum"]
 _EDITORIAL = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
+# The cursor of a list paged by the id of its last item (tasks, deliveries).
+_NEXT_AFTER_ID = {
+    "type": ["string", "null"],
+    "format": "uuid",
+    "description": "Pass as `after` for the next page; null when this page is not full.",
+}
 
 
 def _clusters_of(objective: str) -> dict[str, Any]:
@@ -478,11 +484,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
     ),
     "TaskList": _list_of(
         "Task",
-        next_after={
-            "type": ["string", "null"],
-            "format": "uuid",
-            "description": "Pass as `after` for the next page; null when this page is not full.",
-        },
+        next_after=_NEXT_AFTER_ID,
     ),
     "SynthesisObjective": object_of(
         {
@@ -845,11 +847,7 @@ NOTIFICATIONS: dict[str, dict[str, Any]] = {
     ),
     "DeliveryList": _list_of(
         "Delivery",
-        next_after={
-            "type": ["string", "null"],
-            "format": "uuid",
-            "description": "Pass as `after` for the next page; null when this page is not full.",
-        },
+        next_after=_NEXT_AFTER_ID,
     ),
 }
 
