@@ -117,6 +117,21 @@ _CONSULTATION_RESPONSE = schemas.schema_document("consultation_response")
 assert _CONSULTATION_RESPONSE is not None
 _ENDORSEMENTS = _CONSULTATION_RESPONSE["properties"]["endorsement"]["enum"]
 _EDITORIAL = request_schemas.CHANGE_REQUEST["properties"]["editorial"]
+# The cursor of a list paged by the id of its last item (tasks, deliveries).
+_NEXT_AFTER_ID = {
+    "type": ["string", "null"],
+    "format": "uuid",
+    "description": "Pass as `after` for the next page; null when this page is not full.",
+}
+
+
+def _clusters_of(objective: str) -> dict[str, Any]:
+    """The four clusters of a synthesis or a report, each with its `objective` components."""
+    return array_of(
+        object_of({"number": CLUSTER, "title": TEXT, "objectives": array_of(component(objective))}),
+        description="The four clusters, each with its objectives.",
+    )
+
 
 # The service's own answers and the problem document every error is.
 SERVICE: dict[str, dict[str, Any]] = {
@@ -469,11 +484,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
     ),
     "TaskList": _list_of(
         "Task",
-        next_after={
-            "type": ["string", "null"],
-            "format": "uuid",
-            "description": "Pass as `after` for the next page; null when this page is not full.",
-        },
+        next_after=_NEXT_AFTER_ID,
     ),
     "SynthesisObjective": object_of(
         {
@@ -522,16 +533,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                 {"national_reports": COUNT, "stakeholder_inputs": COUNT},
                 description="How many submissions it was built from.",
             ),
-            "clusters": array_of(
-                object_of(
-                    {
-                        "number": CLUSTER,
-                        "title": TEXT,
-                        "objectives": array_of(component("SynthesisObjective")),
-                    }
-                ),
-                description="The four clusters, each with its objectives.",
-            ),
+            "clusters": _clusters_of("SynthesisObjective"),
             "guiding_principles": array_of(
                 object_of(
                     {
@@ -673,16 +675,7 @@ REPORT: dict[str, dict[str, Any]] = {
                     ),
                 }
             ),
-            "clusters": array_of(
-                object_of(
-                    {
-                        "number": CLUSTER,
-                        "title": TEXT,
-                        "objectives": array_of(component("ReportObjective")),
-                    }
-                ),
-                description="The four clusters, each with its objectives.",
-            ),
+            "clusters": _clusters_of("ReportObjective"),
             "guiding_principles": array_of(
                 object_of(
                     {
@@ -854,11 +847,7 @@ NOTIFICATIONS: dict[str, dict[str, Any]] = {
     ),
     "DeliveryList": _list_of(
         "Delivery",
-        next_after={
-            "type": ["string", "null"],
-            "format": "uuid",
-            "description": "Pass as `after` for the next page; null when this page is not full.",
-        },
+        next_after=_NEXT_AFTER_ID,
     ),
 }
 

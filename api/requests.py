@@ -5,6 +5,7 @@ The OpenAPI description is built from these same dicts, so what is documented is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.events import EventType
@@ -22,11 +23,20 @@ INSTANT: dict[str, Any] = {
 DEADLINES = ["call_opens_at", "inputs_due_at", "consultation_due_at", "report_due_at"]
 REASON: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 2000}
 
-NEW_REVIEW: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["region", "title", "timeline"],
-    "properties": {
+
+def closed(
+    properties: dict[str, Any], required: Sequence[str] = (), **extra: Any
+) -> dict[str, Any]:
+    """An object that refuses any field it does not name, so a misspelt field is an error
+    rather than silently ignored."""
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return {**schema, "properties": properties, **extra}
+
+
+NEW_REVIEW = closed(
+    {
         "id": {
             "type": "string",
             "pattern": REVIEW_ID_PATTERN,
@@ -45,12 +55,7 @@ NEW_REVIEW: dict[str, Any] = {
             "uniqueItems": True,
             "description": "Defaults to the region's member States.",
         },
-        "timeline": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": DEADLINES,
-            "properties": {name: INSTANT for name in DEADLINES},
-        },
+        "timeline": closed({name: INSTANT for name in DEADLINES}, DEADLINES),
         "reminder_days": {
             "type": "array",
             "items": {"type": "integer", "minimum": 1, "maximum": 365},
@@ -69,18 +74,16 @@ NEW_REVIEW: dict[str, Any] = {
             "default": False,
             "description": "Give the member States' focal points a consultation task too.",
         },
-        "escalation": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["share", "days"],
-            "properties": {
+        "escalation": closed(
+            {
                 "share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                 "days": {"type": "integer", "minimum": 1, "maximum": 365},
             },
-            "description": "Alert the secretariat when, `days` before the inputs or consultation"
+            ["share", "days"],
+            description="Alert the secretariat when, `days` before the inputs or consultation"
             " deadline, less than `share` of member States have reported (or of consultees have"
             " answered).",
-        },
+        ),
         "stakeholders": {
             "oneOf": [
                 {"const": "open", "description": "Any stakeholder of the region may submit."},
@@ -95,13 +98,11 @@ NEW_REVIEW: dict[str, Any] = {
             "default": "open",
         },
     },
-}
+    ["region", "title", "timeline"],
+)
 
-EXTENSION: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["deadline", "until", "reason"],
-    "properties": {
+EXTENSION = closed(
+    {
         "deadline": {"enum": DEADLINES},
         "until": INSTANT,
         "reason": REASON,
@@ -110,51 +111,36 @@ EXTENSION: dict[str, Any] = {
             "description": "Extend inputs_due_at for this member State only.",
         },
     },
-}
+    ["deadline", "until", "reason"],
+)
 
-ADVANCE: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {"reason": REASON},
-}
+ADVANCE = closed({"reason": REASON})
 
-CANCEL: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["reason"],
-    "properties": {"reason": REASON},
-}
+CANCEL = closed({"reason": REASON}, ["reason"])
 
-SUBMISSION: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["kind", "content"],
-    "properties": {
+SUBMISSION = closed(
+    {
         "kind": {"enum": ["national_report", "stakeholder_input"]},
         "content": {
             "type": "object",
             "description": "The document, checked against /v1/schemas/{kind}.",
         },
     },
-}
+    ["kind", "content"],
+)
 
-TASK_COMPLETION: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["response"],
-    "properties": {
+TASK_COMPLETION = closed(
+    {
         "response": {
             "type": "object",
             "description": "The answer, checked against /v1/schemas/consultation_response.",
         }
     },
-}
+    ["response"],
+)
 
-TASK_DELEGATION: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["to"],
-    "properties": {
+TASK_DELEGATION = closed(
+    {
         "to": {
             "type": "string",
             "format": "uuid",
@@ -162,43 +148,42 @@ TASK_DELEGATION: dict[str, Any] = {
         },
         "note": REASON,
     },
-}
+    ["to"],
+)
 
-NEW_WEBHOOK: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["url", "events", "secret"],
-    "properties": {
-        "url": {"type": "string", "minLength": 1, "maxLength": 2048},
-        "events": {
-            "type": "array",
-            "minItems": 1,
-            "uniqueItems": True,
-            "items": {"enum": ["*", *(e.value for e in EventType)]},
-            "description": 'Event types to receive; ["*"] for all.',
+NEW_WEBHOOK = {
+    **closed(
+        {
+            "url": {"type": "string", "minLength": 1, "maxLength": 2048},
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"enum": ["*", *(e.value for e in EventType)]},
+                "description": 'Event types to receive; ["*"] for all.',
+            },
+            "secret": {
+                "type": "string",
+                "minLength": 16,
+                "maxLength": 200,
+                "description": "Shared secret for the HMAC-SHA256 signature of every delivery.",
+            },
+            "review_id": {"type": "string", "pattern": REVIEW_ID_PATTERN},
+            "regions": {
+                "type": "array",
+                "items": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
         },
-        "secret": {
-            "type": "string",
-            "minLength": 16,
-            "maxLength": 200,
-            "description": "Shared secret for the HMAC-SHA256 signature of every delivery.",
-        },
-        "review_id": {"type": "string", "pattern": REVIEW_ID_PATTERN},
-        "regions": {
-            "type": "array",
-            "items": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
-            "minItems": 1,
-            "uniqueItems": True,
-        },
-    },
+        ["url", "events", "secret"],
+    ),
+    # A subscription names one review or regions, never both.
     "not": {"required": ["review_id", "regions"]},
 }
 
-PREFERENCES: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "minProperties": 1,
-    "properties": {
+PREFERENCES = closed(
+    {
         "language": {
             "type": "string",
             "pattern": "^[a-z]{2}$",
@@ -209,19 +194,13 @@ PREFERENCES: dict[str, Any] = {
             "description": "essential: only what asks you to act (reminders, tasks, alerts).",
         },
     },
-}
+    minProperties=1,
+)
 
-APPROVAL: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {"note": REASON},
-}
+APPROVAL = closed({"note": REASON})
 
-CHANGE_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["note"],
-    "properties": {
+CHANGE_REQUEST = closed(
+    {
         "note": REASON,
         "editorial": {
             "type": "object",
@@ -236,4 +215,5 @@ CHANGE_REQUEST: dict[str, Any] = {
             "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20000},
         },
     },
-}
+    ["note"],
+)

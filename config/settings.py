@@ -7,9 +7,10 @@ data folder); set means a real service that reviewflow connects to and never sta
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 # Every environment variable reviewflow reads (README's configuration table lists them).
@@ -106,34 +107,60 @@ class Settings:
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
 
+_N = TypeVar("_N", int, float)
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a port number, got {raw!r}") from None
-    if not 0 < port < 65536:
-        raise SystemExit(f"{name} must be between 1 and 65535, got {port}")
-    return port
+    return _number(
+        env,
+        name,
+        default,
+        int,
+        valid=lambda port: 0 < port < 65536,
+        expected="a port number",
+        bounds="between 1 and 65535",
+    )
 
 
 def _rate(env: Mapping[str, str], name: str, default: float, unit: str = "messages") -> float:
+    per_second = f"a number of {unit} per second"
+    return _number(
+        env,
+        name,
+        default,
+        float,
+        valid=lambda rate: 0 <= rate < float("inf"),
+        expected=per_second,
+        bounds=per_second,
+    )
+
+
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: _N,
+    parse: Callable[[str], _N],
+    *,
+    valid: Callable[[_N], bool],
+    expected: str,
+    bounds: str,
+) -> _N:
+    """`name` parsed by `parse` (`default` when unset or empty); one that does not parse is
+    not `expected`, one that parses but is not `valid` is out of `bounds`."""
     raw = env.get(name)
     if not raw:
         return default
     try:
-        rate = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be a number of {unit} per second, got {raw!r}") from None
-    if not 0 <= rate < float("inf"):
-        raise SystemExit(f"{name} must be a number of {unit} per second, got {rate}")
-    return rate
+        raise SystemExit(f"{name} must be {expected}, got {raw!r}") from None
+    if not valid(value):
+        raise SystemExit(f"{name} must be {bounds}, got {value}")
+    return value
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:

@@ -37,13 +37,10 @@ class GuidingPrinciple:
 
 
 @dataclass(frozen=True)
-class StakeholderCategory:
-    id: str
-    title: str
+class Term:
+    """An entry of one of the GCM's closed lists (stakeholder categories, objective statuses):
+    the id documents use, and its title."""
 
-
-@dataclass(frozen=True)
-class ObjectiveStatus:
     id: str
     title: str
 
@@ -87,8 +84,8 @@ class Reference:
     objectives: tuple[Objective, ...]
     clusters: tuple[Cluster, ...]
     guiding_principles: tuple[GuidingPrinciple, ...]
-    stakeholder_categories: tuple[StakeholderCategory, ...]
-    objective_statuses: tuple[ObjectiveStatus, ...]
+    stakeholder_categories: tuple[Term, ...]
+    objective_statuses: tuple[Term, ...]
     regions: tuple[Region, ...]
 
     @property
@@ -154,10 +151,8 @@ def load_reference() -> Reference:
             for item in gcm["clusters"]
         ),
         guiding_principles=tuple(GuidingPrinciple(**item) for item in gcm["guiding_principles"]),
-        stakeholder_categories=tuple(
-            StakeholderCategory(**item) for item in gcm["stakeholder_categories"]
-        ),
-        objective_statuses=tuple(ObjectiveStatus(**item) for item in gcm["objective_statuses"]),
+        stakeholder_categories=tuple(Term(**item) for item in gcm["stakeholder_categories"]),
+        objective_statuses=tuple(Term(**item) for item in gcm["objective_statuses"]),
         regions=tuple(_region(item) for item in _read_json("regions.json")),
     )
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -409,28 +410,21 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
 # Environments, built once
 
 
-def _html_environment() -> jinja2.Environment:
+def _environment(autoescape: bool, finalize: Callable[[Any], Any]) -> jinja2.Environment:
+    """The templates' environment: what differs by format is how a value is escaped."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
-        autoescape=True,
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=finalize_shown_text,
+        finalize=finalize,
     )
 
 
 def _markdown_environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=_md_finalize,
-    )
+    environment = _environment(autoescape=False, finalize=_md_finalize)
     environment.filters["md_paragraphs"] = _md_paragraphs
     environment.filters["md_link"] = lambda source: source.markdown if source else ""
     # A macro returns a plain str of what it rendered, every value in it already escaped by
@@ -439,7 +433,7 @@ def _markdown_environment() -> jinja2.Environment:
     return environment
 
 
-_HTML = _html_environment().get_template("report.html.j2")
+_HTML = _environment(autoescape=True, finalize=finalize_shown_text).get_template("report.html.j2")
 _MARKDOWN = _markdown_environment().get_template("report.md.j2")
 
 

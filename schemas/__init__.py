@@ -17,7 +17,7 @@ shows the two agree on which documents are valid).
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
@@ -172,29 +172,30 @@ def _registry() -> Registry:
     )
 
 
-def _alternatives_errors(
+def _first_match(
     validator: Draft202012Validator, alternatives: list[Any], instance: object
-) -> tuple[int | None, list[ValidationError]]:
-    """The first alternative ``instance`` matches (None if none does), and the errors of those
-    before it, at most MAX_PROBLEMS + 1 per alternative: enough to choose the closest one and
-    explain it, where jsonschema would compute every error of every alternative."""
+) -> Generator[ValidationError, None, int | None]:
+    """Return the index of the first alternative ``instance`` matches; when none does, yield
+    the error that says so, with at most MAX_PROBLEMS + 1 errors per alternative as context:
+    enough to choose the closest one and explain it, where jsonschema would compute every
+    error of every alternative."""
     errors: list[ValidationError] = []
     for index, alternative in enumerate(alternatives):
         found = list(
             islice(validator.descend(instance, alternative, schema_path=index), MAX_PROBLEMS + 1)
         )
         if not found:
-            return index, errors
+            return index
         errors += found
-    return None, errors
+    yield ValidationError("matches none of the allowed forms", context=errors)
+    return None
 
 
 def _one_of(
     validator: Draft202012Validator, alternatives: list[Any], instance: object, schema: Any
 ) -> Iterator[ValidationError]:
-    matched, errors = _alternatives_errors(validator, alternatives, instance)
+    matched = yield from _first_match(validator, alternatives, instance)
     if matched is None:
-        yield ValidationError("matches none of the allowed forms", context=errors)
         return
     others = alternatives[matched + 1 :]
     if any(validator.evolve(schema=other).is_valid(instance) for other in others):
@@ -204,9 +205,7 @@ def _one_of(
 def _any_of(
     validator: Draft202012Validator, alternatives: list[Any], instance: object, schema: Any
 ) -> Iterator[ValidationError]:
-    matched, errors = _alternatives_errors(validator, alternatives, instance)
-    if matched is None:
-        yield ValidationError("matches none of the allowed forms", context=errors)
+    yield from _first_match(validator, alternatives, instance)
 
 
 # Keywords that check what a value contains (or check it through another schema) rather than
