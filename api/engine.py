@@ -17,10 +17,11 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.updates import TRANSIENT_RPC, UpdateGate, execute_update
+from api.updates import TRANSIENT_RPC, SubmissionBatcher, UpdateGate, execute_update
 from db.reviews import review_exists
-from domain.review import Deadline, Phase, ReviewConfig
-from services.refusals import unavailable
+from domain.refusal import Refusal, RefusalKind
+from domain.review import Deadline, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
+from services.refusals import refused_by_rule, unavailable
 from workflows.models import Extension, PhaseCommand, ReportDecision, ReportVersion, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
@@ -37,6 +38,7 @@ class TemporalReviews:
         self.gate = gate
         self.pool = pool
         self.task_queue = task_queue
+        self.submissions = SubmissionBatcher(client, gate)
 
     async def start(self, config: ReviewConfig, creation: str) -> str | None:
         try:
@@ -89,6 +91,13 @@ class TemporalReviews:
             update_id=update_id,
             result_type=result_type,
         )
+
+    async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionAccepted:
+        outcome = await self.submissions.submit(review_id, ref)
+        if outcome.accepted is None:
+            kind = RefusalKind(outcome.refusal_type or RefusalKind.WRONG_PHASE)
+            raise refused_by_rule(Refusal(kind, outcome.refusal or ""))
+        return outcome.accepted
 
     async def extend(
         self,

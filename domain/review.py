@@ -60,6 +60,24 @@ class SubmissionKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class SubmissionRef:
+    """A submission already stored as pending; the workflow decides whether it is accepted."""
+
+    request_id: str
+    kind: SubmissionKind
+    # The ISO3 country of a national report, or the stakeholder's organisation key.
+    subject: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class SubmissionAccepted:
+    submission_id: str
+    version: int
+    late: bool
+
+
+@dataclass(frozen=True)
 class Timeline:
     call_opens_at: datetime
     inputs_due_at: datetime

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import asyncpg
 
-from domain.review import Deadline, ReviewConfig
+from domain.review import Deadline, ReviewConfig, SubmissionAccepted, SubmissionRef
 
 
 class ReviewEngine(Protocol):
@@ -20,6 +20,11 @@ class ReviewEngine(Protocol):
         """Start the review's workflow unless it exists; the creation mark of the request
         that started it (None for a review started before marks were kept, or whose
         workflow is gone)."""
+        ...
+
+    async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionAccepted:
+        """Offer a submission stored as pending to the review: the version it was accepted as
+        (a request offered again keeps it), or Refused with the review's reason."""
         ...
 
     async def extend(

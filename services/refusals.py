@@ -4,6 +4,7 @@ pages show it beside the form."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -19,6 +20,18 @@ class Kind(StrEnum):
     UNAVAILABLE = "unavailable"
     # The review failed the request in a way no rule foresees.
     FAILED = "failed"
+
+
+# The HTTP status of each kind: the JSON API answers with it, and a refused submission's record
+# keeps the one its submitter got (a request sent again is answered with it).
+STATUS_OF_KIND = {
+    Kind.NOT_FOUND: 404,
+    Kind.FORBIDDEN: 403,
+    Kind.CONFLICT: 409,
+    Kind.INVALID: 422,
+    Kind.UNAVAILABLE: 503,
+    Kind.FAILED: 500,
+}
 
 
 class Refused(Exception):
@@ -57,6 +70,14 @@ def invalid(
 
 def unavailable(message: str, retry_after_s: int = 5) -> Refused:
     return Refused(Kind.UNAVAILABLE, message, retry_after_s=retry_after_s)
+
+
+def named_id(text: str, nothing: Refused) -> uuid.UUID:
+    """The id `text` spells; `nothing` when it spells none, since it then names nothing."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise nothing from None
 
 
 def pointer(field: str | None) -> str:

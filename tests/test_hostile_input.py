@@ -49,14 +49,15 @@ from schemathesis.specs.openapi.checks import (
 import schemas
 from api import ratelimit
 from api import requests as api_requests
-from api import submissions as submissions_api
 from api.app import create_app
 from api.bodies import MAX_BODY_VALUES, body_problems, checked_body, raise_if_invalid
 from api.openapi import openapi_document
 from api.problems import MAX_LISTED_PROBLEMS, Problem
 from db.submissions import store_pending
 from schemas import MAX_PROBLEMS
+from services import submissions as submissions_service
 from services.accounts import NEW_ACTOR_SCHEMA
+from services.refusals import conflict
 from tests import documents
 from tests.reviews import eventually, review_body, timeline
 from tests.test_api_basics import PROBLEM, assert_problem
@@ -1598,9 +1599,9 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
     )
     assert accepted.status == 201, await accepted.text()
     [row] = await _requests_of(pool, review_id, focal_point)
-    late = Problem(409, "The review is in compilation; it takes no more submissions.")
+    late = conflict("The review is in compilation; it takes no more submissions.")
 
-    await submissions_api._record_refusal(pool, focal_point.actor, row, late)
+    await submissions_service.record_refusal(pool, focal_point.actor, row, late)
     assert await _rejected_events(pool, review_id) == []
     [row] = await _requests_of(pool, review_id, focal_point)
     assert row["status"] == "accepted" and row["content"] == report["content"]
@@ -1617,7 +1618,7 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
         submitted_by=focal_point.actor.id,
         organisation=None,
     )
-    await submissions_api._record_refusal(pool, focal_point.actor, pending, late)
+    await submissions_service.record_refusal(pool, focal_point.actor, pending, late)
     assert len(await _rejected_events(pool, review_id)) == 1
     kept = [
         r for r in await _requests_of(pool, review_id, focal_point) if r["status"] != "accepted"

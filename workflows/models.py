@@ -18,7 +18,8 @@ from domain.review import (
     Phase,
     ReviewConfig,
     ReviewState,
-    SubmissionKind,
+    SubmissionAccepted,
+    SubmissionRef,
     Timeline,
 )
 
@@ -31,24 +32,6 @@ class ReviewInput:
 
 
 # ---- Updates -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SubmissionRef:
-    """A submission already stored as pending; the workflow decides whether it is accepted."""
-
-    request_id: str
-    kind: SubmissionKind
-    # The ISO3 country of a national report, or the stakeholder's organisation key.
-    subject: str
-    actor_id: str
-
-
-@dataclass(frozen=True)
-class SubmissionAccepted:
-    submission_id: str
-    version: int
-    late: bool
 
 
 @dataclass(frozen=True)
