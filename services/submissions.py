@@ -86,9 +86,9 @@ async def intake(deps: Deps, actor: Actor, review_id: str) -> Intake:
 def schema_kind(intake: Intake, body: Any) -> SubmissionKind:
     """The kind whose schema `body`'s content is checked against: the submitter's own. A body
     naming the other kind is refused first, rather than judged by the wrong schema."""
-    if isinstance(body, dict) and body.get("kind") in [
-        k for k in SubmissionKind if k != intake.kind
-    ]:
+    # A list, not a set: whatever the body holds as its kind is compared, hashable or not.
+    others = [k for k in SubmissionKind if k != intake.kind]
+    if isinstance(body, dict) and body.get("kind") in others:
         raise forbidden(f"A {intake.actor.role} submits a {intake.kind.value} only.")
     return intake.kind
 

@@ -621,6 +621,20 @@ async def test_nul_in_a_submission_is_refused_or_stored_verbatim(
     assert (await read.json())["content"]["next_steps"] == text
 
 
+@pytest.mark.parametrize("kind", [["stakeholder_input"], {"stakeholder_input": 1}])
+async def test_a_kind_that_is_not_text_is_422_naming_it(
+    api: Any, open_call: OpenCall, kind: Any
+) -> None:
+    """The kind is compared with the submitter's before the schema check: a list or an object
+    there is a problem of the body like any other, not a server error."""
+    response = await api.post(
+        open_call.submissions,
+        json={**report_with(), "kind": kind},
+        headers=open_call.focal_point.headers,
+    )
+    await assert_invalid(response, "/kind")
+
+
 async def _nul_actor_name(api: Any, admin: Any, **_: Any) -> Any:
     return await api.post(
         "/v1/actors", json={"name": "a\u0000b", "role": "observer"}, headers=admin.headers
@@ -1582,6 +1596,32 @@ async def test_submissions_after_the_call_closed_are_refused_without_keeping_the
 
     await eventually(mails)
     assert len(await mails()) == 1
+
+
+async def test_a_submission_the_review_refuses_as_a_whole_batch_is_kept_as_refused(
+    api: Any, ece_secretariat: Any, make_account: Any, pool: Any
+) -> None:
+    """Before its call opens the review refuses every submission at once (not one by one): the
+    request is kept as refused all the same, its content dropped, and the same key gets the
+    same answer again."""
+    body = review_body(member_states=["DEU", "FRA"])
+    created = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert created.status == 201, await created.text()
+    review_id = body["id"]
+    focal_point = await make_account("focal_point", country="FRA")
+    report = {"kind": "national_report", "content": documents.national_report("FRA")}
+    headers = {**focal_point.headers, "Idempotency-Key": "too-early"}
+    first = await assert_problem(
+        await api.post(f"/v1/reviews/{review_id}/submissions", json=report, headers=headers), 409
+    )
+    assert "opens at" in first["detail"], first
+
+    [kept] = await _requests_of(pool, review_id, focal_point)
+    assert (kept["status"], kept["content"]) == ("rejected", None)
+    assert kept["rejection"] == {"status": 409, "detail": first["detail"]}
+    assert len(await _rejected_events(pool, review_id)) == 1
+    again = await api.post(f"/v1/reviews/{review_id}/submissions", json=report, headers=headers)
+    assert (await assert_problem(again, 409))["detail"] == first["detail"]
 
 
 async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
