@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -20,9 +19,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.updates import TRANSIENT_RPC, SubmissionBatcher, UpdateGate, execute_update
 from db.reviews import review_exists
 from domain.refusal import Refusal, RefusalKind
-from domain.review import Deadline, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
+from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
 from services.refusals import refused_by_rule, unavailable
-from workflows.models import Extension, PhaseCommand, ReportDecision, ReportVersion, ReviewInput
+from workflows.models import PhaseCommand, ReportDecision, ReportVersion, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -99,18 +98,7 @@ class TemporalReviews:
             raise refused_by_rule(Refusal(kind, outcome.refusal or ""))
         return outcome.accepted
 
-    async def extend(
-        self,
-        review_id: str,
-        *,
-        deadline: Deadline,
-        until: datetime,
-        reason: str,
-        actor_id: str,
-        country: str | None,
-        update_id: str,
-    ) -> None:
-        extension = Extension(deadline, until, reason, actor_id, country)
+    async def extend(self, review_id: str, extension: Extension, *, update_id: str) -> None:
         await self._update(review_id, RegionalReviewWorkflow.extend, extension, update_id)
 
     async def advance(

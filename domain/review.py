@@ -49,6 +49,17 @@ NEXT_PHASE: dict[Phase, Phase] = {
 PHASE_ORDER = list(Phase)
 
 
+@dataclass(frozen=True)
+class Extension:
+    """A deadline moved later, for the whole review or for one member State (`country`)."""
+
+    deadline: Deadline
+    until: datetime
+    reason: str
+    actor_id: str
+    country: str | None = None
+
+
 class LatePolicy(StrEnum):
     REJECT = "reject"
     ACCEPT_FLAGGED = "accept_flagged"
@@ -72,6 +83,8 @@ class SubmissionRef:
 
 @dataclass(frozen=True)
 class SubmissionAccepted:
+    """A submission the review took: the version it became, and whether it came late."""
+
     submission_id: str
     version: int
     late: bool

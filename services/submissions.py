@@ -278,17 +278,16 @@ async def submission_document(
         "review_id": found["review_id"],
         "kind": found["kind"],
         "subject": found["subject"],
-        "version": chosen["version"],
-        "late": chosen["late"],
-        "received_at": chosen["received_at"].isoformat(),
+        **_version(chosen),
         "submitted_by": str(chosen["submitted_by"]),
         "content": chosen["content"],
-        "versions": [
-            {
-                "version": v["version"],
-                "late": v["late"],
-                "received_at": v["received_at"].isoformat(),
-            }
-            for v in versions
-        ],
+        "versions": [_version(v) for v in versions],
+    }
+
+
+def _version(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "version": row["version"],
+        "late": row["late"],
+        "received_at": row["received_at"].isoformat(),
     }

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from domain.events import ReviewEvent
 from domain.review import (
-    Deadline,
     PendingReminder,
     Phase,
     ReviewConfig,
@@ -49,15 +48,6 @@ class SubmissionOutcome:
     accepted: SubmissionAccepted | None = None
     refusal_type: str | None = None
     refusal: str | None = None
-
-
-@dataclass(frozen=True)
-class Extension:
-    deadline: Deadline
-    until: datetime
-    reason: str
-    actor_id: str
-    country: str | None = None
 
 
 @dataclass(frozen=True)
