@@ -2,8 +2,9 @@
 
 A submission is checked here against its JSON Schema (422 with every problem); its use case
 (`services.submissions`) stores it as pending, then offers it to the review's workflow as an
-Update, which accepts it (201, with its version) or refuses it (409/403). The request id, and so the Update id, comes from the
-`Idempotency-Key`, so a retried request finds its first answer and creates nothing twice.
+Update, which accepts it (201, with its version) or refuses it (409/403). The request id, and
+so the Update id, comes from the `Idempotency-Key`, so a retried request finds its first
+answer and creates nothing twice.
 """
 
 from __future__ import annotations
