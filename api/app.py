@@ -16,7 +16,6 @@ from api.keys import (
     POOL,
     SERVICES,
     SETTINGS,
-    SUBMISSIONS,
     TEMPORAL,
     UPDATE_GATE,
     WEBHOOK_POLICY,
@@ -24,7 +23,7 @@ from api.keys import (
 from api.problems import problem_middleware
 from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from api.refusals import refusal_middleware
-from api.updates import SubmissionBatcher, UpdateGate
+from api.updates import UpdateGate
 from config.settings import Settings
 from db.pool import create_pool
 from notifications.webhooks import service_policy
@@ -82,7 +81,6 @@ def create_app(
         if temporal is None and address is None:
             raise RuntimeError("no Temporal address")
         app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
-        app[SUBMISSIONS] = SubmissionBatcher(app[TEMPORAL], app[UPDATE_GATE])
         engine = TemporalReviews(app[TEMPORAL], app[UPDATE_GATE], app[POOL], settings.task_queue)
         app[SERVICES] = Deps(app[POOL], engine)
         app[WEBHOOK_POLICY] = service_policy(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -17,11 +16,12 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.updates import TRANSIENT_RPC, UpdateGate, execute_update
+from api.updates import TRANSIENT_RPC, SubmissionBatcher, UpdateGate, execute_update
 from db.reviews import review_exists
-from domain.review import Deadline, Phase, ReviewConfig
-from services.refusals import unavailable
-from workflows.models import Extension, PhaseCommand, ReportDecision, ReportVersion, ReviewInput
+from domain.refusal import Refusal, RefusalKind
+from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
+from services.refusals import refused_by_rule, unavailable
+from workflows.models import PhaseCommand, ReportDecision, ReportVersion, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -37,6 +37,7 @@ class TemporalReviews:
         self.gate = gate
         self.pool = pool
         self.task_queue = task_queue
+        self.submissions = SubmissionBatcher(client, gate)
 
     async def start(self, config: ReviewConfig, creation: str) -> str | None:
         try:
@@ -90,18 +91,14 @@ class TemporalReviews:
             result_type=result_type,
         )
 
-    async def extend(
-        self,
-        review_id: str,
-        *,
-        deadline: Deadline,
-        until: datetime,
-        reason: str,
-        actor_id: str,
-        country: str | None,
-        update_id: str,
-    ) -> None:
-        extension = Extension(deadline, until, reason, actor_id, country)
+    async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionAccepted:
+        outcome = await self.submissions.submit(review_id, ref)
+        if outcome.accepted is None:
+            kind = RefusalKind(outcome.refusal_type or RefusalKind.WRONG_PHASE)
+            raise refused_by_rule(Refusal(kind, outcome.refusal or ""))
+        return outcome.accepted
+
+    async def extend(self, review_id: str, extension: Extension, *, update_id: str) -> None:
         await self._update(review_id, RegionalReviewWorkflow.extend, extension, update_id)
 
     async def advance(

@@ -6,7 +6,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api.updates import SubmissionBatcher, UpdateGate
+from api.updates import UpdateGate
 from config.settings import Settings
 from domain.access import Actor
 from notifications.webhooks import WebhookPolicy
@@ -18,5 +18,4 @@ TEMPORAL = web.AppKey("temporal", Client)
 ACTOR = web.RequestKey("actor", Actor)
 UPDATE_GATE = web.AppKey("update_gate", UpdateGate)
 WEBHOOK_POLICY = web.AppKey("webhook_policy", WebhookPolicy)
-SUBMISSIONS = web.AppKey("submissions", SubmissionBatcher)
 SERVICES = web.AppKey("services", Deps)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.problems import Handler, Problem, invalid
-from services.refusals import Kind, Refused
-
-STATUS_OF_KIND = {
-    Kind.NOT_FOUND: 404,
-    Kind.FORBIDDEN: 403,
-    Kind.CONFLICT: 409,
-    Kind.INVALID: 422,
-    Kind.UNAVAILABLE: 503,
-    Kind.FAILED: 500,
-}
+from services.refusals import STATUS_OF_KIND, Kind, Refused
 
 
 def problem_of(refused: Refused) -> Problem:

@@ -49,6 +49,17 @@ NEXT_PHASE: dict[Phase, Phase] = {
 PHASE_ORDER = list(Phase)
 
 
+@dataclass(frozen=True)
+class Extension:
+    """A deadline moved later, for the whole review or for one member State (`country`)."""
+
+    deadline: Deadline
+    until: datetime
+    reason: str
+    actor_id: str
+    country: str | None = None
+
+
 class LatePolicy(StrEnum):
     REJECT = "reject"
     ACCEPT_FLAGGED = "accept_flagged"
@@ -57,6 +68,26 @@ class LatePolicy(StrEnum):
 class SubmissionKind(StrEnum):
     NATIONAL_REPORT = "national_report"
     STAKEHOLDER_INPUT = "stakeholder_input"
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """A submission already stored as pending; the workflow decides whether it is accepted."""
+
+    request_id: str
+    kind: SubmissionKind
+    # The ISO3 country of a national report, or the stakeholder's organisation key.
+    subject: str
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class SubmissionAccepted:
+    """A submission the review took: the version it became, and whether it came late."""
+
+    submission_id: str
+    version: int
+    late: bool
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,11 @@ the adapter layer implements it, so services never import the workflows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import asyncpg
 
-from domain.review import Deadline, ReviewConfig
+from domain.review import Extension, ReviewConfig, SubmissionAccepted, SubmissionRef
 
 
 class ReviewEngine(Protocol):
@@ -22,17 +21,12 @@ class ReviewEngine(Protocol):
         workflow is gone)."""
         ...
 
-    async def extend(
-        self,
-        review_id: str,
-        *,
-        deadline: Deadline,
-        until: datetime,
-        reason: str,
-        actor_id: str,
-        country: str | None,
-        update_id: str,
-    ) -> None: ...
+    async def submit(self, review_id: str, ref: SubmissionRef) -> SubmissionAccepted:
+        """Offer a submission stored as pending to the review: the version it was accepted as
+        (a request offered again keeps it), or Refused with the review's reason."""
+        ...
+
+    async def extend(self, review_id: str, extension: Extension, *, update_id: str) -> None: ...
 
     async def advance(
         self, review_id: str, *, actor_id: str, reason: str | None, update_id: str

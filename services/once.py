@@ -36,10 +36,10 @@ def fingerprint(method: str, command: str, body: Any) -> str:
     return json_hash([method, command, body])
 
 
-def key_reused() -> Exception:
+def key_reused(what: str = "request") -> Exception:
     return invalid(
         [("", f"{KEY_NAME} reused with another body")],
-        f"This {KEY_NAME} was already used for a different request.",
+        f"This {KEY_NAME} was already used for a different {what}.",
     )
 
 

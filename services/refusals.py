@@ -22,6 +22,18 @@ class Kind(StrEnum):
     FAILED = "failed"
 
 
+# The HTTP status of each kind: the JSON API answers with it, and a refused submission's record
+# keeps the one its submitter got (a request sent again is answered with it).
+STATUS_OF_KIND = {
+    Kind.NOT_FOUND: 404,
+    Kind.FORBIDDEN: 403,
+    Kind.CONFLICT: 409,
+    Kind.INVALID: 422,
+    Kind.UNAVAILABLE: 503,
+    Kind.FAILED: 500,
+}
+
+
 class Refused(Exception):
     def __init__(
         self,

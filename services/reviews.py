@@ -25,7 +25,15 @@ from domain.access import Actor, runs_review
 from domain.canonical import json_hash
 from domain.deadlines import country_scope_refusals, schedule_problem
 from domain.reference import load_reference
-from domain.review import Deadline, Escalation, LatePolicy, Phase, ReviewConfig, Timeline
+from domain.review import (
+    Deadline,
+    Escalation,
+    Extension,
+    LatePolicy,
+    Phase,
+    ReviewConfig,
+    Timeline,
+)
 from services import once
 from services.engine import Deps
 from services.once import Created
@@ -417,15 +425,10 @@ async def extend(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
             )
         if problems or until is None:
             raise invalid(problems)
-        await deps.reviews.extend(
-            command.review_id,
-            deadline=Deadline(body["deadline"]),
-            until=until,
-            reason=body["reason"],
-            actor_id=str(actor.id),
-            country=country,
-            update_id=update_id,
+        extension = Extension(
+            Deadline(body["deadline"]), until, body["reason"], str(actor.id), country
         )
+        await deps.reviews.extend(command.review_id, extension, update_id=update_id)
 
     return await _review_command(deps, actor, command, "extensions", act)
 

@@ -21,7 +21,7 @@ from domain.access import Actor, may_act_on_task, may_read_task
 from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
 from services.engine import Deps
-from services.refusals import Refused, conflict, forbidden, invalid, not_found
+from services.refusals import Refused, conflict, forbidden, invalid, named_id, not_found
 from services.reviews import TASK_STATUSES
 
 # Event ids for task changes live in their own namespace, derived from what happened.
@@ -71,11 +71,7 @@ async def readable_task(deps: Deps, actor: Actor, task_id: str) -> asyncpg.Recor
     """The task, if `actor` is its assignee or runs its review; the same refusal for one that
     does not exist (or an id that names nothing)."""
     nothing = not_found(f"There is no task {task_id!r} you may read.")
-    try:
-        parsed = uuid.UUID(task_id)
-    except ValueError:
-        raise nothing from None
-    found = await task(deps.pool, parsed)
+    found = await task(deps.pool, named_id(task_id, nothing))
     if found is None or not may_read_task(actor, found["assignee"], found["region"]):
         raise nothing
     return found

@@ -49,14 +49,15 @@ from schemathesis.specs.openapi.checks import (
 import schemas
 from api import ratelimit
 from api import requests as api_requests
-from api import submissions as submissions_api
 from api.app import create_app
 from api.bodies import MAX_BODY_VALUES, body_problems, checked_body, raise_if_invalid
 from api.openapi import openapi_document
 from api.problems import MAX_LISTED_PROBLEMS, Problem
 from db.submissions import store_pending
 from schemas import MAX_PROBLEMS
+from services import submissions as submissions_service
 from services.accounts import NEW_ACTOR_SCHEMA
+from services.refusals import conflict
 from tests import documents
 from tests.reviews import eventually, review_body, timeline
 from tests.test_api_basics import PROBLEM, assert_problem
@@ -618,6 +619,20 @@ async def test_nul_in_a_submission_is_refused_or_stored_verbatim(
     receipt = await response.json()
     read = await api.get(f"/v1/submissions/{receipt['id']}", headers=open_call.focal_point.headers)
     assert (await read.json())["content"]["next_steps"] == text
+
+
+@pytest.mark.parametrize("kind", [["stakeholder_input"], {"stakeholder_input": 1}])
+async def test_a_kind_that_is_not_text_is_422_naming_it(
+    api: Any, open_call: OpenCall, kind: Any
+) -> None:
+    """The kind is compared with the submitter's before the schema check: a list or an object
+    there is a problem of the body like any other, not a server error."""
+    response = await api.post(
+        open_call.submissions,
+        json={**report_with(), "kind": kind},
+        headers=open_call.focal_point.headers,
+    )
+    await assert_invalid(response, "/kind")
 
 
 async def _nul_actor_name(api: Any, admin: Any, **_: Any) -> Any:
@@ -1583,6 +1598,32 @@ async def test_submissions_after_the_call_closed_are_refused_without_keeping_the
     assert len(await mails()) == 1
 
 
+async def test_a_submission_the_review_refuses_as_a_whole_batch_is_kept_as_refused(
+    api: Any, ece_secretariat: Any, make_account: Any, pool: Any
+) -> None:
+    """Before its call opens the review refuses every submission at once (not one by one): the
+    request is kept as refused all the same, its content dropped, and the same key gets the
+    same answer again."""
+    body = review_body(member_states=["DEU", "FRA"])
+    created = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert created.status == 201, await created.text()
+    review_id = body["id"]
+    focal_point = await make_account("focal_point", country="FRA")
+    report = {"kind": "national_report", "content": documents.national_report("FRA")}
+    headers = {**focal_point.headers, "Idempotency-Key": "too-early"}
+    first = await assert_problem(
+        await api.post(f"/v1/reviews/{review_id}/submissions", json=report, headers=headers), 409
+    )
+    assert "opens at" in first["detail"], first
+
+    [kept] = await _requests_of(pool, review_id, focal_point)
+    assert (kept["status"], kept["content"]) == ("rejected", None)
+    assert kept["rejection"] == {"status": 409, "detail": first["detail"]}
+    assert len(await _rejected_events(pool, review_id)) == 1
+    again = await api.post(f"/v1/reviews/{review_id}/submissions", json=report, headers=headers)
+    assert (await assert_problem(again, 409))["detail"] == first["detail"]
+
+
 async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
     api: Any, ece_secretariat: Any, make_account: Any, pool: Any
 ) -> None:
@@ -1598,9 +1639,9 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
     )
     assert accepted.status == 201, await accepted.text()
     [row] = await _requests_of(pool, review_id, focal_point)
-    late = Problem(409, "The review is in compilation; it takes no more submissions.")
+    late = conflict("The review is in compilation; it takes no more submissions.")
 
-    await submissions_api._record_refusal(pool, focal_point.actor, row, late)
+    await submissions_service.record_refusal(pool, focal_point.actor, row, late)
     assert await _rejected_events(pool, review_id) == []
     [row] = await _requests_of(pool, review_id, focal_point)
     assert row["status"] == "accepted" and row["content"] == report["content"]
@@ -1617,7 +1658,7 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
         submitted_by=focal_point.actor.id,
         organisation=None,
     )
-    await submissions_api._record_refusal(pool, focal_point.actor, pending, late)
+    await submissions_service.record_refusal(pool, focal_point.actor, pending, late)
     assert len(await _rejected_events(pool, review_id)) == 1
     kept = [
         r for r in await _requests_of(pool, review_id, focal_point) if r["status"] != "accepted"

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from domain.events import ReviewEvent
 from domain.review import (
-    Deadline,
     PendingReminder,
     Phase,
     ReviewConfig,
     ReviewState,
-    SubmissionKind,
+    SubmissionAccepted,
+    SubmissionRef,
     Timeline,
 )
 
@@ -31,24 +31,6 @@ class ReviewInput:
 
 
 # ---- Updates -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SubmissionRef:
-    """A submission already stored as pending; the workflow decides whether it is accepted."""
-
-    request_id: str
-    kind: SubmissionKind
-    # The ISO3 country of a national report, or the stakeholder's organisation key.
-    subject: str
-    actor_id: str
-
-
-@dataclass(frozen=True)
-class SubmissionAccepted:
-    submission_id: str
-    version: int
-    late: bool
 
 
 @dataclass(frozen=True)
@@ -66,15 +48,6 @@ class SubmissionOutcome:
     accepted: SubmissionAccepted | None = None
     refusal_type: str | None = None
     refusal: str | None = None
-
-
-@dataclass(frozen=True)
-class Extension:
-    deadline: Deadline
-    until: datetime
-    reason: str
-    actor_id: str
-    country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.review import (
         NEXT_PHASE,
         Deadline,
+        Extension,
         PendingReminder,
         Phase,
         Purpose,
         ReviewState,
+        SubmissionAccepted,
         SubmissionKind,
+        SubmissionRef,
     )
     from workflows import activity_stubs as stubs
     from workflows.models import (
@@ -41,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CompileReport,
         ConsultationCheck,
-        Extension,
         MoveTaskDeadline,
         OpenConsultation,
         PhaseCommand,
@@ -52,10 +54,8 @@ with workflow.unsafe.imports_passed_through():
         ReportVersion,
         ReviewInput,
         ReviewSnapshot,
-        SubmissionAccepted,
         SubmissionBatch,
         SubmissionOutcome,
-        SubmissionRef,
     )
 
 ArgType = TypeVar("ArgType")
