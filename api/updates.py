@@ -19,9 +19,15 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import Problem
 from domain.refusal import Refusal, RefusalKind
-from services.refusals import Kind, Refused, conflict, pointer, refused_by_rule, unavailable
+from services.refusals import (
+    KIND_OF_RULE,
+    Kind,
+    Refused,
+    conflict,
+    refused_by_rule,
+    unavailable,
+)
 from workflows.models import SubmissionBatch, SubmissionOutcome, SubmissionRef
 from workflows.review import RETRY_LATER, RegionalReviewWorkflow, workflow_id
 
@@ -38,23 +44,6 @@ UPDATE_DEADLINE_S = 120.0
 TRANSIENT_RPC = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
-
-STATUS_OF_REFUSAL: dict[str, int] = {
-    RefusalKind.WRONG_PHASE: 409,
-    RefusalKind.INVALID: 422,
-    RefusalKind.NOT_IN_SCOPE: 403,
-}
-
-
-def refusal_problem(refusal: Refusal) -> Problem:
-    """The problem a client gets for a rule's refusal: an invalid request names its field."""
-    if refusal.kind is RefusalKind.INVALID:
-        return Problem(
-            422,
-            refusal.message,
-            errors=[{"pointer": pointer(refusal.field), "message": refusal.message}],
-        )
-    return Problem(STATUS_OF_REFUSAL[refusal.kind], refusal.message)
 
 
 class UpdateGate:
@@ -83,7 +72,7 @@ def _is_transient(error: BaseException) -> bool:
 def refusal(error: WorkflowUpdateFailedError) -> Refused:
     """The refusal a caller gets when the workflow refused or failed its Update."""
     cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type in STATUS_OF_REFUSAL:
+    if isinstance(cause, ApplicationError) and cause.type in KIND_OF_RULE:
         # The workflow raises a rule's refusal with the field at fault as its detail.
         field = str(cause.details[0]) if cause.details else None
         return refused_by_rule(Refusal(RefusalKind(cause.type), cause.message, field))
