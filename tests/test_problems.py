@@ -97,3 +97,12 @@ async def test_a_connection_lost_while_idle_is_replaced_by_the_pool(database_url
         status, _, _ = await _get(_app(pool, lambda p: p.fetchval("SELECT 1")))
         assert status == 200
         assert await pool.fetchval("SELECT pg_backend_pid()") != pid
+
+
+def test_a_connection_the_pool_took_back_is_told_by_the_bare_error_asyncpg_raises() -> None:
+    """The one case asyncpg gives no type: its exact class and wording are pinned here."""
+    taken_back = asyncpg.InterfaceError(
+        "cannot call Transaction.__aexit__(): the underlying connection is closed"
+    )
+    assert connection_lost(taken_back)
+    assert not connection_lost(asyncpg.exceptions.DataError("the connection is closed? no"))
