@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/reviewflow dev
 
+# -rs: the summary says which tests were skipped and why (browser tests without chromium).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(VENV)/bin/python -m pytest -m "not slow" -rs
 
 test-slow: $(STAMP)
 	$(VENV)/bin/python -m pytest -m slow
@@ -25,7 +26,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy domain workflows activities api db notifications reports reviewflow config services schemas worker.py
+	$(VENV)/bin/mypy domain workflows activities api web db notifications reports reviewflow config services schemas worker.py
 
 clean:
 	rm -rf $(VENV) .data

@@ -28,6 +28,7 @@ from config.settings import Settings
 from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
+from web.app import add_web, page_middleware
 
 # Large enough for a full national report (23 objectives of long text), small enough that
 # nobody can make the API buffer an arbitrary upload.
@@ -53,6 +54,7 @@ def create_app(
         middlewares=[
             problem_middleware,
             refusal_middleware,
+            page_middleware,
             rate_limit_middleware,
             auth_middleware,
             storable_text_middleware,
@@ -97,4 +99,5 @@ def create_app(
     app.add_routes(reports.routes)
     app.add_routes(webhooks.routes)
     app.add_routes(openapi.routes)
+    add_web(app)
     return app

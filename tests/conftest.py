@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,6 +29,7 @@ from db.migrate import migrate_dsn
 from db.pool import create_pool
 from domain.access import Actor
 from reviewflow.embedded import EmbeddedPostgres, find_binary
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body
 from workflows.review import SEARCH_ATTRIBUTES
@@ -268,3 +270,27 @@ async def start_review(
 @pytest.fixture
 async def focal_points(make_account: Any) -> dict[str, Any]:
     return {c: await make_account("focal_point", country=c) for c in ("DEU", "FRA", "KAZ", "USA")}
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless chromium for the session (the tests that use it skip without one)."""
+    if CHROMIUM is None:
+        pytest.skip(needs_chromium.kwargs["reason"])
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, api: TestClient[Any, Any]) -> AsyncIterator[Page]:
+    """A fresh browser context (no cookies) on the API's server; every request the page makes
+    is kept in `page.requests_made` so a test can check nothing left this host."""
+    context = await browser.new_context(base_url=str(api.make_url("")).rstrip("/"))
+    opened = await context.new_page()
+    made: list[str] = []
+    opened.on("request", lambda r: made.append(r.url))
+    opened.requests_made = made  # type: ignore[attr-defined]
+    yield opened
+    await context.close()

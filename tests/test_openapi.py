@@ -25,6 +25,7 @@ from reports.compile import compile_report
 from reports.render import render_html, render_markdown
 from tests import documents
 from tests.openapi_check import drifts_of, value_drifts
+from web.app import is_page
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -600,7 +601,9 @@ async def test_every_registered_route_is_documented_and_vice_versa(api: Any) -> 
     registered = {
         (route.method.lower(), shape(route.resource.canonical))
         for route in api.app.router.routes()
-        if route.method not in ("HEAD", "*") and route.resource is not None
+        if route.method not in ("HEAD", "*")
+        and route.resource is not None
+        and not is_page(route.resource.canonical)  # web pages are no operations of the API
     }
     documented = {(method, shape(path)) for method, path, _ in operations(openapi_document())}
     assert registered - documented == set(), "registered but not documented"
