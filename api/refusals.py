@@ -13,6 +13,7 @@ STATUS_OF_KIND = {
     Kind.CONFLICT: 409,
     Kind.INVALID: 422,
     Kind.UNAVAILABLE: 503,
+    Kind.TOO_MANY: 429,
     Kind.FAILED: 500,
 }
 

@@ -17,6 +17,8 @@ class Kind(StrEnum):
     INVALID = "invalid"
     # A service this use case needs is away or slow: the same input may be sent again.
     UNAVAILABLE = "unavailable"
+    # Asked too often: the same input may be sent again after `retry_after_s`.
+    TOO_MANY = "too_many"
     # The review failed the request in a way no rule foresees.
     FAILED = "failed"
 
@@ -57,6 +59,10 @@ def invalid(
 
 def unavailable(message: str, retry_after_s: int = 5) -> Refused:
     return Refused(Kind.UNAVAILABLE, message, retry_after_s=retry_after_s)
+
+
+def too_many(message: str, retry_after_s: int) -> Refused:
+    return Refused(Kind.TOO_MANY, message, retry_after_s=retry_after_s)
 
 
 def pointer(field: str | None) -> str:
