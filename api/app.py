@@ -29,6 +29,7 @@ from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
 from web.app import add_web, page_middleware
+from web.sessions import session_middleware
 
 # Large enough for a full national report (23 objectives of long text), small enough that
 # nobody can make the API buffer an arbitrary upload.
@@ -55,6 +56,7 @@ def create_app(
             problem_middleware,
             refusal_middleware,
             page_middleware,
+            session_middleware,
             rate_limit_middleware,
             auth_middleware,
             storable_text_middleware,

@@ -26,6 +26,8 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_IDEMPOTENCY_DAYS",
     "REVIEWFLOW_RATE_LIMIT",
     "REVIEWFLOW_RATE_BURST",
+    "REVIEWFLOW_SESSION_IDLE_MINUTES",
+    "REVIEWFLOW_SESSION_HOURS",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -87,6 +89,10 @@ class Settings:
     # Where people reach the API (behind a proxy, say https://reviews.example.org); None: at
     # this process's own address.
     public_url: str | None = None
+    # A web session ends after this many minutes without a request, and this many hours after
+    # sign-in whatever its use.
+    session_idle_minutes: int = 30
+    session_hours: int = 12
 
     @property
     def notify_task_queue(self) -> str:
@@ -262,4 +268,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit=_rate(env, "REVIEWFLOW_RATE_LIMIT", DEFAULT_RATE_LIMIT, "requests"),
         rate_burst=_count(env, "REVIEWFLOW_RATE_BURST", DEFAULT_RATE_BURST),
         public_url=_public_url(env),
+        session_idle_minutes=_count(env, "REVIEWFLOW_SESSION_IDLE_MINUTES", 30),
+        session_hours=_count(env, "REVIEWFLOW_SESSION_HOURS", 12),
     )

@@ -33,6 +33,8 @@ _COLUMNS = (
     "id, name, email, role, regions, country, organisation, stakeholder_category, organisation_id"
 )
 _READ = f"{_COLUMNS}, language, notifications"
+# What `Actor.from_row` reads, for the queries elsewhere in db/ that answer with an account.
+READ_COLUMNS = _READ
 
 
 async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
@@ -42,6 +44,17 @@ async def actor_by_token(pool: asyncpg.Pool, token: str) -> Actor | None:
         hash_token(token),
     )
     return Actor.from_row(row) if row else None
+
+
+async def active_actors_by_email(conn: Executor, email: str) -> list[Actor]:
+    """The active accounts with the address `email`, whatever its case (several people may
+    share one address, such as a ministry's)."""
+    rows = await conn.fetch(
+        f"SELECT {_READ} FROM actors"
+        " WHERE lower(email) = lower($1) AND disabled_at IS NULL ORDER BY created_at",
+        email,
+    )
+    return [Actor.from_row(row) for row in rows]
 
 
 def default_regions(country: str) -> tuple[str, ...]:

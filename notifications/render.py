@@ -32,6 +32,7 @@ from domain.events import EventType
 from domain.text import finalize_shown_text
 
 __all__ = [
+    "ACCOUNT_MESSAGES",
     "DEFAULT_LANGUAGE",
     "SUBJECT_MAX_LENGTH",
     "TEMPLATED_EVENTS",
@@ -59,6 +60,9 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.REPORT_READY,
     EventType.REPORT_PUBLISHED,
 )
+
+# Messages about a person's own account rather than a review (their own layout, no review).
+ACCOUNT_MESSAGES: tuple[str, ...] = ("sign_in.link",)
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _MONTHS = (
@@ -220,7 +224,7 @@ def render(event_type: str, language: str, context: dict[str, Any]) -> Rendered:
     Raises ``ValueError`` for an event type without templates and
     ``jinja2.UndefinedError`` when the context lacks a value a template uses.
     """
-    if event_type not in TEMPLATED_EVENTS:
+    if event_type not in TEMPLATED_EVENTS + ACCOUNT_MESSAGES:
         raise ValueError(f"no email templates for event type {event_type!r}")
     templates = _templates()
     tag, html_template = templates.find(event_type, language)

@@ -18,6 +18,8 @@ class Kind(StrEnum):
     INVALID = "invalid"
     # A service this use case needs is away or slow: the same input may be sent again.
     UNAVAILABLE = "unavailable"
+    # Asked too often: the same input may be sent again after `retry_after_s`.
+    TOO_MANY = "too_many"
     # The review failed the request in a way no rule foresees.
     FAILED = "failed"
 
@@ -30,6 +32,7 @@ STATUS_OF_KIND = {
     Kind.CONFLICT: 409,
     Kind.INVALID: 422,
     Kind.UNAVAILABLE: 503,
+    Kind.TOO_MANY: 429,
     Kind.FAILED: 500,
 }
 
@@ -78,6 +81,10 @@ def named_id(text: str, nothing: Refused) -> uuid.UUID:
         return uuid.UUID(text)
     except ValueError:
         raise nothing from None
+
+
+def too_many(message: str, retry_after_s: int) -> Refused:
+    return Refused(Kind.TOO_MANY, message, retry_after_s=retry_after_s)
 
 
 def pointer(field: str | None) -> str:

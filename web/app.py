@@ -9,15 +9,13 @@ from importlib import resources
 from aiohttp import web
 
 from api.problems import Handler, Problem
-from api.refusals import STATUS_OF_KIND
-from services.refusals import Refused
-from web import home
+from services.refusals import STATUS_OF_KIND, Refused
+from web import home, signin, tasks
+from web.background import BACKGROUND, Background, drain_on_shutdown
+from web.paths import is_page
 from web.render import page
 
 log = logging.getLogger(__name__)
-
-# Paths of the JSON API and of the service's own endpoints: everything else is a page.
-NOT_PAGES = ("/v1/", "/healthz", "/readyz", "/openapi.json", "/docs")
 
 # Pages load nothing from another host and cannot be framed; forms post to this host only.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -60,10 +58,6 @@ MESSAGES = {
 }
 
 
-def is_page(path: str) -> bool:
-    return not path.startswith(NOT_PAGES) and path != "/v1"
-
-
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
     return page(
         request,
@@ -92,6 +86,8 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = error_page(request, error.status)
     except Refused as refused:
         response = error_page(request, STATUS_OF_KIND[refused.kind], refused.message)
+        if refused.retry_after_s is not None:
+            response.headers["Retry-After"] = str(refused.retry_after_s)
     except Problem as problem:  # raised by the shared middlewares, such as the rate limit
         response = error_page(request, problem.status)
         response.headers.update(problem.headers or {})
@@ -104,4 +100,8 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def add_web(app: web.Application) -> None:
     app.add_routes(home.routes)
+    app.add_routes(signin.routes)
+    app.add_routes(tasks.routes)
+    app[BACKGROUND] = Background()
+    app.on_shutdown.append(drain_on_shutdown)
     app.router.add_static("/static", str(resources.files("web") / "static"))

@@ -8,5 +8,6 @@ from domain.access import Actor
 
 # The person signed in (absent for a visitor).
 PERSON = web.RequestKey("person", Actor)
-# The session's token for forms that change something (absent for a visitor).
+# The token every form that changes something carries: the session's, or for a visitor the
+# value of its own cookie (web.sessions).
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
