@@ -88,37 +88,37 @@ class Option:
 
 
 @dataclass(frozen=True)
-class Scalar:
+class _Described:
+    """What every field shows: its label, its hint (the schema's description) and limits."""
+
+    label: str
+    hint: str
+    limits: str
+
+
+@dataclass(frozen=True)
+class Scalar(_Described):
     """A value typed or chosen: kind is text, textarea, date, email, url, number, radios,
     select or yesno; json_type how the posted string becomes a JSON value."""
 
     kind: str
     json_type: str
-    label: str
-    hint: str
-    limits: str
     options: tuple[Option, ...] = ()
     definition: str | None = None  # the shared definition it refers to, such as "iso3"
 
 
 @dataclass(frozen=True)
-class Group:
+class Group(_Described):
     """An object: a fieldset of its properties."""
 
-    label: str
-    hint: str
-    limits: str
     properties: Mapping[str, Node]
     required: frozenset[str]
 
 
 @dataclass(frozen=True)
-class Repeat:
+class Repeat(_Described):
     """An array: entries added and removed one at a time, or (as_set) checkboxes."""
 
-    label: str
-    hint: str
-    limits: str
     item: Node
     item_title: str | None
     min_items: int
@@ -223,17 +223,17 @@ def _scalar(schema: dict[str, Any], label: str, hint: str, definition: str | Non
         options = (Option("yes", "Yes"), Option("no", "No"))
         # The schemas speak of true and false; a person answers yes or no.
         hint = re.sub(r"^True when\b", "Yes when", hint)
-        return Scalar("yesno", json_type, label, hint, "", options, definition)
+        return Scalar(label, hint, "", "yesno", json_type, options, definition)
     if options:
         kind = "radios" if len(options) <= _MAX_RADIOS else "select"
-        return Scalar(kind, json_type, label, hint, "", options, definition)
+        return Scalar(label, hint, "", kind, json_type, options, definition)
     if json_type in ("integer", "number"):
-        return Scalar("number", json_type, label, hint, " ".join(_number_limits(schema)))
+        return Scalar(label, hint, " ".join(_number_limits(schema)), "number", json_type)
     limits = " ".join(_string_limits(schema))
     long = schema.get("maxLength", 0) >= _TEXTAREA_FROM
     formats = {"date": "date", "email": "email", "uri": "url"}
     kind = formats.get(schema.get("format", ""), "textarea" if long else "text")
-    return Scalar(kind, json_type, label, hint, limits, (), definition)
+    return Scalar(label, hint, limits, kind, json_type, (), definition)
 
 
 def _array_limits(schema: dict[str, Any], as_set: bool) -> str:
