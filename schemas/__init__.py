@@ -37,6 +37,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "Problem",
     "problems_in",
+    "registry",
     "schema_document",
     "schema_names",
     "validate_document",
@@ -152,6 +153,12 @@ def _schemas() -> dict[str, dict[str, Any]]:
         for entry in folder.iterdir()
         if entry.name.endswith(".json")
     }
+
+
+def registry() -> Registry:
+    """Every schema of the folder under its ``$id``, for following a ``$ref`` from one of them
+    (the web's forms read the schemas this way)."""
+    return _registry()
 
 
 @cache
