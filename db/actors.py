@@ -32,7 +32,7 @@ def hash_token(token: str) -> str:
 _COLUMNS = (
     "id, name, email, role, regions, country, organisation, stakeholder_category, organisation_id"
 )
-_READ = f"{_COLUMNS}, language, notifications"
+_READ = f"{_COLUMNS}, language, notifications, time_zone"
 # What `Actor.from_row` reads, for the queries elsewhere in db/ that answer with an account.
 READ_COLUMNS = _READ
 

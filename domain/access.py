@@ -46,6 +46,8 @@ class Actor:
     language: str = "en"
     notifications: str = "all"
     organisation_id: uuid.UUID | None = None
+    # An IANA time zone name: pages show deadlines in it, with UTC beside.
+    time_zone: str = "UTC"
 
     @classmethod
     def from_row(cls, row: Row) -> Actor:
@@ -61,6 +63,7 @@ class Actor:
             language=row["language"],
             notifications=row["notifications"],
             organisation_id=row["organisation_id"],
+            time_zone=row["time_zone"],
         )
 
     def as_json(self) -> dict[str, Any]:
