@@ -32,6 +32,7 @@ from reviewflow.embedded import EmbeddedPostgres, find_binary
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.openapi_check import DRIFTS, checking_answers
 from tests.reviews import Review, ece_2020_timeline, review_body
+from tests.web_site import Site, browser_like
 from workflows.review import SEARCH_ATTRIBUTES
 
 
@@ -294,3 +295,12 @@ async def page(browser: Browser, api: TestClient[Any, Any]) -> AsyncIterator[Pag
     opened.requests_made = made  # type: ignore[attr-defined]
     yield opened
     await context.close()
+
+
+@pytest.fixture
+async def site(
+    api: TestClient[Any, Any], pool: asyncpg.Pool, settings: Settings, make_account: Any
+) -> AsyncIterator[Site]:
+    """The pages as one person's browser sees them (tests/web_site.py)."""
+    async with browser_like(api) as client:
+        yield Site(api, client, pool, settings, make_account)
