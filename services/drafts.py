@@ -1,0 +1,52 @@
+"""Drafts' use cases: save what a focal point or stakeholder has typed into its submission
+form, read it back, discard it.
+
+A draft belongs to the review, the kind and the subject (the country of a national report, the
+organisation of a stakeholder input), not to the person: colleagues of the same country or
+organisation continue the same one. Only those who may submit it (`services.submissions.intake`)
+reach it; the secretariat never does, and no listing of submissions includes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db.drafts import delete_draft, draft, save_draft
+from domain.access import own_subject
+from services.engine import Deps
+from services.refusals import forbidden
+from services.submissions import Intake
+
+
+@dataclass(frozen=True)
+class Draft:
+    content: dict[str, Any]
+    updated_at: datetime
+
+
+def _key(intake: Intake) -> tuple[str, str, str]:
+    """The review, kind and subject the intake's draft is kept under."""
+    own = own_subject(intake.actor)
+    actor = intake.actor
+    # An account set up without its country (or organisation) has nothing to draft for; its
+    # subject would be None (or the text "None").
+    if own is None or own[1] is None or (actor.role == "stakeholder" and not actor.organisation_id):
+        raise forbidden("Your account is not linked to a country or an organisation.")
+    return intake.review["id"], own[0], own[1]
+
+
+async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
+    """Keep `content` (as typed: it need not be valid yet) as the draft."""
+    row = await save_draft(deps.pool, *_key(intake), content, intake.actor.id)
+    return Draft(row["content"], row["updated_at"])
+
+
+async def load(deps: Deps, intake: Intake) -> Draft | None:
+    row = await draft(deps.pool, *_key(intake))
+    return None if row is None else Draft(row["content"], row["updated_at"])
+
+
+async def discard(deps: Deps, intake: Intake) -> None:
+    await delete_draft(deps.pool, *_key(intake))
