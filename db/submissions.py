@@ -216,3 +216,15 @@ async def accepted_versions(pool: asyncpg.Pool, submission_id: uuid.UUID) -> lis
            WHERE submission_id = $1 AND status = 'accepted' ORDER BY version""",
         submission_id,
     )
+
+
+async def accepted_version_list(
+    pool: asyncpg.Pool, submission_ids: list[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """The accepted versions of these submissions, without their content, oldest first."""
+    return await pool.fetch(
+        """SELECT submission_id, version, late, received_at FROM submission_versions
+           WHERE submission_id = ANY($1::uuid[]) AND status = 'accepted'
+           ORDER BY submission_id, version""",
+        submission_ids,
+    )

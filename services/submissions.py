@@ -20,6 +20,7 @@ import asyncpg
 from db.events import insert_event
 from db.reviews import visible_review
 from db.submissions import (
+    accepted_version_list,
     accepted_versions,
     record_rejection,
     review_submissions,
@@ -243,6 +244,18 @@ async def listed(deps: Deps, actor: Actor, review_id: str) -> list[dict[str, Any
     return [
         {**dict(r), "id": str(r["id"]), "updated_at": r["updated_at"].isoformat()} for r in rows
     ]
+
+
+async def sent(deps: Deps, actor: Actor, review_id: str) -> list[dict[str, Any]]:
+    """What a submitter has sent to the review: its submissions, each with the list of its
+    accepted versions (without their content)."""
+    if own_subject(actor) is None:
+        raise forbidden("Only focal points and stakeholders send submissions.")
+    items = await listed(deps, actor, review_id)
+    rows = await accepted_version_list(deps.pool, [uuid.UUID(item["id"]) for item in items])
+    for item in items:
+        item["versions"] = [_version(r) for r in rows if str(r["submission_id"]) == item["id"]]
+    return items
 
 
 async def _readable(deps: Deps, actor: Actor, submission_id: str) -> asyncpg.Record:
