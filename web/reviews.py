@@ -1,0 +1,315 @@
+"""A review as the focal point or stakeholder taking part in it sees it, and the form that
+sends its national report or input.
+
+The form is generated from the document's schema (web.forms). What is typed is kept on the
+server as a draft (services.drafts) whenever the form is posted; sending runs the API's own
+checks and use case (services.submissions), under an idempotency key made for each rendering
+of the form, so a double click sends once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from api.bodies import off_loop, unstorable_or_too_many_values
+from api.idempotency import MAX_KEY_LENGTH
+from api.keys import SERVICES
+from domain.access import KIND_OF_ROLE, Actor
+from domain.intake import TAKING_SUBMISSIONS
+from domain.reference import load_reference
+from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
+from services import drafts, reviews, submissions
+from services.engine import Deps
+from services.refusals import STATUS_OF_KIND, Kind, Refused
+from services.submissions import Intake
+from web.format import deadline, local_time
+from web.forms import FieldError, Form, FormButton, form_for
+from web.render import page
+from web.sessions import require_person
+
+routes = web.RouteTableDef()
+
+# What each kind is called in a sentence.
+WHAT = {
+    SubmissionKind.NATIONAL_REPORT: "national report",
+    SubmissionKind.STAKEHOLDER_INPUT: "input",
+}
+PHASES = {
+    Phase.SCHEDULED: "Not open yet: the call for inputs has not started",
+    Phase.CALL_FOR_INPUTS: "Call for inputs: national reports and stakeholder inputs are collected",
+    Phase.CONSULTATION: "Consultation: stakeholders comment on the synthesis of the inputs",
+    Phase.COMPILATION: "The regional report is being compiled",
+    Phase.APPROVAL: "The regional report is awaiting approval",
+    Phase.PUBLISHED: "The regional report is published",
+    Phase.CANCELLED: "Cancelled: this review ended without a report",
+}
+DEADLINES = {
+    Deadline.CALL_OPENS_AT: "The call for inputs opens",
+    Deadline.INPUTS_DUE_AT: "National reports and stakeholder inputs are due",
+    Deadline.CONSULTATION_DUE_AT: "The consultation closes",
+    Deadline.REPORT_DUE_AT: "The regional report is due",
+}
+KEY_FIELD = "_key"
+SEND, SAVE = "_submit", "_save"
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _review_path(review_id: str) -> str:
+    return f"/reviews/{review_id}"
+
+
+def _kind_asked(intake: Intake, query: Mapping[str, str]) -> SubmissionKind:
+    """The person's own kind; a form of the other kind asked for by name is refused (403)."""
+    return submissions.schema_kind(intake, {"kind": query.get("kind")})
+
+
+# ---- the review's page -----------------------------------------------------------------------
+
+
+def _asked(person: Actor, kind: SubmissionKind | None) -> str:
+    if kind is SubmissionKind.NATIONAL_REPORT:
+        country = load_reference().country_name(person.country or "") or person.country
+        return f"The national report of {country} on its implementation of the Global Compact."
+    if kind is SubmissionKind.STAKEHOLDER_INPUT:
+        return f"The written input of {person.organisation} on the objectives it works on."
+    return "Nothing: you follow this review."
+
+
+def _deadlines(review: Mapping[str, Any], person: Actor) -> list[dict[str, str]]:
+    return [
+        {"label": label, "when": deadline(_instant(review["deadlines"][d.value]), person.time_zone)}
+        for d, label in DEADLINES.items()
+    ]
+
+
+def _sent(items: list[dict[str, Any]], review_id: str, zone: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": WHAT[SubmissionKind(item["kind"])].capitalize(),
+            "versions": [
+                {
+                    "version": v["version"],
+                    "late": v["late"],
+                    "received": local_time(_instant(v["received_at"]), zone),
+                    "href": f"/reviews/{review_id}/submissions/{item['id']}?version={v['version']}",
+                }
+                for v in reversed(item["versions"])
+            ],
+        }
+        for item in items
+    ]
+
+
+def _sent_notice(query: Mapping[str, str], kind: SubmissionKind | None) -> str | None:
+    """The notice after a form was sent (303 to this page with `sent` = its version)."""
+    version = query.get("sent", "")
+    if kind is None or not (version.isascii() and version.isdigit() and len(version) <= 6):
+        return None
+    return f"Your {WHAT[kind]} was sent: version {int(version)}"
+
+
+@routes.get("/reviews/{id}")
+async def review_page(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    review = await reviews.review_document(deps, person, request.match_info["id"])
+    kind = KIND_OF_ROLE.get(person.role)
+    sent = await submissions.sent(deps, person, review["id"]) if kind else []
+    extension = review["country_extensions"].get(person.country or "")
+    region = load_reference().region(review["region"])
+    context = {
+        "review": review,
+        "region": f"{region.commission} ({region.region})" if region else review["region"],
+        "phase": PHASES[Phase(review["phase"])],
+        "asked": _asked(person, kind),
+        "what": WHAT[kind] if kind else None,
+        "deadlines": _deadlines(review, person),
+        "extension": deadline(_instant(extension), person.time_zone) if extension else None,
+        "late_accepted": review["late_submissions"] == LatePolicy.ACCEPT_FLAGGED,
+        "sent": _sent(sent, review["id"], person.time_zone),
+        "open": kind is not None and Phase(review["phase"]) in TAKING_SUBMISSIONS,
+        "notice": _sent_notice(request.query, kind),
+    }
+    return page(request, "reviews/review.html", context)
+
+
+@routes.get("/reviews/{id}/submissions/{submission}")
+async def submission_page(request: web.Request) -> web.StreamResponse:
+    """One version of a submission, read only."""
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    review = await reviews.visible(deps, person, request.match_info["id"])
+    document = await submissions.submission_document(
+        deps, person, request.match_info["submission"], request.query.get("version")
+    )
+    if document["review_id"] != review["id"]:
+        raise web.HTTPNotFound()
+    kind = SubmissionKind(document["kind"])
+    context = {
+        "review": review,
+        "what": WHAT[kind],
+        "document": document,
+        "received": local_time(_instant(document["received_at"]), person.time_zone),
+        "fields": form_for(kind.value).view(document["content"]).fields,
+    }
+    return page(request, "reviews/submission.html", context)
+
+
+# ---- the form --------------------------------------------------------------------------------
+
+
+def _blank(person: Actor, kind: SubmissionKind) -> dict[str, Any]:
+    """A new document with what the account already says filled in."""
+    if kind is SubmissionKind.NATIONAL_REPORT:
+        return {"country": person.country} if person.country else {}
+    organisation = {"name": person.organisation, "category": person.stakeholder_category}
+    return {"organisation": {k: v for k, v in organisation.items() if v}}
+
+
+def _key(form: MultiDictProxy[Any]) -> str | None:
+    """The form's idempotency key, when it is one this page could have made."""
+    key = form.get(KEY_FIELD)
+    if isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH and key.isprintable():
+        return key
+    return None
+
+
+def _form_page(
+    request: web.Request,
+    intake: Intake,
+    form: Form,
+    document: dict[str, Any],
+    *,
+    problems: list[Any] | None = None,
+    refusal: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    what = WHAT[intake.kind]
+    view = form.view(document, problems or [])
+    errors = view.errors or ([FieldError(refusal, "")] if refusal else [])
+    buttons = [
+        FormButton(SEND, "1", f"Send your {what}"),
+        FormButton(SAVE, "1", "Save draft", secondary=True),
+    ]
+    context = {
+        "review": intake.review,
+        "what": what,
+        "view": view,
+        "errors": errors,
+        "notice": notice,
+        "buttons": buttons,
+        # A new key for each rendering: sent twice from one page, the form is sent once.
+        "hidden": {KEY_FIELD: secrets.token_urlsafe(16)},
+        "action": request.path,
+        "back": _review_path(intake.review["id"]),
+    }
+    return page(request, "reviews/submit.html", context, status=status)
+
+
+async def _intake(request: web.Request) -> tuple[Deps, Intake, Form]:
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    intake = await submissions.intake(deps, person, request.match_info["id"])
+    return deps, intake, form_for(_kind_asked(intake, request.query).value)
+
+
+async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
+    """The latest version sent, if any: a new version starts from it."""
+    items = await submissions.sent(deps, intake.actor, intake.review["id"])
+    if not items:
+        return None
+    return await submissions.submission_document(deps, intake.actor, items[0]["id"], None)
+
+
+@routes.get("/reviews/{id}/submit")
+async def submission_form(request: web.Request) -> web.StreamResponse:
+    """The draft if there is one, else the version sent last, else a new document."""
+    deps, intake, form = await _intake(request)
+    draft = await drafts.load(deps, intake)
+    if draft is not None:
+        saved = local_time(draft.updated_at, intake.actor.time_zone)
+        notice = f"Your draft was saved on {saved}." if "saved" in request.query else None
+        return _form_page(request, intake, form, draft.content, notice=notice)
+    last = await _last_sent(deps, intake)
+    if last is not None:
+        notice = f"This starts from version {last['version']}, the last you sent."
+        return _form_page(request, intake, form, last["content"], notice=notice)
+    return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
+
+
+def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what: str) -> str:
+    """Why the review did not take the submission, in plain words."""
+    if refused.kind is Kind.INVALID:  # the key of a page already sent, with other answers
+        return (
+            f"This page was already used to send your {what} with other answers."
+            " Check your answers and send them again."
+        )
+    if refused.kind is not Kind.CONFLICT:
+        return refused.message
+    phase = Phase(review["phase"])
+    if phase is Phase.SCHEDULED:
+        opens = deadline(_instant(review["deadlines"][Deadline.CALL_OPENS_AT]), actor.time_zone)
+        return f"The call for inputs has not opened yet. You can send your {what} from {opens}."
+    if phase in TAKING_SUBMISSIONS and review["late_submissions"] == LatePolicy.REJECT:
+        due = deadline(_instant(review["deadlines"][Deadline.INPUTS_DUE_AT]), actor.time_zone)
+        return f"The deadline was {due}, and this review does not take late submissions."
+    return f"This review no longer takes submissions ({PHASES[phase].lower()})."
+
+
+async def _send(
+    request: web.Request, deps: Deps, intake: Intake, form: Form, document: dict[str, Any]
+) -> web.StreamResponse:
+    """Send the document as the API would, after the same checks; the draft stays until the
+    review has accepted it."""
+    problems = await off_loop(form.problems, document)
+    if problems:
+        return _form_page(request, intake, form, document, problems=problems, status=422)
+    body = {"kind": intake.kind.value, "content": document}
+    try:
+        receipt = await submissions.submit(deps, intake, body, _key(await request.post()))
+    except Refused as refused:
+        if refused.kind not in (Kind.CONFLICT, Kind.FORBIDDEN, Kind.INVALID):
+            raise
+        review = await reviews.visible(deps, intake.actor, intake.review["id"])
+        words = _plain_refusal(refused, review, intake.actor, WHAT[intake.kind])
+        refusal = (
+            f"Your {WHAT[intake.kind]} was not sent. {words} Your answers are kept as a draft."
+        )
+        status = STATUS_OF_KIND[refused.kind]
+        return _form_page(request, intake, form, document, refusal=refusal, status=status)
+    await drafts.discard(deps, intake)
+    location = f"{_review_path(intake.review['id'])}?sent={receipt['version']}"
+    return web.Response(status=303, headers={"Location": location})
+
+
+@routes.post("/reviews/{id}/submit")
+async def post_submission_form(request: web.Request) -> web.StreamResponse:
+    """Every post keeps what was typed as the draft (when it can be stored), then adds or
+    removes an entry, saves, or sends."""
+    deps, intake, form = await _intake(request)
+    posted = await request.post()
+    document = form.parse(posted)
+    action = form.action(posted)
+    if action is not None:
+        document = form.apply(document, action)
+    unstorable = unstorable_or_too_many_values(document)
+    if unstorable:
+        return _form_page(request, intake, form, document, problems=unstorable, status=422)
+    await drafts.save(deps, intake, document)
+    if SEND in posted and action is None:
+        return await _send(request, deps, intake, form, document)
+    if SAVE in posted and action is None:
+        location = f"{request.path}?saved"
+        return web.Response(status=303, headers={"Location": location})
+    return _form_page(request, intake, form, document)
