@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from playwright.async_api import Page, expect
 
 from tests import documents
 from tests.browser import assert_accessible, needs_chromium
+from tests.reviews import eventually
 from tests.test_reviews_api import create_review, open_call
 from tests.test_web_forms import controls, posted
 from tests.web_site import Site, form_token, path_of, post_form
@@ -107,6 +108,35 @@ async def test_review_page_shows_the_deadlines_in_the_persons_zone_with_utc(
     assert "Call for inputs" in html
     assert "You have not sent your national report yet." in html
     assert f'href="/reviews/{review["id"]}/submit"' in html
+
+
+async def test_a_focal_point_sees_its_own_states_extension_only(
+    site: Site, review: dict[str, Any], api: Any, ece_secretariat: Any
+) -> None:
+    until = datetime.fromisoformat(review["deadlines"]["inputs_due_at"]) + timedelta(days=9)
+    extension = {
+        "deadline": "inputs_due_at",
+        "until": until.isoformat(),
+        "reason": "Elections",
+        "country": "DEU",
+    }
+    extended = await api.post(
+        f"/v1/reviews/{review['id']}/extensions", json=extension, headers=ece_secretariat.headers
+    )
+    assert extended.status == 200, await extended.text()
+    await site.sign_in(await focal_point(site, zone="America/New_York"))
+
+    async def shown() -> str | None:
+        html = unescape(await (await site.client.get(f"/reviews/{review['id']}")).text())
+        return html if "Your extension" in html else None
+
+    html = await eventually(shown)
+    assert f"Your national report is due {deadline(until, 'America/New_York')}." in html
+    async with site.other_client() as other:
+        france = await focal_point(site, country="FRA")
+        assert (await post_form(other, path_of(await site.link(france)))).status == 303
+        html = await (await other.get(f"/reviews/{review['id']}")).text()
+        assert "Your extension" not in html and "National reports and" in html
 
 
 async def test_a_review_the_person_may_not_see_is_not_found(
@@ -405,7 +435,11 @@ async def test_a_focal_point_sends_and_resubmits_its_national_report_in_a_browse
     await page.get_by_role("button", name="Send your national report").focus()
     await page.keyboard.press("Space")
     await expect(page.locator(".notice")).to_contain_text("version 2")
-    await expect(page.get_by_role("link", name=re.compile("Version 1"))).to_be_visible()
+    await page.get_by_role("link", name=re.compile("Version 1")).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your national report, version 1"
+    )
+    await assert_accessible(page)
     [seen] = await submissions_seen_by(api, ece_secretariat, review["id"])
     assert seen["latest_version"] == 2
     own_host = str(api.make_url("")).rstrip("/")
