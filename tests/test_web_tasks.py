@@ -187,11 +187,26 @@ async def consultation(site: Site, ece_secretariat: Any, worker: Any) -> dict[st
     people["b1"] = await stakeholder(site, f"Org B {secrets.token_hex(3)}")
     invited = [people[n].id for n in ("a1", "a4", "b1")]
     body = await create_review(site.api, ece_secretariat, stakeholders=invited)
-    for _ in range(2):  # scheduled -> call for inputs -> consultation
+    focal_point = await site.person("focal_point", country="DEU", regions=("ECE",))
+    inputs = {
+        focal_point: ("national_report", documents.national_report("DEU")),
+        people["b1"]: (
+            "stakeholder_input",
+            documents.stakeholder_input(people["b1"].actor.organisation),
+        ),
+    }
+    for step in range(2):  # scheduled -> call for inputs (a report and an input) -> consultation
         advanced = await site.api.post(
             f"/v1/reviews/{body['id']}/advance", json={}, headers=ece_secretariat.headers
         )
         assert advanced.status == 200, await advanced.text()
+        for account, (kind, content) in inputs.items() if step == 0 else ():
+            sent = await site.api.post(
+                f"/v1/reviews/{body['id']}/submissions",
+                json={"kind": kind, "content": content},
+                headers=account.headers,
+            )
+            assert sent.status == 201, await sent.text()
     rows = await site.pool.fetch("SELECT id, invitee FROM tasks WHERE review_id = $1", body["id"])
     by_invitee = {row["invitee"]: str(row["id"]) for row in rows}
     return {
@@ -216,6 +231,9 @@ async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_rec
         "The synthesis to read" in page and "What your answer commits your organisation to" in page
     )
     assert "Cluster 1:" in page and 'name="/endorsement"' in page
+    # The synthesis, as the API gives it: Germany's report and the consenting input quoted.
+    assert "Objective 6:" in page and "Decouple residence permits" in page
+    assert "Germany" in text(page)
     # Another's task, and ids that name nothing, are not found.
     await get(site, f"/tasks/{consultation['tasks']['b1']}", status=404)
     for bad in ("not-a-uuid", str(uuid.uuid4()), "%00"):

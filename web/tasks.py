@@ -60,6 +60,16 @@ WHAT_IS_SENT = {
     SubmissionKind.STAKEHOLDER_INPUT: "Send the written input of {party} for {title}",
 }
 
+# What an objective of the synthesis may hold.
+SYNTHESIS_CONTENT = (
+    "statuses",
+    "measures",
+    "challenges",
+    "good_practices",
+    "stakeholder_inputs",
+    "unpublished_stakeholder_inputs",
+)
+
 # The filters' problems in plain words, by the pointer the use case names, and the field.
 FILTER_PROBLEMS = {
     "/status": ("status", "Select a status from the list"),
@@ -191,6 +201,10 @@ def _synthesis_start(request: web.Request) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
 
 
+def _reported(objective: dict[str, Any]) -> bool:
+    return any(objective[key] for key in SYNTHESIS_CONTENT)
+
+
 async def _synthesis(
     request: web.Request, person: Actor, task: asyncpg.Record
 ) -> dict[str, Any] | None:
@@ -205,6 +219,10 @@ async def _synthesis(
     document = await synthesis.synthesis_document(
         deps, task["review_id"], found, start, synthesis.PAGE
     )
+    for cluster in document["clusters"]:
+        # Objectives nobody reported on are named in one line, not one heading each.
+        cluster["silent"] = [o["number"] for o in cluster["objectives"] if not _reported(o)]
+        cluster["objectives"] = [o for o in cluster["objectives"] if _reported(o)]
     cursor = document["next_cursor"]
     document["next"] = f"?from={cursor}#synthesis" if cursor else None
     document["first"] = "?#synthesis" if start else None
