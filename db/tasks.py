@@ -4,6 +4,7 @@ change checked in one statement."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,59 +31,52 @@ async def task(conn: Executor, task_id: uuid.UUID) -> asyncpg.Record | None:
     )
 
 
-async def my_tasks(
-    pool: asyncpg.Pool,
-    assignee: uuid.UUID,
-    *,
-    status: str | None,
-    review_id: str | None,
-    after: uuid.UUID | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        f"""SELECT {_COLUMNS} FROM tasks t
-            WHERE t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
-              AND ($3::text IS NULL OR t.review_id = $3) AND ($4::uuid IS NULL OR t.id > $4)
+@dataclass(frozen=True)
+class Mine:
+    """Which of the tasks an assignee holds are asked for: of a status, of a review (None for
+    any), a page of `limit` from after the task `after` on."""
+
+    assignee: uuid.UUID
+    status: str | None
+    review_id: str | None
+    after: uuid.UUID | None
+    limit: int
+
+    def args(self) -> tuple[Any, ...]:
+        return self.assignee, self.status, self.review_id, self.after, self.limit
+
+
+# The tasks of `Mine` ($1 to $3), before paging.
+_MINE = """t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
+           AND ($3::text IS NULL OR t.review_id = $3)"""
+
+
+async def my_tasks(conn: Executor, mine: Mine) -> list[asyncpg.Record]:
+    """In order of id."""
+    return await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM tasks t WHERE {_MINE} AND ($4::uuid IS NULL OR t.id > $4)
             ORDER BY t.id LIMIT $5""",
-        assignee,
-        status,
-        review_id,
-        after,
-        limit,
+        *mine.args(),
     )
 
 
-async def inbox(
-    conn: Executor,
-    assignee: uuid.UUID,
-    *,
-    status: str | None,
-    review_id: str | None,
-    after: uuid.UUID | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """The tasks `assignee` holds, with their review's title: the open ones first, soonest due
-    first (so those past due lead), then the others, latest due first; from after the task
-    `after` on (none when `after` is not one of them). The work is bounded by the person's
-    own tasks (tasks_by_assignee)."""
+async def inbox(conn: Executor, mine: Mine) -> list[asyncpg.Record]:
+    """With their review's title: the open ones first, soonest due first (so those past due
+    lead), then the others, latest due first; from after the task `after` on (none when
+    `after` is not one of them). The work is bounded by the person's own tasks
+    (tasks_by_assignee)."""
     return await conn.fetch(
         f"""WITH mine AS (
                 SELECT {_COLUMNS}, r.title, t.status <> 'open' AS closed,
                        CASE WHEN t.status = 'open' THEN 1 ELSE -1 END
                        * extract(epoch FROM t.due_at) AS due_key
-                FROM tasks t JOIN reviews r ON r.id = t.review_id
-                WHERE t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
-                  AND ($3::text IS NULL OR t.review_id = $3))
+                FROM tasks t JOIN reviews r ON r.id = t.review_id WHERE {_MINE})
             SELECT m.* FROM mine m
             WHERE $4::uuid IS NULL
                OR (m.closed, m.due_key, m.id) > (SELECT a.closed, a.due_key, a.id FROM mine a
                                                  WHERE a.id = $4)
             ORDER BY m.closed, m.due_key, m.id LIMIT $5""",
-        assignee,
-        status,
-        review_id,
-        after,
-        limit,
+        *mine.args(),
     )
 
 

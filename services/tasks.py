@@ -18,7 +18,16 @@ import asyncpg
 from db.actors import colleague_of, free_colleagues
 from db.events import insert_event
 from db.reviews import open_calls_awaiting
-from db.tasks import complete, delegate, has_task, inbox, my_tasks, reviews_of_tasks, task
+from db.tasks import (
+    Mine,
+    complete,
+    delegate,
+    has_task,
+    inbox,
+    my_tasks,
+    reviews_of_tasks,
+    task,
+)
 from domain.access import Actor, may_act_on_task, may_read_task, own_subject
 from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
@@ -69,9 +78,7 @@ async def task_page(
 ) -> dict[str, Any]:
     """A page of the tasks `actor` holds, in order of id, from after the task `after` on."""
     _check_status(status)
-    rows = await my_tasks(
-        deps.pool, actor.id, status=status, review_id=review_id, after=after, limit=limit
-    )
+    rows = await my_tasks(deps.pool, Mine(actor.id, status, review_id, after, limit))
     next_after = str(rows[-1]["id"]) if len(rows) == limit else None
     return {"items": [task_document(r) for r in rows], "next_after": next_after}
 
@@ -106,9 +113,7 @@ async def inbox_page(
     cursor = None
     if after is not None:
         cursor = named_id(after, invalid([("/after", "must be the id of a task")]))
-    rows = await inbox(
-        deps.pool, actor.id, status=status, review_id=review_id, after=cursor, limit=limit
-    )
+    rows = await inbox(deps.pool, Mine(actor.id, status, review_id, cursor, limit))
     next_after = str(rows[-1]["id"]) if len(rows) == limit else None
     return Inbox(rows, next_after, await reviews_of_tasks(deps.pool, actor.id, FILTER_REVIEWS))
 

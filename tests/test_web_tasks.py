@@ -216,6 +216,13 @@ async def consultation(site: Site, ece_secretariat: Any, worker: Any) -> dict[st
     }
 
 
+async def a1_at(site: Site, consultation: dict[str, Any], page: str = "") -> tuple[Any, str, str]:
+    """a1 signed in: the people, a1's task and the path of its `page`."""
+    task_id = consultation["tasks"]["a1"]
+    await site.sign_in(consultation["people"]["a1"])
+    return consultation["people"], task_id, f"/tasks/{task_id}{page}"
+
+
 def response_form(token: str, **fields: str) -> dict[str, str]:
     return {"csrf_token": token, **fields}
 
@@ -223,9 +230,7 @@ def response_form(token: str, **fields: str) -> dict[str, str]:
 async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_receipt(
     site: Site, consultation: dict[str, Any]
 ) -> None:
-    people, task_id = consultation["people"], consultation["tasks"]["a1"]
-    await site.sign_in(people["a1"])
-    path = f"/tasks/{task_id}"
+    people, task_id, path = await a1_at(site, consultation)
     page = await get(site, path)
     assert (
         "The synthesis to read" in page and "What your answer commits your organisation to" in page
@@ -299,9 +304,7 @@ async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_rec
 async def test_a_task_is_given_to_a_colleague_chosen_by_name(
     site: Site, consultation: dict[str, Any]
 ) -> None:
-    people, task_id = consultation["people"], consultation["tasks"]["a1"]
-    await site.sign_in(people["a1"])
-    path = f"/tasks/{task_id}/delegate"
+    people, task_id, path = await a1_at(site, consultation, "/delegate")
     form = await get(site, path)
     offered = re.findall(r'<option value="([0-9a-f-]{36})"', form)
     # Only colleagues without a task of this review: not a4 (consulted), not b1, not a1.
