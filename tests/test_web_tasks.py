@@ -176,17 +176,15 @@ async def test_my_tasks_list_what_open_calls_still_ask(site: Site, ece_secretari
 @pytest.fixture
 async def consultation(site: Site, ece_secretariat: Any, worker: Any) -> dict[str, Any]:
     """A review in consultation: stakeholders a1 and a4 of one organisation and b1 of another
-    consulted; a2 and a3, colleagues of a1, not (so free to take a task)."""
-    organisation = f"Org A {secrets.token_hex(3)}"
-    people = {
-        name: await stakeholder(
-            site, organisation, name=f"{name.upper()} <i>{secrets.token_hex(2)}"
-        )
-        for name in ("a1", "a2", "a3", "a4")
-    }
+    consulted; a2 and a3, colleagues of a1, not (so free to take a task). a2's name is
+    hostile."""
+    organisation = f"Migrant Workers Solidarity Network {secrets.token_hex(2)}"
+    names = {"a1": "Amira Haddad", "a2": "Bruno <i>Keller", "a3": "Chen Wei", "a4": "Dana Novak"}
+    people = {n: await stakeholder(site, organisation, name=name) for n, name in names.items()}
     people["b1"] = await stakeholder(site, f"Org B {secrets.token_hex(3)}")
     invited = [people[n].id for n in ("a1", "a4", "b1")]
-    body = await create_review(site.api, ece_secretariat, stakeholders=invited)
+    title = f"Regional review of the GCM in the UNECE region ({secrets.token_hex(2)})"
+    body = await create_review(site.api, ece_secretariat, stakeholders=invited, title=title)
     focal_point = await site.person("focal_point", country="DEU", regions=("ECE",))
     inputs = {
         focal_point: ("national_report", documents.national_report("DEU")),
@@ -309,7 +307,7 @@ async def test_a_task_is_given_to_a_colleague_chosen_by_name(
     offered = re.findall(r'<option value="([0-9a-f-]{36})"', form)
     # Only colleagues without a task of this review: not a4 (consulted), not b1, not a1.
     assert sorted(offered) == sorted([people["a2"].id, people["a3"].id])
-    assert "A2 &lt;i&gt;" in form
+    assert "Bruno &lt;i&gt;Keller" in form
 
     token = await form_token(site.client, path)
     for chosen, status in (("", 422), (people["b1"].id, 422), (people["a4"].id, 422), ("x", 422)):
@@ -361,7 +359,12 @@ async def test_a_stakeholder_answers_a_task_from_its_mail_and_delegates_another(
     people = consultation["people"]
     a1 = people["a1"]
     # A second review consulting a1, whose task a1 gives to a colleague.
-    second = await create_review(site.api, ece_secretariat, stakeholders=[a1.id])
+    second = await create_review(
+        site.api,
+        ece_secretariat,
+        stakeholders=[a1.id],
+        title="Regional review of the GCM in the UNECE region: follow-up",
+    )
     second_task = await insert_task(site.pool, second["id"], a1, datetime.now(UTC) + 20 * DAY)
 
     link = await site.link(a1)
