@@ -125,6 +125,12 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     return data
 
 
+def _task_link(public_url: str, context: asyncpg.Record) -> dict[str, str]:
+    """The page of the task an event is about, if it is about one."""
+    task_id = context["data"].get("task_id")
+    return {"task": f"{public_url}/tasks/{task_id}"} if task_id else {}
+
+
 class HostSlots:
     """At most `per_host` webhook attempts to one host at a time."""
 
@@ -299,7 +305,10 @@ class NotificationActivities:
                     "at": context["at"].isoformat(),
                     "data": _template_data(row["template"], context),
                 },
-                "links": {"review": f"{self.settings.api_url}/v1/reviews/{context['review_id']}"},
+                "links": {
+                    "review": f"{self.settings.api_url}/v1/reviews/{context['review_id']}",
+                    **_task_link(self.settings.api_url, context),
+                },
                 "service": {"name": "reviewflow"},
             },
         )

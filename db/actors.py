@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from db.pool import Executor
+from db.tasks import holds_task
 from domain.access import Actor
 from domain.reference import load_reference
 
@@ -134,25 +135,46 @@ async def insert_actor(
     return actor
 
 
+# Another active account acting for the same party as the actor: of its organisation (a
+# stakeholder), or of its country in the review's region (a focal point). $1 the actor's id,
+# $2 its role, $3 its organisation's id, $4 its country, $5 the review's region.
+_COLLEAGUE = """id <> $1 AND role = $2 AND disabled_at IS NULL
+    AND CASE role WHEN 'stakeholder' THEN organisation_id = $3
+                  WHEN 'focal_point' THEN country = $4 AND $5 = ANY (regions)
+                  ELSE false END"""
+
+
+def _colleague_args(actor: Actor, region: str) -> list[Any]:
+    return [actor.id, actor.role, actor.organisation_id, actor.country, region]
+
+
 async def colleague_of(
     conn: Executor, actor: Actor, region: str, colleague_id: uuid.UUID
 ) -> Actor | None:
-    """Another active account acting for the same party as `actor`: of its organisation (a
-    stakeholder), or of its country in `region` (a focal point); None for anyone else."""
+    """Another active account acting for the same party as `actor` in a review of `region`;
+    None for anyone else."""
     row = await conn.fetchrow(
-        f"""SELECT {_READ} FROM actors
-            WHERE id = $1 AND id <> $2 AND role = $3 AND disabled_at IS NULL
-              AND CASE role WHEN 'stakeholder' THEN organisation_id = $4
-                            WHEN 'focal_point' THEN country = $5 AND $6 = ANY (regions)
-                            ELSE false END""",
+        f"SELECT {_READ} FROM actors WHERE id = $6 AND {_COLLEAGUE}",
+        *_colleague_args(actor, region),
         colleague_id,
-        actor.id,
-        actor.role,
-        actor.organisation_id,
-        actor.country,
-        region,
     )
     return Actor.from_row(row) if row else None
+
+
+async def free_colleagues(
+    conn: Executor, actor: Actor, region: str, review_id: str, limit: int
+) -> list[Actor]:
+    """The colleagues of `actor` (as `colleague_of`) in a review of `region` who hold no task
+    of the review `review_id`, by name."""
+    rows = await conn.fetch(
+        f"""SELECT {_READ} FROM actors a WHERE {_COLLEAGUE}
+              AND NOT {holds_task("$6", "a.id")}
+            ORDER BY name, id LIMIT $7""",
+        *_colleague_args(actor, region),
+        review_id,
+        limit,
+    )
+    return [Actor.from_row(row) for row in rows]
 
 
 async def joinable_organisation(

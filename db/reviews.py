@@ -84,6 +84,28 @@ async def visible_review(conn: Executor, actor: Actor, review_id: str) -> asyncp
     )
 
 
+async def open_calls_awaiting(
+    conn: Executor, actor: Actor, kind: str, subject: str, limit: int
+) -> list[asyncpg.Record]:
+    """The reviews `actor` may see whose call for inputs is open and that have no accepted
+    submission of `kind` for `subject` yet, soonest due first: id, title and due_at (the
+    actor's country's extension, if it has one)."""
+    return await conn.fetch(
+        f"""SELECT r.id, r.title, coalesce(r.country_extensions ->> $3,
+                                            r.deadlines ->> 'inputs_due_at')::timestamptz AS due_at
+            FROM reviews r
+            WHERE {_VISIBLE} AND r.phase = 'call_for_inputs'
+              AND NOT EXISTS (SELECT 1 FROM submissions s
+                              WHERE s.review_id = r.id AND s.kind = $5 AND s.subject = $6
+                                AND s.latest_version > 0)
+            ORDER BY due_at, r.id LIMIT $7""",
+        *_viewer_args(actor),
+        kind,
+        subject,
+        limit,
+    )
+
+
 async def list_reviews(
     pool: asyncpg.Pool,
     actor: Actor,

@@ -4,6 +4,7 @@ change checked in one statement."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,31 +17,75 @@ _COLUMNS = """t.id, t.review_id, t.kind, t.invitee, t.assignee, t.organisation, 
               t.completed_by, t.reminders_sent, t.delegations, t.created_at"""
 
 
+def holds_task(review_id: str, actor_id: str) -> str:
+    """SQL: whether the actor (an expression) holds a task of the review (another), as
+    assignee; such an actor takes no second task of that review."""
+    return f"EXISTS (SELECT 1 FROM tasks o WHERE o.review_id = {review_id} AND o.assignee = {actor_id})"
+
+
 async def task(conn: Executor, task_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {_COLUMNS}, r.region FROM tasks t JOIN reviews r ON r.id = t.review_id WHERE t.id = $1",
+        f"""SELECT {_COLUMNS}, r.region, r.title FROM tasks t JOIN reviews r ON r.id = t.review_id
+            WHERE t.id = $1""",
         task_id,
     )
 
 
-async def my_tasks(
-    pool: asyncpg.Pool,
-    assignee: uuid.UUID,
-    *,
-    status: str | None,
-    review_id: str | None,
-    after: uuid.UUID | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        f"""SELECT {_COLUMNS} FROM tasks t
-            WHERE t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
-              AND ($3::text IS NULL OR t.review_id = $3) AND ($4::uuid IS NULL OR t.id > $4)
+@dataclass(frozen=True)
+class Mine:
+    """Which of the tasks an assignee holds are asked for: of a status, of a review (None for
+    any), a page of `limit` from after the task `after` on."""
+
+    assignee: uuid.UUID
+    status: str | None
+    review_id: str | None
+    after: uuid.UUID | None
+    limit: int
+
+    def args(self) -> tuple[Any, ...]:
+        return self.assignee, self.status, self.review_id, self.after, self.limit
+
+
+# The tasks of `Mine` ($1 to $3), before paging.
+_MINE = """t.assignee = $1 AND ($2::text IS NULL OR t.status = $2)
+           AND ($3::text IS NULL OR t.review_id = $3)"""
+
+
+async def my_tasks(conn: Executor, mine: Mine) -> list[asyncpg.Record]:
+    """In order of id."""
+    return await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM tasks t WHERE {_MINE} AND ($4::uuid IS NULL OR t.id > $4)
             ORDER BY t.id LIMIT $5""",
+        *mine.args(),
+    )
+
+
+async def inbox(conn: Executor, mine: Mine) -> list[asyncpg.Record]:
+    """With their review's title: the open ones first, soonest due first (so those past due
+    lead), then the others, latest due first; from after the task `after` on (none when
+    `after` is not one of them). The work is bounded by the person's own tasks
+    (tasks_by_assignee)."""
+    return await conn.fetch(
+        f"""WITH mine AS (
+                SELECT {_COLUMNS}, r.title, t.status <> 'open' AS closed,
+                       CASE WHEN t.status = 'open' THEN 1 ELSE -1 END
+                       * extract(epoch FROM t.due_at) AS due_key
+                FROM tasks t JOIN reviews r ON r.id = t.review_id WHERE {_MINE})
+            SELECT m.* FROM mine m
+            WHERE $4::uuid IS NULL
+               OR (m.closed, m.due_key, m.id) > (SELECT a.closed, a.due_key, a.id FROM mine a
+                                                 WHERE a.id = $4)
+            ORDER BY m.closed, m.due_key, m.id LIMIT $5""",
+        *mine.args(),
+    )
+
+
+async def reviews_of_tasks(conn: Executor, assignee: uuid.UUID, limit: int) -> list[asyncpg.Record]:
+    """The reviews `assignee` holds tasks of (id, title), by title."""
+    return await conn.fetch(
+        """SELECT DISTINCT r.id, r.title FROM tasks t JOIN reviews r ON r.id = t.review_id
+           WHERE t.assignee = $1 ORDER BY r.title, r.id LIMIT $2""",
         assignee,
-        status,
-        review_id,
-        after,
         limit,
     )
 
@@ -81,8 +126,7 @@ async def delegate(
                    delegations = t.delegations || jsonb_build_array(jsonb_build_object(
                        'from', $2::uuid, 'to', $3::uuid, 'note', $4::text, 'at', now()))
             WHERE t.id = $1 AND t.assignee = $2 AND t.status = 'open'
-              AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.review_id = t.review_id
-                                                      AND o.assignee = $3::uuid)
+              AND NOT {holds_task("t.review_id", "$3::uuid")}
             RETURNING {_COLUMNS}""",
         task_id,
         actor_id,
@@ -92,10 +136,7 @@ async def delegate(
 
 
 async def has_task(conn: Executor, review_id: str, actor_id: uuid.UUID) -> bool:
-    found = await conn.fetchval(
-        "SELECT 1 FROM tasks WHERE review_id = $1 AND assignee = $2 LIMIT 1", review_id, actor_id
-    )
-    return found is not None
+    return bool(await conn.fetchval(f"SELECT {holds_task('$1', '$2')}", review_id, actor_id))
 
 
 async def task_progress(conn: Executor, review_id: str) -> list[asyncpg.Record]:

@@ -126,3 +126,9 @@ def extend(
     previous = state.deadlines.get(deadline)
     state.deadlines = replace(state.deadlines, **{deadline.value: until})
     return previous
+
+
+def overdue(status: str, due_at: datetime, now: datetime) -> bool:
+    """Whether a task is past its due date yet still open (the review's workflow closes it
+    soon after): such tasks lead a person's list, marked."""
+    return status == "open" and due_at < now

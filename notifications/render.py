@@ -53,6 +53,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.REMINDER_DUE,
     EventType.DEADLINE_EXTENDED,
     EventType.CONSULTATION_OPENED,
+    EventType.TASK_COMPLETED,
     EventType.TASK_DELEGATED,
     EventType.ESCALATION_ALERT,
     "report.approval_due",

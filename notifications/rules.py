@@ -75,6 +75,8 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     # Every task is open when the consultation opens; by the time this is expanded some may
     # be answered or closed, and their assignees were still assigned one.
     EventType.CONSULTATION_OPENED: _fixed(EventType.CONSULTATION_OPENED, TASK_ASSIGNEES, ESSENTIAL),
+    # A receipt, as for a submission: the answer is in the task's page whatever the mail.
+    EventType.TASK_COMPLETED: _fixed(EventType.TASK_COMPLETED, EVENT_ACTOR, OPTIONAL),
     EventType.TASK_DELEGATED: _fixed(EventType.TASK_DELEGATED, DELEGATE, ESSENTIAL),
     EventType.ESCALATION_ALERT: _report_due_or(
         Rule(EventType.ESCALATION_ALERT, SECRETARIAT, ESSENTIAL)

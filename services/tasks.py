@@ -9,23 +9,42 @@ and 10,000 answers cost the workflow nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
-from db.actors import colleague_of
+from db.actors import colleague_of, free_colleagues
 from db.events import insert_event
-from db.tasks import complete, delegate, has_task, my_tasks, task
-from domain.access import Actor, may_act_on_task, may_read_task
+from db.reviews import open_calls_awaiting
+from db.tasks import (
+    Mine,
+    complete,
+    delegate,
+    has_task,
+    inbox,
+    my_tasks,
+    reviews_of_tasks,
+    task,
+)
+from domain.access import Actor, may_act_on_task, may_read_task, own_subject
 from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
+from domain.reference import load_reference
+from domain.review import SubmissionKind
 from services.engine import Deps
 from services.refusals import Refused, conflict, forbidden, invalid, named_id, not_found
 from services.reviews import TASK_STATUSES
 
 # Event ids for task changes live in their own namespace, derived from what happened.
 EVENT_NAMESPACE = uuid.UUID("6a1d3f0e-58b2-4f5e-8c7e-0b4a9d2c7e31")
+# Bounds on what one look at a person's tasks costs, however many they have: tasks per page,
+# reviews offered in its filter, calls for inputs listed, colleagues offered for a hand-over.
+INBOX_PAGE = 100
+FILTER_REVIEWS = 200
+ASKED_LIMIT = 50
+COLLEAGUES_LISTED = 200
 
 
 def task_document(row: asyncpg.Record) -> dict[str, Any]:
@@ -58,13 +77,73 @@ async def task_page(
     limit: int,
 ) -> dict[str, Any]:
     """A page of the tasks `actor` holds, in order of id, from after the task `after` on."""
-    if status is not None and status not in TASK_STATUSES:
-        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
-    rows = await my_tasks(
-        deps.pool, actor.id, status=status, review_id=review_id, after=after, limit=limit
-    )
+    _check_status(status)
+    rows = await my_tasks(deps.pool, Mine(actor.id, status, review_id, after, limit))
     next_after = str(rows[-1]["id"]) if len(rows) == limit else None
     return {"items": [task_document(r) for r in rows], "next_after": next_after}
+
+
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in TASK_STATUSES:
+        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """A page of a person's tasks as they read them (rows with their review's title), the
+    cursor of the next page, and the reviews they hold tasks of (id, title)."""
+
+    tasks: list[asyncpg.Record]
+    next_after: str | None
+    reviews: list[asyncpg.Record]
+
+
+async def inbox_page(
+    deps: Deps,
+    actor: Actor,
+    *,
+    status: str | None,
+    review_id: str | None,
+    after: str | None,
+    limit: int = INBOX_PAGE,
+) -> Inbox:
+    """The tasks `actor` holds, open ones first by due date (those past due leading), then
+    the others, latest due first; a page of `limit` from after the task `after` on."""
+    _check_status(status)
+    cursor = None
+    if after is not None:
+        cursor = named_id(after, invalid([("/after", "must be the id of a task")]))
+    rows = await inbox(deps.pool, Mine(actor.id, status, review_id, cursor, limit))
+    next_after = str(rows[-1]["id"]) if len(rows) == limit else None
+    return Inbox(rows, next_after, await reviews_of_tasks(deps.pool, actor.id, FILTER_REVIEWS))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A submission a review asks of a person outside the tasks: its kind, for whom (a
+    country's or an organisation's name), and by when."""
+
+    review_id: str
+    title: str
+    kind: SubmissionKind
+    party: str
+    due_at: datetime
+
+
+async def asked_of(deps: Deps, actor: Actor, limit: int = ASKED_LIMIT) -> list[Asked]:
+    """What the reviews whose call for inputs is open still ask `actor` to send: its country's
+    national report (a focal point) or its organisation's input (a stakeholder), until one is
+    accepted; soonest due first."""
+    own = own_subject(actor)
+    if own is None or own[1] is None:
+        return []
+    kind, subject = SubmissionKind(own[0]), own[1]
+    if kind is SubmissionKind.NATIONAL_REPORT:
+        party = load_reference().country_name(subject) or subject
+    else:
+        party = actor.organisation or ""
+    rows = await open_calls_awaiting(deps.pool, actor, kind.value, subject, limit)
+    return [Asked(r["id"], r["title"], kind, party, r["due_at"]) for r in rows]
 
 
 async def readable_task(deps: Deps, actor: Actor, task_id: str) -> asyncpg.Record:
@@ -119,7 +198,14 @@ async def answer(
     async with deps.pool.acquire() as conn, conn.transaction():
         done = await complete(conn, found["id"], actor.id, response, response_hash)
         if done is not None:
-            await insert_event(conn, _event(done, EventType.TASK_COMPLETED, actor, response_hash))
+            completed = _event(
+                done,
+                EventType.TASK_COMPLETED,
+                actor,
+                response_hash,
+                endorsement=response["endorsement"],
+            )
+            await insert_event(conn, completed)
     if done is not None:
         return task_document(done)
     current = await task(deps.pool, found["id"])
@@ -136,12 +222,21 @@ def _holds_a_task() -> Refused:
 async def _colleague(deps: Deps, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
     """The colleague a task is handed to. Whether `to` is an account at all, or one of another
     party, gets one answer, so ids cannot be probed."""
-    colleague = await colleague_of(deps.pool, actor, found["region"], uuid.UUID(to))
+    not_a_colleague = invalid([("/to", "must be another account of your organisation")])
+    colleague = await colleague_of(deps.pool, actor, found["region"], named_id(to, not_a_colleague))
     if colleague is None:
-        raise invalid([("/to", "must be another account of your organisation")])
+        raise not_a_colleague
     if await has_task(deps.pool, found["review_id"], colleague.id):
         raise _holds_a_task()
     return colleague
+
+
+async def colleagues(deps: Deps, actor: Actor, found: asyncpg.Record) -> list[Actor]:
+    """Whom `actor` may hand its task `found` to: colleagues of its party (by name) who hold
+    no task of the review."""
+    return await free_colleagues(
+        deps.pool, actor, found["region"], found["review_id"], COLLEAGUES_LISTED
+    )
 
 
 async def hand_over(

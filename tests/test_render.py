@@ -56,6 +56,10 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         "country": "ALB",
     },
     "consultation.opened": {"due_at": "2020-11-16T23:59:00+00:00"},
+    "task.completed": {
+        "task_id": "9b2e4c1d-7a6f-4e3b-8c5d-1a2b3c4d5e6f",
+        "endorsement": "endorse_with_reservations",
+    },
     "task.delegated": {
         "task_id": "9b2e4c1d-7a6f-4e3b-8c5d-1a2b3c4d5e6f",
         "from_name": "Anna Berger",

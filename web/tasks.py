@@ -1,16 +1,406 @@
-"""My tasks: what reviews ask of the person signed in."""
+"""My tasks, a task's page (the synthesis, the response form, complete) and handing a task to
+a colleague: the use cases of services.tasks, as the JSON API runs them."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
 from aiohttp import web
 
+from api.bodies import unstorable_or_too_many_values
+from api.keys import SERVICES, SETTINGS
+from api.requests import TASK_DELEGATION
+from api.tasks import ANSWERS, HANDS_OVER
+from domain.access import Actor, may_act_on_task
+from domain.deadlines import overdue
+from domain.reference import load_reference
+from domain.review import SubmissionKind
+from schemas import problems_in
+from services import synthesis
+from services import tasks as use_cases
+from services.refusals import Kind, Refused
+from web.format import deadline, local_time
+from web.forms import FormButton, form_for
 from web.render import page
-from web.sessions import require_person
+from web.sessions import require_person, set_cookie
+from web.signin import see_other
 
 routes = web.RouteTableDef()
+
+RESPONSE = "consultation_response"
+SEND = FormButton("_send", "answer", "Send your answer")
+# What a hand-over did, shown once on My tasks after the redirect (the task is no longer
+# the person's to read): base64 of the sentence, so any name fits in a cookie.
+NOTICE_COOKIE = "reviewflow_notice"
+MAX_NOTICE = 600
+# A browser keeps cookies up to 4 kB: the notice's 600 characters, encoded, fit.
+MAX_NOTICE_COOKIE = 4000
+
+STATUS_LABELS = {
+    "open": "Open",
+    "completed": "Completed",
+    "expired": "Expired",
+    "cancelled": "Cancelled",
+}
+ENDORSEMENTS = {
+    "endorse": "Endorsed",
+    "endorse_with_reservations": "Endorsed with reservations",
+    "do_not_endorse": "Not endorsed",
+}
+CONSULTATION = "Comment on the synthesis of inputs and say whether your organisation endorses it"
+WHAT_IS_SENT = {
+    SubmissionKind.NATIONAL_REPORT: "Send the national report of {party} for {title}",
+    SubmissionKind.STAKEHOLDER_INPUT: "Send the written input of {party} for {title}",
+}
+
+# What an objective of the synthesis may hold.
+SYNTHESIS_CONTENT = (
+    "statuses",
+    "measures",
+    "challenges",
+    "good_practices",
+    "stakeholder_inputs",
+    "unpublished_stakeholder_inputs",
+)
+
+# The filters' problems in plain words, by the pointer the use case names, and the field.
+FILTER_PROBLEMS = {
+    "/status": ("status", "Select a status from the list"),
+    "/after": ("more", "The link to more tasks is not valid; the list starts again from the top"),
+}
+TO_PROBLEMS = {
+    "already has a task in this review": (
+        "This colleague already has a task in this review; choose another"
+    ),
+}
+CHOOSE_COLLEAGUE = "Select the colleague to give the task to"
+
+
+# --- My tasks -------------------------------------------------------------------------------
+
+
+def _status_tag(row: asyncpg.Record, now: datetime) -> tuple[str, str]:
+    """The words and the class of a task's status tag."""
+    if overdue(row["status"], row["due_at"], now):
+        return "Overdue", "tag tag--overdue"
+    if row["status"] == "completed":
+        return STATUS_LABELS["completed"], "tag tag--done"
+    return STATUS_LABELS.get(row["status"], row["status"]), "tag"
+
+
+def _task_row(row: asyncpg.Record, person: Actor, now: datetime) -> dict[str, Any]:
+    label, tag = _status_tag(row, now)
+    return {
+        "id": str(row["id"]),
+        "title": row["title"],
+        "what": CONSULTATION,
+        "due": deadline(row["due_at"], person.time_zone),
+        "status": label,
+        "tag": tag,
+    }
+
+
+def _asked_row(asked: use_cases.Asked, person: Actor) -> dict[str, Any]:
+    return {
+        "review_id": asked.review_id,
+        "what": WHAT_IS_SENT[asked.kind].format(party=asked.party, title=asked.title),
+        "due": deadline(asked.due_at, person.time_zone),
+    }
+
+
+def _take_notice(request: web.Request) -> str | None:
+    raw = request.cookies.get(NOTICE_COOKIE)
+    if not raw or len(raw) > MAX_NOTICE_COOKIE:
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw.encode("ascii")).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+
+
+def _put_notice(request: web.Request, response: web.StreamResponse, text: str) -> None:
+    encoded = base64.urlsafe_b64encode(text[:MAX_NOTICE].encode("utf-8")).decode("ascii")
+    set_cookie(response, request.app[SETTINGS], NOTICE_COOKIE, encoded)
+
+
+async def _inbox(
+    request: web.Request, person: Actor, filters: dict[str, str]
+) -> tuple[use_cases.Inbox, list[dict[str, str]]]:
+    """The page of tasks the filters ask for; with a filter that is not valid, the list
+    without it and the problem beside its field."""
+    deps = request.app[SERVICES]
+    after = request.query.get("after") or None
+    try:
+        found = await use_cases.inbox_page(
+            deps, person, status=filters["status"] or None, review_id=filters["review"] or None,
+            after=after,
+        )  # fmt: skip
+        return found, []
+    except Refused as refused:
+        if refused.kind is not Kind.INVALID:
+            raise
+        errors = [
+            {"field_id": FILTER_PROBLEMS[pointer][0], "message": FILTER_PROBLEMS[pointer][1]}
+            for pointer, _ in refused.problems
+            if pointer in FILTER_PROBLEMS
+        ]
+    if any(error["field_id"] == "status" for error in errors):
+        filters["status"] = ""
+    found = await use_cases.inbox_page(
+        deps, person, status=filters["status"] or None, review_id=filters["review"] or None,
+        after=None,
+    )  # fmt: skip
+    return found, errors
 
 
 @routes.get("/tasks")
 async def my_tasks(request: web.Request) -> web.StreamResponse:
-    require_person(request)
-    return page(request, "tasks.html")
+    person = require_person(request)
+    filters = {"status": request.query.get("status", ""), "review": request.query.get("review", "")}
+    found, errors = await _inbox(request, person, filters)
+    now = datetime.now(UTC)
+    more = None
+    if found.next_after is not None:
+        more = "/tasks?" + urlencode({**filters, "after": found.next_after})
+    asked = await use_cases.asked_of(request.app[SERVICES], person)
+    notice = _take_notice(request)
+    response = page(
+        request,
+        "tasks.html",
+        {
+            "tasks": [_task_row(row, person, now) for row in found.tasks],
+            "asked": [_asked_row(a, person) for a in asked],
+            "reviews": found.reviews,
+            "statuses": STATUS_LABELS,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "more": more,
+            "first": "/tasks?" + urlencode(filters) if request.query.get("after") else None,
+            "errors": errors,
+            "notice": notice,
+        },
+        status=422 if errors else 200,
+    )
+    if NOTICE_COOKIE in request.cookies:
+        response.del_cookie(NOTICE_COOKIE, path="/")
+    return response
+
+
+# --- a task's page --------------------------------------------------------------------------
+
+
+def _synthesis_start(request: web.Request) -> int:
+    text = request.query.get("from", "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+
+
+def _reported(objective: dict[str, Any]) -> bool:
+    return any(objective[key] for key in SYNTHESIS_CONTENT)
+
+
+async def _synthesis(
+    request: web.Request, person: Actor, task: asyncpg.Record
+) -> dict[str, Any] | None:
+    """The page of the synthesis asked for, or None when the person may not read it (or
+    there is none: the task's page still shows the task)."""
+    deps = request.app[SERVICES]
+    try:
+        found = await synthesis.readable_synthesis(deps, person, task["review_id"])
+    except Refused:
+        return None
+    start = _synthesis_start(request)
+    document = await synthesis.synthesis_document(
+        deps, task["review_id"], found, start, synthesis.PAGE
+    )
+    for cluster in document["clusters"]:
+        # Objectives nobody reported on are named in one line, not one heading each.
+        cluster["silent"] = [o["number"] for o in cluster["objectives"] if not _reported(o)]
+        cluster["objectives"] = [o for o in cluster["objectives"] if _reported(o)]
+    cursor = document["next_cursor"]
+    document["next"] = f"?from={cursor}#synthesis" if cursor else None
+    document["first"] = "?#synthesis" if start else None
+    return document
+
+
+def _task_facts(task: asyncpg.Record, person: Actor) -> list[tuple[str, str]]:
+    label, _ = _status_tag(task, datetime.now(UTC))
+    facts = [
+        ("Review", task["title"]),
+        ("What is asked", CONSULTATION),
+        ("Due", deadline(task["due_at"], person.time_zone)),
+        ("Status", label),
+    ]
+    if task["organisation"]:
+        facts.insert(1, ("For", task["organisation"]))
+    return facts
+
+
+def _answer_facts(response: dict[str, Any]) -> list[tuple[str, str]]:
+    """The answer as it reads, read-only."""
+    facts = [("Endorsement", ENDORSEMENTS.get(response.get("endorsement", ""), ""))]
+    if response.get("general_comment"):
+        facts.append(("General comment", response["general_comment"]))
+    titles = {o.number: o.title for o in load_reference().objectives}
+    for comment in response.get("comments", []):
+        number = comment.get("objective")
+        facts.append((f"Objective {number}: {titles.get(number, '')}", comment.get("comment", "")))
+    consent = response.get("consent_to_publish")
+    facts.append(("May be quoted in the report", "Yes" if consent else "No"))
+    return facts
+
+
+async def _task_page(
+    request: web.Request,
+    person: Actor,
+    task: asyncpg.Record,
+    document: dict[str, Any] | None = None,
+    problems: list[Any] | None = None,
+) -> web.Response:
+    may_act = may_act_on_task(person, task["assignee"]) and task["status"] == "open"
+    form = form_for(RESPONSE)
+    view = form.view(document or {}, problems or []) if may_act else None
+    answered = None
+    if task["status"] == "completed":
+        answered = {
+            "on": local_time(task["completed_at"], person.time_zone),
+            "facts": _answer_facts(task["response"]),
+        }
+    reference = load_reference()
+    return page(
+        request,
+        "task.html",
+        {
+            "task": task,
+            "task_id": str(task["id"]),
+            "facts": _task_facts(task, person),
+            "synthesis": await _synthesis(request, person, task),
+            "country_names": lambda codes: ", ".join(
+                reference.country_name(code) or code for code in codes
+            ),
+            "objective_statuses": {s.id: s.title for s in reference.objective_statuses},
+            "view": view,
+            "errors": view.errors if view else [],
+            "buttons": [SEND],
+            "answered": answered,
+            "may_delegate": may_act,
+        },
+        status=422 if problems else 200,
+    )
+
+
+@routes.get("/tasks/{id}")
+async def task_page(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    task = await use_cases.readable_task(request.app[SERVICES], person, request.match_info["id"])
+    return await _task_page(request, person, task)
+
+
+@routes.post("/tasks/{id}")
+async def complete(request: web.Request) -> web.StreamResponse:
+    """Add or remove a comment, or send the answer: checked as the API checks it."""
+    person = require_person(request)
+    deps, task_id = request.app[SERVICES], request.match_info["id"]
+    task = await use_cases.assigned_task(deps, person, task_id, ANSWERS)
+    posted = await request.post()
+    form = form_for(RESPONSE)
+    document = form.parse(posted)
+    action = form.action(posted)
+    if action is not None:
+        return await _task_page(request, person, task, form.apply(document, action))
+    problems = await asyncio.to_thread(form.problems, document)
+    if problems:
+        return await _task_page(request, person, task, document, problems)
+    await use_cases.answer(deps, person, task, document)
+    return see_other(f"/tasks/{task['id']}")
+
+
+# --- handing a task over --------------------------------------------------------------------
+
+
+def _colleague_options(colleagues: list[Actor]) -> list[dict[str, str]]:
+    """Colleagues by name; two of one name told apart by their address."""
+    names = Counter(c.name for c in colleagues)
+    return [
+        {
+            "value": str(c.id),
+            "label": f"{c.name} ({c.email})" if names[c.name] > 1 and c.email else c.name,
+        }
+        for c in colleagues
+    ]
+
+
+def _delegation_errors(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
+    errors = []
+    for pointer, message in problems:
+        if pointer == "/note":
+            errors.append({"field_id": "note", "message": f"The note {message}"})
+        else:
+            errors.append({"field_id": "to", "message": TO_PROBLEMS.get(message, CHOOSE_COLLEAGUE)})
+    return errors
+
+
+async def _delegate_page(
+    request: web.Request,
+    person: Actor,
+    task: asyncpg.Record,
+    chosen: dict[str, str],
+    errors: list[dict[str, str]],
+) -> web.Response:
+    colleagues = await use_cases.colleagues(request.app[SERVICES], person, task)
+    return page(
+        request,
+        "task_delegate.html",
+        {
+            "task": task,
+            "task_id": str(task["id"]),
+            "due": deadline(task["due_at"], person.time_zone),
+            "colleagues": _colleague_options(colleagues),
+            "chosen": chosen,
+            "errors": errors,
+            "error_of": {e["field_id"]: e["message"] for e in errors},
+        },
+        status=422 if errors else 200,
+    )
+
+
+@routes.get("/tasks/{id}/delegate")
+async def delegate_form(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    task = await use_cases.assigned_task(deps, person, request.match_info["id"], HANDS_OVER)
+    return await _delegate_page(request, person, task, {"to": "", "note": ""}, [])
+
+
+@routes.post("/tasks/{id}/delegate")
+async def delegate(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    task = await use_cases.assigned_task(deps, person, request.match_info["id"], HANDS_OVER)
+    posted = await request.post()
+    chosen = {name: str(posted.get(name, "")).strip() for name in ("to", "note")}
+    body = {key: value for key, value in chosen.items() if value}
+    found = unstorable_or_too_many_values(body) or problems_in(TASK_DELEGATION, body)
+    if found:
+        errors = _delegation_errors([(p.pointer or "/to", p.message) for p in found])
+        return await _delegate_page(request, person, task, chosen, errors)
+    # Who they are by name, asked before the hand-over makes them hold a task of the review.
+    names = {str(c.id): c.name for c in await use_cases.colleagues(deps, person, task)}
+    try:
+        await use_cases.hand_over(deps, person, task, body["to"], body.get("note"))
+    except Refused as refused:
+        if refused.kind is not Kind.INVALID:
+            raise
+        return await _delegate_page(
+            request, person, task, chosen, _delegation_errors(refused.problems)
+        )
+    response = see_other("/tasks")
+    colleague = names.get(body["to"], "your colleague")
+    _put_notice(request, response, f"You gave the task of {task['title']} to {colleague}.")
+    return response
