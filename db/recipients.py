@@ -30,6 +30,7 @@ COUNTRY_FOCAL_POINTS = """
     SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
     ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
 DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
+NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
 
 CALLED = f"{MEMBER_FOCAL_POINTS} UNION {STAKEHOLDER_CONSULTEES}"
 PARTICIPANTS = f"{CALLED} UNION {TASK_ASSIGNEES}"

@@ -19,6 +19,7 @@ from db.recipients import (
     ESSENTIAL,
     ESSENTIAL_UNLESS_REVIEW_ALLOWS,
     EVENT_ACTOR,
+    NAMED_STAKEHOLDERS,
     OPEN_TASK_ASSIGNEES,
     OPTIONAL,
     PARTICIPANTS,
@@ -27,6 +28,7 @@ from db.recipients import (
     TASK_ASSIGNEES,
 )
 from domain.events import EventType
+from notifications.links import REVIEW_INVITED
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[
 
 
 RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
+    # Those called to a review are invited as it is created; each invitation carries a
+    # sign-in link of the recipient's own, made as it is sent (activities.notify).
+    EventType.REVIEW_CREATED: _fixed(REVIEW_INVITED, CALLED, ESSENTIAL),
+    EventType.STAKEHOLDERS_INVITED: _fixed(REVIEW_INVITED, NAMED_STAKEHOLDERS, ESSENTIAL),
     EventType.PHASE_CHANGED: _phase_changed,
     EventType.SUBMISSION_ACCEPTED: _fixed(EventType.SUBMISSION_ACCEPTED, EVENT_ACTOR, OPTIONAL),
     EventType.SUBMISSION_REJECTED: _fixed(EventType.SUBMISSION_REJECTED, EVENT_ACTOR, OPTIONAL),
