@@ -263,6 +263,14 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
 
 # Reviews, their progress and their audit trail.
 REVIEWS: dict[str, dict[str, Any]] = {
+    "InvitationsSent": object_of(
+        {
+            "invited": array_of(UUID, description="Added to the review and mailed an invitation."),
+            "already_invited": array_of(
+                UUID, description="Invited before: left as they were, mailed nothing."
+            ),
+        }
+    ),
     "Timeline": _TIMELINE,
     "Progress": object_of(
         {

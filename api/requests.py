@@ -118,6 +118,20 @@ ADVANCE = closed({"reason": REASON})
 
 CANCEL = closed({"reason": REASON}, ["reason"])
 
+INVITATIONS = closed(
+    {
+        "stakeholders": {
+            "type": "array",
+            "items": {"type": "string", "format": "uuid"},
+            "minItems": 1,
+            "maxItems": 1000,
+            "uniqueItems": True,
+            "description": "Stakeholder accounts of the review's region to invite.",
+        }
+    },
+    ["stakeholders"],
+)
+
 SUBMISSION = closed(
     {
         "kind": {"enum": ["national_report", "stakeholder_input"]},
