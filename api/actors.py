@@ -133,7 +133,8 @@ async def export_me(request: web.Request) -> web.Response:
     description="Send only what changes, at least one field. `language`: the"
     " language of the mail sent to you. `notifications`: `essential` leaves out"
     " mail that does not ask you to act; reminders too when the review's"
-    " `reminders_optional` is true.",
+    " `reminders_optional` is true. `time_zone`: the IANA time zone the pages write"
+    " times in (422 for one this service does not know).",
     body="Preferences",
 )
 async def set_preferences(request: web.Request) -> web.Response:

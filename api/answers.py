@@ -75,7 +75,7 @@ _ACTOR_FIELDS = {
     "stakeholder_category": nullable(common("stakeholder_category")),
     **{
         name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
-        for name in ("language", "notifications")
+        for name in ("language", "notifications", "time_zone")
     },
 }
 _COUNTRY = object_of({"iso3": common("iso3"), "name": TEXT})

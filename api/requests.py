@@ -207,6 +207,13 @@ PREFERENCES = closed(
             "enum": ["all", "essential"],
             "description": "essential: only what asks you to act (reminders, tasks, alerts).",
         },
+        "time_zone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "An IANA time zone, such as Europe/Geneva: the pages write times in"
+            " it, with UTC beside deadlines.",
+        },
     },
     minProperties=1,
 )

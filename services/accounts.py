@@ -4,7 +4,9 @@ erasure. Each change is recorded in the account's audit trail (`account_events`)
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -244,9 +246,20 @@ async def export_personal_data(pool: asyncpg.Pool, actor: Actor) -> dict[str, An
         return await personal_data(conn, actor.id)
 
 
+@functools.cache
+def time_zones() -> list[str]:
+    """The IANA time zones a person may choose, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
 async def set_preferences(pool: asyncpg.Pool, actor: Actor, changes: dict[str, str]) -> Actor:
-    """The actor's own notification language and whether it wants non-essential mail; the
-    account as it is now."""
+    """The actor's own notification language, whether it wants non-essential mail and the
+    time zone the pages write times in; the account as it is now."""
+    zone = changes.get("time_zone")
+    if zone is not None and zone not in time_zones():
+        raise invalid(
+            [("/time_zone", "is not a time zone this service knows, such as Europe/Geneva")]
+        )
     async with pool.acquire() as conn, conn.transaction():
         updated = await update_preferences(conn, actor.id, changes)
         await record_account_event(conn, actor.id, "preferences.updated", actor.id, **changes)
