@@ -211,7 +211,7 @@ PREFERENCES = closed(
             "type": "string",
             "minLength": 1,
             "maxLength": 64,
-            "description": "An IANA time zone, such as Europe/Geneva: the pages write times in"
+            "description": "An IANA time zone, such as Europe/Zurich: the pages write times in"
             " it, with UTC beside deadlines.",
         },
     },

@@ -258,7 +258,7 @@ async def set_preferences(pool: asyncpg.Pool, actor: Actor, changes: dict[str, s
     zone = changes.get("time_zone")
     if zone is not None and zone not in time_zones():
         raise invalid(
-            [("/time_zone", "is not a time zone this service knows, such as Europe/Geneva")]
+            [("/time_zone", "is not a time zone this service knows, such as Europe/Zurich")]
         )
     async with pool.acquire() as conn, conn.transaction():
         updated = await update_preferences(conn, actor.id, changes)
