@@ -26,6 +26,7 @@ from db.recipients import (
     REMINDED,
     SECRETARIAT,
     TASK_ASSIGNEES,
+    not_yet_sent,
 )
 from domain.events import EventType
 from notifications.links import REVIEW_INVITED
@@ -69,8 +70,10 @@ def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[
 RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     # Those called to a review are invited as it is created; each invitation carries a
     # sign-in link of the recipient's own, made as it is sent (activities.notify).
-    EventType.REVIEW_CREATED: _fixed(REVIEW_INVITED, CALLED, ESSENTIAL),
-    EventType.STAKEHOLDERS_INVITED: _fixed(REVIEW_INVITED, NAMED_STAKEHOLDERS, ESSENTIAL),
+    EventType.REVIEW_CREATED: _fixed(REVIEW_INVITED, not_yet_sent(CALLED), ESSENTIAL),
+    EventType.STAKEHOLDERS_INVITED: _fixed(
+        REVIEW_INVITED, not_yet_sent(NAMED_STAKEHOLDERS), ESSENTIAL
+    ),
     EventType.PHASE_CHANGED: _phase_changed,
     EventType.SUBMISSION_ACCEPTED: _fixed(EventType.SUBMISSION_ACCEPTED, EVENT_ACTOR, OPTIONAL),
     EventType.SUBMISSION_REJECTED: _fixed(EventType.SUBMISSION_REJECTED, EVENT_ACTOR, OPTIONAL),

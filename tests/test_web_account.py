@@ -43,7 +43,9 @@ async def test_settings_are_saved_and_the_api_sees_them(site: Site) -> None:
     assert "Ana &lt;b&gt;Pérez&lt;/b&gt;" in page and person.actor.email in page
     assert '<option value="UTC" selected>' in page
 
-    response = await save(site, language="fr", time_zone="America/La_Paz", notifications="essential")
+    response = await save(
+        site, language="fr", time_zone="America/La_Paz", notifications="essential"
+    )
     assert response.status == 303
     assert response.headers["Location"] == "/account?done=saved"
     page = await (await site.client.get("/account?done=saved")).text()
