@@ -70,12 +70,14 @@ def _invitations(env: Env) -> dict[str, EmailMessage]:
     return found
 
 
-async def _stakeholder(env: Env, name: str, **fields: Any) -> Account:
+async def _stakeholder(
+    env: Env, name: str, regions: tuple[str, ...] = ("ECE",), **fields: Any
+) -> Account:
     return await env.account(
         "stakeholder",
         organisation=name,
         stakeholder_category="civil_society",
-        regions=("ECE",),
+        regions=regions,
         email=f"{name.lower()}@example.org",
         **fields,
     )
@@ -123,13 +125,7 @@ async def test_a_review_open_to_all_invites_every_stakeholder_of_its_region(
     env = notify_env
     secretariat = await env.account("secretariat", regions=("ECE",))
     await _stakeholder(env, "A")
-    await env.account(
-        "stakeholder",
-        organisation="Elsewhere",
-        stakeholder_category="media",
-        regions=("ECA",),
-        email="eca@example.org",
-    )
+    await _stakeholder(env, "Elsewhere", regions=("ECA",))
     await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
     await env.settled()
     assert set(_invitations(env)) == {"a@example.org"}
@@ -165,9 +161,7 @@ async def test_invitations_are_the_secretariats_and_checked(notify_env: Env) -> 
     other = await env.account("secretariat", regions=("ECA",))
     focal_point = await env.account("focal_point", country="DEU")
     a = await _stakeholder(env, "A")
-    foreign = await env.account(
-        "stakeholder", organisation="F", stakeholder_category="media", regions=("ECA",)
-    )
+    foreign = await _stakeholder(env, "F", regions=("ECA",))
     review = await post(
         env, "/v1/reviews", secretariat, review_body(member_states=["DEU"], stakeholders=[]), 201
     )
