@@ -279,17 +279,39 @@ async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None
 
     assert env.inbox.kinds_by_recipient() == {
         "deu@example.org": Counter(
-            {"call.opened": 1, "submission.accepted": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "submission.accepted": 1,
+                "review.cancelled": 1,
+            }
         ),
         "fra@example.org": Counter(
-            {"call.opened": 1, "deadline.extended": 1, "reminder.due": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "deadline.extended": 1,
+                "reminder.due": 1,
+                "review.cancelled": 1,
+            }
         ),
         "a@example.org": Counter(
-            {"call.opened": 1, "reminder.due": 1, "consultation.opened": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "reminder.due": 1,
+                "consultation.opened": 1,
+                "review.cancelled": 1,
+            }
         ),
         # B asked for essential mail only: no receipt for its input.
         "b@example.org": Counter(
-            {"call.opened": 1, "consultation.opened": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "consultation.opened": 1,
+                "review.cancelled": 1,
+            }
         ),
         "secretariat@unece.example": Counter({"escalation.alert": 1}),
     }
@@ -314,18 +336,20 @@ async def test_a_message_resent_after_a_crash_keeps_its_message_id(notify_env: E
     review = await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
     await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
     await env.settled()
-    assert len(env.inbox.messages) == 1
-    first = env.inbox.messages[0]
+    assert len(env.inbox.messages) == 2  # the invitation and the call
+    [first] = [m for m in env.inbox.messages if m["X-Reviewflow-Event"] == "call.opened"]
 
     # As if a sender had claimed it, handed it to the server and died before recording that.
     await env.pool.execute(
         "UPDATE deliveries SET status = 'sending', sent_at = NULL, lease_until = now() - interval '1 s'"
+        " WHERE template = 'call.opened'"
     )
-    await eventually(lambda: _count(env.inbox, 2))
+    await eventually(lambda: _count(env.inbox, 3))
     await env.settled()
-    second = env.inbox.messages[1]
+    second = env.inbox.messages[2]
     assert second["Message-ID"] == first["Message-ID"]
-    assert await env.pool.fetchval("SELECT attempts FROM deliveries") == 2
+    attempts = "SELECT attempts FROM deliveries WHERE template = 'call.opened'"
+    assert await env.pool.fetchval(attempts) == 2
 
 
 async def _count(inbox: Inbox, count: int) -> bool:
@@ -362,12 +386,15 @@ async def test_restarting_the_workers_mid_batch_sends_each_message_once(
                 await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
                 await eventually(lambda: _count(handler, 50))
             stopped_at = len(handler.messages)
-            assert stopped_at < 300, "the workers should have stopped mid-batch"
+            # Each is sent an invitation, then the call: 600 messages.
+            assert stopped_at < 600, "the workers should have stopped mid-batch"
             async with running_workers(temporal_client, pool, settings):
                 await env.settled()
-        addresses = Counter(m["To"].addresses[0].addr_spec for m in handler.messages)
-        assert len(addresses) == 300
-        assert set(addresses.values()) == {1}
+        sent = Counter(
+            (m["To"].addresses[0].addr_spec, m["X-Reviewflow-Event"]) for m in handler.messages
+        )
+        assert len(sent) == 600
+        assert set(sent.values()) == {1}
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()
@@ -402,7 +429,7 @@ async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env:
     received = Counter(m["To"].addresses[0].addr_spec for m in env.inbox.messages)
     expected = {f"org{i}@example.org" for i in range(50)} | {"ü@xn--exmple-cua.org"}
     assert set(received) == expected
-    assert set(received.values()) == {1}
+    assert set(received.values()) == {2}  # the invitation and the call
     failed = await env.pool.fetch(
         "SELECT recipient, status, attempts, last_error FROM deliveries WHERE status <> 'sent'"
     )
@@ -637,13 +664,17 @@ async def test_without_smtp_mail_is_written_as_eml_files(
     env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
     try:
         await open_a_call_to_germany(env, name="Ms Müller")
-        delivery_id = await pool.fetchval("SELECT id FROM deliveries")
+        delivery_id = await pool.fetchval(
+            "SELECT id FROM deliveries WHERE template = 'call.opened'"
+        )
         written = settings.mail_dir / f"{delivery_id}.eml"
         message = message_from_bytes(written.read_bytes(), policy=default)
         assert message["To"].addresses[0].addr_spec == "deu@example.org"
         assert message["Message-ID"] == f"<{delivery_id}@reviewflow>"
         assert message["X-Reviewflow-Event"] == "call.opened"
-        assert list(settings.mail_dir.iterdir()) == [written]
+        # The call, and the invitation sent before it.
+        assert written in list(settings.mail_dir.iterdir())
+        assert len(list(settings.mail_dir.iterdir())) == 2
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()
