@@ -40,6 +40,7 @@ from bench.harness import (
     services,
 )
 from tests import documents
+from tests.reviews import accepted_version, copy_submissions
 
 GOAL_RATIO = 3.0
 GOAL_RSS_MB = 500.0
@@ -96,9 +97,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             objective["status"] = statuses[(index + objective["number"]) % len(statuses)]
         submission_id = uuid.uuid4()
         submissions.append((submission_id, review_id, "national_report", country, 1))
-        versions.append(
-            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(report), "x", secretariat.id)
-        )
+        versions.append(accepted_version(submission_id, report, secretariat.id))
     for n in range(inputs):
         submission_id = uuid.uuid4()
         content = stakeholder_input(n, rng, kinds)
@@ -107,9 +106,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             (organisation_id, content["organisation"]["name"], content["organisation"]["category"])
         )
         submissions.append((submission_id, review_id, "stakeholder_input", str(organisation_id), 1))
-        versions.append(
-            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(content), "x", secretariat.id)
-        )
+        versions.append(accepted_version(submission_id, content, secretariat.id))
     async with svc.api_pool.acquire() as conn, conn.transaction():
         await conn.execute(
             """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
@@ -120,25 +117,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             states,
             secretariat.id,
         )
-        await conn.copy_records_to_table(
-            "organisations", columns=["id", "name", "category"], records=organisations
-        )
-        await conn.copy_records_to_table(
-            "submissions",
-            columns=["id", "review_id", "kind", "subject", "latest_version"],
-            records=submissions,
-        )
-        await conn.execute(
-            """CREATE TEMP TABLE staged (request_id uuid, submission_id uuid, version int,
-               status text, content text, fingerprint text, submitted_by uuid) ON COMMIT DROP"""
-        )
-        await conn.copy_records_to_table("staged", records=versions)
-        await conn.execute(
-            """INSERT INTO submission_versions
-                   (request_id, submission_id, version, status, content, fingerprint, submitted_by)
-               SELECT request_id, submission_id, version, status, content::jsonb, fingerprint,
-                      submitted_by FROM staged"""
-        )
+        await copy_submissions(conn, organisations, submissions, versions)
     await svc.api_pool.execute("ANALYZE submissions; ANALYZE submission_versions")
     return review_id, len(states)
 

@@ -266,15 +266,7 @@ async def main(args: argparse.Namespace) -> Report:
         bare["copy_s"],
         ratio=True,
     )
-    report.add(
-        "CPU busy, benchmark process (cores)", svc_m["cpu_process"], bare["cpu_process"], ratio=True
-    )
-    report.add(
-        "CPU busy, with Temporal, PostgreSQL and the SMTP server (cores)",
-        svc_m["cpu_all"],
-        bare["cpu_all"],
-        ratio=True,
-    )
+    report.add_cpu(svc_m, bare, "Temporal, PostgreSQL and the SMTP server")
     report.add(
         f"tasks open and due at the deadline (every run = {n:,})",
         int(min(r["tasks_due"] for r in service_runs)),

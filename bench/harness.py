@@ -47,6 +47,7 @@ from db.migrate import migrate_dsn
 from db.pool import create_pool
 from domain.access import Actor
 from reviewflow.embedded import EmbeddedPostgres, find_binary
+from tests.reviews import BulkStakeholder, copy_stakeholders, with_database
 from workflows.review import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,6 +299,18 @@ class Report:
             value = service / bare
         self.rows.append(Row(metric, service, bare, goal, met, value))
 
+    def add_cpu(self, service: dict[str, float], bare: dict[str, float], around: str) -> None:
+        """The cores busy (`cpu_used`) in the benchmark's process, and with `around` too."""
+        self.add(
+            "CPU busy, benchmark process (cores)",
+            service["cpu_process"],
+            bare["cpu_process"],
+            ratio=True,
+        )
+        self.add(
+            f"CPU busy, with {around} (cores)", service["cpu_all"], bare["cpu_all"], ratio=True
+        )
+
     def table(self) -> str:
         lines = [
             "| metric | reviewflow | bare primitive | ratio | goal | met |",
@@ -370,26 +383,17 @@ def machine_info(postgres: str | None) -> dict[str, str]:
     return info
 
 
+def _git(*args: str, timeout: float = 10) -> bytes:
+    """What a git command in the checkout prints."""
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, timeout=timeout).stdout
+
+
 def code_version() -> str:
     """The commit measured, and whether the working tree differed from it (read-only git)."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        diff = subprocess.run(
-            ["git", "diff", "HEAD"], cwd=ROOT, capture_output=True, timeout=30
-        ).stdout
+        head = _git("rev-parse", "--short", "HEAD").decode().strip()
+        changed = _git("status", "--porcelain", "--untracked-files=no").decode().strip()
+        diff = _git("diff", "HEAD", timeout=30)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if not head:
@@ -436,14 +440,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def with_database(dsn: str, database: str) -> str:
-    """`dsn` pointing at another database (works for host=/socket style URIs too)."""
-    scheme, _, rest = dsn.partition("://")
-    authority, _, path = rest.partition("/")
-    _, question, query = path.partition("?")
-    return f"{scheme}://{authority}/{database}{question}{query}"
 
 
 @contextlib.asynccontextmanager
@@ -599,38 +595,15 @@ async def bulk_stakeholders(
         Account(uuid.uuid4(), new_token(), f"{prefix} {n:05d}", kinds[n % len(kinds)])
         for n in range(count)
     ]
-    organisation_ids = [uuid.uuid4() for _ in accounts]
-    await pool.copy_records_to_table(
-        "organisations",
-        columns=["id", "name", "category", "regions"],
-        records=[
-            (o, a.organisation, a.category, ["ECE"])
-            for o, a in zip(organisation_ids, accounts, strict=True)
-        ],
-    )
-    await pool.copy_records_to_table(
-        "actors",
-        columns=[
-            "id",
-            "name",
-            "email",
-            "role",
-            "regions",
-            "organisation",
-            "stakeholder_category",
-            "organisation_id",
-            "token_hash",
-        ],
-        records=[
-            (
+    await copy_stakeholders(
+        pool,
+        [
+            BulkStakeholder(
                 a.id,
                 f"Contact {n:05d}",
                 email_of(n, a) if with_email else None,
-                "stakeholder",
-                ["ECE"],
                 a.organisation,
                 a.category,
-                organisation_ids[n],
                 hash_token(a.token),
             )
             for n, a in enumerate(accounts)

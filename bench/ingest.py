@@ -279,15 +279,7 @@ async def main(args: argparse.Namespace) -> Report:
         met=errors_total == 0,
     )
     report.add("round wall time (s)", svc_m["seconds"], bare["seconds"])
-    report.add(
-        "CPU busy, benchmark process (cores)", svc_m["cpu_process"], bare["cpu_process"], ratio=True
-    )
-    report.add(
-        "CPU busy, with Temporal and PostgreSQL (cores)",
-        svc_m["cpu_all"],
-        bare["cpu_all"],
-        ratio=True,
-    )
+    report.add_cpu(svc_m, bare, "Temporal and PostgreSQL")
     report.add("submissions accepted per accepting transaction (mean)", svc_m["per_transaction"])
     report.notes.append(
         "Where a submission's time goes (p50 / p99 in ms, medians over the rounds), from the "

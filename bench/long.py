@@ -50,11 +50,14 @@ PHASE_DEADLINE_S = 3600.0
 
 async def send_all(
     svc: Services,
+    what: str,
     jobs: list[tuple[str, Account, dict[str, Any]]],
     clients: int,
     expected: int,
 ) -> dict[str, Any]:
-    """POST every (path, account, body) job from `clients` concurrent clients, in order."""
+    """POST every (path, account, body) job from `clients` concurrent clients, in order;
+    print `what` is sent, then how it went."""
+    print(f"{what} ...")
     latencies: list[float] = []
     failures: Counter[str] = Counter()
     queue = iter(jobs)
@@ -76,7 +79,7 @@ async def send_all(
     async with asyncio.timeout(PHASE_DEADLINE_S):
         await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return {
+    sent = {
         "sent": len(jobs),
         "errors": sum(failures.values()),
         "failures": dict(failures),
@@ -85,6 +88,8 @@ async def send_all(
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
     }
+    print(f"  {sent['throughput']:.0f}/s, p99 {sent['p99']:.0f} ms, errors {sent['failures'] or 0}")
+    return sent
 
 
 async def histories(svc: Services, review_id: str) -> list[tuple[str, Any, int]]:
@@ -136,11 +141,8 @@ async def main(args: argparse.Namespace) -> Report:
                     {"kind": "stakeholder_input", "content": content},
                 )
             )
-        print(f"submitting {submissions:,} inputs ...")
-        submitted = await send_all(svc, jobs, args.clients, 201)
-        print(
-            f"  {submitted['throughput']:.0f}/s, p99 {submitted['p99']:.0f} ms, "
-            f"errors {submitted['failures'] or 0}"
+        submitted = await send_all(
+            svc, f"submitting {submissions:,} inputs", jobs, args.clients, 201
         )
 
         started = time.perf_counter()
@@ -155,11 +157,8 @@ async def main(args: argparse.Namespace) -> Report:
             (f"/v1/tasks/{row['id']}/complete", by_actor[row["assignee"]], answer)
             for row in rows[:responses]
         ]
-        print(f"answering {len(task_jobs):,} tasks ...")
-        answered = await send_all(svc, task_jobs, args.clients, 200)
-        print(
-            f"  {answered['throughput']:.0f}/s, p99 {answered['p99']:.0f} ms, "
-            f"errors {answered['failures'] or 0}"
+        answered = await send_all(
+            svc, f"answering {len(task_jobs):,} tasks", task_jobs, args.clients, 200
         )
 
         started = time.perf_counter()
