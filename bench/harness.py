@@ -27,11 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import asyncpg
@@ -79,7 +79,7 @@ quiet machine, then measures anyway and says how busy the rest of the machine wa
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="small sizes, for a quick look")
-    p.add_argument("--runs", type=int, default=None, help="runs to take the median of")
+    p.add_argument("--runs", type=int, default=3, help="runs to take the median of")
     p.add_argument(
         "--no-write", action="store_true", help="print the table only; leave docs/ alone"
     )
@@ -92,7 +92,26 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def run_main(main: Callable[[argparse.Namespace], Awaitable[Report]], args: argparse.Namespace):
+def command_line() -> str:
+    module = sys.argv[0]
+    name = Path(module).stem
+    return " ".join(["python -m bench." + name, *sys.argv[1:]])
+
+
+# A scenario's own command-line option: its flag and `add_argument`'s settings.
+Option = tuple[str, dict[str, Any]]
+
+
+def run_main(
+    main: Callable[[argparse.Namespace], Coroutine[Any, Any, Report]],
+    doc: str | None,
+    options: Sequence[Option] = (),
+) -> None:
+    """Run a scenario: `doc`'s first line describes it, `options` come after the common ones."""
+    p = parser((doc or "").partition("\n")[0])
+    for flag, settings in options:
+        p.add_argument(flag, **settings)
+    args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bench").setLevel(logging.INFO)
     wait_for_quiet(args.quiet_wait)
@@ -234,6 +253,28 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+Measures = TypeVar("Measures")
+
+
+async def bare_then_service(
+    runs: int,
+    bare: Callable[[], Awaitable[Measures]],
+    service: Callable[[], Awaitable[Measures]],
+    progress: str,
+) -> tuple[list[Measures], list[Measures]]:
+    """`runs` runs of the bare primitive, each followed by one of the service, so that both
+    meet the same changes of the machine's load; after each, `progress` is printed, formatted
+    with `run` (its number), `b` and `s` (the bare's and the service's measures). The measures
+    of every run: the bare's, the service's."""
+    bare_runs: list[Measures] = []
+    service_runs: list[Measures] = []
+    for run in range(1, runs + 1):
+        bare_runs.append(await bare())
+        service_runs.append(await service())
+        print(progress.format(run=run, b=bare_runs[-1], s=service_runs[-1]))
+    return bare_runs, service_runs
+
+
 def median(values: Iterable[float]) -> float:
     found = [v for v in values if v is not None and not math.isnan(v)]
     return statistics.median(found) if found else math.nan
@@ -264,6 +305,21 @@ def fmt(value: Any, digits: int = 2) -> str:
 # ---- the report ---------------------------------------------------------------------------------
 
 
+class Goal(NamedTuple):
+    """What a row's value was to be, and whether it was."""
+
+    text: str
+    met: bool
+
+
+def at_most(value: float, limit: float, unit: str) -> Goal:
+    return Goal(f"≤ {limit:g}{unit}", value <= limit)
+
+
+def at_least(value: float, limit: float, unit: str) -> Goal:
+    return Goal(f"≥ {limit:g}{unit}", value >= limit)
+
+
 @dataclass
 class Row:
     metric: str
@@ -278,8 +334,10 @@ class Row:
 @dataclass
 class Report:
     scenario: str
-    command: str
     sizes: str
+    # How the scenario runs, the same whatever the results: the last of the notes.
+    setup: str = ""
+    command: str = field(default_factory=command_line)
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     machine: dict[str, str] = field(default_factory=dict)
@@ -299,17 +357,22 @@ class Report:
             value = service / bare
         self.rows.append(Row(metric, service, bare, goal, met, value))
 
+    def compare(
+        self,
+        metric: str,
+        key: str,
+        service: dict[str, float],
+        bare: dict[str, float],
+        goal: Goal | None = None,
+    ) -> None:
+        """A row of the service's and the bare primitive's measure `key`, and their ratio."""
+        text, met = goal or ("", None)
+        self.add(metric, service[key], bare[key], goal=text, met=met, ratio=True)
+
     def add_cpu(self, service: dict[str, float], bare: dict[str, float], around: str) -> None:
         """The cores busy (`cpu_used`) in the benchmark's process, and with `around` too."""
-        self.add(
-            "CPU busy, benchmark process (cores)",
-            service["cpu_process"],
-            bare["cpu_process"],
-            ratio=True,
-        )
-        self.add(
-            f"CPU busy, with {around} (cores)", service["cpu_all"], bare["cpu_all"], ratio=True
-        )
+        self.compare("CPU busy, benchmark process (cores)", "cpu_process", service, bare)
+        self.compare(f"CPU busy, with {around} (cores)", "cpu_all", service, bare)
 
     def table(self) -> str:
         lines = [
@@ -336,8 +399,9 @@ class Report:
             "",
             self.table(),
         ]
-        if self.notes:
-            parts += ["", *[f"- {n}" for n in self.notes]]
+        notes = [*self.notes, self.setup] if self.setup else self.notes
+        if notes:
+            parts += ["", *[f"- {n}" for n in notes]]
         return "\n".join(parts) + "\n"
 
     def publish(self, write: bool = True) -> None:
@@ -645,9 +709,3 @@ async def wait_until(
             return True
         await asyncio.sleep(poll_s)
     return await check()
-
-
-def command_line() -> str:
-    module = sys.argv[0]
-    name = Path(module).stem
-    return " ".join(["python -m bench." + name, *sys.argv[1:]])

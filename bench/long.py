@@ -28,13 +28,12 @@ from temporalio.client import WorkflowExecutionStatus
 
 from bench.harness import (
     Account,
+    Option,
     Report,
     Services,
     bulk_stakeholders,
-    command_line,
     create_account,
     get,
-    parser,
     percentile,
     post,
     run_main,
@@ -46,6 +45,13 @@ from workflows.review import MAX_EVENTS_PER_RUN, MAX_UPDATES_PER_RUN, workflow_i
 
 MAX_EVENTS = 10_240
 PHASE_DEADLINE_S = 3600.0
+
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--submissions", {"type": int, "default": None, "help": "default 20000 (quick: 2000)"}),
+    ("--responses", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
+    ("--clients", {"type": int, "default": 32}),
+]
 
 
 async def send_all(
@@ -109,10 +115,14 @@ async def main(args: argparse.Namespace) -> Report:
     stakeholders = responses
     report = Report(
         "long",
-        command_line(),
         f"one review, {stakeholders:,} invited stakeholders; {submissions:,} submissions "
         f"(about {submissions / stakeholders:.1f} versions per organisation) and {responses:,} "
         f"task answers over HTTP from {args.clients} concurrent clients; then compiled",
+        setup=(
+            "The stakeholders have no email address: the notification pipeline expands every event "
+            "but sends nothing. Task ids are read from the database rather than listed by each "
+            "stakeholder (10,000 GET /v1/tasks requests saved)."
+        ),
     )
     async with services("long", http_connections=max(64, args.clients * 2)) as svc:
         report.machine = svc.machine()
@@ -262,21 +272,8 @@ async def main(args: argparse.Namespace) -> Report:
             f"Failures by status: submissions {submitted['failures']}, "
             f"answers {answered['failures']}"
         )
-    report.notes.append(
-        "The stakeholders have no email address: the notification pipeline expands every event "
-        "but sends nothing. Task ids are read from the database rather than listed by each "
-        "stakeholder (10,000 GET /v1/tasks requests saved)."
-    )
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--submissions", type=int, default=None, help="default 20000 (quick: 2000)")
-    p.add_argument("--responses", type=int, default=None, help="default 10000 (quick: 1000)")
-    p.add_argument("--clients", type=int, default=32)
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
+from db.pool import Connection
 from workflows.review import workflow_id
 
 DAY = timedelta(days=1)
@@ -226,7 +227,7 @@ def accepted_version(
 
 
 async def copy_submissions(
-    conn: asyncpg.Connection,
+    conn: Connection,
     organisations: list[tuple[Any, ...]],
     submissions: list[tuple[Any, ...]],
     versions: list[tuple[Any, ...]],
