@@ -66,7 +66,8 @@ async def _serve(settings: Settings, dsn: str, address: str, ui_url: str | None)
     await bootstrap_admin(settings, dsn, _say)
 
     def ready() -> None:
-        _say(f"API:         {settings.api_url}")
+        _say(f"Pages:       {settings.api_url}/")
+        _say(f"API:         {settings.api_url}/v1")
         _say(f"API docs:    {settings.api_url}/docs")
         _say(f"Temporal UI: {ui_url}" if ui_url else f"Temporal:    {address}")
         if settings.smtp is None:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -17,8 +18,9 @@ import worker as worker_module
 from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from config.settings import Settings
-from db.actors import ensure_admin
+from db.actors import actor_by_token, ensure_admin
 from db.pool import create_pool
+from services.signin import invitation_link
 
 log = logging.getLogger("reviewflow")
 
@@ -33,8 +35,10 @@ async def start_api(settings: Settings, dsn: str, temporal_address: str) -> web.
     return runner
 
 
-# Where a generated admin token is left when nobody is at a terminal to read it.
+# Where a generated admin token, and the admin's first sign-in link for the pages, are left
+# when nobody is at a terminal to read them.
 ADMIN_TOKEN_FILE = "admin-token"
+ADMIN_LINK_FILE = "admin-sign-in-link"
 
 
 async def bootstrap_admin(
@@ -43,34 +47,52 @@ async def bootstrap_admin(
     announce: Callable[[str], None],
     terminal: TextIO = sys.stderr,
 ) -> None:
-    """The first admin: REVIEWFLOW_ADMIN_TOKEN's, or one generated and handed over once."""
+    """The first admin: REVIEWFLOW_ADMIN_TOKEN's, or one generated and handed over once with
+    a sign-in link for the pages (valid 7 days, used once), as every invited person gets."""
     # Fail before the admin exists, not after, if there is nowhere to leave its token.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
         token = await ensure_admin(pool, settings.admin_token)
+        admin = await actor_by_token(pool, token) if token is not None else None
+        link = await invitation_link(pool, settings, admin.id) if admin is not None else None
     finally:
         await pool.close()
-    if token is not None:
-        hand_over_admin_token(token, settings.data_dir, announce, terminal)
+    if token is not None and link is not None:
+        hand_over(
+            Secret("Admin token", ADMIN_TOKEN_FILE, token), settings.data_dir, announce, terminal
+        )
+        hand_over(
+            Secret("Admin sign-in link for the pages", ADMIN_LINK_FILE, link),
+            settings.data_dir,
+            announce,
+            terminal,
+        )
 
 
-def hand_over_admin_token(
-    token: str, data_dir: Path, announce: Callable[[str], None], terminal: TextIO
+@dataclass(frozen=True)
+class Secret:
+    what: str
+    file_name: str
+    value: str
+
+
+def hand_over(
+    secret: Secret, data_dir: Path, announce: Callable[[str], None], terminal: TextIO
 ) -> None:
-    """Show a generated admin token to whoever starts the service, never to a log: on their
-    terminal when there is one; otherwise (a container, a service manager, whose output ends
-    up in logs) in a file only this user may read, whose path is announced instead."""
+    """Show a secret to whoever starts the service, never to a log: on their terminal when
+    there is one; otherwise (a container, a service manager, whose output ends up in logs) in
+    a file only this user may read, whose path is announced instead."""
     if terminal.isatty():
-        print(f"Admin token (shown once, keep it): {token}", file=terminal, flush=True)
+        print(f"{secret.what} (shown once, keep it): {secret.value}", file=terminal, flush=True)
         return
-    path = data_dir / ADMIN_TOKEN_FILE
+    path = data_dir / secret.file_name
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as file:
         os.fchmod(descriptor, 0o600)  # a file left from before keeps its mode otherwise
-        file.write(token + "\n")
+        file.write(secret.value + "\n")
     announce(
-        f"Admin token written to {path} (readable by this user only): keep it elsewhere,"
+        f"{secret.what} written to {path} (readable by this user only): keep it elsewhere,"
         " then delete the file."
     )
 

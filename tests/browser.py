@@ -3,7 +3,9 @@ axe-core (shipped inside axe-playwright-python) for accessibility."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,3 +44,15 @@ async def assert_accessible(page: Page) -> None:
         _described(v) for v in result.response["violations"] if v["impact"] in BLOCKING_IMPACTS
     ]
     assert blocking == [], f"{page.url}: " + "; ".join(blocking)
+
+
+# Where the pages' pictures for the README and the guides are kept.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """With REVIEWFLOW_SCREENSHOTS set, the page as docs/screenshots/<name>.png; otherwise
+    nothing is written, so a test run leaves the repository as it was."""
+    if os.environ.get("REVIEWFLOW_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

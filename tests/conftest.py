@@ -143,6 +143,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             # The tests' webhook receivers listen on loopback, which webhooks may not reach
             # unless the operator's allow-list names it.
             "REVIEWFLOW_WEBHOOK_ALLOW": LOOPBACK_RECEIVERS,
+            # Mail goes to files, unpaced: a test waits for its own messages, not behind the
+            # invitations of every review the session made before it.
+            "REVIEWFLOW_NOTIFY_RATE": "0",
         }
     )
 

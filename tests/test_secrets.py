@@ -14,7 +14,8 @@ from config.settings import MIN_ADMIN_TOKEN_LENGTH, Settings, load_settings
 from db.actors import actor_by_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from reviewflow.services import ADMIN_TOKEN_FILE, bootstrap_admin
+from reviewflow.services import ADMIN_LINK_FILE, ADMIN_TOKEN_FILE, bootstrap_admin
+from services.signin import check_link
 
 PASSWORD = "correct horse battery staple"
 STRONG_TOKEN = "rf_" + "k" * 43
@@ -98,3 +99,20 @@ async def test_a_generated_admin_token_is_shown_on_the_terminal_only(
     assert terminal.getvalue().startswith("Admin token (shown once, keep it): rf_")
     assert announced == []
     assert not (settings.data_dir / ADMIN_TOKEN_FILE).exists()
+
+
+async def test_the_first_admin_gets_a_sign_in_link_for_the_pages_handed_over_likewise(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    settings, announced = await bootstrap(fresh_database, tmp_path / "data", io.StringIO())
+    link_file = settings.data_dir / ADMIN_LINK_FILE
+    assert stat.S_IMODE(link_file.stat().st_mode) == 0o600
+    link = link_file.read_text().strip()
+    assert link.startswith(f"{settings.api_url}/sign-in/")
+    assert any(str(link_file) in line for line in announced)
+    assert all(link not in line for line in announced)
+    pool = await create_pool(fresh_database)
+    try:
+        await check_link(pool, link.rsplit("/", 1)[1])  # usable: raises otherwise
+    finally:
+        await pool.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from tests.browser import assert_accessible, needs_chromium
+from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.web_site import (
     LINK,
     Site,
@@ -181,3 +181,4 @@ async def test_from_the_invitation_to_a_new_time_zone_in_a_browser(
     assert await page.get_by_role("status").first.inner_text() == "Your settings have been saved."
     assert await page.get_by_label("Time zone").input_value() == "Europe/Zurich"
     await assert_accessible(page)
+    await screenshot(page, "account")

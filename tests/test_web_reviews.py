@@ -5,12 +5,10 @@ resubmitting, refusals in plain words; and the issue's scenario in a real browse
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from datetime import datetime, timedelta
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +16,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests import documents
-from tests.browser import assert_accessible, needs_chromium
+from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.reviews import eventually
 from tests.test_reviews_api import create_review, open_call
 from tests.test_web_forms import controls, posted
@@ -30,7 +28,6 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 KEY = re.compile(r'name="_key" value="([^"]+)"')
 SUMMARY_LINK = re.compile(r'<div class="error-summary".*?</div>', re.S)
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -356,14 +353,6 @@ async def test_the_secretariat_has_no_submission_form(
 
 
 # ---- in a browser ----------------------------------------------------------------------------
-
-
-async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
-    """Kept for the docs only when asked for (REVIEWFLOW_SCREENSHOTS set)."""
-    if os.environ.get("REVIEWFLOW_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = str(SCREENSHOTS / f"{name}.png")
-        await page.screenshot(path=path, full_page=full_page)
 
 
 async def fill_by_keyboard(page: Page, field_id: str, text: str) -> None:

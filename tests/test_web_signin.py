@@ -27,7 +27,7 @@ from services.signin import (
     send_sign_in_links,
     sign_in_link,
 )
-from tests.browser import assert_accessible, needs_chromium
+from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.web_site import (
     Site,
     ask_for_link,
@@ -345,6 +345,7 @@ async def test_signing_in_from_the_mail_in_a_browser(page: Page, site: Site) -> 
     await page.wait_for_url("**/sign-in")
     assert await page.locator("#email-error").text_content() == "Error: Enter your email address"
     await assert_accessible(page)
+    await screenshot(page, "sign-in-error")
     await page.get_by_label("Email address").fill(account.actor.email)
     await page.get_by_role("button", name="Send me a sign-in link").click()
     await page.wait_for_url("**/sign-in/check-email")
@@ -354,6 +355,7 @@ async def test_signing_in_from_the_mail_in_a_browser(page: Page, site: Site) -> 
     # The mail's link names the public URL; the test server listens elsewhere.
     await page.goto(path_of(await site.mailed_link(account.actor.email)))
     await assert_accessible(page)
+    await screenshot(page, "sign-in-continue")
     await page.get_by_role("button", name="Continue").click()
     await page.wait_for_url("**/tasks")
     assert await page.get_by_role("heading", level=1).inner_text() == "My tasks"

@@ -4,13 +4,11 @@ colleague chosen by name."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,12 +18,11 @@ from playwright.async_api import Page
 from api.keys import SERVICES
 from services import tasks as use_cases
 from tests import documents
-from tests.browser import assert_accessible, needs_chromium
+from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.reviews import eventually, review_body
 from tests.web_site import Site, form_token, path_of, text_of
 
 DAY = timedelta(days=1)
-SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 ROW_TITLES = re.compile(r'<a href="/tasks/[0-9a-f-]{36}">([^<]*)</a>')
 
 
@@ -343,13 +340,6 @@ async def test_task_pages_need_a_signed_in_person(site: Site) -> None:
     for path in ("/tasks", f"/tasks/{uuid.uuid4()}", f"/tasks/{uuid.uuid4()}/delegate"):
         response = await site.client.get(path, allow_redirects=False)
         assert response.status == 303 and response.headers["Location"].startswith("/sign-in")
-
-
-async def screenshot(page: Page, name: str) -> None:
-    """With REVIEWFLOW_SCREENSHOTS set, the page into docs/screenshots (else nothing written)."""
-    if os.environ.get("REVIEWFLOW_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @needs_chromium
