@@ -367,9 +367,11 @@ async def fill_by_keyboard(page: Page, field_id: str, text: str) -> None:
 
 @needs_chromium
 async def test_a_focal_point_sends_and_resubmits_its_national_report_in_a_browser(
-    page: Page, site: Site, review: dict[str, Any], api: Any, ece_secretariat: Any
+    page: Page, site: Site, api: Any, ece_secretariat: Any
 ) -> None:
     germany = await focal_point(site, zone="Europe/Berlin")
+    review = await create_review(api, ece_secretariat)  # Germany's focal point is invited
+    await open_call(api, ece_secretariat, review["id"])
     # A colleague has prepared most of the report as a draft; the contact is left to fill.
     await site.sign_in(await focal_point(site))
     prepared = documents.national_report("DEU")
@@ -377,8 +379,9 @@ async def test_a_focal_point_sends_and_resubmits_its_national_report_in_a_browse
     prepared["preparation"]["methodology"] = ""
     assert (await post_document(site, review["id"], prepared, button="_save")).status == 303
 
+    # From the invitation mail: its link signs in and opens the review.
     review_path = f"/reviews/{review['id']}"
-    await page.goto(path_of(await site.link(germany, review_path)))
+    await page.goto(path_of(await eventually(lambda: site.invitation(germany.actor.email))))
     await page.get_by_role("button", name="Continue").click()
     await expect(page).to_have_url(re.compile(f"{review_path}$"))
     await expect(page.locator("#deadlines")).to_contain_text("UTC")
