@@ -38,6 +38,7 @@ from config.settings import Settings
 from db import deliveries
 from db.events import claim_unexpanded, mark_expanded
 from domain.events import EventType
+from notifications.links import REVIEW_INVITED, message_links, review_path
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.retention import SWEEP_EVERY_S, sweep_expired
@@ -54,6 +55,7 @@ from notifications.webhooks import (
     resolve_allowed,
     retry_delay,
 )
+from services.signin import invitation_link
 from workflows import activity_stubs as stubs
 from workflows.models import DeliveryRound, DeliveryStats
 
@@ -67,6 +69,9 @@ WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
 # Webhook attempts under way at once, in all, and to any one host.
 WEBHOOKS_IN_FLIGHT = 32
 WEBHOOKS_PER_HOST = 4
+
+# What an invitation tells of the review's timeline.
+INVITATION_DEADLINES = ("call_opens_at", "inputs_due_at", "consultation_due_at")
 
 # The outcome of a delivery this sender no longer owns: neither sent nor recorded by it.
 STALE = "stale"
@@ -115,6 +120,8 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     data = dict(context["data"])
     if template == "call.opened":
         data.update({k: context["deadlines"][k] for k in ("inputs_due_at", "consultation_due_at")})
+    elif template == REVIEW_INVITED:
+        data.update({k: context["deadlines"][k] for k in INVITATION_DEADLINES})
     elif template == EventType.TASK_DELEGATED:
         data["from_name"] = context["event_actor_name"] or "A colleague"
     elif template == EventType.ESCALATION_ALERT:
@@ -123,12 +130,6 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
             for m in data.get("missing", [])
         ]
     return data
-
-
-def _task_link(public_url: str, context: asyncpg.Record) -> dict[str, str]:
-    """The page of the task an event is about, if it is about one."""
-    task_id = context["data"].get("task_id")
-    return {"task": f"{public_url}/tasks/{task_id}"} if task_id else {}
 
 
 class HostSlots:
@@ -287,8 +288,20 @@ class NotificationActivities:
 
     # ---- email ---------------------------------------------------------------------------
 
-    def _message(self, delivery: Claimed) -> EmailMessage:
+    async def _links(self, row: asyncpg.Record, context: asyncpg.Record) -> dict[str, str]:
+        """The message's links to pages. An invitation's leads to the review through a sign-in
+        link of the recipient's own, made now: only its hash is stored, never in the delivery."""
+        base = self.settings.api_url
+        links = message_links(base, row["template"], context["review_id"], context["data"])
+        if row["template"] == REVIEW_INVITED:
+            review = review_path(context["review_id"])
+            link = await invitation_link(self.pool, self.settings, row["recipient"], review)
+            links.update(page=link, label="Sign in and open the review")
+        return links
+
+    async def _message(self, delivery: Claimed) -> EmailMessage:
         row, context = delivery.row, delivery.context
+        links = await self._links(row, context)
         rendered = render(
             row["template"],
             context["language"],
@@ -305,10 +318,7 @@ class NotificationActivities:
                     "at": context["at"].isoformat(),
                     "data": _template_data(row["template"], context),
                 },
-                "links": {
-                    "review": f"{self.settings.api_url}/v1/reviews/{context['review_id']}",
-                    **_task_link(self.settings.api_url, context),
-                },
+                "links": links,
                 "service": {"name": "reviewflow"},
             },
         )
@@ -328,7 +338,7 @@ class NotificationActivities:
         built: list[tuple[Claimed, EmailMessage]] = []
         for delivery in deliveries:
             try:
-                built.append((delivery, self._message(delivery)))
+                built.append((delivery, await self._message(delivery)))
             except (ValueError, LookupError, TypeError, TemplateError) as error:
                 reason = f"the message cannot be built: {error}"
                 outcomes.append(await self._record(delivery.row, reason, retry=False))

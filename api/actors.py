@@ -10,7 +10,7 @@ from api import requests
 from api.auth import current_actor, require_role
 from api.bodies import read_json
 from api.idempotency import idempotency_key
-from api.keys import POOL
+from api.keys import POOL, SETTINGS
 from api.operations import (
     TEXT,
     UUID,
@@ -22,8 +22,9 @@ from api.operations import (
     operation,
     shared_response,
 )
-from services import accounts
+from services import accounts, signin
 from services.accounts import NEW_ACTOR_SCHEMA
+from web.background import BACKGROUND
 
 routes = web.RouteTableDef()
 
@@ -65,8 +66,13 @@ async def create_actor(request: web.Request) -> web.Response:
     creator = require_role(request, ("admin", "secretariat"))
     key = idempotency_key(request)
     body = await read_json(request, NEW_ACTOR_SCHEMA)  # checked off the event loop
-    created = await accounts.create_account(request.app[POOL], creator, body, key)
-    return web.json_response(created, status=201)
+    pool, settings = request.app[POOL], request.app[SETTINGS]
+    created = await accounts.create_account(pool, creator, body, key)
+    if created.made is not None:
+        # Mailed after answering: a slow mail server does not hold up the answer.
+        invitation = signin.send_invitation(pool, settings, created.made)
+        request.app[BACKGROUND].spawn(invitation, "mailing a new account its invitation")
+    return web.json_response(created.body, status=201)
 
 
 @routes.get("/v1/actors/me")
@@ -127,7 +133,8 @@ async def export_me(request: web.Request) -> web.Response:
     description="Send only what changes, at least one field. `language`: the"
     " language of the mail sent to you. `notifications`: `essential` leaves out"
     " mail that does not ask you to act; reminders too when the review's"
-    " `reminders_optional` is true.",
+    " `reminders_optional` is true. `time_zone`: the IANA time zone the pages write"
+    " times in (422 for one this service does not know).",
     body="Preferences",
 )
 async def set_preferences(request: web.Request) -> web.Response:

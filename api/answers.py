@@ -75,7 +75,7 @@ _ACTOR_FIELDS = {
     "stakeholder_category": nullable(common("stakeholder_category")),
     **{
         name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
-        for name in ("language", "notifications")
+        for name in ("language", "notifications", "time_zone")
     },
 }
 _COUNTRY = object_of({"iso3": common("iso3"), "name": TEXT})
@@ -263,6 +263,14 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
 
 # Reviews, their progress and their audit trail.
 REVIEWS: dict[str, dict[str, Any]] = {
+    "InvitationsSent": object_of(
+        {
+            "invited": array_of(UUID, description="Added to the review and mailed an invitation."),
+            "already_invited": array_of(
+                UUID, description="Invited before: left as they were, mailed nothing."
+            ),
+        }
+    ),
     "Timeline": _TIMELINE,
     "Progress": object_of(
         {

@@ -164,14 +164,6 @@ async def storable_text_middleware(request: web.Request, handler: Handler) -> we
     return await handler(request)
 
 
-def path_uuid(request: web.Request, not_found: Problem) -> uuid.UUID:
-    """The `{id}` of the path as a UUID; `not_found` when it is not one (it names nothing)."""
-    try:
-        return uuid.UUID(request.match_info["id"])
-    except ValueError:
-        raise not_found from None
-
-
 def query_uuid(request: web.Request, name: str, what: str) -> uuid.UUID | None:
     """An optional UUID query parameter, such as a paging cursor; 422 when malformed."""
     raw = request.query.get(name)

@@ -72,6 +72,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Extension": request_schemas.EXTENSION,
     "Advance": request_schemas.ADVANCE,
     "Cancel": request_schemas.CANCEL,
+    "Invitations": request_schemas.INVITATIONS,
     "NewSubmission": request_schemas.SUBMISSION,
     "TaskCompletion": _checked_as(
         request_schemas.TASK_COMPLETION, "response", "consultation_response"

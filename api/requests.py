@@ -118,6 +118,20 @@ ADVANCE = closed({"reason": REASON})
 
 CANCEL = closed({"reason": REASON}, ["reason"])
 
+INVITATIONS = closed(
+    {
+        "stakeholders": {
+            "type": "array",
+            "items": {"type": "string", "format": "uuid"},
+            "minItems": 1,
+            "maxItems": 1000,
+            "uniqueItems": True,
+            "description": "Stakeholder accounts of the review's region to invite.",
+        }
+    },
+    ["stakeholders"],
+)
+
 SUBMISSION = closed(
     {
         "kind": {"enum": ["national_report", "stakeholder_input"]},
@@ -192,6 +206,13 @@ PREFERENCES = closed(
         "notifications": {
             "enum": ["all", "essential"],
             "description": "essential: only what asks you to act (reminders, tasks, alerts).",
+        },
+        "time_zone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "An IANA time zone, such as Europe/Zurich: the pages write times in"
+            " it, with UTC beside deadlines.",
         },
     },
     minProperties=1,

@@ -229,3 +229,28 @@ async def advance(request: web.Request) -> web.Response:
 @_review_command("cancelReview", "Cancel the review", "The review has already ended.", "Cancel")
 async def cancel(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.CANCEL, use_cases.cancel)
+
+
+@routes.post("/v1/reviews/{id}/invitations")
+@operation(
+    "Reviews",
+    "inviteStakeholders",
+    "Invite stakeholders to the review",
+    {
+        "200": answer("Who was invited now, and who had been.", component("InvitationsSent")),
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict", "The review is open to every stakeholder of its region, or has ended."
+        ),
+    },
+    description="Adds stakeholder accounts of the review's region to its invited list; each"
+    " one added is mailed an invitation with a link that signs them in (valid 7 days)."
+    " Those already invited are left as they are and mailed nothing, so the same request"
+    " may be sent again. Invited after the consultation opened, a stakeholder has no"
+    " consultation task.",
+    parameters=("ReviewId", "IdempotencyKey"),
+    body="Invitations",
+)
+async def invite(request: web.Request) -> web.Response:
+    return await secretariat_command(request, requests.INVITATIONS, use_cases.invite)

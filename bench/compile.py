@@ -29,21 +29,28 @@ import uuid
 from typing import Any
 
 from bench.harness import (
+    Option,
     Report,
     Services,
+    at_most,
+    bare_then_service,
     categories,
-    command_line,
     create_account,
     median_per_metric,
-    parser,
     run_main,
     services,
 )
 from tests import documents
+from tests.reviews import accepted_version, copy_submissions
 
 GOAL_RATIO = 3.0
 GOAL_RSS_MB = 500.0
 CHILD_TIMEOUT_S = 900
+
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--inputs", {"type": int, "default": None, "help": "default 50000 (quick: 5000)"}),
+]
 
 SENTENCES = (
     "Our legal clinics advised migrant workers on unpaid wages, mostly in agriculture and care.",
@@ -96,9 +103,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             objective["status"] = statuses[(index + objective["number"]) % len(statuses)]
         submission_id = uuid.uuid4()
         submissions.append((submission_id, review_id, "national_report", country, 1))
-        versions.append(
-            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(report), "x", secretariat.id)
-        )
+        versions.append(accepted_version(submission_id, report, secretariat.id))
     for n in range(inputs):
         submission_id = uuid.uuid4()
         content = stakeholder_input(n, rng, kinds)
@@ -107,9 +112,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             (organisation_id, content["organisation"]["name"], content["organisation"]["category"])
         )
         submissions.append((submission_id, review_id, "stakeholder_input", str(organisation_id), 1))
-        versions.append(
-            (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(content), "x", secretariat.id)
-        )
+        versions.append(accepted_version(submission_id, content, secretariat.id))
     async with svc.api_pool.acquire() as conn, conn.transaction():
         await conn.execute(
             """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
@@ -120,25 +123,7 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
             states,
             secretariat.id,
         )
-        await conn.copy_records_to_table(
-            "organisations", columns=["id", "name", "category"], records=organisations
-        )
-        await conn.copy_records_to_table(
-            "submissions",
-            columns=["id", "review_id", "kind", "subject", "latest_version"],
-            records=submissions,
-        )
-        await conn.execute(
-            """CREATE TEMP TABLE staged (request_id uuid, submission_id uuid, version int,
-               status text, content text, fingerprint text, submitted_by uuid) ON COMMIT DROP"""
-        )
-        await conn.copy_records_to_table("staged", records=versions)
-        await conn.execute(
-            """INSERT INTO submission_versions
-                   (request_id, submission_id, version, status, content, fingerprint, submitted_by)
-               SELECT request_id, submission_id, version, status, content::jsonb, fingerprint,
-                      submitted_by FROM staged"""
-        )
+        await copy_submissions(conn, organisations, submissions, versions)
     await svc.api_pool.execute("ANALYZE submissions; ANALYZE submission_versions")
     return review_id, len(states)
 
@@ -163,12 +148,15 @@ async def in_child(kind: str, dsn: str, review_id: str) -> dict[str, Any]:
 
 async def main(args: argparse.Namespace) -> Report:
     inputs = args.inputs or (5_000 if args.quick else 50_000)
-    runs = args.runs or 3
     report = Report(
         "compile",
-        command_line(),
         f"{inputs:,} stakeholder inputs + a national report from each ECE member State; "
-        f"median of {runs} runs, each in a fresh child process",
+        f"median of {args.runs} runs, each in a fresh child process",
+        setup=(
+            "Peak RSS is the high-water mark (VmHWM) of a child process that imports reviewflow, "
+            "connects, compiles and renders, nothing else; the bare query's child decodes every "
+            "document into Python objects with the service's JSON codec."
+        ),
     )
     async with services("compile") as svc:
         report.machine = svc.machine()
@@ -178,16 +166,14 @@ async def main(args: argparse.Namespace) -> Report:
             f"stored {inputs:,} inputs and {states} national reports in "
             f"{time.perf_counter() - started:.1f} s"
         )
-        compiles, bares = [], []
-        for run in range(runs):
-            bares.append(await in_child("bare", svc.dsn, review_id))
-            compiles.append(await in_child("compile", svc.dsn, review_id))
-            c, b = compiles[-1], bares[-1]
-            print(
-                f"run {run + 1}: compile+render {c['seconds']:.2f} s "
-                f"(compile {c['compile_s']:.2f}, render {c['render_s']:.2f}), "
-                f"peak RSS {c['peak_mb']:.0f} MB; bare query {b['seconds']:.2f} s"
-            )
+        bares, compiles = await bare_then_service(
+            args.runs,
+            lambda: in_child("bare", svc.dsn, review_id),
+            lambda: in_child("compile", svc.dsn, review_id),
+            "run {run}: compile+render {s[seconds]:.2f} s "
+            "(compile {s[compile_s]:.2f}, render {s[render_s]:.2f}), "
+            "peak RSS {s[peak_mb]:.0f} MB; bare query {b[seconds]:.2f} s",
+        )
     numeric = [{k: float(v) for k, v in r.items()} for r in compiles]
     c = median_per_metric(numeric)
     b = median_per_metric([{k: float(v) for k, v in r.items()} for r in bares])
@@ -195,23 +181,13 @@ async def main(args: argparse.Namespace) -> Report:
     complete = all(
         r["stakeholder_inputs"] == inputs and r["reports_received"] == states for r in compiles
     )
-    report.add(
-        "wall time, compile + render (s)",
-        c["seconds"],
-        b["seconds"],
-        goal=f"≤ {GOAL_RATIO:.0f}x bare",
-        met=ratio <= GOAL_RATIO,
-        ratio=True,
+    report.compare(
+        "wall time, compile + render (s)", "seconds", c, b, at_most(ratio, GOAL_RATIO, "x bare")
     )
     report.add("  of which compile_report (s)", c["compile_s"])
     report.add("  of which JSON + HTML + Markdown (s)", c["render_s"])
-    report.add(
-        "peak RSS of the process (MB)",
-        c["peak_mb"],
-        b["peak_mb"],
-        goal=f"≤ {GOAL_RSS_MB:.0f} MB",
-        met=c["peak_mb"] <= GOAL_RSS_MB,
-        ratio=True,
+    report.compare(
+        "peak RSS of the process (MB)", "peak_mb", c, b, at_most(c["peak_mb"], GOAL_RSS_MB, " MB")
     )
     report.add("RSS before compiling (MB)", c["baseline_mb"], b["baseline_mb"])
     report.add(
@@ -232,19 +208,8 @@ async def main(args: argparse.Namespace) -> Report:
             f"{x['seconds']:.2f} / {y['seconds']:.2f}" for x, y in zip(compiles, bares, strict=True)
         )
     )
-    report.notes.append(
-        "Peak RSS is the high-water mark (VmHWM) of a child process that imports reviewflow, connects, compiles "
-        "and renders, nothing else; the bare query's child decodes every document into Python "
-        "objects with the service's JSON codec."
-    )
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--inputs", type=int, default=None, help="default 50000 (quick: 5000)")
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

@@ -31,16 +31,17 @@ import aiosmtplib
 
 from bench.harness import (
     Account,
+    Option,
     Report,
     Services,
+    at_most,
+    bare_then_service,
     bulk_stakeholders,
-    command_line,
     cpu_now,
     cpu_used,
     create_account,
     email_of,
     median_per_metric,
-    parser,
     post,
     run_main,
     services,
@@ -54,6 +55,11 @@ GOAL_RATIO = 3.0
 MAX_EVENTS = 10_240
 BARE_CONNECTIONS = 4
 FANOUT_DEADLINE_S = 1200.0
+
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--stakeholders", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
+]
 
 SCRATCH = """CREATE TABLE IF NOT EXISTS bench_scratch_tasks (
     id uuid PRIMARY KEY, review_id text NOT NULL, invitee uuid NOT NULL, assignee uuid NOT NULL,
@@ -214,11 +220,9 @@ async def service_run(
 
 async def main(args: argparse.Namespace) -> Report:
     n = args.stakeholders or (1_000 if args.quick else 10_000)
-    runs = args.runs or 3
     report = Report(
         "fanout",
-        command_line(),
-        f"{n:,} invited stakeholders with an email address; median of {runs} runs "
+        f"{n:,} invited stakeholders with an email address; median of {args.runs} runs "
         "(a new review each run, the same stakeholders); SMTP over loopback, no STARTTLS",
     )
     sink = start_sink()
@@ -235,29 +239,26 @@ async def main(args: argparse.Namespace) -> Report:
             accounts = await bulk_stakeholders(
                 svc.api_pool, n, f"Fanout {secrets.token_hex(3)}", with_email=True
             )
-            bare_runs, service_runs = [], []
-            for run in range(runs):
-                bare_runs.append(await bare_run(svc, sink, accounts))
-                service_runs.append(await service_run(svc, sink, secretariat, accounts))
-                b, s = bare_runs[-1], service_runs[-1]
-                print(
-                    f"run {run + 1}: bare {b['seconds']:.2f} s; service {s['seconds']:.2f} s "
-                    f"(advance answered in {s['advance_s']:.2f} s; tasks due {s['tasks_due']:.0f}; "
-                    f"history {s['history_events']:.0f} events)"
-                )
+            bare_runs, service_runs = await bare_then_service(
+                args.runs,
+                lambda: bare_run(svc, sink, accounts),
+                lambda: service_run(svc, sink, secretariat, accounts),
+                "run {run}: bare {b[seconds]:.2f} s; service {s[seconds]:.2f} s "
+                "(advance answered in {s[advance_s]:.2f} s; tasks due {s[tasks_due]:.0f}; "
+                "history {s[history_events]:.0f} events)",
+            )
     finally:
         sink.stop()
     bare, svc_m = median_per_metric(bare_runs), median_per_metric(service_runs)
     ratio = svc_m["seconds"] / bare["seconds"]
     tasks_ok = all(r["tasks_due"] == n and r["tasks_reported_open"] == n for r in service_runs)
     max_history = int(max(r["history_events"] for r in service_runs))
-    report.add(
+    report.compare(
         f"wall time until all {n:,} mails accepted (s)",
-        svc_m["seconds"],
-        bare["seconds"],
-        goal=f"≤ {GOAL_RATIO:.0f}x bare",
-        met=ratio <= GOAL_RATIO,
-        ratio=True,
+        "seconds",
+        svc_m,
+        bare,
+        at_most(ratio, GOAL_RATIO, "x bare"),
     )
     report.add("mails per second", n / svc_m["seconds"], n / bare["seconds"], ratio=True)
     report.add(
@@ -266,15 +267,7 @@ async def main(args: argparse.Namespace) -> Report:
         bare["copy_s"],
         ratio=True,
     )
-    report.add(
-        "CPU busy, benchmark process (cores)", svc_m["cpu_process"], bare["cpu_process"], ratio=True
-    )
-    report.add(
-        "CPU busy, with Temporal, PostgreSQL and the SMTP server (cores)",
-        svc_m["cpu_all"],
-        bare["cpu_all"],
-        ratio=True,
-    )
+    report.add_cpu(svc_m, bare, "Temporal, PostgreSQL and the SMTP server")
     report.add(
         f"tasks open and due at the deadline (every run = {n:,})",
         int(min(r["tasks_due"] for r in service_runs)),
@@ -314,11 +307,5 @@ async def main(args: argparse.Namespace) -> Report:
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--stakeholders", type=int, default=None, help="default 10000 (quick: 1000)")
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

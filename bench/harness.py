@@ -27,11 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import asyncpg
@@ -49,6 +49,7 @@ from db.migrate import migrate_dsn
 from db.pool import create_pool
 from domain.access import Actor
 from reviewflow.embedded import EmbeddedPostgres, find_binary
+from tests.reviews import BulkStakeholder, copy_stakeholders, with_database
 from workflows.review import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ quiet machine, then measures anyway and says how busy the rest of the machine wa
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="small sizes, for a quick look")
-    p.add_argument("--runs", type=int, default=None, help="runs to take the median of")
+    p.add_argument("--runs", type=int, default=3, help="runs to take the median of")
     p.add_argument(
         "--no-write", action="store_true", help="print the table only; leave docs/ alone"
     )
@@ -93,7 +94,26 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def run_main(main: Callable[[argparse.Namespace], Awaitable[Report]], args: argparse.Namespace):
+def command_line() -> str:
+    module = sys.argv[0]
+    name = Path(module).stem
+    return " ".join(["python -m bench." + name, *sys.argv[1:]])
+
+
+# A scenario's own command-line option: its flag and `add_argument`'s settings.
+Option = tuple[str, dict[str, Any]]
+
+
+def run_main(
+    main: Callable[[argparse.Namespace], Coroutine[Any, Any, Report]],
+    doc: str | None,
+    options: Sequence[Option] = (),
+) -> None:
+    """Run a scenario: `doc`'s first line describes it, `options` come after the common ones."""
+    p = parser((doc or "").partition("\n")[0])
+    for flag, settings in options:
+        p.add_argument(flag, **settings)
+    args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bench").setLevel(logging.INFO)
     wait_for_quiet(args.quiet_wait)
@@ -235,6 +255,28 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+Measures = TypeVar("Measures")
+
+
+async def bare_then_service(
+    runs: int,
+    bare: Callable[[], Awaitable[Measures]],
+    service: Callable[[], Awaitable[Measures]],
+    progress: str,
+) -> tuple[list[Measures], list[Measures]]:
+    """`runs` runs of the bare primitive, each followed by one of the service, so that both
+    meet the same changes of the machine's load; after each, `progress` is printed, formatted
+    with `run` (its number), `b` and `s` (the bare's and the service's measures). The measures
+    of every run: the bare's, the service's."""
+    bare_runs: list[Measures] = []
+    service_runs: list[Measures] = []
+    for run in range(1, runs + 1):
+        bare_runs.append(await bare())
+        service_runs.append(await service())
+        print(progress.format(run=run, b=bare_runs[-1], s=service_runs[-1]))
+    return bare_runs, service_runs
+
+
 def median(values: Iterable[float]) -> float:
     found = [v for v in values if v is not None and not math.isnan(v)]
     return statistics.median(found) if found else math.nan
@@ -265,6 +307,21 @@ def fmt(value: Any, digits: int = 2) -> str:
 # ---- the report ---------------------------------------------------------------------------------
 
 
+class Goal(NamedTuple):
+    """What a row's value was to be, and whether it was."""
+
+    text: str
+    met: bool
+
+
+def at_most(value: float, limit: float, unit: str) -> Goal:
+    return Goal(f"≤ {limit:g}{unit}", value <= limit)
+
+
+def at_least(value: float, limit: float, unit: str) -> Goal:
+    return Goal(f"≥ {limit:g}{unit}", value >= limit)
+
+
 @dataclass
 class Row:
     metric: str
@@ -279,8 +336,10 @@ class Row:
 @dataclass
 class Report:
     scenario: str
-    command: str
     sizes: str
+    # How the scenario runs, the same whatever the results: the last of the notes.
+    setup: str = ""
+    command: str = field(default_factory=command_line)
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     machine: dict[str, str] = field(default_factory=dict)
@@ -299,6 +358,23 @@ class Report:
         if ratio and isinstance(service, int | float) and isinstance(bare, int | float) and bare:
             value = service / bare
         self.rows.append(Row(metric, service, bare, goal, met, value))
+
+    def compare(
+        self,
+        metric: str,
+        key: str,
+        service: dict[str, float],
+        bare: dict[str, float],
+        goal: Goal | None = None,
+    ) -> None:
+        """A row of the service's and the bare primitive's measure `key`, and their ratio."""
+        text, met = goal or ("", None)
+        self.add(metric, service[key], bare[key], goal=text, met=met, ratio=True)
+
+    def add_cpu(self, service: dict[str, float], bare: dict[str, float], around: str) -> None:
+        """The cores busy (`cpu_used`) in the benchmark's process, and with `around` too."""
+        self.compare("CPU busy, benchmark process (cores)", "cpu_process", service, bare)
+        self.compare(f"CPU busy, with {around} (cores)", "cpu_all", service, bare)
 
     def table(self) -> str:
         lines = [
@@ -325,8 +401,9 @@ class Report:
             "",
             self.table(),
         ]
-        if self.notes:
-            parts += ["", *[f"- {n}" for n in self.notes]]
+        notes = [*self.notes, self.setup] if self.setup else self.notes
+        if notes:
+            parts += ["", *[f"- {n}" for n in notes]]
         return "\n".join(parts) + "\n"
 
     def publish(self, write: bool = True) -> None:
@@ -372,26 +449,17 @@ def machine_info(postgres: str | None) -> dict[str, str]:
     return info
 
 
+def _git(*args: str, timeout: float = 10) -> bytes:
+    """What a git command in the checkout prints."""
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, timeout=timeout).stdout
+
+
 def code_version() -> str:
     """The commit measured, and whether the working tree differed from it (read-only git)."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        diff = subprocess.run(
-            ["git", "diff", "HEAD"], cwd=ROOT, capture_output=True, timeout=30
-        ).stdout
+        head = _git("rev-parse", "--short", "HEAD").decode().strip()
+        changed = _git("status", "--porcelain", "--untracked-files=no").decode().strip()
+        diff = _git("diff", "HEAD", timeout=30)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if not head:
@@ -438,14 +506,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def with_database(dsn: str, database: str) -> str:
-    """`dsn` pointing at another database (works for host=/socket style URIs too)."""
-    scheme, _, rest = dsn.partition("://")
-    authority, _, path = rest.partition("/")
-    _, question, query = path.partition("?")
-    return f"{scheme}://{authority}/{database}{question}{query}"
 
 
 @contextlib.asynccontextmanager
@@ -607,38 +667,15 @@ async def bulk_stakeholders(
         Account(uuid.uuid4(), new_token(), f"{prefix} {n:05d}", kinds[n % len(kinds)])
         for n in range(count)
     ]
-    organisation_ids = [uuid.uuid4() for _ in accounts]
-    await pool.copy_records_to_table(
-        "organisations",
-        columns=["id", "name", "category", "regions"],
-        records=[
-            (o, a.organisation, a.category, ["ECE"])
-            for o, a in zip(organisation_ids, accounts, strict=True)
-        ],
-    )
-    await pool.copy_records_to_table(
-        "actors",
-        columns=[
-            "id",
-            "name",
-            "email",
-            "role",
-            "regions",
-            "organisation",
-            "stakeholder_category",
-            "organisation_id",
-            "token_hash",
-        ],
-        records=[
-            (
+    await copy_stakeholders(
+        pool,
+        [
+            BulkStakeholder(
                 a.id,
                 f"Contact {n:05d}",
                 email_of(n, a) if with_email else None,
-                "stakeholder",
-                ["ECE"],
                 a.organisation,
                 a.category,
-                organisation_ids[n],
                 hash_token(a.token),
             )
             for n, a in enumerate(accounts)
@@ -680,9 +717,3 @@ async def wait_until(
             return True
         await asyncio.sleep(poll_s)
     return await check()
-
-
-def command_line() -> str:
-    module = sys.argv[0]
-    name = Path(module).stem
-    return " ".join(["python -m bench." + name, *sys.argv[1:]])

@@ -32,14 +32,16 @@ from temporalio.worker import Worker
 from api.updates import MAX_IN_FLIGHT
 from bench.harness import (
     Account,
+    Option,
     Report,
     Services,
-    command_line,
+    at_least,
+    at_most,
+    bare_then_service,
     cpu_now,
     cpu_used,
     create_account,
     median_per_metric,
-    parser,
     percentile,
     post,
     run_main,
@@ -54,6 +56,13 @@ GOAL_P99_MS = 250.0
 # Stay well below Temporal's ~2,000 Updates per workflow run for the bare workflow.
 MAX_BARE_UPDATES = 1_800
 ROUND_DEADLINE_S = 600.0
+
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--clients", {"type": int, "default": 64}),
+    ("--per-client", {"type": int, "default": None, "help": "default 20 (quick: 5)"}),
+    ("--callers", {"type": int, "default": 8, "help": "bare primitive's concurrent callers"}),
+]
 
 
 @contextlib.asynccontextmanager
@@ -210,16 +219,19 @@ def _split(metrics: dict[str, float], name: str) -> str:
 
 async def main(args: argparse.Namespace) -> Report:
     per_client = args.per_client or (5 if args.quick else 20)
-    runs = args.runs or 3
     clients_n = args.clients
     total = clients_n * per_client
     bare_total = min(total, MAX_BARE_UPDATES)
     report = Report(
         "ingest",
-        command_line(),
         f"{clients_n} HTTP clients x {per_client} stakeholder inputs = {total:,} submissions "
         f"to one review per round; bare: {bare_total:,} Updates, {args.callers} callers; "
-        f"median of {runs} rounds each (plus one warm-up round each)",
+        f"median of {args.runs} rounds each (plus one warm-up round each)",
+        setup=(
+            "Everything (API, both workers, the benchmark's clients and the bare workflow's "
+            "worker) runs in one Python process, as `reviewflow dev` does; the stakeholders have "
+            "no email address, so no receipts are mailed during the rounds."
+        ),
     )
     async with services("ingest", extra_workers=bare_worker, http_connections=256) as svc:
         report.machine = svc.machine()
@@ -241,53 +253,33 @@ async def main(args: argparse.Namespace) -> Report:
         print("warm-up ...")
         await bare_round(svc.client, min(200, bare_total), args.callers)
         await service_round(svc, secretariat, clients, 1)
-        bare_runs, service_runs = [], []
-        for run in range(runs):
-            bare_runs.append(await bare_round(svc.client, bare_total, args.callers))
-            service_runs.append(await service_round(svc, secretariat, clients, per_client))
-            b, s = bare_runs[-1], service_runs[-1]
-            print(
-                f"round {run + 1}: bare {b['throughput']:.0f}/s p99 {b['p99']:.0f} ms; "
-                f"service {s['throughput']:.0f}/s p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms "
-                f"errors {s['errors']:.0f}"
-            )
+        bare_runs, service_runs = await bare_then_service(
+            args.runs,
+            lambda: bare_round(svc.client, bare_total, args.callers),
+            lambda: service_round(svc, secretariat, clients, per_client),
+            "round {run}: bare {b[throughput]:.0f}/s p99 {b[p99]:.0f} ms; "
+            "service {s[throughput]:.0f}/s p50 {s[p50]:.0f} ms p99 {s[p99]:.0f} ms "
+            "errors {s[errors]:.0f}",
+        )
     bare, svc_m = median_per_metric(bare_runs), median_per_metric(service_runs)
     ratio = svc_m["throughput"] / bare["throughput"]
     errors_total = int(sum(r["errors"] for r in service_runs))
-    report.add(
-        "throughput (requests/s)",
-        svc_m["throughput"],
-        bare["throughput"],
-        goal=f"≥ {GOAL_RATIO}x bare",
-        met=ratio >= GOAL_RATIO,
-        ratio=True,
+    report.compare(
+        "throughput (requests/s)", "throughput", svc_m, bare, at_least(ratio, GOAL_RATIO, "x bare")
     )
-    report.add("latency p50 (ms)", svc_m["p50"], bare["p50"], ratio=True)
-    report.add(
-        "latency p99 (ms)",
-        svc_m["p99"],
-        bare["p99"],
-        goal=f"≤ {GOAL_P99_MS:.0f} ms",
-        met=svc_m["p99"] <= GOAL_P99_MS,
-        ratio=True,
+    report.compare("latency p50 (ms)", "p50", svc_m, bare)
+    report.compare(
+        "latency p99 (ms)", "p99", svc_m, bare, at_most(svc_m["p99"], GOAL_P99_MS, " ms")
     )
     report.add(
-        f"errors (all {runs} rounds)",
+        f"errors (all {args.runs} rounds)",
         errors_total,
         int(sum(r["errors"] for r in bare_runs)),
         goal="0",
         met=errors_total == 0,
     )
     report.add("round wall time (s)", svc_m["seconds"], bare["seconds"])
-    report.add(
-        "CPU busy, benchmark process (cores)", svc_m["cpu_process"], bare["cpu_process"], ratio=True
-    )
-    report.add(
-        "CPU busy, with Temporal and PostgreSQL (cores)",
-        svc_m["cpu_all"],
-        bare["cpu_all"],
-        ratio=True,
-    )
+    report.add_cpu(svc_m, bare, "Temporal and PostgreSQL")
     report.add("submissions accepted per accepting transaction (mean)", svc_m["per_transaction"])
     report.notes.append(
         "Where a submission's time goes (p50 / p99 in ms, medians over the rounds), from the "
@@ -307,21 +299,8 @@ async def main(args: argparse.Namespace) -> Report:
             for s, b in zip(service_runs, bare_runs, strict=True)
         )
     )
-    report.notes.append(
-        "Everything (API, both workers, the benchmark's clients and the bare workflow's worker) "
-        "runs in one Python process, as `reviewflow dev` does; the stakeholders have no email "
-        "address, so no receipts are mailed during the rounds."
-    )
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--clients", type=int, default=64)
-    p.add_argument("--per-client", type=int, default=None, help="default 20 (quick: 5)")
-    p.add_argument("--callers", type=int, default=8, help="bare primitive's concurrent callers")
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

@@ -28,13 +28,12 @@ from temporalio.client import WorkflowExecutionStatus
 
 from bench.harness import (
     Account,
+    Option,
     Report,
     Services,
     bulk_stakeholders,
-    command_line,
     create_account,
     get,
-    parser,
     percentile,
     post,
     run_main,
@@ -47,14 +46,24 @@ from workflows.review import MAX_EVENTS_PER_RUN, MAX_UPDATES_PER_RUN, workflow_i
 MAX_EVENTS = 10_240
 PHASE_DEADLINE_S = 3600.0
 
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--submissions", {"type": int, "default": None, "help": "default 20000 (quick: 2000)"}),
+    ("--responses", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
+    ("--clients", {"type": int, "default": 32}),
+]
+
 
 async def send_all(
     svc: Services,
+    what: str,
     jobs: list[tuple[str, Account, dict[str, Any]]],
     clients: int,
     expected: int,
 ) -> dict[str, Any]:
-    """POST every (path, account, body) job from `clients` concurrent clients, in order."""
+    """POST every (path, account, body) job from `clients` concurrent clients, in order;
+    print `what` is sent, then how it went."""
+    print(f"{what} ...")
     latencies: list[float] = []
     failures: Counter[str] = Counter()
     queue = iter(jobs)
@@ -76,7 +85,7 @@ async def send_all(
     async with asyncio.timeout(PHASE_DEADLINE_S):
         await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return {
+    sent = {
         "sent": len(jobs),
         "errors": sum(failures.values()),
         "failures": dict(failures),
@@ -85,6 +94,8 @@ async def send_all(
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
     }
+    print(f"  {sent['throughput']:.0f}/s, p99 {sent['p99']:.0f} ms, errors {sent['failures'] or 0}")
+    return sent
 
 
 async def histories(svc: Services, review_id: str) -> list[tuple[str, Any, int]]:
@@ -104,10 +115,14 @@ async def main(args: argparse.Namespace) -> Report:
     stakeholders = responses
     report = Report(
         "long",
-        command_line(),
         f"one review, {stakeholders:,} invited stakeholders; {submissions:,} submissions "
         f"(about {submissions / stakeholders:.1f} versions per organisation) and {responses:,} "
         f"task answers over HTTP from {args.clients} concurrent clients; then compiled",
+        setup=(
+            "The stakeholders have no email address: the notification pipeline expands every event "
+            "but sends nothing. Task ids are read from the database rather than listed by each "
+            "stakeholder (10,000 GET /v1/tasks requests saved)."
+        ),
     )
     async with services("long", http_connections=max(64, args.clients * 2)) as svc:
         report.machine = svc.machine()
@@ -136,11 +151,8 @@ async def main(args: argparse.Namespace) -> Report:
                     {"kind": "stakeholder_input", "content": content},
                 )
             )
-        print(f"submitting {submissions:,} inputs ...")
-        submitted = await send_all(svc, jobs, args.clients, 201)
-        print(
-            f"  {submitted['throughput']:.0f}/s, p99 {submitted['p99']:.0f} ms, "
-            f"errors {submitted['failures'] or 0}"
+        submitted = await send_all(
+            svc, f"submitting {submissions:,} inputs", jobs, args.clients, 201
         )
 
         started = time.perf_counter()
@@ -155,11 +167,8 @@ async def main(args: argparse.Namespace) -> Report:
             (f"/v1/tasks/{row['id']}/complete", by_actor[row["assignee"]], answer)
             for row in rows[:responses]
         ]
-        print(f"answering {len(task_jobs):,} tasks ...")
-        answered = await send_all(svc, task_jobs, args.clients, 200)
-        print(
-            f"  {answered['throughput']:.0f}/s, p99 {answered['p99']:.0f} ms, "
-            f"errors {answered['failures'] or 0}"
+        answered = await send_all(
+            svc, f"answering {len(task_jobs):,} tasks", task_jobs, args.clients, 200
         )
 
         started = time.perf_counter()
@@ -263,21 +272,8 @@ async def main(args: argparse.Namespace) -> Report:
             f"Failures by status: submissions {submitted['failures']}, "
             f"answers {answered['failures']}"
         )
-    report.notes.append(
-        "The stakeholders have no email address: the notification pipeline expands every event "
-        "but sends nothing. Task ids are read from the database rather than listed by each "
-        "stakeholder (10,000 GET /v1/tasks requests saved)."
-    )
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--submissions", type=int, default=None, help="default 20000 (quick: 2000)")
-    p.add_argument("--responses", type=int, default=None, help="default 10000 (quick: 1000)")
-    p.add_argument("--clients", type=int, default=32)
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

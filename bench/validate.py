@@ -14,10 +14,16 @@ import argparse
 import os
 import time
 
-from bench.harness import Report, command_line, machine_info, median, parser, run_main
+from bench.harness import Option, Report, machine_info, median, run_main
 from tests import documents
 
 GOAL_RATE = 2_000.0
+
+# This scenario's options, after those every scenario takes (harness.parser).
+OPTIONS: list[Option] = [
+    ("--seconds", {"type": float, "default": None, "help": "per run; default 3 (quick: 1)"}),
+    ("--max-calls", {"type": int, "default": 1_000_000}),
+]
 
 
 def measure(seconds: float, max_calls: int) -> tuple[float, int]:
@@ -38,11 +44,9 @@ def measure(seconds: float, max_calls: int) -> tuple[float, int]:
 
 async def main(args: argparse.Namespace) -> Report:
     seconds = args.seconds or (1.0 if args.quick else 3.0)
-    runs = args.runs or 3
     report = Report(
         "validate",
-        command_line(),
-        f"full national report (23 objectives), valid; {runs} runs of {seconds:g} s "
+        f"full national report (23 objectives), valid; {args.runs} runs of {seconds:g} s "
         "on one pinned CPU, median",
     )
     report.machine = machine_info(None)
@@ -66,7 +70,7 @@ async def main(args: argparse.Namespace) -> Report:
     invalid_ms = (time.perf_counter() - started) * 1000
 
     rates = []
-    for run in range(runs):
+    for run in range(args.runs):
         rate, calls = measure(seconds, args.max_calls)
         rates.append(rate)
         print(f"run {run + 1}: {rate:,.0f} validations/s ({calls:,} calls)")
@@ -86,12 +90,5 @@ async def main(args: argparse.Namespace) -> Report:
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=None, help="per run; default 3 (quick: 1)")
-    p.add_argument("--max-calls", type=int, default=1_000_000)
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)

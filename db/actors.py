@@ -238,11 +238,13 @@ async def created_by(conn: Executor, actor_id: uuid.UUID) -> uuid.UUID | None:
 async def update_preferences(pool: Executor, actor_id: uuid.UUID, changes: dict[str, str]) -> Actor:
     row = await pool.fetchrow(
         f"""UPDATE actors SET language = coalesce($2, language),
-                              notifications = coalesce($3, notifications)
+                              notifications = coalesce($3, notifications),
+                              time_zone = coalesce($4, time_zone)
             WHERE id = $1 RETURNING {_READ}""",
         actor_id,
         changes.get("language"),
         changes.get("notifications"),
+        changes.get("time_zone"),
     )
     assert row is not None  # the actor is the one making the request
     return Actor.from_row(row)

@@ -30,6 +30,17 @@ COUNTRY_FOCAL_POINTS = """
     SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
     ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
 DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
+NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
+
+
+def not_yet_sent(recipients: str) -> str:
+    """`recipients`, but none already sent the event's template about the review: whoever is
+    invited to a review while its creation's invitations wait to be expanded is told once."""
+    return f"""{recipients}
+    EXCEPT
+    SELECT d.recipient FROM p JOIN review_events e ON e.review_id = p.review_id
+    JOIN deliveries d ON d.event_id = e.id AND d.channel = 'email' AND d.template = p.template"""
+
 
 CALLED = f"{MEMBER_FOCAL_POINTS} UNION {STAKEHOLDER_CONSULTEES}"
 PARTICIPANTS = f"{CALLED} UNION {TASK_ASSIGNEES}"

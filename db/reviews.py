@@ -192,3 +192,22 @@ async def secretariat(conn: Executor, review_id: str) -> list[uuid.UUID]:
         review_id,
     )
     return [row["id"] for row in rows]
+
+
+async def lock_invited(conn: Connection, review_id: str) -> list[uuid.UUID] | None:
+    """The review's invited stakeholders (None: open to its region), its row locked for the
+    caller's transaction, so two invitations at once add each stakeholder once."""
+    row = await conn.fetchrow(
+        "SELECT stakeholders FROM reviews WHERE id = $1 FOR UPDATE", review_id
+    )
+    assert row is not None  # the caller read the review
+    return row["stakeholders"]
+
+
+async def add_invited(conn: Connection, review_id: str, added: list[uuid.UUID]) -> None:
+    await conn.execute(
+        "UPDATE reviews SET stakeholders = stakeholders || $2::uuid[], updated_at = now()"
+        " WHERE id = $1",
+        review_id,
+        added,
+    )

@@ -79,6 +79,7 @@ class Actor:
             "stakeholder_category": self.stakeholder_category,
             "language": self.language,
             "notifications": self.notifications,
+            "time_zone": self.time_zone,
         }
 
 

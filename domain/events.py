@@ -16,6 +16,8 @@ class EventType(StrEnum):
     """Every type of event in a review's audit trail."""
 
     REVIEW_CREATED = "review.created"
+    # Stakeholders added to a review's invited list after it was created (data: their ids).
+    STAKEHOLDERS_INVITED = "stakeholders.invited"
     PHASE_CHANGED = "phase.changed"
     REVIEW_CANCELLED = "review.cancelled"
     DEADLINE_EXTENDED = "deadline.extended"

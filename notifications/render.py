@@ -30,6 +30,7 @@ import jinja2
 
 from domain.events import EventType
 from domain.text import finalize_shown_text
+from notifications.links import REVIEW_INVITED
 
 __all__ = [
     "ACCOUNT_MESSAGES",
@@ -60,10 +61,11 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.REVIEW_CANCELLED,
     EventType.REPORT_READY,
     EventType.REPORT_PUBLISHED,
+    REVIEW_INVITED,
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).
-ACCOUNT_MESSAGES: tuple[str, ...] = ("sign_in.link",)
+ACCOUNT_MESSAGES: tuple[str, ...] = ("sign_in.link", "account.invited")
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _MONTHS = (

@@ -19,14 +19,17 @@ from db.recipients import (
     ESSENTIAL,
     ESSENTIAL_UNLESS_REVIEW_ALLOWS,
     EVENT_ACTOR,
+    NAMED_STAKEHOLDERS,
     OPEN_TASK_ASSIGNEES,
     OPTIONAL,
     PARTICIPANTS,
     REMINDED,
     SECRETARIAT,
     TASK_ASSIGNEES,
+    not_yet_sent,
 )
 from domain.events import EventType
+from notifications.links import REVIEW_INVITED
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[
 
 
 RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
+    # Those called to a review are invited as it is created; each invitation carries a
+    # sign-in link of the recipient's own, made as it is sent (activities.notify).
+    EventType.REVIEW_CREATED: _fixed(REVIEW_INVITED, not_yet_sent(CALLED), ESSENTIAL),
+    EventType.STAKEHOLDERS_INVITED: _fixed(
+        REVIEW_INVITED, not_yet_sent(NAMED_STAKEHOLDERS), ESSENTIAL
+    ),
     EventType.PHASE_CHANGED: _phase_changed,
     EventType.SUBMISSION_ACCEPTED: _fixed(EventType.SUBMISSION_ACCEPTED, EVENT_ACTOR, OPTIONAL),
     EventType.SUBMISSION_REJECTED: _fixed(EventType.SUBMISSION_REJECTED, EVENT_ACTOR, OPTIONAL),

@@ -114,7 +114,8 @@ def cmd_create_actor(args: argparse.Namespace) -> int:
         if value
     }
     try:
-        created = asyncio.run(create_actor_from_cli(_database_url(load_settings()), body))
+        settings = load_settings()
+        created = asyncio.run(create_actor_from_cli(settings, _database_url(settings), body))
     except Refused as refused:
         # Each fault of the input on a line of its own; a refusal that names none, its sentence.
         for pointer, message in refused.problems:
@@ -154,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = add(
         "create-actor",
-        "Create an account and print it with its bearer token, which is shown only this once.",
+        "Create an account and print it with its bearer token, which is shown only this once;"
+        " mail it an invitation to sign in to the pages, or print the invitation's link.",
         cmd_create_actor,
     )
     create.add_argument("--name", required=True, help="the person's or organisation's name")

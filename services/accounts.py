@@ -4,13 +4,16 @@ erasure. Each change is recorded in the account's audit trail (`account_events`)
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
 
+from config.settings import Settings
 from db.actors import (
     created_by,
     deactivate,
@@ -33,6 +36,7 @@ from schemas import COMMON_ID, problems_in
 from services import once
 from services.once import Created
 from services.refusals import forbidden, invalid, named_id, not_found
+from services.signin import INVITED_TO, invitation_link, send_invitation
 
 NEW_ACTOR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -207,21 +211,33 @@ async def store_account(
 NEW_ACCOUNT_ADDRESS = "/v1/actors"
 
 
+@dataclass(frozen=True)
+class NewAccount:
+    """The answer to a request for an account, and the account if this request made it (a
+    replay made none): the one to send its invitation."""
+
+    body: dict[str, Any]
+    made: Actor | None
+
+
 async def create_account(
     pool: asyncpg.Pool, creator: Actor, body: dict[str, Any], key: str | None
-) -> dict[str, Any]:
+) -> NewAccount:
     """The account `body` describes, created once per key, with its token: a replay of the
     request answers the account without it, since the token is shown once only."""
     actor = new_actor(creator, body)
     token = new_token()
+    stored: list[Actor] = []
 
     async def create(conn: Connection) -> Created:
-        stored = await store_account(conn, creator, actor, token, created_by=creator.id)
-        shown = stored.as_json()
+        stored.append(await store_account(conn, creator, actor, token, created_by=creator.id))
+        shown = stored[-1].as_json()
         return Created(201, {**shown, "token": token}, replay_body={**shown, "token": None})
 
     request = once.fingerprint("POST", NEW_ACCOUNT_ADDRESS, body)
-    return (await once.created_once(pool, creator, key, request, create)).body
+    answer = (await once.created_once(pool, creator, key, request, create)).body
+    # Only the answer that carries this request's token made the account.
+    return NewAccount(answer, stored[-1] if answer["token"] == token else None)
 
 
 async def export_personal_data(pool: asyncpg.Pool, actor: Actor) -> dict[str, Any]:
@@ -230,9 +246,20 @@ async def export_personal_data(pool: asyncpg.Pool, actor: Actor) -> dict[str, An
         return await personal_data(conn, actor.id)
 
 
+@functools.cache
+def time_zones() -> list[str]:
+    """The IANA time zones a person may choose, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
 async def set_preferences(pool: asyncpg.Pool, actor: Actor, changes: dict[str, str]) -> Actor:
-    """The actor's own notification language and whether it wants non-essential mail; the
-    account as it is now."""
+    """The actor's own notification language, whether it wants non-essential mail and the
+    time zone the pages write times in; the account as it is now."""
+    zone = changes.get("time_zone")
+    if zone is not None and zone not in time_zones():
+        raise invalid(
+            [("/time_zone", "is not a time zone this service knows, such as Europe/Zurich")]
+        )
     async with pool.acquire() as conn, conn.transaction():
         updated = await update_preferences(conn, actor.id, changes)
         await record_account_event(conn, actor.id, "preferences.updated", actor.id, **changes)
@@ -320,7 +347,11 @@ async def erase_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> No
 OPERATOR = Actor(id=uuid.UUID(int=0), name="operator", role="admin")
 
 
-async def create_actor_from_cli(dsn: str, body: dict[str, Any]) -> dict[str, Any]:
+async def create_actor_from_cli(
+    settings: Settings, dsn: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The account, its API token and how it signs in to the pages: an invitation mailed to
+    its address, or (without one) the invitation's link, for the operator to hand over."""
     from db.pool import create_pool
 
     actor = new_actor(OPERATOR, body)
@@ -329,6 +360,10 @@ async def create_actor_from_cli(dsn: str, body: dict[str, Any]) -> dict[str, Any
     try:
         async with pool.acquire() as conn, conn.transaction():
             actor = await store_account(conn, OPERATOR, actor, token, created_by=None)
+        if await send_invitation(pool, settings, actor):
+            sign_in = {"invitation_mailed_to": actor.email}
+        else:
+            sign_in = {"sign_in_link": await invitation_link(pool, settings, actor.id, INVITED_TO)}
     finally:
         await pool.close()
-    return {**actor.as_json(), "token": token}
+    return {**actor.as_json(), "token": token, **sign_in}

@@ -18,12 +18,19 @@ from typing import Any
 import asyncpg
 
 from db.actors import active_stakeholders
-from db.events import events_after
-from db.reviews import list_reviews, submission_progress, visible_review
+from db.events import events_after, insert_event
+from db.reviews import (
+    add_invited,
+    list_reviews,
+    lock_invited,
+    submission_progress,
+    visible_review,
+)
 from db.tasks import task_progress
 from domain.access import Actor, runs_review
 from domain.canonical import json_hash
 from domain.deadlines import country_scope_refusals, schedule_problem
+from domain.events import EventType, ReviewEvent
 from domain.reference import load_reference
 from domain.review import (
     Deadline,
@@ -453,3 +460,54 @@ async def advance(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
 async def cancel(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """End the review without a report."""
     return await _with_reason(deps, actor, command, "cancel", deps.reviews.cancel)
+
+
+OPEN_TO_ALL = (
+    "This review is open to every stakeholder of its region: they are all invited already."
+)
+
+
+async def invite(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
+    """Add stakeholders of the review's region to its invited list; each one added is mailed
+    an invitation (the event `stakeholders.invited`). Those invited before are left as they
+    are, so sending the same list again changes nothing and mails nobody."""
+
+    async def run(row: asyncpg.Record) -> Created:
+        if row["stakeholders"] is None:
+            raise conflict(OPEN_TO_ALL)
+        if Phase(row["phase"]).terminal:
+            raise conflict("The review has ended: nobody can be invited to it.")
+        problems: list[tuple[str, str]] = []
+        body = {"stakeholders": command.body["stakeholders"], "region": row["region"]}
+        invited = await _invited_stakeholders(deps.pool, body, problems)
+        if problems or invited is None:
+            raise invalid(problems)
+        added = await _add_invited(deps.pool, actor, command.review_id, invited)
+        already = [str(s) for s in invited if s not in added]
+        return Created(200, {"invited": [str(s) for s in added], "already_invited": already})
+
+    return await command_once(deps, actor, command, "invitations", run)
+
+
+async def _add_invited(
+    pool: asyncpg.Pool, actor: Actor, review_id: str, invited: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Those of `invited` not yet on the review's list, added to it and recorded, in one
+    transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        before = set(await lock_invited(conn, review_id) or ())
+        added = [s for s in invited if s not in before]
+        if added:
+            await add_invited(conn, review_id, added)
+            names = ",".join(sorted(str(s) for s in added))
+            event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{review_id}:invited:{names}")
+            event = ReviewEvent(
+                str(event_id),
+                review_id,
+                EventType.STAKEHOLDERS_INVITED,
+                datetime.now(UTC),
+                str(actor.id),
+                {"stakeholders": [str(s) for s in added]},
+            )
+            await insert_event(conn, event)
+    return added

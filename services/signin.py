@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -47,6 +48,9 @@ LINK_REFUSED = (
 MAX_NEXT_LENGTH = 2000
 SERVICE_NAME = "reviewflow"
 MAIL_KIND = "sign_in.link"
+INVITATION_KIND = "account.invited"
+# Where a new account's invitation leads: the person's tasks.
+INVITED_TO = "/tasks"
 
 
 def local_path(value: str | None) -> str | None:
@@ -121,26 +125,36 @@ async def send_sign_in_links(
 
 
 async def _mail_link(settings: Settings, actor: Actor, link: str) -> int:
-    """Send `link` to `actor`; 1 if the mail was accepted, else 0 and the reason logged (the
-    person can ask again, so it is not retried)."""
     minutes = int(LIFETIMES[SIGN_IN].total_seconds() // 60)
+    return await _mail(settings, actor, MAIL_KIND, {"link": link, "minutes": minutes})
+
+
+async def send_invitation(pool: asyncpg.Pool, settings: Settings, actor: Actor) -> int:
+    """Mail a new account an invitation: a link that signs it in, within 7 days, on its tasks;
+    1 if the mail was accepted, else 0 (an account without an address is sent nothing)."""
+    if not actor.email:
+        return 0
+    link = await invitation_link(pool, settings, actor.id, INVITED_TO)
+    days = LIFETIMES[INVITATION].days
+    data = {"link": link, "days": days, "sign_in": f"{settings.api_url}/sign-in"}
+    return await _mail(settings, actor, INVITATION_KIND, data)
+
+
+async def _mail(settings: Settings, actor: Actor, kind: str, data: dict[str, Any]) -> int:
+    """Send `actor` the account message `kind`; 1 if the mail was accepted, else 0 and the
+    reason logged (the person can ask for a link again, so it is not retried)."""
     rendered = render(
-        MAIL_KIND,
+        kind,
         actor.language,
-        {
-            "recipient": {"name": actor.name},
-            "link": link,
-            "minutes": minutes,
-            "service": {"name": SERVICE_NAME},
-        },
+        {"recipient": {"name": actor.name}, "service": {"name": SERVICE_NAME}, **data},
     )
     outgoing = Outgoing(
-        str(uuid.uuid4()), MAIL_KIND, actor.name, actor.email or "", rendered, datetime.now(UTC)
+        str(uuid.uuid4()), kind, actor.name, actor.email or "", rendered, datetime.now(UTC)
     )
     try:
         message = build_message(outgoing, settings.mail_from)
     except ValueError as error:
-        log.warning("sign-in link for account %s not sent: %s", actor.id, error)
+        log.warning("%s for account %s not sent: %s", kind, actor.id, error)
         return 0
     failures: list[SendFailure] = []
 
@@ -153,7 +167,7 @@ async def _mail_link(settings: Settings, actor: Actor, link: str) -> int:
 
     await mailer_for(settings.smtp, settings.mail_dir).send([message], on_result, may_send)
     for failure in failures:
-        log.warning("sign-in link for account %s not sent: %s", actor.id, failure.reason)
+        log.warning("%s for account %s not sent: %s", kind, actor.id, failure.reason)
     return 0 if failures else 1
 
 

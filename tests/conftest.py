@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from domain.access import Actor
 from reviewflow.embedded import EmbeddedPostgres, find_binary
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.openapi_check import DRIFTS, checking_answers
-from tests.reviews import Review, ece_2020_timeline, review_body
+from tests.reviews import Review, ece_2020_timeline, review_body, with_database
 from tests.web_site import Site, browser_like
 from workflows.review import SEARCH_ATTRIBUTES
 
@@ -56,6 +58,18 @@ def answers_keep_their_declarations() -> Iterator[None]:
         pytest.fail("answers that break the OpenAPI document:\n" + "\n".join(drifts))
 
 
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any attempt to reach the network fail the test loudly."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
 @pytest.fixture(scope="session")
 def server_dsn() -> Iterator[str]:
     """A PostgreSQL server: DATABASE_URL if given, else an embedded one for this session."""
@@ -71,14 +85,6 @@ def server_dsn() -> Iterator[str]:
             postgres.stop()
 
 
-def _with_database(dsn: str, database: str) -> str:
-    """`dsn` pointing at another database (works for host=/socket style URIs too)."""
-    scheme, _, rest = dsn.partition("://")
-    authority, _, path = rest.partition("/")
-    _, question, query = path.partition("?")
-    return f"{scheme}://{authority}/{database}{question}{query}"
-
-
 @pytest.fixture
 async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
     """An empty database of its own, for a test that must see no other test's rows."""
@@ -86,7 +92,7 @@ async def fresh_database(server_dsn: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server_dsn)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield _with_database(server_dsn, name)
+        yield with_database(server_dsn, name)
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
@@ -98,7 +104,7 @@ async def database_url(server_dsn: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        dsn = _with_database(server_dsn, name)
+        dsn = with_database(server_dsn, name)
         await migrate_dsn(dsn)
         yield dsn
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

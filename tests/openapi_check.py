@@ -29,11 +29,12 @@ JSON_TYPES = frozenset({"application/json", "application/problem+json", "applica
 DRIFTS: list[str] = []
 
 
-def _walk(node: Any) -> list[Any]:
+def walk(node: Any) -> list[Any]:
+    """The node and every node below it, in JSON objects and arrays."""
     found = [node]
     children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
     for child in children:
-        found.extend(_walk(child))
+        found.extend(walk(child))
     return found
 
 
@@ -46,7 +47,7 @@ def _document() -> dict[str, Any]:
     """The served document with every object schema that names its properties closed to
     others, so an answer with an undocumented field is a drift too."""
     document = openapi_document()
-    for node in _walk([document["components"]["schemas"], document["paths"]]):
+    for node in walk([document["components"]["schemas"], document["paths"]]):
         if isinstance(node, dict) and isinstance(node.get("properties"), dict):
             node.setdefault("additionalProperties", False)
     return document

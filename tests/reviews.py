@@ -1,18 +1,25 @@
-"""Helpers for tests that create reviews and submit to them through the API."""
+"""Helpers for tests that create reviews and submit to them through the API.
+
+The benchmarks use some of them too: where a database of its own is, and the bulk rows (many
+thousands of accounts or accepted submissions) stored by COPY rather than through the API.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
+from db.pool import Connection
 from workflows.review import workflow_id
 
 DAY = timedelta(days=1)
@@ -138,4 +145,113 @@ class Review:
     async def extend(self, **body: Any) -> Any:
         return await self.api.post(
             f"/v1/reviews/{self.id}/extensions", json=body, headers=self.secretariat.headers
+        )
+
+    async def extend_inputs(self, until: datetime, reason: str, **scope: Any) -> None:
+        """The inputs deadline moved to `until` (for a `country=` only, if one is named)."""
+        extended = await self.extend(
+            deadline="inputs_due_at", until=until.isoformat(), reason=reason, **scope
+        )
+        assert extended.status == 200, await extended.text()
+
+
+# ---- databases and bulk rows -----------------------------------------------------------------
+
+
+def with_database(dsn: str, database: str) -> str:
+    """`dsn` pointing at another database (works for host=/socket style URIs too)."""
+    scheme, _, rest = dsn.partition("://")
+    authority, _, path = rest.partition("/")
+    _, question, query = path.partition("?")
+    return f"{scheme}://{authority}/{database}{question}{query}"
+
+
+class BulkStakeholder(NamedTuple):
+    """A stakeholder account of ECE, of an organisation of its own, as `copy_stakeholders`
+    stores it."""
+
+    id: uuid.UUID
+    name: str
+    email: str | None
+    organisation: str | None
+    category: str | None
+    token_hash: str
+
+
+async def copy_stakeholders(pool: asyncpg.Pool, stakeholders: list[BulkStakeholder]) -> None:
+    """The stakeholders and their organisations, in one COPY each."""
+    organisation_ids = [uuid.uuid4() for _ in stakeholders]
+    await pool.copy_records_to_table(
+        "organisations",
+        columns=["id", "name", "category", "regions"],
+        records=[
+            (o, s.organisation, s.category, ["ECE"])
+            for o, s in zip(organisation_ids, stakeholders, strict=True)
+        ],
+    )
+    await pool.copy_records_to_table(
+        "actors",
+        columns=[
+            "id",
+            "name",
+            "email",
+            "role",
+            "regions",
+            "organisation",
+            "stakeholder_category",
+            "organisation_id",
+            "token_hash",
+        ],
+        records=[
+            (
+                s.id,
+                s.name,
+                s.email,
+                "stakeholder",
+                ["ECE"],
+                s.organisation,
+                s.category,
+                o,
+                s.token_hash,
+            )
+            for o, s in zip(organisation_ids, stakeholders, strict=True)
+        ],
+    )
+
+
+def accepted_version(
+    submission_id: uuid.UUID, content: dict[str, Any], submitted_by: Any
+) -> tuple[Any, ...]:
+    """A row of `copy_submissions`' versions: version 1 of the submission, accepted."""
+    return (uuid.uuid4(), submission_id, 1, "accepted", json.dumps(content), "x", submitted_by)
+
+
+async def copy_submissions(
+    conn: Connection,
+    organisations: list[tuple[Any, ...]],
+    submissions: list[tuple[Any, ...]],
+    versions: list[tuple[Any, ...]],
+) -> None:
+    """Organisations (id, name, category), submissions (id, review_id, kind, subject,
+    latest_version) and their `accepted_version`s, by COPY."""
+    await conn.copy_records_to_table(
+        "organisations", columns=["id", "name", "category"], records=organisations
+    )
+    await conn.copy_records_to_table(
+        "submissions",
+        columns=["id", "review_id", "kind", "subject", "latest_version"],
+        records=submissions,
+    )
+    # The versions' content is JSON text, cast to jsonb as it moves out of the staging table.
+    async with conn.transaction():
+        await conn.execute(
+            """CREATE TEMP TABLE staged (request_id uuid, submission_id uuid, version int,
+               status text, content text, fingerprint text, submitted_by uuid) ON COMMIT DROP"""
+        )
+        await conn.copy_records_to_table("staged", records=versions)
+        await conn.execute(
+            """INSERT INTO submission_versions
+                   (request_id, submission_id, version, status, content, fingerprint, submitted_by)
+               SELECT request_id, submission_id, version, status, content::jsonb, fingerprint,
+                      submitted_by FROM staged"""
         )

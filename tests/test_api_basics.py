@@ -18,6 +18,11 @@ async def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
+async def post_actor(api: Any, headers: dict[str, str], **body: Any) -> Any:
+    """POST /v1/actors with the JSON `body`, as the account whose `headers` are given."""
+    return await api.post("/v1/actors", json=body, headers=headers)
+
+
 async def test_healthz_needs_no_token(api: Any) -> None:
     response = await api.get("/healthz")
     assert response.status == 200
@@ -109,15 +114,13 @@ async def test_deeply_nested_json_is_refused_cleanly(api: Any, admin: Any) -> No
 
 
 async def test_admin_creates_a_secretariat_whose_token_works(api: Any, admin: Any) -> None:
-    response = await api.post(
-        "/v1/actors",
-        json={
-            "name": "ECE secretariat",
-            "email": "gcm@unece.example",
-            "role": "secretariat",
-            "regions": ["ECE"],
-        },
-        headers=admin.headers,
+    response = await post_actor(
+        api,
+        admin.headers,
+        name="ECE secretariat",
+        email="gcm@unece.example",
+        role="secretariat",
+        regions=["ECE"],
     )
     created = await response.json()
     assert response.status == 201, created
@@ -132,10 +135,8 @@ async def test_admin_creates_a_secretariat_whose_token_works(api: Any, admin: An
 
 
 async def test_invalid_account_names_every_problem(api: Any, admin: Any) -> None:
-    response = await api.post(
-        "/v1/actors",
-        json={"role": "focal_point", "email": "not-an-email", "colour": "blue"},
-        headers=admin.headers,
+    response = await post_actor(
+        api, admin.headers, role="focal_point", email="not-an-email", colour="blue"
     )
     body = await assert_problem(response, 422)
     pointers = {error["pointer"] for error in body["errors"]}
@@ -144,52 +145,36 @@ async def test_invalid_account_names_every_problem(api: Any, admin: Any) -> None
 
 
 async def test_unknown_country_is_422(api: Any, admin: Any) -> None:
-    response = await api.post(
-        "/v1/actors",
-        json={"name": "x", "role": "focal_point", "country": "ZZZ"},
-        headers=admin.headers,
-    )
+    response = await post_actor(api, admin.headers, name="x", role="focal_point", country="ZZZ")
     body = await assert_problem(response, 422)
     assert [e["pointer"] for e in body["errors"]] == ["/country"]
 
 
 async def test_secretariat_creates_only_within_its_regions(api: Any, ece_secretariat: Any) -> None:
     headers = ece_secretariat.headers
-    own = await api.post(
-        "/v1/actors",
-        json={"name": "Germany FP", "role": "focal_point", "country": "DEU"},
-        headers=headers,
-    )
+    own = await post_actor(api, headers, name="Germany FP", role="focal_point", country="DEU")
     assert own.status == 201, await own.text()
-    other_country = await api.post(
-        "/v1/actors",
-        json={"name": "Kenya FP", "role": "focal_point", "country": "KEN"},
-        headers=headers,
+    other_country = await post_actor(
+        api, headers, name="Kenya FP", role="focal_point", country="KEN"
     )
     await assert_problem(other_country, 403)
-    other_region = await api.post(
-        "/v1/actors",
-        json={
-            "name": "NGO",
-            "role": "stakeholder",
-            "organisation": "NGO",
-            "stakeholder_category": "academia",
-            "regions": ["ECA"],
-        },
-        headers=headers,
+    other_region = await post_actor(
+        api,
+        headers,
+        name="NGO",
+        role="stakeholder",
+        organisation="NGO",
+        stakeholder_category="academia",
+        regions=["ECA"],
     )
     await assert_problem(other_region, 403)
-    secretariat = await api.post(
-        "/v1/actors", json={"name": "s", "role": "secretariat", "regions": ["ECE"]}, headers=headers
-    )
+    secretariat = await post_actor(api, headers, name="s", role="secretariat", regions=["ECE"])
     await assert_problem(secretariat, 403)
 
 
 async def test_focal_point_may_not_create_accounts(api: Any, make_account: Any) -> None:
     focal_point = await make_account("focal_point", country="FRA")
-    response = await api.post(
-        "/v1/actors", json={"name": "x", "role": "observer"}, headers=focal_point.headers
-    )
+    response = await post_actor(api, focal_point.headers, name="x", role="observer")
     await assert_problem(response, 403)
 
 
@@ -208,9 +193,7 @@ async def test_idempotent_account_creation(api: Any, admin: Any, pool: Any) -> N
 
 
 async def test_tokens_are_stored_only_as_hashes(api: Any, admin: Any, pool: Any) -> None:
-    response = await api.post(
-        "/v1/actors", json={"name": "Hashed", "role": "observer"}, headers=admin.headers
-    )
+    response = await post_actor(api, admin.headers, name="Hashed", role="observer")
     token = (await response.json())["token"]
     stored = await pool.fetchval("SELECT token_hash FROM actors WHERE name = 'Hashed'")
     assert stored != token

@@ -1016,6 +1016,15 @@ ROWS: list[Row] = [
         command("eca", "extensions", _extension),
         on_review("eca", None, 403),
     ),
+    # Inviting more stakeholders is the review's secretariat's (the id names nobody: the
+    # secretariat's answer is a 422, not checked here).
+    Row(
+        "invite-eca",
+        "POST",
+        to(REVIEW % "eca" + "/invitations", {"stakeholders": [str(uuid.uuid4())]}),
+        on_review("eca", None, 403),
+        key=True,
+    ),
     Row("advance-throw", "POST", command("throw", "advance", dict), on_review("throw", 200, 403)),
     Row("advance-eca", "POST", to(REVIEW % "eca" + "/advance", {}), on_review("eca", None, 403)),
     Row(

@@ -14,7 +14,14 @@ from temporalio.client import Client
 
 from db.actors import hash_token
 from tests import documents
-from tests.reviews import DAY, at_least, eventually, review_body
+from tests.reviews import (
+    DAY,
+    BulkStakeholder,
+    at_least,
+    copy_stakeholders,
+    eventually,
+    review_body,
+)
 from tests.test_api_basics import assert_problem
 from workflows.review import workflow_id
 
@@ -294,36 +301,15 @@ async def test_consultation_for_10000_stakeholders(
 ) -> None:
     organisation = f"Network {secrets.token_hex(3)}"
     ids = [uuid.uuid4() for _ in range(10_000)]
-    organisation_ids = [uuid.uuid4() for _ in ids]
-    await pool.copy_records_to_table(
-        "organisations",
-        columns=["id", "name", "category", "regions"],
-        records=[
-            (o, f"{organisation} {n}", "civil_society", ["ECE"])
-            for n, o in enumerate(organisation_ids)
-        ],
-    )
-    await pool.copy_records_to_table(
-        "actors",
-        columns=[
-            "id",
-            "name",
-            "role",
-            "regions",
-            "organisation",
-            "stakeholder_category",
-            "organisation_id",
-            "token_hash",
-        ],
-        records=[
-            (
+    await copy_stakeholders(
+        pool,
+        [
+            BulkStakeholder(
                 i,
                 f"Member {n}",
-                "stakeholder",
-                ["ECE"],
+                None,
                 f"{organisation} {n}",
                 "civil_society",
-                organisation_ids[n],
                 hash_token(secrets.token_hex(16)),
             )
             for n, i in enumerate(ids)

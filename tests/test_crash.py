@@ -289,22 +289,25 @@ class Stack:
         )
 
     async def kill_worker(self, why: str) -> None:
-        self.worker.kill()
-        self.note(f"worker SIGKILLed ({why})")
+        self._kill(self.worker, "worker", why)
 
     async def start_worker(self) -> None:
-        self.worker.start()
-        seconds = await self.worker.ready()
-        self.note(f"worker started again, ready after {seconds:.1f}s")
+        await self._start_again(self.worker, "worker", "ready")
 
     async def kill_api(self, why: str) -> None:
-        self.api.kill()
-        self.note(f"API SIGKILLed ({why})")
+        self._kill(self.api, "API", why)
 
     async def start_api(self) -> None:
-        self.api.start()
-        seconds = await self.api.ready()
-        self.note(f"API started again, listening after {seconds:.1f}s")
+        await self._start_again(self.api, "API", "listening")
+
+    def _kill(self, child: Child, name: str, why: str) -> None:
+        child.kill()
+        self.note(f"{name} SIGKILLed ({why})")
+
+    async def _start_again(self, child: Child, name: str, state: str) -> None:
+        child.start()
+        seconds = await child.ready()
+        self.note(f"{name} started again, {state} after {seconds:.1f}s")
 
     async def in_flight(self, review_id: str) -> list[str]:
         """What the review's workflow has running: a workflow task, activities (by type)."""
@@ -784,6 +787,15 @@ async def create_review(stack: Stack, secretariat: Account, **fields: Any) -> di
     return dict(created)
 
 
+async def review_of_germany_and_france(
+    stack: Stack, secretariat: Account, **offsets_s: float
+) -> dict[str, Any]:
+    """A review of DEU and FRA whose deadlines come `offsets_s` seconds from now; its report
+    is due in 900 s, long after the test."""
+    timeline = timeline_from(datetime.now(UTC), **offsets_s, report_due_at=900)
+    return await create_review(stack, secretariat, member_states=["DEU", "FRA"], timeline=timeline)
+
+
 async def open_call(stack: Stack, secretariat: Account, stakeholders: list[Account]) -> str:
     """A review of the far future whose call for inputs the secretariat opens now."""
     review = await create_review(
@@ -796,6 +808,26 @@ async def open_call(stack: Stack, secretariat: Account, stakeholders: list[Accou
     await stack.ok("POST", f"/v1/reviews/{review['id']}/advance", token=secretariat.token, body={})
     await stack.wait_for_phase(review["id"], secretariat.token, "call_for_inputs", 30)
     return str(review["id"])
+
+
+async def organisations(
+    stack: Stack, count: int, category: str, *, mailed: bool = False
+) -> list[Account]:
+    """Stakeholders of ECE of `category`, each of its organisation "Org 00", "Org 01"...; with
+    the address orgNN@org.example if `mailed`."""
+    accounts = []
+    for i in range(count):
+        address = {"email": f"org{i:02d}@org.example"} if mailed else {}
+        accounts.append(
+            await stack.actor(
+                "stakeholder",
+                organisation=f"Org {i:02d}",
+                stakeholder_category=category,
+                regions=["ECE"],
+                **address,
+            )
+        )
+    return accounts
 
 
 def at_least(items: Any, count: int) -> Callable[[], Awaitable[bool]]:
@@ -1071,17 +1103,8 @@ async def _cut_acceptance_at_the_deadline(
     secretariat = await stack.actor("secretariat", regions=["ECE"])
     germany = await stack.actor("focal_point", country="DEU")
     france = await stack.actor("focal_point", country="FRA")
-    review = await create_review(
-        stack,
-        secretariat,
-        member_states=["DEU", "FRA"],
-        timeline=timeline_from(
-            datetime.now(UTC),
-            call_opens_at=3,
-            inputs_due_at=8,
-            consultation_due_at=16,
-            report_due_at=900,
-        ),
+    review = await review_of_germany_and_france(
+        stack, secretariat, call_opens_at=3, inputs_due_at=8, consultation_due_at=16
     )
     review_id = review["id"]
     await stack.wait_for_phase(review_id, secretariat.token, "call_for_inputs", 30)
@@ -1132,19 +1155,13 @@ async def _cut_acceptance_at_the_deadline(
 async def test_api_killed_mid_submissions_clients_retry_with_the_same_key(
     fresh_database: str, workdir: Path
 ) -> None:
+    """The API is SIGKILLed while twenty clients submit, each retrying with its own key until
+    answered. Every client gets a 201 for version 1; each input is stored and accepted once,
+    and each receipt mailed once."""
     async with running_stack(fresh_database, workdir) as stack:
         assert stack.db is not None
         secretariat = await stack.actor("secretariat", regions=["ECE"])
-        clients = [
-            await stack.actor(
-                "stakeholder",
-                organisation=f"Org {i:02d}",
-                stakeholder_category="civil_society",
-                regions=["ECE"],
-                email=f"org{i:02d}@org.example",
-            )
-            for i in range(20)
-        ]
+        clients = await organisations(stack, 20, "civil_society", mailed=True)
         review_id = await open_call(stack, secretariat, clients)
 
         tries: dict[int, list[Attempt]] = {i: [] for i in range(len(clients))}
@@ -1200,22 +1217,17 @@ async def test_api_killed_mid_submissions_clients_retry_with_the_same_key(
 async def test_temporal_dev_server_restarted_reviews_resume_and_timers_fire(
     fresh_database: str, workdir: Path
 ) -> None:
+    """The Temporal dev server is SIGKILLed while the review waits for its first timer, and
+    again during the call for inputs. Meanwhile reads still work and /readyz answers 503; a
+    submission is retried, never answered 500. Restarted on the same file, the server fires
+    every deadline: the review is published with both reports, every mail sent once."""
     async with running_stack(fresh_database, workdir) as stack:
         assert stack.db is not None
         secretariat = await stack.actor("secretariat", regions=["ECE"])
         germany = await stack.actor("focal_point", country="DEU", email="deu@gov.example")
         france = await stack.actor("focal_point", country="FRA", email="fra@gov.example")
-        review = await create_review(
-            stack,
-            secretariat,
-            member_states=["DEU", "FRA"],
-            timeline=timeline_from(
-                datetime.now(UTC),
-                call_opens_at=6,
-                inputs_due_at=24,
-                consultation_due_at=30,
-                report_due_at=900,
-            ),
+        review = await review_of_germany_and_france(
+            stack, secretariat, call_opens_at=6, inputs_due_at=24, consultation_due_at=30
         )
         review_id = review["id"]
         deadlines = {k: datetime.fromisoformat(v) for k, v in review["deadlines"].items()}
@@ -1317,32 +1329,15 @@ async def test_postgresql_down_during_submissions_is_503_then_stored_once(workdi
         assert stack.db is not None
         db = stack.db
         secretariat = await stack.actor("secretariat", regions=["ECE"])
-        clients = [
-            await stack.actor(
-                "stakeholder",
-                organisation=f"Org {i:02d}",
-                stakeholder_category="academia",
-                regions=["ECE"],
-            )
-            for i in range(10)
-        ]
+        clients = await organisations(stack, 10, "academia")
         review_id = await open_call(stack, secretariat, clients)
         before, accepting, during = clients[:3], clients[3:5], clients[5:]
         tries: dict[str, list[Attempt]] = {c.id: [] for c in clients}
         key_tag = secrets.token_hex(3)
 
         def send(account: Account) -> asyncio.Task[Answer]:
-            return stack.spawn(
-                stack.submit_until_answered(
-                    review_id,
-                    account,
-                    stakeholder_input(account.organisation or "", "academia"),
-                    f"d-{key_tag}-{account.id}",
-                    deadline_s=150,
-                    attempts=tries[account.id],
-                    retry_on=UNAVAILABLE_STATUSES | {500},
-                )
-            )
+            key = f"d-{key_tag}-{account.id}"
+            return stack.spawn(through_outage(stack, review_id, account, key, tries[account.id]))
 
         first = await asyncio.gather(*(send(c) for c in before))
         assert {a.status for a in first} == {201}, first
@@ -1403,6 +1398,22 @@ async def test_postgresql_down_during_submissions_is_503_then_stored_once(workdi
         await assert_accepted_in_database(stack.db, review_id, receipts)
 
 
+async def through_outage(
+    stack: Stack, review_id: str, account: Account, key: str, attempts: list[Attempt]
+) -> Answer:
+    """The academia input of `account`, sent until answered: a 500 is retried too, as are
+    the answers while PostgreSQL is down."""
+    return await stack.submit_until_answered(
+        review_id,
+        account,
+        stakeholder_input(account.organisation or "", "academia"),
+        key,
+        deadline_s=150,
+        attempts=attempts,
+        retry_on=UNAVAILABLE_STATUSES | {500},
+    )
+
+
 async def _all_tried(tries: dict[str, list[Attempt]], clients: list[Account], count: int) -> bool:
     return all(len(tries[c.id]) >= count for c in clients)
 
@@ -1424,31 +1435,12 @@ async def test_a_request_inside_a_transaction_when_postgresql_stops_is_503(
 async def _stop_postgres_inside_transactions(stack: Stack, cluster: Cluster) -> list[Attempt]:
     assert stack.db is not None
     secretariat = await stack.actor("secretariat", regions=["ECE"])
-    clients = [
-        await stack.actor(
-            "stakeholder",
-            organisation=f"Org {i:02d}",
-            stakeholder_category="academia",
-            regions=["ECE"],
-        )
-        for i in range(3)
-    ]
+    clients = await organisations(stack, 3, "academia")
     review_id = await open_call(stack, secretariat, clients)
     tries: dict[str, list[Attempt]] = {c.id: [] for c in clients}
     locker = await hold_lock(cluster.dsn, "submission_versions")
     sending = [
-        stack.spawn(
-            stack.submit_until_answered(
-                review_id,
-                c,
-                stakeholder_input(c.organisation or "", "academia"),
-                f"d2-{c.id}",
-                deadline_s=150,
-                attempts=tries[c.id],
-                retry_on=UNAVAILABLE_STATUSES | {500},
-            )
-        )
-        for c in clients
+        stack.spawn(through_outage(stack, review_id, c, f"d2-{c.id}", tries[c.id])) for c in clients
     ]
     await stack.waiting_on_lock("INSERT INTO submission_versions", len(clients))
     await cluster.stop()

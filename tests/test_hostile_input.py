@@ -384,6 +384,18 @@ class OpenCall:
     def submissions(self) -> str:
         return f"/v1/reviews/{self.review_id}/submissions"
 
+    def sender(self, target: str, admin: Any) -> tuple[str, Any]:
+        """The path and the account for `target`: "submissions" is the focal point's
+        submissions, any other target a path the admin posts to."""
+        if target == "submissions":
+            return self.submissions, self.focal_point
+        return target, admin
+
+    async def post_json(self, api: Any, target: str, admin: Any, data: bytes) -> Any:
+        """`data`, sent as JSON to `target` (see `sender`)."""
+        path, account = self.sender(target, admin)
+        return await api.post(path, data=data, headers=json_headers(account))
+
 
 @pytest.fixture(scope="module")
 async def open_call(api: Any, ece_secretariat: Any, make_account: Any) -> OpenCall:
@@ -403,10 +415,8 @@ def report_with(**fields: Any) -> dict[str, Any]:
 async def test_body_over_the_limit_is_a_413_problem(
     api: Any, admin: Any, open_call: OpenCall, target: str
 ) -> None:
-    account = open_call.focal_point if target == "submissions" else admin
-    path = open_call.submissions if target == "submissions" else target
     body = b'{"name": "' + b"x" * (3 * MB) + b'"}'
-    response = await api.post(path, data=body, headers=json_headers(account))
+    response = await open_call.post_json(api, target, admin, body)
     await assert_problem(response, 413)
     await assert_healthy(api, admin.headers)
 
@@ -420,9 +430,7 @@ async def test_body_over_the_limit_is_a_413_problem(
 async def test_deeply_nested_json_is_refused_and_the_server_stays_healthy(
     api: Any, admin: Any, open_call: OpenCall, target: str, nested: bytes
 ) -> None:
-    account = open_call.focal_point if target == "submissions" else admin
-    path = open_call.submissions if target == "submissions" else target
-    response = await api.post(path, data=nested, headers=json_headers(account))
+    response = await open_call.post_json(api, target, admin, nested)
     assert response.status in {400, 422}, await response.text()
     assert response.content_type == PROBLEM
     await assert_healthy(api, admin.headers)
@@ -561,9 +569,7 @@ async def test_many_invalid_items_are_answered_briefly(
 async def test_invalid_utf8_is_a_400_problem(
     api: Any, admin: Any, open_call: OpenCall, target: str, raw: bytes
 ) -> None:
-    account = open_call.focal_point if target == "submissions" else admin
-    path = open_call.submissions if target == "submissions" else target
-    response = await api.post(path, data=raw, headers=json_headers(account))
+    response = await open_call.post_json(api, target, admin, raw)
     body = await assert_problem(response, 400)
     assert "UTF-8" in body["detail"]
 
@@ -591,8 +597,7 @@ async def test_a_body_that_is_not_json_is_a_415_problem(
     content_type: str | None,
     data: bytes,
 ) -> None:
-    account = open_call.focal_point if target == "submissions" else admin
-    path = open_call.submissions if target == "submissions" else target
+    path, account = open_call.sender(target, admin)
     headers = dict(account.headers)
     if content_type is not None:
         headers["Content-Type"] = content_type
@@ -1210,6 +1215,15 @@ def _report_content(**fields: Any) -> dict[str, Any]:
     return {**documents.national_report("DEU"), **fields}
 
 
+async def _submit_wrong_objectives(api: Any, open_call: OpenCall, count: int) -> Any:
+    """The focal point's national report with `count` objectives, each of them wrong."""
+    return await api.post(
+        open_call.submissions,
+        json={"kind": "national_report", "content": _report_content(objectives=[0] * count)},
+        headers=open_call.focal_point.headers,
+    )
+
+
 @dataclass
 class Endpoint:
     """A JSON-accepting operation: how to send to it, and the checking work its handler does
@@ -1463,12 +1477,7 @@ def test_errors_computed_stop_past_the_listed_limit(monkeypatch: pytest.MonkeyPa
 async def test_a_body_of_more_values_than_any_request_has_is_422_naming_where(
     api: Any, open_call: OpenCall
 ) -> None:
-    content = _report_content(objectives=[0] * 600_000)
-    response = await api.post(
-        open_call.submissions,
-        json={"kind": "national_report", "content": content},
-        headers=open_call.focal_point.headers,
-    )
+    response = await _submit_wrong_objectives(api, open_call, 600_000)
     body = await assert_invalid(response, "/content/objectives")
     assert "more values" in body["errors"][0]["message"], body
 
@@ -1476,12 +1485,7 @@ async def test_a_body_of_more_values_than_any_request_has_is_422_naming_where(
 async def test_past_the_listed_limit_the_answer_says_there_are_more(
     api: Any, open_call: OpenCall
 ) -> None:
-    content = _report_content(objectives=[0] * 5_000)
-    response = await api.post(
-        open_call.submissions,
-        json={"kind": "national_report", "content": content},
-        headers=open_call.focal_point.headers,
-    )
+    response = await _submit_wrong_objectives(api, open_call, 5_000)
     body = await assert_invalid(response, "/content/objectives/0")
     assert len(body["errors"]) == MAX_LISTED_PROBLEMS + 1
     assert body["errors"][-1] == {"pointer": "", "message": "and more problems, not listed"}

@@ -131,6 +131,19 @@ class Env:
     async def account(self, role: str, **fields: Any) -> Account:
         return await create_account(self.pool, role, **fields)
 
+    async def ece_stakeholder(
+        self, organisation: str, category: str, email: str, **fields: Any
+    ) -> Account:
+        """A stakeholder of the ECE region, with a mail address."""
+        return await self.account(
+            "stakeholder",
+            organisation=organisation,
+            stakeholder_category=category,
+            regions=("ECE",),
+            email=email,
+            **fields,
+        )
+
     async def settled(self) -> None:
         """Every event expanded and every delivery decided (sent or failed for good)."""
 
@@ -190,6 +203,27 @@ async def inject(pool: asyncpg.Pool, review_id: str, event_type: str, **data: An
     await insert_event(pool, event)
 
 
+async def inject_inputs_reminder(
+    pool: asyncpg.Pool,
+    review_id: str,
+    due_at: str,
+    days_before: int,
+    countries: list[str],
+    stakeholders: list[str],
+) -> None:
+    """A reminder of the inputs deadline, `days_before` it, to those named."""
+    await inject(
+        pool,
+        review_id,
+        "reminder.due",
+        deadline="inputs_due_at",
+        due_at=due_at,
+        days_before=days_before,
+        countries=countries,
+        stakeholders=stakeholders,
+    )
+
+
 async def post(
     env: Env, path: str, account: Account, body: dict[str, Any], expected: int = 200
 ) -> Any:
@@ -207,28 +241,9 @@ async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None
     germany = await env.account("focal_point", country="DEU", email="deu@example.org")
     await env.account("focal_point", country="FRA", email="fra@example.org")
     await env.account("focal_point", country="KAZ", email="kaz@example.org")  # not in this review
-    ngo_a = await env.account(
-        "stakeholder",
-        organisation="A",
-        stakeholder_category="civil_society",
-        regions=("ECE",),
-        email="a@example.org",
-    )
-    ngo_b = await env.account(
-        "stakeholder",
-        organisation="B",
-        stakeholder_category="academia",
-        regions=("ECE",),
-        email="b@example.org",
-        notifications="essential",
-    )
-    await env.account(
-        "stakeholder",
-        organisation="C",
-        stakeholder_category="media",
-        regions=("ECE",),
-        email="c@example.org",
-    )  # not invited
+    ngo_a = await env.ece_stakeholder("A", "civil_society", "a@example.org")
+    ngo_b = await env.ece_stakeholder("B", "academia", "b@example.org", notifications="essential")
+    await env.ece_stakeholder("C", "media", "c@example.org")  # not invited
     await env.account("observer", email="observer@example.org")
 
     body = review_body(
@@ -253,15 +268,8 @@ async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None
         "country": "FRA",
     }
     await post(env, f"{url}/extensions", secretariat, extension)
-    await inject(
-        env.pool,
-        review["id"],
-        "reminder.due",
-        deadline="inputs_due_at",
-        due_at=review["deadlines"]["inputs_due_at"],
-        days_before=7,
-        countries=["FRA"],
-        stakeholders=[ngo_a.id],
+    await inject_inputs_reminder(
+        env.pool, review["id"], review["deadlines"]["inputs_due_at"], 7, ["FRA"], [ngo_a.id]
     )
     await post(env, f"{url}/advance", secretariat, {})  # the consultation opens: tasks for A and B
     await inject(
@@ -279,17 +287,39 @@ async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None
 
     assert env.inbox.kinds_by_recipient() == {
         "deu@example.org": Counter(
-            {"call.opened": 1, "submission.accepted": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "submission.accepted": 1,
+                "review.cancelled": 1,
+            }
         ),
         "fra@example.org": Counter(
-            {"call.opened": 1, "deadline.extended": 1, "reminder.due": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "deadline.extended": 1,
+                "reminder.due": 1,
+                "review.cancelled": 1,
+            }
         ),
         "a@example.org": Counter(
-            {"call.opened": 1, "reminder.due": 1, "consultation.opened": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "reminder.due": 1,
+                "consultation.opened": 1,
+                "review.cancelled": 1,
+            }
         ),
         # B asked for essential mail only: no receipt for its input.
         "b@example.org": Counter(
-            {"call.opened": 1, "consultation.opened": 1, "review.cancelled": 1}
+            {
+                "review.invited": 1,
+                "call.opened": 1,
+                "consultation.opened": 1,
+                "review.cancelled": 1,
+            }
         ),
         "secretariat@unece.example": Counter({"escalation.alert": 1}),
     }
@@ -314,18 +344,20 @@ async def test_a_message_resent_after_a_crash_keeps_its_message_id(notify_env: E
     review = await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
     await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
     await env.settled()
-    assert len(env.inbox.messages) == 1
-    first = env.inbox.messages[0]
+    assert len(env.inbox.messages) == 2  # the invitation and the call
+    [first] = [m for m in env.inbox.messages if m["X-Reviewflow-Event"] == "call.opened"]
 
     # As if a sender had claimed it, handed it to the server and died before recording that.
     await env.pool.execute(
         "UPDATE deliveries SET status = 'sending', sent_at = NULL, lease_until = now() - interval '1 s'"
+        " WHERE template = 'call.opened'"
     )
-    await eventually(lambda: _count(env.inbox, 2))
+    await eventually(lambda: _count(env.inbox, 3))
     await env.settled()
-    second = env.inbox.messages[1]
+    second = env.inbox.messages[2]
     assert second["Message-ID"] == first["Message-ID"]
-    assert await env.pool.fetchval("SELECT attempts FROM deliveries") == 2
+    attempts = "SELECT attempts FROM deliveries WHERE template = 'call.opened'"
+    assert await env.pool.fetchval(attempts) == 2
 
 
 async def _count(inbox: Inbox, count: int) -> bool:
@@ -344,13 +376,7 @@ async def test_restarting_the_workers_mid_batch_sends_each_message_once(
     try:
         secretariat = await env.account("secretariat", regions=("ECE",))
         invited = [
-            await env.account(
-                "stakeholder",
-                organisation=f"Org {i}",
-                stakeholder_category="academia",
-                regions=("ECE",),
-                email=f"org{i}@example.org",
-            )
+            await env.ece_stakeholder(f"Org {i}", "academia", f"org{i}@example.org")
             for i in range(300)
         ]
         app = create_app(settings, pool=pool, temporal=temporal_client)
@@ -362,12 +388,15 @@ async def test_restarting_the_workers_mid_batch_sends_each_message_once(
                 await post(env, f"/v1/reviews/{review['id']}/advance", secretariat, {})
                 await eventually(lambda: _count(handler, 50))
             stopped_at = len(handler.messages)
-            assert stopped_at < 300, "the workers should have stopped mid-batch"
+            # Each is sent an invitation, then the call: 600 messages.
+            assert stopped_at < 600, "the workers should have stopped mid-batch"
             async with running_workers(temporal_client, pool, settings):
                 await env.settled()
-        addresses = Counter(m["To"].addresses[0].addr_spec for m in handler.messages)
-        assert len(addresses) == 300
-        assert set(addresses.values()) == {1}
+        sent = Counter(
+            (m["To"].addresses[0].addr_spec, m["X-Reviewflow-Event"]) for m in handler.messages
+        )
+        assert len(sent) == 600
+        assert set(sent.values()) == {1}
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()
@@ -380,14 +409,7 @@ async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env:
     secretariat = await env.account("secretariat", regions=("ECE",))
 
     async def stakeholder(name: str, email: str) -> Account:
-        return await env.account(
-            "stakeholder",
-            name=name,
-            organisation=f"Org {email}",
-            stakeholder_category="academia",
-            regions=("ECE",),
-            email=email,
-        )
+        return await env.ece_stakeholder(f"Org {email}", "academia", email, name=name)
 
     normal = [await stakeholder(f"Person {i}", f"org{i}@example.org") for i in range(50)]
     broken_name = await stakeholder("Jane\nDoe", "jane@example.org")
@@ -402,7 +424,7 @@ async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env:
     received = Counter(m["To"].addresses[0].addr_spec for m in env.inbox.messages)
     expected = {f"org{i}@example.org" for i in range(50)} | {"ü@xn--exmple-cua.org"}
     assert set(received) == expected
-    assert set(received.values()) == {1}
+    assert set(received.values()) == {2}  # the invitation and the call
     failed = await env.pool.fetch(
         "SELECT recipient, status, attempts, last_error FROM deliveries WHERE status <> 'sent'"
     )
@@ -637,13 +659,17 @@ async def test_without_smtp_mail_is_written_as_eml_files(
     env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
     try:
         await open_a_call_to_germany(env, name="Ms Müller")
-        delivery_id = await pool.fetchval("SELECT id FROM deliveries")
+        delivery_id = await pool.fetchval(
+            "SELECT id FROM deliveries WHERE template = 'call.opened'"
+        )
         written = settings.mail_dir / f"{delivery_id}.eml"
         message = message_from_bytes(written.read_bytes(), policy=default)
         assert message["To"].addresses[0].addr_spec == "deu@example.org"
         assert message["Message-ID"] == f"<{delivery_id}@reviewflow>"
         assert message["X-Reviewflow-Event"] == "call.opened"
-        assert list(settings.mail_dir.iterdir()) == [written]
+        # The call, and the invitation sent before it.
+        assert written in list(settings.mail_dir.iterdir())
+        assert len(list(settings.mail_dir.iterdir())) == 2
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()
@@ -707,15 +733,13 @@ async def test_a_webhook_receiver_that_never_answers_does_not_delay_mail(notify_
             await eventually(holding, deadline_s=30)
             reminders = 10
             for days in range(reminders):
-                await inject(
+                await inject_inputs_reminder(
                     env.pool,
                     review["id"],
-                    "reminder.due",
-                    deadline="inputs_due_at",
-                    due_at=review["deadlines"]["inputs_due_at"],
-                    days_before=days + 1,
-                    countries=["DEU"],
-                    stakeholders=[],
+                    review["deadlines"]["inputs_due_at"],
+                    days + 1,
+                    ["DEU"],
+                    [],
                 )
             await eventually(lambda: _count(env.inbox, reminders), deadline_s=30)
             # Every reminder was mailed while the receiver still held the webhook attempts:
@@ -747,15 +771,8 @@ async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
             review["timeline"],
             secretariat.actor.id,
         )
-        await inject(
-            pool,
-            review["id"],
-            "reminder.due",
-            deadline="inputs_due_at",
-            due_at=review["timeline"]["inputs_due_at"],
-            days_before=7,
-            countries=["DEU"],
-            stakeholders=[],
+        await inject_inputs_reminder(
+            pool, review["id"], review["timeline"]["inputs_due_at"], 7, ["DEU"], []
         )
 
         def sender() -> NotificationActivities:

@@ -53,11 +53,18 @@ async def test_a_sent_message_links_to_the_public_url(
     env = Env(None, pool, settings, Inbox(), temporal_client)  # type: ignore[arg-type]
     try:
         review = await open_a_call_to_germany(env)
-        [written] = list(settings.mail_dir.iterdir())
-        message = message_from_bytes(written.read_bytes(), policy=default)
-        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        assert f"{PUBLIC}/v1/reviews/{review['id']}" in text
-        assert not re.search(r"https?://(0\.0\.0\.0|127\.0\.0\.1)", text)
+        messages = [
+            message_from_bytes(written.read_bytes(), policy=default)
+            for written in settings.mail_dir.iterdir()
+        ]
+        assert {m["X-Reviewflow-Event"] for m in messages} == {"review.invited", "call.opened"}
+        for message in messages:
+            text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            assert f"{PUBLIC}/" in text and "/v1/" not in text
+            assert not re.search(r"https?://(0\.0\.0\.0|127\.0\.0\.1)", text)
+        [call] = [m for m in messages if m["X-Reviewflow-Event"] == "call.opened"]
+        text = call.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"{PUBLIC}/reviews/{review['id']}" in text
     finally:
         await stop_pipeline(temporal_client, settings)
         await pool.close()

@@ -14,6 +14,7 @@ import jinja2
 import pytest
 
 from notifications import render as render_module
+from notifications.links import message_links
 from notifications.render import (
     TEMPLATED_EVENTS,
     Rendered,
@@ -23,7 +24,8 @@ from notifications.render import (
 )
 
 TEMPLATES = Path(render_module.__file__).parent / "templates"
-REVIEW_URL = "https://reviewflow.example/api/v1/reviews/0f6c2a52-8b7e-4b1c-9a53-2c5d1e0b7a41"
+PUBLIC_URL = "https://reviewflow.example/gcm"
+REVIEW_ID = "0f6c2a52-8b7e-4b1c-9a53-2c5d1e0b7a41"
 HOSTILE = '<script>alert(1)</script> "quotes" & ampersands'
 
 EVENT_DATA: dict[str, dict[str, Any]] = {
@@ -76,26 +78,33 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     "report.ready": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
     "report.approval_due": {"deadline": "report_due_at", "days_before": 7},
     "report.published": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
+    "review.invited": {
+        "title": "Regional Review of the GCM in the UNECE Region 2020",
+        "call_opens_at": "2020-09-01T00:00:00+00:00",
+        "inputs_due_at": "2020-10-26T23:59:00+00:00",
+        "consultation_due_at": "2020-11-16T23:59:00+00:00",
+    },
 }
 
 
 def make_context(event_type: str, **data: Any) -> dict[str, Any]:
+    event_data = {**copy.deepcopy(EVENT_DATA[event_type]), **data}
     context: dict[str, Any] = {
         "recipient": {"name": "Maria Schmidt"},
         "review": {
-            "id": "0f6c2a52-8b7e-4b1c-9a53-2c5d1e0b7a41",
+            "id": REVIEW_ID,
             "title": "Regional Review of the GCM in the UNECE Region 2020",
             "region": "ECE",
         },
         "event": {
             "type": event_type,
             "at": "2020-09-01T09:30:00+00:00",
-            "data": {**copy.deepcopy(EVENT_DATA[event_type]), **data},
+            "data": event_data,
         },
-        "links": {"review": REVIEW_URL},
+        "links": message_links(PUBLIC_URL, event_type, REVIEW_ID, event_data),
         "service": {"name": "reviewflow"},
     }
-    if event_type in ("call.opened", "reminder.due"):
+    if event_type in ("call.opened", "reminder.due", "review.invited"):
         context["role"] = "focal_point"
     return context
 
@@ -122,8 +131,9 @@ def test_every_event_renders_in_english(event_type: str) -> None:
     assert title in rendered.text
     assert title in rendered.html
     assert rendered.text.startswith("Dear Maria Schmidt,\n\n")
-    assert REVIEW_URL in rendered.text
-    assert f'href="{REVIEW_URL}"' in rendered.html
+    page = context["links"]["page"]
+    assert page in rendered.text
+    assert f'href="{page}"' in rendered.html
     html = rendered.html.lower()
     assert html.startswith("<!doctype html>")
     assert html.rstrip().endswith("</html>")
@@ -172,8 +182,8 @@ def test_link_is_left_out_without_one() -> None:
     context = make_context("review.cancelled")
     context["links"] = {}
     rendered = render("review.cancelled", "en", context)
-    assert "Review record" not in rendered.text and "href=" not in rendered.html
-    context["links"] = {"review": "javascript:alert(1)"}
+    assert "Review page" not in rendered.text and "href=" not in rendered.html
+    context["links"] = {"page": "javascript:alert(1)", "label": "Review page"}
     rendered = render("review.cancelled", "en", context)
     assert "javascript:" not in rendered.text and "javascript:" not in rendered.html
 

@@ -14,7 +14,7 @@ import pytest
 from domain.canonical import canonical_json
 from reports.compile import compile_report
 from tests import documents
-from tests.reviews import review_body
+from tests.reviews import accepted_version, copy_submissions, review_body
 from tests.test_api_basics import assert_problem
 from workflows.review import workflow_id
 
@@ -52,6 +52,15 @@ class Run:
             f"{self.url}/report?{params}",
             headers={**(account or self.secretariat).headers, **(headers or {})},
         )
+
+
+async def change_requests(pool: asyncpg.Pool, review_id: str) -> int:
+    """How many requests for changes to the review's report are stored."""
+    return int(
+        await pool.fetchval(
+            "SELECT count(*) FROM report_change_requests WHERE review_id = $1", review_id
+        )
+    )
 
 
 @pytest.fixture
@@ -199,10 +208,7 @@ async def test_request_changes_then_approve_freezes_the_report(
     )
     await assert_problem(bad, 422)
     # The change request the review refused is withdrawn, not left for a later version.
-    refused_requests = await pool.fetchval(
-        "SELECT count(*) FROM report_change_requests WHERE review_id = $1", run.id
-    )
-    assert refused_requests == 0
+    assert await change_requests(pool, run.id) == 0
     changed = await run.ok(
         "report/request-changes",
         {"note": "Add a line on data", "editorial": {"objective-1": f"Editorial: {HOSTILE}"}},
@@ -283,34 +289,8 @@ async def test_compiling_50000_submissions(pool: asyncpg.Pool, ece_secretariat: 
             submissions.append(
                 (submission_id, review_id, "stakeholder_input", str(organisation_id), 1)
             )
-            versions.append(
-                (
-                    uuid.uuid4(),
-                    submission_id,
-                    1,
-                    "accepted",
-                    json.dumps(content),
-                    "x",
-                    ece_secretariat.actor.id,
-                )
-            )
-        await conn.copy_records_to_table(
-            "organisations", columns=["id", "name", "category"], records=organisations
-        )
-        await conn.copy_records_to_table(
-            "submissions",
-            columns=["id", "review_id", "kind", "subject", "latest_version"],
-            records=submissions,
-        )
-        async with conn.transaction():
-            await conn.execute(
-                "CREATE TEMP TABLE staged (request_id uuid, submission_id uuid, version int, status text, content text, fingerprint text, submitted_by uuid) ON COMMIT DROP"
-            )
-            await conn.copy_records_to_table("staged", records=versions)
-            await conn.execute(
-                """INSERT INTO submission_versions (request_id, submission_id, version, status, content, fingerprint, submitted_by)
-                   SELECT request_id, submission_id, version, status, content::jsonb, fingerprint, submitted_by FROM staged"""
-            )
+            versions.append(accepted_version(submission_id, content, ece_secretariat.actor.id))
+        await copy_submissions(conn, organisations, submissions, versions)
         review = await conn.fetchrow("SELECT * FROM reviews WHERE id = $1", review_id)
         report = await compile_report(conn, review, 1, {})
     assert report["overview"]["stakeholder_inputs"] == 50_000
@@ -365,7 +345,4 @@ async def test_a_change_request_the_review_refuses_is_withdrawn(
         "report/request-changes", {"note": "Too late", "editorial": {"objective-1": "Late"}}
     )
     await assert_problem(late, 409)
-    stored = await pool.fetchval(
-        "SELECT count(*) FROM report_change_requests WHERE review_id = $1", run.id
-    )
-    assert stored == 0
+    assert await change_requests(pool, run.id) == 0

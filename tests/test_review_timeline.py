@@ -34,13 +34,7 @@ async def test_ece_2020_timeline_with_reminders_and_a_country_extension(
 
     france = await review.submit(focal_points["FRA"], documents.national_report("FRA"))
     assert france.status == 201
-    extended = await review.extend(
-        deadline="inputs_due_at",
-        until=(due + 5 * DAY).isoformat(),
-        reason="Elections",
-        country="KAZ",
-    )
-    assert extended.status == 200, await extended.text()
+    await review.extend_inputs(due + 5 * DAY, "Elections", country="KAZ")
 
     # Kazakhstan's own 7-day reminder (its 14-day one was already past when it was granted),
     # then the global 1-day reminder: only the USA now.
@@ -94,13 +88,7 @@ async def test_reject_policy_refuses_late_inputs_but_honours_a_country_extension
     late = await review.submit(focal_points["FRA"], documents.national_report("FRA"))
     await assert_problem(late, 409)
 
-    extended = await review.extend(
-        deadline="inputs_due_at",
-        until=(due + 3 * DAY).isoformat(),
-        reason="Translation",
-        country="FRA",
-    )
-    assert extended.status == 200, await extended.text()
+    await review.extend_inputs(due + 3 * DAY, "Translation", country="FRA")
     on_time = await review.submit(focal_points["FRA"], documents.national_report("FRA"))
     assert on_time.status == 201, await on_time.text()
     assert (await on_time.json())["late"] is False
@@ -121,10 +109,7 @@ async def test_global_extension_moves_the_deadline_and_rearms_reminders(
     await eventually(lambda: at_least(review.events("reminder.due"), 1))
 
     new_due = due + 7 * DAY
-    extended = await review.extend(
-        deadline="inputs_due_at", until=new_due.isoformat(), reason="Pandemic"
-    )
-    assert extended.status == 200, await extended.text()
+    await review.extend_inputs(new_due, "Pandemic")
     await review.skip_to(due + DAY)
     assert (await review.status())["phase"] == "call_for_inputs"
 

@@ -8,9 +8,7 @@ of tests/documents.py and on arbitrary JSON, always with the same examples (dera
 
 import copy
 import os
-import socket
 import time
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -485,16 +483,6 @@ def test_quick_guard_agrees_with_the_walk(document: object) -> None:
 
 
 # --- no network ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 def test_fast_validators_are_built_offline(no_network: None) -> None:

@@ -1,8 +1,6 @@
 """The JSON Schemas in schemas/ and the problems validate_document reports."""
 
 import re
-import socket
-import urllib.request
 from importlib import resources
 from typing import Any
 
@@ -15,18 +13,6 @@ from schemas import DOCUMENT_SCHEMAS, Problem, problems_in, validate_document
 from tests import documents
 
 ID_PREFIX = "https://reviewflow.example/schemas/"
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any attempt to reach the network fail the test loudly."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 def walk_objects(node: object) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ import io
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
-from config.settings import MIN_ADMIN_TOKEN_LENGTH, load_settings
+from config.settings import MIN_ADMIN_TOKEN_LENGTH, Settings, load_settings
 from db.actors import actor_by_token
 from db.migrate import migrate_dsn
 from db.pool import create_pool
@@ -61,13 +62,20 @@ def test_implicit_tls_is_configurable_and_defaults_to_port_465() -> None:
     assert (submission.tls, submission.starttls, submission.port) == (False, True, 587)
 
 
+async def bootstrap(database: str, data_dir: Path, terminal: TextIO) -> tuple[Settings, list[str]]:
+    """`bootstrap_admin` on a migrated `database`: the settings it ran with, and the lines it
+    announced (other than on `terminal`)."""
+    await migrate_dsn(database)
+    settings = replace(load_settings({}), data_dir=data_dir)
+    announced: list[str] = []
+    await bootstrap_admin(settings, database, announced.append, terminal=terminal)
+    return settings, announced
+
+
 async def test_a_generated_admin_token_goes_to_a_private_file_without_a_terminal(
     fresh_database: str, tmp_path: Path
 ) -> None:
-    await migrate_dsn(fresh_database)
-    settings = replace(load_settings({}), data_dir=tmp_path / "data")
-    announced: list[str] = []
-    await bootstrap_admin(settings, fresh_database, announced.append, terminal=io.StringIO())
+    settings, announced = await bootstrap(fresh_database, tmp_path / "data", io.StringIO())
 
     token_file = settings.data_dir / ADMIN_TOKEN_FILE
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -85,11 +93,8 @@ async def test_a_generated_admin_token_goes_to_a_private_file_without_a_terminal
 async def test_a_generated_admin_token_is_shown_on_the_terminal_only(
     fresh_database: str, tmp_path: Path
 ) -> None:
-    await migrate_dsn(fresh_database)
-    settings = replace(load_settings({}), data_dir=tmp_path / "data")
-    announced: list[str] = []
     terminal = Terminal()
-    await bootstrap_admin(settings, fresh_database, announced.append, terminal=terminal)
+    settings, announced = await bootstrap(fresh_database, tmp_path / "data", terminal)
     assert terminal.getvalue().startswith("Admin token (shown once, keep it): rf_")
     assert announced == []
     assert not (settings.data_dir / ADMIN_TOKEN_FILE).exists()
