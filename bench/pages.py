@@ -47,14 +47,14 @@ from aiohttp.web import BaseRequest, StreamResponse
 from api.accesslog import ACCESS_LOG_OPTIONS, ACCESS_LOGGER, JsonAccessLogger
 from bench.harness import (
     Account,
+    Option,
     Report,
     Services,
+    at_most,
     bulk_stakeholders,
-    command_line,
     create_account,
     free_port,
     median_per_metric,
-    parser,
     percentile,
     post,
     run_main,
@@ -74,6 +74,11 @@ COUNTRY = "DEU"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 SETUP_DEADLINE_S = 600.0
 TASKS, FORM = "tasks", "form"
+
+OPTIONS: list[Option] = [
+    ("--stakeholders", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
+    ("--requests", {"type": int, "default": None, "help": "GETs per page per run (quick: 200)"}),
+]
 
 
 # ---- the server's own time per request ------------------------------------------------------
@@ -308,24 +313,13 @@ async def one_run(
 # ---- the report ----------------------------------------------------------------------------------
 
 
-def add_page(
-    report: Report, name: str, s: dict[str, float], bare: dict[str, float], goal: bool
-) -> None:
+def add_page(report: Report, name: str, s: dict[str, float], bare: dict[str, float]) -> None:
     for p in ("p50", "p95", "p99"):
-        met = s[p] <= GOAL_P95_MS if goal and p == "p95" else None
-        report.add(
-            f"{name}: client latency {p} (ms)",
-            s[p],
-            bare[p],
-            goal=f"≤ {GOAL_P95_MS:.0f} ms" if met is not None else "",
-            met=met,
-            ratio=True,
-        )
+        goal = at_most(s[p], GOAL_P95_MS, " ms") if p == "p95" else None
+        report.compare(f"{name}: client latency {p} (ms)", p, s, bare, goal)
     for p in ("p50", "p95", "p99"):
-        report.add(
-            f"{name}: server time {p} (ms)", s[f"server_{p}"], bare[f"server_{p}"], ratio=True
-        )
-    report.add(f"{name}: requests/s, one client", s["rps"], bare["rps"], ratio=True)
+        report.compare(f"{name}: server time {p} (ms)", f"server_{p}", s, bare)
+    report.compare(f"{name}: requests/s, one client", "rps", s, bare)
 
 
 def median_of(runs: list[dict[str, dict[str, float]]], key: str) -> dict[str, float]:
@@ -336,13 +330,24 @@ async def main(args: argparse.Namespace) -> Report:
     n = args.stakeholders or (1_000 if args.quick else 10_000)
     requests = args.requests or (200 if args.quick else 1_000)
     warmup = max(10, requests // 10)
-    runs = args.runs or 3
+    runs = args.runs
     report = Report(
         "pages",
-        command_line(),
         f"{n:,} invited stakeholders in each of two reviews (one in its consultation, a task "
         f"each; one with its call for inputs open); {requests:,} sequential GETs per page per "
         f"run after {warmup:,} untimed; median of {runs} runs",
+        setup=(
+            "Client latency: from sending the GET to its last byte read, one request at a time "
+            "over one keep-alive connection (aiohttp client in the same process as the API and "
+            "the workers). Server time: the duration the API's access log records for the "
+            "request. The bare HTTP page is the same bytes from a handler that does nothing else, "
+            "served by its own aiohttp server in the same process. My tasks is read by a "
+            f"stakeholder holding one task among the review's {n:,} (session check, its tasks, "
+            "the reviews it holds tasks of, the calls for inputs asking of it); the form is the "
+            "focal point's, filled from its draft of a complete report. The API's per-address "
+            "rate limit is off (REVIEWFLOW_RATE_LIMIT=0): one client asking without pause would "
+            "exceed it."
+        ),
     )
     with access_log_written():
         # One client asks as fast as it can, far above the per-address limit meant for abuse.
@@ -379,7 +384,7 @@ async def main(args: argparse.Namespace) -> Report:
                     f"(bare {m['form_bare']['p95']:.1f})"
                 )
     tasks, form = median_of(measured, "tasks"), median_of(measured, "form")
-    add_page(report, "My tasks", tasks, median_of(measured, "tasks_bare"), goal=True)
+    add_page(report, "My tasks", tasks, median_of(measured, "tasks_bare"))
     query = median_of(measured, "tasks_query")
     for p in ("p50", "p95"):
         report.add(
@@ -388,7 +393,7 @@ async def main(args: argparse.Namespace) -> Report:
             query[p],
             ratio=True,
         )
-    add_page(report, "national report form", form, median_of(measured, "form_bare"), goal=True)
+    add_page(report, "national report form", form, median_of(measured, "form_bare"))
     jinja = median_of(measured, "form_jinja")
     for p in ("p50", "p95"):
         # In µs: rendering a static template takes a few.
@@ -406,26 +411,8 @@ async def main(args: argparse.Namespace) -> Report:
         "Per run, p95 client latency (ms), My tasks / form: "
         + "; ".join(f"{m['tasks']['p95']:.1f} / {m['form']['p95']:.1f}" for m in measured)
     )
-    report.notes.append(
-        "Client latency: from sending the GET to its last byte read, one request at a time over "
-        "one keep-alive connection (aiohttp client in the same process as the API and the "
-        "workers). Server time: the duration the API's access log records for the request. The "
-        "bare HTTP page is the same bytes from a handler that does nothing else, served by its "
-        "own aiohttp server in the same process. My tasks is read by a stakeholder holding one "
-        f"task among the review's {n:,} (session check, its tasks, the reviews it holds tasks "
-        "of, the calls for inputs asking of it); the form is the focal point's, filled from its "
-        "draft of a complete report. The API's per-address rate limit is off "
-        "(REVIEWFLOW_RATE_LIMIT=0): one client asking without pause would exceed it."
-    )
     return report
 
 
-def arguments() -> argparse.Namespace:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--stakeholders", type=int, default=None, help="default 10000 (quick: 1000)")
-    p.add_argument("--requests", type=int, default=None, help="GETs per page per run (quick: 200)")
-    return p.parse_args()
-
-
 if __name__ == "__main__":
-    run_main(main, arguments())
+    run_main(main, __doc__, OPTIONS)
