@@ -37,9 +37,11 @@ import aiohttp
 import asyncpg
 import psutil
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from config.settings import Settings, load_settings
 from db.actors import hash_token, insert_actor, new_token
@@ -558,8 +560,11 @@ async def services(
     pool_size: int = 20,
     http_connections: int = 128,
     extra_workers: Callable[[Client], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+    access_log: type[AbstractAccessLogger] | None = None,
 ) -> AsyncIterator[Services]:
-    """Everything reviewflow runs on, its workers and its API, for one benchmark."""
+    """Everything reviewflow runs on, its workers and its API, for one benchmark; with
+    `access_log` (api.accesslog's class or one derived from it), the API writes the access log
+    a deployed API writes, whose durations are the server's own time per request."""
     from worker import running_workers
 
     with tempfile.TemporaryDirectory(prefix=f"rf-bench-{name}-") as folder:
@@ -578,8 +583,11 @@ async def services(
             # Two pools, as an API process and a worker process would each have their own.
             api_pool = await create_pool(dsn, max_size=pool_size)
             worker_pool = await create_pool(dsn, max_size=pool_size)
+            logging_options: dict[str, Any] = {"access_log": None}
+            if access_log is not None:
+                logging_options = {**ACCESS_LOG_OPTIONS, "access_log_class": access_log}
             runner = web.AppRunner(
-                create_app(settings, pool=api_pool, temporal=client), access_log=None
+                create_app(settings, pool=api_pool, temporal=client), **logging_options
             )
             try:
                 async with contextlib.AsyncExitStack() as stack:

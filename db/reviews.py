@@ -33,6 +33,17 @@ _VISIBLE = """
 """
 
 
+# A review's row as a viewer reads it: the invited stakeholders only for those who run it
+# (services.reviews shows anyone else no more than "invited"), so that reading a review with
+# 10,000 invitees does not decode 10,000 ids for every page a participant opens.
+_ROW = """r.id, r.region, r.title, r.member_states, r.timeline, r.reminder_days,
+          r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
+          r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
+          r.reminders_optional,
+          CASE WHEN $1::text IN ('admin', 'secretariat') OR r.stakeholders IS NULL
+               THEN r.stakeholders ELSE '{}' END AS stakeholders"""
+
+
 def _viewer_args(actor: Actor) -> list[Any]:
     return [actor.role, list(actor.regions), actor.country, actor.id]
 
@@ -80,7 +91,9 @@ async def review_exists(conn: Executor, review_id: str) -> bool:
 
 async def visible_review(conn: Executor, actor: Actor, review_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT r.* FROM reviews r WHERE r.id = $5 AND {_VISIBLE}", *_viewer_args(actor), review_id
+        f"SELECT {_ROW} FROM reviews r WHERE r.id = $5 AND {_VISIBLE}",
+        *_viewer_args(actor),
+        review_id,
     )
 
 
@@ -116,7 +129,7 @@ async def list_reviews(
     limit: int,
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
-        f"""SELECT r.* FROM reviews r
+        f"""SELECT {_ROW} FROM reviews r
             WHERE {_VISIBLE}
               AND ($5::text IS NULL OR r.region = $5)
               AND ($6::text IS NULL OR r.phase = $6)

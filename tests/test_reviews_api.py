@@ -241,6 +241,32 @@ async def test_stakeholder_submits_for_its_own_organisation(
     await assert_problem(other, 403)
 
 
+async def test_who_is_invited_is_read_by_those_who_run_the_review_only(
+    api: Any, ece_secretariat: Any, admin: Any, germany: Any, make_account: Any
+) -> None:
+    ngo = await make_account(
+        "stakeholder",
+        organisation=f"Invited {secrets.token_hex(3)}",
+        stakeholder_category="civil_society",
+        regions=("ECE",),
+    )
+    invited = await create_review(api, ece_secretariat, stakeholders=[str(ngo.actor.id)])
+    open_to_all = await create_review(api, ece_secretariat)
+    seen = {}
+    for name, viewer in (("secretariat", ece_secretariat), ("admin", admin), ("ngo", ngo)):
+        for review in (invited, open_to_all):
+            response = await api.get(f"/v1/reviews/{review['id']}", headers=viewer.headers)
+            assert response.status == 200, await response.text()
+            seen[name, review["id"]] = (await response.json())["stakeholders"]
+    response = await api.get(f"/v1/reviews/{invited['id']}", headers=germany.headers)
+    assert (await response.json())["stakeholders"] == "invited"
+    for runner in ("secretariat", "admin"):
+        assert seen[runner, invited["id"]] == [str(ngo.actor.id)]
+        assert seen[runner, open_to_all["id"]] == "open"
+    assert seen["ngo", invited["id"]] == "invited"
+    assert seen["ngo", open_to_all["id"]] == "open"
+
+
 async def test_extensions_advance_cancel_and_the_audit_trail(
     api: Any, ece_secretariat: Any, germany: Any
 ) -> None:
