@@ -8,6 +8,7 @@ import logging
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import pytest
@@ -363,3 +364,62 @@ async def test_signing_in_from_the_mail_in_a_browser(page: Page, site: Site) -> 
     await page.wait_for_url("**/signed-out")
     assert await page.get_by_role("heading", level=1).inner_text() == "You have signed out"
     await assert_accessible(page)
+
+
+@needs_chromium
+async def test_in_a_browser_a_used_or_expired_link_is_refused_and_an_idle_session_ends(
+    page: Page, site: Site
+) -> None:
+    account = await site.person()
+    link = path_of(await site.link(account))
+    await page.goto(link)
+    await page.get_by_role("button", name="Continue").click()
+    await page.wait_for_url("**/tasks")
+
+    # The same link again, in another browser: refused, with a way to ask for a new one.
+    async with site.other_page(page) as other:
+        await other.goto(link)
+        assert await other.get_by_role("heading", level=1).inner_text() == (
+            "This link cannot be used"
+        )
+        await assert_accessible(other)
+        expired = path_of(await site.link(account))
+        await site.set_back("sign_in_links", "expires_at", timedelta(seconds=1), account)
+        await other.goto(expired)
+        assert await other.get_by_role("heading", level=1).inner_text() == (
+            "This link cannot be used"
+        )
+        await other.get_by_role("link", name="Ask for a new sign-in link").click()
+        await other.wait_for_url("**/sign-in")
+
+    # Idle past the timeout: the next page asks to sign in again, and returns there after.
+    await site.set_back("web_sessions", "last_seen_at", timedelta(minutes=31), account)
+    await page.goto("/account")
+    await page.wait_for_url(lambda url: urlsplit(url).path == "/sign-in")
+    assert parse_qs(urlsplit(page.url).query)["next"] == ["/account"]
+    assert await page.get_by_role("heading", level=1).inner_text() == "Sign in"
+
+
+@needs_chromium
+async def test_in_a_browser_any_address_gets_the_same_answer_and_a_forged_form_is_refused(
+    page: Page, site: Site
+) -> None:
+    known = (await site.person()).actor.email
+    answers = []
+    for address in (known, email_address()):
+        await page.goto("/sign-in")
+        await page.get_by_label("Email address").fill(address)
+        await page.get_by_role("button", name="Send me a sign-in link").click()
+        await page.wait_for_url("**/sign-in/check-email")
+        answers.append(await page.locator("main").inner_text())
+    assert answers[0] == answers[1]
+    assert len(await site.mails_to(known)) == 1
+
+    # The form without its token (as another site would post it): refused, nothing sent.
+    await page.goto("/sign-in")
+    await page.locator('input[name="csrf_token"]').evaluate("field => field.remove()")
+    await page.get_by_label("Email address").fill(known)
+    await page.get_by_role("button", name="Send me a sign-in link").click()
+    assert "did not come from a page of this service" in await page.locator("main").inner_text()
+    await assert_accessible(page)
+    assert len(await site.mails_to(known)) == 1

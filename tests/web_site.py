@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes
@@ -16,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestClient
+from playwright.async_api import Page
 
 from config.settings import Settings
 from services.signin import sign_in_link
@@ -101,6 +104,17 @@ class Site:
 
     def other_client(self) -> aiohttp.ClientSession:
         return browser_like(self.api)
+
+    @asynccontextmanager
+    async def other_page(self, page: Page) -> AsyncIterator[Page]:
+        """A page in another browser context than `page`'s: no cookies of its own yet."""
+        browser = page.context.browser
+        assert browser is not None
+        context = await browser.new_context(base_url=str(self.api.make_url("")).rstrip("/"))
+        try:
+            yield await context.new_page()
+        finally:
+            await context.close()
 
     async def person(self, role: str = "focal_point", **fields: Any) -> Any:
         """A new account with an address of its own."""
