@@ -73,20 +73,23 @@ async def bootstrap(database: str, data_dir: Path, terminal: TextIO) -> tuple[Se
     return settings, announced
 
 
-async def test_a_generated_admin_token_goes_to_a_private_file_without_a_terminal(
+async def test_a_generated_admin_token_and_sign_in_link_go_to_private_files_without_a_terminal(
     fresh_database: str, tmp_path: Path
 ) -> None:
     settings, announced = await bootstrap(fresh_database, tmp_path / "data", io.StringIO())
 
     token_file = settings.data_dir / ADMIN_TOKEN_FILE
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    token = token_file.read_text().strip()
-    assert announced and str(token_file) in announced[0]
-    assert all(token not in line for line in announced)
+    link_file = settings.data_dir / ADMIN_LINK_FILE
+    assert {stat.S_IMODE(f.stat().st_mode) for f in (token_file, link_file)} == {0o600}
+    token, link = token_file.read_text().strip(), link_file.read_text().strip()
+    assert [str(token_file) in announced[0], str(link_file) in announced[1]] == [True, True]
+    assert all(token not in line and link not in line for line in announced)
+    assert link.startswith(f"{settings.api_url}/sign-in/")
     pool = await create_pool(fresh_database)
     try:
         admin = await actor_by_token(pool, token)
         assert admin is not None and admin.role == "admin"
+        await check_link(pool, link.rsplit("/", 1)[1])  # usable for the pages: raises otherwise
     finally:
         await pool.close()
 
@@ -99,20 +102,3 @@ async def test_a_generated_admin_token_is_shown_on_the_terminal_only(
     assert terminal.getvalue().startswith("Admin token (shown once, keep it): rf_")
     assert announced == []
     assert not (settings.data_dir / ADMIN_TOKEN_FILE).exists()
-
-
-async def test_the_first_admin_gets_a_sign_in_link_for_the_pages_handed_over_likewise(
-    fresh_database: str, tmp_path: Path
-) -> None:
-    settings, announced = await bootstrap(fresh_database, tmp_path / "data", io.StringIO())
-    link_file = settings.data_dir / ADMIN_LINK_FILE
-    assert stat.S_IMODE(link_file.stat().st_mode) == 0o600
-    link = link_file.read_text().strip()
-    assert link.startswith(f"{settings.api_url}/sign-in/")
-    assert any(str(link_file) in line for line in announced)
-    assert all(link not in line for line in announced)
-    pool = await create_pool(fresh_database)
-    try:
-        await check_link(pool, link.rsplit("/", 1)[1])  # usable: raises otherwise
-    finally:
-        await pool.close()
