@@ -40,6 +40,8 @@ NEW_REVIEW = closed(
         "id": {
             "type": "string",
             "pattern": REVIEW_ID_PATTERN,
+            # Named in the 422 ("must be written like ..."), where a pattern would say nothing.
+            "examples": ["ece-2020", "escap-2021-consultation"],
             "description": (
                 "A slug of your choosing that begins with the region's code, e.g. ece-2020;"
                 " generated when absent."

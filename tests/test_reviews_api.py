@@ -388,3 +388,15 @@ async def test_deadline_day_rush_64_clients(
         "SELECT count(*) FROM submissions WHERE review_id = $1 AND latest_version = 1", review["id"]
     )
     assert stored == 64
+
+
+async def test_a_malformed_review_id_is_answered_with_examples_of_the_expected_form(
+    api: Any, ece_secretariat: Any
+) -> None:
+    body = review_body(id="ECE Review 2030!")
+    problem = await assert_problem(
+        await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers), 422
+    )
+    assert problem["errors"] == [
+        {"pointer": "/id", "message": "must be written like ece-2020 or escap-2021-consultation"}
+    ]
