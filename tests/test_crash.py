@@ -741,7 +741,10 @@ async def assert_mail(stack: Stack, expected: Counter[tuple[str, str]]) -> MailC
     )
     assert {d["status"] for d in deliveries} <= {"sent"}, deliveries
     by_message_id = {f"<{d['id']}@reviewflow>": d for d in deliveries}
-    assert set(by_message_id) == set(copies), "every delivery reached the inbox, nothing else"
+    # An account's invitation is mailed by the API itself (its owner can ask for a sign-in
+    # link again), not through the deliveries, so it has no row.
+    delivered = {mid for mid, found in copies.items() if found[0].kind != "account.invited"}
+    assert set(by_message_id) == delivered, "every delivery reached the inbox, nothing else"
     duplicates = {mid: len(found) for mid, found in copies.items() if len(found) > 1}
     for message_id, count in duplicates.items():
         found = copies[message_id]
