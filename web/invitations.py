@@ -23,7 +23,7 @@ from services import reviews
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.render import page
-from web.reviews import form_key, new_form_key
+from web.reviews import form_key, new_form_key, shown_count
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -54,7 +54,7 @@ def _path(review_id: str) -> str:
 
 def _notice(query: Mapping[str, str]) -> str | None:
     """What the form did (303 to this page with `invited` and `already`: counts)."""
-    invited, already = (_count(query.get(name, "")) for name in ("invited", "already"))
+    invited, already = (shown_count(query, name) for name in ("invited", "already"))
     if invited is None:
         return None
     if invited == 0:
@@ -67,10 +67,6 @@ def _notice(query: Mapping[str, str]) -> str | None:
     if already:
         done += " 1 was invited already." if already == 1 else f" {already} were invited already."
     return done
-
-
-def _count(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _rows(found: list[asyncpg.Record], picked: Set[str]) -> list[dict[str, Any]]:

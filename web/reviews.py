@@ -110,12 +110,19 @@ def _sent(items: list[dict[str, Any]], review_id: str, zone: str) -> list[dict[s
     ]
 
 
+def shown_count(query: Mapping[str, str], name: str) -> int | None:
+    """A count the page's address carries for its notice (a redirect after a form put it
+    there), if it is one: anything else typed there shows no notice."""
+    text = query.get(name, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
 def _sent_notice(query: Mapping[str, str], kind: SubmissionKind | None) -> str | None:
     """The notice after a form was sent (303 to this page with `sent` = its version)."""
-    version = query.get("sent", "")
-    if kind is None or not (version.isascii() and version.isdigit() and len(version) <= 6):
+    version = shown_count(query, "sent")
+    if kind is None or version is None:
         return None
-    return f"Your {WHAT[kind]} was sent: version {int(version)}"
+    return f"Your {WHAT[kind]} was sent: version {version}"
 
 
 @routes.get("/reviews/{id}")
