@@ -402,3 +402,63 @@ async def active_stakeholders(conn: Executor, ids: list[uuid.UUID], region: str)
         region,
     )
     return [row["id"] for row in rows]
+
+
+# The lists a review's secretariat reads and picks stakeholders from: by organisation, then name
+# (the index actors_stakeholders_by_organisation), a page at a time from after the account `$n`.
+_STAKEHOLDER = "a.id, a.name, a.organisation, a.stakeholder_category"
+_BY_ORGANISATION = "ORDER BY a.organisation, a.name, a.id"
+
+
+def _after_stakeholder(n: int) -> str:
+    """After the stakeholder account `$n` in that order (from the start when `$n` is null); an
+    id that is no stakeholder's ends the list, so it tells nothing about other accounts."""
+    return f"""(${n}::uuid IS NULL OR (a.organisation, a.name, a.id) >
+        (SELECT organisation, name, id FROM actors WHERE id = ${n} AND role = 'stakeholder'))"""
+
+
+def _contains_pattern(text: str) -> str:
+    """An ILIKE pattern for the values holding `text`, its wildcards taken as written."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def uninvited_stakeholders(
+    conn: Executor,
+    review_id: str,
+    region: str,
+    query: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The active stakeholder accounts of `region` the review `review_id` has not invited, whose
+    organisation or name holds `query` (in any case)."""
+    return await conn.fetch(
+        f"""WITH invited AS (SELECT unnest(stakeholders) AS id FROM reviews WHERE id = $1)
+            SELECT {_STAKEHOLDER} FROM actors a
+            WHERE a.role = 'stakeholder' AND a.disabled_at IS NULL AND $2 = ANY (a.regions)
+              AND NOT EXISTS (SELECT 1 FROM invited i WHERE i.id = a.id)
+              AND ($3::text IS NULL OR a.organisation ILIKE $3 OR a.name ILIKE $3)
+              AND {_after_stakeholder(4)}
+            {_BY_ORGANISATION} LIMIT $5""",
+        review_id,
+        region,
+        None if query is None else _contains_pattern(query),
+        after,
+        limit,
+    )
+
+
+async def invited_stakeholders(
+    conn: Executor, review_id: str, after: uuid.UUID | None, limit: int
+) -> list[asyncpg.Record]:
+    """The stakeholder accounts the review `review_id` invited."""
+    return await conn.fetch(
+        f"""SELECT {_STAKEHOLDER} FROM actors a
+            WHERE a.id IN (SELECT unnest(stakeholders) FROM reviews WHERE id = $1)
+              AND {_after_stakeholder(2)}
+            {_BY_ORGANISATION} LIMIT $3""",
+        review_id,
+        after,
+        limit,
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import active_stakeholders
+from db.actors import active_stakeholders, invited_stakeholders, uninvited_stakeholders
 from db.events import events_after, insert_event
 from db.reviews import (
     add_invited,
@@ -465,6 +465,18 @@ async def cancel(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
 OPEN_TO_ALL = (
     "This review is open to every stakeholder of its region: they are all invited already."
 )
+ENDED = "The review has ended: nobody can be invited to it."
+# The longest search for stakeholders by organisation or name.
+MAX_QUERY = 200
+
+
+def closed_to_invitations(row: asyncpg.Record) -> str | None:
+    """Why nobody can be invited to the review, if so."""
+    if row["stakeholders"] is None:
+        return OPEN_TO_ALL
+    if Phase(row["phase"]).terminal:
+        return ENDED
+    return None
 
 
 async def invite(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
@@ -473,10 +485,8 @@ async def invite(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     are, so sending the same list again changes nothing and mails nobody."""
 
     async def run(row: asyncpg.Record) -> Created:
-        if row["stakeholders"] is None:
-            raise conflict(OPEN_TO_ALL)
-        if Phase(row["phase"]).terminal:
-            raise conflict("The review has ended: nobody can be invited to it.")
+        if why := closed_to_invitations(row):
+            raise conflict(why)
         problems: list[tuple[str, str]] = []
         body = {"stakeholders": command.body["stakeholders"], "region": row["region"]}
         invited = await _invited_stakeholders(deps.pool, body, problems)
@@ -511,3 +521,85 @@ async def _add_invited(
             )
             await insert_event(conn, event)
     return added
+
+
+@dataclass(frozen=True)
+class Stakeholders:
+    """A page of stakeholder accounts, by organisation then name; `next_after` continues it."""
+
+    items: list[asyncpg.Record]
+    next_after: str | None
+
+
+@dataclass(frozen=True)
+class Invitable:
+    """What the review's secretariat chooses from to invite more stakeholders: who is invited
+    and who may be, a page of each; when nobody can be, why (`closed`) and no one to pick."""
+
+    review: asyncpg.Record
+    closed: str | None
+    invited: Stakeholders
+    uninvited: Stakeholders
+
+
+def _account_id(value: str | None, name: str, problems: list[tuple[str, str]]) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        problems.append((f"/{name}", "is not a place in the list this service gave out"))
+        return None
+
+
+def _search(query: str | None, problems: list[tuple[str, str]]) -> str | None:
+    query = (query or "").strip()
+    if len(query) > MAX_QUERY:
+        problems.append(("/q", f"must be at most {MAX_QUERY} characters"))
+    elif not query.isprintable():  # a control character, or one no database text may hold
+        problems.append(("/q", "must hold only letters, digits, spaces and punctuation"))
+    return query or None
+
+
+async def _stakeholder_page(
+    fetch: Callable[[int], Awaitable[list[asyncpg.Record]]], limit: int
+) -> Stakeholders:
+    rows = await fetch(limit + 1)
+    items = rows[:limit]
+    return Stakeholders(items, str(items[-1]["id"]) if len(rows) > limit else None)
+
+
+async def invitable_stakeholders(
+    deps: Deps,
+    actor: Actor,
+    review_id: str,
+    *,
+    query: str | None,
+    after: str | None,
+    invited_after: str | None,
+    limit: int,
+) -> Invitable:
+    """For the review's secretariat: a page of the stakeholders it invited, and a page of the
+    active stakeholder accounts of its region it has not, whose organisation or name holds
+    `query` (in any case); each from after the account its `after` names."""
+    row = await run_by(deps, actor, review_id, "invites stakeholders to it")
+    problems: list[tuple[str, str]] = []
+    search = _search(query, problems)
+    start = _account_id(after, "after", problems)
+    invited_start = _account_id(invited_after, "invited_after", problems)
+    if problems:
+        raise invalid(problems)
+    closed = closed_to_invitations(row)
+    nobody = Stakeholders([], None)
+    invited = nobody
+    if row["stakeholders"] is not None:
+        invited = await _stakeholder_page(
+            partial(invited_stakeholders, deps.pool, review_id, invited_start), limit
+        )
+    uninvited = nobody
+    if closed is None:
+        uninvited = await _stakeholder_page(
+            partial(uninvited_stakeholders, deps.pool, review_id, row["region"], search, start),
+            limit,
+        )
+    return Invitable(row, closed, invited, uninvited)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api.problems import Handler, Problem
 from services.refusals import STATUS_OF_KIND, Refused
-from web import account, home, reviews, signin, tasks
+from web import account, home, invitations, reviews, signin, tasks
 from web.background import BACKGROUND, Background, drain_on_shutdown
 from web.paths import is_page
 from web.render import page
@@ -103,6 +103,7 @@ def add_web(app: web.Application) -> None:
     app.add_routes(signin.routes)
     app.add_routes(tasks.routes)
     app.add_routes(reviews.routes)
+    app.add_routes(invitations.routes)
     app.add_routes(account.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)

@@ -21,7 +21,7 @@ from multidict import MultiDictProxy
 from api.bodies import off_loop, unstorable_or_too_many_values
 from api.idempotency import MAX_KEY_LENGTH
 from api.keys import SERVICES
-from domain.access import KIND_OF_ROLE, Actor
+from domain.access import KIND_OF_ROLE, Actor, runs_review
 from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
@@ -110,12 +110,19 @@ def _sent(items: list[dict[str, Any]], review_id: str, zone: str) -> list[dict[s
     ]
 
 
+def shown_count(query: Mapping[str, str], name: str) -> int | None:
+    """A count the page's address carries for its notice (a redirect after a form put it
+    there), if it is one: anything else typed there shows no notice."""
+    text = query.get(name, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
 def _sent_notice(query: Mapping[str, str], kind: SubmissionKind | None) -> str | None:
     """The notice after a form was sent (303 to this page with `sent` = its version)."""
-    version = query.get("sent", "")
-    if kind is None or not (version.isascii() and version.isdigit() and len(version) <= 6):
+    version = shown_count(query, "sent")
+    if kind is None or version is None:
         return None
-    return f"Your {WHAT[kind]} was sent: version {int(version)}"
+    return f"Your {WHAT[kind]} was sent: version {version}"
 
 
 @routes.get("/reviews/{id}")
@@ -139,6 +146,8 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         "sent": _sent(sent, review["id"], person.time_zone),
         "open": kind is not None and Phase(review["phase"]) in TAKING_SUBMISSIONS,
         "notice": _sent_notice(request.query, kind),
+        # Those who run the review invite stakeholders from here; those taking part never see it.
+        "runs": runs_review(person, review["region"]),
     }
     return page(request, "reviews/review.html", context)
 
@@ -176,8 +185,14 @@ def _blank(person: Actor, kind: SubmissionKind) -> dict[str, Any]:
     return {"organisation": {k: v for k, v in organisation.items() if v}}
 
 
-def _key(form: MultiDictProxy[Any]) -> str | None:
-    """The form's idempotency key, when it is one this page could have made."""
+def new_form_key() -> dict[str, str]:
+    """The hidden field of a form sent through an idempotent use case: a new key for each
+    rendering, so that a form sent twice from one page is sent once."""
+    return {KEY_FIELD: secrets.token_urlsafe(16)}
+
+
+def form_key(form: MultiDictProxy[Any]) -> str | None:
+    """The form's idempotency key, when it is one `new_form_key` could have made."""
     key = form.get(KEY_FIELD)
     if isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH and key.isprintable():
         return key
@@ -209,8 +224,7 @@ def _form_page(
         "errors": errors,
         "notice": notice,
         "buttons": buttons,
-        # A new key for each rendering: sent twice from one page, the form is sent once.
-        "hidden": {KEY_FIELD: secrets.token_urlsafe(16)},
+        "hidden": new_form_key(),
         "action": request.path,
         "back": _review_path(intake.review["id"]),
     }
@@ -277,7 +291,7 @@ async def _send(
         return _form_page(request, intake, form, document, problems=problems, status=422)
     body = {"kind": intake.kind.value, "content": document}
     try:
-        receipt = await submissions.submit(deps, intake, body, _key(await request.post()))
+        receipt = await submissions.submit(deps, intake, body, form_key(await request.post()))
     except Refused as refused:
         if refused.kind not in (Kind.CONFLICT, Kind.FORBIDDEN, Kind.INVALID):
             raise
