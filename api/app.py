@@ -93,13 +93,7 @@ def create_app(
         yield
 
     app.cleanup_ctx.extend([database, temporal_client])
-    app.add_routes(meta.routes)
-    app.add_routes(actors.routes)
-    app.add_routes(reviews.routes)
-    app.add_routes(submissions.routes)
-    app.add_routes(tasks.routes)
-    app.add_routes(reports.routes)
-    app.add_routes(webhooks.routes)
-    app.add_routes(openapi.routes)
+    for operations in (meta, actors, reviews, submissions, tasks, reports, webhooks, openapi):
+        app.add_routes(operations.routes)
     add_web(app)
     return app

@@ -99,12 +99,8 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def add_web(app: web.Application) -> None:
-    app.add_routes(home.routes)
-    app.add_routes(signin.routes)
-    app.add_routes(tasks.routes)
-    app.add_routes(reviews.routes)
-    app.add_routes(invitations.routes)
-    app.add_routes(account.routes)
+    for pages in (home, signin, tasks, reviews, invitations, account):
+        app.add_routes(pages.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)
     app.router.add_static("/static", str(resources.files("web") / "static"))
