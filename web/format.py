@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -14,20 +14,16 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _written(instant: datetime, with_zone: bool) -> str:
-    text = f"{instant.day} {instant:%B %Y}, {instant:%H:%M}"
-    return f"{text} {instant.tzname()}" if with_zone else text
-
-
 def local_time(instant: datetime, time_zone: str) -> str:
     """`instant` as read in `time_zone`, e.g. "26 October 2020, 23:59 CET"."""
-    return _written(instant.astimezone(zone(time_zone)), with_zone=True)
+    local = instant.astimezone(zone(time_zone))
+    return f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
 
 
 def deadline(instant: datetime, time_zone: str) -> str:
     """A deadline in the person's time zone with UTC beside, e.g.
     "27 October 2020, 00:59 CET (26 October 2020, 23:59 UTC)"; UTC alone for a person in UTC."""
-    in_utc = _written(instant.astimezone(UTC), with_zone=True)
+    in_utc = local_time(instant, "UTC")
     if zone(time_zone).key == "UTC":
         return in_utc
     return f"{local_time(instant, time_zone)} ({in_utc})"
