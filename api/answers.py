@@ -261,6 +261,51 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     ),
 }
 
+# People: the accounts an admin or a secretariat manages, and importing them from CSV.
+_IMPORT_STATUS = {
+    "enum": ["new", "unchanged", "updated", "error"],
+    "description": "new: an account is (or would be) created; unchanged: the account of the"
+    " address is as the row says; updated: its name, organisation or category change;"
+    " error: the row is not imported (see `errors`).",
+}
+PEOPLE: dict[str, dict[str, Any]] = {
+    "Person": object_of(
+        {**_ACTOR_FIELDS, "active": {"type": "boolean", "description": "false once deactivated."}}
+    ),
+    "PeopleList": _list_of(
+        "Person",
+        next_cursor={
+            "type": ["string", "null"],
+            "description": "Pass as `cursor` for the next page; null on the last page.",
+        },
+    ),
+    "ImportOutcome": object_of(
+        {
+            "applied": {
+                "type": "boolean",
+                "description": "false for a preview (`dry_run=true`): nothing was written.",
+            },
+            "counts": object_of({name: COUNT for name in _IMPORT_STATUS["enum"]}),
+            "rows": array_of(
+                object_of(
+                    {
+                        "row": {
+                            "type": "integer",
+                            "minimum": 2,
+                            "description": "As a spreadsheet numbers it: the header is row 1.",
+                        },
+                        "email": TEXT,
+                        "name": TEXT,
+                        "status": _IMPORT_STATUS,
+                        "changes": array_of(TEXT),
+                        "errors": array_of(object_of({"column": TEXT, "message": TEXT})),
+                    }
+                )
+            ),
+        }
+    ),
+}
+
 # Reviews, their progress and their audit trail.
 REVIEWS: dict[str, dict[str, Any]] = {
     "InvitationsSent": object_of(
@@ -869,4 +914,5 @@ ANSWERS: dict[str, dict[str, Any]] = {
     **CONSULTATION,
     **REPORT,
     **NOTIFICATIONS,
+    **PEOPLE,
 }

@@ -24,7 +24,7 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
-from api import actors, meta, reports, reviews, submissions, tasks, webhooks
+from api import actors, meta, people, reports, reviews, submissions, tasks, webhooks
 from api import requests as request_schemas
 from api.answers import ANSWERS
 from api.operations import (
@@ -38,6 +38,8 @@ from api.operations import (
     operation,
 )
 from services.accounts import NEW_ACTOR_SCHEMA
+from services.imports import ACCOUNTS_CSV
+from services.people import EDIT_PERSON_SCHEMA
 
 routes = web.RouteTableDef()
 
@@ -51,6 +53,7 @@ ROUTE_TABLES = (
     tasks.routes,
     reports.routes,
     webhooks.routes,
+    people.routes,
 )
 
 
@@ -82,6 +85,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Preferences": request_schemas.PREFERENCES,
     "Approval": request_schemas.APPROVAL,
     "ChangeRequest": request_schemas.CHANGE_REQUEST,
+    "PersonChanges": EDIT_PERSON_SCHEMA,
+    "AccountsCsv": ACCOUNTS_CSV,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------

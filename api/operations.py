@@ -192,6 +192,7 @@ def operation(
     description: str | None = None,
     parameters: tuple[str | dict[str, Any], ...] = (),
     body: str | None = None,
+    body_type: str = JSON,
     public: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Declare the handler's operation; errors every endpoint of its kind may answer are
@@ -208,7 +209,7 @@ def operation(
     if body is not None:
         declared["requestBody"] = {
             "required": True,
-            "content": {JSON: {"schema": component(body)}},
+            "content": {body_type: {"schema": component(body)}},
         }
         for status, name in (
             ("400", "BadRequest"),

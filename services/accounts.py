@@ -28,6 +28,7 @@ from db.actors import (
     replace_token,
     update_preferences,
 )
+from db.people import end_sessions
 from db.pool import Connection, Executor
 from domain.access import ROLES, Actor, creation_refusal
 from domain.reference import load_reference
@@ -316,16 +317,21 @@ async def issue_token(pool: asyncpg.Pool, actor: Actor, account_id: str) -> dict
     return {"id": str(target), "token": token}
 
 
-async def deactivate_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> None:
-    """Deactivate an account for good: its token stops working, it is sent no more mail and
-    its webhooks stop. Deactivating it again changes nothing."""
+async def deactivate_account(
+    pool: asyncpg.Pool, actor: Actor, account_id: str, reason: str | None = None
+) -> None:
+    """Deactivate an account for good: its token stops working, its sessions on the pages end,
+    it is sent no more mail and its webhooks stop; what it submitted stays. Deactivating it
+    again changes nothing. `reason`, if given, is kept in the account's audit trail."""
     target = await _managed_account(pool, actor, account_id)
     if target == actor.id:
         # Nobody locks themselves out (the last admin included): another account does it.
         raise forbidden("An administrator or the account's secretariat deactivates it.")
     async with pool.acquire() as conn, conn.transaction():
         if await deactivate(conn, target):
-            await record_account_event(conn, target, "account.deactivated", actor.id)
+            await end_sessions(conn, target)
+            given = {"reason": reason} if reason else {}
+            await record_account_event(conn, target, "account.deactivated", actor.id, **given)
 
 
 async def erase_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> None:

@@ -304,7 +304,9 @@ class Builder:
             }
         fields["stk_a2"] = {**fields["stk_a"]}
         for role, extra in fields.items():
-            identity = m.add(m.new(f"name-{role}"), f"name and email of {role}", role, {role})
+            identity = m.add(
+                m.new(f"name-{role}"), f"name and email of {role}", role, {role, "admin"}
+            )
             self.w.accounts[role] = await self.make_account(
                 _role_of(role),
                 name=f"Account {identity}",
@@ -312,7 +314,13 @@ class Builder:
                 **extra,
             )
         # Made by the ECE secretariat through the API: it gets the secretariat's regions.
-        identity = m.add(m.new("name-obs_ece"), "name and email of obs_ece", "obs_ece", {"obs_ece"})
+        # Its creator and the admin list it among the people they manage.
+        identity = m.add(
+            m.new("name-obs_ece"),
+            "name and email of obs_ece",
+            "obs_ece",
+            {"obs_ece", "sec_ece", "admin"},
+        )
         created = await call(
             self.api,
             "POST",
@@ -325,7 +333,10 @@ class Builder:
         self.w.accounts["obs_ece"] = ApiAccount(created["id"], created["token"])
         # Alpha's namesake: made apart (by the admin), so another organisation of the same name.
         identity = m.add(
-            m.new("name-stk_a_twin"), "name and email of stk_a_twin", "stk_a_twin", {"stk_a_twin"}
+            m.new("name-stk_a_twin"),
+            "name and email of stk_a_twin",
+            "stk_a_twin",
+            {"stk_a_twin", "admin"},
         )
         twin = await call(
             self.api,
@@ -823,6 +834,14 @@ async def check_export(api: Any, w: World, role: str, body: Any) -> None:
     assert all("secret" not in hook for hook in body["webhooks"])
 
 
+async def check_people(api: Any, w: World, role: str, body: Any) -> None:
+    ids = {item["id"] for item in body["items"]}
+    if role == "admin":
+        assert {w.id_of(r) for r in ACTORS if r != "admin"} <= ids
+    else:
+        assert ids == ({w.id_of("obs_ece")} if role == "sec_ece" else set())
+
+
 def check_review(key: str) -> Check:
     async def check(api: Any, w: World, role: str, body: Any) -> None:
         assert body["id"] == w.reviews[key]
@@ -973,6 +992,29 @@ ROWS: list[Row] = [
         actors(404, admin=204, sec_ece=204),
     ),
     Row("erase-account", "POST", _erasure, actors(403, admin=204)),
+    # People: an admin manages every account, a secretariat those it created.
+    Row(
+        "list-people",
+        "GET",
+        to("/v1/actors?q=mk-name&limit=200"),
+        actors(403, admin=200, sec_ece=200, sec_eca=200),
+        check=check_people,
+    ),
+    Row(
+        "edit-person-created",
+        "PATCH",
+        to("/v1/actors/{victim}", {"name": "Token victim"}),
+        actors(403, admin=200, sec_ece=200, sec_eca=404),
+    ),
+    Row(
+        "import-people-preview",
+        "POST",
+        to(
+            "/v1/actors/import?dry_run=true",
+            "name,email,role\nMatrix,matrix@example.org,observer\n",
+        ),
+        actors(403, admin=200, sec_ece=200, sec_eca=200),
+    ),
     # Reviews. Commands on `throw` (forbidden roles) or, for its secretariat, on a new review.
     Row("create-review-ECE", "POST", _new_review, actors(403, admin=201, sec_ece=201)),
     Row("list-reviews", "GET", to("/v1/reviews?limit=100"), actors(200), check=check_review_list),
@@ -1251,9 +1293,11 @@ async def test_matrix(api: Any, world: World, row: Row, role: str) -> None:
     headers = world.headers(role)
     if row.key:
         headers["Idempotency-Key"] = f"matrix-{row.name}"
-    response = await api.request(
-        row.method, path, headers=headers, **({} if body is None else {"json": body})
-    )
+    sent: dict[str, Any] = {} if body is None else {"json": body}
+    if isinstance(body, str):  # a CSV file
+        headers["Content-Type"] = "text/csv"
+        sent = {"data": body.encode()}
+    response = await api.request(row.method, path, headers=headers, **sent)
     text = await response.text()
     expected = row.expected[role]
     assert response.status == expected, (
