@@ -189,10 +189,10 @@ def _check_new(creator: Actor, row: Row) -> Actor | None:
     body = _body(row.values)
     if not row.values["email"]:
         row.errors.append(RowError("email", "Enter an email address: accounts are matched by it."))
-    elif row.values["role"] in ROLES and (
-        refusal := creation_refusal(creator, row.values["role"], ())
-    ):
+    role = row.values["role"]
+    if role in ROLES and (refusal := creation_refusal(creator, role, ())):
         row.errors.append(RowError("role", refusal.message))
+        return None
     try:
         actor = new_actor(creator, body)
     except Refused as refused:
