@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import insert_actor, new_token, record_account_event
+from db.actors import insert_actor, joinable_organisation, new_token, record_account_event
 from db.people import (
     Person,
     forget_import,
@@ -32,7 +32,7 @@ from db.people import (
 from db.pool import Executor
 from domain.access import ROLES, Actor, creation_refusal
 from services.accounts import new_actor
-from services.people import apply_changes, manager_scope
+from services.people import NOT_YOUR_ORGANISATION, apply_changes, edit_problems, manager_scope
 from services.refusals import Kind, Refused, invalid, named_id, not_found
 
 COLUMNS = ("name", "email", "organisation", "category", "country", "role")
@@ -218,6 +218,8 @@ def _compare(row: Row, existing: Person) -> None:
     country = row.values["country"].upper()
     if country and country != (current.country or ""):
         row.errors.append(RowError("country", "An import does not change an account's country."))
+    if row.values["category"] and current.role != "stakeholder":
+        row.errors.append(RowError("category", "Only a stakeholder has a category."))
     if row.errors:
         return
     wanted = {
@@ -230,7 +232,25 @@ def _compare(row: Row, existing: Person) -> None:
         for name, value in wanted.items()
         if value is not None and value != getattr(current, name)
     }
-    row.status = "updated" if row.changes else "unchanged"
+    if not row.changes:
+        row.status = "unchanged"
+        return
+    row.errors += [
+        RowError(_COLUMN_OF.get(pointer, "name"), message)
+        for pointer, message in edit_problems(row.changes)
+    ]
+    row.status = "updated"
+
+
+async def _check_renaming(conn: Executor, creator: Actor, row: Row) -> None:
+    """A stakeholder's organisation is renamed only by one who may add accounts to it."""
+    current = row.existing
+    renames = {"organisation", "stakeholder_category"} & set(row.changes)
+    if current is None or current.role != "stakeholder" or not renames:
+        return
+    assert current.organisation_id is not None  # every stakeholder has one
+    if await joinable_organisation(conn, current.organisation_id, creator) is None:
+        row.errors.append(RowError("organisation", NOT_YOUR_ORGANISATION))
 
 
 async def _plan(conn: Executor, creator: Actor, rows: list[Row]) -> dict[int, Actor]:
@@ -254,6 +274,7 @@ async def _plan(conn: Executor, creator: Actor, rows: list[Row]) -> dict[int, Ac
             )
         elif matches and not row.errors:
             _compare(row, matches[0])
+            await _check_renaming(conn, creator, row)
         elif (actor := _check_new(creator, row)) is not None and not row.errors:
             new[row.number] = actor
         if row.errors:

@@ -43,6 +43,9 @@ EDIT_PERSON_SCHEMA: dict[str, Any] = {
 }
 
 
+NOT_YOUR_ORGANISATION = "The organisation spans regions not yours: an administrator renames it."
+
+
 def manager_scope(actor: Actor) -> uuid.UUID | None:
     """Whose accounts `actor` manages: None for every account (an admin), else its own id (the
     accounts a secretariat created). Anyone else manages none."""
@@ -153,7 +156,7 @@ async def person(pool: asyncpg.Pool, actor: Actor, person_id: str) -> Person:
     return found
 
 
-def _edit_problems(changes: Any) -> list[tuple[str, str]]:
+def edit_problems(changes: Any) -> list[tuple[str, str]]:
     problems = [(p.pointer, p.message) for p in problems_in(EDIT_PERSON_SCHEMA, changes)]
     if problems:
         return problems
@@ -171,7 +174,7 @@ async def apply_changes(
     says, in the caller's transaction; the fields that changed. A stakeholder's organisation
     and category are its organisation's: changing them renames the organisation for all its
     accounts, which only one who may add accounts to it does."""
-    problems = _edit_problems(dict(changes))
+    problems = edit_problems(dict(changes))
     if current.role != "stakeholder" and "stakeholder_category" in changes:
         problems.append(("/stakeholder_category", "only a stakeholder has a category"))
     if problems:
@@ -189,9 +192,7 @@ async def apply_changes(
     if current.role == "stakeholder" and organisation_changed:
         assert current.organisation_id is not None  # every stakeholder has one
         if await joinable_organisation(conn, current.organisation_id, editor) is None:
-            raise forbidden(
-                "The organisation spans regions not yours: an administrator renames it."
-            )
+            raise forbidden(NOT_YOUR_ORGANISATION)
         await rename_organisation(
             conn,
             current.organisation_id,

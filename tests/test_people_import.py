@@ -135,31 +135,60 @@ async def test_the_same_file_twice_creates_nothing_the_second_time(
         api, sec, HEADER + f"Cid {tag},cid-{tag}@example.org,,,,observer\n", dry_run=True
     )
     assert preview["rows"][0]["errors"][0]["column"] == "role"
+    # So is a change an edit would refuse.
+    status, preview = await send(
+        api, sec, HEADER + f"Ann {tag},ann-{tag}@example.org,,no_such,,stakeholder\n", dry_run=True
+    )
+    assert preview["rows"][0]["errors"][0]["column"] == "category"
 
 
 async def test_a_failure_while_applying_writes_nothing(
     pool: asyncpg.Pool, make_account: Any
 ) -> None:
-    """The rows are written in one transaction: one that fails in the database undoes them all."""
+    """The rows are written in one transaction: one the database refuses undoes them all."""
     tag = secrets.token_hex(4)
     sec = await make_account("secretariat", regions=("ECE",))
-    # A stakeholder of an organisation that spans a region not the secretariat's: renaming it
-    # (the last row's update) is refused after the new rows were written.
-    other = await make_account(
+    function, trigger = f"refuse_{tag}", f"refuse_{tag}_trigger"
+    await pool.execute(
+        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.email = 'boom-{tag}@example.org' THEN RAISE EXCEPTION 'refused'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER {trigger} BEFORE INSERT ON actors
+            FOR EACH ROW EXECUTE FUNCTION {function}()"""
+    )
+    try:
+        csv = HEADER + good_rows(tag) + f"Boom {tag},boom-{tag}@example.org,,,,observer\n"
+        with pytest.raises(asyncpg.RaiseError):
+            await imports.import_accounts(pool, sec.actor, csv.encode(), apply=True)
+    finally:
+        await pool.execute(f"DROP TRIGGER {trigger} ON actors; DROP FUNCTION {function}()")
+    assert await accounts_with(pool, tag) == []
+
+
+async def test_an_import_renames_only_organisations_of_ones_own_regions(
+    pool: asyncpg.Pool, make_account: Any
+) -> None:
+    tag = secrets.token_hex(4)
+    sec = await make_account("secretariat", regions=("ECE",))
+    wide = await make_account(
         "stakeholder", organisation="Wide", stakeholder_category="academia",
         regions=("ECE", "ECA"), email=f"wide-{tag}@example.org",
     )  # fmt: skip
     await pool.execute(
-        "UPDATE actors SET created_by = $1 WHERE id = $2", sec.actor.id, other.actor.id
+        "UPDATE actors SET created_by = $1 WHERE id = $2", sec.actor.id, wide.actor.id
     )
-    csv = (
-        HEADER
-        + good_rows(tag)
-        + f"{other.actor.name},wide-{tag}@example.org,Renamed,,,stakeholder\n"
-    )
+    csv = HEADER + f"{wide.actor.name},wide-{tag}@example.org,Renamed,,,stakeholder\n"
+    preview = await imports.import_accounts(pool, sec.actor, csv.encode(), apply=False)
+    [row] = preview.rows
+    assert row.status == "error" and row.errors[0].column == "organisation"
     with pytest.raises(Refused):
         await imports.import_accounts(pool, sec.actor, csv.encode(), apply=True)
-    assert await accounts_with(pool, tag) == [f"wide-{tag}@example.org"]
+    name = await pool.fetchval(
+        "SELECT name FROM organisations WHERE id = $1", wide.actor.organisation_id
+    )
+    assert name == "Wide"
 
 
 async def test_files_that_are_not_what_is_asked_are_refused_whole(
