@@ -211,4 +211,5 @@ async def test_managing_people_in_the_browser(page: Page, site: Site, tmp_path: 
     await expect(page.locator("#people tbody tr")).to_have_count(3)
     await assert_accessible(page)
     await screenshot(page, "people")
-    assert all(url.startswith(str(site.api.make_url(""))) for url in page.requests_made)  # type: ignore[attr-defined]
+    made: list[str] = page.requests_made  # type: ignore[attr-defined]
+    assert all(url.startswith(str(site.api.make_url(""))) for url in made)  # nothing elsewhere

@@ -327,7 +327,9 @@ async def person_page(request: web.Request) -> web.StreamResponse:
 
 def _changes(found: Person, values: Mapping[str, str]) -> dict[str, str]:
     """What the form changes, as the body of `PATCH /v1/actors/{id}`."""
-    changes = {"name": values["name"], "email": values["email"]}
+    changes = {"name": values["name"]}
+    if values["email"] or found.actor.email:  # an account made without an address may stay so
+        changes["email"] = values["email"]
     if values["organisation"] or found.actor.organisation:
         changes["organisation"] = values["organisation"]
     if found.actor.role == "stakeholder":
