@@ -24,7 +24,7 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
-from api import actors, meta, reports, reviews, submissions, tasks, webhooks
+from api import actors, meta, outreach, reports, reviews, submissions, tasks, webhooks
 from api import requests as request_schemas
 from api.answers import ANSWERS
 from api.operations import (
@@ -51,6 +51,7 @@ ROUTE_TABLES = (
     tasks.routes,
     reports.routes,
     webhooks.routes,
+    outreach.routes,
 )
 
 
@@ -82,6 +83,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Preferences": request_schemas.PREFERENCES,
     "Approval": request_schemas.APPROVAL,
     "ChangeRequest": request_schemas.CHANGE_REQUEST,
+    "Reminders": request_schemas.REMINDERS,
+    "Announcement": request_schemas.ANNOUNCEMENT,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
