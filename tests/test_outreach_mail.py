@@ -3,10 +3,12 @@ name, and are recorded in the review's audit trail."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from db.actors import update_preferences
+from notifications.render import format_instant
 from tests import documents
 from tests.conftest import Account
 from tests.reviews import review_body
@@ -136,3 +138,33 @@ async def test_an_announcement_is_bounded_and_checked(notify_env: Env) -> None: 
         "SELECT count(*) FROM review_events WHERE type = 'announcement.sent'"
     )
     assert recorded == 1
+
+
+async def test_in_the_consultation_a_state_with_time_left_is_reminded_of_its_own_deadline(
+    notify_env: Env,  # noqa: F811
+) -> None:
+    env = notify_env
+    secretariat, url = await _call_with_some_missing(env)
+    review = await (await env.api.get(url, headers=secretariat.headers)).json()
+    inputs_due = datetime.fromisoformat(review["deadlines"]["inputs_due_at"])
+    own = inputs_due + timedelta(days=3)
+    extension = {
+        "deadline": "inputs_due_at",
+        "until": own.isoformat(),
+        "reason": "Elections",
+        "country": "FRA",
+    }
+    await post(env, f"{url}/extensions", secretariat, extension)
+    await post(env, f"{url}/advance", secretariat, {})  # the consultation: tasks for A and B
+    sent = await post(env, f"{url}/reminders", secretariat, {})
+    assert sent["member_states"] == ["FRA"]
+    assert len(sent["stakeholders"]) == 2
+    await env.settled()
+
+    reminded = _sent(env, "reminder.sent_now")
+    assert set(reminded) == {"fra@example.org", "a@example.org", "b@example.org"}
+    france = _text(reminded["fra@example.org"])
+    assert format_instant(own.isoformat()) in france
+    assert "national report" in france and f"/reviews/{review['id']}" in france
+    assert "consultation task is still open" in _text(reminded["b@example.org"])
+    assert "/tasks" in _text(reminded["b@example.org"])

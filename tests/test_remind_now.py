@@ -65,3 +65,12 @@ async def test_reminding_now_names_who_has_not_acted_once_an_hour(
     later = await _remind(review, "second")
     assert later.status == 200, await later.text()
     assert (await later.json())["member_states"] == ["FRA", "KAZ", "USA"]
+
+    # In the consultation only Kazakhstan, whose own deadline is still ahead, is reminded.
+    await review.skip_to(review.deadlines["inputs_due_at"] + timedelta(minutes=1))
+    await review.wait_for_phase("consultation")
+    consultation = await _remind(review, "third")
+    assert consultation.status == 200, await consultation.text()
+    assert (await consultation.json())["member_states"] == ["KAZ"]
+    data = (await review.events("reminder.sent_now"))[-1]
+    assert (data["deadline"], data["countries"]) == ("consultation_due_at", ["KAZ"])
