@@ -35,6 +35,7 @@ SUBJECT_MAX = 200
 BODY_MAX = 10_000
 # Where the command is sent in the JSON API: it names it in idempotency records.
 COMMAND = "announcements"
+WRITES = "writes to its participants"
 NOBODY = "Nobody in this audience can be reached by email: nothing was sent."
 
 
@@ -53,12 +54,15 @@ async def recipients(
     return await reachable(conn, row["id"], REMINDED, named)
 
 
-async def audience_sizes(deps: Deps, actor: Actor, review_id: str) -> dict[Audience, int]:
-    """For the review's secretariat: how many people each audience reaches now."""
-    row = await run_by(deps, actor, review_id, "writes to its participants")
+async def audience_sizes(
+    deps: Deps, actor: Actor, review_id: str
+) -> tuple[asyncpg.Record, dict[Audience, int]]:
+    """For the review's secretariat: the review, and how many people each audience reaches
+    now."""
+    row = await run_by(deps, actor, review_id, WRITES)
     now = datetime.now(UTC)
     async with deps.pool.acquire() as conn:
-        return {a: len(await recipients(conn, row, a, now)) for a in Audience}
+        return row, {a: len(await recipients(conn, row, a, now)) for a in Audience}
 
 
 def _event_id(command: Command, actor: Actor) -> uuid.UUID:
@@ -71,7 +75,7 @@ def _event_id(command: Command, actor: Actor) -> uuid.UUID:
 async def announce(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     """Send the secretariat's message (`subject`, `body`, as written) to `audience`: each
     person reached gets it by email, framed in their language."""
-    row = await run_by(deps, actor, command.review_id, "writes to its participants")
+    row = await run_by(deps, actor, command.review_id, WRITES)
     body = command.body
     audience = Audience(body["audience"])
     request = once.fingerprint("POST", command.address(COMMAND), body)

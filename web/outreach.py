@@ -168,14 +168,14 @@ async def _announce_page(
     status: int = 200,
 ) -> web.Response:
     review_id = request.match_info["id"]
-    sizes = await announcements.audience_sizes(request.app[SERVICES], person, review_id)
+    review, sizes = await announcements.audience_sizes(request.app[SERVICES], person, review_id)
     errors = errors or []
     choices = [
         {"value": a.value, "label": label, "hint": hint, "count": sizes[a]}
         for a, (label, hint) in AUDIENCES.items()
     ]
     context = {
-        "review_id": review_id,
+        "review": review,
         "choices": choices,
         "values": {name: (form or {}).get(name, "") for name in FIELDS},
         "notice": _announced_notice(request.query),
