@@ -94,8 +94,8 @@ async def preview(deps: Deps, actor: Actor, review_id: str) -> Preview:
     async with deps.pool.acquire() as conn:
         found = await behind(conn, row, now)
         last = await last_reminded_now(conn, review_id)
-    state = review_state(row, [], last)
-    refusal = remind_now_refusal(state, now)
+    # Whether one may remind now depends on the phase and the last time, not on who sent what.
+    refusal = remind_now_refusal(review_state(row, [], last), now)
     possible_from = last + REMIND_NOW_EVERY if last and refusal and refusal.retry_after_s else None
     return Preview(row, found, refused_by_rule(refusal) if refusal else None, possible_from)
 

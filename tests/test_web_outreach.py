@@ -132,7 +132,7 @@ async def test_the_message_form_names_each_problem_then_says_what_was_sent(site:
     form = text(await get(site.client, path))
     assert "Stakeholders still missing (1 person)" in form
 
-    empty = await _post(site, path, subject="  ")
+    empty = await _post(site, path, subject="  ", body=" \n ")
     assert empty.status == 422
     words = text(await empty.text())
     for message in ("Select who to send the message to", "Enter a subject", "Enter a message"):

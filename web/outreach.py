@@ -150,13 +150,15 @@ def _announced_notice(query: Mapping[str, str]) -> str | None:
 def _field_errors(form: dict[str, str]) -> list[dict[str, str]]:
     """Each field's problem in plain words, in the form's order."""
     problems = {p.pointer.lstrip("/") for p in problems_in(ANNOUNCEMENT, form)}
+    # Spaces alone are no subject or message either.
+    empty = {name for name in FIELDS if not form.get(name, "").strip()}
     return [
         {
             "field_id": name,
-            "message": EMPTY[name] if not form.get(name) else TOO_LONG.get(name, EMPTY[name]),
+            "message": EMPTY[name] if name in empty else TOO_LONG.get(name, EMPTY[name]),
         }
         for name in FIELDS
-        if name in problems or (not form.get(name) and name in EMPTY)
+        if name in problems | empty
     ]
 
 
@@ -206,7 +208,7 @@ async def announce(request: web.Request) -> web.StreamResponse:
     person = require_person(request)
     posted = await request.post()
     form = {name: value for name in FIELDS if isinstance(value := posted.get(name, ""), str)}
-    form = {**form, "subject": form.get("subject", "").strip()}
+    form["subject"] = form.get("subject", "").strip()
     if errors := _field_errors(form):
         return await _announce_page(request, person, form, errors, 422)
     command = Command(request.match_info["id"], form, form_key(posted))
