@@ -124,6 +124,11 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
         data.update({k: context["deadlines"][k] for k in INVITATION_DEADLINES})
     elif template == EventType.TASK_DELEGATED:
         data["from_name"] = context["event_actor_name"] or "A colleague"
+    elif template == EventType.REMINDER_SENT_NOW and context["role"] == "focal_point":
+        # A State is reminded of its own inputs deadline, extended or not, in any phase.
+        own = data.get("own_deadlines", {})
+        due = own.get(context["country"], context["deadlines"]["inputs_due_at"])
+        data.update(deadline="inputs_due_at", due_at=due)
     elif template == EventType.ESCALATION_ALERT:
         data["missing"] = [
             m if isinstance(m, str) else f"{m['name']} ({m['organisation']})"
@@ -288,11 +293,14 @@ class NotificationActivities:
 
     # ---- email ---------------------------------------------------------------------------
 
-    async def _links(self, row: asyncpg.Record, context: asyncpg.Record) -> dict[str, str]:
-        """The message's links to pages. An invitation's leads to the review through a sign-in
-        link of the recipient's own, made now: only its hash is stored, never in the delivery."""
+    async def _links(
+        self, row: asyncpg.Record, context: asyncpg.Record, data: dict[str, Any]
+    ) -> dict[str, str]:
+        """The message's links to pages (`data`: the event's, as its template has it). An
+        invitation's leads to the review through a sign-in link of the recipient's own, made
+        now: only its hash is stored, never in the delivery."""
         base = self.settings.api_url
-        links = message_links(base, row["template"], context["review_id"], context["data"])
+        links = message_links(base, row["template"], context["review_id"], data)
         if row["template"] == REVIEW_INVITED:
             review = review_path(context["review_id"])
             link = await invitation_link(self.pool, self.settings, row["recipient"], review)
@@ -301,7 +309,8 @@ class NotificationActivities:
 
     async def _message(self, delivery: Claimed) -> EmailMessage:
         row, context = delivery.row, delivery.context
-        links = await self._links(row, context)
+        data = _template_data(row["template"], context)
+        links = await self._links(row, context, data)
         rendered = render(
             row["template"],
             context["language"],
@@ -316,7 +325,7 @@ class NotificationActivities:
                 "event": {
                     "type": context["type"],
                     "at": context["at"].isoformat(),
-                    "data": _template_data(row["template"], context),
+                    "data": data,
                 },
                 "links": links,
                 "service": {"name": "reviewflow"},

@@ -7,6 +7,7 @@ submission request that was already accepted answers with the version it got the
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -23,8 +24,20 @@ from workflows.models import (
     AcceptSubmissions,
     RecordChange,
     Reminder,
+    ReminderNow,
     SubmissionAccepted,
 )
+
+
+async def _stakeholders_behind(
+    conn: Connection, review_id: str, deadline: Deadline, at: datetime
+) -> list[uuid.UUID]:
+    """The stakeholders who have not acted by `deadline`: for the consultation, the open
+    tasks' assignees (each task counts a reminder sent at `at`); else the invited
+    stakeholders without an input."""
+    if deadline is Deadline.CONSULTATION_DUE_AT:
+        return await tasks.remind_open(conn, review_id, at)
+    return await submissions.stakeholders_without_input(conn, review_id)
 
 
 class ReviewActivities:
@@ -98,12 +111,12 @@ class ReviewActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             stakeholders: list[uuid.UUID] = []
             approvers: list[uuid.UUID] = []
-            if deadline is Deadline.CONSULTATION_DUE_AT:
-                stakeholders = await tasks.remind_open(conn, review_id, reminder.event.at)
-            elif deadline is Deadline.REPORT_DUE_AT:
+            if deadline is Deadline.REPORT_DUE_AT:
                 approvers = await reviews.secretariat(conn, review_id)
-            elif reminder.stakeholders:
-                stakeholders = await submissions.stakeholders_without_input(conn, review_id)
+            elif deadline is Deadline.CONSULTATION_DUE_AT or reminder.stakeholders:
+                stakeholders = await _stakeholders_behind(
+                    conn, review_id, deadline, reminder.event.at
+                )
             if not (reminder.countries or stakeholders or approvers):
                 return 0  # everyone has acted: no reminder to record
             await insert_event(
@@ -115,10 +128,34 @@ class ReviewActivities:
             )
         return len(reminder.countries) + len(stakeholders) + len(approvers)
 
+    @activity.defn(name=stubs.send_reminder_now.__name__)
+    async def send_reminder_now(self, reminder: ReminderNow) -> int:
+        """Record a reminder the secretariat sends now, to the States the workflow names and
+        the stakeholders who have not acted; how many are reminded (none: nothing recorded)."""
+        event = reminder.event
+        async with self.pool.acquire() as conn, conn.transaction():
+            stakeholders = await _stakeholders_behind(
+                conn, event.review_id, reminder.deadline, event.at
+            )
+            if not (reminder.countries or stakeholders):
+                return 0
+            await insert_event(
+                conn,
+                event,
+                countries=reminder.countries,
+                stakeholders=[str(s) for s in stakeholders],
+                reminded={
+                    "member_states": len(reminder.countries),
+                    "stakeholders": len(stakeholders),
+                },
+            )
+        return len(reminder.countries) + len(stakeholders)
+
     def all(self) -> list[Any]:
         return [
             self.store_review,
             self.record_change,
             self.accept_submissions,
             self.send_reminder,
+            self.send_reminder_now,
         ]

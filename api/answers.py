@@ -904,6 +904,37 @@ NOTIFICATIONS: dict[str, dict[str, Any]] = {
     ),
 }
 
+# What the secretariat's reminders sent now and announcements did.
+OUTREACH: dict[str, dict[str, Any]] = {
+    "RemindersSent": object_of(
+        {
+            "event_id": {
+                **nullable(UUID),
+                "description": "The reminder's event in the audit trail; null when nobody"
+                " was left to remind (nothing was sent or recorded).",
+            },
+            "at": nullable(component("Instant")),
+            "member_states": array_of(
+                common("iso3"), description="Member States whose focal points were reminded."
+            ),
+            "stakeholders": array_of(UUID, description="Stakeholder accounts reminded."),
+            "next_at": {
+                **nullable(component("Instant")),
+                "description": "From when reminders can be sent again (once an hour).",
+            },
+        }
+    ),
+    "AnnouncementSent": object_of(
+        {
+            "event_id": {**UUID, "description": "The announcement's event in the audit trail."},
+            "at": component("Instant"),
+            "audience": request_schemas.ANNOUNCEMENT["properties"]["audience"],
+            "subject": TEXT,
+            "count": {**COUNT, "description": "How many people it was sent to by email."},
+        }
+    ),
+}
+
 # Every answer schema, by component name.
 ANSWERS: dict[str, dict[str, Any]] = {
     **SERVICE,
@@ -915,4 +946,5 @@ ANSWERS: dict[str, dict[str, Any]] = {
     **REPORT,
     **NOTIFICATIONS,
     **PEOPLE,
+    **OUTREACH,
 }

@@ -8,7 +8,18 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta, openapi, people, reports, reviews, submissions, tasks, webhooks
+from api import (
+    actors,
+    meta,
+    openapi,
+    outreach,
+    people,
+    reports,
+    reviews,
+    submissions,
+    tasks,
+    webhooks,
+)
 from api.auth import auth_middleware
 from api.bodies import storable_text_middleware
 from api.engine import TemporalReviews
@@ -103,6 +114,7 @@ def create_app(
         webhooks,
         openapi,
         people,
+        outreach,
     ):
         app.add_routes(operations.routes)
     add_web(app)

@@ -21,7 +21,14 @@ from db.reviews import review_exists
 from domain.refusal import Refusal, RefusalKind
 from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
 from services.refusals import refused_by_rule, unavailable
-from workflows.models import PhaseCommand, ReportDecision, ReportVersion, ReviewInput
+from workflows.models import (
+    PhaseCommand,
+    RemindedNow,
+    RemindNowCommand,
+    ReportDecision,
+    ReportVersion,
+    ReviewInput,
+)
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -112,6 +119,13 @@ class TemporalReviews:
     ) -> None:
         command = PhaseCommand(actor_id, reason)
         await self._update(review_id, RegionalReviewWorkflow.cancel, command, update_id)
+
+    async def remind_now(self, review_id: str, *, actor_id: str, update_id: str) -> str:
+        command = RemindNowCommand(actor_id)
+        result: RemindedNow = await self._update(
+            review_id, RegionalReviewWorkflow.remind_now, command, update_id, RemindedNow
+        )
+        return result.event_id
 
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str

@@ -24,7 +24,17 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
-from api import actors, meta, people, reports, reviews, submissions, tasks, webhooks
+from api import (
+    actors,
+    meta,
+    outreach,
+    people,
+    reports,
+    reviews,
+    submissions,
+    tasks,
+    webhooks,
+)
 from api import requests as request_schemas
 from api.answers import ANSWERS
 from api.operations import (
@@ -54,6 +64,7 @@ ROUTE_TABLES = (
     reports.routes,
     webhooks.routes,
     people.routes,
+    outreach.routes,
 )
 
 
@@ -87,6 +98,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "ChangeRequest": request_schemas.CHANGE_REQUEST,
     "PersonChanges": EDIT_PERSON_SCHEMA,
     "AccountsCsv": ACCOUNTS_CSV,
+    "Reminders": request_schemas.REMINDERS,
+    "Announcement": request_schemas.ANNOUNCEMENT,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------

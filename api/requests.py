@@ -240,3 +240,25 @@ CHANGE_REQUEST = closed(
     },
     ["note"],
 )
+
+REMINDERS = closed({})
+
+ANNOUNCEMENT = closed(
+    {
+        "audience": {
+            "enum": ["participants", "member_states_missing", "stakeholders_missing"],
+            "description": "participants: everyone taking part (the member States' focal"
+            " points, the invited stakeholders, the consultation's assignees);"
+            " member_states_missing / stakeholders_missing: those a reminder sent now would"
+            " name.",
+        },
+        "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+        "body": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 10000,
+            "description": "Plain text, sent as written.",
+        },
+    },
+    ["audience", "subject", "body"],
+)

@@ -73,9 +73,13 @@ def refusal(error: WorkflowUpdateFailedError) -> Refused:
     """The refusal a caller gets when the workflow refused or failed its Update."""
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type in KIND_OF_RULE:
-        # The workflow raises a rule's refusal with the field at fault as its detail.
-        field = str(cause.details[0]) if cause.details else None
-        return refused_by_rule(Refusal(RefusalKind(cause.type), cause.message, field))
+        # The workflow raises a rule's refusal with the field at fault as its detail, and the
+        # seconds to wait, if any, as the next.
+        details = [*cause.details, None, None]
+        field = None if details[0] is None else str(details[0])
+        retry_after_s = None if details[1] is None else int(details[1])
+        rule = Refusal(RefusalKind(cause.type), cause.message, field, retry_after_s)
+        return refused_by_rule(rule)
     return Refused(Kind.FAILED, "The review could not process this request.")
 
 

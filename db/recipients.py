@@ -31,6 +31,8 @@ COUNTRY_FOCAL_POINTS = """
     ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
 DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
 NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
+# The accounts an announcement names, chosen as it was sent.
+NAMED_RECIPIENTS = "SELECT jsonb_array_elements_text(p.data -> 'recipients')::uuid FROM p"
 
 
 def not_yet_sent(recipients: str) -> str:

@@ -32,6 +32,10 @@ class EventType(StrEnum):
     REPORT_READY = "report.ready"
     REPORT_CHANGES_REQUESTED = "report.changes_requested"
     REPORT_PUBLISHED = "report.published"
+    # The secretariat reminded, at once, those who have not acted in the current phase.
+    REMINDER_SENT_NOW = "reminder.sent_now"
+    # The secretariat's own message to the review's participants, or to those still missing.
+    ANNOUNCEMENT_SENT = "announcement.sent"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ class RefusalKind(StrEnum):
     WRONG_PHASE = "WrongPhase"
     INVALID = "InvalidRequest"
     NOT_IN_SCOPE = "NotInScope"
+    # Asked again sooner than the rule allows: the same request may come after a while.
+    TOO_SOON = "TooSoon"
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,5 @@ class Refusal:
     message: str
     # The request's field at fault (such as "until"), or None when the request as a whole is.
     field: str | None = None
+    # For TOO_SOON: the seconds after which the same request would be done.
+    retry_after_s: int | None = None

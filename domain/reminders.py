@@ -3,9 +3,13 @@ next, who is reminded, and whether too few have acted."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.intake import inputs_due_at
 from domain.phases import watched_deadline
+from domain.refusal import Refusal, RefusalKind
 from domain.review import (
     Deadline,
     Escalation,
@@ -14,6 +18,7 @@ from domain.review import (
     Purpose,
     ReviewConfig,
     ReviewState,
+    SubmissionKind,
 )
 
 # The deadlines whose laggards are reminded: nobody has to act before the call opens.
@@ -22,6 +27,14 @@ REMINDED_DEADLINE: dict[Phase, Deadline] = {
     Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
     Phase.APPROVAL: Deadline.REPORT_DUE_AT,
 }
+
+# The phases in which the secretariat may remind at once those who have not acted, and the
+# deadline they are reminded of; a reminder by hand goes out at most once per REMIND_NOW_EVERY.
+REMINDED_NOW: dict[Phase, Deadline] = {
+    Phase.CALL_FOR_INPUTS: Deadline.INPUTS_DUE_AT,
+    Phase.CONSULTATION: Deadline.CONSULTATION_DUE_AT,
+}
+REMIND_NOW_EVERY = timedelta(hours=1)
 
 
 def next_instant(state: ReviewState) -> datetime | None:
@@ -101,3 +114,64 @@ def coverage_shortfall(
     if share >= escalation.share:
         return None
     return share, [c for c in member_states if c not in reported]
+
+
+# ---- reminders sent at once, by the secretariat ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemindNow:
+    """Who a reminder sent now names, as far as the review itself knows: the member States
+    without a national report (with each one's own later deadline, if it has one). The
+    stakeholders it names are those without an input (`deadline` is the inputs') or with an
+    open task (the consultation's), which the database knows."""
+
+    deadline: Deadline
+    due_at: datetime
+    countries: list[str]
+    own_deadlines: dict[str, datetime]
+
+
+def _utc(instant: datetime) -> str:
+    return f"{instant:%Y-%m-%d %H:%M} UTC"
+
+
+def remind_now_refusal(state: ReviewState, now: datetime) -> Refusal | None:
+    """Why those who have not acted cannot be reminded now, if so: nobody has anything to
+    send in this phase, or the last reminder by hand was less than an hour ago."""
+    if state.phase not in REMINDED_NOW:
+        return Refusal(
+            RefusalKind.WRONG_PHASE,
+            f"The review is in {state.phase.value}: nobody has anything to send now,"
+            " so there is nobody to remind.",
+        )
+    last = state.reminded_now_at
+    if last is None or now >= last + REMIND_NOW_EVERY:
+        return None
+    possible = last + REMIND_NOW_EVERY
+    return Refusal(
+        RefusalKind.TOO_SOON,
+        f"Reminders were sent at {_utc(last)}. They can be sent at most once an hour:"
+        f" again from {_utc(possible)}.",
+        retry_after_s=math.ceil((possible - now).total_seconds()),
+    )
+
+
+def to_remind_now(member_states: list[str], state: ReviewState, now: datetime) -> RemindNow:
+    """Who a reminder sent now names (`state.phase` is one of REMINDED_NOW): in the call for
+    inputs, every member State without a national report; in the consultation, those of them
+    whose own deadline, extended, is still ahead."""
+    deadline = REMINDED_NOW[state.phase]
+    submitted = set(state.countries_submitted)
+
+    def own(country: str) -> datetime:
+        return inputs_due_at(state, SubmissionKind.NATIONAL_REPORT, country)
+
+    countries = [
+        c
+        for c in member_states
+        if c not in submitted and (state.phase is Phase.CALL_FOR_INPUTS or own(c) > now)
+    ]
+    general = state.deadlines.inputs_due_at
+    own_deadlines = {c: own(c) for c in countries if own(c) > general}
+    return RemindNow(deadline, state.deadlines.get(deadline), countries, own_deadlines)

@@ -171,3 +171,5 @@ class ReviewState:
     # The ids of the latest commands (advance, extend, cancel, approve, request changes) done,
     # so one sent again after a continue-as-new (where Temporal forgets them) is not redone.
     handled_commands: list[str] = field(default_factory=list)
+    # When the secretariat last reminded, by hand, those who have not acted.
+    reminded_now_at: datetime | None = None

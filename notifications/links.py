@@ -35,7 +35,9 @@ def page_of(template: str, review_id: str, data: Mapping[str, Any]) -> tuple[str
         return task_path(data["task_id"]), TASK_PAGE
     consultation = data.get("deadline") == "consultation_due_at"
     if template == EventType.CONSULTATION_OPENED or (
-        template in (EventType.REMINDER_DUE, EventType.DEADLINE_EXTENDED) and consultation
+        template
+        in (EventType.REMINDER_DUE, EventType.REMINDER_SENT_NOW, EventType.DEADLINE_EXTENDED)
+        and consultation
     ):
         return "/tasks", TASKS_PAGE
     return review_path(review_id), REVIEW_PAGE

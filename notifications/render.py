@@ -62,6 +62,8 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.REPORT_READY,
     EventType.REPORT_PUBLISHED,
     REVIEW_INVITED,
+    EventType.REMINDER_SENT_NOW,
+    EventType.ANNOUNCEMENT_SENT,
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).

@@ -19,6 +19,7 @@ from db.recipients import (
     ESSENTIAL,
     ESSENTIAL_UNLESS_REVIEW_ALLOWS,
     EVENT_ACTOR,
+    NAMED_RECIPIENTS,
     NAMED_STAKEHOLDERS,
     OPEN_TASK_ASSIGNEES,
     OPTIONAL,
@@ -93,6 +94,12 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     EventType.REVIEW_CANCELLED: _fixed(EventType.REVIEW_CANCELLED, PARTICIPANTS, ESSENTIAL),
     EventType.REPORT_READY: _fixed(EventType.REPORT_READY, SECRETARIAT, ESSENTIAL),
     EventType.REPORT_PUBLISHED: _fixed(EventType.REPORT_PUBLISHED, PARTICIPANTS, OPTIONAL),
+    # Sent by hand by the secretariat: a reminder as essential as the planned ones, and its
+    # own message to those it chose.
+    EventType.REMINDER_SENT_NOW: _fixed(
+        EventType.REMINDER_SENT_NOW, REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS
+    ),
+    EventType.ANNOUNCEMENT_SENT: _fixed(EventType.ANNOUNCEMENT_SENT, NAMED_RECIPIENTS, ESSENTIAL),
 }
 
 

@@ -36,6 +36,11 @@ class ReviewEngine(Protocol):
         self, review_id: str, *, actor_id: str, reason: str | None, update_id: str
     ) -> None: ...
 
+    async def remind_now(self, review_id: str, *, actor_id: str, update_id: str) -> str:
+        """Remind at once those who have not acted: the id of the audit event that records it
+        (none is recorded when nobody was left to remind)."""
+        ...
+
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str
     ) -> int:

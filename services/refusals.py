@@ -96,6 +96,7 @@ KIND_OF_RULE = {
     RefusalKind.WRONG_PHASE: Kind.CONFLICT,
     RefusalKind.INVALID: Kind.INVALID,
     RefusalKind.NOT_IN_SCOPE: Kind.FORBIDDEN,
+    RefusalKind.TOO_SOON: Kind.TOO_MANY,
 }
 
 
@@ -104,4 +105,4 @@ def refused_by_rule(refusal: Refusal) -> Refused:
     kind = KIND_OF_RULE[refusal.kind]
     if kind is Kind.INVALID:
         return Refused(kind, refusal.message, [(pointer(refusal.field), refusal.message)])
-    return Refused(kind, refusal.message)
+    return Refused(kind, refusal.message, retry_after_s=refusal.retry_after_s)

@@ -379,6 +379,12 @@ class Command:
         idempotency record and Update id, so that requests made before keep theirs."""
         return f"/v1/reviews/{self.review_id}/{name}"
 
+    def update_id(self, name: str, actor: Actor) -> str:
+        """The id of the workflow Update that runs the command `name`: stable across retries
+        of one request (with its key), else new."""
+        key = self.key
+        return f"{self.address(name)}:{actor.id}:{key}" if key else str(uuid.uuid4())
+
 
 # A command, once its sender is known to run the review: given the review's row, its answer.
 Run = Callable[[asyncpg.Record], Awaitable[Created]]
@@ -404,8 +410,7 @@ async def _review_command(
     """Run a command of the review's workflow once per key (`act` gets the review's row and
     the command's Update id, stable across retries of one request); the review as it is
     afterwards."""
-    key = command.key
-    update_id = f"{command.address(name)}:{actor.id}:{key}" if key else str(uuid.uuid4())
+    update_id = command.update_id(name, actor)
 
     async def run(row: asyncpg.Record) -> Created:
         await act(row, update_id)

@@ -62,6 +62,7 @@ def test_every_stub_matches_the_implementation_registered_under_its_name() -> No
         "record_change",
         "accept_submissions",
         "send_reminder",
+        "send_reminder_now",
         "open_consultation",
         "close_tasks",
         "move_task_deadline",

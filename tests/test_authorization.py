@@ -723,6 +723,10 @@ def _extension() -> dict[str, Any]:
     return {"deadline": "report_due_at", "until": until.isoformat(), "reason": "More time"}
 
 
+def _announcement() -> dict[str, Any]:
+    return {"audience": "participants", "subject": "Matrix", "body": "A message."}
+
+
 async def _complete_alpha(api: Any, w: World, role: str) -> tuple[str, Any]:
     # Alpha's own answer, the same each time: the first completes, a rerun is a replay.
     response = w.contents["ece:ALPHA:answer"]
@@ -1066,6 +1070,29 @@ ROWS: list[Row] = [
         to(REVIEW % "eca" + "/invitations", {"stakeholders": [str(uuid.uuid4())]}),
         on_review("eca", None, 403),
         key=True,
+    ),
+    # Reminding now and announcing are the review's secretariat's (a fresh review is only
+    # scheduled: nobody has anything to send, so nobody to remind).
+    Row(
+        "remind-throw",
+        "POST",
+        command("throw", "reminders", dict),
+        on_review("throw", 409, 403),
+        key=True,
+    ),
+    Row("remind-eca", "POST", to(REVIEW % "eca" + "/reminders", {}), on_review("eca", None, 403)),
+    Row(
+        "announce-throw",
+        "POST",
+        command("throw", "announcements", _announcement),
+        on_review("throw", 200, 403),
+        key=True,
+    ),
+    Row(
+        "announce-eca",
+        "POST",
+        to(REVIEW % "eca" + "/announcements", _announcement()),
+        on_review("eca", None, 403),
     ),
     Row("advance-throw", "POST", command("throw", "advance", dict), on_review("throw", 200, 403)),
     Row("advance-eca", "POST", to(REVIEW % "eca" + "/advance", {}), on_review("eca", None, 403)),

@@ -84,6 +84,20 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         "inputs_due_at": "2020-10-26T23:59:00+00:00",
         "consultation_due_at": "2020-11-16T23:59:00+00:00",
     },
+    "reminder.sent_now": {
+        "deadline": "inputs_due_at",
+        "due_at": "2020-10-26T23:59:00+00:00",
+        "own_deadlines": {},
+        "countries": ["AUT"],
+        "stakeholders": [],
+    },
+    "announcement.sent": {
+        "audience": "participants",
+        "subject": "Regional meeting on 12 November",
+        "body": "Dear colleagues,\n\nThe regional meeting takes place on 12 November.",
+        "count": 3,
+        "recipients": [],
+    },
 }
 
 
@@ -104,7 +118,7 @@ def make_context(event_type: str, **data: Any) -> dict[str, Any]:
         "links": message_links(PUBLIC_URL, event_type, REVIEW_ID, event_data),
         "service": {"name": "reviewflow"},
     }
-    if event_type in ("call.opened", "reminder.due", "review.invited"):
+    if event_type in ("call.opened", "reminder.due", "reminder.sent_now", "review.invited"):
         context["role"] = "focal_point"
     return context
 

@@ -23,6 +23,7 @@ from workflows.models import (
     PublishReport,
     RecordChange,
     Reminder,
+    ReminderNow,
     ReportVersion,
     SubmissionAccepted,
 )
@@ -49,6 +50,11 @@ async def accept_submissions(batch: AcceptSubmissions) -> list[SubmissionAccepte
 
 @activity.defn
 async def send_reminder(reminder: Reminder) -> int:
+    raise _runs_in_a_worker()
+
+
+@activity.defn
+async def send_reminder_now(reminder: ReminderNow) -> int:
     raise _runs_in_a_worker()
 
 

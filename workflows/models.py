@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.events import ReviewEvent
 from domain.review import (
+    Deadline,
     PendingReminder,
     Phase,
     ReviewConfig,
@@ -73,6 +74,22 @@ class ReportDecision:
 
 
 @dataclass(frozen=True)
+class RemindNowCommand:
+    """The secretariat reminds, at once, those who have not acted in the current phase."""
+
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class RemindedNow:
+    """The audit event of a reminder sent now (its id comes from the Update's, so a command
+    sent again names the same one); no such event was recorded when nobody was left to
+    remind."""
+
+    event_id: str
+
+
+@dataclass(frozen=True)
 class ReportVersion:
     version: int
     content_hash: str
@@ -116,6 +133,16 @@ class Reminder:
     countries: list[str]
     # Whether stakeholders without an input are reminded too (not for one State's extension).
     stakeholders: bool
+
+
+@dataclass(frozen=True)
+class ReminderNow:
+    """Record a reminder sent now: to the States named, and to the stakeholders who have not
+    acted by `deadline` (without an input, or with an open task)."""
+
+    event: ReviewEvent
+    deadline: Deadline
+    countries: list[str]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -49,7 +51,10 @@ with workflow.unsafe.imports_passed_through():
         PhaseCommand,
         PublishReport,
         RecordChange,
+        RemindedNow,
         Reminder,
+        ReminderNow,
+        RemindNowCommand,
         ReportDecision,
         ReportVersion,
         ReviewInput,
@@ -103,8 +108,11 @@ def workflow_id(review_id: str) -> str:
 
 
 def refused(refusal: Refusal) -> ApplicationError:
-    """A rule's refusal as the Update's error; the field at fault, if any, is its detail."""
-    details = () if refusal.field is None else (refusal.field,)
+    """A rule's refusal as the Update's error; the field at fault, if any, is its detail, and
+    the seconds to wait before asking again, if any, the next."""
+    details: tuple[str | int | None, ...] = () if refusal.field is None else (refusal.field,)
+    if refusal.retry_after_s is not None:
+        details = (refusal.field, refusal.retry_after_s)
     return ApplicationError(refusal.message, *details, type=refusal.kind.value, non_retryable=True)
 
 
@@ -501,6 +509,49 @@ class RegionalReviewWorkflow:
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
         self._validate_command(lambda: phases.cancel_refusal(self.state.phase))
+
+    # ---- reminders sent now, by the secretariat ------------------------------------------
+
+    @workflow.update
+    async def remind_now(self, command: RemindNowCommand) -> RemindedNow:
+        """Remind, at once, those who have not acted in the current phase: at most once an
+        hour, by this workflow's clock. Nobody left to remind: nothing is recorded, and the
+        hour does not start."""
+        event_id = self._command_event_id()
+        if await self._arrived():
+            return RemindedNow(event_id)
+        async with self._command(self._remind_now_refusal):
+            now = workflow.now()
+            plan = reminders.to_remind_now(self.config.member_states, self.state, now)
+            event = self._event(
+                EventType.REMINDER_SENT_NOW,
+                command.actor_id,
+                deadline=plan.deadline.value,
+                due_at=plan.due_at.isoformat(),
+                own_deadlines={c: due.isoformat() for c, due in plan.own_deadlines.items()},
+            )
+            reminded = await workflow.execute_activity(
+                stubs.send_reminder_now,
+                ReminderNow(dataclasses.replace(event, id=event_id), plan.deadline, plan.countries),
+                **ACTIVITY_OPTIONS,
+            )
+            if reminded:
+                self.state.reminded_now_at = now
+        return RemindedNow(event_id)
+
+    @remind_now.validator
+    def validate_remind_now(self, command: RemindNowCommand) -> None:
+        self._validate_command(self._remind_now_refusal)
+
+    def _remind_now_refusal(self) -> Refusal | None:
+        return reminders.remind_now_refusal(self.state, workflow.now())
+
+    def _command_event_id(self) -> str:
+        """The id of the event a command records, from its Update's id: the same command sent
+        again names the same event."""
+        update = workflow.current_update_info()
+        assert update is not None  # called from an Update handler
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.config.review_id}:{update.id}"))
 
     # ---- the report ---------------------------------------------------------------------
 
