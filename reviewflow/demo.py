@@ -182,34 +182,35 @@ STAKEHOLDERS = {s.slug: s for s in data.STAKEHOLDERS}
 
 
 class Demo:
+    """One run of the story by `people` on `calendar`, told through `say`."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
         settings: Settings,
         http: aiohttp.ClientSession,
-        minutes: float,
+        people: Cast,
+        calendar: Calendar,
         say: Callable[[str], None],
-        terminal: TextIO = sys.stderr,
+        terminal: TextIO,
     ) -> None:
         self.pool, self.settings, self.http = pool, settings, http
-        self.minutes, self.say, self.terminal = minutes, say, terminal
+        self.people, self.calendar = people, calendar
+        self.say, self.terminal = say, terminal
         self.outcome = Outcome()
 
     async def run(self) -> Outcome:
-        people = await cast(self.pool)
-        self.people = people
-        calendar = Calendar.lasting(self.minutes, datetime.now(UTC))
-        self.calendar = calendar
-        await self._create_review(calendar)
+        await self._create_review()
         await self._hand_over_links()
         for step in schedule():
-            await self._until(calendar.at(step.day))
+            await self._until(self.calendar.at(step.day))
             self.say(f"[day {step.day:>2g}, {self._date(step.day)}] {await self._do(step)}")
         return self.outcome
 
     # ---- steps --------------------------------------------------------------------------
 
-    async def _create_review(self, calendar: Calendar) -> None:
+    async def _create_review(self) -> None:
+        calendar = self.calendar
         review_id = f"ece-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
         body = {
             "id": review_id,
@@ -287,7 +288,19 @@ class Demo:
                 "Inputs were due: the consultation opens with a task for each invited"
                 f" stakeholder. No report yet from: {', '.join(missing)}"
             )
-        return "The consultation closed: the regional report is compiled and awaits approval"
+        report = await self._call(
+            "GET",
+            f"/v1/reviews/{self.outcome.review_id}/report",
+            self.people.secretariat,
+            expect=200,
+        )
+        overview = report["overview"]
+        return (
+            "The consultation closed: the regional report is compiled and awaits approval:"
+            f" {overview['reports_received']} of {overview['member_states']} national reports,"
+            f" {overview['stakeholder_inputs']} stakeholder inputs, consultation answered at"
+            f" {overview['consultation']['response_rate']:.0%}"
+        )
 
     async def _report(self, iso3: str) -> str:
         state = STATES[iso3]
@@ -410,6 +423,21 @@ class Demo:
         return f"{CALL_OPENED_2020 + timedelta(days=day):%d %b %Y}"
 
 
+async def run_demo(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    minutes: float,
+    say: Callable[[str], None],
+    terminal: TextIO = sys.stderr,
+) -> Outcome:
+    """The demo against the API `http` reaches and its database `pool`, lasting about
+    `minutes`; sign-in links go to `terminal` if it is one, else to files in the data folder."""
+    people = await cast(pool)
+    calendar = Calendar.lasting(minutes, datetime.now(UTC))
+    return await Demo(pool, settings, http, people, calendar, say, terminal).run()
+
+
 async def api_is_up(http: aiohttp.ClientSession) -> bool:
     """Whether the API answers and its database and Temporal are reachable."""
     try:
@@ -438,7 +466,7 @@ async def run_demo_command(
             return 1
         pool = await create_pool(database_url(settings), min_size=1, max_size=2)
         try:
-            outcome = await Demo(pool, settings, http, minutes, say).run()
+            outcome = await run_demo(pool, settings, http, minutes, say)
         except DemoError as error:
             say(f"The demo stopped: {error}")
             return 1

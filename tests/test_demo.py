@@ -4,6 +4,7 @@ real stack."""
 from __future__ import annotations
 
 import dataclasses
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,14 @@ import pytest
 
 from config.settings import Settings
 from reviewflow import demo_data as data
+from reviewflow.cli import main
 from reviewflow.demo import (
     FOCAL_POINT_LINK_FILE,
     PHASE_STEPS,
     SECRETARIAT_LINK_FILE,
     Calendar,
-    Demo,
     cast,
+    run_demo,
     schedule,
 )
 from schemas import validate_document
@@ -78,7 +80,7 @@ async def test_the_demo_runs_to_a_published_report(
     local = dataclasses.replace(settings, public_url=base, data_dir=tmp_path)
     said: list[str] = []
     async with aiohttp.ClientSession(base_url=base) as http:
-        outcome = await Demo(pool, local, http, minutes=1.2, say=said.append).run()
+        outcome = await run_demo(pool, local, http, minutes=1.2, say=said.append)
 
         assert outcome.phase == "published"
         assert outcome.reports == list(data.REPORT_DAYS)
@@ -99,7 +101,22 @@ async def test_the_demo_runs_to_a_published_report(
             assert link == outcome.links[file_name] and link.startswith(f"{base}/sign-in/")
             page = await http.get(link.removeprefix(base))
             assert page.status == 200 and "Continue" in await page.text()
+    assert any("5 of 6 national reports, 6 stakeholder inputs" in line for line in said)
     assert any("approves report version 2" in line for line in said)
+
+
+def test_without_a_running_reviewflow_it_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("REVIEWFLOW_PORT", str(port))
+    monkeypatch.setenv("REVIEWFLOW_DATA_DIR", str(tmp_path))
+    assert main(["demo", "--minutes", "1"]) == 1
+    said = capsys.readouterr().out
+    assert f"does not answer at http://127.0.0.1:{port}" in said and "`make run`" in said
+    assert not (tmp_path / "postgres").exists()  # nothing started in its place
 
 
 def _bearer(people: Any) -> dict[str, str]:
