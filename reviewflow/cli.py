@@ -132,7 +132,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.minutes <= 0:
         raise SystemExit("--minutes must be more than 0")
-    return asyncio.run(run_demo_command(load_settings(), _database_url, args.minutes, _say))
+    try:
+        return asyncio.run(run_demo_command(load_settings(), _database_url, args.minutes, _say))
+    except KeyboardInterrupt:
+        _say("Demo stopped. Its review goes on by its deadlines; the next run starts a new one.")
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:

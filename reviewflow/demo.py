@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -31,7 +31,6 @@ from services.signin import invitation_link
 
 # The demo's days between creating the review and the call's opening.
 LEAD_DAYS = 3
-DEFAULT_MINUTES = 4.0
 # The first day of ECE 2020's call for inputs, to date each step as it was then.
 CALL_OPENED_2020 = datetime(2020, 9, 15, tzinfo=UTC)
 # How long the demo waits for the review to reach a phase once its deadline has passed.
@@ -200,6 +199,12 @@ class Demo:
         self.outcome = Outcome()
 
     async def run(self) -> Outcome:
+        self.say(
+            f"Accounts ready (fictional people, {data.DOMAIN} addresses): the ECE secretariat's"
+            f" {data.SECRETARIAT.name}, the focal points of"
+            f" {', '.join(state.name for state in data.STATES)}, and"
+            f" {len(data.STAKEHOLDERS)} stakeholder organisations."
+        )
         await self._create_review()
         await self._hand_over_links()
         for step in schedule():
@@ -252,22 +257,27 @@ class Demo:
         self.say(f"The review's page: {self.settings.api_url}{page}")
 
     async def _do(self, step: Planned) -> str:
+        """Take `step`; what happened, in a sentence."""
+        actions: dict[str, Callable[[str], Awaitable[str]]] = {
+            "report": self._report,
+            "input": self._input,
+            "answer": self._answer,
+            "extend": self._extend,
+            "request_changes": self._request_changes,
+            "approve": self._approve,
+        }
         if step.action in PHASE_STEPS:
             return await self._phase(step.action)
-        if step.action == "report":
-            return await self._report(step.subject)
-        if step.action == "input":
-            return await self._input(step.subject)
-        if step.action == "answer":
-            return await self._answer(step.subject)
-        if step.action == "extend":
-            return await self._extend(step.subject)
-        if step.action == "request_changes":
-            answer = await self._review_call("report/request-changes", data.CHANGE_REQUEST)
-            return (
-                "The secretariat asks for changes with editorial text on the overview and the"
-                f" consultation: report version {answer['version']} compiled ({answer['status']})"
-            )
+        return await actions[step.action](step.subject)
+
+    async def _request_changes(self, _: str) -> str:
+        answer = await self._review_call("report/request-changes", data.CHANGE_REQUEST)
+        return (
+            "The secretariat asks for changes with editorial text on the overview and the"
+            f" consultation: report version {answer['version']} compiled ({answer['status']})"
+        )
+
+    async def _approve(self, _: str) -> str:
         answer = await self._review_call("report/approve", data.APPROVAL)
         self.outcome.phase = (await self._review())["phase"]
         return (
@@ -331,6 +341,8 @@ class Demo:
 
     async def _answer(self, slug: str) -> str:
         stakeholder = STAKEHOLDERS[slug]
+        response = stakeholder.answer
+        assert response is not None  # only those with an answer have a day to answer on
         account = self.people.stakeholders[slug]
         tasks = await self._call(
             "GET", f"/v1/tasks?review={self.outcome.review_id}", account, expect=200
@@ -340,11 +352,11 @@ class Demo:
             "POST",
             f"/v1/tasks/{task['id']}/complete",
             account,
-            {"response": stakeholder.answer},
+            {"response": response},
             expect=200,
         )
         self.outcome.answers.append(slug)
-        endorsement = (stakeholder.answer or {})["endorsement"].replace("_", " ")
+        endorsement = response["endorsement"].replace("_", " ")
         return (
             f"{stakeholder.organisation} answers its consultation task ({endorsement}):"
             f" {answered['status']}"
