@@ -30,3 +30,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data
+
+# A demo review in a few minutes, against a `make run` in another terminal.
+.PHONY: demo
+demo: $(STAMP)
+	$(VENV)/bin/reviewflow demo

@@ -127,6 +127,18 @@ def cmd_create_actor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reviewflow.demo import run_demo_command
+
+    if args.minutes <= 0:
+        raise SystemExit("--minutes must be more than 0")
+    try:
+        return asyncio.run(run_demo_command(load_settings(), _database_url, args.minutes, _say))
+    except KeyboardInterrupt:
+        _say("Demo stopped. Its review goes on by its deadlines; the next run starts a new one.")
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewflow",
@@ -172,6 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--country", help="a focal point's country, ISO 3166-1 alpha-3")
     create.add_argument("--organisation", help="a stakeholder's organisation")
     create.add_argument("--category", help="a stakeholder's category, e.g. civil_society")
+    demo = add(
+        "demo",
+        "Run a regional review modelled on ECE's of 2020, compressed into a few minutes, against"
+        " a running reviewflow (`make run` in another terminal): accounts of fictional people,"
+        " national reports, stakeholder inputs, the consultation and the report's approval,"
+        " each step printed as it happens, with sign-in links to watch it in the pages.",
+        cmd_demo,
+    )
+    demo.add_argument(
+        "--minutes",
+        type=float,
+        default=4.0,
+        help="about how long the review takes, from its creation to its publication (default 4)",
+    )
     return parser
 
 

@@ -15,6 +15,7 @@ import asyncpg
 
 from config.settings import Settings
 from db.actors import (
+    active_actors_by_email,
     created_by,
     deactivate,
     default_regions,
@@ -373,3 +374,18 @@ async def create_actor_from_cli(
     finally:
         await pool.close()
     return {**actor.as_json(), "token": token, **sign_in}
+
+
+async def operator_account(pool: asyncpg.Pool, body: dict[str, Any]) -> tuple[Actor, str]:
+    """The account `body` describes, for the operator at the command line, with a new token:
+    the active account of that address and role if there is one (its previous token stops
+    working), else a new one. No invitation is mailed: the operator hands over its link."""
+    actor = new_actor(OPERATOR, body)
+    token = new_token()
+    async with pool.acquire() as conn, conn.transaction():
+        for existing in await active_actors_by_email(conn, body.get("email", "")):
+            if existing.role == actor.role and existing.country == actor.country:
+                await replace_token(conn, existing.id, token)
+                await record_account_event(conn, existing.id, "token.issued", None)
+                return existing, token
+        return await store_account(conn, OPERATOR, actor, token, created_by=None), token
