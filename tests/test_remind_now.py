@@ -74,3 +74,11 @@ async def test_reminding_now_names_who_has_not_acted_once_an_hour(
     assert (await consultation.json())["member_states"] == ["KAZ"]
     data = (await review.events("reminder.sent_now"))[-1]
     assert (data["deadline"], data["countries"]) == ("consultation_due_at", ["KAZ"])
+
+    cancelled = await review.api.post(
+        f"/v1/reviews/{review.id}/cancel",
+        json={"reason": "End of test"},
+        headers=review.secretariat.headers,
+    )
+    assert (await cancelled.json())["phase"] == "cancelled"
+    await review.record_history("ece_remind_now")
