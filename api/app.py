@@ -8,7 +8,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api import actors, meta, openapi, reports, reviews, submissions, tasks, webhooks
+from api import actors, exports, meta, openapi, reports, reviews, submissions, tasks, webhooks
 from api.auth import auth_middleware
 from api.bodies import storable_text_middleware
 from api.engine import TemporalReviews
@@ -93,7 +93,17 @@ def create_app(
         yield
 
     app.cleanup_ctx.extend([database, temporal_client])
-    for operations in (meta, actors, reviews, submissions, tasks, reports, webhooks, openapi):
+    for operations in (
+        meta,
+        actors,
+        reviews,
+        submissions,
+        tasks,
+        reports,
+        webhooks,
+        openapi,
+        exports,
+    ):
         app.add_routes(operations.routes)
     add_web(app)
     return app

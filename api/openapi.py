@@ -24,7 +24,7 @@ from urllib.parse import urldefrag, urljoin
 from aiohttp import web
 
 import schemas
-from api import actors, meta, reports, reviews, submissions, tasks, webhooks
+from api import actors, exports, meta, reports, reviews, submissions, tasks, webhooks
 from api import requests as request_schemas
 from api.answers import ANSWERS
 from api.operations import (
@@ -51,6 +51,7 @@ ROUTE_TABLES = (
     tasks.routes,
     reports.routes,
     webhooks.routes,
+    exports.routes,
 )
 
 
