@@ -56,6 +56,11 @@ async def export(request: web.Request) -> web.StreamResponse:
         request.match_info["dataset"],
         request.match_info["format"],
     )
+    return await send(request, found)
+
+
+async def send(request: web.Request, found: use_cases.Export) -> web.StreamResponse:
+    """The export as an attachment, each chunk sent as it is made (the pages send it too)."""
     response = web.StreamResponse(
         headers={
             "Content-Type": found.media_type,

@@ -4,12 +4,14 @@ memory at a time."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from db.pool import Connection
+from db.pool import Connection, Executor
 from db.submissions import LATEST_ACCEPTED
 
 # Rows fetched from the cursor at a time: large enough that round trips do not dominate, small
@@ -82,3 +84,87 @@ async def copy_submissions_csv(
     """The same rows as the submissions export, by a bare `COPY … TO STDOUT` as CSV: what
     PostgreSQL alone takes to hand them out (the benchmark's yardstick)."""
     await conn.copy_from_query(SUBMISSIONS, review_id, output=sink, format="csv", header=True)
+
+
+# ---- the tables on the secretariat's pages ----------------------------------------------------
+
+
+async def submission_table(
+    conn: Executor,
+    review_id: str,
+    *,
+    kind: str | None,
+    search: str | None,
+    countries: list[str],
+    late: bool | None,
+    received_from: datetime | None,
+    received_before: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """At most `limit` submissions (their latest version), newest first, after `after` (the
+    received_at and id of the last row of the page before); `search` in the organisation's
+    name, or the country one of `countries`."""
+    return await conn.fetch(
+        f"""WITH {LATEST_ACCEPTED}
+            SELECT latest.id, latest.kind, latest.subject, latest.version, latest.late,
+                   v.received_at, o.name AS organisation, a.name AS submitter
+            FROM latest
+            JOIN submission_versions v
+                ON v.submission_id = latest.id AND v.version = latest.version
+            JOIN actors a ON a.id = v.submitted_by
+            LEFT JOIN organisations o
+                ON latest.kind = 'stakeholder_input' AND o.id::text = latest.subject
+            WHERE ($2::text IS NULL OR latest.kind = $2)
+              AND ($3::text IS NULL OR strpos(lower(o.name), lower($3)) > 0
+                   OR latest.subject = ANY ($4::text[]))
+              AND ($5::boolean IS NULL OR latest.late = $5)
+              AND ($6::timestamptz IS NULL OR v.received_at >= $6)
+              AND ($7::timestamptz IS NULL OR v.received_at < $7)
+              AND ($8::timestamptz IS NULL OR (v.received_at, latest.id) < ($8, $9::uuid))
+            ORDER BY v.received_at DESC, latest.id DESC
+            LIMIT $10""",
+        review_id,
+        kind,
+        search,
+        countries,
+        late,
+        received_from,
+        received_before,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def answer_table(
+    conn: Executor,
+    review_id: str,
+    *,
+    search: str | None,
+    countries: list[str],
+    endorsement: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """At most `limit` answered consultation tasks, newest answer first, after `after`."""
+    return await conn.fetch(
+        """SELECT t.id, t.organisation, t.country, t.completed_at,
+                  t.response ->> 'endorsement' AS endorsement, a.name AS answered_by
+           FROM tasks t
+           LEFT JOIN actors a ON a.id = t.completed_by
+           WHERE t.review_id = $1 AND t.status = 'completed'
+             AND ($2::text IS NULL OR strpos(lower(t.organisation), lower($2)) > 0
+                  OR t.country = ANY ($3::text[]))
+             AND ($4::text IS NULL OR t.response ->> 'endorsement' = $4)
+             AND ($5::timestamptz IS NULL OR (t.completed_at, t.id) < ($5, $6::uuid))
+           ORDER BY t.completed_at DESC, t.id DESC
+           LIMIT $7""",
+        review_id,
+        search,
+        countries,
+        endorsement,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )

@@ -18,6 +18,7 @@ import pytest
 
 from reports.exports import FORMULA_STARTS, neutralised
 from tests import documents
+from tests.reviews import timeline
 
 # A cell starting with each character a spreadsheet reads as a formula.
 HOSTILE = {start: f'{start}HYPERLINK("http://evil.example")' for start in FORMULA_STARTS}
@@ -29,11 +30,12 @@ async def store_review(pool: asyncpg.Pool, secretariat: Any, stakeholders: list[
     await pool.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, phase, deadlines, created_by, stakeholders)
-           VALUES ($1, 'ECE', 'Export test', '{DEU,FRA,KAZ}', '{}', '{14}', 'accept_flagged',
-                   'consultation', '{}', $2, $3)""",
+           VALUES ($1, 'ECE', 'Export test', '{DEU,FRA,KAZ}', $4, '{14}', 'accept_flagged',
+                   'consultation', $4, $2, $3)""",
         review_id,
         secretariat.actor.id,
         [s.actor.id for s in stakeholders],
+        timeline(),
     )
     return review_id
 
@@ -47,6 +49,7 @@ async def store_submission(
     by: Any,
     *,
     late: bool = False,
+    received: datetime = RECEIVED,
 ) -> uuid.UUID:
     submission_id = uuid.uuid4()
     await pool.execute(
@@ -66,7 +69,7 @@ async def store_submission(
         late,
         content,
         by.actor.id,
-        RECEIVED,
+        received,
     )
     return submission_id
 
