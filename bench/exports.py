@@ -65,8 +65,8 @@ async def main(args: argparse.Namespace) -> Report:
         print(f"stored {inputs + states:,} submissions in {time.perf_counter() - started:.1f} s")
         runs: dict[str, list[dict[str, float]]] = {"copy": [], "csv": [], "xlsx": []}
         for run in range(1, args.runs + 1):
-            for kind, measured in runs.items():
-                measured.append(await in_child(kind, svc.dsn, review_id))
+            for kind, kind_runs in runs.items():
+                kind_runs.append(await in_child(kind, svc.dsn, review_id))
             print(
                 f"run {run}: "
                 + "; ".join(
