@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api import (
     actors,
+    exports,
     meta,
     openapi,
     outreach,
@@ -115,6 +116,7 @@ def create_app(
         openapi,
         people,
         outreach,
+        exports,
     ):
         app.add_routes(operations.routes)
     add_web(app)

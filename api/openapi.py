@@ -26,6 +26,7 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    exports,
     meta,
     outreach,
     people,
@@ -65,6 +66,7 @@ ROUTE_TABLES = (
     webhooks.routes,
     people.routes,
     outreach.routes,
+    exports.routes,
 )
 
 

@@ -557,7 +557,7 @@ def _account_id(value: str | None, name: str, problems: list[tuple[str, str]]) -
         return None
 
 
-def _search(query: str | None, problems: list[tuple[str, str]]) -> str | None:
+def search_text(query: str | None, problems: list[tuple[str, str]]) -> str | None:
     query = (query or "").strip()
     if len(query) > MAX_QUERY:
         problems.append(("/q", f"must be at most {MAX_QUERY} characters"))
@@ -589,7 +589,7 @@ async def invitable_stakeholders(
     `query` (in any case); each from after the account its `after` names."""
     row = await run_by(deps, actor, review_id, "invites stakeholders to it")
     problems: list[tuple[str, str]] = []
-    search = _search(query, problems)
+    search = search_text(query, problems)
     start = _account_id(after, "after", problems)
     invited_start = _account_id(invited_after, "invited_after", problems)
     if problems:

@@ -304,8 +304,11 @@ class Builder:
             }
         fields["stk_a2"] = {**fields["stk_a"]}
         for role, extra in fields.items():
+            # A review's exports name those who take part in it (stk_a2 answers for Alpha).
+            party = "stk_a" if role == "stk_a2" else role
+            exports = {f"export:{key}" for key, who in PARTICIPANTS.items() if party in who}
             identity = m.add(
-                m.new(f"name-{role}"), f"name and email of {role}", role, {role, "admin"}
+                m.new(f"name-{role}"), f"name and email of {role}", role, {role, "admin"}, exports
             )
             self.w.accounts[role] = await self.make_account(
                 _role_of(role),
@@ -1263,6 +1266,28 @@ ROWS: list[Row] = [
         "POST",
         to(REVIEW % "eca" + "/report/approve", {}),
         on_review("eca", 409, 403),
+    ),
+    # Exports: the review's secretariat (and admins) only.
+    Row(
+        "export-submissions-ece",
+        "GET",
+        to(REVIEW % "ece" + "/exports/submissions.csv"),
+        on_review("ece", 200, 403),
+        context="export:ece",
+    ),
+    Row(
+        "export-answers-ece",
+        "GET",
+        to(REVIEW % "ece" + "/exports/answers.csv"),
+        on_review("ece", 200, 403),
+        context="export:ece",
+    ),
+    Row(
+        "export-participants-eca",
+        "GET",
+        to(REVIEW % "eca" + "/exports/participants.csv"),
+        on_review("eca", 200, 403),
+        context="export:eca",
     ),
     # Webhooks: each secretariat its own; admin all.
     Row("create-webhook", "POST", _new_hook, actors(403, admin=201, sec_ece=201, sec_eca=422)),

@@ -18,6 +18,7 @@ from web import (
     people,
     reviews,
     signin,
+    tables,
     tasks,
 )
 from web.background import BACKGROUND, Background, drain_on_shutdown
@@ -108,7 +109,7 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def add_web(app: web.Application) -> None:
-    for pages in (home, signin, tasks, reviews, invitations, account, people, outreach):
+    for pages in (home, signin, tasks, reviews, invitations, account, people, outreach, tables):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)
