@@ -104,7 +104,11 @@ async def test_submissions_table_newest_first_each_linking_to_the_submission(
         assert "Late" in rows[1] and "Late" not in rows[2] and f"Anna {tag}" in rows[2]
         opened = link(html, "Germany")
         assert opened == f"/reviews/{review['id']}/submissions/{review['ids']['DEU']}"
-        assert "Ministry of the Interior" in text(await get(client, opened))
+        germany = text(await get(client, opened))
+        assert "Ministry of the Interior" in germany
+        # The secretariat reads it as Germany's, not as its own.
+        assert "National report from Germany, version 1" in germany
+        assert "Your national report" not in germany
         # The review's page leads here; the downloads are on this page.
         assert f'href="/reviews/{review["id"]}/submissions"' in await get(
             client, f"/reviews/{review['id']}"

@@ -21,7 +21,7 @@ from multidict import MultiDictProxy
 from api.bodies import off_loop, unstorable_or_too_many_values
 from api.idempotency import MAX_KEY_LENGTH
 from api.keys import SERVICES
-from domain.access import KIND_OF_ROLE, Actor, runs_review
+from domain.access import KIND_OF_ROLE, Actor, own_subject, runs_review
 from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
@@ -167,11 +167,22 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     context = {
         "review": review,
         "what": WHAT[kind],
+        # The secretariat reads other people's submissions: "Your" is only for their authors.
+        "own": own_subject(person) == (kind.value, document["subject"]),
+        "sender": _sender(document["content"]),
         "document": document,
         "received": local_time(_instant(document["received_at"]), person.time_zone),
         "fields": form_for(kind.value).view(document["content"]).fields,
     }
     return page(request, "reviews/submission.html", context)
+
+
+def _sender(content: dict[str, Any]) -> str:
+    """Who a submission is from, in words: the State's name or the organisation's."""
+    if "country" in content:
+        iso3 = str(content["country"])
+        return load_reference().country_name(iso3) or iso3
+    return str(content.get("organisation", {}).get("name", ""))
 
 
 # ---- the form --------------------------------------------------------------------------------
