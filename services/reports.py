@@ -10,7 +10,13 @@ from typing import Any
 
 import asyncpg
 
-from db.reports import drop_change_request, insert_change_request, latest_version, report
+from db.reports import (
+    drop_change_request,
+    insert_change_request,
+    latest_version,
+    report,
+    versions,
+)
 from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
@@ -41,6 +47,14 @@ async def readable_report(
     if found is None:
         raise not_found("There is no report of this review that you may read yet.")
     return found
+
+
+async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> list[asyncpg.Record]:
+    """Every version of the review's report, newest first, with the change request each was
+    compiled for: drafts included, so for the review's secretariat only."""
+    if not runs_review(actor, review["region"]):
+        raise not_found("There is no report of this review that you may read yet.")
+    return await versions(deps.pool, review["id"])
 
 
 def _require_a_report_awaiting_decision(row: asyncpg.Record) -> None:

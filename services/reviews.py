@@ -44,7 +44,7 @@ from domain.review import (
 from services import once
 from services.engine import Deps
 from services.once import Created
-from services.refusals import conflict, forbidden, invalid, not_found, pointer, unavailable
+from services.refusals import Refused, conflict, forbidden, invalid, not_found, pointer, unavailable
 
 DEFAULT_REMINDER_DAYS = [14, 7, 1]
 TASK_STATUSES = ("open", "completed", "expired", "cancelled")
@@ -241,7 +241,21 @@ async def visible(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
     """The review's row, if `actor` may see it; the same refusal for one that does not exist."""
     row = await visible_review(deps.pool, actor, review_id)
     if row is None:
-        raise not_found(f"There is no review {review_id!r} you may see.")
+        raise _no_such_review(review_id)
+    return row
+
+
+def _no_such_review(review_id: str) -> Refused:
+    return not_found(f"There is no review {review_id!r} you may see.")
+
+
+async def run_or_unseen(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
+    """The review's row, if `actor` is its secretariat; for anyone else, the refusal of a
+    review that does not exist (what is only for those who run a review is not shown to be
+    there)."""
+    row = await visible_review(deps.pool, actor, review_id)
+    if row is None or not runs_review(actor, row["region"]):
+        raise _no_such_review(review_id)
     return row
 
 

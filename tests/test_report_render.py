@@ -244,8 +244,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def _svg(html: str) -> _Svg:
+    """The heatmap's drawing (the small swatches beside statuses are drawings too)."""
     parser = _Svg()
-    parser.feed(html)
+    parser.feed(html[html.index('<figure class="coverage">') : html.index("</figure>")])
     parser.close()
     return parser
 
