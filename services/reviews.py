@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from db.actors import active_stakeholders, invited_stakeholders, uninvited_stakeholders
-from db.events import events_after, insert_event
+from db.events import EventFilter, events_after, insert_event, trail_actors
 from db.reviews import (
     add_invited,
     list_reviews,
@@ -269,10 +269,59 @@ async def review_document(deps: Deps, actor: Actor, review_id: str) -> dict[str,
     return _review_document(row, actor, progress, tasks)
 
 
-async def event_page(deps: Deps, review: asyncpg.Record, after: int, limit: int) -> dict[str, Any]:
-    """At most `limit` events of the review's audit trail, in order, after the `seq` `after`."""
-    items = await events_after(deps.pool, review["id"], after, limit)
+async def event_page(
+    deps: Deps,
+    review: asyncpg.Record,
+    after: int,
+    limit: int,
+    only: EventFilter | None = None,
+) -> dict[str, Any]:
+    """At most `limit` events of the review's audit trail, in order, after the `seq` `after`,
+    those `only` lets through."""
+    items = await events_after(deps.pool, review["id"], after, limit, only)
     return {"items": items, "next_after": items[-1]["seq"] if len(items) == limit else None}
+
+
+def event_filter(asked: Mapping[str, str]) -> EventFilter:
+    """The filter of a trail the query `asked` names (`type`, `actor`, `from`, `to`: an event
+    type, an account id, instants with their offset); every value that is not one, named."""
+    problems: list[tuple[str, str]] = []
+    kind = asked.get("type") or None
+    if kind is not None and kind not in {t.value for t in EventType}:
+        problems.append(("/type", "must be one of the event types"))
+    actor_id = None
+    if asked.get("actor"):
+        try:
+            actor_id = uuid.UUID(asked["actor"])
+        except ValueError:
+            problems.append(("/actor", "must be an account id (a UUID)"))
+    since, until = (_instant_with_offset(asked, name, problems) for name in ("from", "to"))
+    if since and until and since > until:
+        problems.append(("/to", "must not be before from"))
+    if problems:
+        raise invalid(problems)
+    return EventFilter(kind, actor_id, since, until)
+
+
+def _instant_with_offset(
+    asked: Mapping[str, str], name: str, problems: list[tuple[str, str]]
+) -> datetime | None:
+    text = asked.get(name)
+    if not text:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        problems.append((f"/{name}", "must be a date-time with its offset, as in RFC 3339"))
+        return None
+    return instant
+
+
+async def event_actors(deps: Deps, review: asyncpg.Record) -> list[asyncpg.Record]:
+    """Those who acted in the review's trail (id, name), to filter it by."""
+    return await trail_actors(deps.pool, review["id"])
 
 
 async def run_by(
