@@ -36,6 +36,7 @@ __all__ = [
     "OBJECTIVE_COUNT",
     "STATUSES",
     "Markdown",
+    "Source",
     "StatusStyle",
     "md_escape",
     "render_html",
@@ -445,10 +446,13 @@ def render_html(report: dict[str, Any]) -> str:
     return _HTML.render(_view(report))
 
 
-def render_html_body(report: dict[str, Any]) -> str:
+def render_html_body(
+    report: dict[str, Any], source: Callable[[dict[str, Any]], Source | None] = _source
+) -> str:
     """The report's content as the standalone page has it, without its page around: for a
-    page of the site, which brings its own styles."""
-    return _HTML_BODY.render(_view(report))
+    page of the site, which brings its own styles, and links each quote to what `source`
+    names (by default the API's document)."""
+    return _HTML_BODY.render({**_view(report), "source": source})
 
 
 def render_markdown(report: dict[str, Any]) -> str:

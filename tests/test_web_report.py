@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from typing import Any
 
 import aiohttp
@@ -56,6 +57,11 @@ async def test_only_those_who_run_the_review_see_its_report(site: Site) -> None:
     # The report's own content, from the renderer of its HTML format, inside the page.
     assert 'id="coverage"' in html and 'class="heatmap"' in html and " style=" not in html
     assert f"/reviews/{review_id}/report/download?format=md&amp;version=1" in html
+    # Quotes link to the submissions' pages, not to the API (which wants a token).
+    sources = re.findall(r'<a class="src" href="([^"]+)"', html)
+    assert sources and all(s.startswith(f"/reviews/{review_id}/submissions/") for s in sources)
+    async with await signed_in_as(site, runs) as secretariat:
+        assert "national report, version 1" in text(await get(secretariat, unescape(sources[0])))
 
     others = (
         await site.person("secretariat", regions=("ESCAP",)),

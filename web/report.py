@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 from aiohttp import web
@@ -26,7 +27,7 @@ from domain.access import Actor
 from domain.phases import report_decision_refusal
 from domain.reference import load_reference
 from domain.review import Phase
-from reports.render import render_html_body
+from reports.render import Source, render_html_body
 from services import reports, reviews
 from services.refusals import Kind, Refused
 from services.reviews import Command
@@ -159,6 +160,22 @@ def _versions(rows: list[asyncpg.Record], review_id: str, zone: str) -> list[dic
     ]
 
 
+def _submission_page(review_id: str) -> Callable[[dict[str, Any]], Source | None]:
+    """Where a quote of the report links in a page: the submission's page, at the version
+    quoted (a consultation answer has no page of its own for the secretariat: no link)."""
+
+    def source(item: dict[str, Any]) -> Source | None:
+        if item.get("submission_id") is None:
+            return None
+        submission, version = (
+            quote(str(item.get(k)), safe="") for k in ("submission_id", "version")
+        )
+        path = f"/reviews/{quote(review_id, safe='')}/submissions/{submission}?version={version}"
+        return Source(path, f"source v{item.get('version')}")
+
+    return source
+
+
 def _notice(query: Mapping[str, str]) -> str | None:
     """What the last decision did (303 to this page with `requested` or `approved`: the
     version it was about)."""
@@ -194,7 +211,8 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "published": shown
         and shown["published_at"]
         and local_time(shown["published_at"], person.time_zone),
-        "body": shown and Markup(render_html_body(json.loads(shown["json"]))),
+        "body": shown
+        and Markup(render_html_body(json.loads(shown["json"]), _submission_page(review["id"]))),
         "versions": _versions(
             list(await reports.report_versions(deps, person, review)),
             review["id"],
