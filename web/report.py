@@ -4,8 +4,8 @@ download; and the two decisions, send it back with editorial text per section, o
 
 Both decisions run the JSON API's use cases (services.reports) under an idempotency key made
 for each rendering of the form. Sending the report back has the workflow compile a new
-version, which takes a while: the page answers once the request is checked, and the report's
-page shows the new version when it is there.
+version, which takes a while: the page answers as soon as the review has taken the request,
+and the report's page shows the new version when it is there.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from reports.render import Source, render_html_body
 from services import reports, reviews
 from services.refusals import Kind, Refused
 from services.reviews import Command
-from web.background import BACKGROUND
 from web.format import local_time
 from web.render import page
 from web.reviews import PHASES, form_key, new_form_key, shown_count
@@ -366,12 +365,17 @@ async def request_changes(request: web.Request) -> web.StreamResponse:
         **({"editorial": editorial} if editorial else {}),
     }
     command = Command(review["id"], body, form_key(posted))
-    # The workflow compiles the next version before it answers: not waited for here.
-    request.app[BACKGROUND].spawn(
-        reports.request_changes(request.app[SERVICES], person, command),
-        f"asking for changes to the report of {review['id']}",
-    )
-    return see_other(_path(review["id"], f"?requested={latest['version']}"))
+    try:
+        # Answered once the review has taken the request: the new version is compiled after.
+        asked = await reports.request_changes(
+            request.app[SERVICES], person, command, await_version=False
+        )
+    except Refused as refused:
+        if refused.kind not in (Kind.CONFLICT, Kind.INVALID):
+            raise
+        errors = [{"field_id": "", "message": f"The report was not sent back. {refused.message}"}]
+        return _changes_page(request, review, latest, typed, errors, status=409)
+    return see_other(_path(review["id"], f"?requested={asked['version']}"))
 
 
 # ---- approve ---------------------------------------------------------------------------------
