@@ -30,13 +30,16 @@ def rows_of(html: str) -> str:
     return text(html[html.index(ROWS) :]) if ROWS in html else ""
 
 
-async def trail(site: Site) -> tuple[Any, Any, str]:
+async def trail(
+    site: Site, title: str = "Review of <b>ECE</b>", names: tuple[str, str] | None = None
+) -> tuple[Any, Any, str]:
     """A secretariat of ECE (in Paris time), a focal point of Germany, and their review: created,
     opened and sent a national report, three events by two people."""
-    runs = await site.person("secretariat", regions=("ECE",))
+    named = [{"name": name} for name in names] if names else [{}, {}]
+    runs = await site.person("secretariat", regions=("ECE",), **named[0])
     await update_preferences(site.pool, runs.actor.id, {"time_zone": "Europe/Paris"})
-    germany = await site.person("focal_point", country="DEU", regions=("ECE",))
-    review_id = str((await create_review(site.api, runs, title="Review of <b>ECE</b>"))["id"])
+    germany = await site.person("focal_point", country="DEU", regions=("ECE",), **named[1])
+    review_id = str((await create_review(site.api, runs, title=title))["id"])
     await open_call(site.api, runs, review_id)
     sent = await submit(site.api, germany, review_id, documents.national_report("DEU"))
     assert sent.status == 201, await sent.text()
@@ -147,7 +150,11 @@ async def test_the_page_filters_in_the_persons_time_zone(site: Site) -> None:
 
 @needs_chromium
 async def test_the_trail_in_a_browser(page: Page, site: Site) -> None:
-    runs, _, review_id = await trail(site)
+    runs, _, review_id = await trail(
+        site,
+        "Regional review of the GCM in the UNECE region",
+        ("Elena Petrova (ECE secretariat)", "Jonas Weber (Germany)"),
+    )
     await page.goto(path_of(await site.link(runs, f"/reviews/{review_id}")))
     await page.get_by_role("button", name="Continue").click()
     await page.get_by_role("link", name="Audit trail").click()

@@ -166,7 +166,7 @@ async def test_request_changes_then_approve_in_a_browser(page: Page, site: Site)
     await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_role("heading", name="The regional report")).to_be_visible()
     await assert_accessible(page)
-    await screenshot(page, "report-draft")
+    await screenshot(page, "report-draft", full_page=False)
 
     await page.get_by_role("button", name="Request changes").click()
     await page.get_by_role("button", name="Send the report back for changes").click()
