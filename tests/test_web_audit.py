@@ -3,7 +3,9 @@ the page that shows it in plain words, in the person's time zone with UTC beside
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -146,6 +148,32 @@ async def test_the_page_filters_in_the_persons_time_zone(site: Site) -> None:
         assert "The end date must be on or after the start" in text(backwards)
         tampered = await get(client, f"{path}?type=review.exploded", 422)
         assert "Choose a type of event from the list" in text(tampered)
+
+
+async def test_a_long_trail_comes_a_page_at_a_time_with_its_filters(site: Site) -> None:
+    runs, _, review_id = await trail(site)
+    # Sixty reminders more, on record as already announced (no mail goes out for them).
+    await site.pool.execute(
+        """INSERT INTO review_events (id, review_id, type, at, data, expanded_at)
+           SELECT gen_random_uuid(), $1, 'reminder.due', now(), '{"deadline": "inputs_due_at"}',
+                  now()
+           FROM generate_series(1, 60)""",
+        review_id,
+    )
+    path = f"/reviews/{review_id}/audit?type=reminder.due"
+    async with await signed_in_as(site, runs) as client:
+        first = await get(client, path)
+        assert first.count("<strong>Reminder sent</strong>") == 50
+        assert "When national reports and stakeholder inputs are due" in rows_of(first)
+        more = re.search(r'<a href="([^"]+)">Show more events</a>', first)
+        assert more is not None and "type=reminder.due" in unescape(more.group(1))
+        second = await get(client, unescape(more.group(1)))
+        assert second.count("<strong>Reminder sent</strong>") == 10
+        assert "Show more events" not in second and "Back to the first events" in second
+        # The page for a review with no report yet says so.
+        report = text(await get(client, f"/reviews/{review_id}/report"))
+        assert "There is no report yet." in report
+        assert "The report is compiled when the consultation closes." in report
 
 
 @needs_chromium
