@@ -144,9 +144,17 @@ class TemporalReviews:
         note: str,
         change_request_id: str,
         update_id: str,
-    ) -> int:
+        compiled: bool = True,
+    ) -> int | None:
         decision = ReportDecision(actor_id, note, change_request_id)
-        result: ReportVersion = await self._update(
-            review_id, RegionalReviewWorkflow.request_changes, decision, update_id, ReportVersion
+        result: ReportVersion | None = await execute_update(
+            self.client,
+            self.gate,
+            review_id,
+            RegionalReviewWorkflow.request_changes,
+            decision,
+            update_id=update_id,
+            result_type=ReportVersion,
+            accepted_only=not compiled,
         )
-        return result.version
+        return None if result is None else result.version

@@ -20,6 +20,7 @@ from api.operations import (
     SECRETARIAT_ONLY,
     TEXT,
     UNAVAILABLE,
+    UUID,
     Handler,
     answer,
     common,
@@ -31,6 +32,7 @@ from api.operations import (
 )
 from api.problems import invalid
 from domain.access import Actor
+from domain.events import EventType
 from services import reviews as use_cases
 from services.engine import Deps
 from services.reviews import TASK_STATUSES, Command
@@ -150,7 +152,23 @@ async def review(request: web.Request) -> web.Response:
             "Only events after this `seq` (`next_after` of the previous page).",
         ),
         limit_parameter(100, 1000, "events"),
+        query_parameter(
+            "type", {"enum": [event.value for event in EventType]}, "Only events of this type."
+        ),
+        query_parameter("actor", UUID, "Only events of this account's acts."),
+        query_parameter(
+            "from",
+            {"type": "string", "format": "date-time"},
+            "Only events at or after this instant (RFC 3339, with its offset).",
+        ),
+        query_parameter(
+            "to",
+            {"type": "string", "format": "date-time"},
+            "Only events before this instant (RFC 3339, with its offset).",
+        ),
     ),
+    description="Filters combine: each event listed passes every filter given. Paging"
+    " with `after` keeps the filters; send them again with each page.",
 )
 async def events(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
@@ -158,7 +176,8 @@ async def events(request: web.Request) -> web.Response:
     row = await use_cases.run_by(deps, actor, request.match_info["id"], "reads its audit trail")
     after = query_int(request, "after", 0, 0, 2**62)
     limit = query_int(request, "limit", 100, 1, 1000)
-    return web.json_response(await use_cases.event_page(deps, row, after, limit))
+    only = use_cases.event_filter(request.query)
+    return web.json_response(await use_cases.event_page(deps, row, after, limit, only))
 
 
 # ---- commands ----------------------------------------------------------------------------------

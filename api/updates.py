@@ -15,7 +15,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -32,6 +32,7 @@ from workflows.models import SubmissionBatch, SubmissionOutcome, SubmissionRef
 from workflows.review import RETRY_LATER, RegionalReviewWorkflow, workflow_id
 
 MAX_IN_FLIGHT = 8
+ACCEPTED = WorkflowUpdateStage.ACCEPTED
 # How long transient refusals (the service away, too many Updates in flight) are retried.
 RETRY_DEADLINE_S = 30.0
 # How long a request waits for a review's answer at most, waiting for a slot, retries and the
@@ -92,12 +93,15 @@ async def execute_update(
     *,
     update_id: str,
     result_type: type | None = None,
+    accepted_only: bool = False,
 ) -> Any:
     """Run one Update on the review's workflow, retrying only what is safe and transient.
 
     The Update id is stable across retries (derived from the request), so the server runs it
     at most once however often it is sent. The whole call takes UPDATE_DEADLINE_S at most;
-    without a gate, the caller holds one of the review's slots already.
+    without a gate, the caller holds one of the review's slots already. With `accepted_only`,
+    it answers None once the workflow has taken the Update (its validator passed; it is in
+    the workflow's history and runs to its end), without waiting for that end.
     """
     handle = client.get_workflow_handle(workflow_id(review_id))
     loop = asyncio.get_running_loop()
@@ -108,6 +112,11 @@ async def execute_update(
             while True:
                 try:
                     async with gate(review_id) if gate is not None else contextlib.nullcontext():
+                        if accepted_only:
+                            await handle.start_update(
+                                update, arg, id=update_id, wait_for_stage=ACCEPTED
+                            )
+                            return None
                         return await handle.execute_update(
                             update, arg, id=update_id, result_type=result_type
                         )

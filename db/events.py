@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -27,15 +29,40 @@ async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None
     )
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events of a trail to list: of one type, by one actor, at or after `since` and
+    before `until`; None is any."""
+
+    type: str | None = None
+    actor_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _values(only: EventFilter) -> tuple[Any, ...]:
+    return (only.type, only.actor_id, only.since, only.until)
+
+
 async def events_after(
-    pool: asyncpg.Pool, review_id: str, after: int, limit: int
+    pool: asyncpg.Pool,
+    review_id: str,
+    after: int,
+    limit: int,
+    only: EventFilter | None = None,
 ) -> list[dict[str, Any]]:
     rows = await pool.fetch(
-        "SELECT seq, id, type, actor_id, at, data FROM review_events"
-        " WHERE review_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        """SELECT seq, id, type, actor_id, at, data FROM review_events
+           WHERE review_id = $1 AND seq > $2
+             AND ($4::text IS NULL OR type = $4)
+             AND ($5::uuid IS NULL OR actor_id = $5)
+             AND ($6::timestamptz IS NULL OR at >= $6)
+             AND ($7::timestamptz IS NULL OR at < $7)
+           ORDER BY seq LIMIT $3""",
         review_id,
         after,
         limit,
+        *_values(only or EventFilter()),
     )
     return [
         {
@@ -71,4 +98,14 @@ async def claim_unexpanded(conn: Connection, limit: int) -> list[asyncpg.Record]
 async def mark_expanded(conn: Connection, event_ids: list[uuid.UUID]) -> None:
     await conn.execute(
         "UPDATE review_events SET expanded_at = now() WHERE id = ANY($1::uuid[])", event_ids
+    )
+
+
+async def trail_actors(pool: asyncpg.Pool, review_id: str) -> list[asyncpg.Record]:
+    """The accounts that acted in the review's trail (id, name), by name."""
+    return await pool.fetch(
+        """SELECT a.id, a.name FROM actors a
+           WHERE a.id IN (SELECT actor_id FROM review_events WHERE review_id = $1)
+           ORDER BY a.name, a.id""",
+        review_id,
     )

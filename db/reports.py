@@ -138,3 +138,18 @@ async def accepted_editorials(conn: Connection, change_request: uuid.UUID) -> li
         change_request,
     )
     return [row["editorial"] for row in rows]
+
+
+async def versions(pool: asyncpg.Pool, review_id: str) -> list[asyncpg.Record]:
+    """Every version of the review's report, newest first, each with the change request it
+    was compiled for (if any) and who asked for it."""
+    return await pool.fetch(
+        """SELECT r.version, r.status, r.compiled_at, r.published_at, r.note AS published_note,
+                  c.version AS changed_version, c.note AS change_note, c.editorial,
+                  c.requested_at, a.name AS requested_by
+           FROM reports r
+           LEFT JOIN report_change_requests c ON c.id = r.change_request_id
+           LEFT JOIN actors a ON a.id = c.requested_by
+           WHERE r.review_id = $1 ORDER BY r.version DESC""",
+        review_id,
+    )

@@ -36,9 +36,11 @@ __all__ = [
     "OBJECTIVE_COUNT",
     "STATUSES",
     "Markdown",
+    "Source",
     "StatusStyle",
     "md_escape",
     "render_html",
+    "render_html_body",
     "render_markdown",
     "status_style",
 ]
@@ -433,13 +435,24 @@ def _markdown_environment() -> jinja2.Environment:
     return environment
 
 
-_HTML = _environment(autoescape=True, finalize=finalize_shown_text).get_template("report.html.j2")
+_HTML_ENVIRONMENT = _environment(autoescape=True, finalize=finalize_shown_text)
+_HTML = _HTML_ENVIRONMENT.get_template("report.html.j2")
+_HTML_BODY = _HTML_ENVIRONMENT.get_template("report_body.html.j2")
 _MARKDOWN = _markdown_environment().get_template("report.md.j2")
 
 
 def render_html(report: dict[str, Any]) -> str:
     """The report as one standalone, printable HTML page (inline CSS and SVG, nothing loaded)."""
     return _HTML.render(_view(report))
+
+
+def render_html_body(
+    report: dict[str, Any], source: Callable[[dict[str, Any]], Source | None] = _source
+) -> str:
+    """The report's content as the standalone page has it, without its page around: for a
+    page of the site, which brings its own styles, and links each quote to what `source`
+    names (by default the API's document)."""
+    return _HTML_BODY.render({**_view(report), "source": source})
 
 
 def render_markdown(report: dict[str, Any]) -> str:

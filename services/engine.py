@@ -55,8 +55,11 @@ class ReviewEngine(Protocol):
         note: str,
         change_request_id: str,
         update_id: str,
-    ) -> int:
-        """Compile the report again with the stored change request; the new version."""
+        compiled: bool = True,
+    ) -> int | None:
+        """Compile the report again with the stored change request; the new version. With
+        `compiled` false, None as soon as the review has taken the request (it compiles the
+        new version after)."""
         ...
 
 

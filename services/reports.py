@@ -10,7 +10,13 @@ from typing import Any
 
 import asyncpg
 
-from db.reports import drop_change_request, insert_change_request, latest_version, report
+from db.reports import (
+    drop_change_request,
+    insert_change_request,
+    latest_version,
+    report,
+    versions,
+)
 from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
@@ -41,6 +47,14 @@ async def readable_report(
     if found is None:
         raise not_found("There is no report of this review that you may read yet.")
     return found
+
+
+async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> list[asyncpg.Record]:
+    """Every version of the review's report, newest first, with the change request each was
+    compiled for: drafts included, so for the review's secretariat only."""
+    if not runs_review(actor, review["region"]):
+        raise not_found("There is no report of this review that you may read yet.")
+    return await versions(deps.pool, review["id"])
 
 
 def _require_a_report_awaiting_decision(row: asyncpg.Record) -> None:
@@ -86,8 +100,12 @@ async def approve(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     return await _decided_once(deps, actor, command, "approve", decide)
 
 
-async def request_changes(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
-    """Store a change request and have the report compiled again with it."""
+async def request_changes(
+    deps: Deps, actor: Actor, command: Command, *, await_version: bool = True
+) -> dict[str, Any]:
+    """Store a change request and have the report compiled again with it: the new version;
+    without `await_version`, the version the changes were asked to, as soon as the review has
+    taken the request (the new version is compiled after)."""
     review_id, body, key = command.review_id, command.body, command.key
 
     async def decide() -> int:
@@ -101,16 +119,18 @@ async def request_changes(deps: Deps, actor: Actor, command: Command) -> dict[st
             deps.pool, request_id, review_id, version, body, actor.id
         )
         try:
-            return await deps.reviews.request_changes(
+            compiled = await deps.reviews.request_changes(
                 review_id,
                 actor_id=str(actor.id),
                 note=body["note"],
                 change_request_id=str(request_id),
                 update_id=f"request-changes:{request_id}",
+                compiled=await_version,
             )
         except Refused as refused:
             if stored_now and refused.kind in DECLINED:
                 await drop_change_request(deps.pool, request_id)
             raise
+        return version if compiled is None else compiled
 
     return await _decided_once(deps, actor, command, "request-changes", decide)

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from db.actors import active_stakeholders, invited_stakeholders, uninvited_stakeholders
-from db.events import events_after, insert_event
+from db.events import EventFilter, events_after, insert_event, trail_actors
 from db.reviews import (
     add_invited,
     list_reviews,
@@ -44,7 +44,7 @@ from domain.review import (
 from services import once
 from services.engine import Deps
 from services.once import Created
-from services.refusals import conflict, forbidden, invalid, not_found, pointer, unavailable
+from services.refusals import Refused, conflict, forbidden, invalid, not_found, pointer, unavailable
 
 DEFAULT_REMINDER_DAYS = [14, 7, 1]
 TASK_STATUSES = ("open", "completed", "expired", "cancelled")
@@ -241,7 +241,21 @@ async def visible(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
     """The review's row, if `actor` may see it; the same refusal for one that does not exist."""
     row = await visible_review(deps.pool, actor, review_id)
     if row is None:
-        raise not_found(f"There is no review {review_id!r} you may see.")
+        raise _no_such_review(review_id)
+    return row
+
+
+def _no_such_review(review_id: str) -> Refused:
+    return not_found(f"There is no review {review_id!r} you may see.")
+
+
+async def run_or_unseen(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
+    """The review's row, if `actor` is its secretariat; for anyone else, the refusal of a
+    review that does not exist (what is only for those who run a review is not shown to be
+    there)."""
+    row = await visible_review(deps.pool, actor, review_id)
+    if row is None or not runs_review(actor, row["region"]):
+        raise _no_such_review(review_id)
     return row
 
 
@@ -255,10 +269,59 @@ async def review_document(deps: Deps, actor: Actor, review_id: str) -> dict[str,
     return _review_document(row, actor, progress, tasks)
 
 
-async def event_page(deps: Deps, review: asyncpg.Record, after: int, limit: int) -> dict[str, Any]:
-    """At most `limit` events of the review's audit trail, in order, after the `seq` `after`."""
-    items = await events_after(deps.pool, review["id"], after, limit)
+async def event_page(
+    deps: Deps,
+    review: asyncpg.Record,
+    after: int,
+    limit: int,
+    only: EventFilter | None = None,
+) -> dict[str, Any]:
+    """At most `limit` events of the review's audit trail, in order, after the `seq` `after`,
+    those `only` lets through."""
+    items = await events_after(deps.pool, review["id"], after, limit, only)
     return {"items": items, "next_after": items[-1]["seq"] if len(items) == limit else None}
+
+
+def event_filter(asked: Mapping[str, str]) -> EventFilter:
+    """The filter of a trail the query `asked` names (`type`, `actor`, `from`, `to`: an event
+    type, an account id, instants with their offset); every value that is not one, named."""
+    problems: list[tuple[str, str]] = []
+    kind = asked.get("type") or None
+    if kind is not None and kind not in {t.value for t in EventType}:
+        problems.append(("/type", "must be one of the event types"))
+    actor_id = None
+    if asked.get("actor"):
+        try:
+            actor_id = uuid.UUID(asked["actor"])
+        except ValueError:
+            problems.append(("/actor", "must be an account id (a UUID)"))
+    since, until = (_instant_with_offset(asked, name, problems) for name in ("from", "to"))
+    if since and until and since > until:
+        problems.append(("/to", "must not be before from"))
+    if problems:
+        raise invalid(problems)
+    return EventFilter(kind, actor_id, since, until)
+
+
+def _instant_with_offset(
+    asked: Mapping[str, str], name: str, problems: list[tuple[str, str]]
+) -> datetime | None:
+    text = asked.get(name)
+    if not text:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        problems.append((f"/{name}", "must be a date-time with its offset, as in RFC 3339"))
+        return None
+    return instant
+
+
+async def event_actors(deps: Deps, review: asyncpg.Record) -> list[asyncpg.Record]:
+    """Those who acted in the review's trail (id, name), to filter it by."""
+    return await trail_actors(deps.pool, review["id"])
 
 
 async def run_by(

@@ -65,6 +65,10 @@ async def change_requests(pool: asyncpg.Pool, review_id: str) -> int:
 
 @pytest.fixture
 async def reviewed(api: Any, ece_secretariat: Any, make_account: Any) -> dict[str, Any]:
+    return await review_in_approval(api, ece_secretariat, make_account)
+
+
+async def review_in_approval(api: Any, ece_secretariat: Any, make_account: Any) -> dict[str, Any]:
     """A review with two national reports of three States, two stakeholder inputs (one not
     for publication) and one consultation answer, now in approval with report version 1."""
     tag = secrets.token_hex(3)

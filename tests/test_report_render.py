@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from domain.reference import load_reference
-from reports.render import NO_REPORT, STATUSES, md_escape, render_html, render_markdown
+from reports.render import (
+    NO_REPORT,
+    STATUSES,
+    Source,
+    md_escape,
+    render_html,
+    render_html_body,
+    render_markdown,
+)
 
 HOSTILE = '<script>alert(1)</script> | # & "q"'
 HOSTILE_LINE_START = "# Injected heading\n- injected item\n\n1. injected list | cell"
@@ -244,8 +252,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def _svg(html: str) -> _Svg:
+    """The heatmap's drawing (the small swatches beside statuses are drawings too)."""
     parser = _Svg()
-    parser.feed(html)
+    parser.feed(html[html.index('<figure class="coverage">') : html.index("</figure>")])
     parser.close()
     return parser
 
@@ -479,3 +488,13 @@ def test_empty_report_renders(report: dict[str, Any]) -> None:
     assert 'id="editorial-notes"' not in html
     markdown = render_markdown(empty)
     assert "| Response rate | — |" in markdown
+
+
+def test_the_body_for_pages_is_the_standalone_pages_content(
+    report: dict[str, Any], html: str
+) -> None:
+    body = render_html_body(report)
+    assert body in html  # one renderer: the page around it is all that differs
+    assert " style=" not in body  # shown under a policy that forbids inline styles
+    linked = render_html_body(report, lambda item: Source("/somewhere", "there"))
+    assert '<a class="src" href="/somewhere">there</a>' in linked

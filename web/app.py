@@ -12,10 +12,12 @@ from api.problems import Handler, Problem
 from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
+    audit,
     home,
     invitations,
     outreach,
     people,
+    report,
     reviews,
     signin,
     tables,
@@ -109,7 +111,19 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def add_web(app: web.Application) -> None:
-    for pages in (home, signin, tasks, reviews, invitations, account, people, outreach, tables):
+    for pages in (
+        home,
+        signin,
+        tasks,
+        reviews,
+        invitations,
+        account,
+        people,
+        outreach,
+        tables,
+        report,
+        audit,
+    ):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)

@@ -1,0 +1,425 @@
+"""The review's report for those who run the review: the version awaiting a decision (or the
+one published) shown in the page, its versions and what changed between them, its formats to
+download; and the two decisions, send it back with editorial text per section, or approve it.
+
+Both decisions run the JSON API's use cases (services.reports) under an idempotency key made
+for each rendering of the form. Sending the report back has the workflow compile a new
+version, which takes a while: the page answers as soon as the review has taken the request,
+and the report's page shows the new version when it is there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+from aiohttp import web
+from markupsafe import Markup
+
+from api.keys import SERVICES
+from api.requests import CHANGE_REQUEST
+from domain.access import Actor
+from domain.phases import report_decision_refusal
+from domain.reference import load_reference
+from domain.review import Phase
+from reports.render import Source, render_html_body
+from services import reports, reviews
+from services.refusals import Kind, Refused
+from services.reviews import Command
+from web.format import local_time
+from web.render import page
+from web.reviews import PHASES, form_key, new_form_key, shown_count
+from web.sessions import require_person
+from web.signin import see_other
+
+routes = web.RouteTableDef()
+
+NOTE_LIMIT: int = CHANGE_REQUEST["properties"]["note"]["maxLength"]
+EDITORIAL_LIMIT: int = CHANGE_REQUEST["properties"]["editorial"]["additionalProperties"][
+    "maxLength"
+]
+APPROVAL_NOTE_LIMIT = NOTE_LIMIT
+# The formats of a version to download: the stored column, its media type and extension.
+FORMATS = {
+    "json": ("json", "application/json", "json"),
+    "md": ("markdown", "text/markdown", "md"),
+    "html": ("html", "text/html", "html"),
+}
+NO_DECISION = {
+    Phase.SCHEDULED: "The report is compiled when the consultation closes.",
+    Phase.CALL_FOR_INPUTS: "The report is compiled when the consultation closes.",
+    Phase.CONSULTATION: "The report is compiled when the consultation closes.",
+    Phase.COMPILATION: "A new version is being compiled. Reload this page to see it when it is"
+    " ready; you can then approve it or ask for changes.",
+    Phase.PUBLISHED: "The report was approved and published: it can no longer change.",
+    Phase.CANCELLED: "The review was cancelled: no decision can be made on its report.",
+}
+FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the report that editorial text may be written for."""
+
+    key: str
+    label: str
+    level: int  # 1 for parts of the report, 2 for an objective within its cluster
+
+    @property
+    def field(self) -> str:
+        return f"editorial-{self.key}"
+
+
+def sections() -> list[Section]:
+    """The report's sections, in its order: the objectives within their cluster."""
+    reference = load_reference()
+    titles = {o.number: o.title for o in reference.objectives}
+    found = [
+        Section("overview", "Overview", 1),
+        Section("coverage", "Coverage of the objectives", 1),
+    ]
+    for cluster in reference.clusters:
+        found.append(
+            Section(f"cluster-{cluster.number}", f"Cluster {cluster.number}: {cluster.title}", 1)
+        )
+        found.extend(
+            Section(f"objective-{n}", f"Objective {n}: {titles[n]}", 2) for n in cluster.objectives
+        )
+    found.extend(
+        Section(key, label, 1)
+        for key, label in (
+            ("guiding-principles", "Guiding principles"),
+            ("gaps", "Gaps"),
+            ("consultation", "Consultation"),
+            ("annex", "Annex"),
+        )
+    )
+    return found
+
+
+def _path(review_id: str, then: str = "") -> str:
+    return f"/reviews/{review_id}/report{then}"
+
+
+async def _run_review(request: web.Request) -> tuple[Actor, asyncpg.Record]:
+    """The person and the review, if the person runs it; anyone else is told what they would
+    be told of a review that does not exist."""
+    person = require_person(request)
+    review = await reviews.run_or_unseen(request.app[SERVICES], person, request.match_info["id"])
+    return person, review
+
+
+async def _latest(
+    request: web.Request, person: Actor, review: asyncpg.Record
+) -> asyncpg.Record | None:
+    """The published version if there is one, else the latest draft; None before the first."""
+    try:
+        return await reports.readable_report(request.app[SERVICES], person, review, None)
+    except Refused as refused:
+        if refused.kind is not Kind.NOT_FOUND:
+            raise
+        return None
+
+
+def _asked_version(query: Mapping[str, str]) -> int | None:
+    return shown_count(query, "version") or None
+
+
+# ---- the report's page ----------------------------------------------------------------------
+
+
+def _changed(row: asyncpg.Record, titles: dict[str, str]) -> str:
+    """What a version changed, in words."""
+    if row["changed_version"] is None:
+        return "Compiled from what came in."
+    edited = [titles.get(key, key) for key in (row["editorial"] or {})]
+    said = f"Changes to version {row['changed_version']} asked for by {row['requested_by']}: "
+    said += f"“{row['change_note']}”."
+    if edited:
+        said += " Editorial text for: " + "; ".join(edited) + "."
+    return said
+
+
+def _versions(rows: list[asyncpg.Record], review_id: str, zone: str) -> list[dict[str, Any]]:
+    titles = {s.key: s.label for s in sections()}
+    return [
+        {
+            "version": row["version"],
+            "href": _path(review_id, f"?version={row['version']}"),
+            "status": "Published" if row["status"] == "published" else "Draft",
+            "compiled": local_time(row["compiled_at"], zone),
+            "changed": _changed(row, titles),
+        }
+        for row in rows
+    ]
+
+
+def _submission_page(review_id: str) -> Callable[[dict[str, Any]], Source | None]:
+    """Where a quote of the report links in a page: the submission's page, at the version
+    quoted (a consultation answer has no page of its own for the secretariat: no link)."""
+
+    def source(item: dict[str, Any]) -> Source | None:
+        if item.get("submission_id") is None:
+            return None
+        submission, version = (
+            quote(str(item.get(k)), safe="") for k in ("submission_id", "version")
+        )
+        path = f"/reviews/{quote(review_id, safe='')}/submissions/{submission}?version={version}"
+        return Source(path, f"source v{item.get('version')}")
+
+    return source
+
+
+def _notice(query: Mapping[str, str]) -> str | None:
+    """What the last decision did (303 to this page with `requested` or `approved`: the
+    version it was about)."""
+    requested, approved = shown_count(query, "requested"), shown_count(query, "approved")
+    if requested:
+        return (
+            f"Your change request for version {requested} was sent. Version {requested + 1} is"
+            " being compiled: reload this page to see it when it is ready."
+        )
+    if approved:
+        return f"Version {approved} was approved and published. The review has ended."
+    return None
+
+
+@routes.get("/reviews/{id}/report")
+async def report_page(request: web.Request) -> web.StreamResponse:
+    person, review = await _run_review(request)
+    deps = request.app[SERVICES]
+    latest = await _latest(request, person, review)
+    shown = latest
+    asked = _asked_version(request.query)
+    if asked is not None and latest is not None and asked != latest["version"]:
+        shown = await reports.readable_report(deps, person, review, asked)
+    phase = Phase(review["phase"])
+    decides = report_decision_refusal(phase) is None
+    context = {
+        "review": review,
+        "phase": PHASES[phase],
+        "notice": _notice(request.query),
+        "shown": shown,
+        "latest": latest,
+        "compiled": shown and local_time(shown["compiled_at"], person.time_zone),
+        "published": shown
+        and shown["published_at"]
+        and local_time(shown["published_at"], person.time_zone),
+        "body": shown
+        and Markup(render_html_body(json.loads(shown["json"]), _submission_page(review["id"]))),
+        "versions": _versions(
+            list(await reports.report_versions(deps, person, review)),
+            review["id"],
+            person.time_zone,
+        ),
+        "decides": decides and shown is not None and shown is latest,
+        "no_decision": None if decides else NO_DECISION[phase],
+        "formats": shown
+        and [
+            (label, _path(review["id"], f"/download?format={name}&version={shown['version']}"))
+            for name, label in (("html", "HTML (printable)"), ("md", "Markdown"), ("json", "JSON"))
+        ],
+        "back": f"/reviews/{review['id']}",
+    }
+    return page(request, "reviews/report.html", context)
+
+
+@routes.get("/reviews/{id}/report/download")
+async def download(request: web.Request) -> web.StreamResponse:
+    """A version as a file, in its stored bytes (the API's formats, for a person signed in)."""
+    person, review = await _run_review(request)
+    chosen = FORMATS.get(request.query.get("format", ""))
+    if chosen is None:
+        raise web.HTTPNotFound()
+    column, media_type, extension = chosen
+    found = await reports.readable_report(
+        request.app[SERVICES], person, review, _asked_version(request.query)
+    )
+    name = FILE_NAME_UNSAFE.sub("-", review["id"])
+    disposition = f'attachment; filename="{name}-report-v{found["version"]}.{extension}"'
+    return web.Response(
+        text=found[column],
+        content_type=media_type,
+        charset="utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+# ---- request changes -----------------------------------------------------------------------
+
+
+async def _awaiting(request: web.Request) -> tuple[Actor, asyncpg.Record, asyncpg.Record]:
+    """The person, the review and its report awaiting a decision; the report's page, which
+    says why, when there is none."""
+    person, review = await _run_review(request)
+    latest = await _latest(request, person, review)
+    if latest is None or report_decision_refusal(Phase(review["phase"])) is not None:
+        raise web.HTTPSeeOther(_path(review["id"]))
+    return person, review, latest
+
+
+def _current_editorial(latest: asyncpg.Record) -> dict[str, str]:
+    """The editorial text each section has in the version awaiting a decision."""
+    return {note["section"]: note["text"] for note in json.loads(latest["json"])["editorial"]}
+
+
+def _changes_page(
+    request: web.Request,
+    review: asyncpg.Record,
+    latest: asyncpg.Record,
+    typed: Mapping[str, str],
+    errors: list[dict[str, str]],
+    status: int = 200,
+) -> web.Response:
+    current = _current_editorial(latest)
+    error_of = {e["field_id"]: e["message"] for e in errors}
+    context = {
+        "review": review,
+        "version": latest["version"],
+        "sections": [
+            {
+                "section": s,
+                "value": typed.get(s.field, ""),
+                "current": current.get(s.key),
+                "error": error_of.get(s.field),
+                "open": bool(typed.get(s.field) or error_of.get(s.field)),
+            }
+            for s in sections()
+        ],
+        "note": typed.get("note", ""),
+        "note_limit": NOTE_LIMIT,
+        "editorial_limit": EDITORIAL_LIMIT,
+        "errors": errors,
+        "error_of": error_of,
+        "hidden": {**new_form_key(), "version": str(latest["version"])},
+        "action": _path(review["id"], "/request-changes"),
+        "back": _path(review["id"]),
+    }
+    return page(request, "reviews/report_changes.html", context, status=status)
+
+
+@routes.get("/reviews/{id}/report/request-changes")
+async def changes_form(request: web.Request) -> web.StreamResponse:
+    _, review, latest = await _awaiting(request)
+    return _changes_page(request, review, latest, {}, [])
+
+
+def _typed(posted: Mapping[str, Any]) -> dict[str, str]:
+    names = ["note", *(s.field for s in sections())]
+    return {name: str(posted.get(name, "")).strip() for name in names}
+
+
+def _change_errors(typed: Mapping[str, str]) -> list[dict[str, str]]:
+    """What is wrong with the change request, in plain words, in the order of the page."""
+    errors = []
+    if not typed["note"]:
+        errors.append({"field_id": "note", "message": "Enter what should change"})
+    elif len(typed["note"]) > NOTE_LIMIT:
+        errors.append(
+            {
+                "field_id": "note",
+                "message": f"What should change must be {NOTE_LIMIT:,} characters or fewer",
+            }
+        )
+    errors.extend(
+        {
+            "field_id": s.field,
+            "message": f"The editorial text for {s.label} must be {EDITORIAL_LIMIT:,}"
+            " characters or fewer",
+        }
+        for s in sections()
+        if len(typed[s.field]) > EDITORIAL_LIMIT
+    )
+    return errors
+
+
+def _stale(posted: Mapping[str, Any], latest: asyncpg.Record) -> list[dict[str, str]]:
+    """A decision made on a page showing a version that is no longer the latest."""
+    if str(posted.get("version", "")) == str(latest["version"]):
+        return []
+    return [
+        {
+            "field_id": "",
+            "message": f"Version {latest['version']} was compiled since you opened this page."
+            " Read it before you decide.",
+        }
+    ]
+
+
+@routes.post("/reviews/{id}/report/request-changes")
+async def request_changes(request: web.Request) -> web.StreamResponse:
+    person, review, latest = await _awaiting(request)
+    posted = await request.post()
+    typed = _typed(posted)
+    errors = _stale(posted, latest) or _change_errors(typed)
+    if errors:
+        return _changes_page(request, review, latest, typed, errors, status=422)
+    editorial = {s.key: typed[s.field] for s in sections() if typed[s.field]}
+    body: dict[str, Any] = {
+        "note": typed["note"],
+        **({"editorial": editorial} if editorial else {}),
+    }
+    command = Command(review["id"], body, form_key(posted))
+    try:
+        # Answered once the review has taken the request: the new version is compiled after.
+        asked = await reports.request_changes(
+            request.app[SERVICES], person, command, await_version=False
+        )
+    except Refused as refused:
+        if refused.kind not in (Kind.CONFLICT, Kind.INVALID):
+            raise
+        errors = [{"field_id": "", "message": f"The report was not sent back. {refused.message}"}]
+        return _changes_page(request, review, latest, typed, errors, status=409)
+    return see_other(_path(review["id"], f"?requested={asked['version']}"))
+
+
+# ---- approve ---------------------------------------------------------------------------------
+
+
+def _approve_page(
+    request: web.Request,
+    review: asyncpg.Record,
+    latest: asyncpg.Record,
+    note: str,
+    errors: list[dict[str, str]],
+    status: int = 200,
+) -> web.Response:
+    context = {
+        "review": review,
+        "version": latest["version"],
+        "note": note,
+        "note_limit": APPROVAL_NOTE_LIMIT,
+        "errors": errors,
+        "error_of": {e["field_id"]: e["message"] for e in errors},
+        "hidden": {**new_form_key(), "version": str(latest["version"])},
+        "action": _path(review["id"], "/approve"),
+        "back": _path(review["id"]),
+    }
+    return page(request, "reviews/report_approve.html", context, status=status)
+
+
+@routes.get("/reviews/{id}/report/approve")
+async def approve_form(request: web.Request) -> web.StreamResponse:
+    _, review, latest = await _awaiting(request)
+    return _approve_page(request, review, latest, "", [])
+
+
+@routes.post("/reviews/{id}/report/approve")
+async def approve(request: web.Request) -> web.StreamResponse:
+    person, review, latest = await _awaiting(request)
+    posted = await request.post()
+    note = str(posted.get("note", "")).strip()
+    errors = _stale(posted, latest)
+    if not errors and len(note) > APPROVAL_NOTE_LIMIT:
+        message = f"The note must be {APPROVAL_NOTE_LIMIT:,} characters or fewer"
+        errors = [{"field_id": "note", "message": message}]
+    if errors:
+        return _approve_page(request, review, latest, note, errors, status=422)
+    command = Command(review["id"], {"note": note} if note else {}, form_key(posted))
+    published = await reports.approve(request.app[SERVICES], person, command)
+    return see_other(_path(review["id"], f"?approved={published['version']}"))
