@@ -172,7 +172,7 @@ async def one_run(
 
     async def queries() -> None:
         async with svc.api_pool.acquire() as conn:
-            await visible_review(conn, secretariat, scene.review_id)
+            await visible_review(conn, secretariat, scene.review_id, invited=False)
             await national_reports(conn, scene.review_id)
             await input_rates(conn, scene.review_id)
 

@@ -28,29 +28,26 @@ NATIONAL_REPORTS = f"""
     ORDER BY l.subject"""
 
 # Organisations invited (those of the stakeholders on the review's list; every active
-# stakeholder of the region when the review is open to all) and those that sent an input,
-# by category. An organisation that sent an input counts as invited: it was, when it sent it.
+# stakeholder of the region when the review is open to all), and how many of them sent an
+# input, by category (the organisation's, which its accounts carry).
 INPUT_RATES = """
     WITH review AS (SELECT id, region, stakeholders FROM reviews WHERE id = $1),
     -- the list unnested and joined by primary key: `id = ANY (list)` on every account would
     -- cost the list's length for each of them
     invited AS (
-        SELECT a.organisation_id::text AS id
+        SELECT a.organisation_id, a.stakeholder_category AS category
         FROM review r CROSS JOIN LATERAL unnest(r.stakeholders) AS listed (id)
         JOIN actors a ON a.id = listed.id AND a.role = 'stakeholder'
         UNION
-        SELECT a.organisation_id::text FROM review r
+        SELECT a.organisation_id, a.stakeholder_category FROM review r
         JOIN actors a ON r.stakeholders IS NULL AND a.role = 'stakeholder'
                      AND a.disabled_at IS NULL AND r.region = ANY (a.regions)),
     sent AS (
-        SELECT s.subject AS id FROM submissions s
-        WHERE s.review_id = $1 AND s.kind = 'stakeholder_input' AND s.latest_version > 0),
-    counted AS (
-        SELECT o.category, sent.id IS NOT NULL AS sent
-        FROM invited FULL JOIN sent ON sent.id = invited.id
-        JOIN organisations o ON o.id::text = coalesce(invited.id, sent.id))
-    SELECT category, count(*) AS invited, count(*) FILTER (WHERE sent) AS sent
-    FROM counted GROUP BY category ORDER BY category"""
+        SELECT s.subject FROM submissions s
+        WHERE s.review_id = $1 AND s.kind = 'stakeholder_input' AND s.latest_version > 0)
+    SELECT i.category, count(*) AS invited, count(sent.subject) AS sent
+    FROM invited i LEFT JOIN sent ON sent.subject = i.organisation_id::text
+    GROUP BY i.category ORDER BY i.category"""
 
 
 async def national_reports(conn: Executor, review_id: str) -> list[asyncpg.Record]:

@@ -61,7 +61,7 @@ class Dashboard:
 async def run_review(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
     """The review's row, for its secretariat (or an admin); anyone else, whether they may see
     the review or not, is told it does not exist."""
-    row = await visible_review(deps.pool, actor, review_id)
+    row = await visible_review(deps.pool, actor, review_id, invited=False)
     if row is None or not runs_review(actor, row["region"]):
         raise not_found(f"There is no review {review_id!r} you run.")
     return row
