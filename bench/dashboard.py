@@ -1,12 +1,12 @@
 """Dashboard: the server time of a review's dashboard, for a review with 10,000 invited
-stakeholders and 50,000 submitted versions of their inputs.
+stakeholders and 50,000 submissions (accepted versions of their inputs).
 
 Stored first (untimed): `--stakeholders` stakeholder accounts of ECE, each its own organisation
 (one COPY), invited to a review created through the API and opened by its workflow (call for
 inputs). Then, straight into PostgreSQL by COPY, as the workflow would have accepted them: a
-stakeholder input from every organisation but one in ten, each in `--versions` accepted
-versions (10,000 x 5 = 50,000 versions by default; one in eight marked late), and a complete
-national report (23 objectives) from every member State of the region but three. The
+stakeholder input from every organisation but one in ten, `--submissions` accepted versions in
+all (50,000 by default: 5 or 6 versions of each of 9,000 inputs; one in eight marked late), and
+a complete national report (23 objectives) from every member State of the region but three. The
 secretariat signs in through a sign-in link and keeps its session cookie.
 
 Timed, sequentially over loopback HTTP after a warm-up: `GET /reviews/{id}/dashboard` (timeline,
@@ -19,7 +19,8 @@ handler over the same loopback HTTP (bench.pages' fixed server), and the SQL the
 (the review's row as its secretariat may read it, the national reports, the rates by category)
 timed alone on the API's pool.
 
-    python -m bench.dashboard [--quick] [--stakeholders 10000] [--versions 5] [--requests 500]
+    python -m bench.dashboard [--quick] [--stakeholders 10000] [--submissions 50000]
+                              [--requests 500]
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ SILENT_STATES = 3
 
 OPTIONS: list[Option] = [
     ("--stakeholders", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
-    ("--versions", {"type": int, "default": 5, "help": "accepted versions of each input"}),
+    ("--submissions", {"type": int, "default": None, "help": "default 50000 (quick: 5000)"}),
     ("--requests", {"type": int, "default": None, "help": "GETs per run (quick: 50)"}),
 ]
 
@@ -99,7 +100,7 @@ async def create_review(svc: Services, secretariat: Account, accounts: list[Acco
 
 
 async def store_submissions(
-    svc: Services, review_id: str, accounts: list[Account], versions: int
+    svc: Services, review_id: str, accounts: list[Account], total: int
 ) -> tuple[int, int, int]:
     """The inputs and national reports, by COPY; how many inputs, versions and reports."""
     organisations = await svc.api_pool.fetch(
@@ -109,7 +110,9 @@ async def store_submissions(
     senders = [row for n, row in enumerate(organisations) if n % 10 != 0]
     submissions: list[tuple[Any, ...]] = []
     rows: list[tuple[Any, ...]] = []
-    for row in senders:
+    for n, row in enumerate(senders):
+        # `total` versions shared out: the first (total % senders) inputs have one more.
+        versions = total // len(senders) + (1 if n < total % len(senders) else 0)
         submission = uuid.uuid4()
         submissions.append(
             (submission, review_id, "stakeholder_input", str(row["organisation_id"]), versions)
@@ -138,16 +141,16 @@ async def store_submissions(
             review_id,
         )
         await conn.execute("ANALYZE")
-    return len(senders), len(senders) * versions, len(reporting)
+    return len(senders), len(rows) - len(reporting), len(reporting)
 
 
-async def store_scene(svc: Services, stakeholders: int, versions: int) -> Scene:
+async def store_scene(svc: Services, stakeholders: int, submissions: int) -> Scene:
     secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
     accounts = await bulk_stakeholders(
         svc.api_pool, stakeholders, f"Dashboard {secrets.token_hex(3)}", with_email=False
     )
     review_id = await create_review(svc, secretariat, accounts)
-    inputs, stored, reports = await store_submissions(svc, review_id, accounts, versions)
+    inputs, stored, reports = await store_submissions(svc, review_id, accounts, submissions)
     return Scene(review_id, secretariat, inputs, stored, reports)
 
 
@@ -185,13 +188,14 @@ async def one_run(
 
 async def main(args: argparse.Namespace) -> Report:
     n = args.stakeholders or (1_000 if args.quick else 10_000)
+    submissions = args.submissions or (5_000 if args.quick else 50_000)
     requests = args.requests or (50 if args.quick else 500)
     warmup = max(10, requests // 10)
     runs = args.runs
     report = Report(
         "dashboard",
-        f"{n:,} invited stakeholders (each its own organisation); {args.versions} accepted "
-        f"versions of an input from 9 in 10 of them; national reports from all but "
+        f"{n:,} invited stakeholders (each its own organisation); {submissions:,} submissions "
+        f"(accepted versions of an input from 9 in 10 of them); national reports from all but "
         f"{SILENT_STATES} of ECE's member States; {requests:,} sequential GETs of the dashboard "
         f"per run after {warmup:,} untimed; median of {runs} runs",
         setup=(
@@ -213,7 +217,7 @@ async def main(args: argparse.Namespace) -> Report:
         ):
             report.machine = svc.machine()
             started = time.perf_counter()
-            scene = await store_scene(svc, n, args.versions)
+            scene = await store_scene(svc, n, submissions)
             print(
                 f"stored {n:,} stakeholders, {scene.inputs:,} inputs in {scene.versions:,} "
                 f"versions and {scene.reports} national reports in "
