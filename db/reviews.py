@@ -36,12 +36,16 @@ _VISIBLE = """
 # A review's row as a viewer reads it: the invited stakeholders only for those who run it
 # (services.reviews shows anyone else no more than "invited"), so that reading a review with
 # 10,000 invitees does not decode 10,000 ids for every page a participant opens.
-_ROW = """r.id, r.region, r.title, r.member_states, r.timeline, r.reminder_days,
+_COLUMNS = """r.id, r.region, r.title, r.member_states, r.timeline, r.reminder_days,
           r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
           r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
-          r.reminders_optional,
+          r.reminders_optional"""
+_ROW = (
+    _COLUMNS
+    + """,
           CASE WHEN $1::text IN ('admin', 'secretariat') OR r.stakeholders IS NULL
                THEN r.stakeholders ELSE '{}' END AS stakeholders"""
+)
 
 
 def _viewer_args(actor: Actor) -> list[Any]:
@@ -89,9 +93,13 @@ async def review_exists(conn: Executor, review_id: str) -> bool:
     return await conn.fetchval("SELECT 1 FROM reviews WHERE id = $1", review_id) is not None
 
 
-async def visible_review(conn: Executor, actor: Actor, review_id: str) -> asyncpg.Record | None:
+async def visible_review(
+    conn: Executor, actor: Actor, review_id: str, *, invited: bool = True
+) -> asyncpg.Record | None:
+    """The review's row if `actor` may see it; without `invited`, without its `stakeholders`
+    (a page that counts them in SQL need not read out 10,000 ids)."""
     return await conn.fetchrow(
-        f"SELECT {_ROW} FROM reviews r WHERE r.id = $5 AND {_VISIBLE}",
+        f"SELECT {_ROW if invited else _COLUMNS} FROM reviews r WHERE r.id = $5 AND {_VISIBLE}",
         *_viewer_args(actor),
         review_id,
     )

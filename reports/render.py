@@ -38,6 +38,7 @@ __all__ = [
     "Markdown",
     "Source",
     "StatusStyle",
+    "heatmap",
     "md_escape",
     "render_html",
     "render_html_body",
@@ -234,7 +235,7 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
+def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
     """The geometry of the coverage heatmap: rows of cells, column heads, legend."""
     rows = coverage["rows"]
     labels = [
@@ -391,7 +392,7 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
             else "—"
             for c in overview["consultation"]["by_category"]
         ],
-        "heatmap": _heatmap(report["coverage"], objectives),
+        "heatmap": heatmap(report["coverage"], objectives),
         "coverage_table": _coverage_table(report["coverage"]),
         "statuses": [*STATUSES.values(), NO_REPORT],
         "endorsements": [(label, endorsements.get(key, 0)) for key, label in ENDORSEMENTS],

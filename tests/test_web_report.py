@@ -61,7 +61,9 @@ async def test_only_those_who_run_the_review_see_its_report(site: Site) -> None:
     sources = re.findall(r'<a class="src" href="([^"]+)"', html)
     assert sources and all(s.startswith(f"/reviews/{review_id}/submissions/") for s in sources)
     async with await signed_in_as(site, runs) as secretariat:
-        assert "national report, version 1" in text(await get(secretariat, unescape(sources[0])))
+        assert "National report from Germany, version 1" in text(
+            await get(secretariat, unescape(sources[0]))
+        )
 
     others = (
         await site.person("secretariat", regions=("ESCAP",)),

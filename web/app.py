@@ -13,6 +13,7 @@ from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
     audit,
+    dashboard,
     home,
     invitations,
     outreach,
@@ -123,6 +124,7 @@ def add_web(app: web.Application) -> None:
         tables,
         report,
         audit,
+        dashboard,
     ):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()

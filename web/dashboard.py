@@ -1,0 +1,421 @@
+"""A review's dashboard, for those who run it, and its commands: extend a deadline (for the
+whole review or one member State), advance the review to its next phase, cancel it.
+
+Each command asks for a reason and is confirmed on a page of its own; sending it runs the
+JSON API's use case (services.reviews) under an idempotency key made for each rendering of the
+form, so a double click sends it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from api.keys import SERVICES
+from api.requests import EXTENSION, REASON
+from domain.access import Actor
+from domain.reference import load_reference
+from domain.review import DEADLINE_ENDS, NEXT_PHASE, PHASE_ORDER, Phase
+from reports.render import heatmap
+from schemas import problems_in
+from services import dashboard, reviews
+from services.refusals import STATUS_OF_KIND, Kind, Refused
+from services.reviews import Command
+from web.format import deadline, local_time, zone
+from web.render import page
+from web.reviews import DEADLINES, PHASES, form_key, new_form_key
+from web.sessions import require_person
+from web.signin import see_other
+
+routes = web.RouteTableDef()
+
+# The phases a review goes through, in order, with the deadline that ends each.
+TIMELINE = [phase for phase in PHASE_ORDER if phase is not Phase.CANCELLED]
+ENDED_BY = {phase: d for d, phase in DEADLINE_ENDS.items()}
+DONE = {
+    "extended": "The deadline was extended.",
+    "advanced": "The review moved to its next phase.",
+    "cancelled": "The review was cancelled.",
+}
+ALL_STATES = ""
+MAX_REASON = REASON["maxLength"]
+ENTER_REASON = "Enter the reason"
+LONG_REASON = f"Enter a reason of at most {MAX_REASON:,} characters"
+# What the extension form's problems say, by the field's JSON Pointer: (field id, words).
+EXTENSION_FIELDS = {
+    "/deadline": ("deadline", "Select the deadline to extend"),
+    "/until": ("until-date", "Enter the new date and time"),
+    "/reason": ("reason", ENTER_REASON),
+    "/country": ("country", "Select a member State of this review, or all of them"),
+}
+# Problems the use case names in its own words, in plainer ones.
+PLAIN_UNTIL = {
+    "must be in the future": "The new date must be in the future",
+    "must be within five years": "The new date must be within five years",
+}
+
+
+def _dashboard_path(review_id: str) -> str:
+    return f"/reviews/{review_id}/dashboard"
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+# ---- the dashboard --------------------------------------------------------------------------
+
+
+def _timeline(review: asyncpg.Record, person: Actor) -> list[dict[str, Any]]:
+    current = Phase(review["phase"])
+    at = PHASE_ORDER.index(current)
+    rows = []
+    for phase in TIMELINE:
+        ends = ENDED_BY.get(phase)
+        rows.append(
+            {
+                "label": PHASES[phase],
+                "current": phase is current,
+                "done": not current.terminal and PHASE_ORDER.index(phase) < at,
+                "ends": ends
+                and {
+                    "label": DEADLINES[ends],
+                    "when": deadline(_instant(review["deadlines"][ends.value]), person.time_zone),
+                },
+            }
+        )
+    return rows
+
+
+def _tag(state: dashboard.StateReport, *, extended: bool) -> str:
+    """How the State's status is marked: on time, late or missing, or waiting (extended)."""
+    if state.version is not None:
+        return "overdue" if state.late else "done"
+    return "" if extended else "overdue"
+
+
+def _state_rows(board: dashboard.Dashboard, person: Actor) -> list[dict[str, Any]]:
+    rows = []
+    for state in board.states:
+        extended = state.extended_until and deadline(state.extended_until, person.time_zone)
+        if state.version is not None and state.received_at is not None:
+            status = "Submitted late" if state.late else "Submitted"
+            when = local_time(state.received_at, person.time_zone)
+        else:
+            status = "Extended" if extended else "Missing"
+            when = None
+        rows.append(
+            {
+                "name": f"{state.name} ({state.country})",
+                "status": status,
+                "tag": _tag(state, extended=bool(extended)),
+                "received": when,
+                "version": state.version,
+                "extended": extended,
+            }
+        )
+    return rows
+
+
+def _rates(board: dashboard.Dashboard) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": rate.title,
+            "invited": rate.invited,
+            "sent": rate.sent,
+            "rate": "—" if rate.rate is None else f"{rate.rate * 100:.0f} %",
+        }
+        for rate in board.rates
+    ]
+
+
+def _links(review_id: str) -> list[dict[str, str]]:
+    base = f"/reviews/{review_id}"
+    return [
+        {"href": f"{base}/submissions", "label": "Submissions"},
+        {"href": f"{base}/answers", "label": "Consultation answers"},
+        {"href": f"{base}/report", "label": "The regional report"},
+        {"href": f"{base}/audit", "label": "Audit trail"},
+        {"href": f"{base}/remind", "label": "Remind now"},
+        {"href": f"{base}/announce", "label": "Send an announcement"},
+        {"href": f"{base}/invitations", "label": "Invite stakeholders"},
+    ]
+
+
+@routes.get("/reviews/{id}/dashboard")
+async def dashboard_page(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    board = await dashboard.dashboard(request.app[SERVICES], person, request.match_info["id"])
+    review = board.review
+    coming = board.next_deadline
+    phase = Phase(review["phase"])
+    context = {
+        "review": review,
+        "phase": PHASES[phase],
+        "ended": phase.terminal,
+        "timeline": _timeline(review, person),
+        "next_deadline": coming
+        and {"label": DEADLINES[coming[0]], "when": deadline(coming[1], person.time_zone)},
+        "states": _state_rows(board, person),
+        "rates": _rates(board),
+        "heatmap": heatmap(board.coverage, board.coverage["objectives"]),
+        "links": _links(review["id"]),
+        "notice": DONE.get(request.query.get("done", "")),
+    }
+    return page(request, "reviews/dashboard.html", context)
+
+
+async def _runner(request: web.Request) -> Actor:
+    """The person sending a command, once known to run the review: anyone else is told, as on
+    every page of the dashboard, that there is no such review (the API says 403)."""
+    person = require_person(request)
+    await dashboard.run_review(request.app[SERVICES], person, request.match_info["id"])
+    return person
+
+
+# ---- the commands' forms --------------------------------------------------------------------
+
+
+def _command_page(
+    request: web.Request,
+    template: str,
+    review: asyncpg.Record,
+    values: Mapping[str, str],
+    errors: list[dict[str, str]] | None = None,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> web.Response:
+    errors = errors or []
+    return page(
+        request,
+        template,
+        {
+            "review": review,
+            "values": values,
+            "errors": errors,
+            "error_of": {e["field_id"]: e["message"] for e in errors},
+            "hidden": new_form_key(),
+            "back": _dashboard_path(review["id"]),
+            **context,
+        },
+        status=status,
+    )
+
+
+def _reason_errors(posted: Mapping[str, str]) -> list[dict[str, str]]:
+    reason = posted.get("reason", "").strip()
+    if not reason:
+        return [{"field_id": "reason", "message": ENTER_REASON}]
+    if len(reason) > MAX_REASON:
+        return [{"field_id": "reason", "message": LONG_REASON}]
+    return []
+
+
+def _texts(posted: MultiDictProxy[Any], names: tuple[str, ...]) -> dict[str, str]:
+    """The form's text fields among `names` (anything else sent under those names ignored)."""
+    return {name: v if isinstance(v := posted.get(name, ""), str) else "" for name in names}
+
+
+def _refusal_errors(
+    refused: Refused, fields: Mapping[str, tuple[str, str]], field_id: str
+) -> list[dict[str, str]]:
+    """The use case's refusal beside the fields it names; a refusal of the whole command (the
+    review's phase) beside `field_id`."""
+    if refused.kind is Kind.INVALID and refused.problems:
+        return [
+            {
+                "field_id": fields.get(pointer, (field_id, ""))[0],
+                "message": PLAIN_UNTIL.get(message, message),
+            }
+            for pointer, message in refused.problems
+        ]
+    return [{"field_id": field_id, "message": refused.message}]
+
+
+# ---- extend ---------------------------------------------------------------------------------
+
+EXTEND_FIELDS = ("deadline", "country", "until_date", "until_time", "reason")
+
+
+def _extension_choices(review: asyncpg.Record, person: Actor) -> dict[str, Any]:
+    reference = load_reference()
+    return {
+        "deadlines": [
+            {
+                "value": d.value,
+                "label": label,
+                "when": deadline(_instant(review["deadlines"][d.value]), person.time_zone),
+            }
+            for d, label in DEADLINES.items()
+        ],
+        "states": [
+            {"value": c, "label": f"{reference.country_name(c) or c} ({c})"}
+            for c in review["member_states"]
+        ],
+        "zone": zone(person.time_zone).key,
+    }
+
+
+def _until(values: Mapping[str, str], person: Actor) -> str | None:
+    """The new date and time, read in the person's time zone, as an instant with its offset."""
+    try:
+        day = date.fromisoformat(values["until_date"].strip())
+        at = time.fromisoformat(values["until_time"].strip() or "23:59")
+    except ValueError:
+        return None
+    return datetime.combine(day, at, zone(person.time_zone)).isoformat()
+
+
+def _extension_body(values: Mapping[str, str], person: Actor) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "deadline": values["deadline"],
+        "until": _until(values, person) or "",
+        "reason": values["reason"].strip(),
+    }
+    if values["country"] != ALL_STATES:
+        body["country"] = values["country"]
+    return body
+
+
+def _extension_errors(body: dict[str, Any]) -> list[dict[str, str]]:
+    errors = []
+    for problem in problems_in(EXTENSION, body):
+        field_id, message = EXTENSION_FIELDS.get(problem.pointer, ("deadline", problem.message))
+        if problem.pointer == "/reason" and body["reason"]:
+            message = LONG_REASON
+        errors.append({"field_id": field_id, "message": message})
+    return errors
+
+
+async def _extend_page(
+    request: web.Request,
+    person: Actor,
+    values: Mapping[str, str],
+    errors: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> web.Response:
+    review = await dashboard.run_review(request.app[SERVICES], person, request.match_info["id"])
+    return _command_page(
+        request,
+        "reviews/extend.html",
+        review,
+        values,
+        errors,
+        status=status,
+        **_extension_choices(review, person),
+    )
+
+
+@routes.get("/reviews/{id}/extend")
+async def extend_form(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    values = {name: "" for name in EXTEND_FIELDS} | {"until_time": "23:59"}
+    values["deadline"] = request.query.get("deadline", "")
+    values["country"] = request.query.get("country", ALL_STATES)
+    return await _extend_page(request, person, values)
+
+
+@routes.post("/reviews/{id}/extend")
+async def extend(request: web.Request) -> web.StreamResponse:
+    person = await _runner(request)
+    posted = await request.post()
+    values = _texts(posted, EXTEND_FIELDS)
+    body = _extension_body(values, person)
+    errors = _extension_errors(body)
+    if errors:
+        return await _extend_page(request, person, values, errors, 422)
+    command = Command(request.match_info["id"], body, form_key(posted))
+    try:
+        await reviews.extend(request.app[SERVICES], person, command)
+    except Refused as refused:
+        if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
+            raise
+        errors = _refusal_errors(refused, EXTENSION_FIELDS, "deadline")
+        return await _extend_page(request, person, values, errors, STATUS_OF_KIND[refused.kind])
+    return see_other(f"{_dashboard_path(command.review_id)}?done=extended")
+
+
+# ---- advance and cancel -----------------------------------------------------------------------
+
+
+def _next(review: asyncpg.Record) -> str | None:
+    """What the review moves to when advanced, if it can be."""
+    following = NEXT_PHASE.get(Phase(review["phase"]))
+    return PHASES[following] if following else None
+
+
+async def _reason_page(
+    request: web.Request,
+    person: Actor,
+    template: str,
+    values: Mapping[str, str],
+    errors: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> web.Response:
+    review = await dashboard.run_review(request.app[SERVICES], person, request.match_info["id"])
+    phase = Phase(review["phase"])
+    return _command_page(
+        request,
+        template,
+        review,
+        values,
+        errors,
+        status=status,
+        phase=PHASES[phase],
+        following=_next(review),
+        ended=phase.terminal,
+    )
+
+
+async def _reasoned_command(
+    request: web.Request,
+    template: str,
+    use_case: Any,
+    done: str,
+) -> web.StreamResponse:
+    """Send the command of the page `template` with its reason, confirmed on that page."""
+    person = await _runner(request)
+    posted = await request.post()
+    values = _texts(posted, ("reason",))
+    errors = _reason_errors(values)
+    if errors:
+        return await _reason_page(request, person, template, values, errors, 422)
+    command = Command(
+        request.match_info["id"], {"reason": values["reason"].strip()}, form_key(posted)
+    )
+    try:
+        await use_case(request.app[SERVICES], person, command)
+    except Refused as refused:
+        if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
+            raise
+        errors = [{"field_id": "reason", "message": refused.message}]
+        return await _reason_page(
+            request, person, template, values, errors, STATUS_OF_KIND[refused.kind]
+        )
+    return see_other(f"{_dashboard_path(command.review_id)}?done={done}")
+
+
+@routes.get("/reviews/{id}/advance")
+async def advance_form(request: web.Request) -> web.StreamResponse:
+    return await _reason_page(request, require_person(request), "reviews/advance.html", {})
+
+
+@routes.post("/reviews/{id}/advance")
+async def advance(request: web.Request) -> web.StreamResponse:
+    return await _reasoned_command(request, "reviews/advance.html", reviews.advance, "advanced")
+
+
+@routes.get("/reviews/{id}/cancel")
+async def cancel_form(request: web.Request) -> web.StreamResponse:
+    return await _reason_page(request, require_person(request), "reviews/cancel.html", {})
+
+
+@routes.post("/reviews/{id}/cancel")
+async def cancel(request: web.Request) -> web.StreamResponse:
+    return await _reasoned_command(request, "reviews/cancel.html", reviews.cancel, "cancelled")
