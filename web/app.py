@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api.problems import Handler, Problem
 from services.refusals import STATUS_OF_KIND, Refused
-from web import account, home, invitations, reviews, signin, tasks
+from web import account, home, invitations, public, reviews, signin, tasks
 from web.background import BACKGROUND, Background, drain_on_shutdown
 from web.paths import is_page
 from web.render import page
@@ -94,12 +94,14 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = error_page(request, 500)
-    response.headers.update(PAGE_HEADERS)
+    # A page may set a stricter policy of its own (a published report's standalone HTML).
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
 def add_web(app: web.Application) -> None:
-    for pages in (home, signin, tasks, reviews, invitations, account):
+    for pages in (home, signin, tasks, reviews, invitations, account, public):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)
