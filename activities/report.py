@@ -65,7 +65,7 @@ class ReportActivities:
                     canonical_json(report),
                     html,
                     render_markdown(report),
-                    # Seconds of CPU: in a thread, so the worker's loop keeps heartbeating.
+                    # CPU work, in a process of its own: the worker's loop keeps heartbeating.
                     await render_pdf_off_loop(html),
                 )
                 await report_rows.insert_report(

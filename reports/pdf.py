@@ -3,7 +3,10 @@
 
 Rendering reads nothing from anywhere: the report's HTML is standalone, and the fetcher lets
 only `data:` URLs through, so no text in a report can make the renderer open a file or reach
-a host. It is CPU work of a second or more: callers on an event loop use `render_pdf_off_loop`.
+a host. It is CPU work, and memory: a second for a small report; for a region's 56 States and
+50,000 inputs, a minute or more and several hundred MB (bench/compile.py). Callers on an event
+loop use `render_pdf_off_loop`, which renders in a process of its own: the caller's interpreter
+keeps its CPU and its memory.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 
 import weasyprint
-
-# One rendering at a time per process: a second would only contend for the same interpreter.
-_PRINTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewflow-pdf")
 
 # WeasyPrint names every CSS property it does not draw (the report's screen-only rules among
 # them) as a warning: expected for each rendering, not worth a log line.
@@ -38,6 +40,33 @@ def render_pdf(html: str) -> bytes:
     return pdf
 
 
+class _Printer:
+    """The process renderings run in, started on the first one: one rendering at a time (the
+    machine's other core keeps serving), each in a fresh process (spawned, so it inherits no
+    threads or connections), which ends with it and gives its memory back."""
+
+    executor: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def get(cls) -> ProcessPoolExecutor:
+        if cls.executor is None:
+            cls.executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=1,
+            )
+        return cls.executor
+
+    @classmethod
+    def broken(cls) -> None:
+        """A rendering process died (out of memory, killed): the next rendering starts anew."""
+        cls.executor = None
+
+
 async def render_pdf_off_loop(html: str) -> bytes:
-    """`render_pdf(html)` in this process's rendering thread, so the event loop keeps serving."""
-    return await asyncio.get_running_loop().run_in_executor(_PRINTER, render_pdf, html)
+    """`render_pdf(html)` in a process of its own, so the event loop keeps serving."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_Printer.get(), render_pdf, html)
+    except BrokenProcessPool:
+        _Printer.broken()
+        raise
