@@ -192,6 +192,7 @@ async def main(args: argparse.Namespace) -> Report:
         "peak RSS of the process (MB)", "peak_mb", c, b, at_most(c["peak_mb"], GOAL_RSS_MB, " MB")
     )
     report.add("RSS before compiling (MB)", c["baseline_mb"], b["baseline_mb"])
+    report.add("peak RSS once the PDF is rendered too (MB)", c["pdf_peak_mb"])
     report.add(
         "inputs and national reports in the report",
         f"{int(c['stakeholder_inputs']):,} + {int(c['reports_received'])}",
