@@ -135,6 +135,8 @@ async def test_published_reports_are_public_and_drafts_are_not(
     page = await api.get(f"/reports/{published.id}")
     assert page.status == 200 and title in await page.text()
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    # A page shows the person signed in, if any: no shared cache may keep it.
+    assert "public" not in page.headers.get("Cache-Control", "")
 
     # The files are the published bytes, each with its type, ETag and cache headers.
     for fmt, media_type in (
@@ -168,6 +170,7 @@ async def test_published_reports_are_public_and_drafts_are_not(
 
     feed = await api.get("/reports/feed.atom")
     assert feed.status == 200 and feed.content_type == "application/atom+xml"
+    assert feed.headers["Cache-Control"].startswith("public") and "Set-Cookie" not in feed.headers
     root = ET.fromstring(await feed.read())
     assert root.tag == f"{ATOM}feed"
     assert root.findtext(f"{ATOM}id") and root.findtext(f"{ATOM}updated")

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from api.keys import SERVICES, SETTINGS
 from api.reports import FORMATS, frozen_answer
+from api.requests import REVIEW_ID_PATTERN
 from domain.reference import load_reference
 from services import publications
 from web.format import local_time
@@ -26,10 +27,15 @@ routes = web.RouteTableDef()
 
 # The published bytes never change; a cache may keep them a day, checking back by ETag after.
 FROZEN_CACHE = "public, max-age=86400"
-# Lists and the feed change with every publication.
-LIST_CACHE = "public, max-age=300"
+# The feed changes with every publication. (The pages are not cached by others: they show
+# the person signed in, if any.)
+FEED_CACHE = "public, max-age=300"
 FEED_TYPE = "application/atom+xml"
-REVIEW_ID = "{review_id:[a-z0-9][a-z0-9-]{2,62}}"
+# A review id as the API takes them (its pattern without the anchors).
+REVIEW_ID = "{review_id:" + REVIEW_ID_PATTERN.removeprefix("^").removesuffix("$") + "}"
+# The feed's date while nothing is published yet: a fixed day before any publication (the
+# General Assembly endorsed the Compact on it).
+NOTHING_PUBLISHED = datetime(2018, 12, 19, tzinfo=UTC)
 
 
 def _region_name(code: str) -> str:
@@ -57,7 +63,7 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
         for r in load_reference().regions
         if region is None or r.code == region
     ]
-    response = page(
+    return page(
         request,
         "public/reports.html",
         {
@@ -66,8 +72,6 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
             "choices": [(r.code, _region_name(r.code)) for r in load_reference().regions],
         },
     )
-    response.headers["Cache-Control"] = LIST_CACHE
-    return response
 
 
 @routes.get("/reports")
@@ -86,7 +90,7 @@ async def feed(request: web.Request) -> web.Response:
     """An Atom 1.0 feed of the publications, newest first, each with its page and its PDF."""
     rows = await publications.published_reports(request.app[SERVICES], None)
     base = request.app[SETTINGS].api_url
-    updated = rows[0]["published_at"] if rows else datetime(2000, 1, 1, tzinfo=UTC)
+    updated = rows[0]["published_at"] if rows else NOTHING_PUBLISHED
     text = (
         environment()
         .get_template("public/feed.atom")
@@ -103,7 +107,7 @@ async def feed(request: web.Request) -> web.Response:
         text=text,
         content_type=FEED_TYPE,
         charset="utf-8",
-        headers={"Cache-Control": LIST_CACHE},
+        headers={"Cache-Control": FEED_CACHE},
     )
 
 
@@ -132,7 +136,7 @@ async def report_page(request: web.Request) -> web.Response:
     found = await publications.published_report(deps, request.match_info["review_id"])
     overview = json.loads(found["json"])["overview"]
     review_id = found["review_id"]
-    response = page(
+    return page(
         request,
         "public/report.html",
         {
@@ -148,5 +152,3 @@ async def report_page(request: web.Request) -> web.Response:
             ],
         },
     )
-    response.headers["Cache-Control"] = LIST_CACHE
-    return response
