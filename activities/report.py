@@ -14,6 +14,7 @@ from db.pool import Connection
 from db.reviews import review_row
 from domain.canonical import canonical_json
 from reports.compile import compile_report
+from reports.pdf import render_pdf_off_loop
 from reports.render import render_html, render_markdown
 from workflows import activity_stubs as stubs
 from workflows.models import (
@@ -59,7 +60,14 @@ class ReportActivities:
                     conn, review, request.version, await _editorial(conn, change_request)
                 )
                 stored = report["content_hash"]
-                rendered = (canonical_json(report), render_html(report), render_markdown(report))
+                html = render_html(report)
+                rendered = (
+                    canonical_json(report),
+                    html,
+                    render_markdown(report),
+                    # CPU work, in a process of its own: the worker's loop keeps heartbeating.
+                    await render_pdf_off_loop(html),
+                )
                 await report_rows.insert_report(
                     conn, review_id, request.version, stored, rendered, change_request
                 )

@@ -254,6 +254,11 @@ REPORT_BODIES = {
         "description": "A standalone printable page: no script, nothing loaded from elsewhere.",
     },
     "md": {"type": "string", "description": "The report as Markdown."},
+    "pdf": {
+        "type": "string",
+        "format": "binary",
+        "description": "The report as an A4 PDF, rendered from its HTML when it was compiled.",
+    },
 }
 
 # Webhook deliveries, and how a receiver checks them.

@@ -1,8 +1,8 @@
-"""The review's report: read in three formats, approved or sent back by the secretariat."""
+"""The review's report: read in four formats, approved or sent back by the secretariat."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -36,14 +36,21 @@ FORMATS = {
     "json": ("json", "application/json"),
     "html": ("html", "text/html"),
     "md": ("markdown", "text/markdown"),
+    "pdf": ("pdf", "application/pdf"),
 }
+# The report is a standalone page: it shows nothing from elsewhere and runs no script (inline
+# styles and data: images only), and no other site may frame it.
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none';"
+    " base-uri 'none'; form-action 'none'"
+)
 
 
 @routes.get("/v1/reviews/{id}/report")
 @operation(
     "Report",
     "getReport",
-    "The review's report, as JSON, a printable HTML page or Markdown",
+    "The review's report, as JSON, a printable HTML page, Markdown or PDF",
     {
         "200": {
             "description": "The report, in the format asked for (`format`).",
@@ -51,7 +58,7 @@ FORMATS = {
                 "ETag": header(
                     "The version's content_hash and the format, in quotes: send it"
                     " back in If-None-Match for a 304 when nothing changed.",
-                    {"type": "string", "pattern": '^"[0-9a-f]{64}-(json|html|md)"$'},
+                    {"type": "string", "pattern": '^"[0-9a-f]{64}-(json|html|md|pdf)"$'},
                 ),
                 "X-Report-Version": header("The version served.", VERSION),
                 "X-Report-Status": header("The version's status.", REPORT_STATUS),
@@ -86,7 +93,8 @@ FORMATS = {
         query_parameter(
             "format",
             {"enum": list(FORMATS), "default": "json"},
-            "json (the Report object), html (a standalone printable page) or md (Markdown).",
+            "json (the Report object), html (a standalone printable page), md (Markdown)"
+            " or pdf (A4, rendered from the html).",
         ),
         query_parameter(
             "version",
@@ -100,26 +108,51 @@ async def read_report(request: web.Request) -> web.Response:
     row = await review_for(request, actor)
     chosen = request.query.get("format", "json")
     if chosen not in FORMATS:
-        raise invalid([("/format", "must be one of: json, html, md")])
+        raise invalid([("/format", "must be one of: " + ", ".join(FORMATS))])
     wanted = query_int(request, "version", 0, 1, 1_000_000) if "version" in request.query else None
-    found = await use_cases.readable_report(request.app[SERVICES], actor, row, wanted)
-    column, media_type = FORMATS[chosen]
-    etag = f'"{found["content_hash"]}-{chosen}"'
-    headers = {
+    deps = request.app[SERVICES]
+    found = await use_cases.readable_report(deps, actor, row, wanted)
+    column = FORMATS[chosen][0]
+
+    async def content() -> str | bytes:
+        if chosen == "pdf":
+            return await use_cases.report_pdf(deps, row["id"], found)
+        text: str = found[column]
+        return text
+
+    return await frozen_answer(
+        request,
+        found["content_hash"],
+        chosen,
+        content,
+        {"X-Report-Version": str(found["version"]), "X-Report-Status": found["status"]},
+    )
+
+
+async def frozen_answer(
+    request: web.Request,
+    content_hash: str,
+    chosen: str,
+    content: Callable[[], Awaitable[str | bytes]],
+    headers: Mapping[str, str],
+) -> web.Response:
+    """A report version in the format `chosen` (a key of FORMATS), with `headers`: its ETag
+    names the version's content hash and the format, and an If-None-Match naming it is
+    answered 304 without reading `content`."""
+    etag = f'"{content_hash}-{chosen}"'
+    answered = {
+        **headers,
         "ETag": etag,
-        "X-Report-Version": str(found["version"]),
-        "X-Report-Status": found["status"],
         "X-Content-Type-Options": "nosniff",
-        # The report is a standalone page: it shows nothing from elsewhere, and no other
-        # site may frame it.
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
-        " frame-ancestors 'none'",
+        "Content-Security-Policy": REPORT_POLICY,
     }
     if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
-    return web.Response(
-        text=found[column], content_type=media_type, charset="utf-8", headers=headers
-    )
+        return web.Response(status=304, headers=answered)
+    media_type = FORMATS[chosen][1]
+    body = await content()
+    if isinstance(body, bytes):
+        return web.Response(body=body, content_type=media_type, headers=answered)
+    return web.Response(text=body, content_type=media_type, charset="utf-8", headers=answered)
 
 
 def _decision(

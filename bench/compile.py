@@ -7,7 +7,8 @@ publication).
 
 Timed, in a child process that does nothing else (so its peak RSS, VmHWM, is the
 compilation's): `reports.compile.compile_report` on one connection, then the three renderings
-the COMPILE_REPORT activity stores (canonical JSON, `render_html`, `render_markdown`).
+the COMPILE_REPORT activity stores (canonical JSON, `render_html`, `render_markdown`); then,
+timed apart, the PDF it stores too (`reports.pdf.render_pdf`).
 
 Bare primitive, same run, in a child process too: one SQL query that reads the content of those
 submissions (decoded by the same JSON codec as the service's pool).
@@ -171,7 +172,7 @@ async def main(args: argparse.Namespace) -> Report:
             lambda: in_child("bare", svc.dsn, review_id),
             lambda: in_child("compile", svc.dsn, review_id),
             "run {run}: compile+render {s[seconds]:.2f} s "
-            "(compile {s[compile_s]:.2f}, render {s[render_s]:.2f}), "
+            "(compile {s[compile_s]:.2f}, render {s[render_s]:.2f}), PDF {s[pdf_s]:.2f} s, "
             "peak RSS {s[peak_mb]:.0f} MB; bare query {b[seconds]:.2f} s",
         )
     numeric = [{k: float(v) for k, v in r.items()} for r in compiles]
@@ -186,10 +187,12 @@ async def main(args: argparse.Namespace) -> Report:
     )
     report.add("  of which compile_report (s)", c["compile_s"])
     report.add("  of which JSON + HTML + Markdown (s)", c["render_s"])
+    report.add("then the PDF, from the HTML (s)", c["pdf_s"])
     report.compare(
         "peak RSS of the process (MB)", "peak_mb", c, b, at_most(c["peak_mb"], GOAL_RSS_MB, " MB")
     )
     report.add("RSS before compiling (MB)", c["baseline_mb"], b["baseline_mb"])
+    report.add("peak RSS once the PDF is rendered too (MB)", c["pdf_peak_mb"])
     report.add(
         "inputs and national reports in the report",
         f"{int(c['stakeholder_inputs']):,} + {int(c['reports_received'])}",
@@ -198,9 +201,9 @@ async def main(args: argparse.Namespace) -> Report:
         met=complete,
     )
     report.add(
-        "report size JSON / HTML / Markdown (kB)",
+        "report size JSON / HTML / Markdown / PDF (kB)",
         f"{c['json_bytes'] / 1000:,.0f} / {c['html_bytes'] / 1000:,.0f} / "
-        f"{c['markdown_bytes'] / 1000:,.0f}",
+        f"{c['markdown_bytes'] / 1000:,.0f} / {c['pdf_bytes'] / 1000:,.0f}",
     )
     report.notes.append(
         "Per run (compile+render / bare, s): "

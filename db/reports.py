@@ -78,23 +78,49 @@ async def insert_report(
     review_id: str,
     version: int,
     content_hash: str,
-    rendered: tuple[str, str, str],
+    rendered: tuple[str, str, str, bytes],
     change_request: uuid.UUID | None,
 ) -> None:
-    """Store a compiled version in its final bytes: (json, html, markdown)."""
-    json_text, html, markdown = rendered
+    """Store a compiled version in its final bytes: (json, html, markdown, pdf)."""
+    json_text, html, markdown, pdf = rendered
     await conn.execute(
-        """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
+        """INSERT INTO reports (review_id, version, content_hash, json, html, markdown, pdf,
                                 change_request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         review_id,
         version,
         content_hash,
         json_text,
         html,
         markdown,
+        pdf,
         change_request,
     )
+
+
+async def stored_pdf(pool: asyncpg.Pool, review_id: str, version: int) -> bytes | None:
+    """The version's PDF; None for a version compiled before PDFs were (migration 0017)."""
+    pdf: bytes | None = await pool.fetchval(
+        "SELECT pdf FROM reports WHERE review_id = $1 AND version = $2", review_id, version
+    )
+    return pdf
+
+
+async def keep_pdf(pool: asyncpg.Pool, review_id: str, version: int, pdf: bytes) -> bytes:
+    """Store `pdf` as the version's PDF unless it has one already: the PDF stored, which
+    never changes once it is."""
+    kept: bytes | None = await pool.fetchval(
+        """UPDATE reports SET pdf = $3 WHERE review_id = $1 AND version = $2 AND pdf IS NULL
+           RETURNING pdf""",
+        review_id,
+        version,
+        pdf,
+    )
+    if kept is not None:
+        return kept
+    stored = await stored_pdf(pool, review_id, version)
+    assert stored is not None  # another request stored it first
+    return stored
 
 
 async def publish(

@@ -13,13 +13,16 @@ import asyncpg
 from db.reports import (
     drop_change_request,
     insert_change_request,
+    keep_pdf,
     latest_version,
     report,
+    stored_pdf,
     versions,
 )
 from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
+from reports.pdf import render_pdf_off_loop
 from services.engine import Deps
 from services.once import Created
 from services.refusals import Kind, Refused, not_found, refused_by_rule
@@ -55,6 +58,17 @@ async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> l
     if not runs_review(actor, review["region"]):
         raise not_found("There is no report of this review that you may read yet.")
     return await versions(deps.pool, review["id"])
+
+
+async def report_pdf(deps: Deps, review_id: str, found: asyncpg.Record) -> bytes:
+    """The PDF of the version `found` (a row `report` read): the one stored when it was
+    compiled; for a version compiled before PDFs were, one rendered from its stored HTML and
+    stored, once, so that every later read has the same bytes."""
+    stored = await stored_pdf(deps.pool, review_id, found["version"])
+    if stored is not None:
+        return stored
+    rendered = await render_pdf_off_loop(found["html"])
+    return await keep_pdf(deps.pool, review_id, found["version"], rendered)
 
 
 def _require_a_report_awaiting_decision(row: asyncpg.Record) -> None:

@@ -1247,6 +1247,13 @@ ROWS: list[Row] = [
         for fmt in ("json", "html", "md")
     ),
     Row(
+        "report-published-pdf",
+        "GET",
+        to(REVIEW % "pub" + "/report?format=pdf"),
+        on_review("pub", 200, 200),
+        context="report:pub",
+    ),
+    Row(
         "report-published-draft-v1",
         "GET",
         to(REVIEW % "pub" + "/report?version=1"),
@@ -1350,7 +1357,8 @@ async def test_matrix(api: Any, world: World, row: Row, role: str) -> None:
         headers["Content-Type"] = "text/csv"
         sent = {"data": body.encode()}
     response = await api.request(row.method, path, headers=headers, **sent)
-    text = await response.text()
+    # A PDF is binary: what text it has is compressed, and the HTML it is rendered from is read.
+    text = await response.text(errors="replace")
     expected = row.expected[role]
     assert response.status == expected, (
         f"{row.method} {path} as {role}: expected {expected}, got {response.status}: {text[:600]}"

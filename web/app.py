@@ -18,6 +18,7 @@ from web import (
     invitations,
     outreach,
     people,
+    public,
     report,
     reviews,
     signin,
@@ -107,7 +108,9 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = error_page(request, 500)
-    response.headers.update(PAGE_HEADERS)
+    # A page may set a stricter policy of its own (a published report's standalone HTML).
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -125,6 +128,7 @@ def add_web(app: web.Application) -> None:
         report,
         audit,
         dashboard,
+        public,
     ):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()

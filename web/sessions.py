@@ -21,7 +21,7 @@ from domain.access import Actor
 from services.refusals import forbidden
 from services.signin import live_session, local_path
 from web.keys import CSRF_TOKEN, PERSON
-from web.paths import is_page
+from web.paths import is_page, is_published_file
 
 SESSION_COOKIE = "reviewflow_session"
 VISITOR_COOKIE = "reviewflow_csrf"
@@ -90,7 +90,11 @@ async def _know_who(request: web.Request, settings: Settings) -> tuple[bool, str
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """On pages: the person of a live session (its last use set to now) and the CSRF token
     the page's forms carry; every form that changes something refused (403) without it."""
-    if not is_page(request.path) or request.path.startswith(STATIC_PREFIX):
+    if (
+        not is_page(request.path)
+        or request.path.startswith(STATIC_PREFIX)
+        or is_published_file(request.path)
+    ):
         return await handler(request)
     settings = request.app[SETTINGS]
     live, new_visitor_token = await _know_who(request, settings)

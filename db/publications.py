@@ -1,0 +1,35 @@
+"""Published reports, as anyone may read them: only versions whose status is published."""
+
+from __future__ import annotations
+
+import asyncpg
+
+# The most publications a list or the feed shows: a few per region and year.
+MAX_LISTED = 500
+
+
+async def published_reports(pool: asyncpg.Pool, region: str | None) -> list[asyncpg.Record]:
+    """Every published report (of `region`, or of all), newest publication first."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        """SELECT v.id AS review_id, v.title, v.region, r.version, r.content_hash,
+                  r.published_at
+           FROM reports r JOIN reviews v ON v.id = r.review_id
+           WHERE r.status = 'published' AND ($1::text IS NULL OR v.region = $1)
+           ORDER BY r.published_at DESC, v.id
+           LIMIT $2""",
+        region,
+        MAX_LISTED,
+    )
+    return rows
+
+
+async def published_report(pool: asyncpg.Pool, review_id: str) -> asyncpg.Record | None:
+    """The review's published version in its frozen bytes (the PDF apart); None for a review
+    that has none, or that does not exist."""
+    return await pool.fetchrow(
+        """SELECT v.id AS review_id, v.title, v.region, r.version, r.content_hash,
+                  r.published_at, r.json, r.html, r.markdown
+           FROM reports r JOIN reviews v ON v.id = r.review_id
+           WHERE r.review_id = $1 AND r.status = 'published'""",
+        review_id,
+    )

@@ -1,0 +1,34 @@
+"""Published reports, read by anyone without signing in: the lists by region, one report in
+its frozen formats, the feed. A draft is never shown: a review without a published version
+is refused exactly as a review that does not exist."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from db import publications
+from domain.reference import load_reference
+from services.engine import Deps
+from services.refusals import not_found
+from services.reports import report_pdf
+
+NOT_PUBLISHED = "There is no published report at this address."
+
+
+async def published_reports(deps: Deps, region: str | None) -> list[asyncpg.Record]:
+    """The published reports, of `region` (a region code) or of every region."""
+    if region is not None and load_reference().region(region) is None:
+        raise not_found("There is no region with this code.")
+    return await publications.published_reports(deps.pool, region)
+
+
+async def published_report(deps: Deps, review_id: str) -> asyncpg.Record:
+    found = await publications.published_report(deps.pool, review_id)
+    if found is None:
+        raise not_found(NOT_PUBLISHED)
+    return found
+
+
+async def published_pdf(deps: Deps, found: asyncpg.Record) -> bytes:
+    """The PDF of the published version `found`: frozen with it (see `report_pdf`)."""
+    return await report_pdf(deps, found["review_id"], found)

@@ -1,0 +1,154 @@
+"""Published reports, for anyone, without signing in: the list by region, a report's page,
+its frozen files (PDF, HTML, JSON, Markdown) and an Atom feed of publications.
+
+A review whose report is not published is answered as one that does not exist. The files are
+the published version's bytes, which never change: each carries an ETag (its content hash and
+format) and may be cached.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from api.keys import SERVICES, SETTINGS
+from api.reports import FORMATS, frozen_answer
+from api.requests import REVIEW_ID_PATTERN
+from domain.reference import load_reference
+from services import publications
+from web.format import local_time
+from web.render import environment, page
+
+routes = web.RouteTableDef()
+
+# The published bytes never change; a cache may keep them a day, checking back by ETag after.
+FROZEN_CACHE = "public, max-age=86400"
+# The feed changes with every publication. (The pages are not cached by others: they show
+# the person signed in, if any.)
+FEED_CACHE = "public, max-age=300"
+FEED_TYPE = "application/atom+xml"
+# A review id as the API takes them (its pattern without the anchors).
+REVIEW_ID = "{review_id:" + REVIEW_ID_PATTERN.removeprefix("^").removesuffix("$") + "}"
+# The feed's date while nothing is published yet: a fixed day before any publication (the
+# General Assembly endorsed the Compact on it).
+NOTHING_PUBLISHED = datetime(2018, 12, 19, tzinfo=UTC)
+
+
+def _region_name(code: str) -> str:
+    region = load_reference().region(code)
+    return f"{region.commission} ({region.region})" if region else code
+
+
+def _listed(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "review_id": row["review_id"],
+        "title": row["title"],
+        "version": row["version"],
+        "published": local_time(row["published_at"], "UTC"),
+        "href": f"/reports/{row['review_id']}",
+    }
+
+
+async def _list_page(request: web.Request, region: str | None) -> web.Response:
+    rows = await publications.published_reports(request.app[SERVICES], region)
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_region.setdefault(row["region"], []).append(_listed(row))
+    regions = [
+        {"code": r.code, "name": _region_name(r.code), "reports": by_region.get(r.code, [])}
+        for r in load_reference().regions
+        if region is None or r.code == region
+    ]
+    return page(
+        request,
+        "public/reports.html",
+        {
+            "regions": regions,
+            "chosen": region,
+            "choices": [(r.code, _region_name(r.code)) for r in load_reference().regions],
+        },
+    )
+
+
+@routes.get("/reports")
+async def reports_page(request: web.Request) -> web.Response:
+    """Every published report, by region; `?region=ECE` for one region's."""
+    return await _list_page(request, request.query.get("region") or None)
+
+
+@routes.get("/reports/regions/{code}")
+async def region_page(request: web.Request) -> web.Response:
+    return await _list_page(request, request.match_info["code"])
+
+
+@routes.get("/reports/feed.atom")
+async def feed(request: web.Request) -> web.Response:
+    """An Atom 1.0 feed of the publications, newest first, each with its page and its PDF."""
+    rows = await publications.published_reports(request.app[SERVICES], None)
+    base = request.app[SETTINGS].api_url
+    updated = rows[0]["published_at"] if rows else NOTHING_PUBLISHED
+    text = (
+        environment()
+        .get_template("public/feed.atom")
+        .render(
+            base=base,
+            updated=updated.isoformat(),
+            entries=[
+                {**_listed(row), "region": _region_name(row["region"]), "at": row["published_at"]}
+                for row in rows
+            ],
+        )
+    )
+    return web.Response(
+        text=text,
+        content_type=FEED_TYPE,
+        charset="utf-8",
+        headers={"Cache-Control": FEED_CACHE},
+    )
+
+
+@routes.get(f"/reports/{REVIEW_ID}.{{format:pdf|json|md|html}}")
+async def frozen_file(request: web.Request) -> web.Response:
+    """The published version in one format, byte for byte as it was approved."""
+    deps = request.app[SERVICES]
+    found = await publications.published_report(deps, request.match_info["review_id"])
+    chosen = request.match_info["format"]
+
+    async def content() -> str | bytes:
+        if chosen == "pdf":
+            return await publications.published_pdf(deps, found)
+        text: str = found[FORMATS[chosen][0]]
+        return text
+
+    return await frozen_answer(
+        request, found["content_hash"], chosen, content, {"Cache-Control": FROZEN_CACHE}
+    )
+
+
+@routes.get(f"/reports/{REVIEW_ID}")
+async def report_page(request: web.Request) -> web.Response:
+    """A published report: what it is, a few figures, and its files."""
+    deps = request.app[SERVICES]
+    found = await publications.published_report(deps, request.match_info["review_id"])
+    overview = json.loads(found["json"])["overview"]
+    review_id = found["review_id"]
+    return page(
+        request,
+        "public/report.html",
+        {
+            "report": found,
+            "region": _region_name(found["region"]),
+            "published": local_time(found["published_at"], "UTC"),
+            "overview": overview,
+            "files": [
+                ("PDF", "A4, to print or share", f"/reports/{review_id}.pdf"),
+                ("Web page", "the report as one page", f"/reports/{review_id}.html"),
+                ("Markdown", "plain text", f"/reports/{review_id}.md"),
+                ("JSON", "the data, for re-use", f"/reports/{review_id}.json"),
+            ],
+        },
+    )
