@@ -316,6 +316,7 @@ REVIEWS: dict[str, dict[str, Any]] = {
             "id": REVIEW_ID,
             "region": common("region_code"),
             "title": TEXT,
+            "description": {"type": "string", "description": "Empty when none was given."},
             "phase": PHASE,
             "member_states": array_of(common("iso3")),
             "timeline": {**component("Timeline"), "description": "As given at creation."},

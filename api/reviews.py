@@ -71,6 +71,26 @@ async def create_review(request: web.Request) -> web.Response:
     return web.json_response(created, status=201)
 
 
+@routes.patch("/v1/reviews/{id}")
+@operation(
+    "Reviews",
+    "describeReview",
+    "Change the review's title or description",
+    {"200": REVIEW_ANSWER, "403": SECRETARIAT_ONLY, "404": NOT_FOUND},
+    description="Either or both, at any phase; the pages, messages and reports use them from"
+    " then on. Deadlines change through extensions, never here.",
+    parameters=("ReviewId",),
+    body="ReviewText",
+)
+async def describe_review(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    changes = await read_json(request, requests.REVIEW_TEXT)
+    described = await use_cases.describe_review(
+        request.app[SERVICES], actor, request.match_info["id"], changes
+    )
+    return web.json_response(described)
+
+
 # ---- read ------------------------------------------------------------------------------------
 
 

@@ -17,12 +17,20 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import active_stakeholders, invited_stakeholders, uninvited_stakeholders
+from db.actors import (
+    active_stakeholders,
+    invited_stakeholders,
+    region_stakeholders,
+    stakeholders_by_email,
+    uninvited_stakeholders,
+)
 from db.events import events_after, insert_event
 from db.reviews import (
     add_invited,
+    describe,
     list_reviews,
     lock_invited,
+    newest_reviews,
     submission_progress,
     visible_review,
 )
@@ -142,6 +150,7 @@ def _review_document(
         "id": row["id"],
         "region": row["region"],
         "title": row["title"],
+        "description": row["description"],
         "phase": row["phase"],
         "member_states": row["member_states"],
         "timeline": row["timeline"],
@@ -342,14 +351,19 @@ async def create_review(
         if key is not None and "id" not in body:
             raise once.key_reused()  # the id comes from the key: the key was reused
         raise conflict(f"A review with id {config.review_id!r} already exists.")
-    created = Created(201, await _created_review(deps, actor, config.review_id))
+    created = Created(
+        201, await _created_review(deps, actor, config.review_id, body.get("description"))
+    )
     if key is None:
         return created.body
     return (await once.recorded(deps.pool, actor, key, request, created)).body
 
 
-async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str, Any]:
-    """The new review's document, once its workflow has written its row."""
+async def _created_review(
+    deps: Deps, actor: Actor, review_id: str, description: str | None
+) -> dict[str, Any]:
+    """The new review's document, once its workflow has written its row, and its description
+    written there (the row alone holds it: see `describe_review`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ROW_WAIT_S
     while (row := await visible_review(deps.pool, actor, review_id)) is None:
@@ -359,7 +373,76 @@ async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str,
                 retry_after_s=2,
             )
         await asyncio.sleep(0.05)
+    if description:
+        await describe(deps.pool, review_id, {"description": description})
+        row = await visible_review(deps.pool, actor, review_id)
+        assert row is not None  # reviews are never deleted
     return _review_document(row, actor, [])
+
+
+async def describe_review(
+    deps: Deps, actor: Actor, review_id: str, changes: dict[str, str]
+) -> dict[str, Any]:
+    """Change the review's title and/or description (`changes`, valid by the ReviewText
+    schema); the review as it is afterwards.
+
+    The review's row is where pages, messages and the report read both, so it is the one place
+    they change: the workflow keeps the title it was created with for its `review.created`
+    event only. Sending the same change again changes nothing.
+    """
+    await run_by(deps, actor, review_id, "may change its title or description")
+    await describe(deps.pool, review_id, changes)
+    return await review_document(deps, actor, review_id)
+
+
+# ---- the secretariat's console ------------------------------------------------------------
+
+# The most reviews the console lists: a region holds a few a year.
+CONSOLE_LIMIT = 500
+
+
+def _runs_console(actor: Actor) -> None:
+    if actor.role not in ("secretariat", "admin"):
+        raise forbidden("This needs one of the roles: secretariat, admin.")
+
+
+async def newest_first(deps: Deps, actor: Actor) -> list[asyncpg.Record]:
+    """The reviews of the secretariat's regions (every review, for an admin), newest first,
+    each with its count of submissions sent."""
+    _runs_console(actor)
+    return await newest_reviews(deps.pool, actor, CONSOLE_LIMIT)
+
+
+def creatable_regions(actor: Actor) -> list[str]:
+    """The regions `actor` may create reviews of."""
+    _runs_console(actor)
+    codes = [region.code for region in load_reference().regions]
+    return codes if actor.role == "admin" else [c for c in codes if c in actor.regions]
+
+
+def _runs_region(actor: Actor, region: str) -> None:
+    if region not in creatable_regions(actor):
+        raise forbidden(f"{region} is not one of your regions.")
+
+
+async def stakeholders_to_invite(
+    deps: Deps, actor: Actor, region: str, limit: int
+) -> list[asyncpg.Record]:
+    """The active stakeholder accounts of `region` a new review of it may invite."""
+    _runs_region(actor, region)
+    return await region_stakeholders(deps.pool, region, limit)
+
+
+async def stakeholders_with_emails(
+    deps: Deps, actor: Actor, region: str, emails: list[str]
+) -> dict[str, list[uuid.UUID]]:
+    """The active stakeholder accounts of `region` with each of `emails` (lower case), for
+    those found (several people may share an address)."""
+    _runs_region(actor, region)
+    found: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for row in await stakeholders_by_email(deps.pool, region, emails):
+        found[row["email"]].append(row["id"])
+    return found
 
 
 # ---- commands ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api.problems import Handler, Problem
 from services.refusals import STATUS_OF_KIND, Refused
-from web import account, home, invitations, reviews, signin, tasks
+from web import account, console, home, invitations, reviews, signin, tasks
 from web.background import BACKGROUND, Background, drain_on_shutdown
 from web.paths import is_page
 from web.render import page
@@ -99,7 +99,7 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def add_web(app: web.Application) -> None:
-    for pages in (home, signin, tasks, reviews, invitations, account):
+    for pages in (home, signin, tasks, console, reviews, invitations, account):
         app.add_routes(pages.routes)
     app[BACKGROUND] = Background()
     app.on_shutdown.append(drain_on_shutdown)
