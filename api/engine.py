@@ -21,7 +21,7 @@ from db.reviews import review_exists
 from domain.refusal import Refusal, RefusalKind
 from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
 from services.refusals import refused_by_rule, unavailable
-from workflows.models import PhaseCommand, ReportDecision, ReportVersion, ReviewInput
+from workflows.models import MoreStates, PhaseCommand, ReportDecision, ReportVersion, ReviewInput
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
 # The memo naming the request that created a review (a hash of its actor and fingerprint);
@@ -112,6 +112,18 @@ class TemporalReviews:
     ) -> None:
         command = PhaseCommand(actor_id, reason)
         await self._update(review_id, RegionalReviewWorkflow.cancel, command, update_id)
+
+    async def add_member_states(
+        self, review_id: str, countries: list[str], *, update_id: str
+    ) -> list[str]:
+        result: MoreStates = await self._update(
+            review_id,
+            RegionalReviewWorkflow.add_member_states,
+            MoreStates(countries),
+            update_id,
+            MoreStates,
+        )
+        return result.countries
 
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str

@@ -138,9 +138,18 @@ INVITATIONS = closed(
             "maxItems": 1000,
             "uniqueItems": True,
             "description": "Stakeholder accounts of the review's region to invite.",
-        }
+        },
+        "member_states": {
+            "type": "array",
+            "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+            "description": "Member States to add to the review, until its call for inputs"
+            " closes; their focal points are invited.",
+        },
     },
-    ["stakeholders"],
+    minProperties=1,
 )
 
 SUBMISSION = closed(

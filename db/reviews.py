@@ -239,3 +239,16 @@ async def newest_reviews(conn: Executor, actor: Actor, limit: int) -> list[async
         *_viewer_args(actor),
         limit,
     )
+
+
+async def replace_member_states(conn: Connection, review_id: str, members: list[str]) -> list[str]:
+    """Set the review's member States to `members` (its workflow's list); those it had before."""
+    before: list[str] = await conn.fetchval(
+        "SELECT member_states FROM reviews WHERE id = $1 FOR UPDATE", review_id
+    )
+    await conn.execute(
+        "UPDATE reviews SET member_states = $2, updated_at = now() WHERE id = $1",
+        review_id,
+        members,
+    )
+    return before

@@ -31,6 +31,7 @@ from db.reviews import (
     list_reviews,
     lock_invited,
     newest_reviews,
+    replace_member_states,
     submission_progress,
     visible_review,
 )
@@ -562,24 +563,74 @@ def closed_to_invitations(row: asyncpg.Record) -> str | None:
     return None
 
 
+def _unknown_states(codes: list[str]) -> list[tuple[str, str]]:
+    reference = load_reference()
+    return [
+        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        for i, code in enumerate(codes)
+        if reference.country_name(code) is None
+    ]
+
+
 async def invite(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
-    """Add stakeholders of the review's region to its invited list; each one added is mailed
-    an invitation (the event `stakeholders.invited`). Those invited before are left as they
-    are, so sending the same list again changes nothing and mails nobody."""
+    """Add member States and/or stakeholders of the review's region to it. Each State added
+    joins the review's workflow (it may submit, is reminded and counted) and its focal points
+    are mailed an invitation (the event `member_states.invited`); each stakeholder added is
+    mailed one (`stakeholders.invited`). Those invited before are left as they are, so sending
+    the same lists again changes nothing and mails nobody."""
+    key = command.key
+    update_id = f"{command.address('invitations')}:{actor.id}:{key}" if key else str(uuid.uuid4())
 
     async def run(row: asyncpg.Record) -> Created:
-        if why := closed_to_invitations(row):
-            raise conflict(why)
-        problems: list[tuple[str, str]] = []
-        body = {"stakeholders": command.body["stakeholders"], "region": row["region"]}
-        invited = await _invited_stakeholders(deps.pool, body, problems)
-        if problems or invited is None:
+        states: list[str] = command.body.get("member_states", [])
+        stakeholders: list[str] = command.body.get("stakeholders", [])
+        problems = _unknown_states(states)
+        invited: list[uuid.UUID] = []
+        if stakeholders:
+            if why := closed_to_invitations(row):
+                raise conflict(why)
+            body = {"stakeholders": stakeholders, "region": row["region"]}
+            invited = await _invited_stakeholders(deps.pool, body, problems) or []
+        if problems:
             raise invalid(problems)
-        added = await _add_invited(deps.pool, actor, command.review_id, invited)
-        already = [str(s) for s in invited if s not in added]
-        return Created(200, {"invited": [str(s) for s in added], "already_invited": already})
+        # The workflow first: it refuses States once inputs are closed, and then nothing is added.
+        states_added = (
+            await _add_states(deps, actor, row["id"], states, update_id) if states else []
+        )
+        added = await _add_invited(deps.pool, actor, command.review_id, invited) if invited else []
+        answer: dict[str, Any] = {
+            "invited": [str(s) for s in added],
+            "already_invited": [str(s) for s in invited if s not in added],
+        }
+        if states:
+            answer["member_states_invited"] = states_added
+            answer["member_states_already_invited"] = [c for c in states if c not in states_added]
+        return Created(200, answer)
 
     return await command_once(deps, actor, command, "invitations", run)
+
+
+async def _add_states(
+    deps: Deps, actor: Actor, review_id: str, states: list[str], update_id: str
+) -> list[str]:
+    """Those of `states` not yet the review's member States, added to its workflow, then to its
+    row and recorded, in one transaction (a retry finds the workflow's answer unchanged)."""
+    members = await deps.reviews.add_member_states(review_id, states, update_id=update_id)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        before = set(await replace_member_states(conn, review_id, members))
+        added = [c for c in states if c not in before]
+        if added:
+            event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{review_id}:states:{','.join(added)}")
+            event = ReviewEvent(
+                str(event_id),
+                review_id,
+                EventType.MEMBER_STATES_INVITED,
+                datetime.now(UTC),
+                str(actor.id),
+                {"countries": added},
+            )
+            await insert_event(conn, event)
+    return added
 
 
 async def _add_invited(

@@ -16,8 +16,9 @@ from domain.reference import load_reference
 from domain.review import Deadline
 from domain.timeline import DAYS_FROM_OPENING, suggested_timeline
 from tests.browser import assert_accessible, needs_chromium, screenshot
+from tests.documents import national_report
 from tests.reviews import eventually
-from tests.test_reviews_api import create_review
+from tests.test_reviews_api import create_review, open_call, submit
 from tests.test_web_invitations import get, secretariat, signed_in_as, stakeholder, text
 from tests.web_site import CSRF_FIELD, Site, path_of
 
@@ -309,3 +310,53 @@ async def test_creating_a_review_in_the_browser(page: Page, site: Site) -> None:
     )
     assert "DEU" not in row["member_states"] and "FRA" in row["member_states"]
     assert len(row["stakeholders"]) == 1
+
+
+async def test_inviting_more_member_states(site: Site) -> None:
+    runs = await secretariat(site)
+    france = await site.person(country="FRA", regions=("ECE",))
+    review = await create_review(site.api, runs, member_states=["DEU"], stakeholders=[])
+    path = f"/reviews/{review['id']}/edit"
+    client = await signed_in_as(site, runs)
+    html = await get(client, path)
+    assert 'name="member_states" value="FRA"' in html
+    assert 'name="member_states" value="DEU"' not in html  # a member State already
+    token, key = CSRF_FIELD.search(html), KEY.search(html)
+    assert token is not None and key is not None
+    form = {"csrf_token": token.group(1), "_key": key.group(1)}
+    refused = await client.post(f"/reviews/{review['id']}/member-states", data=form)
+    assert refused.status == 422
+    assert error_beside(await refused.text(), "member_states") == (
+        "Error: Select at least one member State"
+    )
+
+    sent = await client.post(
+        f"/reviews/{review['id']}/member-states",
+        data={**form, "member_states": "FRA"},
+        allow_redirects=False,
+    )
+    assert (sent.status, sent.headers["Location"]) == (303, f"{path}?states=1")
+    notice = text(await get(client, f"{path}?states=1"))
+    assert "1 member State invited; its focal points get an invitation by email." in notice
+    answer = await (await site.api.get(f"/v1/reviews/{review['id']}", headers=runs.headers)).json()
+    assert answer["member_states"] == ["DEU", "FRA"]
+    assert await eventually(lambda: site.invitation(france.actor.email))
+
+    # The review's workflow takes France's report once the call is open.
+    await open_call(site.api, runs, review["id"])
+    submitted = await submit(site.api, france, review["id"], national_report("FRA"))
+    assert submitted.status == 201, await submitted.text()
+
+    # Once inputs are closed, no State joins.
+    closed = await site.api.post(
+        f"/v1/reviews/{review['id']}/advance", json={}, headers=runs.headers
+    )
+    assert closed.status == 200, await closed.text()
+    late = await site.api.post(
+        f"/v1/reviews/{review['id']}/invitations",
+        json={"member_states": ["ITA"]},
+        headers=runs.headers,
+    )
+    assert late.status == 409, await late.text()
+    assert "Member States can be invited only until" in text(await get(client, path))
+    await client.close()

@@ -23,15 +23,17 @@ from multidict import MultiDictProxy
 from api.keys import SERVICES
 from api.requests import NEW_REVIEW, REVIEW_TEXT
 from domain.access import Actor
+from domain.phases import more_states_refusal
 from domain.reference import Region, load_reference
 from domain.review import Deadline, LatePolicy, Phase, Timeline
 from domain.timeline import next_deadline, on_day, suggested_timeline
 from schemas import problems_in
 from services import reviews
 from services.refusals import Kind, Refused
+from services.reviews import Command
 from web.format import deadline
 from web.render import page
-from web.reviews import DEADLINES, form_key, new_form_key
+from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -370,16 +372,36 @@ async def _edit_page(
     deps, review_id = request.app[SERVICES], request.match_info["id"]
     review = await reviews.run_by(deps, person, review_id, "may change it")
     reference = load_reference()
+    region = reference.region(review["region"])
+    assert region is not None  # a review's region is one of the five
+    members = set(review["member_states"])
     errors = errors or []
     context = {
         "review": review,
         "values": values or {"title": review["title"], "description": review["description"]},
         "states": [reference.country_name(c) or c for c in review["member_states"]],
-        "notice": "Your changes were saved." if "saved" in request.query else None,
+        "more_states": [s for s in _states(region, set()) if s["code"] not in members],
+        "states_closed": more_states_refusal(Phase(review["phase"])),
+        "state_key": new_form_key()[KEY_FIELD],
+        "notice": _edit_notice(request.query),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
     }
     return page(request, "reviews/edit.html", context, status=status)
+
+
+def _edit_notice(query: Mapping[str, str]) -> str | None:
+    """What the page's forms did (303 here with `saved`, or `states`: a count)."""
+    if "saved" in query:
+        return "Your changes were saved."
+    states = shown_count(query, "states")
+    if states is None:
+        return None
+    if states == 0:
+        return "No member State invited: those you selected were member States already."
+    if states == 1:
+        return "1 member State invited; its focal points get an invitation by email."
+    return f"{states} member States invited; their focal points get an invitation by email."
 
 
 @routes.get("/reviews/{id}/edit")
@@ -398,3 +420,23 @@ async def edit(request: web.Request) -> web.StreamResponse:
     review_id = request.match_info["id"]
     await reviews.describe_review(request.app[SERVICES], person, review_id, values)
     return see_other(f"/reviews/{review_id}/edit?saved")
+
+
+@routes.post("/reviews/{id}/member-states")
+async def invite_states(request: web.Request) -> web.StreamResponse:
+    person = require_person(request)
+    posted = await request.post()
+    picked = sorted(_texts(posted, "member_states"))
+    if not picked:
+        error = {"field_id": "member_states", "message": "Select at least one member State"}
+        return await _edit_page(request, person, errors=[error], status=422)
+    review_id = request.match_info["id"]
+    command = Command(review_id, {"member_states": picked}, form_key(posted))
+    try:
+        answer = await reviews.invite(request.app[SERVICES], person, command)
+    except Refused as refused:
+        if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
+            raise
+        error = {"field_id": "member_states", "message": refused.message}
+        return await _edit_page(request, person, errors=[error], status=422)
+    return see_other(f"/reviews/{review_id}/edit?states={len(answer['member_states_invited'])}")

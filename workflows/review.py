@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CompileReport,
         ConsultationCheck,
+        MoreStates,
         MoveTaskDeadline,
         OpenConsultation,
         PhaseCommand,
@@ -501,6 +503,24 @@ class RegionalReviewWorkflow:
     @cancel.validator
     def validate_cancel(self, command: PhaseCommand) -> None:
         self._validate_command(lambda: phases.cancel_refusal(self.state.phase))
+
+    # ---- more member States --------------------------------------------------------------
+
+    @workflow.update
+    async def add_member_states(self, more: MoreStates) -> MoreStates:
+        """Ask more member States for their national report: from now on they may submit, are
+        reminded and counted. The config carries them across continue-as-new."""
+        if await self._arrived():
+            return MoreStates(self.config.member_states)
+        async with self._command(lambda: phases.more_states_refusal(self.state.phase)):
+            known = self.config.member_states
+            added = [country for country in more.countries if country not in known]
+            self.config = dataclasses.replace(self.config, member_states=[*known, *added])
+        return MoreStates(self.config.member_states)
+
+    @add_member_states.validator
+    def validate_add_member_states(self, more: MoreStates) -> None:
+        self._validate_command(lambda: phases.more_states_refusal(self.state.phase))
 
     # ---- the report ---------------------------------------------------------------------
 
