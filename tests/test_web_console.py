@@ -256,6 +256,9 @@ async def test_editing_the_title_and_description(site: Site) -> None:
     assert (saved.status, saved.headers["Location"]) == (303, f"{path}?saved")
     assert "Your changes were saved." in text(await get(client, f"{path}?saved"))
     assert f"{tag} renamed" in listed(await get(client, "/reviews"))
+    shown = await get(client, f"/reviews/{review['id']}")
+    assert f"<h1>{tag} renamed</h1>" in shown
+    assert '<p class="lede" id="description">Now with a description</p>' in shown
     answer = await (await site.api.get(f"/v1/reviews/{review['id']}", headers=runs.headers)).json()
     assert (answer["title"], answer["description"]) == (f"{tag} renamed", "Now with a description")
 
