@@ -176,7 +176,19 @@ async def test_mistakes_are_shown_beside_their_fields(site: Site) -> None:
         "Error: Select at least one member State, from the list"
     )
     assert error_beside(html, "reminder_days").startswith("Error: Enter up to 10 different")
-    fields["reminder_days"] = "7"
+    fields |= {"reminder_days": "7", "report_due_at": "soon"}
+    response = await send_form(client, fields, ["DEU"])
+    html = await response.text()
+    assert response.status == 422, html
+    assert error_beside(html, "report_due_at") == (
+        "Error: Enter the date the regional report is due as a date, such as 2026-10-26"
+    )
+    assert 'href="#timeline"' not in html
+    fields["report_due_at"] = ""
+    assert "Error: Enter the date the regional report is due" in error_beside(
+        await (await send_form(client, fields, ["DEU"])).text(), "report_due_at"
+    )
+    fields["report_due_at"] = date_of(await get(client, "/reviews/new"), "report_due_at")
     response = await send_form(client, fields, ["DEU"])
     html = await response.text()
     assert response.status == 422, html
@@ -307,6 +319,11 @@ async def test_creating_a_review_in_the_browser(page: Page, site: Site) -> None:
     await page.locator("#consultation_due_at").fill(suggested)
     await page.get_by_role("button", name="Create the review").click()
     await expect(page.locator(".notice")).to_contain_text(f"UNECE region {tag}” was created.")
+    await assert_accessible(page)
+    await page.get_by_role(
+        "link", name=f"Edit Regional review of the GCM in the UNECE region {tag}"
+    ).click()
+    await expect(page.get_by_role("heading", name="Edit the review")).to_be_visible()
     await assert_accessible(page)
     row = await site.pool.fetchrow(
         "SELECT member_states, stakeholders FROM reviews WHERE title LIKE $1", f"%{tag}"

@@ -64,6 +64,8 @@ DEFAULT_REMINDERS = ", ".join(str(d) for d in reviews.DEFAULT_REMINDER_DAYS)
 PICKABLE = 2000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NO_ACCOUNT = "no account has this email; add it on the People page"
+# The most rows of a CSV file named one by one; past them, how many more.
+MAX_ROW_ERRORS = 50
 # The message beside each field for what the schema refuses there.
 FIELD_MESSAGES = {
     "title": "Enter a title of at most 300 characters",
@@ -311,6 +313,10 @@ async def _from_csv(
         errors.append({"field_id": "csv", "message": f"Row {number} of the CSV file: {why}"})
     if not rows:
         errors.append({"field_id": "csv", "message": "The CSV file holds no email address"})
+    if len(errors) > MAX_ROW_ERRORS:
+        more = len(errors) - MAX_ROW_ERRORS
+        errors = errors[:MAX_ROW_ERRORS]
+        errors.append({"field_id": "csv", "message": f"And {more} more rows of the CSV file"})
     return picked, errors
 
 
@@ -345,7 +351,9 @@ async def create_review(request: web.Request) -> web.StreamResponse:
         from_file, errors = await _from_csv(request, person, region, upload)
         invited |= from_file
     body = _body(answers, invited, errors)
+    # A date that could not be read is named beside its field already, not again as missing.
     problems = [(p.pointer, p.message) for p in problems_in(NEW_REVIEW, body)]
+    problems = [(pointer, why) for pointer, why in problems if pointer != "/timeline"]
     errors = errors_from(problems) + errors
     if errors:
         return await _form(request, person, region, answers, errors, 422)
