@@ -314,7 +314,15 @@ REVIEWS: dict[str, dict[str, Any]] = {
             "already_invited": array_of(
                 UUID, description="Invited before: left as they were, mailed nothing."
             ),
-        }
+            "member_states_invited": array_of(
+                common("iso3"), description="Added to the review; their focal points invited."
+            ),
+            "member_states_already_invited": array_of(
+                common("iso3"), description="Member States already: left as they were."
+            ),
+        },
+        # Present when the request named member States.
+        optional=("member_states_invited", "member_states_already_invited"),
     ),
     "Timeline": _TIMELINE,
     "Progress": object_of(
@@ -361,6 +369,7 @@ REVIEWS: dict[str, dict[str, Any]] = {
             "id": REVIEW_ID,
             "region": common("region_code"),
             "title": TEXT,
+            "description": {"type": "string", "description": "Empty when none was given."},
             "phase": PHASE,
             "member_states": array_of(common("iso3")),
             "timeline": {**component("Timeline"), "description": "As given at creation."},

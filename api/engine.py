@@ -22,6 +22,7 @@ from domain.refusal import Refusal, RefusalKind
 from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
 from services.refusals import refused_by_rule, unavailable
 from workflows.models import (
+    MoreStates,
     PhaseCommand,
     RemindedNow,
     RemindNowCommand,
@@ -126,6 +127,18 @@ class TemporalReviews:
             review_id, RegionalReviewWorkflow.remind_now, command, update_id, RemindedNow
         )
         return result.event_id
+
+    async def add_member_states(
+        self, review_id: str, countries: list[str], *, update_id: str
+    ) -> list[str]:
+        result: MoreStates = await self._update(
+            review_id,
+            RegionalReviewWorkflow.add_member_states,
+            MoreStates(countries),
+            update_id,
+            MoreStates,
+        )
+        return result.countries
 
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str

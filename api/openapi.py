@@ -89,6 +89,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Advance": request_schemas.ADVANCE,
     "Cancel": request_schemas.CANCEL,
     "Invitations": request_schemas.INVITATIONS,
+    "ReviewText": request_schemas.REVIEW_TEXT,
     "NewSubmission": request_schemas.SUBMISSION,
     "TaskCompletion": _checked_as(
         request_schemas.TASK_COMPLETION, "response", "consultation_response"

@@ -22,6 +22,12 @@ INSTANT: dict[str, Any] = {
 }
 DEADLINES = ["call_opens_at", "inputs_due_at", "consultation_due_at", "report_due_at"]
 REASON: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 2000}
+TITLE: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 300}
+DESCRIPTION: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 5000,
+    "description": "What the review is about, for those invited to it.",
+}
 
 
 def closed(
@@ -48,7 +54,8 @@ NEW_REVIEW = closed(
             ),
         },
         "region": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
-        "title": {"type": "string", "minLength": 1, "maxLength": 300},
+        "title": TITLE,
+        "description": DESCRIPTION,
         "member_states": {
             "type": "array",
             "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
@@ -103,6 +110,8 @@ NEW_REVIEW = closed(
     ["region", "title", "timeline"],
 )
 
+REVIEW_TEXT = closed({"title": TITLE, "description": DESCRIPTION}, minProperties=1)
+
 EXTENSION = closed(
     {
         "deadline": {"enum": DEADLINES},
@@ -129,9 +138,18 @@ INVITATIONS = closed(
             "maxItems": 1000,
             "uniqueItems": True,
             "description": "Stakeholder accounts of the review's region to invite.",
-        }
+        },
+        "member_states": {
+            "type": "array",
+            "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+            "description": "Member States to add to the review, until its call for inputs"
+            " closes; their focal points are invited.",
+        },
     },
-    ["stakeholders"],
+    minProperties=1,
 )
 
 SUBMISSION = closed(

@@ -73,6 +73,26 @@ async def create_review(request: web.Request) -> web.Response:
     return web.json_response(created, status=201)
 
 
+@routes.patch("/v1/reviews/{id}")
+@operation(
+    "Reviews",
+    "describeReview",
+    "Change the review's title or description",
+    {"200": REVIEW_ANSWER, "403": SECRETARIAT_ONLY, "404": NOT_FOUND},
+    description="Either or both, at any phase; the pages, messages and reports use them from"
+    " then on. Deadlines change through extensions, never here.",
+    parameters=("ReviewId",),
+    body="ReviewText",
+)
+async def describe_review(request: web.Request) -> web.Response:
+    actor = current_actor(request)
+    changes = await read_json(request, requests.REVIEW_TEXT)
+    described = await use_cases.describe_review(
+        request.app[SERVICES], actor, request.match_info["id"], changes
+    )
+    return web.json_response(described)
+
+
 # ---- read ------------------------------------------------------------------------------------
 
 
@@ -254,17 +274,21 @@ async def cancel(request: web.Request) -> web.Response:
 @operation(
     "Reviews",
     "inviteStakeholders",
-    "Invite stakeholders to the review",
+    "Invite member States or stakeholders to the review",
     {
         "200": answer("Who was invited now, and who had been.", component("InvitationsSent")),
         "403": SECRETARIAT_ONLY,
         "404": NOT_FOUND,
         "409": shared_response(
-            "Conflict", "The review is open to every stakeholder of its region, or has ended."
+            "Conflict",
+            "Stakeholders: the review is open to every stakeholder of its region, or has ended."
+            " Member States: the call for inputs has closed.",
         ),
     },
-    description="Adds stakeholder accounts of the review's region to its invited list; each"
-    " one added is mailed an invitation with a link that signs them in (valid 7 days)."
+    description="Adds member States to the review (until its call for inputs closes: they may"
+    " then submit, are reminded and counted, and their focal points are mailed an invitation)"
+    " and stakeholder accounts of the review's region to its invited list; each stakeholder"
+    " added is mailed an invitation with a link that signs them in (valid 7 days)."
     " Those already invited are left as they are and mailed nothing, so the same request"
     " may be sent again. Invited after the consultation opened, a stakeholder has no"
     " consultation task.",

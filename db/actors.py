@@ -462,3 +462,28 @@ async def invited_stakeholders(
         after,
         limit,
     )
+
+
+async def region_stakeholders(conn: Executor, region: str, limit: int) -> list[asyncpg.Record]:
+    """The active stakeholder accounts of `region`, by organisation then name."""
+    return await conn.fetch(
+        f"""SELECT {_STAKEHOLDER}, a.email FROM actors a
+            WHERE a.role = 'stakeholder' AND a.disabled_at IS NULL AND $1 = ANY (a.regions)
+            {_BY_ORGANISATION} LIMIT $2""",
+        region,
+        limit,
+    )
+
+
+async def stakeholders_by_email(
+    conn: Executor, region: str, emails: list[str]
+) -> list[asyncpg.Record]:
+    """The active stakeholder accounts of `region` with one of the addresses `emails`, in any
+    case: each one's id and address (lower case)."""
+    return await conn.fetch(
+        """SELECT id, lower(email) AS email FROM actors
+           WHERE role = 'stakeholder' AND disabled_at IS NULL AND $1 = ANY (regions)
+             AND lower(email) = ANY (SELECT lower(e) FROM unnest($2::text[]) AS e)""",
+        region,
+        emails,
+    )

@@ -36,7 +36,7 @@ _VISIBLE = """
 # A review's row as a viewer reads it: the invited stakeholders only for those who run it
 # (services.reviews shows anyone else no more than "invited"), so that reading a review with
 # 10,000 invitees does not decode 10,000 ids for every page a participant opens.
-_COLUMNS = """r.id, r.region, r.title, r.member_states, r.timeline, r.reminder_days,
+_COLUMNS = """r.id, r.region, r.title, r.description, r.member_states, r.timeline, r.reminder_days,
           r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
           r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
           r.reminders_optional"""
@@ -219,3 +219,44 @@ async def add_invited(conn: Connection, review_id: str, added: list[uuid.UUID]) 
         review_id,
         added,
     )
+
+
+async def describe(conn: Executor, review_id: str, changes: dict[str, str]) -> datetime | None:
+    """Set the review's `title` and/or `description` (the keys of `changes`); when it changed,
+    the instant it did."""
+    return await conn.fetchval(
+        """UPDATE reviews SET title = coalesce($2, title),
+                              description = coalesce($3, description), updated_at = now()
+           WHERE id = $1 AND (title, description)
+                 IS DISTINCT FROM (coalesce($2, title), coalesce($3, description))
+           RETURNING updated_at""",
+        review_id,
+        changes.get("title"),
+        changes.get("description"),
+    )
+
+
+async def newest_reviews(conn: Executor, actor: Actor, limit: int) -> list[asyncpg.Record]:
+    """The reviews `actor` may see, newest first, each with its count of submissions sent."""
+    return await conn.fetch(
+        f"""SELECT {_ROW},
+                   (SELECT count(*) FROM submissions s
+                    WHERE s.review_id = r.id AND s.latest_version > 0) AS submissions
+            FROM reviews r WHERE {_VISIBLE}
+            ORDER BY r.created_at DESC, r.id DESC LIMIT $5""",
+        *_viewer_args(actor),
+        limit,
+    )
+
+
+async def replace_member_states(conn: Connection, review_id: str, members: list[str]) -> list[str]:
+    """Set the review's member States to `members` (its workflow's list); those it had before."""
+    before: list[str] = await conn.fetchval(
+        "SELECT member_states FROM reviews WHERE id = $1 FOR UPDATE", review_id
+    )
+    await conn.execute(
+        "UPDATE reviews SET member_states = $2, updated_at = now() WHERE id = $1",
+        review_id,
+        members,
+    )
+    return before

@@ -18,6 +18,8 @@ class EventType(StrEnum):
     REVIEW_CREATED = "review.created"
     # Stakeholders added to a review's invited list after it was created (data: their ids).
     STAKEHOLDERS_INVITED = "stakeholders.invited"
+    # Member States added to a review after it was created (data: their ISO3 codes).
+    MEMBER_STATES_INVITED = "member_states.invited"
     PHASE_CHANGED = "phase.changed"
     REVIEW_CANCELLED = "review.cancelled"
     DEADLINE_EXTENDED = "deadline.extended"

@@ -52,3 +52,19 @@ def report_decision_refusal(phase: Phase) -> Refusal | None:
         RefusalKind.WRONG_PHASE,
         f"The review is in {phase.value}; there is no report awaiting a decision.",
     )
+
+
+# The phases in which more member States may be asked for their national report: until the
+# call for inputs closes.
+STATES_JOIN = frozenset({Phase.SCHEDULED, Phase.CALL_FOR_INPUTS})
+
+
+def more_states_refusal(phase: Phase) -> Refusal | None:
+    """Inviting more member States needs the call for inputs not yet closed."""
+    if phase in STATES_JOIN:
+        return None
+    return Refusal(
+        RefusalKind.WRONG_PHASE,
+        f"The review is in {phase.value}; member States can be invited only until the call"
+        " for inputs closes.",
+    )

@@ -19,6 +19,7 @@ from db.recipients import (
     ESSENTIAL,
     ESSENTIAL_UNLESS_REVIEW_ALLOWS,
     EVENT_ACTOR,
+    MEMBER_FOCAL_POINTS,
     NAMED_RECIPIENTS,
     NAMED_STAKEHOLDERS,
     OPEN_TASK_ASSIGNEES,
@@ -74,6 +75,9 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     EventType.REVIEW_CREATED: _fixed(REVIEW_INVITED, not_yet_sent(CALLED), ESSENTIAL),
     EventType.STAKEHOLDERS_INVITED: _fixed(
         REVIEW_INVITED, not_yet_sent(NAMED_STAKEHOLDERS), ESSENTIAL
+    ),
+    EventType.MEMBER_STATES_INVITED: _fixed(
+        REVIEW_INVITED, not_yet_sent(MEMBER_FOCAL_POINTS), ESSENTIAL
     ),
     EventType.PHASE_CHANGED: _phase_changed,
     EventType.SUBMISSION_ACCEPTED: _fixed(EventType.SUBMISSION_ACCEPTED, EVENT_ACTOR, OPTIONAL),

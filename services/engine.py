@@ -41,6 +41,12 @@ class ReviewEngine(Protocol):
         (none is recorded when nobody was left to remind)."""
         ...
 
+    async def add_member_states(
+        self, review_id: str, countries: list[str], *, update_id: str
+    ) -> list[str]:
+        """Add member States to the review; its member States afterwards."""
+        ...
+
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str
     ) -> int:

@@ -17,12 +17,21 @@ from typing import Any
 
 import asyncpg
 
-from db.actors import active_stakeholders, invited_stakeholders, uninvited_stakeholders
+from db.actors import (
+    active_stakeholders,
+    invited_stakeholders,
+    region_stakeholders,
+    stakeholders_by_email,
+    uninvited_stakeholders,
+)
 from db.events import EventFilter, events_after, insert_event, trail_actors
 from db.reviews import (
     add_invited,
+    describe,
     list_reviews,
     lock_invited,
+    newest_reviews,
+    replace_member_states,
     submission_progress,
     visible_review,
 )
@@ -142,6 +151,7 @@ def _review_document(
         "id": row["id"],
         "region": row["region"],
         "title": row["title"],
+        "description": row["description"],
         "phase": row["phase"],
         "member_states": row["member_states"],
         "timeline": row["timeline"],
@@ -405,14 +415,19 @@ async def create_review(
         if key is not None and "id" not in body:
             raise once.key_reused()  # the id comes from the key: the key was reused
         raise conflict(f"A review with id {config.review_id!r} already exists.")
-    created = Created(201, await _created_review(deps, actor, config.review_id))
+    created = Created(
+        201, await _created_review(deps, actor, config.review_id, body.get("description"))
+    )
     if key is None:
         return created.body
     return (await once.recorded(deps.pool, actor, key, request, created)).body
 
 
-async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str, Any]:
-    """The new review's document, once its workflow has written its row."""
+async def _created_review(
+    deps: Deps, actor: Actor, review_id: str, description: str | None
+) -> dict[str, Any]:
+    """The new review's document, once its workflow has written its row, and its description
+    written there (the row alone holds it: see `describe_review`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ROW_WAIT_S
     while (row := await visible_review(deps.pool, actor, review_id)) is None:
@@ -422,7 +437,76 @@ async def _created_review(deps: Deps, actor: Actor, review_id: str) -> dict[str,
                 retry_after_s=2,
             )
         await asyncio.sleep(0.05)
+    if description:
+        await describe(deps.pool, review_id, {"description": description})
+        row = await visible_review(deps.pool, actor, review_id)
+        assert row is not None  # reviews are never deleted
     return _review_document(row, actor, [])
+
+
+async def describe_review(
+    deps: Deps, actor: Actor, review_id: str, changes: dict[str, str]
+) -> dict[str, Any]:
+    """Change the review's title and/or description (`changes`, valid by the ReviewText
+    schema); the review as it is afterwards.
+
+    The review's row is where pages, messages and the report read both, so it is the one place
+    they change: the workflow keeps the title it was created with for its `review.created`
+    event only. Sending the same change again changes nothing.
+    """
+    await run_by(deps, actor, review_id, "may change its title or description")
+    await describe(deps.pool, review_id, changes)
+    return await review_document(deps, actor, review_id)
+
+
+# ---- the secretariat's console ------------------------------------------------------------
+
+# The most reviews the console lists: a region holds a few a year.
+CONSOLE_LIMIT = 500
+
+
+def _runs_console(actor: Actor) -> None:
+    if actor.role not in ("secretariat", "admin"):
+        raise forbidden("This needs one of the roles: secretariat, admin.")
+
+
+async def newest_first(deps: Deps, actor: Actor) -> list[asyncpg.Record]:
+    """The reviews of the secretariat's regions (every review, for an admin), newest first,
+    each with its count of submissions sent."""
+    _runs_console(actor)
+    return await newest_reviews(deps.pool, actor, CONSOLE_LIMIT)
+
+
+def creatable_regions(actor: Actor) -> list[str]:
+    """The regions `actor` may create reviews of."""
+    _runs_console(actor)
+    codes = [region.code for region in load_reference().regions]
+    return codes if actor.role == "admin" else [c for c in codes if c in actor.regions]
+
+
+def _runs_region(actor: Actor, region: str) -> None:
+    if region not in creatable_regions(actor):
+        raise forbidden(f"{region} is not one of your regions.")
+
+
+async def stakeholders_to_invite(
+    deps: Deps, actor: Actor, region: str, limit: int
+) -> list[asyncpg.Record]:
+    """The active stakeholder accounts of `region` a new review of it may invite."""
+    _runs_region(actor, region)
+    return await region_stakeholders(deps.pool, region, limit)
+
+
+async def stakeholders_with_emails(
+    deps: Deps, actor: Actor, region: str, emails: list[str]
+) -> dict[str, list[uuid.UUID]]:
+    """The active stakeholder accounts of `region` with each of `emails` (lower case), for
+    those found (several people may share an address)."""
+    _runs_region(actor, region)
+    found: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for row in await stakeholders_by_email(deps.pool, region, emails):
+        found[row["email"]].append(row["id"])
+    return found
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -547,24 +631,74 @@ def closed_to_invitations(row: asyncpg.Record) -> str | None:
     return None
 
 
+def _unknown_states(codes: list[str]) -> list[tuple[str, str]]:
+    reference = load_reference()
+    return [
+        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        for i, code in enumerate(codes)
+        if reference.country_name(code) is None
+    ]
+
+
 async def invite(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
-    """Add stakeholders of the review's region to its invited list; each one added is mailed
-    an invitation (the event `stakeholders.invited`). Those invited before are left as they
-    are, so sending the same list again changes nothing and mails nobody."""
+    """Add member States and/or stakeholders of the review's region to it. Each State added
+    joins the review's workflow (it may submit, is reminded and counted) and its focal points
+    are mailed an invitation (the event `member_states.invited`); each stakeholder added is
+    mailed one (`stakeholders.invited`). Those invited before are left as they are, so sending
+    the same lists again changes nothing and mails nobody."""
+    key = command.key
+    update_id = f"{command.address('invitations')}:{actor.id}:{key}" if key else str(uuid.uuid4())
 
     async def run(row: asyncpg.Record) -> Created:
-        if why := closed_to_invitations(row):
-            raise conflict(why)
-        problems: list[tuple[str, str]] = []
-        body = {"stakeholders": command.body["stakeholders"], "region": row["region"]}
-        invited = await _invited_stakeholders(deps.pool, body, problems)
-        if problems or invited is None:
+        states: list[str] = command.body.get("member_states", [])
+        stakeholders: list[str] = command.body.get("stakeholders", [])
+        problems = _unknown_states(states)
+        invited: list[uuid.UUID] = []
+        if stakeholders:
+            if why := closed_to_invitations(row):
+                raise conflict(why)
+            body = {"stakeholders": stakeholders, "region": row["region"]}
+            invited = await _invited_stakeholders(deps.pool, body, problems) or []
+        if problems:
             raise invalid(problems)
-        added = await _add_invited(deps.pool, actor, command.review_id, invited)
-        already = [str(s) for s in invited if s not in added]
-        return Created(200, {"invited": [str(s) for s in added], "already_invited": already})
+        # The workflow first: it refuses States once inputs are closed, and then nothing is added.
+        states_added = (
+            await _add_states(deps, actor, row["id"], states, update_id) if states else []
+        )
+        added = await _add_invited(deps.pool, actor, command.review_id, invited) if invited else []
+        answer: dict[str, Any] = {
+            "invited": [str(s) for s in added],
+            "already_invited": [str(s) for s in invited if s not in added],
+        }
+        if states:
+            answer["member_states_invited"] = states_added
+            answer["member_states_already_invited"] = [c for c in states if c not in states_added]
+        return Created(200, answer)
 
     return await command_once(deps, actor, command, "invitations", run)
+
+
+async def _add_states(
+    deps: Deps, actor: Actor, review_id: str, states: list[str], update_id: str
+) -> list[str]:
+    """Those of `states` not yet the review's member States, added to its workflow, then to its
+    row and recorded, in one transaction (a retry finds the workflow's answer unchanged)."""
+    members = await deps.reviews.add_member_states(review_id, states, update_id=update_id)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        before = set(await replace_member_states(conn, review_id, members))
+        added = [c for c in states if c not in before]
+        if added:
+            event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{review_id}:states:{','.join(added)}")
+            event = ReviewEvent(
+                str(event_id),
+                review_id,
+                EventType.MEMBER_STATES_INVITED,
+                datetime.now(UTC),
+                str(actor.id),
+                {"countries": added},
+            )
+            await insert_event(conn, event)
+    return added
 
 
 async def _add_invited(

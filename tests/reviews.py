@@ -12,6 +12,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,6 +21,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from db.pool import Connection
+from domain.timeline import suggested_timeline
 from workflows.review import workflow_id
 
 DAY = timedelta(days=1)
@@ -75,13 +77,7 @@ async def at_least(events: Any, count: int) -> list[dict[str, Any]] | None:
 
 def ece_2020_timeline(start: datetime) -> dict[str, datetime]:
     """ECE 2020's deadlines, moved to start a week after `start`, with their spacing kept."""
-    opens = start + 7 * DAY  # stands for 15 Sep 2020
-    return {
-        "call_opens_at": opens,
-        "inputs_due_at": opens + 41 * DAY,  # 26 Oct
-        "consultation_due_at": opens + 55 * DAY,  # 9 Nov
-        "report_due_at": opens + 90 * DAY,
-    }
+    return asdict(suggested_timeline(start))
 
 
 class Review:

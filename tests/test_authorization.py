@@ -721,6 +721,16 @@ def command(key: str, action: str, body: Callable[[], dict[str, Any]]) -> Target
     return target
 
 
+def _described(key: str) -> Target:
+    """A new description for review `key`; the roles that run it change a fresh review's."""
+
+    async def target(api: Any, w: World, role: str) -> tuple[str, Any]:
+        review_id = await fresh_review(api, w, role) if role in RUNS[key] else w.reviews[key]
+        return f"/v1/reviews/{review_id}", {"description": "Matrix"}
+
+    return target
+
+
 def _extension() -> dict[str, Any]:
     until = datetime.now(UTC) + timedelta(days=200)
     return {"deadline": "report_due_at", "until": until.isoformat(), "reason": "More time"}
@@ -1109,6 +1119,14 @@ ROWS: list[Row] = [
         "cancel-eca",
         "POST",
         to(REVIEW % "eca" + "/cancel", {"reason": "Matrix"}),
+        on_review("eca", None, 403),
+    ),
+    # A review's title and description are its secretariat's to change.
+    Row("describe-throw", "PATCH", _described("throw"), on_review("throw", 200, 403)),
+    Row(
+        "describe-eca",
+        "PATCH",
+        to(REVIEW % "eca", {"description": "Matrix"}),
         on_review("eca", None, 403),
     ),
     # Submissions: focal points and stakeholders, for themselves, to reviews they are part of.

@@ -13,6 +13,7 @@ from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
     audit,
+    console,
     dashboard,
     home,
     invitations,
@@ -119,6 +120,7 @@ def add_web(app: web.Application) -> None:
         home,
         signin,
         tasks,
+        console,
         reviews,
         invitations,
         account,

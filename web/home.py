@@ -13,5 +13,7 @@ routes = web.RouteTableDef()
 @routes.get("/")
 async def start(request: web.Request) -> web.StreamResponse:
     if PERSON in request:
-        raise web.HTTPSeeOther("/tasks")
+        # Those who run reviews start from them; everyone else from what is asked of them.
+        runs = request[PERSON].role in ("secretariat", "admin")
+        raise web.HTTPSeeOther("/reviews" if runs else "/tasks")
     return page(request, "start.html")

@@ -208,3 +208,11 @@ class DeliveryStats:
 # The error type of an activity failure that no retry can mend (a row that must exist does
 # not): retrying it would only hold the review's lock for ever.
 PRECONDITION_FAILED = "PreconditionFailed"
+
+
+@dataclass(frozen=True)
+class MoreStates:
+    """Member States the secretariat adds to the review (ISO3 codes); the answer: its member
+    States afterwards."""
+
+    countries: list[str]

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CompileReport,
         ConsultationCheck,
+        MoreStates,
         MoveTaskDeadline,
         OpenConsultation,
         PhaseCommand,
@@ -552,6 +553,24 @@ class RegionalReviewWorkflow:
         update = workflow.current_update_info()
         assert update is not None  # called from an Update handler
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.config.review_id}:{update.id}"))
+
+    # ---- more member States --------------------------------------------------------------
+
+    @workflow.update
+    async def add_member_states(self, more: MoreStates) -> MoreStates:
+        """Ask more member States for their national report: from now on they may submit, are
+        reminded and counted. The config carries them across continue-as-new."""
+        if await self._arrived():
+            return MoreStates(self.config.member_states)
+        async with self._command(lambda: phases.more_states_refusal(self.state.phase)):
+            known = self.config.member_states
+            added = [country for country in more.countries if country not in known]
+            self.config = dataclasses.replace(self.config, member_states=[*known, *added])
+        return MoreStates(self.config.member_states)
+
+    @add_member_states.validator
+    def validate_add_member_states(self, more: MoreStates) -> None:
+        self._validate_command(lambda: phases.more_states_refusal(self.state.phase))
 
     # ---- the report ---------------------------------------------------------------------
 
