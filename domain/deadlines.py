@@ -109,7 +109,8 @@ def _country_refusal(
     if until >= state.deadlines.consultation_due_at:
         return Refusal(
             RefusalKind.INVALID,
-            "A member State's deadline must stay before consultation_due_at.",
+            "A member State's deadline must stay before the consultation closes"
+            f" ({state.deadlines.consultation_due_at.isoformat()}).",
             "until",
         )
     return None

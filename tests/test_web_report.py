@@ -84,7 +84,10 @@ async def test_downloads_are_the_stored_formats(site: Site) -> None:
         assert response.status == 200
         assert json.loads(await response.text())["version"] == 1
         assert "attachment" in response.headers["Content-Disposition"]
-        assert (await client.get(f"/reviews/{review_id}/report/download?format=pdf")).status == 404
+        pdf = await client.get(f"/reviews/{review_id}/report/download?format=pdf")
+        assert pdf.status == 200 and pdf.content_type == "application/pdf"
+        assert (await pdf.read()).startswith(b"%PDF-")
+        assert (await client.get(f"/reviews/{review_id}/report/download?format=docx")).status == 404
 
 
 async def test_changes_with_editorial_text_reach_the_next_version(site: Site) -> None:

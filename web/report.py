@@ -46,6 +46,7 @@ EDITORIAL_LIMIT: int = CHANGE_REQUEST["properties"]["editorial"]["additionalProp
 APPROVAL_NOTE_LIMIT = NOTE_LIMIT
 # The formats of a version to download: the stored column, its media type and extension.
 FORMATS = {
+    "pdf": ("pdf", "application/pdf", "pdf"),
     "json": ("json", "application/json", "json"),
     "md": ("markdown", "text/markdown", "md"),
     "html": ("html", "text/html", "html"),
@@ -222,7 +223,12 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "formats": shown
         and [
             (label, _path(review["id"], f"/download?format={name}&version={shown['version']}"))
-            for name, label in (("html", "HTML (printable)"), ("md", "Markdown"), ("json", "JSON"))
+            for name, label in (
+                ("pdf", "PDF"),
+                ("html", "HTML (printable)"),
+                ("md", "Markdown"),
+                ("json", "JSON"),
+            )
         ],
         "back": f"/reviews/{review['id']}",
     }
@@ -241,12 +247,14 @@ async def download(request: web.Request) -> web.StreamResponse:
         request.app[SERVICES], person, review, _asked_version(request.query)
     )
     name = FILE_NAME_UNSAFE.sub("-", review["id"])
-    disposition = f'attachment; filename="{name}-report-v{found["version"]}.{extension}"'
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}-report-v{found["version"]}.{extension}"'
+    }
+    if column == "pdf":
+        pdf = await reports.report_pdf(request.app[SERVICES], review["id"], found)
+        return web.Response(body=pdf, content_type=media_type, headers=headers)
     return web.Response(
-        text=found[column],
-        content_type=media_type,
-        charset="utf-8",
-        headers={"Content-Disposition": disposition},
+        text=found[column], content_type=media_type, charset="utf-8", headers=headers
     )
 
 
