@@ -88,7 +88,7 @@ def test_one_states_deadline_moves_later_than_its_own_and_stays_before_the_consu
     too_late = _refusal(
         Phase.CALL_FOR_INPUTS, Deadline.INPUTS_DUE_AT, TIMELINE.consultation_due_at, "DEU"
     )
-    assert too_late is not None and "before consultation_due_at" in too_late.message
+    assert too_late is not None and "before the consultation closes" in too_late.message
     closed = _refusal(Phase.COMPILATION, Deadline.INPUTS_DUE_AT, own, "DEU")
     assert closed is not None and closed.kind is RefusalKind.WRONG_PHASE
 

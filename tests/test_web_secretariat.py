@@ -60,9 +60,16 @@ async def _create_review(page: Page, title: str, tag: str) -> str:
         await box.uncheck()
     for state in STATES:
         await page.get_by_label(state, exact=True).check()
-    await page.get_by_label("Find by organisation or name").fill(tag)
-    await page.get_by_label(f"Diaspora Council {tag}: Amal Haddad").check()
-    await page.get_by_label(f"Workers Union {tag}: Boris Petrov").check()
+    # The stakeholders just imported, invited by a CSV file of their addresses.
+    await page.get_by_label("Import email addresses from a CSV file (optional)").set_input_files(
+        files=[
+            {
+                "name": "invite.csv",
+                "mimeType": "text/csv",
+                "buffer": f"email\namal-{tag}@example.org\nboris-{tag}@example.org\n".encode(),
+            }
+        ]
+    )
     await page.get_by_role("button", name="Create the review").click()
     await expect(page.locator(".notice")).to_contain_text("was created")
     await page.get_by_role("link", name=f"Edit {title}").click()
