@@ -262,6 +262,8 @@ def stop_and_check_nothing_left(dev: Dev) -> None:
     assert not left, f"still running after Ctrl-C: {left}\n" + dev.output()
 
 
+# Starts the whole development stack: with the suites that take long (make test-slow).
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_dev_starts_serves_stops_and_keeps_its_data(
     tmp_path: Path, request: pytest.FixtureRequest

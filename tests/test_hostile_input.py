@@ -1403,6 +1403,9 @@ async def endpoints(
     ]
 
 
+# A bound on CPU time, read where no other test's background work shares the process
+# (make test-slow).
+@pytest.mark.slow
 def test_checking_the_worst_body_under_the_size_limit_costs_little_cpu(
     endpoints: list[Endpoint],
 ) -> None:

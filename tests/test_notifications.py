@@ -364,6 +364,8 @@ async def _count(inbox: Inbox, count: int) -> bool:
     return len(inbox.messages) >= count
 
 
+# Restarts workers mid-batch: with the suites that take long (make test-slow).
+@pytest.mark.slow
 async def test_restarting_the_workers_mid_batch_sends_each_message_once(
     fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
 ) -> None:

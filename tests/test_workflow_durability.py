@@ -46,6 +46,8 @@ async def test_search_attributes_filter_reviews_by_phase(
     assert await eventually(listed) == [workflow_id(review_id)]
 
 
+# A minute of work: with the suites that take long (make test-slow).
+@pytest.mark.slow
 async def test_thousands_of_submissions_continue_as_new_within_limits(
     api: Any,
     ece_secretariat: Any,
