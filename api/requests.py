@@ -30,6 +30,18 @@ DESCRIPTION: dict[str, Any] = {
 }
 
 
+def member_states(description: str) -> dict[str, Any]:
+    """A list of member States (ISO 3166-1 alpha-3), each once."""
+    return {
+        "type": "array",
+        "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
+        "minItems": 1,
+        "maxItems": 100,
+        "uniqueItems": True,
+        "description": description,
+    }
+
+
 def closed(
     properties: dict[str, Any], required: Sequence[str] = (), **extra: Any
 ) -> dict[str, Any]:
@@ -56,14 +68,7 @@ NEW_REVIEW = closed(
         "region": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
         "title": TITLE,
         "description": DESCRIPTION,
-        "member_states": {
-            "type": "array",
-            "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
-            "minItems": 1,
-            "maxItems": 100,
-            "uniqueItems": True,
-            "description": "Defaults to the region's member States.",
-        },
+        "member_states": member_states("Defaults to the region's member States."),
         "timeline": closed({name: INSTANT for name in DEADLINES}, DEADLINES),
         "reminder_days": {
             "type": "array",
@@ -139,15 +144,10 @@ INVITATIONS = closed(
             "uniqueItems": True,
             "description": "Stakeholder accounts of the review's region to invite.",
         },
-        "member_states": {
-            "type": "array",
-            "items": {"$ref": f"{COMMON_ID}#/$defs/iso3"},
-            "minItems": 1,
-            "maxItems": 100,
-            "uniqueItems": True,
-            "description": "Member States to add to the review, until its call for inputs"
-            " closes; their focal points are invited.",
-        },
+        "member_states": member_states(
+            "Member States to add to the review, until its call for inputs closes; their focal"
+            " points are invited."
+        ),
     },
     minProperties=1,
 )

@@ -295,7 +295,7 @@ async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_rec
         found = await site.mails_to(people["a1"].actor.email)
         return [m for m in found if "Receipt: your answer" in str(m["Subject"])]
 
-    [receipt] = await eventually(receipts)
+    [receipt] = await eventually(receipts, deadline_s=60)  # behind other tests' mail, maybe
     assert f"{site.settings.api_url}/tasks/{task_id}" in text_of(receipt)
     assert "Endorsed with reservations" in text_of(receipt)
 
