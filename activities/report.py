@@ -46,33 +46,42 @@ class ReportActivities:
         """Compile and store version `request.version`; a retry finds it stored already."""
         review_id = request.event.review_id
         change_request = uuid.UUID(request.change_request_id) if request.change_request_id else None
-        async with (
-            heartbeating(),
-            self.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read"),
-        ):
-            stored = await report_rows.stored_hash(conn, review_id, request.version)
-            if stored is None:
-                review = await review_row(conn, review_id)
-                if review is None:
-                    raise precondition_failed(f"review {review_id} has no row to compile from")
-                report = await compile_report(
-                    conn, review, request.version, await _editorial(conn, change_request)
+        async with heartbeating():
+            async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+                stored = await report_rows.stored_hash(conn, review_id, request.version)
+                if stored is None:
+                    review = await review_row(conn, review_id)
+                    if review is None:
+                        raise precondition_failed(f"review {review_id} has no row to compile from")
+                    report = await compile_report(
+                        conn, review, request.version, await _editorial(conn, change_request)
+                    )
+                    stored = report["content_hash"]
+                    rendered = (
+                        canonical_json(report),
+                        render_html(report),
+                        render_markdown(report),
+                    )
+                    await report_rows.insert_report(
+                        conn, review_id, request.version, stored, rendered, change_request
+                    )
+                await insert_event(
+                    conn, request.event, version=request.version, content_hash=stored
                 )
-                stored = report["content_hash"]
-                html = render_html(report)
-                rendered = (
-                    canonical_json(report),
-                    html,
-                    render_markdown(report),
-                    # CPU work, in a process of its own: the worker's loop keeps heartbeating.
-                    await render_pdf_off_loop(html),
-                )
-                await report_rows.insert_report(
-                    conn, review_id, request.version, stored, rendered, change_request
-                )
-            await insert_event(conn, request.event, version=request.version, content_hash=stored)
+            # After the transaction: a large report's PDF takes minutes, which no transaction
+            # should stay open for. A retry finds the row stored and prints what is missing.
+            await self._print(review_id, request.version)
         return ReportVersion(request.version, stored)
+
+    async def _print(self, review_id: str, version: int) -> None:
+        """Store the version's PDF, rendered from its stored HTML, unless it has one."""
+        if await report_rows.stored_pdf(self.pool, review_id, version) is not None:
+            return
+        row = await report_rows.report(self.pool, review_id, version=version, published_only=False)
+        assert row is not None  # stored above
+        # CPU work, in a process of its own: the worker's loop keeps heartbeating.
+        pdf = await render_pdf_off_loop(row["html"])
+        await report_rows.keep_pdf(self.pool, review_id, version, pdf)
 
     @activity.defn(name=stubs.publish_report.__name__)
     async def publish_report(self, request: PublishReport) -> ReportVersion:

@@ -78,22 +78,22 @@ async def insert_report(
     review_id: str,
     version: int,
     content_hash: str,
-    rendered: tuple[str, str, str, bytes],
+    rendered: tuple[str, str, str],
     change_request: uuid.UUID | None,
 ) -> None:
-    """Store a compiled version in its final bytes: (json, html, markdown, pdf)."""
-    json_text, html, markdown, pdf = rendered
+    """Store a compiled version in its final bytes: (json, html, markdown); its PDF, rendered
+    from that HTML, is stored after (`keep_pdf`)."""
+    json_text, html, markdown = rendered
     await conn.execute(
-        """INSERT INTO reports (review_id, version, content_hash, json, html, markdown, pdf,
+        """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
                                 change_request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         review_id,
         version,
         content_hash,
         json_text,
         html,
         markdown,
-        pdf,
         change_request,
     )
 
