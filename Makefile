@@ -10,28 +10,35 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The catalogues, compiled whenever a translation changed.
+CATALOGUES := $(wildcard i18n/locales/*/LC_MESSAGES/*.po)
+COMPILED := i18n/.compiled
+$(COMPILED): $(STAMP) $(CATALOGUES)
+	$(VENV)/bin/python -m i18n compile
+	touch $(COMPILED)
+
+run: $(STAMP) $(COMPILED)
 	$(VENV)/bin/reviewflow dev
 
 # -rs: the summary says which tests were skipped and why (browser tests without chromium).
-test: $(STAMP)
+test: $(STAMP) $(COMPILED)
 	$(VENV)/bin/python -m pytest -m "not slow" -rs
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) $(COMPILED)
 	$(VENV)/bin/python -m pytest -m slow
 
-bench: $(STAMP)
+bench: $(STAMP) $(COMPILED)
 	$(VENV)/bin/python -m bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy domain workflows activities api web db notifications reports reviewflow config services schemas worker.py
+	$(VENV)/bin/mypy domain workflows activities api web db notifications reports reviewflow config services schemas i18n worker.py
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data $(COMPILED) i18n/locales/*/LC_MESSAGES/*.mo
 
 # A demo review in a few minutes, against a `make run` in another terminal.
 .PHONY: demo
-demo: $(STAMP)
+demo: $(STAMP) $(COMPILED)
 	$(VENV)/bin/reviewflow demo

@@ -313,7 +313,7 @@ class NotificationActivities:
         links = await self._links(row, context, data)
         rendered = render(
             row["template"],
-            context["language"],
+            context["language"] or "en",
             {
                 "recipient": {"name": context["name"]},
                 "role": context["role"],

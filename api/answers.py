@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import i18n
 import schemas
 from activities.synthesis import EXCERPT_CHARS
 from api import requests as request_schemas
@@ -73,9 +74,11 @@ _ACTOR_FIELDS = {
         " the same organisation (the name alone says nothing).",
     },
     "stakeholder_category": nullable(common("stakeholder_category")),
+    # None until the person chooses a language.
+    "language": {"enum": [*i18n.LANGUAGES, None]},
     **{
         name: copy.deepcopy(request_schemas.PREFERENCES["properties"][name])
-        for name in ("language", "notifications", "time_zone")
+        for name in ("notifications", "time_zone")
     },
 }
 _COUNTRY = object_of({"iso3": common("iso3"), "name": TEXT})

@@ -41,6 +41,7 @@ from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
 from web.app import add_web, page_middleware
+from web.language import language_middleware
 from web.sessions import session_middleware
 
 # Large enough for a full national report (23 objectives of long text), small enough that
@@ -69,6 +70,7 @@ def create_app(
             refusal_middleware,
             page_middleware,
             session_middleware,
+            language_middleware,
             rate_limit_middleware,
             auth_middleware,
             storable_text_middleware,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.events import EventType
+from i18n import LANGUAGES
 from schemas import COMMON_ID
 
 REVIEW_ID_PATTERN = "^[a-z0-9][a-z0-9-]{2,62}$"
@@ -219,9 +220,9 @@ NEW_WEBHOOK = {
 PREFERENCES = closed(
     {
         "language": {
-            "type": "string",
-            "pattern": "^[a-z]{2}$",
-            "description": "ISO 639-1 code; messages fall back to English without a translation.",
+            "enum": list(LANGUAGES),
+            "description": "One of the six UN languages (ISO 639-1), for pages and mail."
+            " Until it is set, pages follow Accept-Language and mail is in English.",
         },
         "notifications": {
             "enum": ["all", "essential"],

@@ -43,7 +43,9 @@ class Actor:
     country: str | None = None
     organisation: str | None = None
     stakeholder_category: str | None = None
-    language: str = "en"
+    # One of the six UN languages, or None until the person chooses (pages then follow the
+    # browser, mail is in English).
+    language: str | None = None
     notifications: str = "all"
     organisation_id: uuid.UUID | None = None
     # An IANA time zone name: pages show deadlines in it, with UTC beside.

@@ -145,7 +145,7 @@ async def _mail(settings: Settings, actor: Actor, kind: str, data: dict[str, Any
     reason logged (the person can ask for a link again, so it is not retried)."""
     rendered = render(
         kind,
-        actor.language,
+        actor.language or "en",
         {"recipient": {"name": actor.name}, "service": {"name": SERVICE_NAME}, **data},
     )
     outgoing = Outgoing(

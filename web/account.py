@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+import i18n
 from api.keys import POOL
 from domain.access import Actor
 from services import accounts
@@ -58,7 +59,7 @@ def _account_page(
     status: int = 200,
 ) -> web.Response:
     chosen = values or {
-        "language": person.language,
+        "language": person.language or i18n.current().code,
         "time_zone": person.time_zone,
         "notifications": person.notifications,
     }

@@ -17,6 +17,7 @@ from web import (
     dashboard,
     home,
     invitations,
+    language,
     outreach,
     people,
     public,
@@ -74,6 +75,9 @@ MESSAGES = {
 
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
+    # A request refused before the language middleware ran (its form's token, say) still
+    # gets its page in its own language.
+    language.choose(request)
     return page(
         request,
         "error.html",
@@ -123,6 +127,7 @@ def add_web(app: web.Application) -> None:
         console,
         reviews,
         invitations,
+        language,
         account,
         people,
         outreach,

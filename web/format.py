@@ -1,9 +1,12 @@
-"""How pages write instants: in the person's time zone, with UTC beside for deadlines."""
+"""How pages write instants: in the person's time zone and language, with UTC beside for
+deadlines (the formats are i18n's, shared with mail and reports)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import i18n
 
 
 def zone(name: str) -> ZoneInfo:
@@ -16,14 +19,10 @@ def zone(name: str) -> ZoneInfo:
 
 def local_time(instant: datetime, time_zone: str) -> str:
     """`instant` as read in `time_zone`, e.g. "26 October 2020, 23:59 CET"."""
-    local = instant.astimezone(zone(time_zone))
-    return f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
+    return i18n.format_datetime(instant, time_zone)
 
 
 def deadline(instant: datetime, time_zone: str) -> str:
     """A deadline in the person's time zone with UTC beside, e.g.
     "27 October 2020, 00:59 CET (26 October 2020, 23:59 UTC)"; UTC alone for a person in UTC."""
-    in_utc = local_time(instant, "UTC")
-    if zone(time_zone).key == "UTC":
-        return in_utc
-    return f"{local_time(instant, time_zone)} ({in_utc})"
+    return i18n.format_deadline(instant, time_zone)

@@ -10,6 +10,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+import i18n
+from i18n.jinja import install
 from web.keys import CSRF_TOKEN, PERSON
 
 SERVICE_NAME = "reviewflow"
@@ -25,7 +27,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["service_name"] = SERVICE_NAME
-    return env
+    env.globals["switch_languages"] = [i18n.language(code) for code in i18n.LANGUAGES]
+    return install(env)
 
 
 def page(
@@ -42,6 +45,8 @@ def page(
         person=request.get(PERSON),
         csrf_token=request.get(CSRF_TOKEN),
         path=request.path,
+        path_qs=request.path_qs,
+        language=i18n.current(),
         **(context or {}),
     )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

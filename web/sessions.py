@@ -39,13 +39,21 @@ FORM_REFUSED = (
 )
 
 
-def set_cookie(response: web.StreamResponse, settings: Settings, name: str, value: str) -> None:
+def set_cookie(
+    response: web.StreamResponse,
+    settings: Settings,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+) -> None:
     """A cookie scripts cannot read, sent on this site's links from elsewhere (an email) but
-    not with other sites' forms, and only over https when the site is served over https."""
+    not with other sites' forms, and only over https when the site is served over https; it
+    ends with the browser's session unless `max_age` (seconds) keeps it longer."""
     response.set_cookie(
         name,
         value,
         path="/",
+        max_age=max_age,
         httponly=True,
         samesite="Lax",
         secure=settings.api_url.startswith("https://"),

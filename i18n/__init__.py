@@ -1,0 +1,276 @@
+"""The six official languages of the United Nations: which one a person reads, the catalogues
+that translate what reviewflow says, and the way numbers, dates and times are written.
+
+What reviewflow says is written in English in the code and templates (``_("Your tasks")``,
+``{% trans %}``); ``i18n/locales/<language>/LC_MESSAGES/<domain>.po`` translates it. The
+language in use is a context variable: the web's middleware sets it per request, a mail or a
+report sets it while it renders (``with using("fr"): ...``), and everything else reads English.
+What people write is never translated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, dates, numbers
+from babel.core import get_global
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy, NullTranslations, Translations
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "DOMAINS",
+    "LANGUAGES",
+    "Language",
+    "country_name",
+    "current",
+    "format_date",
+    "format_datetime",
+    "format_deadline",
+    "format_number",
+    "format_percent",
+    "gettext",
+    "language",
+    "lazy_gettext",
+    "negotiate",
+    "ngettext",
+    "pgettext",
+    "supported",
+    "using",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+# Arabic, Chinese, English, French, Russian and Spanish, in the order of their English names,
+# as the UN lists them.
+LANGUAGES: tuple[str, ...] = ("ar", "zh", "en", "fr", "ru", "es")
+# The catalogues, one per part of the service, so that each is kept beside what it translates.
+DOMAINS: tuple[str, ...] = ("web", "console", "mail", "report", "schemas", "reference")
+# The UN writes English dates the British way: "26 October 2020, 23:59".
+_FORMATS = {"en": "en_GB"}
+LOCALES_DIR = Path(str(resources.files("i18n") / "locales"))
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language in use: its code, its Babel locale and its translations."""
+
+    code: str
+    locale: Locale
+    translations: NullTranslations
+
+    @property
+    def direction(self) -> str:
+        """ "rtl" for a language written right to left (Arabic), else "ltr"."""
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    @property
+    def own_name(self) -> str:
+        """The language's name in itself: "Français", "العربية"."""
+        own = Locale.parse(self.code)
+        name = own.get_display_name(own) or self.code
+        return name[:1].upper() + name[1:]
+
+
+def supported(code: str | None) -> str | None:
+    """`code` (or its primary subtag: "fr-CH" gives "fr") if it is one of the six, else None."""
+    if not code:
+        return None
+    primary = code.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def negotiate(*preferences: str | None, accept_language: str | None = None) -> str:
+    """The first of `preferences` that is one of the six (the person's own choice, a cookie),
+    else the best of an Accept-Language header, else English."""
+    for preference in preferences:
+        if chosen := supported(preference):
+            return chosen
+    for tag in _accepted(accept_language or ""):
+        if chosen := supported(tag):
+            return chosen
+    return DEFAULT_LANGUAGE
+
+
+# An Accept-Language header longer than this is cut: no client needs more, and parsing stays
+# bounded whatever is sent.
+_MAX_ACCEPT_LANGUAGE = 1024
+
+
+def _accepted(header: str) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first (RFC 9110 §12.5.4);
+    tags with q=0 or a q that is not a number are left out."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header[:_MAX_ACCEPT_LANGUAGE].split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+@cache
+def language(code: str) -> Language:
+    """The language `code` (one of the six; anything else is English) with its catalogues."""
+    chosen = supported(code) or DEFAULT_LANGUAGE
+    return Language(chosen, Locale.parse(_FORMATS.get(chosen, chosen)), _translations(chosen))
+
+
+def _translations(code: str) -> NullTranslations:
+    if code == DEFAULT_LANGUAGE:  # the source language: msgids are the English text
+        return NullTranslations()
+    merged: Translations | None = None
+    for domain in DOMAINS:
+        loaded = _catalogue(code, domain)
+        if merged is None:
+            merged = loaded
+        else:
+            merged.merge(loaded)
+    return merged if merged is not None else NullTranslations()
+
+
+def _catalogue(code: str, domain: str) -> Translations:
+    """The compiled catalogue; installation compiles them (``python -m i18n compile``), and a
+    catalogue that was edited since is compiled here again in memory, so it is never stale."""
+    folder = LOCALES_DIR / code / "LC_MESSAGES"
+    po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as compiled:
+            return Translations(compiled, domain=domain)
+    if not po.exists():
+        return Translations(domain=domain)
+    log.info("compiling %s in memory: %s is missing or older", po, mo.name)
+    return Translations(_compiled_in_memory(po), domain=domain)
+
+
+def _compiled_in_memory(po: Path) -> io.BytesIO:
+    with po.open("rb") as source:
+        catalog = read_po(source)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return buffer
+
+
+_current: ContextVar[Language | None] = ContextVar("reviewflow_language", default=None)
+
+
+def current() -> Language:
+    """The language in use here: set by `using` or the web's middleware, else English."""
+    return _current.get() or language(DEFAULT_LANGUAGE)
+
+
+@contextlib.contextmanager
+def using(code: str) -> Iterator[Language]:
+    """Speak `code` within the block (a mail to one person, a report in its language)."""
+    token = _current.set(language(code))
+    try:
+        yield current()
+    finally:
+        _current.reset(token)
+
+
+def use(code: str) -> Language:
+    """Speak `code` from here on in this task (the web's middleware, once per request)."""
+    _current.set(language(code))
+    return current()
+
+
+def gettext(message: str) -> str:
+    return current().translations.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return current().translations.ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    return str(current().translations.pgettext(context, message))
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return str(current().translations.npgettext(context, singular, plural, n))
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """A message translated when it is shown, for module-level constants."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+# Babel writes territories with their ISO 3166 two-letter codes; CLDR's aliases map the
+# three-letter codes documents use onto them.
+@cache
+def _alpha2(iso3: str) -> str | None:
+    replacements = get_global("territory_aliases").get(iso3.upper())
+    return replacements[0] if replacements else None
+
+
+def country_name(iso3: str, fallback: str | None = None) -> str:
+    """The State `iso3` named in the language in use, as CLDR writes it; `fallback` (or the
+    code) for a code CLDR does not know."""
+    alpha2 = _alpha2(iso3)
+    name = current().locale.territories.get(alpha2) if alpha2 else None
+    return name or fallback or iso3
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_datetime(instant: datetime, time_zone: str | None = "UTC") -> str:
+    """`instant` as the language in use writes a date and time, read in `time_zone`, with the
+    zone's name: "26 octobre 2020, 23:59 UTC"."""
+    zone = _zone(time_zone)
+    locale = current().locale
+    # CLDR's long form spells the zone out and medium abbreviates the month: the date in
+    # full, the time short, joined as the locale joins them, then the zone's abbreviation.
+    day = dates.format_date(instant.astimezone(zone), "long", locale=locale)
+    time = dates.format_time(instant, "short", tzinfo=zone, locale=locale)
+    pattern = locale.datetime_formats.get("long") or "{1} {0}"
+    joined = str(pattern).format(time, day)
+    return f"{joined} {instant.astimezone(zone).tzname()}"
+
+
+def format_deadline(instant: datetime, time_zone: str | None = "UTC") -> str:
+    """A deadline in the person's time zone with UTC beside, or UTC alone for a person in UTC."""
+    in_utc = format_datetime(instant, "UTC")
+    if _zone(time_zone).key == "UTC":
+        return in_utc
+    return f"{format_datetime(instant, time_zone)} ({in_utc})"
+
+
+def format_date(day: date | datetime, time_zone: str | None = None, form: str = "long") -> str:
+    """A calendar day as the language in use writes it ("1 décembre 2026")."""
+    if isinstance(day, datetime) and time_zone:
+        day = day.astimezone(_zone(time_zone))
+    return dates.format_date(day, form, locale=current().locale)
+
+
+def format_number(value: int | float) -> str:
+    return numbers.format_decimal(value, locale=current().locale)
+
+
+def format_percent(ratio: float) -> str:
+    """A ratio as a whole percentage: 0.425 gives "43 %" in French."""
+    return numbers.format_percent(ratio, "#,##0%", locale=current().locale)

@@ -1,0 +1,80 @@
+"""Which language a page speaks, and the switch every page offers.
+
+The person's own choice, else the language this browser last switched to (a cookie), else the
+browser's Accept-Language, else English. Switching on any page is remembered in the cookie and,
+for a person signed in, as their preference, which their mail follows too. The API speaks the
+language of Accept-Language.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+import i18n
+from api.keys import POOL, SETTINGS
+from api.problems import Handler
+from services import accounts
+from services.signin import local_path
+from web.keys import PERSON
+from web.paths import is_page, is_published_file
+from web.sessions import STATIC_PREFIX, set_cookie
+from web.signin import see_other
+
+routes = web.RouteTableDef()
+
+LANGUAGE_COOKIE = "reviewflow_language"
+PATH = "/language"
+# A year: the choice outlives the session, as a browser's language does.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def choose(request: web.Request) -> i18n.Language:
+    """Speak, for the rest of this request, the language it asks for."""
+    person = request.get(PERSON)
+    if is_page(request.path):
+        code = i18n.negotiate(
+            person.language if person else None,
+            request.cookies.get(LANGUAGE_COOKIE),
+            accept_language=request.headers.get("Accept-Language"),
+        )
+    else:
+        code = i18n.negotiate(accept_language=request.headers.get("Accept-Language"))
+    return i18n.use(code)
+
+
+@web.middleware
+async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every page and API answer in the language the request asks for, and says which. Static
+    and published files are the same in every language."""
+    if request.path.startswith(STATIC_PREFIX) or is_published_file(request.path):
+        return await handler(request)
+    spoken = choose(request)
+    response = await handler(request)
+    response.headers.setdefault("Content-Language", spoken.code)
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers["Vary"] = "Accept-Language, Cookie"
+    elif "accept-language" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Language, Cookie"
+    return response
+
+
+def switch_links() -> list[i18n.Language]:
+    """The six languages, each named in itself, for the switch at the foot of every page."""
+    return [i18n.language(code) for code in i18n.LANGUAGES]
+
+
+@routes.post(PATH)
+async def switch(request: web.Request) -> web.StreamResponse:
+    """Switch to the language chosen and go back to the page it was chosen on."""
+    form = await request.post()
+    code = i18n.supported(str(form.get("language", "")))
+    back = local_path(str(form.get("return_to", ""))) or "/"
+    if code is None:
+        raise web.HTTPBadRequest(text="Choose one of the languages listed.")
+    person = request.get(PERSON)
+    if person is not None and person.language != code:
+        await accounts.set_preferences(request.app[POOL], person, {"language": code})
+    response = see_other(back)
+    set_cookie(response, request.app[SETTINGS], LANGUAGE_COOKIE, code, LANGUAGE_COOKIE_AGE)
+    return response
