@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "DOMAINS",
     "LANGUAGES",
+    "N_",
     "Language",
     "country_name",
     "current",
@@ -208,6 +209,12 @@ def pgettext(context: str, message: str) -> str:
 
 def npgettext(context: str, singular: str, plural: str, n: int) -> str:
     return str(current().translations.npgettext(context, singular, plural, n))
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogues without translating it here: for constants that are
+    translated where they are shown (``gettext(HEADINGS[status])``)."""
+    return message
 
 
 def lazy_gettext(message: str) -> LazyProxy:

@@ -21,6 +21,7 @@ from i18n import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, LOCALES_DIR
 ROOT = LOCALES_DIR.parent.parent
 KEYWORDS = {
     "_": None,
+    "N_": None,
     "gettext": None,
     "lazy_gettext": None,
     "ngettext": (1, 2),
