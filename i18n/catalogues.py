@@ -34,11 +34,9 @@ _JINJA_OPTIONS = {"trimmed": "true", "newstyle_gettext": "true", "silent": "fals
 _SOURCES: dict[str, tuple[str, ...]] = {
     "web": (
         "web/templates/*.html",
-        "web/templates/forms/*.html",
         "web/templates/public/*",
         "web/account.py",
         "web/app.py",
-        "web/forms.py",
         "web/home.py",
         "web/public.py",
         "web/sessions.py",
@@ -61,7 +59,13 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "mail": ("notifications/templates/en/*", "notifications/*.py"),
     "report": ("reports/templates/*", "reports/*.py"),
-    "schemas": ("schemas/*.json", "schemas/*.py", "services/*.py"),
+    "schemas": (
+        "schemas/*.json",
+        "schemas/*.py",
+        "services/*.py",
+        "web/forms.py",
+        "web/templates/forms/*.html",
+    ),
     "reference": ("domain/data/gcm.json", "domain/data/regions.json"),
 }
 
