@@ -227,7 +227,8 @@ def lazy_gettext(message: str) -> LazyProxy:
 @cache
 def _alpha2(iso3: str) -> str | None:
     replacements = get_global("territory_aliases").get(iso3.upper())
-    return replacements[0] if replacements else None
+    # "ZZ" is CLDR's "Unknown Region", where some retired codes lead.
+    return replacements[0] if replacements and replacements[0] != "ZZ" else None
 
 
 def country_name(iso3: str, fallback: str | None = None) -> str:
