@@ -67,6 +67,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/forms/*.html",
     ),
     "reference": ("domain/data/gcm.json", "domain/data/regions.json"),
+    # The review's rules' sentences (domain.text.N_), shown through i18n.rule_text.
+    "rules": ("domain/*.py",),
 }
 
 
