@@ -29,6 +29,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
 
+from domain.reference import load_reference
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "DOMAINS",
@@ -293,11 +295,15 @@ def _alpha2(iso3: str) -> str | None:
 
 
 def country_name(iso3: str, fallback: str | None = None) -> str:
-    """The State `iso3` named in the language in use, as CLDR writes it; `fallback` (or the
-    code) for a code CLDR does not know."""
+    """The State `iso3` named in the language in use: in English by the UN's own name, which
+    the reference data keeps ("Bolivia (Plurinational State of)"), in the other languages as
+    CLDR writes it; `fallback` (or the code) for a code neither knows."""
+    english = load_reference().country_name(iso3) or fallback
+    if current().code == DEFAULT_LANGUAGE and english:
+        return english
     alpha2 = _alpha2(iso3)
     name = current().locale.territories.get(alpha2) if alpha2 else None
-    return name or fallback or iso3
+    return name or english or iso3
 
 
 def _zone(name: str | None) -> ZoneInfo:
