@@ -37,8 +37,6 @@ def title(english: str) -> str:
 def state_name(iso3: str, english: str) -> str:
     """A member State named in the language in use: CLDR's name, or the data's (the UN's)
     English name in English and for a code CLDR does not know."""
-    if i18n.current().code == i18n.DEFAULT_LANGUAGE:
-        return english
     return i18n.country_name(iso3, english)
 
 
