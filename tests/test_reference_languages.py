@@ -2,10 +2,6 @@
 catalogue in the official wording of General Assembly resolution 73/195, and the reference
 endpoints of the API answering in the language Accept-Language asks for."""
 
-# The expected texts are written in their own scripts and punctuation (Cyrillic letters, the
-# typographic apostrophe, the full-width comma), which this rule would take for look-alikes.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 from typing import Any
