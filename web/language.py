@@ -91,7 +91,7 @@ async def switch(request: web.Request) -> web.StreamResponse:
     code = i18n.supported(str(form.get("language", "")))
     back = local_path(str(form.get("return_to", ""))) or "/"
     if code is None:
-        raise web.HTTPBadRequest(text="Choose one of the languages listed.")
+        raise web.HTTPBadRequest(text=i18n.gettext("Choose one of the languages listed."))
     person = request.get(PERSON)
     if person is not None and person.language != code:
         await accounts.set_preferences(request.app[POOL], person, {"language": code})
