@@ -249,11 +249,13 @@ def _rule_templates(code: str) -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def rule_text(sentence: str, time_zone: str | None = "UTC", _depth: int = 0) -> str:
-    """A rule's English `sentence` in the language in use: its template translated, its
-    values kept, instants written as the language writes them, a sentence inside it (a
+    """A rule's or a service's English `sentence` in the language in use: as the catalogues
+    translate it, or by its template: translated, its values kept, instants written as the language writes them, a sentence inside it (a
     deadline's "must be after …") translated too. A sentence no template matches stays."""
     if current().code == DEFAULT_LANGUAGE or _depth > 1:
         return sentence
+    if (whole := gettext(sentence)) != sentence:  # a sentence without values
+        return whole
     for pattern, translated in _rule_templates(current().code):
         if match := pattern.fullmatch(sentence):
             values = {

@@ -30,6 +30,7 @@ from web import (
     tasks,
 )
 from web.background import BACKGROUND, Background, drain_on_shutdown
+from web.keys import PERSON
 from web.paths import is_page
 from web.render import page
 
@@ -87,13 +88,15 @@ def error_page(request: web.Request, status: int, message: str | None = None) ->
     # A request refused before the language middleware ran (its form's token, say) still
     # gets its page in its own language.
     language.choose(request)
+    person = request.get(PERSON)
+    time_zone = person.time_zone if person else "UTC"
     return page(
         request,
         "error.html",
         {
             "heading": i18n.gettext(HEADINGS.get(status, PROBLEM)),
-            # A refusal's own message is translated if the catalogues know it.
-            "message": i18n.gettext(message or MESSAGES.get(status, TRY_AGAIN)),
+            # A refusal's own message, translated if the catalogues know it or its template.
+            "message": i18n.rule_text(message or MESSAGES.get(status, TRY_AGAIN), time_zone),
             "back": "/",
             "back_label": i18n.gettext(START_PAGE),
         },
