@@ -161,7 +161,7 @@ def _fact_rows(rows: Any) -> list[tuple[str, Any]]:
         ]
     width = FACT_LABEL_WIDTH
     if i18n.current().code != DEFAULT_LANGUAGE:
-        width = max([width, *(len(label) + 1 for label, _ in shown)])
+        width = max([width, *(len(label) for label, _ in shown)])
     return [(f"{label.ljust(width)} ", value) for label, value in shown]
 
 
