@@ -192,6 +192,10 @@ def test_each_message_is_written_in_its_recipients_language(event_type: str, lan
     for part in (rendered.subject, rendered.text, rendered.html):
         assert "%(" not in part and "{{" not in part and "None" not in part
 
+    if event_type in EVENT_DATA:  # the HTML part sets the review's title in bold
+        message = rendered.html.split('<td style="padding:24px;')[1]  # below the heading
+        assert f"<strong>{TITLE}</strong>" in message
+
     # The HTML document says its language and direction.
     direction = "rtl" if language == "ar" else "ltr"
     assert f'<html lang="{language}" dir="{direction}">' in rendered.html
@@ -219,7 +223,7 @@ def test_deadlines_are_written_in_the_language_and_time_zone_with_utc_beside(
         due = i18n.format_deadline(datetime.fromisoformat(DEADLINE[event_type]), TIME_ZONE)
     assert "UTC" in due and "CET" in due  # Paris time first, UTC beside
     assert due in rendered.text
-    assert due in rendered.html
+    assert f"<strong>{due}</strong>" in rendered.html
     if event_type != "deadline.extended":  # its dates are in November
         assert OCTOBER[language] in rendered.text
 
