@@ -57,7 +57,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/reviews.py",
         "web/tables.py",
     ),
-    "mail": ("notifications/templates/en/*", "notifications/*.py"),
+    "mail": ("notifications/templates/*", "notifications/*.py"),
     "report": ("reports/templates/*", "reports/*.py"),
     "schemas": (
         "schemas/*.json",
