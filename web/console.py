@@ -483,6 +483,6 @@ async def invite_states(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
             raise
-        error = {"field_id": "member_states", "message": refused.message}
+        error = {"field_id": "member_states", "message": i18n.rule_text(refused.message)}
         return await _edit_page(request, person, errors=[error], status=422)
     return see_other(f"/reviews/{review_id}/edit?states={len(answer['member_states_invited'])}")

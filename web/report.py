@@ -405,7 +405,9 @@ async def request_changes(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.CONFLICT, Kind.INVALID):
             raise
-        message = i18n.gettext("The report was not sent back. %(why)s") % {"why": refused.message}
+        message = i18n.gettext("The report was not sent back. %(why)s") % {
+            "why": i18n.rule_text(refused.message)
+        }
         errors = [{"field_id": "", "message": message}]
         return _changes_page(request, review, latest, typed, errors, status=409)
     return see_other(_path(review["id"], f"?requested={asked['version']}"))
