@@ -21,13 +21,14 @@ import asyncpg
 from aiohttp import web
 from markupsafe import Markup
 
+import i18n
 from api.keys import SERVICES
 from api.requests import CHANGE_REQUEST
 from domain.access import Actor
 from domain.phases import report_decision_refusal
 from domain.reference import load_reference
 from domain.review import Phase
-from reports.render import Source, render_html_body
+from reports.render import Source, render_html_body, source_label
 from services import reports, reviews
 from services.refusals import Kind, Refused
 from services.reviews import Command
@@ -171,9 +172,21 @@ def _submission_page(review_id: str) -> Callable[[dict[str, Any]], Source | None
             quote(str(item.get(k)), safe="") for k in ("submission_id", "version")
         )
         path = f"/reviews/{quote(review_id, safe='')}/submissions/{submission}?version={version}"
-        return Source(path, f"source v{item.get('version')}")
+        return Source(path, source_label(item.get("version")))
 
     return source
+
+
+def _body(shown: asyncpg.Record, review_id: str, language: str) -> Markup:
+    """The version's content for the page, in `language`: said so around it when the page
+    speaks another."""
+    body = render_html_body(json.loads(shown["json"]), _submission_page(review_id), language)
+    if language == i18n.current().code:
+        return Markup(body)
+    written = i18n.language(language)
+    return Markup('<div lang="{}" dir="{}">\n{}</div>').format(
+        written.code, written.direction, Markup(body)
+    )
 
 
 def _notice(query: Mapping[str, str]) -> str | None:
@@ -201,6 +214,10 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         shown = await reports.readable_report(deps, person, review, asked)
     phase = Phase(review["phase"])
     decides = report_decision_refusal(phase) is None
+    # The version in the reader's language when it is written in it, else in its first.
+    language = reports.reader_language(shown, i18n.current().code) if shown else ""
+    # Its files in that language: the version's first at the addresses it always had.
+    in_language = f"&language={language}" if shown and language != shown["language"] else ""
     context = {
         "review": review,
         "phase": PHASES[phase],
@@ -211,8 +228,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "published": shown
         and shown["published_at"]
         and local_time(shown["published_at"], person.time_zone),
-        "body": shown
-        and Markup(render_html_body(json.loads(shown["json"]), _submission_page(review["id"]))),
+        "body": shown and _body(shown, review["id"], language),
         "versions": _versions(
             list(await reports.report_versions(deps, person, review)),
             review["id"],
@@ -222,7 +238,13 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "no_decision": None if decides else NO_DECISION[phase],
         "formats": shown
         and [
-            (label, _path(review["id"], f"/download?format={name}&version={shown['version']}"))
+            (
+                label,
+                _path(
+                    review["id"],
+                    f"/download?format={name}&version={shown['version']}{in_language}",
+                ),
+            )
             for name, label in (
                 ("pdf", "PDF"),
                 ("html", "HTML (printable)"),
@@ -243,19 +265,24 @@ async def download(request: web.Request) -> web.StreamResponse:
     if chosen is None:
         raise web.HTTPNotFound()
     column, media_type, extension = chosen
-    found = await reports.readable_report(
-        request.app[SERVICES], person, review, _asked_version(request.query)
+    deps = request.app[SERVICES]
+    found = await reports.readable_report(deps, person, review, _asked_version(request.query))
+    # In the language asked for (the page's links name it), else in the version's first.
+    written = await reports.rendering(
+        deps, review["id"], found, reports.reader_language(found, request.query.get("language"))
     )
+    assert written is not None  # one of the version's languages
     name = FILE_NAME_UNSAFE.sub("-", review["id"])
+    suffix = "" if written.language == found["language"] else f".{written.language}"
     headers = {
-        "Content-Disposition": f'attachment; filename="{name}-report-v{found["version"]}.{extension}"'
+        "Content-Disposition": "attachment;"
+        f' filename="{name}-report-v{found["version"]}{suffix}.{extension}"'
     }
     if column == "pdf":
-        pdf = await reports.report_pdf(request.app[SERVICES], review["id"], found)
+        pdf = await reports.report_pdf(deps, review["id"], found, written.language)
         return web.Response(body=pdf, content_type=media_type, headers=headers)
-    return web.Response(
-        text=found[column], content_type=media_type, charset="utf-8", headers=headers
-    )
+    text = found["json"] if column == "json" else getattr(written, column)
+    return web.Response(text=text, content_type=media_type, charset="utf-8", headers=headers)
 
 
 # ---- request changes -----------------------------------------------------------------------
