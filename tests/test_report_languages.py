@@ -170,6 +170,7 @@ async def test_the_public_page_and_files_serve_the_readers_language(
 
     french = await (await api.get(f"/reports/{run.id}", headers=FRENCH)).text()
     assert f'href="/reports/{run.id}.pdf"' in french  # French is the report's first language
+    assert f'href="/reports/{run.id}.en.pdf"' in french  # and the other's PDF beside
     english = await (await api.get(f"/reports/{run.id}", headers=ENGLISH)).text()
     assert f'href="/reports/{run.id}.en.pdf"' in english
     assert f'href="/reports/{run.id}.en.html"' in english
@@ -208,6 +209,11 @@ async def test_the_secretariats_page_shows_the_version_in_the_readers_language(
     assert "<h2>Overview</h2>" in english
     assert f'{page}/download?format=pdf&amp;version=1"' in english
     assert "<h2>Aperçu général</h2>" in french
+    # The other language's PDF too, named in itself.
+    assert f'{page}/download?format=pdf&amp;version=1&amp;language=fr" download>PDF (Français)' in (
+        english
+    )
+    assert f'{page}/download?format=pdf&amp;version=1" download>PDF (English)' in french
     assert f"{page}/download?format=pdf&amp;version=1&amp;language=fr" in french
     assert "\n## Aperçu général\n" in markdown
 

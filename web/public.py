@@ -184,6 +184,12 @@ async def report_page(request: web.Request) -> web.Response:
                 ),
                 ("Markdown", "plain text", file_address(review_id, found, language, "md")),
                 ("JSON", "the data, for re-use", f"/reports/{review_id}.json"),
+            ]
+            # The PDF in the report's other language, named in that language.
+            + [
+                ("PDF", i18n.language(code).own_name, file_address(review_id, found, code, "pdf"))
+                for code in found["languages"]
+                if code != language
             ],
         },
     )

@@ -189,6 +189,24 @@ def _body(shown: asyncpg.Record, review_id: str, language: str) -> Markup:
     )
 
 
+def _in_other_languages(
+    review_id: str, shown: asyncpg.Record, language: str
+) -> list[tuple[str, str]]:
+    """The version's PDF in each of its languages but the one shown: "PDF (Français)"."""
+    return [
+        (
+            f"PDF ({i18n.language(code).own_name})",
+            _path(
+                review_id,
+                f"/download?format=pdf&version={shown['version']}"
+                + ("" if code == shown["language"] else f"&language={code}"),
+            ),
+        )
+        for code in shown["languages"]
+        if code != language
+    ]
+
+
 def _notice(query: Mapping[str, str]) -> str | None:
     """What the last decision did (303 to this page with `requested` or `approved`: the
     version it was about)."""
@@ -251,7 +269,8 @@ async def report_page(request: web.Request) -> web.StreamResponse:
                 ("md", "Markdown"),
                 ("json", "JSON"),
             )
-        ],
+        ]
+        + _in_other_languages(review["id"], shown, language),
         "back": f"/reviews/{review['id']}",
     }
     return page(request, "reviews/report.html", context)
