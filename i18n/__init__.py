@@ -14,9 +14,10 @@ import contextlib
 import io
 import logging
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -39,6 +40,8 @@ __all__ = [
     "Language",
     "country_name",
     "current",
+    "dgettext",
+    "domain_of_file",
     "format_date",
     "format_datetime",
     "format_deadline",
@@ -70,11 +73,13 @@ LOCALES_DIR = Path(str(resources.files("i18n") / "locales"))
 
 @dataclass(frozen=True)
 class Language:
-    """A language in use: its code, its Babel locale and its translations."""
+    """A language in use: its code, its Babel locale and its translations: each catalogue's
+    own, and all of them merged for a text said outside any catalogue's files."""
 
     code: str
     locale: Locale
     translations: NullTranslations
+    catalogues: Mapping[str, NullTranslations] = field(default_factory=dict)
 
     @property
     def direction(self) -> str:
@@ -136,20 +141,14 @@ def _accepted(header: str) -> list[str]:
 def language(code: str) -> Language:
     """The language `code` (one of the six; anything else is English) with its catalogues."""
     chosen = supported(code) or DEFAULT_LANGUAGE
-    return Language(chosen, Locale.parse(_FORMATS.get(chosen, chosen)), _translations(chosen))
-
-
-def _translations(code: str) -> NullTranslations:
-    if code == DEFAULT_LANGUAGE:  # the source language: msgids are the English text
-        return NullTranslations()
-    merged: Translations | None = None
+    locale = Locale.parse(_FORMATS.get(chosen, chosen))
+    if chosen == DEFAULT_LANGUAGE:  # the source language: msgids are the English text
+        return Language(chosen, locale, NullTranslations())
+    catalogues = {domain: _catalogue(chosen, domain) for domain in DOMAINS}
+    merged = Translations(domain="merged")
     for domain in DOMAINS:
-        loaded = _catalogue(code, domain)
-        if merged is None:
-            merged = loaded
-        else:
-            merged.merge(loaded)
-    return merged if merged is not None else NullTranslations()
+        merged.merge(_catalogue(chosen, domain))
+    return Language(chosen, locale, merged, catalogues)
 
 
 def _catalogue(code: str, domain: str) -> Translations:
@@ -199,20 +198,70 @@ def use(code: str) -> Language:
     return current()
 
 
+# A text is looked up first in the catalogue of the file that says it, so that the same
+# English word can be translated as its place needs ("Submitted" as a status on a page, as a
+# count in a mail), then in all catalogues (a title of the reference data shown on a page).
+
+
 def gettext(message: str) -> str:
-    return current().translations.gettext(message)
+    return dgettext(_calling_domain(), message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return current().translations.ngettext(singular, plural, n)
+    return dngettext(_calling_domain(), singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
-    return str(current().translations.pgettext(context, message))
+    return dpgettext(_calling_domain(), context, message)
 
 
 def npgettext(context: str, singular: str, plural: str, n: int) -> str:
-    return str(current().translations.npgettext(context, singular, plural, n))
+    return dnpgettext(_calling_domain(), context, singular, plural, n)
+
+
+def dgettext(domain: str | None, message: str) -> str:
+    return _translated(domain, message, lambda t: str(t.gettext(message)))
+
+
+def dngettext(domain: str | None, singular: str, plural: str, n: int) -> str:
+    english = singular if n == 1 else plural
+    return _translated(domain, english, lambda t: str(t.ngettext(singular, plural, n)))
+
+
+def dpgettext(domain: str | None, context: str, message: str) -> str:
+    return _translated(domain, message, lambda t: str(t.pgettext(context, message)))
+
+
+def dnpgettext(domain: str | None, context: str, singular: str, plural: str, n: int) -> str:
+    english = singular if n == 1 else plural
+    return _translated(domain, english, lambda t: str(t.npgettext(context, singular, plural, n)))
+
+
+def _translated(
+    domain: str | None, english: str, translate: Callable[[NullTranslations], str]
+) -> str:
+    spoken = current()
+    own = spoken.catalogues.get(domain) if domain else None
+    if own is not None and (found := translate(own)) != english:
+        return found
+    return translate(spoken.translations)
+
+
+def _calling_domain() -> str | None:
+    """The catalogue of the file whose code called gettext (two frames up)."""
+    return domain_of_file(sys._getframe(2).f_code.co_filename)
+
+
+def domain_of_file(path: str) -> str | None:
+    """The catalogue that translates the texts of the file at `path`, if one does."""
+    return _domains_of_files().get(path)
+
+
+@cache
+def _domains_of_files() -> dict[str, str]:
+    from i18n.catalogues import source_files  # Babel's extractors: only once, when needed
+
+    return {str(path): domain for domain in DOMAINS for path in source_files(domain)}
 
 
 def N_(message: str) -> str:

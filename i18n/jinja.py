@@ -4,25 +4,47 @@ catalogues, and filters write numbers, dates and States' names as that language 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
 
 import i18n
 
 
-def install(env: jinja2.Environment) -> jinja2.Environment:
-    """Give `env` the i18n extension bound to the language in use (a context variable, so one
-    environment serves every request and every mail at once) and the formatting filters."""
+def install(env: jinja2.Environment, folder: Traversable) -> jinja2.Environment:
+    """Give `env` (whose templates are the files of `folder`) the i18n extension bound to
+    the language in use (a context variable, so one environment serves every request and
+    every mail at once), each template's texts looked up first in its own catalogue, and
+    the formatting filters."""
     env.add_extension("jinja2.ext.i18n")
     # Whitespace inside {% trans %} is collapsed, so the catalogue's message is one line.
     env.policies["ext.i18n.trimmed"] = True
+
+    def domain(context: Context) -> str | None:
+        return i18n.domain_of_file(str(folder / context.name)) if context.name else None
+
+    @jinja2.pass_context
+    def gettext(context: Context, message: str) -> str:
+        return i18n.dgettext(domain(context), message)
+
+    @jinja2.pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+        return i18n.dngettext(domain(context), singular, plural, n)
+
+    @jinja2.pass_context
+    def pgettext(context: Context, message_context: str, message: str) -> str:
+        return i18n.dpgettext(domain(context), message_context, message)
+
+    @jinja2.pass_context
+    def npgettext(
+        context: Context, message_context: str, singular: str, plural: str, n: int
+    ) -> str:
+        return i18n.dnpgettext(domain(context), message_context, singular, plural, n)
+
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext,
-        i18n.ngettext,
-        newstyle=True,
-        pgettext=i18n.pgettext,
-        npgettext=i18n.npgettext,
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
     env.globals["current_language"] = i18n.current
     env.filters.update({name: _at_render(function) for name, function in _FILTERS.items()})

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -224,7 +225,7 @@ class _Templates:
         self.text = jinja2.Environment(autoescape=False, **common)
         self.html = jinja2.Environment(autoescape=True, **common)
         for env in (self.text, self.html):
-            i18n.jinja.install(env)
+            i18n.jinja.install(env, resources.files("notifications") / "templates")
             for name in ("_", "gettext", "ngettext", "pgettext", "npgettext"):
                 translate = env.globals[name]
                 assert callable(translate)

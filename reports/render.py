@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -555,7 +556,8 @@ def _environment(autoescape: bool, finalize: Callable[[Any], Any]) -> jinja2.Env
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=finalize,
-        )
+        ),
+        resources.files("reports") / "templates",
     )
     environment.filters["figure"] = figure
     environment.filters["translated"] = translated

@@ -28,7 +28,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["service_name"] = SERVICE_NAME
     env.globals["switch_languages"] = [i18n.language(code) for code in i18n.LANGUAGES]
-    return install(env)
+    return install(env, resources.files("web") / "templates")
 
 
 def page(
