@@ -14,6 +14,8 @@ import pytest
 
 import i18n
 import schemas
+from services.imports import COLUMNS, read_rows
+from services.refusals import Refused
 from tests import documents
 from tests.test_reviews_api import submit
 from tests.test_web_reviews import SUMMARY_LINK, focal_point, open_form, post_document
@@ -211,3 +213,35 @@ async def test_the_api_says_problems_in_the_language_asked_and_english_by_defaul
         "debe ser una dirección de correo electrónico válida",
         "es obligatorio",
     ]
+
+
+# ---- the services' refusals -------------------------------------------------------------------
+
+
+def test_a_refusal_is_said_in_the_language_in_use_and_in_english_by_default() -> None:
+    with pytest.raises(Refused) as english:
+        read_rows(b"")
+    assert (
+        english.value.message
+        == "The first row must name the columns: " + ", ".join(COLUMNS) + " (in any order)."
+    )
+    with i18n.using("fr"), pytest.raises(Refused) as french:
+        read_rows(b"")
+    assert french.value.message.startswith("La première ligne doit indiquer les noms des colonnes")
+    assert french.value.problems == [("", french.value.message)]
+
+
+async def test_the_api_refuses_in_the_language_asked(api: Any, make_account: Any) -> None:
+    germany = await make_account("focal_point", country="DEU")
+    by_default = await api.get("/v1/tasks?status=nope", headers=germany.headers)
+    assert by_default.status == 422
+    [english] = (await by_default.json())["errors"]
+    assert english["pointer"] == "/status"
+    assert english["message"].startswith("must be one of: ")
+    russian = await api.get(
+        "/v1/tasks?status=nope", headers={**germany.headers, "Accept-Language": "ru"}
+    )
+    [said] = (await russian.json())["errors"]
+    assert said["message"] == english["message"].replace(
+        "must be one of: ", "должно быть одним из следующих значений: "
+    )
