@@ -14,6 +14,7 @@ import pytest
 
 import i18n
 import schemas
+from i18n.catalogues import extract
 from services.imports import COLUMNS, read_rows
 from services.refusals import Refused
 from tests import documents
@@ -21,7 +22,7 @@ from tests.test_reviews_api import submit
 from tests.test_web_reviews import SUMMARY_LINK, focal_point, open_form, post_document
 from tests.test_web_reviews import review as review  # the fixture
 from tests.web_site import Site
-from web.forms import form_for
+from web.forms import Group, Node, Repeat, form_for
 from web.language import LANGUAGE_COOKIE
 
 
@@ -245,3 +246,24 @@ async def test_the_api_refuses_in_the_language_asked(api: Any, make_account: Any
     assert said["message"] == english["message"].replace(
         "must be one of: ", "должно быть одним из следующих значений: "
     )
+
+
+def test_every_label_and_choice_of_the_forms_is_in_the_catalogue() -> None:
+    """A property or choice the schemas give no title is labelled from its name: that label
+    must be in the catalogue too, or the form would show it in English."""
+    known = {m.id for m in extract("schemas") if isinstance(m.id, str)}
+    shown: set[str] = set()
+
+    def walk(node: Node) -> None:
+        shown.add(node.label)
+        if isinstance(node, Group):
+            for child in node.properties.values():
+                walk(child)
+        elif isinstance(node, Repeat):
+            walk(node.item)
+        elif not node.definition:
+            shown.update(option.label for option in node.options)
+
+    for name in schemas.DOCUMENT_SCHEMAS:
+        walk(form_for(name).root)
+    assert shown - known == set()
