@@ -38,7 +38,7 @@ from config.settings import Settings
 from db import deliveries
 from db.events import claim_unexpanded, mark_expanded
 from domain.events import EventType
-from notifications.links import REVIEW_INVITED, message_links, review_path
+from notifications.links import REVIEW_INVITED, SIGN_IN_AND_OPEN, message_links, review_path
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
 from notifications.retention import SWEEP_EVERY_S, sweep_expired
@@ -123,7 +123,8 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
     elif template == REVIEW_INVITED:
         data.update({k: context["deadlines"][k] for k in INVITATION_DEADLINES})
     elif template == EventType.TASK_DELEGATED:
-        data["from_name"] = context["event_actor_name"] or "A colleague"
+        # Without a name, the message says "a colleague" in its reader's language.
+        data["from_name"] = context["event_actor_name"]
     elif template == EventType.REMINDER_SENT_NOW and context["role"] == "focal_point":
         # A State is reminded of its own inputs deadline, extended or not, in any phase.
         own = data.get("own_deadlines", {})
@@ -304,7 +305,7 @@ class NotificationActivities:
         if row["template"] == REVIEW_INVITED:
             review = review_path(context["review_id"])
             link = await invitation_link(self.pool, self.settings, row["recipient"], review)
-            links.update(page=link, label="Sign in and open the review")
+            links.update(page=link, label=SIGN_IN_AND_OPEN)
         return links
 
     async def _message(self, delivery: Claimed) -> EmailMessage:
@@ -313,9 +314,10 @@ class NotificationActivities:
         links = await self._links(row, context, data)
         rendered = render(
             row["template"],
-            context["language"] or "en",
+            context["language"],
             {
-                "recipient": {"name": context["name"]},
+                # Instants are written in the recipient's time zone, UTC beside.
+                "recipient": {"name": context["name"], "time_zone": context.get("time_zone")},
                 "role": context["role"],
                 "review": {
                     "id": context["review_id"],

@@ -41,7 +41,7 @@ from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
 from web.app import add_web, page_middleware
-from web.language import language_middleware
+from web.language import content_language_middleware, language_middleware
 from web.sessions import session_middleware
 
 # Large enough for a full national report (23 objectives of long text), small enough that
@@ -66,6 +66,7 @@ def create_app(
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            content_language_middleware,
             problem_middleware,
             refusal_middleware,
             page_middleware,

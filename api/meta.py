@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
+import i18n
 import schemas
 from api.keys import POOL, TEMPORAL
 from api.operations import (
@@ -14,11 +16,13 @@ from api.operations import (
     SCHEMA_BASE,
     answer,
     component,
+    header,
     operation,
 )
 from api.problems import Problem
 from db.pool import answers
-from domain.reference import gcm_document, load_reference, region_document
+from domain.reference import load_reference
+from i18n import reference as in_language
 
 routes = web.RouteTableDef()
 
@@ -80,15 +84,51 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+# The reference data is answered in the language the request asks for.
+_LANGUAGES = ", ".join(i18n.LANGUAGES)
+IN_LANGUAGE = (
+    "Titles and names are in the language Accept-Language asks for, one of the six official"
+    f" languages of the United Nations ({_LANGUAGES}), English when it names none of them:"
+    " the GCM's wording is that of General Assembly resolution 73/195 in that language, and"
+    " member States are named as the Unicode CLDR names them (in English, as the UN does)."
+    " Ids, numbers and codes are the same in every language. Content-Language says which"
+    " language the answer is in."
+)
+ACCEPT_LANGUAGE = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The languages wanted with their weights (RFC 9110), such as"
+    f" fr-CH, fr;q=0.9, en;q=0.5. The most wanted of {_LANGUAGES} is used (fr-CH is French);"
+    " other tags, * and weights that are not numbers are ignored.",
+}
+SPOKEN_HEADERS = {
+    "Content-Language": header(
+        "The language of the titles and names.", {"enum": list(i18n.LANGUAGES)}
+    ),
+    "Vary": header(
+        "Names Accept-Language: a cache keeps one answer per language.", {"type": "string"}
+    ),
+}
+
+
+def in_language_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An answer whose titles and names follow Accept-Language, and whose headers say so."""
+    return {**answer(description, schema), "headers": SPOKEN_HEADERS}
+
+
 @routes.get("/v1/gcm")
 @operation(
     "Reference",
     "getGcm",
     "GCM objectives, clusters, guiding principles, stakeholder categories",
-    {"200": answer("The GCM reference data.", component("Gcm"))},
+    {"200": in_language_answer("The GCM reference data.", component("Gcm"))},
+    description=IN_LANGUAGE,
+    parameters=(ACCEPT_LANGUAGE,),
 )
 async def gcm(request: web.Request) -> web.Response:
-    return web.json_response(gcm_document())
+    return web.json_response(in_language.gcm())
 
 
 @routes.get("/v1/regions")
@@ -96,10 +136,12 @@ async def gcm(request: web.Request) -> web.Response:
     "Reference",
     "listRegions",
     "The five regions",
-    {"200": answer("The regions, without their members.", component("RegionList"))},
+    {"200": in_language_answer("The regions, without their members.", component("RegionList"))},
+    description=IN_LANGUAGE,
+    parameters=(ACCEPT_LANGUAGE,),
 )
 async def regions(request: web.Request) -> web.Response:
-    items = [region_document(region, with_members=False) for region in load_reference().regions]
+    items = [in_language.region(region, with_members=False) for region in load_reference().regions]
     return web.json_response({"items": items})
 
 
@@ -108,15 +150,16 @@ async def regions(request: web.Request) -> web.Response:
     "Reference",
     "getRegion",
     "A region and its member States",
-    {"200": answer("The region.", component("Region")), "404": NOT_FOUND},
-    parameters=("RegionCode",),
+    {"200": in_language_answer("The region.", component("Region")), "404": NOT_FOUND},
+    description=IN_LANGUAGE,
+    parameters=("RegionCode", ACCEPT_LANGUAGE),
 )
 async def region(request: web.Request) -> web.Response:
     code = request.match_info["code"].upper()
     found = load_reference().region(code)
     if found is None:
         raise Problem(404, f"There is no region {request.match_info['code']!r}.")
-    return web.json_response(region_document(found, with_members=True))
+    return web.json_response(in_language.region(found, with_members=True))
 
 
 @routes.get("/v1/schemas")

@@ -150,7 +150,12 @@ def _rebased(node: Any, base: str = "") -> Any:
 
 TAGS = [
     {"name": "Service", "description": "Health, readiness and this description; no token."},
-    {"name": "Reference", "description": "The GCM and the five regions."},
+    {
+        "name": "Reference",
+        "description": "The GCM and the five regions, titled and named in the language"
+        " Accept-Language asks for (one of the six official languages of the UN, else English);"
+        " Content-Language says which.",
+    },
     {"name": "Accounts", "description": "Accounts and their bearer tokens."},
     {"name": "Reviews", "description": "Regional reviews and their deadlines."},
     {"name": "Submissions", "description": "National reports and stakeholder inputs."},

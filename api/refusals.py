@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+import i18n
 from api.problems import Handler, Problem, invalid
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 
 
 def problem_of(refused: Refused) -> Problem:
+    """The refusal as a problem document, its sentences in the language of Accept-Language
+    (the rules speak English; `i18n.rule_text` reads them in another language)."""
+    message = i18n.rule_text(refused.message)
     if refused.kind is Kind.INVALID:
-        return invalid(refused.problems, refused.message)
+        problems = [(pointer, i18n.rule_text(text)) for pointer, text in refused.problems]
+        return invalid(problems, message)
     headers = None
     if refused.retry_after_s is not None:
         headers = {"Retry-After": str(refused.retry_after_s)}
-    return Problem(STATUS_OF_KIND[refused.kind], refused.message, headers=headers)
+    return Problem(STATUS_OF_KIND[refused.kind], message, headers=headers)
 
 
 @web.middleware

@@ -118,8 +118,8 @@ async def insert_actor(
     if actor.role == "stakeholder" and actor.organisation_id is None:
         actor = replace(actor, organisation_id=await _organisation_by_key(conn, actor, created_by))
     await conn.execute(
-        f"INSERT INTO actors ({_COLUMNS}, token_hash, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        f"INSERT INTO actors ({_COLUMNS}, token_hash, created_by, language)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         actor.id,
         actor.name,
         actor.email,
@@ -131,6 +131,7 @@ async def insert_actor(
         actor.organisation_id,
         hash_token(token),
         created_by,
+        actor.language,
     )
     return actor
 

@@ -71,7 +71,8 @@ RELEASE = f"""
 
 CONTEXT = """
     SELECT d.id, e.id AS event_id, e.type, e.review_id, e.actor_id, e.at, e.data,
-           r.title, r.region, r.deadlines, a.name, a.language, a.role, a.country, w.secret,
+           r.title, r.region, r.deadlines, a.name, a.language, a.time_zone, a.role, a.country,
+           w.secret,
            ea.name AS event_actor_name
     FROM deliveries d
     JOIN review_events e ON e.id = d.event_id

@@ -120,6 +120,11 @@ async def update_person(
     )
 
 
+async def update_language(conn: Executor, person_id: uuid.UUID, language: str | None) -> None:
+    """The language the account's pages and mail are in; None leaves it to the person."""
+    await conn.execute("UPDATE actors SET language = $2 WHERE id = $1", person_id, language)
+
+
 async def rename_organisation(
     conn: Executor, organisation_id: uuid.UUID, name: str, category: str
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from domain.intake import outside_review
 from domain.refusal import Refusal, RefusalKind
 from domain.review import SubmissionKind
+from domain.text import N_
 
 ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
 # The roles that run reviews: an admin everywhere, a secretariat in its regions.
@@ -113,15 +114,25 @@ def submission_subject(
     focal point or stakeholder whose kind of submission `content` is)."""
     if actor.role == "focal_point":
         if content["country"] != actor.country:
-            return _not_yours(f"You submit for {actor.country} only, not for {content['country']}.")
+            return _not_yours(
+                N_("You submit for {country} only, not for {other}.").format(
+                    country=actor.country, other=content["country"]
+                )
+            )
         if actor.country is None or actor.country not in member_states:
             return outside_review(actor.country)
         if region not in actor.regions:
-            return _not_yours(f"You act for {actor.country} in {', '.join(actor.regions)} only.")
+            return _not_yours(
+                N_("You act for {country} in {regions} only.").format(
+                    country=actor.country, regions=", ".join(actor.regions)
+                )
+            )
         return actor.country
     organisation = actor.organisation or ""
     if content["organisation"]["name"] != organisation:
-        return _not_yours(f"You submit for {organisation} only.")
+        return _not_yours(
+            N_("You submit for {organisation} only.").format(organisation=organisation)
+        )
     return str(actor.organisation_id)
 
 
@@ -142,11 +153,13 @@ def creation_refusal(creator: Actor, role: str, regions: tuple[str, ...]) -> Ref
         return None
     if creator.role != "secretariat" or role not in SECRETARIAT_MAY_CREATE:
         return _not_yours(
-            f"A secretariat may create only: {', '.join(sorted(SECRETARIAT_MAY_CREATE))}."
+            N_("A secretariat may create only: {roles}.").format(
+                roles=", ".join(sorted(SECRETARIAT_MAY_CREATE))
+            )
         )
     outside = sorted(set(regions) - set(creator.regions))
     if outside:
-        return _not_yours(f"Not your region(s): {', '.join(outside)}.")
+        return _not_yours(N_("Not your region(s): {regions}.").format(regions=", ".join(outside)))
     return None
 
 

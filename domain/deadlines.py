@@ -15,6 +15,7 @@ from domain.review import (
     ReviewState,
     SubmissionKind,
 )
+from domain.text import N_
 
 # Deadlines further out than this are typing mistakes, not plans.
 LATEST_DEADLINE = timedelta(days=5 * 366)
@@ -26,9 +27,9 @@ INPUTS_OPEN = frozenset({Phase.SCHEDULED, Phase.CALL_FOR_INPUTS, Phase.CONSULTAT
 def schedule_problem(instant: datetime, now: datetime) -> str | None:
     """What is wrong with `instant` as a deadline set at `now`, if anything."""
     if instant <= now:
-        return "must be in the future"
+        return N_("must be in the future")
     if instant > now + LATEST_DEADLINE:
-        return "must be within five years"
+        return N_("must be within five years")
     return None
 
 
@@ -43,7 +44,7 @@ def country_scope_refusals(
         refusals.append(
             Refusal(
                 RefusalKind.INVALID,
-                "Only inputs_due_at can be extended for one member State.",
+                N_("Only inputs_due_at can be extended for one member State."),
                 "deadline",
             )
         )
@@ -66,13 +67,18 @@ def extension_refusal(
     phase = state.phase
     if phase.terminal or PHASE_ORDER.index(phase) > PHASE_ORDER.index(DEADLINE_ENDS[deadline]):
         return Refusal(
-            RefusalKind.WRONG_PHASE, f"{deadline.value} has passed; the review is in {phase.value}."
+            RefusalKind.WRONG_PHASE,
+            N_("{deadline} has passed; the review is in {phase}.").format(
+                deadline=deadline.value, phase=phase.value
+            ),
         )
     current = state.deadlines.get(deadline)
     if until <= current:
         return Refusal(
             RefusalKind.INVALID,
-            f"An extension must move {deadline.value} later than {current.isoformat()}.",
+            N_("An extension must move {deadline} later than {current}.").format(
+                deadline=deadline.value, current=current.isoformat()
+            ),
             "until",
         )
     problems = replace(state.deadlines, **{deadline.value: until}).problems()
@@ -80,7 +86,9 @@ def extension_refusal(
         later, why = problems[0]
         return Refusal(
             RefusalKind.INVALID,
-            f"The deadlines would be out of order: {later.value} {why}.",
+            N_("The deadlines would be out of order: {deadline} {why}.").format(
+                deadline=later.value, why=why
+            ),
             "until",
         )
     return None
@@ -97,20 +105,24 @@ def _country_refusal(
         return scope[0]
     if state.phase not in INPUTS_OPEN:
         return Refusal(
-            RefusalKind.WRONG_PHASE, f"The review is in {state.phase.value}; inputs are closed."
+            RefusalKind.WRONG_PHASE,
+            N_("The review is in {phase}; inputs are closed.").format(phase=state.phase.value),
         )
     current = inputs_due_at(state, SubmissionKind.NATIONAL_REPORT, country)
     if until <= current:
         return Refusal(
             RefusalKind.INVALID,
-            f"An extension must move {country}'s deadline later than {current.isoformat()}.",
+            N_("An extension must move {country}'s deadline later than {current}.").format(
+                country=country, current=current.isoformat()
+            ),
             "until",
         )
     if until >= state.deadlines.consultation_due_at:
         return Refusal(
             RefusalKind.INVALID,
-            "A member State's deadline must stay before the consultation closes"
-            f" ({state.deadlines.consultation_due_at.isoformat()}).",
+            N_(
+                "A member State's deadline must stay before the consultation closes ({closes})."
+            ).format(closes=state.deadlines.consultation_due_at.isoformat()),
             "until",
         )
     return None

@@ -13,6 +13,7 @@ from domain.review import (
     ReviewState,
     SubmissionKind,
 )
+from domain.text import N_
 
 # The phases that take submissions; the consultation does too, for late inputs and for member
 # States whose own deadline outlives the call.
@@ -34,7 +35,9 @@ def not_a_member(
 def outside_review(
     country: str | None, kind: RefusalKind = RefusalKind.NOT_IN_SCOPE, field: str | None = None
 ) -> Refusal:
-    return Refusal(kind, f"{country} is not a member State of this review.", field)
+    return Refusal(
+        kind, N_("{country} is not a member State of this review.").format(country=country), field
+    )
 
 
 def inputs_due_at(state: ReviewState, kind: SubmissionKind, subject: str) -> datetime:
@@ -59,10 +62,11 @@ def closed(phase: Phase) -> Refusal:
     if phase in TAKING_SUBMISSIONS:
         return Refusal(
             RefusalKind.WRONG_PHASE,
-            "Compilation of the report is starting; it takes no more submissions.",
+            N_("Compilation of the report is starting; it takes no more submissions."),
         )
     return Refusal(
-        RefusalKind.WRONG_PHASE, f"The review is in {phase.value}; it takes no more submissions."
+        RefusalKind.WRONG_PHASE,
+        N_("The review is in {phase}; it takes no more submissions.").format(phase=phase.value),
     )
 
 
@@ -79,7 +83,9 @@ def batch_refusal(state: ReviewState, closing: bool) -> Refusal | None:
     if state.phase is Phase.SCHEDULED:
         return Refusal(
             RefusalKind.WRONG_PHASE,
-            f"The call for inputs opens at {state.deadlines.call_opens_at.isoformat()}.",
+            N_("The call for inputs opens at {opens}.").format(
+                opens=state.deadlines.call_opens_at.isoformat()
+            ),
         )
     if inputs_closed(state.phase, closing):
         return closed(state.phase)
@@ -104,7 +110,9 @@ def submission_refusal(
     if config.late_submissions is LatePolicy.REJECT and is_late(state, kind, subject, now):
         return Refusal(
             RefusalKind.WRONG_PHASE,
-            f"The call for inputs closed at {state.deadlines.inputs_due_at.isoformat()}"
-            " and this review does not accept late submissions.",
+            N_(
+                "The call for inputs closed at {closed} and this review does not accept late"
+                " submissions."
+            ).format(closed=state.deadlines.inputs_due_at.isoformat()),
         )
     return None

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.refusal import Refusal, RefusalKind
 from domain.review import DEADLINE_ENDS, NEXT_PHASE, Deadline, Phase, ReviewState
+from domain.text import N_
 
 # The deadline that closes each phase; phases without one wait for a command.
 PHASE_DEADLINE: dict[Phase, Deadline] = {
@@ -34,14 +35,17 @@ def advance_refusal(phase: Phase) -> Refusal | None:
     if phase in NEXT_PHASE:
         return None
     return Refusal(
-        RefusalKind.WRONG_PHASE, f"The review is in {phase.value}; there is no phase to close now."
+        RefusalKind.WRONG_PHASE,
+        N_("The review is in {phase}; there is no phase to close now.").format(phase=phase.value),
     )
 
 
 def cancel_refusal(phase: Phase) -> Refusal | None:
     if not phase.terminal:
         return None
-    return Refusal(RefusalKind.WRONG_PHASE, f"The review is already {phase.value}.")
+    return Refusal(
+        RefusalKind.WRONG_PHASE, N_("The review is already {phase}.").format(phase=phase.value)
+    )
 
 
 def report_decision_refusal(phase: Phase) -> Refusal | None:
@@ -50,7 +54,9 @@ def report_decision_refusal(phase: Phase) -> Refusal | None:
         return None
     return Refusal(
         RefusalKind.WRONG_PHASE,
-        f"The review is in {phase.value}; there is no report awaiting a decision.",
+        N_("The review is in {phase}; there is no report awaiting a decision.").format(
+            phase=phase.value
+        ),
     )
 
 
@@ -65,6 +71,8 @@ def more_states_refusal(phase: Phase) -> Refusal | None:
         return None
     return Refusal(
         RefusalKind.WRONG_PHASE,
-        f"The review is in {phase.value}; member States can be invited only until the call"
-        " for inputs closes.",
+        N_(
+            "The review is in {phase}; member States can be invited only until the call for"
+            " inputs closes."
+        ).format(phase=phase.value),
     )

@@ -20,6 +20,7 @@ from domain.review import (
     ReviewState,
     SubmissionKind,
 )
+from domain.text import N_
 
 # The deadlines whose laggards are reminded: nobody has to act before the call opens.
 REMINDED_DEADLINE: dict[Phase, Deadline] = {
@@ -142,8 +143,10 @@ def remind_now_refusal(state: ReviewState, now: datetime) -> Refusal | None:
     if state.phase not in REMINDED_NOW:
         return Refusal(
             RefusalKind.WRONG_PHASE,
-            f"The review is in {state.phase.value}: nobody has anything to send now,"
-            " so there is nobody to remind.",
+            N_(
+                "The review is in {phase}: nobody has anything to send now, so there is nobody"
+                " to remind."
+            ).format(phase=state.phase.value),
         )
     last = state.reminded_now_at
     if last is None or now >= last + REMIND_NOW_EVERY:
@@ -151,8 +154,10 @@ def remind_now_refusal(state: ReviewState, now: datetime) -> Refusal | None:
     possible = last + REMIND_NOW_EVERY
     return Refusal(
         RefusalKind.TOO_SOON,
-        f"Reminders were sent at {_utc(last)}. They can be sent at most once an hour:"
-        f" again from {_utc(possible)}.",
+        N_(
+            "Reminders were sent at {sent}. They can be sent at most once an hour: again from"
+            " {possible}."
+        ).format(sent=_utc(last), possible=_utc(possible)),
         retry_after_s=math.ceil((possible - now).total_seconds()),
     )
 

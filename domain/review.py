@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
 
+from domain.text import N_
+
 
 class Phase(StrEnum):
     SCHEDULED = "scheduled"
@@ -104,7 +106,7 @@ class Timeline:
     def problems(self) -> list[tuple[Deadline, str]]:
         """Each deadline must come after the one before it: (the deadline out of order, why)."""
         return [
-            (later, f"must be after {earlier.value}")
+            (later, N_("must be after {deadline}").format(deadline=earlier.value))
             for earlier, later in pairwise(Deadline)
             if self.get(later) <= self.get(earlier)
         ]

@@ -11,6 +11,13 @@ from typing import Any
 _DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+def N_(message: str) -> str:  # gettext's own name for it
+    """Mark a rule's sentence for the catalogues (``i18n``) and use it as it is: the rules
+    speak English, and pages and the API show the sentence in the reader's language by
+    matching it against its template (``i18n.rule_text``)."""
+    return message
+
+
 def without_direction_overrides(text: str) -> str:
     return _DIRECTION_OVERRIDES.sub("", text)
 

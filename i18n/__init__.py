@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
+
+from domain.reference import load_reference
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -47,6 +50,7 @@ __all__ = [
     "negotiate",
     "ngettext",
     "pgettext",
+    "rule_text",
     "supported",
     "using",
 ]
@@ -58,7 +62,7 @@ DEFAULT_LANGUAGE = "en"
 # as the UN lists them.
 LANGUAGES: tuple[str, ...] = ("ar", "zh", "en", "fr", "ru", "es")
 # The catalogues, one per part of the service, so that each is kept beside what it translates.
-DOMAINS: tuple[str, ...] = ("web", "console", "mail", "report", "schemas", "reference")
+DOMAINS: tuple[str, ...] = ("web", "console", "mail", "report", "schemas", "reference", "rules")
 # The UN writes English dates the British way: "26 October 2020, 23:59".
 _FORMATS = {"en": "en_GB"}
 LOCALES_DIR = Path(str(resources.files("i18n") / "locales"))
@@ -222,20 +226,86 @@ def lazy_gettext(message: str) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False)
 
 
+# A rule's sentence is English with its values filled in ("The review is in consultation; it
+# takes no more submissions."): the domain speaks no other language, because the workflows
+# that apply its rules must say the same thing on every replay. A reader gets it in their
+# language by matching it against the templates of the rules' catalogue.
+_FIELD = re.compile(r"\\\{(\w+)\\\}")
+# An instant inside a sentence, as the rules write it: ISO 8601, or "2020-10-26 23:59 UTC".
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}| UTC)?")
+
+
+@cache
+def _rule_templates(code: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The rules' sentences with fields as patterns, each with its translation in `code`."""
+    catalogue = _catalogue(code, "rules")
+    templates = []
+    for english, translated in catalogue._catalog.items():
+        if not isinstance(english, str) or not english or not translated:
+            continue
+        pattern = _FIELD.sub(r"(?P<\1>.+?)", re.escape(english))
+        templates.append((re.compile(pattern), str(translated)))
+    return tuple(templates)
+
+
+def rule_text(sentence: str, time_zone: str | None = "UTC", _depth: int = 0) -> str:
+    """A rule's or a service's English `sentence` in the language in use: as the catalogues
+    translate it, or by its template: translated, its values kept, instants written as the language writes them, a sentence inside it (a
+    deadline's "must be after …") translated too. A sentence no template matches stays."""
+    if current().code == DEFAULT_LANGUAGE or _depth > 1:
+        return sentence
+    if (whole := gettext(sentence)) != sentence:  # a sentence without values
+        return whole
+    for pattern, translated in _rule_templates(current().code):
+        if match := pattern.fullmatch(sentence):
+            values = {
+                name: _rule_value(name, value, time_zone, _depth)
+                for name, value in match.groupdict().items()
+            }
+            try:
+                return translated.format(**values)
+            except (KeyError, IndexError, ValueError):  # a translation naming other fields
+                return sentence
+    return sentence
+
+
+# The fields of the rules' sentences that hold a State's ISO 3166 alpha-3 code.
+_STATE_FIELDS = frozenset({"country", "other"})
+
+
+def _rule_value(name: str, value: str, time_zone: str | None, depth: int) -> str:
+    if name in _STATE_FIELDS and re.fullmatch("[A-Z]{3}", value):
+        return country_name(value)
+    if _INSTANT.fullmatch(value):
+        try:
+            instant = datetime.fromisoformat(value.removesuffix(" UTC"))
+        except ValueError:
+            return value
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=ZoneInfo("UTC"))
+        return format_datetime(instant, time_zone)
+    return rule_text(value, time_zone, depth + 1)
+
+
 # Babel writes territories with their ISO 3166 two-letter codes; CLDR's aliases map the
 # three-letter codes documents use onto them.
 @cache
 def _alpha2(iso3: str) -> str | None:
     replacements = get_global("territory_aliases").get(iso3.upper())
-    return replacements[0] if replacements else None
+    # "ZZ" is CLDR's "Unknown Region", where some retired codes lead.
+    return replacements[0] if replacements and replacements[0] != "ZZ" else None
 
 
 def country_name(iso3: str, fallback: str | None = None) -> str:
-    """The State `iso3` named in the language in use, as CLDR writes it; `fallback` (or the
-    code) for a code CLDR does not know."""
+    """The State `iso3` named in the language in use: in English by the UN's own name, which
+    the reference data keeps ("Bolivia (Plurinational State of)"), in the other languages as
+    CLDR writes it; `fallback` (or the code) for a code neither knows."""
+    english = load_reference().country_name(iso3) or fallback
+    if current().code == DEFAULT_LANGUAGE and english:
+        return english
     alpha2 = _alpha2(iso3)
     name = current().locale.territories.get(alpha2) if alpha2 else None
-    return name or fallback or iso3
+    return name or english or iso3
 
 
 def _zone(name: str | None) -> ZoneInfo:

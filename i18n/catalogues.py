@@ -57,7 +57,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/reviews.py",
         "web/tables.py",
     ),
-    "mail": ("notifications/templates/en/*", "notifications/*.py"),
+    "mail": ("notifications/templates/*", "notifications/*.py"),
     "report": ("reports/templates/*", "reports/*.py"),
     "schemas": (
         "schemas/*.json",
@@ -67,6 +67,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/forms/*.html",
     ),
     "reference": ("domain/data/gcm.json", "domain/data/regions.json"),
+    # The review's rules' sentences (domain.text.N_), shown through i18n.rule_text.
+    "rules": ("domain/*.py",),
 }
 
 

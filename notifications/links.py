@@ -11,14 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.events import EventType
+from i18n import N_
 
 # The invitation to a review, sent when it is created and to those invited later.
 REVIEW_INVITED = "review.invited"
 
 SIGN_IN_PATH = "/sign-in"
-REVIEW_PAGE = "Review page"
-TASK_PAGE = "Your task"
-TASKS_PAGE = "Your tasks"
+# The links' labels, in English: a message translates them into its reader's language.
+REVIEW_PAGE = N_("Review page")
+TASK_PAGE = N_("Your task")
+TASKS_PAGE = N_("Your tasks")
+# An invitation's link signs its reader in on the review's page.
+SIGN_IN_AND_OPEN = N_("Sign in and open the review")
 
 
 def review_path(review_id: str) -> str:

@@ -1,6 +1,12 @@
-"""Render a notification email (subject, plain text, HTML) for one review event.
+"""Render a notification email (subject, plain text, HTML) for one review event, in the
+recipient's language.
 
-Templates live in ``notifications/templates/<language>/<event_type>.txt`` and ``.html``.
+Templates live in ``notifications/templates/<event_type>.txt`` and ``.html``, one set for
+every language: what they say is English wrapped in ``_()``, and the "mail" catalogue
+translates it (``i18n/locales/<language>/LC_MESSAGES/mail.po``). A message is rendered in
+the language asked for (one of the six UN languages; ``"fr-CH"`` is French) and anything else
+is English, so its subject, text and HTML parts are always in one language. Dates and times
+are written as that language writes them, in the recipient's time zone with UTC beside.
 
 The ``.txt`` template carries the subject: its first line is ``Subject: <subject template>``,
 the second line is blank and the rest is the plain-text body. The subject line and the body are
@@ -10,26 +16,26 @@ single line of at most ``SUBJECT_MAX_LENGTH`` characters, with every run of whit
 included) turned into one space and other control characters removed. A subject therefore never
 carries a header of its own.
 
-The ``.html`` template is the same message as a standalone HTML document (inline CSS only).
-
-A language without a template for the event falls back to English: the requested language is
-used only when it has both parts, so the text and HTML parts of one email are always in the same
-language. ``"fr-CH"`` tries ``fr-CH``, then ``fr``, then ``en``.
+The ``.html`` template is the same message as a standalone HTML document (inline CSS only)
+whose root element says its language and direction (right to left for Arabic).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import jinja2
 
+import i18n
+import i18n.jinja
 from domain.events import EventType
 from domain.text import finalize_shown_text
+from i18n import N_
 from notifications.links import REVIEW_INVITED
 
 __all__ = [
@@ -43,7 +49,7 @@ __all__ = [
     "render",
 ]
 
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = i18n.DEFAULT_LANGUAGE
 SUBJECT_MAX_LENGTH = 200
 SUBJECT_PREFIX = "Subject: "
 
@@ -69,21 +75,17 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
 # Messages about a person's own account rather than a review (their own layout, no review).
 ACCOUNT_MESSAGES: tuple[str, ...] = ("sign_in.link", "account.invited")
 
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# How a consultation answer endorses the synthesis, as its receipt says.
+ENDORSEMENTS = {
+    "endorse": N_("Endorsed"),
+    "endorse_with_reservations": N_("Endorsed with reservations"),
+    "do_not_endorse": N_("Not endorsed"),
+}
+# The plain-text part aligns its facts in a column this wide where letters are all one width
+# (Latin and Cyrillic in a fixed-width font); Chinese and Arabic write "label: value" alone.
+FACT_LABEL_WIDTH = 18
+_ALIGNED_LANGUAGES = frozenset({"en", "fr", "ru", "es"})
+_WIDE_COLON = "\uff1a"
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,10 @@ class Rendered:
 # ---- filters ------------------------------------------------------------------------------
 
 
-def format_instant(value: Any) -> str:
-    """Format an ISO 8601 instant as ``26 October 2020, 23:59 UTC`` (a date alone as
-    ``26 October 2020``); a value that is not an ISO date is returned as given."""
+def format_instant(value: Any, time_zone: str | None = None) -> str:
+    """An ISO 8601 instant as the language in use writes it, in `time_zone` with UTC beside
+    (``26 October 2020, 23:59 UTC`` in English for a reader in UTC), a date alone as
+    ``26 October 2020``; a value that is not an ISO date is returned as given."""
     if isinstance(value, datetime):
         moment: datetime | date = value
     elif isinstance(value, date):
@@ -112,14 +115,59 @@ def format_instant(value: Any) -> str:
         except ValueError:
             return str(value)
     if not isinstance(moment, datetime):
-        return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
+        return i18n.format_date(moment)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return i18n.format_deadline(moment, time_zone)
+
+
+@jinja2.pass_context
+def _instant(context: jinja2.runtime.Context, value: Any) -> str:
+    """`format_instant` in the recipient's time zone (UTC when the message does not say)."""
+    recipient = context.get("recipient")
+    zone = recipient.get("time_zone") if isinstance(recipient, Mapping) else None
+    return format_instant(value, zone if isinstance(zone, str) else None)
 
 
 def _percent(value: Any) -> str:
     """A share between 0 and 1 as a whole percentage: ``0.4286`` gives ``43%``."""
-    return f"{float(value) * 100:.0f}%"
+    return i18n.format_percent(float(value))
+
+
+def _days(n: int) -> str:
+    """When something is due: "today", "in 1 day", "in 7 days"."""
+    if n == 0:
+        return i18n.gettext("today")
+    return i18n.ngettext("in %(num)s day", "in %(num)s days", n) % {"num": n}
+
+
+def _endorsement(value: Any) -> str:
+    label = ENDORSEMENTS.get(value) if isinstance(value, str) else None
+    return i18n.gettext(label) if label else ""
+
+
+def _fact_rows(rows: Any) -> list[tuple[str, Any]]:
+    """The facts that have a value, each label as the plain-text part shows it, with the
+    space before its value ("Review: "), padded into one column where letters are all one
+    width: at least `FACT_LABEL_WIDTH` wide, wider for a language whose labels are longer.
+    A label ending in a full-width colon (Chinese) needs no space after it."""
+    shown = [
+        (i18n.gettext("%(label)s:") % {"label": label}, value)
+        for label, value in rows
+        if value is not None and value != ""
+    ]
+    if i18n.current().code not in _ALIGNED_LANGUAGES:
+        return [
+            (label if label.endswith(_WIDE_COLON) else f"{label} ", value) for label, value in shown
+        ]
+    width = FACT_LABEL_WIDTH
+    if i18n.current().code != DEFAULT_LANGUAGE:
+        width = max([width, *(len(label) for label, _ in shown)])
+    return [(f"{label.ljust(width)} ", value) for label, value in shown]
+
+
+def _translated_label(label: Any) -> str:
+    """A link's label given in English by the code (notifications.links), translated."""
+    return i18n.gettext(label) if isinstance(label, str) else str(label)
 
 
 def _single_line(value: str) -> str:
@@ -145,6 +193,19 @@ def _clean_subject(value: str) -> str:
     return subject
 
 
+def _shown_values(translate: Callable[..., Any]) -> Callable[..., Any]:
+    """`translate` (a gettext the i18n extension installed) with the values it puts into a
+    message cleaned as every shown value is (no direction overrides), also in the HTML part,
+    where the translated message is markup and so not finalized."""
+
+    @jinja2.pass_context
+    def translated(context: jinja2.runtime.Context, *args: Any, **variables: Any) -> Any:
+        cleaned = {name: finalize_shown_text(value) for name, value in variables.items()}
+        return translate(context, *args, **cleaned)
+
+    return translated
+
+
 # ---- templates ----------------------------------------------------------------------------
 
 
@@ -163,10 +224,21 @@ class _Templates:
         self.text = jinja2.Environment(autoescape=False, **common)
         self.html = jinja2.Environment(autoescape=True, **common)
         for env in (self.text, self.html):
-            env.filters["instant"] = format_instant
+            i18n.jinja.install(env)
+            for name in ("_", "gettext", "ngettext", "pgettext", "npgettext"):
+                translate = env.globals[name]
+                assert callable(translate)
+                env.globals[name] = _shown_values(translate)
+            env.filters["instant"] = _instant
             env.filters["percent"] = _percent
             env.filters["single_line"] = _single_line
             env.tests["http_url"] = _is_http_url
+            env.globals.update(
+                days=_days,
+                endorsement_label=_endorsement,
+                fact_rows=_fact_rows,
+                link_label=_translated_label,
+            )
         self._text_parts: dict[str, tuple[jinja2.Template, jinja2.Template]] = {}
 
     def text_parts(self, name: str) -> tuple[jinja2.Template, jinja2.Template]:
@@ -193,38 +265,22 @@ class _Templates:
         code = self.text.compile(source, name, filename)
         return self.text.template_class.from_code(self.text, code, self.text.make_globals(None))
 
-    def find(self, event_type: str, language: str) -> tuple[str, jinja2.Template]:
-        """The language used and the HTML template, for the first language with both parts."""
-        for tag in _candidates(language):
-            try:
-                self.text_parts(f"{tag}/{event_type}.txt")
-                return tag, self.html.get_template(f"{tag}/{event_type}.html")
-            except jinja2.TemplateNotFound:
-                continue
-        raise jinja2.TemplateNotFound(f"{DEFAULT_LANGUAGE}/{event_type}.txt")
-
 
 @functools.cache
 def _templates() -> _Templates:
     return _Templates(jinja2.PackageLoader("notifications", "templates"))
 
 
-def _candidates(language: str) -> list[str]:
-    tags = []
-    if _LANGUAGE_TAG.fullmatch(language or ""):
-        tags += [language, language.split("-")[0].lower()]
-    tags.append(DEFAULT_LANGUAGE)
-    return list(dict.fromkeys(tags))
-
-
 def available_languages() -> list[str]:
-    """Languages that have at least one template, sorted."""
-    names = _templates().text.list_templates(extensions=["txt", "html"])
-    return sorted({name.split("/", 1)[0] for name in names if "/" in name})
+    """The languages mail is written in: English and each language with a "mail" catalogue,
+    sorted."""
+    catalogues = i18n.LOCALES_DIR.glob("*/LC_MESSAGES/mail.po")
+    found = {path.parent.parent.name for path in catalogues}
+    return sorted(code for code in i18n.LANGUAGES if code == DEFAULT_LANGUAGE or code in found)
 
 
-def render(event_type: str, language: str, context: dict[str, Any]) -> Rendered:
-    """Render the email for `event_type` in `language` (or English).
+def render(event_type: str, language: str | None, context: dict[str, Any]) -> Rendered:
+    """Render the email for `event_type` in `language` (one of the six; else English).
 
     Raises ``ValueError`` for an event type without templates and
     ``jinja2.UndefinedError`` when the context lacks a value a template uses.
@@ -232,12 +288,13 @@ def render(event_type: str, language: str, context: dict[str, Any]) -> Rendered:
     if event_type not in TEMPLATED_EVENTS + ACCOUNT_MESSAGES:
         raise ValueError(f"no email templates for event type {event_type!r}")
     templates = _templates()
-    tag, html_template = templates.find(event_type, language)
-    subject_template, body_template = templates.text_parts(f"{tag}/{event_type}.txt")
-    subject = _clean_subject(subject_template.render(context))
-    return Rendered(
-        subject=subject,
-        text=body_template.render(context),
-        # The HTML document's <title> repeats the subject.
-        html=html_template.render({**context, "email_subject": subject}),
-    )
+    with i18n.using(language or DEFAULT_LANGUAGE):
+        subject_template, body_template = templates.text_parts(f"{event_type}.txt")
+        html_template = templates.html.get_template(f"{event_type}.html")
+        subject = _clean_subject(subject_template.render(context))
+        return Rendered(
+            subject=subject,
+            text=body_template.render(context),
+            # The HTML document's <title> repeats the subject.
+            html=html_template.render({**context, "email_subject": subject}),
+        )

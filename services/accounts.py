@@ -33,7 +33,7 @@ from db.people import end_sessions
 from db.pool import Connection, Executor
 from domain.access import ROLES, Actor, creation_refusal
 from domain.reference import load_reference
-from i18n import gettext
+from i18n import LANGUAGES, gettext
 from notifications.addresses import address_problem, name_problem
 from schemas import COMMON_ID, problems_in
 from services import once
@@ -59,6 +59,12 @@ NEW_ACTOR_SCHEMA: dict[str, Any] = {
         "organisation": {"type": "string", "minLength": 1, "maxLength": 300},
         "organisation_id": {"type": "string", "format": "uuid"},
         "stakeholder_category": {"$ref": f"{COMMON_ID}#/$defs/stakeholder_category"},
+        "language": {
+            "enum": list(LANGUAGES),
+            "description": "One of the six UN languages (ISO 639-1), for the account's pages"
+            " and mail. Left out, pages follow Accept-Language and mail is in English until"
+            " the person chooses.",
+        },
     },
     "allOf": [
         {
@@ -185,6 +191,7 @@ def new_actor(creator: Actor, body: Any) -> Actor:
         country=valid.get("country"),
         organisation=valid.get("organisation"),
         stakeholder_category=valid.get("stakeholder_category"),
+        language=valid.get("language"),
         organisation_id=uuid.UUID(joining)
         if joining
         else uuid.uuid4()

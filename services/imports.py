@@ -3,9 +3,10 @@ the accounts the importer manages. A preview says of each row whether it is new,
 updated, or what is wrong with it (row, column, message); applying it creates and updates in
 one transaction, so that a file applied twice creates nothing the second time.
 
-The columns, in any order: name, email, organisation, category, country, role. A new account
-is made by the rules of `POST /v1/actors` (`services.accounts.new_actor`), and gets the same
-invitation mail. An import changes an existing account's name, organisation and category (as
+The columns, in any order: name, email, organisation, category, country, role, and language
+(optional). A new account is made by the rules of `POST /v1/actors`
+(`services.accounts.new_actor`), and gets the same invitation mail. An import changes an
+existing account's name, organisation, category and language (as
 `services.people.apply_changes` does), never its role or country."""
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from services.accounts import new_actor
 from services.people import NOT_YOUR_ORGANISATION, apply_changes, edit_problems, manager_scope
 from services.refusals import Kind, Refused, invalid, named_id, not_found
 
-COLUMNS = ("name", "email", "organisation", "category", "country", "role")
+COLUMNS = ("name", "email", "organisation", "category", "country", "role", "language")
 REQUIRED = ("name", "email", "role")
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -57,7 +58,7 @@ ACCOUNTS_CSV: dict[str, Any] = {
     + ", ".join(COLUMNS)
     + f" ({', '.join(REQUIRED)} required in every row); at most {MAX_ROWS} rows and"
     f" {MAX_BYTES // 1_000_000} MB. `category` is a stakeholder's category, `country` an"
-    " ISO3 code (a focal point's).",
+    " ISO3 code (a focal point's), `language` one of the six UN languages (ISO 639-1).",
 }
 # The column each field of an account comes from, by its pointer in `POST /v1/actors`.
 _COLUMN_OF = {
@@ -68,6 +69,7 @@ _COLUMN_OF = {
     "/regions": "country",
     "/organisation": "organisation",
     "/stakeholder_category": "category",
+    "/language": "language",
     "": "role",
 }
 
@@ -189,6 +191,7 @@ def _body(values: dict[str, str]) -> dict[str, Any]:
         "organisation": values["organisation"],
         "stakeholder_category": values["category"],
         "country": values["country"].upper(),
+        "language": values["language"].lower(),
     }
     return {key: value for key, value in named.items() if value}
 
@@ -243,6 +246,7 @@ def _compare(row: Row, existing: Person) -> None:
         "name": row.values["name"],
         "organisation": row.values["organisation"] or current.organisation,
         "stakeholder_category": row.values["category"] or current.stakeholder_category,
+        "language": row.values["language"].lower() or current.language,
     }
     row.changes = {
         name: value

@@ -15,12 +15,19 @@ from typing import Any
 import asyncpg
 
 from db.actors import joinable_organisation, record_account_event
-from db.people import Filters, Person, managed_people, managed_person, rename_organisation
+from db.people import (
+    Filters,
+    Person,
+    managed_people,
+    managed_person,
+    rename_organisation,
+    update_language,
+)
 from db.people import update_person as store_person
 from db.pool import Executor
 from domain.access import ROLES, RUNS_REVIEWS, Actor
 from domain.reference import load_reference
-from i18n import N_, gettext
+from i18n import LANGUAGES, N_, gettext
 from notifications.addresses import address_problem, name_problem
 from schemas import COMMON_ID, problems_in
 from services.refusals import at_most_characters, forbidden, invalid, named_id, not_found
@@ -40,6 +47,11 @@ EDIT_PERSON_SCHEMA: dict[str, Any] = {
         "email": {"type": "string", "format": "email", "maxLength": 320},
         "organisation": {"type": "string", "minLength": 1, "maxLength": 300},
         "stakeholder_category": {"$ref": f"{COMMON_ID}#/$defs/stakeholder_category"},
+        "language": {
+            "enum": [*LANGUAGES, None],
+            "description": "One of the six UN languages (ISO 639-1), for the account's pages"
+            " and mail; null leaves the choice to the person.",
+        },
     },
 }
 
@@ -175,10 +187,10 @@ def edit_problems(changes: Any) -> list[tuple[str, str]]:
 
 
 async def apply_changes(
-    conn: Executor, editor: Actor, current: Actor, changes: Mapping[str, str]
+    conn: Executor, editor: Actor, current: Actor, changes: Mapping[str, str | None]
 ) -> list[str]:
-    """Change the account's name, email, organisation and stakeholder category as `changes`
-    says, in the caller's transaction; the fields that changed. A stakeholder's organisation
+    """Change the account's name, email, organisation, stakeholder category and language as
+    `changes` says, in the caller's transaction; the fields that changed. A stakeholder's organisation
     and category are its organisation's: changing them renames the organisation for all its
     accounts, which only one who may add accounts to it does."""
     problems = edit_problems(dict(changes))
@@ -191,6 +203,7 @@ async def apply_changes(
         "email": changes.get("email", current.email),
         "organisation": changes.get("organisation", current.organisation),
         "stakeholder_category": changes.get("stakeholder_category", current.stakeholder_category),
+        "language": changes.get("language", current.language),
     }
     changed = [name for name, value in wanted.items() if getattr(current, name) != value]
     if not changed:
@@ -209,13 +222,15 @@ async def apply_changes(
     await store_person(
         conn, current.id, wanted["name"] or current.name, wanted["email"], wanted["organisation"]
     )
+    if "language" in changed:
+        await update_language(conn, current.id, wanted["language"])
     # Which fields changed, never their values: the audit trail outlives an erasure.
     await record_account_event(conn, current.id, "account.updated", editor.id, fields=changed)
     return changed
 
 
 async def edit_person(
-    pool: asyncpg.Pool, actor: Actor, person_id: str, changes: Mapping[str, str]
+    pool: asyncpg.Pool, actor: Actor, person_id: str, changes: Mapping[str, str | None]
 ) -> Person:
     """Change an account `actor` manages (see `apply_changes`); the account as it is now."""
     found = await person(pool, actor, person_id)

@@ -56,3 +56,23 @@ async def test_one_states_extension_outside_the_review_names_every_fault_in_one_
             "message": "Only inputs_due_at can be extended for one member State.",
         },
     ]
+
+
+async def test_the_workflows_refusal_reads_in_the_language_the_client_asks_for(
+    api: Any, ece_secretariat: Any
+) -> None:
+    """The workflow refuses in English, as on every replay; the API answers in the language
+    of Accept-Language, the deadline written as that language writes it."""
+    review = await create_review(api, ece_secretariat)
+    due = datetime.fromisoformat(review["deadlines"]["inputs_due_at"])
+    earlier = {"deadline": "inputs_due_at", "until": (due - timedelta(days=1)).isoformat()}
+    response = await api.post(
+        f"/v1/reviews/{review['id']}/extensions",
+        json={**earlier, "reason": "x"},
+        headers={**ece_secretariat.headers, "Accept-Language": "es-ES, en;q=0.5"},
+    )
+    body = await assert_problem(response, 422)
+    assert response.headers["Content-Language"] == "es"
+    assert body["detail"].startswith("Una prórroga debe trasladar «inputs_due_at» a una fecha")
+    assert f" de {due.year}, " in body["detail"] and due.isoformat() not in body["detail"]
+    assert body["errors"] == [{"pointer": "/until", "message": body["detail"]}]

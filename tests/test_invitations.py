@@ -13,7 +13,7 @@ import pytest
 from notifications.links import REVIEW_INVITED
 from notifications.render import ACCOUNT_MESSAGES, TEMPLATED_EVENTS, render
 from tests.conftest import Account
-from tests.reviews import review_body
+from tests.reviews import eventually, review_body
 from tests.test_notifications import Env, inbox, notify_env, post  # noqa: F401
 from tests.test_render import PUBLIC_URL, make_context
 from tests.web_site import LINK, browser_like, path_of, post_form
@@ -127,6 +127,11 @@ async def test_a_review_open_to_all_invites_every_stakeholder_of_its_region(
     await _stakeholder(env, "A")
     await _stakeholder(env, "Elsewhere", regions=("ECA",))
     await post(env, "/v1/reviews", secretariat, review_body(member_states=["DEU"]), 201)
+
+    async def invited() -> bool:  # the review's creation event reaches the outbox first
+        return bool(_invitations(env))
+
+    await eventually(invited, deadline_s=60)
     await env.settled()
     assert set(_invitations(env)) == {"a@example.org"}
 

@@ -32,8 +32,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("db",),
     # settings and log format, read by any layer; they import nothing of the product
     ("config",),
-    # the review's rules and types, reference data, document schemas, shared pure pieces
-    ("domain", "schemas"),
+    # the review's rules and types, reference data, document schemas, shared pure pieces; the
+    # languages (catalogues and formats, importing nothing of the product)
+    ("domain", "schemas", "i18n"),
 ]
 
 # Imports that still point upward: (importing module, imported module). May only shrink.

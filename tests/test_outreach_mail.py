@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import i18n
 from db.actors import update_preferences
 from notifications.render import format_instant
 from tests import documents
@@ -72,10 +73,11 @@ async def test_a_reminder_sent_now_mails_exactly_those_missing(
 
     reminded = _sent(env, "reminder.sent_now")
     assert set(reminded) == {"fra@example.org", "a@example.org"}
-    # French is asked for and has no templates yet: the frame falls back to English.
-    assert "your country's national report has not been received" in _text(
+    # France's focal point asked for French and reads it.
+    assert "le rapport national de votre pays n'a pas encore été reçu" in _text(
         reminded["fra@example.org"]
     ).replace("\n", " ")
+    assert str(reminded["fra@example.org"]["Subject"]).startswith("Rappel du secrétariat")
     assert "organisation's written input" in _text(reminded["a@example.org"])
     assert "Reminder from the secretariat" in str(reminded["a@example.org"]["Subject"])
 
@@ -164,7 +166,8 @@ async def test_in_the_consultation_a_state_with_time_left_is_reminded_of_its_own
     reminded = _sent(env, "reminder.sent_now")
     assert set(reminded) == {"fra@example.org", "a@example.org", "b@example.org"}
     france = _text(reminded["fra@example.org"])
-    assert format_instant(own.isoformat()) in france
-    assert "national report" in france and f"/reviews/{review['id']}" in france
+    with i18n.using("fr"):
+        assert format_instant(own.isoformat()) in france
+    assert "rapport national" in france and f"/reviews/{review['id']}" in france
     assert "consultation task is still open" in _text(reminded["b@example.org"])
     assert "/tasks" in _text(reminded["b@example.org"])

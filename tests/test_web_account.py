@@ -52,7 +52,8 @@ async def test_settings_are_saved_and_the_api_sees_them(site: Site) -> None:
     assert response.status == 303
     assert response.headers["Location"] == "/account?done=saved"
     page = await (await site.client.get("/account?done=saved")).text()
-    assert "Your settings have been saved." in page
+    # The language chosen is the page's at once.
+    assert '<html lang="fr"' in page and "Vos paramètres ont été enregistrés." in page
     assert '<option value="America/La_Paz" selected>' in page
 
     me = await (await site.api.get("/v1/actors/me", headers=person.headers)).json()

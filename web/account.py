@@ -9,43 +9,40 @@ from typing import Any
 from aiohttp import web
 
 import i18n
-from api.keys import POOL
+from api.keys import POOL, SETTINGS
 from domain.access import Actor
+from i18n import N_
 from services import accounts
 from services.refusals import Refused
+from web.language import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
 from web.render import page
-from web.sessions import require_person
+from web.sessions import require_person, set_cookie
 from web.signin import see_other
 
 routes = web.RouteTableDef()
 
 PATH = "/account"
-# The six official languages of the United Nations: (code, name in English, its own name).
-LANGUAGES = (
-    ("ar", "Arabic", "العربية"),
-    ("zh", "Chinese", "中文"),
-    ("en", "English", "English"),
-    ("fr", "French", "Français"),
-    ("ru", "Russian", "Русский"),
-    ("es", "Spanish", "Español"),
-)
 NOTIFICATIONS = (
-    ("all", "All emails", "Receipts and news of the reviews as well as what asks you to act."),
+    (
+        "all",
+        N_("All emails"),
+        N_("Receipts and news of the reviews as well as what asks you to act."),
+    ),
     (
         "essential",
-        "Only essential emails",
-        "Only what asks you to act: invitations, tasks, reminders and alerts.",
+        N_("Only essential emails"),
+        N_("Only what asks you to act: invitations, tasks, reminders and alerts."),
     ),
 )
-# What each field's error says, in plain words.
+# What each field's error says, in plain words (translated where it is shown).
 FIELD_ERRORS = {
-    "language": "Choose a language from the list",
-    "time_zone": "Choose a time zone from the list",
-    "notifications": "Choose which emails you want",
+    "language": N_("Choose a language from the list"),
+    "time_zone": N_("Choose a time zone from the list"),
+    "notifications": N_("Choose which emails you want"),
 }
 NOTICES = {
-    "saved": "Your settings have been saved.",
-    "revoked": "Your API token has been revoked. Programs that used it can no longer sign in.",
+    "saved": N_("Your settings have been saved."),
+    "revoked": N_("Your API token has been revoked. Programs that used it can no longer sign in."),
 }
 
 
@@ -63,14 +60,18 @@ def _account_page(
         "time_zone": person.time_zone,
         "notifications": person.notifications,
     }
+    notice = NOTICES.get(request.query.get("done", ""))
     context: dict[str, Any] = {
         "values": chosen,
-        "field_errors": {field: FIELD_ERRORS[field] for field in errors},
-        "errors": [{"message": FIELD_ERRORS[field], "field_id": field} for field in errors],
-        "languages": LANGUAGES,
+        "field_errors": {field: i18n.gettext(FIELD_ERRORS[field]) for field in errors},
+        "errors": [
+            {"message": i18n.gettext(FIELD_ERRORS[field]), "field_id": field} for field in errors
+        ],
+        # The six languages, each named in itself, in the order the UN lists them.
+        "languages": [i18n.language(code) for code in i18n.LANGUAGES],
         "time_zones": accounts.time_zones(),
         "notification_choices": NOTIFICATIONS,
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": i18n.gettext(notice) if notice else None,
         "token": token,
     }
     response = page(request, "account.html", context, status=status)
@@ -87,7 +88,7 @@ async def account(request: web.Request) -> web.StreamResponse:
 def _choice_errors(values: dict[str, str]) -> list[str]:
     """The fields whose value is none of the page's choices (the time zone is the service's)."""
     allowed = {
-        "language": {code for code, _, _ in LANGUAGES},
+        "language": set(i18n.LANGUAGES),
         "notifications": {value for value, _, _ in NOTIFICATIONS},
     }
     return [field for field, choices in allowed.items() if values[field] not in choices]
@@ -109,7 +110,16 @@ async def save(request: web.Request) -> web.StreamResponse:
     if errors:
         ordered = [field for field in FIELD_ERRORS if field in errors]
         return _account_page(request, person, values=values, errors=ordered, status=422)
-    return see_other(f"{PATH}?done=saved")
+    # The next page speaks the language chosen, as does this browser once signed out.
+    response = see_other(f"{PATH}?done=saved")
+    set_cookie(
+        response,
+        request.app[SETTINGS],
+        LANGUAGE_COOKIE,
+        values["language"],
+        LANGUAGE_COOKIE_AGE,
+    )
+    return response
 
 
 @routes.post(f"{PATH}/token")

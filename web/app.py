@@ -8,7 +8,9 @@ from importlib import resources
 
 from aiohttp import web
 
+import i18n
 from api.problems import Handler, Problem
+from i18n import N_
 from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
@@ -28,6 +30,7 @@ from web import (
     tasks,
 )
 from web.background import BACKGROUND, Background, drain_on_shutdown
+from web.keys import PERSON
 from web.paths import is_page
 from web.render import page
 
@@ -54,38 +57,48 @@ PAGE_HEADERS = {
 }
 
 HEADINGS = {
-    403: "You cannot do this",
-    404: "Page not found",
-    405: "Page not found",
-    409: "This cannot be done now",
-    422: "There is a problem",
-    429: "Too many requests",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    403: N_("You cannot do this"),
+    404: N_("Page not found"),
+    405: N_("Page not found"),
+    409: N_("This cannot be done now"),
+    422: N_("There is a problem"),
+    429: N_("Too many requests"),
+    500: N_("Sorry, there is a problem with the service"),
+    503: N_("Sorry, the service is unavailable"),
 }
 MESSAGES = {
-    403: "Your account does not allow this.",
-    404: "If you typed the web address, check it is correct. If you pasted it, check you"
-    " copied the entire address.",
-    405: "If you typed the web address, check it is correct.",
-    429: "Wait a minute, then try again.",
-    500: "Try again later. What went wrong has been recorded.",
-    503: "Try again in a few minutes.",
+    403: N_("Your account does not allow this."),
+    404: N_(
+        "If you typed the web address, check it is correct. If you pasted it, check you"
+        " copied the entire address."
+    ),
+    405: N_("If you typed the web address, check it is correct."),
+    429: N_("Wait a minute, then try again."),
+    500: N_("Try again later. What went wrong has been recorded."),
+    503: N_("Try again in a few minutes."),
 }
+
+
+PROBLEM = N_("There is a problem")
+TRY_AGAIN = N_("Go back and try again.")
+START_PAGE = N_("Go to the start page")
 
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
     # A request refused before the language middleware ran (its form's token, say) still
     # gets its page in its own language.
     language.choose(request)
+    person = request.get(PERSON)
+    time_zone = person.time_zone if person else "UTC"
     return page(
         request,
         "error.html",
         {
-            "heading": HEADINGS.get(status, "There is a problem"),
-            "message": message or MESSAGES.get(status, "Go back and try again."),
+            "heading": i18n.gettext(HEADINGS.get(status, PROBLEM)),
+            # A refusal's own message, translated if the catalogues know it or its template.
+            "message": i18n.rule_text(message or MESSAGES.get(status, TRY_AGAIN), time_zone),
             "back": "/",
-            "back_label": "Go to the start page",
+            "back_label": i18n.gettext(START_PAGE),
         },
         status=status,
     )

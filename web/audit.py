@@ -11,55 +11,82 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+import i18n
 from api.keys import SERVICES
 from domain.events import EventType
-from domain.reference import load_reference
+from domain.review import Phase
 from services import reviews
 from services.refusals import Kind, Refused
+from web.console import PHASE_NAMES
 from web.format import deadline, zone
 from web.render import page
-from web.reviews import DEADLINES, shown_count
+from web.reviews import DEADLINES, shown_count, state_name
 from web.sessions import require_person
 
 routes = web.RouteTableDef()
 
 PAGE = 50
-# What each type of event is called in the filter, and the start of its description.
+# What each type of event is called in the filter, and the start of its description
+# (translated where shown).
 EVENT_TYPES = {
-    EventType.REVIEW_CREATED: "Review created",
-    EventType.STAKEHOLDERS_INVITED: "Stakeholders invited",
-    EventType.PHASE_CHANGED: "Phase changed",
-    EventType.REVIEW_CANCELLED: "Review cancelled",
-    EventType.DEADLINE_EXTENDED: "Deadline extended",
-    EventType.REMINDER_DUE: "Reminder sent",
-    EventType.ESCALATION_ALERT: "Alert to the secretariat",
-    EventType.SUBMISSION_ACCEPTED: "Submission accepted",
-    EventType.SUBMISSION_REJECTED: "Submission refused",
-    EventType.CONSULTATION_OPENED: "Consultation opened",
-    EventType.CONSULTATION_CLOSED: "Consultation closed",
-    EventType.TASK_COMPLETED: "Consultation task answered",
-    EventType.TASK_DELEGATED: "Consultation task handed over",
-    EventType.REPORT_READY: "Report version compiled",
-    EventType.REPORT_CHANGES_REQUESTED: "Changes to the report requested",
-    EventType.REPORT_PUBLISHED: "Report approved and published",
+    EventType.REVIEW_CREATED: i18n.N_("Review created"),
+    EventType.STAKEHOLDERS_INVITED: i18n.N_("Stakeholders invited"),
+    EventType.PHASE_CHANGED: i18n.N_("Phase changed"),
+    EventType.REVIEW_CANCELLED: i18n.N_("Review cancelled"),
+    EventType.DEADLINE_EXTENDED: i18n.N_("Deadline extended"),
+    EventType.REMINDER_DUE: i18n.N_("Reminder sent"),
+    EventType.ESCALATION_ALERT: i18n.N_("Alert to the secretariat"),
+    EventType.SUBMISSION_ACCEPTED: i18n.N_("Submission accepted"),
+    EventType.SUBMISSION_REJECTED: i18n.N_("Submission refused"),
+    EventType.CONSULTATION_OPENED: i18n.N_("Consultation opened"),
+    EventType.CONSULTATION_CLOSED: i18n.N_("Consultation closed"),
+    EventType.TASK_COMPLETED: i18n.N_("Consultation task answered"),
+    EventType.TASK_DELEGATED: i18n.N_("Consultation task handed over"),
+    EventType.REPORT_READY: i18n.N_("Report version compiled"),
+    EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
+    EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
 }
-KINDS = {"national_report": "national report", "stakeholder_input": "stakeholder input"}
+# A submission's event, by its kind: without and with who sent it.
+KINDS = {
+    "national_report": (i18n.N_("The national report"), i18n.N_("The national report of %(by)s")),
+    "stakeholder_input": (
+        i18n.N_("The stakeholder input"),
+        i18n.N_("The stakeholder input of %(by)s"),
+    ),
+}
+SUBMISSION = (i18n.N_("The submission"), i18n.N_("The submission of %(by)s"))
 # The query's names for the filters, and the fields of the form that set them.
 FILTERS = ("type", "actor", "from", "to")
-DATE_PROBLEM = "Enter a real date, like 2020-10-27"
+DATE_PROBLEM = i18n.N_("Enter a real date, like 2020-10-27")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _phase(value: Any) -> str:
-    return str(value).replace("_", " ")
+    try:
+        return _lower_first(i18n.gettext(PHASE_NAMES[Phase(value)]))
+    except ValueError:
+        return str(value).replace("_", " ")
 
 
 def _deadline_name(value: Any) -> str:
     named = {d.value: label for d, label in DEADLINES.items()}
-    return named.get(value, str(value)).lower()
+    if value in named:
+        return _lower_first(i18n.gettext(named[value]))
+    return str(value).lower()
 
 
 def _country(iso3: Any) -> str:
-    return load_reference().country_name(str(iso3)) or str(iso3)
+    return state_name(str(iso3))
+
+
+def _reason(data: Mapping[str, Any], said: str) -> str:
+    """`said`, then the reason someone wrote, if any (never translated)."""
+    if not data.get("reason"):
+        return said
+    return i18n.gettext("%(event)s: %(reason)s") % {"event": said, "reason": data["reason"]}
 
 
 def _when(data: Mapping[str, Any], key: str, zone_name: str) -> str:
@@ -71,34 +98,59 @@ def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
     """What the event's data adds to its name, in words."""
     match kind:
         case EventType.REVIEW_CREATED:
-            return f"“{data.get('title', '')}”"
+            return i18n.gettext("“%(title)s”") % {"title": data.get("title", "")}
         case EventType.STAKEHOLDERS_INVITED:
             count = len(data.get("stakeholders", []))
-            return f"{count} stakeholder{'s' if count != 1 else ''}"
+            return i18n.ngettext("%(count)s stakeholder", "%(count)s stakeholders", count) % {
+                "count": count
+            }
         case EventType.PHASE_CHANGED | EventType.REVIEW_CANCELLED:
-            said = f"From {_phase(data.get('from'))} to {_phase(data.get('to'))}"
-            return said + (f": {data['reason']}" if data.get("reason") else "")
+            said = i18n.gettext("From %(from)s to %(to)s") % {
+                "from": _phase(data.get("from")),
+                "to": _phase(data.get("to")),
+            }
+            return _reason(data, said)
         case EventType.DEADLINE_EXTENDED:
-            scope = f" for {_country(data['country'])}" if data.get("country") else ""
-            said = f"When {_deadline_name(data.get('deadline'))}{scope}: now {_when(data, 'until', zone_name)}"
-            return said + (f". Reason: {data['reason']}" if data.get("reason") else "")
+            named = {
+                "deadline": _deadline_name(data.get("deadline")),
+                "until": _when(data, "until", zone_name),
+            }
+            if data.get("country"):
+                said = i18n.gettext("When %(deadline)s for %(country)s: now %(until)s") % {
+                    **named,
+                    "country": _country(data["country"]),
+                }
+            else:
+                said = i18n.gettext("When %(deadline)s: now %(until)s") % named
+            if data.get("reason"):
+                said += ". " + i18n.gettext("Reason: %(reason)s") % {"reason": data["reason"]}
+            return said
         case EventType.REMINDER_DUE | EventType.ESCALATION_ALERT:
-            said = f"When {_deadline_name(data.get('deadline'))}"
+            said = i18n.gettext("When %(deadline)s") % {
+                "deadline": _deadline_name(data.get("deadline"))
+            }
             missing = data.get("missing")
             if isinstance(missing, list) and missing:
-                said += ". Missing: " + ", ".join(_country(m) for m in missing)
+                states = ", ".join(_country(m) for m in missing)
+                said += ". " + i18n.gettext("Missing: %(states)s") % {"states": states}
             return said
         case EventType.SUBMISSION_ACCEPTED | EventType.SUBMISSION_REJECTED:
-            what = KINDS.get(data.get("kind", ""), "submission")
+            kind = data.get("kind", "")
+            alone, of = KINDS.get(kind, SUBMISSION)
             subject = data.get("subject", "")
-            by = _country(subject) if what == "national report" else data.get("organisation", "")
-            said = f"The {what}{f' of {by}' if by else ''}"
-            said += " (late)" if data.get("late") else ""
-            return said + (f": {data['reason']}" if data.get("reason") else "")
+            by = _country(subject) if kind == "national_report" else data.get("organisation", "")
+            said = i18n.gettext(of) % {"by": by} if by else i18n.gettext(alone)
+            said += " " + i18n.gettext("(late)") if data.get("late") else ""
+            return _reason(data, said)
         case EventType.CONSULTATION_OPENED:
-            return f"Answers due {_when(data, 'due_at', zone_name)}" if data.get("due_at") else ""
+            if not data.get("due_at"):
+                return ""
+            return i18n.gettext("Answers due %(when)s") % {"when": _when(data, "due_at", zone_name)}
         case EventType.REPORT_CHANGES_REQUESTED:
-            return f"To version {data.get('version')}: “{data.get('note', '')}”"
+            return i18n.gettext("To version %(version)s: “%(note)s”") % {
+                "version": data.get("version"),
+                "note": data.get("note", ""),
+            }
     return ""
 
 
@@ -108,11 +160,13 @@ def _events(
     return [
         {
             "when": deadline(datetime.fromisoformat(item["at"]), zone_name),
-            "what": EVENT_TYPES.get(item["type"], item["type"]),
+            "what": i18n.gettext(EVENT_TYPES[item["type"]])
+            if item["type"] in EVENT_TYPES
+            else item["type"],
             "details": _details(item["type"], item["data"], zone_name),
-            "who": names.get(item["actor_id"] or "", "Someone no longer listed")
+            "who": names.get(item["actor_id"] or "", i18n.gettext("Someone no longer listed"))
             if item["actor_id"]
-            else "reviewflow, by itself",
+            else i18n.gettext("reviewflow, by itself"),
         }
         for item in items
     ]
@@ -124,7 +178,7 @@ def _day(text: str, field: str, errors: list[dict[str, str]]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors.append({"field_id": field, "message": DATE_PROBLEM})
+        errors.append({"field_id": field, "message": i18n.gettext(DATE_PROBLEM)})
         return None
 
 
@@ -134,7 +188,8 @@ def _asked(query: Mapping[str, str], zone_name: str) -> tuple[dict[str, str], li
     errors: list[dict[str, str]] = []
     first, last = (_day(query.get(name, ""), name, errors) for name in ("from", "to"))
     if first and last and first > last:
-        errors.append({"field_id": "to", "message": "The end date must be on or after the start"})
+        message = i18n.gettext("The end date must be on or after the start")
+        errors.append({"field_id": "to", "message": message})
     local = zone(zone_name)
     asked = {name: query.get(name, "") for name in ("type", "actor")}
     if first:
@@ -153,7 +208,10 @@ def _link(review_id: str, place: Mapping[str, str], after: int | None = None) ->
 
 # The use case's problems with a filter the page's form could not have sent (a changed address).
 PROBLEM_FIELDS = {"/type": "type", "/actor": "actor"}
-CHOOSE = {"type": "Choose a type of event from the list", "actor": "Choose a person from the list"}
+CHOOSE = {
+    "type": i18n.N_("Choose a type of event from the list"),
+    "actor": i18n.N_("Choose a person from the list"),
+}
 
 
 @routes.get("/reviews/{id}/audit")
@@ -171,7 +229,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
             if refused.kind is not Kind.INVALID:
                 raise
             errors = [
-                {"field_id": PROBLEM_FIELDS[p], "message": CHOOSE[PROBLEM_FIELDS[p]]}
+                {"field_id": PROBLEM_FIELDS[p], "message": i18n.gettext(CHOOSE[PROBLEM_FIELDS[p]])}
                 for p, _ in refused.problems
                 if p in PROBLEM_FIELDS
             ]
@@ -183,7 +241,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     context = {
         "review": review,
         "events": _events(found["items"], names, person.time_zone),
-        "types": [(t.value, label) for t, label in EVENT_TYPES.items()],
+        "types": [(t.value, i18n.gettext(label)) for t, label in EVENT_TYPES.items()],
         "actors": list(names.items()),
         "shown": shown,
         "filtered": any(shown.values()),

@@ -20,6 +20,7 @@ import asyncpg
 from aiohttp import web
 from multidict import MultiDictProxy
 
+import i18n
 from api.keys import SERVICES
 from api.requests import NEW_REVIEW, REVIEW_TEXT
 from domain.access import Actor
@@ -33,51 +34,64 @@ from services.refusals import Kind, Refused
 from services.reviews import Command
 from web.format import deadline
 from web.render import page
-from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count
+from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count, state_name
 from web.sessions import require_person
 from web.signin import see_other
 
 routes = web.RouteTableDef()
 
+# The words below are translated where they are shown (i18n.gettext).
 PHASE_NAMES = {
-    Phase.SCHEDULED: "Scheduled",
-    Phase.CALL_FOR_INPUTS: "Call for inputs",
-    Phase.CONSULTATION: "Consultation",
-    Phase.COMPILATION: "Compilation",
-    Phase.APPROVAL: "Approval",
-    Phase.PUBLISHED: "Published",
-    Phase.CANCELLED: "Cancelled",
+    Phase.SCHEDULED: i18n.N_("Scheduled"),
+    Phase.CALL_FOR_INPUTS: i18n.N_("Call for inputs"),
+    Phase.CONSULTATION: i18n.N_("Consultation"),
+    Phase.COMPILATION: i18n.N_("Compilation"),
+    Phase.APPROVAL: i18n.N_("Approval"),
+    Phase.PUBLISHED: i18n.N_("Published"),
+    Phase.CANCELLED: i18n.N_("Cancelled"),
 }
 # Each deadline's question on the form, and how an error names it.
 DAY_LABELS = {
-    Deadline.CALL_OPENS_AT: "the date the call for inputs opens",
-    Deadline.INPUTS_DUE_AT: "the date national reports and inputs are due",
-    Deadline.CONSULTATION_DUE_AT: "the date the consultation closes",
-    Deadline.REPORT_DUE_AT: "the date the regional report is due",
+    Deadline.CALL_OPENS_AT: i18n.N_("the date the call for inputs opens"),
+    Deadline.INPUTS_DUE_AT: i18n.N_("the date national reports and inputs are due"),
+    Deadline.CONSULTATION_DUE_AT: i18n.N_("the date the consultation closes"),
+    Deadline.REPORT_DUE_AT: i18n.N_("the date the regional report is due"),
+}
+# The same questions as the form's labels.
+DAY_HEADINGS = {
+    Deadline.CALL_OPENS_AT: i18n.N_("The date the call for inputs opens"),
+    Deadline.INPUTS_DUE_AT: i18n.N_("The date national reports and inputs are due"),
+    Deadline.CONSULTATION_DUE_AT: i18n.N_("The date the consultation closes"),
+    Deadline.REPORT_DUE_AT: i18n.N_("The date the regional report is due"),
 }
 LATE_CHOICES = (
-    (LatePolicy.ACCEPT_FLAGGED, "Accept them, marked as late"),
-    (LatePolicy.REJECT, "Refuse them"),
+    (LatePolicy.ACCEPT_FLAGGED, i18n.N_("Accept them, marked as late")),
+    (LatePolicy.REJECT, i18n.N_("Refuse them")),
 )
 DEFAULT_REMINDERS = ", ".join(str(d) for d in reviews.DEFAULT_REMINDER_DAYS)
 # The most stakeholders the form lists to pick from; more are invited by CSV file.
 PICKABLE = 2000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NO_ACCOUNT = "no account has this email; add it on the People page"
+NO_ACCOUNT = i18n.N_("no account has this email; add it on the People page")
+NOT_EMAIL = i18n.N_("this is not an email address")
 # The most rows of a CSV file named one by one; past them, how many more.
 MAX_ROW_ERRORS = 50
 # The message beside each field for what the schema refuses there.
 FIELD_MESSAGES = {
-    "title": "Enter a title of at most 300 characters",
-    "description": "Enter a description of at most 5,000 characters",
-    "member_states": "Select at least one member State, from the list",
-    "reminder_days": "Enter up to 10 different numbers of days from 1 to 365, such as 14, 7, 1",
-    "late_submissions": "Select what happens to national reports and inputs sent late",
-    "stakeholders": "Select stakeholders from the list",
-    "region": "Select a region from the list",
+    "title": i18n.N_("Enter a title of at most 300 characters"),
+    "description": i18n.N_("Enter a description of at most 5,000 characters"),
+    "member_states": i18n.N_("Select at least one member State, from the list"),
+    "reminder_days": i18n.N_(
+        "Enter up to 10 different numbers of days from 1 to 365, such as 14, 7, 1"
+    ),
+    "late_submissions": i18n.N_("Select what happens to national reports and inputs sent late"),
+    "stakeholders": i18n.N_("Select stakeholders from the list"),
+    "region": i18n.N_("Select a region from the list"),
 }
-KEY_REUSED = "This page was already used to create a review with other answers. Check them and"
-KEY_REUSED += " create the review again."
+KEY_REUSED = i18n.N_(
+    "This page was already used to create a review with other answers. Check them and"
+    " create the review again."
+)
 
 
 def _field(pointer: str) -> str:
@@ -92,9 +106,9 @@ def _message(field_id: str, message: str) -> str:
     """A problem the schema or the use case found, in the form's words."""
     if field_id in DAY_LABELS:
         for name, label in DAY_LABELS.items():
-            message = message.replace(name.value, label)
-        return f"{DAY_LABELS[Deadline(field_id)].capitalize()} {message}"
-    return FIELD_MESSAGES.get(field_id, message)
+            message = message.replace(name.value, i18n.gettext(label))
+        return f"{i18n.gettext(DAY_HEADINGS[Deadline(field_id)])} {message}"
+    return i18n.gettext(FIELD_MESSAGES[field_id]) if field_id in FIELD_MESSAGES else message
 
 
 def errors_from(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -103,7 +117,7 @@ def errors_from(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
     for pointer, message in problems:
         field_id = _field(pointer)
         if pointer == "":
-            errors.setdefault("", {"field_id": "", "message": KEY_REUSED})
+            errors.setdefault("", {"field_id": "", "message": i18n.gettext(KEY_REUSED)})
         else:
             errors.setdefault(
                 field_id, {"field_id": field_id, "message": _message(field_id, message)}
@@ -125,8 +139,13 @@ def _listed(row: asyncpg.Record, person: Actor, now: datetime) -> dict[str, Any]
         "id": row["id"],
         "title": row["title"],
         "region": row["region"],
-        "phase": PHASE_NAMES[phase],
-        "next": coming and f"{DEADLINES[coming[0]]}: {deadline(coming[1], person.time_zone)}",
+        "phase": i18n.gettext(PHASE_NAMES[phase]),
+        "next": coming
+        and i18n.gettext("%(label)s: %(when)s")
+        % {
+            "label": i18n.gettext(DEADLINES[coming[0]]),
+            "when": deadline(coming[1], person.time_zone),
+        },
         "submissions": row["submissions"],
     }
 
@@ -140,7 +159,8 @@ async def reviews_page(request: web.Request) -> web.StreamResponse:
     created = next((r for r in listed if r["id"] == request.query.get("created")), None)
     context = {
         "reviews": listed,
-        "notice": created and f"The review “{created['title']}” was created.",
+        "notice": created
+        and i18n.gettext("The review “%(title)s” was created.") % {"title": created["title"]},
     }
     return page(request, "reviews/list.html", context)
 
@@ -170,8 +190,7 @@ class NewReview:
 
 
 def _states(region: Region, picked: set[str]) -> list[dict[str, Any]]:
-    reference = load_reference()
-    names = {code: reference.country_name(code) or code for code in region.iso3_codes}
+    names = {code: state_name(code) for code in region.iso3_codes}
     return [
         {"code": code, "name": name, "checked": code in picked}
         for code, name in sorted(names.items(), key=lambda item: item[1])
@@ -201,8 +220,8 @@ async def _form(
         "region": region,
         "answers": answers,
         "states": _states(region, answers.member_states),
-        "deadlines": [(d.value, DAY_LABELS[d].capitalize()) for d in Deadline],
-        "late_choices": LATE_CHOICES,
+        "deadlines": [(d.value, i18n.gettext(DAY_HEADINGS[d])) for d in Deadline],
+        "late_choices": [(value, i18n.gettext(label)) for value, label in LATE_CHOICES],
         "stakeholders": [
             {**dict(s), "id": str(s["id"]), "checked": str(s["id"]) in answers.stakeholders}
             for s in stakeholders
@@ -221,7 +240,9 @@ async def new_review_page(request: web.Request) -> web.StreamResponse:
     region = _region_asked(person, asked)
     if region is None:
         regions = [load_reference().region(c) for c in reviews.creatable_regions(person)]
-        errors = [{"field_id": "region", "message": "Select a region"}] if asked else []
+        errors = (
+            [{"field_id": "region", "message": i18n.gettext("Select a region")}] if asked else []
+        )
         context = {"regions": regions, "errors": errors}
         return page(request, "reviews/new_region.html", context, status=422 if asked else 200)
     return await _form(request, person, region, NewReview.suggested(region, datetime.now(UTC)))
@@ -264,8 +285,10 @@ def _timeline_body(answers: NewReview, errors: list[dict[str, str]]) -> dict[str
         try:
             day = date.fromisoformat(answers.days[d.value])
         except ValueError:
-            label = DAY_LABELS[d]
-            message = f"Enter {label} as a date, such as 2026-10-26"
+            label = i18n.gettext(DAY_LABELS[d])
+            message = i18n.gettext("Enter %(label)s as a date, such as 2026-10-26") % {
+                "label": label
+            }
             errors.append({"field_id": d.value, "message": message})
             continue
         timeline[d.value] = on_day(d, day).isoformat()
@@ -276,7 +299,8 @@ def _reminder_days(text: str, errors: list[dict[str, str]]) -> list[int]:
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
         return [int(p) for p in parts]
-    errors.append({"field_id": "reminder_days", "message": FIELD_MESSAGES["reminder_days"]})
+    message = i18n.gettext(FIELD_MESSAGES["reminder_days"])
+    errors.append({"field_id": "reminder_days", "message": message})
     return []
 
 
@@ -309,14 +333,24 @@ async def _from_csv(
         if ids:
             picked.update(str(i) for i in ids)
             continue
-        why = NO_ACCOUNT if EMAIL.match(email) else "this is not an email address"
-        errors.append({"field_id": "csv", "message": f"Row {number} of the CSV file: {why}"})
+        why = i18n.gettext(NO_ACCOUNT if EMAIL.match(email) else NOT_EMAIL)
+        message = i18n.gettext("Row %(number)s of the CSV file: %(why)s") % {
+            "number": number,
+            "why": why,
+        }
+        errors.append({"field_id": "csv", "message": message})
     if not rows:
-        errors.append({"field_id": "csv", "message": "The CSV file holds no email address"})
+        message = i18n.gettext("The CSV file holds no email address")
+        errors.append({"field_id": "csv", "message": message})
     if len(errors) > MAX_ROW_ERRORS:
         more = len(errors) - MAX_ROW_ERRORS
         errors = errors[:MAX_ROW_ERRORS]
-        errors.append({"field_id": "csv", "message": f"And {more} more rows of the CSV file"})
+        message = i18n.ngettext(
+            "And %(count)s more row of the CSV file",
+            "And %(count)s more rows of the CSV file",
+            more,
+        ) % {"count": more}
+        errors.append({"field_id": "csv", "message": message})
     return picked, errors
 
 
@@ -379,15 +413,14 @@ async def _edit_page(
 ) -> web.Response:
     deps, review_id = request.app[SERVICES], request.match_info["id"]
     review = await reviews.run_by(deps, person, review_id, "may change it")
-    reference = load_reference()
-    region = reference.region(review["region"])
+    region = load_reference().region(review["region"])
     assert region is not None  # a review's region is one of the five
     members = set(review["member_states"])
     errors = errors or []
     context = {
         "review": review,
         "values": values or {"title": review["title"], "description": review["description"]},
-        "states": [reference.country_name(c) or c for c in review["member_states"]],
+        "states": [state_name(c) for c in review["member_states"]],
         "more_states": [s for s in _states(region, set()) if s["code"] not in members],
         "states_closed": more_states_refusal(Phase(review["phase"])),
         "state_key": new_form_key()[KEY_FIELD],
@@ -401,15 +434,19 @@ async def _edit_page(
 def _edit_notice(query: Mapping[str, str]) -> str | None:
     """What the page's forms did (303 here with `saved`, or `states`: a count)."""
     if "saved" in query:
-        return "Your changes were saved."
+        return i18n.gettext("Your changes were saved.")
     states = shown_count(query, "states")
     if states is None:
         return None
     if states == 0:
-        return "No member State invited: those you selected were member States already."
-    if states == 1:
-        return "1 member State invited; its focal points get an invitation by email."
-    return f"{states} member States invited; their focal points get an invitation by email."
+        return i18n.gettext(
+            "No member State invited: those you selected were member States already."
+        )
+    return i18n.ngettext(
+        "%(count)s member State invited; its focal points get an invitation by email.",
+        "%(count)s member States invited; their focal points get an invitation by email.",
+        states,
+    ) % {"count": states}
 
 
 @routes.get("/reviews/{id}/edit")
@@ -436,7 +473,8 @@ async def invite_states(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     picked = sorted(_texts(posted, "member_states"))
     if not picked:
-        error = {"field_id": "member_states", "message": "Select at least one member State"}
+        message = i18n.gettext("Select at least one member State")
+        error = {"field_id": "member_states", "message": message}
         return await _edit_page(request, person, errors=[error], status=422)
     review_id = request.match_info["id"]
     command = Command(review_id, {"member_states": picked}, form_key(posted))

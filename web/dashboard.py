@@ -16,10 +16,10 @@ import asyncpg
 from aiohttp import web
 from multidict import MultiDictProxy
 
+import i18n
 from api.keys import SERVICES
 from api.requests import EXTENSION, REASON
 from domain.access import Actor
-from domain.reference import load_reference
 from domain.review import DEADLINE_ENDS, NEXT_PHASE, PHASE_ORDER, Phase
 from reports.render import heatmap
 from schemas import problems_in
@@ -28,7 +28,7 @@ from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.format import deadline, local_time, zone
 from web.render import page
-from web.reviews import DEADLINES, PHASES, form_key, new_form_key
+from web.reviews import DEADLINES, PHASES, form_key, new_form_key, state_name
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -37,27 +37,34 @@ routes = web.RouteTableDef()
 # The phases a review goes through, in order, with the deadline that ends each.
 TIMELINE = [phase for phase in PHASE_ORDER if phase is not Phase.CANCELLED]
 ENDED_BY = {phase: d for d, phase in DEADLINE_ENDS.items()}
+# The words below are translated where they are shown (i18n.gettext).
 DONE = {
-    "extended": "The deadline was extended.",
-    "advanced": "The review moved to its next phase.",
-    "cancelled": "The review was cancelled.",
+    "extended": i18n.N_("The deadline was extended."),
+    "advanced": i18n.N_("The review moved to its next phase."),
+    "cancelled": i18n.N_("The review was cancelled."),
 }
 ALL_STATES = ""
 MAX_REASON = REASON["maxLength"]
-ENTER_REASON = "Enter the reason"
-LONG_REASON = f"Enter a reason of at most {MAX_REASON:,} characters"
+ENTER_REASON = i18n.N_("Enter the reason")
+LONG_REASON = i18n.N_("Enter a reason of at most %(count)s characters")
 # What the extension form's problems say, by the field's JSON Pointer: (field id, words).
 EXTENSION_FIELDS = {
-    "/deadline": ("deadline", "Select the deadline to extend"),
-    "/until": ("until-date", "Enter the new date and time"),
+    "/deadline": ("deadline", i18n.N_("Select the deadline to extend")),
+    "/until": ("until-date", i18n.N_("Enter the new date and time")),
     "/reason": ("reason", ENTER_REASON),
-    "/country": ("country", "Select a member State of this review, or all of them"),
+    "/country": ("country", i18n.N_("Select a member State of this review, or all of them")),
 }
 # Problems the use case names in its own words, in plainer ones.
 PLAIN_UNTIL = {
-    "must be in the future": "The new date must be in the future",
-    "must be within five years": "The new date must be within five years",
+    "must be in the future": i18n.N_("The new date must be in the future"),
+    "must be within five years": i18n.N_("The new date must be within five years"),
 }
+# The heatmap's legend: the objectives' statuses are the reference's words.
+NO_REPORT = i18n.N_("No report")
+
+
+def _long_reason() -> str:
+    return i18n.gettext(LONG_REASON) % {"count": i18n.format_number(MAX_REASON)}
 
 
 def _dashboard_path(review_id: str) -> str:
@@ -79,12 +86,12 @@ def _timeline(review: asyncpg.Record, person: Actor) -> list[dict[str, Any]]:
         ends = ENDED_BY.get(phase)
         rows.append(
             {
-                "label": PHASES[phase],
+                "label": i18n.gettext(PHASES[phase]),
                 "current": phase is current,
                 "done": not current.terminal and PHASE_ORDER.index(phase) < at,
                 "ends": ends
                 and {
-                    "label": DEADLINES[ends],
+                    "label": i18n.gettext(DEADLINES[ends]),
                     "when": deadline(_instant(review["deadlines"][ends.value]), person.time_zone),
                 },
             }
@@ -104,14 +111,14 @@ def _state_rows(board: dashboard.Dashboard, person: Actor) -> list[dict[str, Any
     for state in board.states:
         extended = state.extended_until and deadline(state.extended_until, person.time_zone)
         if state.version is not None and state.received_at is not None:
-            status = "Submitted late" if state.late else "Submitted"
+            status = i18n.gettext("Submitted late") if state.late else i18n.gettext("Submitted")
             when = local_time(state.received_at, person.time_zone)
         else:
-            status = "Extended" if extended else "Missing"
+            status = i18n.gettext("Extended") if extended else i18n.gettext("Missing")
             when = None
         rows.append(
             {
-                "name": f"{state.name} ({state.country})",
+                "name": f"{state_name(state.country)} ({state.country})",
                 "status": status,
                 "tag": _tag(state, extended=bool(extended)),
                 "received": when,
@@ -125,25 +132,47 @@ def _state_rows(board: dashboard.Dashboard, person: Actor) -> list[dict[str, Any
 def _rates(board: dashboard.Dashboard) -> list[dict[str, Any]]:
     return [
         {
-            "title": rate.title,
-            "invited": rate.invited,
-            "sent": rate.sent,
-            "rate": "—" if rate.rate is None else f"{rate.rate * 100:.0f} %",
+            "title": i18n.gettext(rate.title),
+            "invited": i18n.format_number(rate.invited),
+            "sent": i18n.format_number(rate.sent),
+            "rate": "—" if rate.rate is None else _percent(rate.rate),
         }
         for rate in board.rates
     ]
 
 
+def _percent(ratio: float) -> str:
+    """A response rate as a whole percentage, as the language in use writes one; English as
+    the UN's style writes it, with a space before the sign."""
+    if i18n.current().code == i18n.DEFAULT_LANGUAGE:
+        return f"{ratio * 100:.0f} %"
+    return i18n.format_percent(ratio)
+
+
+def _coverage(board: dashboard.Dashboard) -> dict[str, Any]:
+    """The coverage heatmap with each State named in the language in use, and its legend's
+    words translated."""
+    coverage = {
+        **board.coverage,
+        "rows": [{**row, "name": state_name(row["iso3"])} for row in board.coverage["rows"]],
+    }
+    drawn = heatmap(coverage, coverage["objectives"])
+    for item in drawn["legend"]:
+        label = item["style"].label
+        item["label"] = i18n.gettext(NO_REPORT if item["empty"] else label.capitalize())
+    return drawn
+
+
 def _links(review_id: str) -> list[dict[str, str]]:
     base = f"/reviews/{review_id}"
     return [
-        {"href": f"{base}/submissions", "label": "Submissions"},
-        {"href": f"{base}/answers", "label": "Consultation answers"},
-        {"href": f"{base}/report", "label": "The regional report"},
-        {"href": f"{base}/audit", "label": "Audit trail"},
-        {"href": f"{base}/remind", "label": "Remind now"},
-        {"href": f"{base}/announce", "label": "Send an announcement"},
-        {"href": f"{base}/invitations", "label": "Invite stakeholders"},
+        {"href": f"{base}/submissions", "label": i18n.gettext("Submissions")},
+        {"href": f"{base}/answers", "label": i18n.gettext("Consultation answers")},
+        {"href": f"{base}/report", "label": i18n.gettext("The regional report")},
+        {"href": f"{base}/audit", "label": i18n.gettext("Audit trail")},
+        {"href": f"{base}/remind", "label": i18n.gettext("Remind now")},
+        {"href": f"{base}/announce", "label": i18n.gettext("Send an announcement")},
+        {"href": f"{base}/invitations", "label": i18n.gettext("Invite stakeholders")},
     ]
 
 
@@ -156,16 +185,19 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     phase = Phase(review["phase"])
     context = {
         "review": review,
-        "phase": PHASES[phase],
+        "phase": i18n.gettext(PHASES[phase]),
         "ended": phase.terminal,
         "timeline": _timeline(review, person),
         "next_deadline": coming
-        and {"label": DEADLINES[coming[0]], "when": deadline(coming[1], person.time_zone)},
+        and {
+            "label": i18n.gettext(DEADLINES[coming[0]]),
+            "when": deadline(coming[1], person.time_zone),
+        },
         "states": _state_rows(board, person),
         "rates": _rates(board),
-        "heatmap": heatmap(board.coverage, board.coverage["objectives"]),
+        "heatmap": _coverage(board),
         "links": _links(review["id"]),
-        "notice": DONE.get(request.query.get("done", "")),
+        "notice": _done(request.query.get("done", "")),
     }
     return page(request, "reviews/dashboard.html", context)
 
@@ -208,12 +240,16 @@ def _command_page(
     )
 
 
+def _done(done: str) -> str | None:
+    return i18n.gettext(DONE[done]) if done in DONE else None
+
+
 def _reason_errors(posted: Mapping[str, str]) -> list[dict[str, str]]:
     reason = posted.get("reason", "").strip()
     if not reason:
-        return [{"field_id": "reason", "message": ENTER_REASON}]
+        return [{"field_id": "reason", "message": i18n.gettext(ENTER_REASON)}]
     if len(reason) > MAX_REASON:
-        return [{"field_id": "reason", "message": LONG_REASON}]
+        return [{"field_id": "reason", "message": _long_reason()}]
     return []
 
 
@@ -231,7 +267,9 @@ def _refusal_errors(
         return [
             {
                 "field_id": fields.get(pointer, (field_id, ""))[0],
-                "message": PLAIN_UNTIL.get(message, message),
+                "message": i18n.gettext(PLAIN_UNTIL[message])
+                if message in PLAIN_UNTIL
+                else message,
             }
             for pointer, message in refused.problems
         ]
@@ -244,19 +282,17 @@ EXTEND_FIELDS = ("deadline", "country", "until_date", "until_time", "reason")
 
 
 def _extension_choices(review: asyncpg.Record, person: Actor) -> dict[str, Any]:
-    reference = load_reference()
     return {
         "deadlines": [
             {
                 "value": d.value,
-                "label": label,
+                "label": i18n.gettext(label),
                 "when": deadline(_instant(review["deadlines"][d.value]), person.time_zone),
             }
             for d, label in DEADLINES.items()
         ],
         "states": [
-            {"value": c, "label": f"{reference.country_name(c) or c} ({c})"}
-            for c in review["member_states"]
+            {"value": c, "label": f"{state_name(c)} ({c})"} for c in review["member_states"]
         ],
         "zone": zone(person.time_zone).key,
     }
@@ -286,9 +322,13 @@ def _extension_body(values: Mapping[str, str], person: Actor) -> dict[str, Any]:
 def _extension_errors(body: dict[str, Any]) -> list[dict[str, str]]:
     errors = []
     for problem in problems_in(EXTENSION, body):
-        field_id, message = EXTENSION_FIELDS.get(problem.pointer, ("deadline", problem.message))
+        if problem.pointer in EXTENSION_FIELDS:
+            field_id, words = EXTENSION_FIELDS[problem.pointer]
+            message = i18n.gettext(words)
+        else:
+            field_id, message = "deadline", problem.message
         if problem.pointer == "/reason" and body["reason"]:
-            message = LONG_REASON
+            message = _long_reason()
         errors.append({"field_id": field_id, "message": message})
     return errors
 
@@ -347,7 +387,7 @@ async def extend(request: web.Request) -> web.StreamResponse:
 def _next(review: asyncpg.Record) -> str | None:
     """What the review moves to when advanced, if it can be."""
     following = NEXT_PHASE.get(Phase(review["phase"]))
-    return PHASES[following] if following else None
+    return i18n.gettext(PHASES[following]) if following else None
 
 
 async def _reason_page(
@@ -367,7 +407,7 @@ async def _reason_page(
         values,
         errors,
         status=status,
-        phase=PHASES[phase],
+        phase=i18n.gettext(PHASES[phase]),
         following=_next(review),
         ended=phase.terminal,
     )

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
+import i18n
 from api.keys import SERVICES
 from api.requests import INVITATIONS
 from domain.access import Actor
@@ -33,18 +34,28 @@ PAGE = 50
 FIELD = "stakeholders"
 # Where the list's place is kept in the page's address: the search, and where each list resumes.
 PLACE = ("q", "after", "invited_after")
-PICK_ONE = "Select at least one stakeholder"
-PICK_LISTED = "Select stakeholders from the list"
-GONE = (
+# The words below are translated where they are shown (i18n.gettext).
+PICK_ONE = i18n.N_("Select at least one stakeholder")
+PICK_LISTED = i18n.N_("Select stakeholders from the list")
+GONE = i18n.N_(
     "One or more of the stakeholders you selected can no longer be invited: their account was"
     " closed or moved to another region. Select from the list again."
 )
-KEY_REUSED = "This page was already used to invite other stakeholders. Select them again."
+KEY_REUSED = i18n.N_("This page was already used to invite other stakeholders. Select them again.")
 # The search's problems in plain words, by the pointer the use case names, and the field.
 PLACE_PROBLEMS = {
-    "/q": ("q", "Enter at most {} characters, letters, digits, spaces and punctuation only"),
-    "/after": ("more", "The link to more stakeholders is not valid; the list starts again"),
-    "/invited_after": ("more-invited", "The link to more invited stakeholders is not valid"),
+    "/q": (
+        "q",
+        i18n.N_("Enter at most %(count)s characters, letters, digits, spaces and punctuation only"),
+    ),
+    "/after": (
+        "more",
+        i18n.N_("The link to more stakeholders is not valid; the list starts again"),
+    ),
+    "/invited_after": (
+        "more-invited",
+        i18n.N_("The link to more invited stakeholders is not valid"),
+    ),
 }
 
 
@@ -58,19 +69,23 @@ def _notice(query: Mapping[str, str]) -> str | None:
     if invited is None:
         return None
     if invited == 0:
-        return "No stakeholder invited: those you selected were invited already."
-    done = (
-        "1 stakeholder invited; they get an invitation by email."
-        if invited == 1
-        else f"{invited} stakeholders invited; each gets an invitation by email."
-    )
+        return i18n.gettext("No stakeholder invited: those you selected were invited already.")
+    done = i18n.ngettext(
+        "%(count)s stakeholder invited; they get an invitation by email.",
+        "%(count)s stakeholders invited; each gets an invitation by email.",
+        invited,
+    ) % {"count": invited}
     if already:
-        done += " 1 was invited already." if already == 1 else f" {already} were invited already."
+        done += " " + i18n.ngettext(
+            "%(count)s was invited already.", "%(count)s were invited already.", already
+        ) % {"count": already}
     return done
 
 
 def _rows(found: list[asyncpg.Record], picked: Set[str]) -> list[dict[str, Any]]:
-    categories = {term.id: term.title for term in load_reference().stakeholder_categories}
+    categories = {
+        term.id: i18n.gettext(term.title) for term in load_reference().stakeholder_categories
+    }
     return [
         {
             "id": str(row["id"]),
@@ -93,7 +108,8 @@ def _place_errors(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [
         {
             "field_id": PLACE_PROBLEMS[pointer][0],
-            "message": PLACE_PROBLEMS[pointer][1].format(reviews.MAX_QUERY),
+            "message": i18n.gettext(PLACE_PROBLEMS[pointer][1])
+            % {"count": i18n.format_number(reviews.MAX_QUERY)},
         }
         for pointer, _ in problems
         if pointer in PLACE_PROBLEMS
@@ -168,8 +184,8 @@ def _refusal_error(refused: Refused) -> dict[str, str]:
     if refused.kind is Kind.CONFLICT:
         return {"field_id": "", "message": refused.message}
     if any(pointer == "" for pointer, _ in refused.problems):  # the key of a page already sent
-        return {"field_id": FIELD, "message": KEY_REUSED}
-    return {"field_id": FIELD, "message": GONE}
+        return {"field_id": FIELD, "message": i18n.gettext(KEY_REUSED)}
+    return {"field_id": FIELD, "message": i18n.gettext(GONE)}
 
 
 @routes.post("/reviews/{id}/invitations")
@@ -178,7 +194,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     picked = [value for value in posted.getall(FIELD, []) if isinstance(value, str)]
     if problems_in(INVITATIONS, {FIELD: picked}):
-        message = PICK_LISTED if picked else PICK_ONE
+        message = i18n.gettext(PICK_LISTED if picked else PICK_ONE)
         return await _page(request, person, set(), [{"field_id": FIELD, "message": message}], 422)
     command = Command(request.match_info["id"], {FIELD: picked}, form_key(posted))
     try:

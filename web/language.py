@@ -42,21 +42,41 @@ def choose(request: web.Request) -> i18n.Language:
     return i18n.use(code)
 
 
+def _same_in_every_language(request: web.Request) -> bool:
+    return request.path.startswith(STATIC_PREFIX) or is_published_file(request.path)
+
+
 @web.middleware
 async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every page and API answer in the language the request asks for, and says which. Static
-    and published files are the same in every language."""
-    if request.path.startswith(STATIC_PREFIX) or is_published_file(request.path):
+    """Every page and API answer in the language the request asks for (once the session says
+    who asks). Static and published files are the same in every language."""
+    if not _same_in_every_language(request):
+        choose(request)
+    return await handler(request)
+
+
+@web.middleware
+async def content_language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The outermost: every answer, a refusal or an error page too, says its language and
+    that it varies with the request's languages and cookies (caches keep one per language)."""
+    if _same_in_every_language(request):
         return await handler(request)
-    spoken = choose(request)
-    response = await handler(request)
-    response.headers.setdefault("Content-Language", spoken.code)
+    try:
+        response = await handler(request)
+    except web.HTTPException as raised:  # a redirect, or an error answered further out
+        _say_language(raised)
+        raise
+    _say_language(response)
+    return response
+
+
+def _say_language(response: web.StreamResponse) -> None:
+    response.headers.setdefault("Content-Language", i18n.current().code)
     vary = response.headers.get("Vary")
     if vary is None:
         response.headers["Vary"] = "Accept-Language, Cookie"
     elif "accept-language" not in vary.lower():
         response.headers["Vary"] = f"{vary}, Accept-Language, Cookie"
-    return response
 
 
 def switch_links() -> list[i18n.Language]:
@@ -71,7 +91,7 @@ async def switch(request: web.Request) -> web.StreamResponse:
     code = i18n.supported(str(form.get("language", "")))
     back = local_path(str(form.get("return_to", ""))) or "/"
     if code is None:
-        raise web.HTTPBadRequest(text="Choose one of the languages listed.")
+        raise web.HTTPBadRequest(text=i18n.gettext("Choose one of the languages listed."))
     person = request.get(PERSON)
     if person is not None and person.language != code:
         await accounts.set_preferences(request.app[POOL], person, {"language": code})

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+import i18n
 from api.keys import SERVICES
 from api.requests import ANNOUNCEMENT
 from domain.access import Actor
-from domain.reference import load_reference
 from schemas import problems_in
 from services import announcements, reminders
 from services.announcements import Audience
@@ -23,43 +23,49 @@ from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.format import local_time
 from web.render import page
-from web.reviews import form_key, new_form_key, shown_count
+from web.reviews import form_key, new_form_key, shown_count, state_name
 from web.sessions import require_person
 from web.signin import see_other
 
 routes = web.RouteTableDef()
 
+# The words below are translated where they are shown (i18n.gettext).
 AUDIENCES = {
     Audience.PARTICIPANTS: (
-        "Everyone taking part",
-        "The member States' focal points, the invited stakeholders and anyone with a"
-        " consultation task.",
+        i18n.N_("Everyone taking part"),
+        i18n.N_(
+            "The member States' focal points, the invited stakeholders and anyone with a"
+            " consultation task."
+        ),
     ),
     Audience.MEMBER_STATES_MISSING: (
-        "Member States still missing",
-        "The focal points of the member States that still have to send their national report.",
+        i18n.N_("Member States still missing"),
+        i18n.N_(
+            "The focal points of the member States that still have to send their national report."
+        ),
     ),
     Audience.STAKEHOLDERS_MISSING: (
-        "Stakeholders still missing",
-        "The stakeholders that still have to send their input or answer their consultation task.",
+        i18n.N_("Stakeholders still missing"),
+        i18n.N_(
+            "The stakeholders that still have to send their input or answer their consultation"
+            " task."
+        ),
     ),
 }
 FIELDS = ("audience", "subject", "body")
 # Each field's problems in plain words, by what is wrong.
 EMPTY = {
-    "audience": "Select who to send the message to",
-    "subject": "Enter a subject",
-    "body": "Enter a message",
+    "audience": i18n.N_("Select who to send the message to"),
+    "subject": i18n.N_("Enter a subject"),
+    "body": i18n.N_("Enter a message"),
 }
 TOO_LONG = {
-    "subject": "The subject must be 200 characters or fewer",
-    "body": "The message must be 10,000 characters or fewer",
+    "subject": i18n.N_("The subject must be 200 characters or fewer"),
+    "body": i18n.N_("The message must be 10,000 characters or fewer"),
 }
-KEY_REUSED = "This page was already used to send another message. Check it and send it again."
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"1 {one}" if count == 1 else f"{count} {many}"
+KEY_REUSED = i18n.N_(
+    "This page was already used to send another message. Check it and send it again."
+)
 
 
 # ---- remind now --------------------------------------------------------------------------
@@ -75,12 +81,22 @@ def _reminded_notice(query: Mapping[str, str]) -> str | None:
     if states is None or stakeholders is None:
         return None
     if not states and not stakeholders:
-        return "Nobody was reminded: everyone had acted by then."
-    reminded = [
-        _plural(states, "member State", "member States"),
-        _plural(stakeholders, "stakeholder", "stakeholders"),
-    ]
-    return f"Reminders sent to {' and '.join(reminded)}. Each gets an email."
+        return i18n.gettext("Nobody was reminded: everyone had acted by then.")
+    named = {
+        # As the object of "Reminders sent to": the languages with cases decline them.
+        "states": i18n.npgettext(
+            "reminded", "%(count)s member State", "%(count)s member States", states
+        )
+        % {"count": states},
+        "stakeholders": i18n.npgettext(
+            "reminded", "%(count)s stakeholder", "%(count)s stakeholders", stakeholders
+        )
+        % {"count": stakeholders},
+    }
+    return (
+        i18n.gettext("Reminders sent to %(states)s and %(stakeholders)s. Each gets an email.")
+        % named
+    )
 
 
 async def _remind_page(
@@ -88,11 +104,10 @@ async def _remind_page(
 ) -> web.Response:
     preview = await reminders.preview(request.app[SERVICES], person, request.match_info["id"])
     review_id = preview.review["id"]
-    reference = load_reference()
     refused = preview.refused
     context = {
         "review": preview.review,
-        "countries": [reference.country_name(c) or c for c in preview.behind.countries],
+        "countries": [state_name(c) for c in preview.behind.countries],
         "stakeholders": [
             {"name": name, "organisation": organisation}
             for _, name, organisation in preview.behind.stakeholders
@@ -124,7 +139,7 @@ async def remind(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.TOO_MANY, Kind.CONFLICT):
             raise
-        error = f"No reminder was sent. {refused.message}"
+        error = i18n.gettext("No reminder was sent. %(why)s") % {"why": refused.message}
         return await _remind_page(request, person, error, STATUS_OF_KIND[refused.kind])
     counts = f"states={len(sent['member_states'])}&stakeholders={len(sent['stakeholders'])}"
     return see_other(f"{_remind_path(command.review_id)}?{counts}")
@@ -143,8 +158,13 @@ def _announced_notice(query: Mapping[str, str]) -> str | None:
     audience = query.get("audience", "")
     if count is None or audience not in AUDIENCES:
         return None
-    label = AUDIENCES[Audience(audience)][0].lower()
-    return f"Your message was sent by email to {_plural(count, 'person', 'people')} ({label})."
+    label = i18n.gettext(AUDIENCES[Audience(audience)][0])
+    label = label[:1].lower() + label[1:]
+    people = i18n.ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
+    return i18n.gettext("Your message was sent by email to %(people)s (%(audience)s).") % {
+        "people": people,
+        "audience": label,
+    }
 
 
 def _field_errors(form: dict[str, str]) -> list[dict[str, str]]:
@@ -155,7 +175,9 @@ def _field_errors(form: dict[str, str]) -> list[dict[str, str]]:
     return [
         {
             "field_id": name,
-            "message": EMPTY[name] if name in empty else TOO_LONG.get(name, EMPTY[name]),
+            "message": i18n.gettext(
+                EMPTY[name] if name in empty else TOO_LONG.get(name, EMPTY[name])
+            ),
         }
         for name in FIELDS
         if name in problems | empty
@@ -173,7 +195,12 @@ async def _announce_page(
     review, sizes = await announcements.audience_sizes(request.app[SERVICES], person, review_id)
     errors = errors or []
     choices = [
-        {"value": a.value, "label": label, "hint": hint, "count": sizes[a]}
+        {
+            "value": a.value,
+            "label": i18n.gettext(label),
+            "hint": i18n.gettext(hint),
+            "count": sizes[a],
+        }
         for a, (label, hint) in AUDIENCES.items()
     ]
     context = {
@@ -187,7 +214,7 @@ async def _announce_page(
         "action": _announce_path(review_id),
         "back": f"/reviews/{review_id}",
         "subject_max": announcements.SUBJECT_MAX,
-        "body_max": f"{announcements.BODY_MAX:,}",
+        "body_max": i18n.format_number(announcements.BODY_MAX),
     }
     return page(request, "reviews/announce.html", context, status=status)
 
@@ -200,7 +227,7 @@ async def announce_page(request: web.Request) -> web.StreamResponse:
 def _refusal_error(refused: Refused) -> dict[str, str]:
     if refused.kind is Kind.CONFLICT:  # nobody in the audience
         return {"field_id": "audience", "message": refused.message}
-    return {"field_id": "", "message": KEY_REUSED}
+    return {"field_id": "", "message": i18n.gettext(KEY_REUSED)}
 
 
 @routes.post("/reviews/{id}/announce")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+import i18n
 from api.keys import POOL
 from api.people import invite
 from db.people import Person
@@ -27,31 +28,37 @@ routes = web.RouteTableDef()
 
 PATH = "/people"
 # The roles a person may be given on these pages: participants and observers.
+# The words below are translated where they are shown (i18n.gettext).
 ROLES = (
-    ("focal_point", "Government focal point"),
-    ("stakeholder", "Stakeholder"),
-    ("observer", "Observer"),
+    ("focal_point", i18n.N_("Government focal point")),
+    ("stakeholder", i18n.N_("Stakeholder")),
+    ("observer", i18n.N_("Observer")),
 )
-ROLE_NAMES = dict(ROLES) | {"admin": "Administrator", "secretariat": "Secretariat"}
+ROLE_NAMES = dict(ROLES) | {
+    "admin": i18n.N_("Administrator"),
+    "secretariat": i18n.N_("Secretariat"),
+}
 MAX_REASON = 500
 # What each field's problem says, in plain words, by the field (the use case's pointer).
 FIELD_ERRORS = {
-    "q": "Enter at most 200 characters to search for",
-    "role": "Choose a role from the list",
-    "category": "Choose a category from the list",
-    "country": "Enter a country's three-letter code, such as DEU",
-    "active": "Choose active or deactivated accounts",
-    "limit": "Show between 1 and 200 people a page",
-    "cursor": "The link to more people is not valid; the list starts again",
-    "name": "Enter a name without line breaks, at most 200 characters",
-    "email": "Enter an email address in the correct format, like name@example.org",
-    "organisation": "Enter the organisation's name, at most 300 characters",
-    "stakeholder_category": "Choose the stakeholder's category",
-    "organisation_id": "Choose the organisation",
-    "regions": "Enter a country of your region",
-    "reason": f"Enter a reason of at most {MAX_REASON} characters",
-    "file": "Choose a CSV file",
+    "q": i18n.N_("Enter at most 200 characters to search for"),
+    "role": i18n.N_("Choose a role from the list"),
+    "category": i18n.N_("Choose a category from the list"),
+    "country": i18n.N_("Enter a country's three-letter code, such as DEU"),
+    "active": i18n.N_("Choose active or deactivated accounts"),
+    "limit": i18n.N_("Show between 1 and 200 people a page"),
+    "cursor": i18n.N_("The link to more people is not valid; the list starts again"),
+    "name": i18n.N_("Enter a name without line breaks, at most 200 characters"),
+    "email": i18n.N_("Enter an email address in the correct format, like name@example.org"),
+    "organisation": i18n.N_("Enter the organisation's name, at most 300 characters"),
+    "stakeholder_category": i18n.N_("Choose the stakeholder's category"),
+    "organisation_id": i18n.N_("Choose the organisation"),
+    "regions": i18n.N_("Enter a country of your region"),
+    "reason": i18n.N_("Enter a reason of at most 500 characters"),
+    "file": i18n.N_("Choose a CSV file"),
+    "language": i18n.N_("Choose a language from the list"),
 }
+CHECK_ANSWER = i18n.N_("Check this answer")
 # Where the form shows a problem of the use case's field.
 FIELD_OF = {
     "stakeholder_category": "category",
@@ -59,15 +66,35 @@ FIELD_OF = {
     "organisation_id": "organisation",
 }
 NOTICES = {
-    "created": "The person has been added. They get an invitation by email.",
-    "saved": "The changes have been saved.",
-    "deactivated": "The account has been deactivated. Its owner is signed out and can no longer"
-    " sign in; what they sent is kept.",
+    "created": i18n.N_("The person has been added. They get an invitation by email."),
+    "saved": i18n.N_("The changes have been saved."),
+    "deactivated": i18n.N_(
+        "The account has been deactivated. Its owner is signed out and can no longer"
+        " sign in; what they sent is kept."
+    ),
 }
 
 
+def _notice(done: str) -> str | None:
+    return i18n.gettext(NOTICES[done]) if done in NOTICES else None
+
+
 def _categories() -> list[tuple[str, str]]:
-    return [(term.id, term.title) for term in load_reference().stakeholder_categories]
+    return [(term.id, i18n.gettext(term.title)) for term in load_reference().stakeholder_categories]
+
+
+def _roles(roles: tuple[tuple[str, str], ...] = ROLES) -> list[tuple[str, str]]:
+    return [(value, i18n.gettext(label)) for value, label in roles]
+
+
+def _languages() -> list[tuple[str, str]]:
+    """The six languages a person may be given, each named in itself."""
+    return [(code, i18n.language(code).own_name) for code in i18n.LANGUAGES]
+
+
+def _field_error(name: str, field: str) -> str:
+    words = FIELD_ERRORS.get(name, FIELD_ERRORS.get(field, CHECK_ANSWER))
+    return i18n.gettext(words)
 
 
 def _errors(problems: list[tuple[str, str]], fields: tuple[str, ...]) -> list[dict[str, str]]:
@@ -77,7 +104,7 @@ def _errors(problems: list[tuple[str, str]], fields: tuple[str, ...]) -> list[di
         name = pointer.lstrip("/").split("/")[0]
         field = FIELD_OF.get(name, name)
         if field in fields and field not in found:
-            found[field] = FIELD_ERRORS.get(name, FIELD_ERRORS.get(field, "Check this answer"))
+            found[field] = _field_error(name, field)
     if not found:  # a problem the form has no field for: told at the top
         return [{"field_id": "", "message": message} for _, message in problems]
     return [{"field_id": field, "message": found[field]} for field in fields if field in found]
@@ -91,9 +118,10 @@ def _row(person: Person) -> dict[str, Any]:
         "name": actor.name,
         "email": actor.email or "",
         "organisation": actor.organisation or "",
-        "role": ROLE_NAMES.get(actor.role, actor.role),
+        "role": i18n.gettext(ROLE_NAMES[actor.role]) if actor.role in ROLE_NAMES else actor.role,
         "category": categories.get(actor.stakeholder_category or "", ""),
         "country": actor.country or "",
+        "language": actor.language and i18n.language(actor.language).own_name,
         "active": person.active,
     }
 
@@ -111,10 +139,10 @@ def _list_link(place: Mapping[str, str], **changes: str | None) -> str:
 def _list_notice(query: Mapping[str, str]) -> str | None:
     created, updated = shown_count(query, "imported"), shown_count(query, "updated")
     if created is None:
-        return NOTICES.get(query.get("done", ""))
-    return (
-        f"Import done: {created} added (each gets an invitation by email), {updated or 0} updated."
-    )
+        return _notice(query.get("done", ""))
+    return i18n.gettext(
+        "Import done: %(created)s added (each gets an invitation by email), %(updated)s updated."
+    ) % {"created": created, "updated": updated or 0}
 
 
 @routes.get(PATH)
@@ -132,7 +160,7 @@ async def people_list(request: web.Request) -> web.StreamResponse:
     context = {
         "people": [_row(p) for p in found.items],
         "place": place,
-        "roles": [*ROLES, ("secretariat", "Secretariat"), ("admin", "Administrator")],
+        "roles": _roles((*ROLES, ("secretariat", "Secretariat"), ("admin", "Administrator"))),
         "categories": _categories(),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
@@ -146,7 +174,7 @@ async def people_list(request: web.Request) -> web.StreamResponse:
 
 # ---- adding a person --------------------------------------------------------------------------
 
-NEW_FIELDS = ("name", "email", "role", "country", "organisation", "category")
+NEW_FIELDS = ("name", "email", "role", "country", "organisation", "category", "language")
 
 
 def _new_page(
@@ -158,7 +186,8 @@ def _new_page(
     errors = errors or []
     context = {
         "values": values,
-        "roles": ROLES,
+        "roles": _roles(),
+        "languages": _languages(),
         "categories": _categories(),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
@@ -183,6 +212,8 @@ def _new_body(values: Mapping[str, str]) -> dict[str, Any]:
     if values["role"] == "stakeholder":
         body["organisation"] = values["organisation"]
         body["stakeholder_category"] = values["category"]
+    if values["language"]:
+        body["language"] = values["language"]
     return body
 
 
@@ -192,7 +223,7 @@ async def add_person(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values = {name: str(form.get(name, "")).strip() for name in NEW_FIELDS}
     if not values["email"]:
-        error = {"field_id": "email", "message": "Enter the person's email address"}
+        error = {"field_id": "email", "message": i18n.gettext("Enter the person's email address")}
         return _new_page(request, values, [error], 422)
     try:
         created = await accounts.create_account(
@@ -227,6 +258,7 @@ def _upload_page(request: web.Request, error: str | None = None, status: int = 2
     errors = [{"field_id": "file", "message": error}] if error else []
     context = {
         "columns": imports.COLUMNS,
+        "language_codes": i18n.LANGUAGES,
         "required": imports.REQUIRED,
         "max_rows": imports.MAX_ROWS,
         "max_mb": imports.MAX_BYTES // 1_000_000,
@@ -249,7 +281,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     sent = form.get("file")
     if not isinstance(sent, web.FileField) or not sent.filename:
-        return _upload_page(request, FIELD_ERRORS["file"], 422)
+        return _upload_page(request, i18n.gettext(FIELD_ERRORS["file"]), 422)
     try:
         import_id = await imports.keep_upload(request.app[POOL], person, sent.file.read())
     except Refused as refused:
@@ -259,7 +291,12 @@ async def upload(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PATH}/import/{import_id}")
 
 
-STATUS_NAMES = {"new": "New", "unchanged": "No change", "updated": "Updated", "error": "Error"}
+STATUS_NAMES = {
+    "new": i18n.N_("New"),
+    "unchanged": i18n.N_("No change"),
+    "updated": i18n.N_("Updated"),
+    "error": i18n.N_("Error"),
+}
 
 
 @routes.get(f"{PATH}/import/{{id}}")
@@ -268,7 +305,8 @@ async def preview(request: web.Request) -> web.StreamResponse:
     outcome = await imports.preview_kept(request.app[POOL], person, request.match_info["id"])
     context = {
         "rows": [
-            {**row.as_json(), "status_name": STATUS_NAMES[row.status]} for row in outcome.rows
+            {**row.as_json(), "status_name": i18n.gettext(STATUS_NAMES[row.status])}
+            for row in outcome.rows
         ],
         "counts": outcome.as_json()["counts"],
         "action": request.path,
@@ -287,7 +325,7 @@ async def confirm_import(request: web.Request) -> web.StreamResponse:
 
 # ---- a person ---------------------------------------------------------------------------------
 
-EDIT_FIELDS = ("name", "email", "organisation", "category")
+EDIT_FIELDS = ("name", "email", "organisation", "category", "language")
 
 
 def _person_page(
@@ -308,11 +346,13 @@ def _person_page(
             "email": actor.email or "",
             "organisation": actor.organisation or "",
             "category": actor.stakeholder_category or "",
+            "language": actor.language or "",
         },
         "categories": _categories(),
+        "languages": _languages(),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": _notice(request.query.get("done", "")),
     }
     return page(request, "people/person.html", context, status=status)
 
@@ -325,15 +365,17 @@ async def person_page(request: web.Request) -> web.StreamResponse:
     return _person_page(request, found)
 
 
-def _changes(found: Person, values: Mapping[str, str]) -> dict[str, str]:
+def _changes(found: Person, values: Mapping[str, str]) -> dict[str, str | None]:
     """What the form changes, as the body of `PATCH /v1/actors/{id}`."""
-    changes = {"name": values["name"]}
+    changes: dict[str, str | None] = {"name": values["name"]}
     if values["email"] or found.actor.email:  # an account made without an address may stay so
         changes["email"] = values["email"]
     if values["organisation"] or found.actor.organisation:
         changes["organisation"] = values["organisation"]
     if found.actor.role == "stakeholder":
         changes["stakeholder_category"] = values["category"]
+    if values["language"] or found.actor.language:  # "not chosen" gives the choice back
+        changes["language"] = values["language"] or None
     return changes
 
 
@@ -370,11 +412,12 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
     found = await people.person(pool, person, person_id)
     reason = str((await request.post()).get("reason", "")).strip()
     if len(reason) > MAX_REASON:
-        errors = [{"field_id": "reason", "message": FIELD_ERRORS["reason"]}]
+        message = i18n.gettext(FIELD_ERRORS["reason"])
+        errors = [{"field_id": "reason", "message": message}]
         context = {
             "account": _row(found),
             "errors": errors,
-            "error_of": {"reason": FIELD_ERRORS["reason"]},
+            "error_of": {"reason": message},
             "reason": reason,
         }
         return page(request, "people/deactivate.html", context, status=422)

@@ -15,10 +15,12 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+import i18n
 from api.keys import SERVICES, SETTINGS
 from api.reports import FORMATS, frozen_answer
 from api.requests import REVIEW_ID_PATTERN
 from domain.reference import load_reference
+from i18n import gettext
 from services import publications
 from web.format import local_time
 from web.render import environment, page
@@ -39,8 +41,11 @@ NOTHING_PUBLISHED = datetime(2018, 12, 19, tzinfo=UTC)
 
 
 def _region_name(code: str) -> str:
+    """The region's commission and region, in the language in use."""
     region = load_reference().region(code)
-    return f"{region.commission} ({region.region})" if region else code
+    if region is None:
+        return code
+    return f"{gettext(region.commission)} ({gettext(region.region)})"
 
 
 def _listed(row: asyncpg.Record) -> dict[str, Any]:
@@ -96,6 +101,7 @@ async def feed(request: web.Request) -> web.Response:
         .get_template("public/feed.atom")
         .render(
             base=base,
+            language=i18n.current(),
             updated=updated.isoformat(),
             entries=[
                 {**_listed(row), "region": _region_name(row["region"]), "at": row["published_at"]}
@@ -145,10 +151,14 @@ async def report_page(request: web.Request) -> web.Response:
             "published": local_time(found["published_at"], "UTC"),
             "overview": overview,
             "files": [
-                ("PDF", "A4, to print or share", f"/reports/{review_id}.pdf"),
-                ("Web page", "the report as one page", f"/reports/{review_id}.html"),
-                ("Markdown", "plain text", f"/reports/{review_id}.md"),
-                ("JSON", "the data, for re-use", f"/reports/{review_id}.json"),
+                ("PDF", gettext("A4, to print or share"), f"/reports/{review_id}.pdf"),
+                (
+                    gettext("Web page"),
+                    gettext("the report as one page"),
+                    f"/reports/{review_id}.html",
+                ),
+                ("Markdown", gettext("plain text"), f"/reports/{review_id}.md"),
+                ("JSON", gettext("the data, for re-use"), f"/reports/{review_id}.json"),
             ],
         },
     )

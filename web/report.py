@@ -21,6 +21,7 @@ import asyncpg
 from aiohttp import web
 from markupsafe import Markup
 
+import i18n
 from api.keys import SERVICES
 from api.requests import CHANGE_REQUEST
 from domain.access import Actor
@@ -51,14 +52,18 @@ FORMATS = {
     "md": ("markdown", "text/markdown", "md"),
     "html": ("html", "text/html", "html"),
 }
+# (Translated where shown.)
+NOT_YET = i18n.N_("The report is compiled when the consultation closes.")
 NO_DECISION = {
-    Phase.SCHEDULED: "The report is compiled when the consultation closes.",
-    Phase.CALL_FOR_INPUTS: "The report is compiled when the consultation closes.",
-    Phase.CONSULTATION: "The report is compiled when the consultation closes.",
-    Phase.COMPILATION: "A new version is being compiled. Reload this page to see it when it is"
-    " ready; you can then approve it or ask for changes.",
-    Phase.PUBLISHED: "The report was approved and published: it can no longer change.",
-    Phase.CANCELLED: "The review was cancelled: no decision can be made on its report.",
+    Phase.SCHEDULED: NOT_YET,
+    Phase.CALL_FOR_INPUTS: NOT_YET,
+    Phase.CONSULTATION: NOT_YET,
+    Phase.COMPILATION: i18n.N_(
+        "A new version is being compiled. Reload this page to see it when it is"
+        " ready; you can then approve it or ask for changes."
+    ),
+    Phase.PUBLISHED: i18n.N_("The report was approved and published: it can no longer change."),
+    Phase.CANCELLED: i18n.N_("The review was cancelled: no decision can be made on its report."),
 }
 FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -79,25 +84,32 @@ class Section:
 def sections() -> list[Section]:
     """The report's sections, in its order: the objectives within their cluster."""
     reference = load_reference()
-    titles = {o.number: o.title for o in reference.objectives}
+    titles = {o.number: i18n.gettext(o.title) for o in reference.objectives}
     found = [
-        Section("overview", "Overview", 1),
-        Section("coverage", "Coverage of the objectives", 1),
+        Section("overview", i18n.gettext("Overview"), 1),
+        Section("coverage", i18n.gettext("Coverage of the objectives"), 1),
     ]
     for cluster in reference.clusters:
-        found.append(
-            Section(f"cluster-{cluster.number}", f"Cluster {cluster.number}: {cluster.title}", 1)
-        )
+        label = i18n.gettext("Cluster %(number)s: %(title)s") % {
+            "number": cluster.number,
+            "title": i18n.gettext(cluster.title),
+        }
+        found.append(Section(f"cluster-{cluster.number}", label, 1))
         found.extend(
-            Section(f"objective-{n}", f"Objective {n}: {titles[n]}", 2) for n in cluster.objectives
+            Section(
+                f"objective-{n}",
+                i18n.gettext("Objective %(number)s: %(title)s") % {"number": n, "title": titles[n]},
+                2,
+            )
+            for n in cluster.objectives
         )
     found.extend(
-        Section(key, label, 1)
+        Section(key, i18n.gettext(label), 1)
         for key, label in (
-            ("guiding-principles", "Guiding principles"),
-            ("gaps", "Gaps"),
-            ("consultation", "Consultation"),
-            ("annex", "Annex"),
+            ("guiding-principles", i18n.N_("Guiding principles")),
+            ("gaps", i18n.N_("Gaps")),
+            ("consultation", i18n.N_("Consultation")),
+            ("annex", i18n.N_("Annex")),
         )
     )
     return found
@@ -137,12 +149,17 @@ def _asked_version(query: Mapping[str, str]) -> int | None:
 def _changed(row: asyncpg.Record, titles: dict[str, str]) -> str:
     """What a version changed, in words."""
     if row["changed_version"] is None:
-        return "Compiled from what came in."
+        return i18n.gettext("Compiled from what came in.")
     edited = [titles.get(key, key) for key in (row["editorial"] or {})]
-    said = f"Changes to version {row['changed_version']} asked for by {row['requested_by']}: "
-    said += f"“{row['change_note']}”."
+    said = i18n.gettext("Changes to version %(version)s asked for by %(name)s: “%(note)s”.") % {
+        "version": row["changed_version"],
+        "name": row["requested_by"],
+        "note": row["change_note"],
+    }
     if edited:
-        said += " Editorial text for: " + "; ".join(edited) + "."
+        said += " " + i18n.gettext("Editorial text for: %(sections)s.") % {
+            "sections": "; ".join(edited)
+        }
     return said
 
 
@@ -152,7 +169,9 @@ def _versions(rows: list[asyncpg.Record], review_id: str, zone: str) -> list[dic
         {
             "version": row["version"],
             "href": _path(review_id, f"?version={row['version']}"),
-            "status": "Published" if row["status"] == "published" else "Draft",
+            "status": i18n.gettext("Published")
+            if row["status"] == "published"
+            else i18n.gettext("Draft"),
             "compiled": local_time(row["compiled_at"], zone),
             "changed": _changed(row, titles),
         }
@@ -171,7 +190,7 @@ def _submission_page(review_id: str) -> Callable[[dict[str, Any]], Source | None
             quote(str(item.get(k)), safe="") for k in ("submission_id", "version")
         )
         path = f"/reviews/{quote(review_id, safe='')}/submissions/{submission}?version={version}"
-        return Source(path, f"source v{item.get('version')}")
+        return Source(path, i18n.gettext("source v%(version)s") % {"version": item.get("version")})
 
     return source
 
@@ -181,12 +200,14 @@ def _notice(query: Mapping[str, str]) -> str | None:
     version it was about)."""
     requested, approved = shown_count(query, "requested"), shown_count(query, "approved")
     if requested:
-        return (
-            f"Your change request for version {requested} was sent. Version {requested + 1} is"
+        return i18n.gettext(
+            "Your change request for version %(version)s was sent. Version %(next)s is"
             " being compiled: reload this page to see it when it is ready."
-        )
+        ) % {"version": requested, "next": requested + 1}
     if approved:
-        return f"Version {approved} was approved and published. The review has ended."
+        return i18n.gettext(
+            "Version %(version)s was approved and published. The review has ended."
+        ) % {"version": approved}
     return None
 
 
@@ -203,7 +224,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     decides = report_decision_refusal(phase) is None
     context = {
         "review": review,
-        "phase": PHASES[phase],
+        "phase": i18n.gettext(PHASES[phase]),
         "notice": _notice(request.query),
         "shown": shown,
         "latest": latest,
@@ -219,13 +240,13 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             person.time_zone,
         ),
         "decides": decides and shown is not None and shown is latest,
-        "no_decision": None if decides else NO_DECISION[phase],
+        "no_decision": None if decides else i18n.gettext(NO_DECISION[phase]),
         "formats": shown
         and [
             (label, _path(review["id"], f"/download?format={name}&version={shown['version']}"))
             for name, label in (
                 ("pdf", "PDF"),
-                ("html", "HTML (printable)"),
+                ("html", i18n.gettext("HTML (printable)")),
                 ("md", "Markdown"),
                 ("json", "JSON"),
             )
@@ -326,19 +347,19 @@ def _change_errors(typed: Mapping[str, str]) -> list[dict[str, str]]:
     """What is wrong with the change request, in plain words, in the order of the page."""
     errors = []
     if not typed["note"]:
-        errors.append({"field_id": "note", "message": "Enter what should change"})
+        errors.append({"field_id": "note", "message": i18n.gettext("Enter what should change")})
     elif len(typed["note"]) > NOTE_LIMIT:
-        errors.append(
-            {
-                "field_id": "note",
-                "message": f"What should change must be {NOTE_LIMIT:,} characters or fewer",
-            }
-        )
+        message = i18n.gettext("What should change must be %(count)s characters or fewer") % {
+            "count": i18n.format_number(NOTE_LIMIT)
+        }
+        errors.append({"field_id": "note", "message": message})
     errors.extend(
         {
             "field_id": s.field,
-            "message": f"The editorial text for {s.label} must be {EDITORIAL_LIMIT:,}"
-            " characters or fewer",
+            "message": i18n.gettext(
+                "The editorial text for %(section)s must be %(count)s characters or fewer"
+            )
+            % {"section": s.label, "count": i18n.format_number(EDITORIAL_LIMIT)},
         }
         for s in sections()
         if len(typed[s.field]) > EDITORIAL_LIMIT
@@ -353,8 +374,11 @@ def _stale(posted: Mapping[str, Any], latest: asyncpg.Record) -> list[dict[str, 
     return [
         {
             "field_id": "",
-            "message": f"Version {latest['version']} was compiled since you opened this page."
-            " Read it before you decide.",
+            "message": i18n.gettext(
+                "Version %(version)s was compiled since you opened this page."
+                " Read it before you decide."
+            )
+            % {"version": latest["version"]},
         }
     ]
 
@@ -381,7 +405,8 @@ async def request_changes(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.CONFLICT, Kind.INVALID):
             raise
-        errors = [{"field_id": "", "message": f"The report was not sent back. {refused.message}"}]
+        message = i18n.gettext("The report was not sent back. %(why)s") % {"why": refused.message}
+        errors = [{"field_id": "", "message": message}]
         return _changes_page(request, review, latest, typed, errors, status=409)
     return see_other(_path(review["id"], f"?requested={asked['version']}"))
 
@@ -424,7 +449,9 @@ async def approve(request: web.Request) -> web.StreamResponse:
     note = str(posted.get("note", "")).strip()
     errors = _stale(posted, latest)
     if not errors and len(note) > APPROVAL_NOTE_LIMIT:
-        message = f"The note must be {APPROVAL_NOTE_LIMIT:,} characters or fewer"
+        message = i18n.gettext("The note must be %(count)s characters or fewer") % {
+            "count": i18n.format_number(APPROVAL_NOTE_LIMIT)
+        }
         errors = [{"field_id": "note", "message": message}]
     if errors:
         return _approve_page(request, review, latest, note, errors, status=422)

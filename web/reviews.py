@@ -18,6 +18,7 @@ import asyncpg
 from aiohttp import web
 from multidict import MultiDictProxy
 
+import i18n
 from api.bodies import off_loop, unstorable_or_too_many_values
 from api.idempotency import MAX_KEY_LENGTH
 from api.keys import SERVICES
@@ -37,24 +38,29 @@ from web.sessions import require_person
 routes = web.RouteTableDef()
 
 # What each kind is called in a sentence.
+# (Each translated where it is shown: i18n.gettext(WHAT[kind]).)
 WHAT = {
-    SubmissionKind.NATIONAL_REPORT: "national report",
-    SubmissionKind.STAKEHOLDER_INPUT: "input",
+    SubmissionKind.NATIONAL_REPORT: i18n.N_("national report"),
+    SubmissionKind.STAKEHOLDER_INPUT: i18n.N_("input"),
 }
 PHASES = {
-    Phase.SCHEDULED: "Not open yet: the call for inputs has not started",
-    Phase.CALL_FOR_INPUTS: "Call for inputs: national reports and stakeholder inputs are collected",
-    Phase.CONSULTATION: "Consultation: stakeholders comment on the synthesis of the inputs",
-    Phase.COMPILATION: "The regional report is being compiled",
-    Phase.APPROVAL: "The regional report is awaiting approval",
-    Phase.PUBLISHED: "The regional report is published",
-    Phase.CANCELLED: "Cancelled: this review ended without a report",
+    Phase.SCHEDULED: i18n.N_("Not open yet: the call for inputs has not started"),
+    Phase.CALL_FOR_INPUTS: i18n.N_(
+        "Call for inputs: national reports and stakeholder inputs are collected"
+    ),
+    Phase.CONSULTATION: i18n.N_(
+        "Consultation: stakeholders comment on the synthesis of the inputs"
+    ),
+    Phase.COMPILATION: i18n.N_("The regional report is being compiled"),
+    Phase.APPROVAL: i18n.N_("The regional report is awaiting approval"),
+    Phase.PUBLISHED: i18n.N_("The regional report is published"),
+    Phase.CANCELLED: i18n.N_("Cancelled: this review ended without a report"),
 }
 DEADLINES = {
-    Deadline.CALL_OPENS_AT: "The call for inputs opens",
-    Deadline.INPUTS_DUE_AT: "National reports and stakeholder inputs are due",
-    Deadline.CONSULTATION_DUE_AT: "The consultation closes",
-    Deadline.REPORT_DUE_AT: "The regional report is due",
+    Deadline.CALL_OPENS_AT: i18n.N_("The call for inputs opens"),
+    Deadline.INPUTS_DUE_AT: i18n.N_("National reports and stakeholder inputs are due"),
+    Deadline.CONSULTATION_DUE_AT: i18n.N_("The consultation closes"),
+    Deadline.REPORT_DUE_AT: i18n.N_("The regional report is due"),
 }
 KEY_FIELD = "_key"
 SEND, SAVE = "_submit", "_save"
@@ -62,6 +68,15 @@ SEND, SAVE = "_submit", "_save"
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def state_name(iso3: str) -> str:
+    """A State named in the language in use: as the reference names it (the UN's English
+    names) in English, as CLDR does in the other languages."""
+    named = load_reference().country_name(iso3) or iso3
+    if i18n.current().code == i18n.DEFAULT_LANGUAGE:
+        return named
+    return i18n.country_name(iso3, named)
 
 
 def _review_path(review_id: str) -> str:
@@ -78,16 +93,23 @@ def _kind_asked(intake: Intake, query: Mapping[str, str]) -> SubmissionKind:
 
 def _asked(person: Actor, kind: SubmissionKind | None) -> str:
     if kind is SubmissionKind.NATIONAL_REPORT:
-        country = load_reference().country_name(person.country or "") or person.country
-        return f"The national report of {country} on its implementation of the Global Compact."
+        country = state_name(person.country or "")
+        return i18n.gettext(
+            "The national report of %(country)s on its implementation of the Global Compact."
+        ) % {"country": country}
     if kind is SubmissionKind.STAKEHOLDER_INPUT:
-        return f"The written input of {person.organisation} on the objectives it works on."
-    return "Nothing: you follow this review."
+        return i18n.gettext(
+            "The written input of %(organisation)s on the objectives it works on."
+        ) % {"organisation": person.organisation}
+    return i18n.gettext("Nothing: you follow this review.")
 
 
 def _deadlines(review: Mapping[str, Any], person: Actor) -> list[dict[str, str]]:
     return [
-        {"label": label, "when": deadline(_instant(review["deadlines"][d.value]), person.time_zone)}
+        {
+            "label": i18n.gettext(label),
+            "when": deadline(_instant(review["deadlines"][d.value]), person.time_zone),
+        }
         for d, label in DEADLINES.items()
     ]
 
@@ -95,7 +117,7 @@ def _deadlines(review: Mapping[str, Any], person: Actor) -> list[dict[str, str]]
 def _sent(items: list[dict[str, Any]], review_id: str, zone: str) -> list[dict[str, Any]]:
     return [
         {
-            "label": WHAT[SubmissionKind(item["kind"])].capitalize(),
+            "label": _upper_first(i18n.gettext(WHAT[SubmissionKind(item["kind"])])),
             "versions": [
                 {
                     "version": v["version"],
@@ -122,7 +144,10 @@ def _sent_notice(query: Mapping[str, str], kind: SubmissionKind | None) -> str |
     version = shown_count(query, "sent")
     if kind is None or version is None:
         return None
-    return f"Your {WHAT[kind]} was sent: version {version}"
+    return i18n.gettext("Your %(what)s was sent: version %(version)s") % {
+        "what": i18n.gettext(WHAT[kind]),
+        "version": version,
+    }
 
 
 @routes.get("/reviews/{id}")
@@ -136,10 +161,12 @@ async def review_page(request: web.Request) -> web.StreamResponse:
     region = load_reference().region(review["region"])
     context = {
         "review": review,
-        "region": f"{region.commission} ({region.region})" if region else review["region"],
-        "phase": PHASES[Phase(review["phase"])],
+        "region": f"{i18n.gettext(region.commission)} ({i18n.gettext(region.region)})"
+        if region
+        else review["region"],
+        "phase": i18n.gettext(PHASES[Phase(review["phase"])]),
         "asked": _asked(person, kind),
-        "what": WHAT[kind] if kind else None,
+        "what": i18n.gettext(WHAT[kind]) if kind else None,
         "deadlines": _deadlines(review, person),
         "extension": deadline(_instant(extension), person.time_zone) if extension else None,
         "late_accepted": review["late_submissions"] == LatePolicy.ACCEPT_FLAGGED,
@@ -166,7 +193,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     kind = SubmissionKind(document["kind"])
     context = {
         "review": review,
-        "what": WHAT[kind],
+        "what": i18n.gettext(WHAT[kind]),
         # The secretariat reads other people's submissions: "Your" is only for their authors.
         "own": own_subject(person) == (kind.value, document["subject"]),
         "sender": _sender(document["content"]),
@@ -181,7 +208,7 @@ def _sender(content: dict[str, Any]) -> str:
     """Who a submission is from, in words: the State's name or the organisation's."""
     if "country" in content:
         iso3 = str(content["country"])
-        return load_reference().country_name(iso3) or iso3
+        return state_name(iso3)
     return str(content.get("organisation", {}).get("name", ""))
 
 
@@ -221,16 +248,17 @@ def _form_page(
     notice: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    what = WHAT[intake.kind]
+    what = i18n.gettext(WHAT[intake.kind])
     view = form.view(document, problems or [])
     errors = view.errors or ([FieldError(refusal, "")] if refusal else [])
     buttons = [
-        FormButton(SEND, "1", f"Send your {what}"),
-        FormButton(SAVE, "1", "Save draft", secondary=True),
+        FormButton(SEND, "1", i18n.gettext("Send your %(what)s") % {"what": what}),
+        FormButton(SAVE, "1", i18n.gettext("Save draft"), secondary=True),
     ]
     context = {
         "review": intake.review,
         "what": what,
+        "national": intake.kind is SubmissionKind.NATIONAL_REPORT,
         "view": view,
         "errors": errors,
         "notice": notice,
@@ -264,11 +292,17 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
     draft = await drafts.load(deps, intake)
     if draft is not None:
         saved = local_time(draft.updated_at, intake.actor.time_zone)
-        notice = f"Your draft was saved on {saved}." if "saved" in request.query else None
+        notice = (
+            i18n.gettext("Your draft was saved on %(when)s.") % {"when": saved}
+            if "saved" in request.query
+            else None
+        )
         return _form_page(request, intake, form, draft.content, notice=notice)
     last = await _last_sent(deps, intake)
     if last is not None:
-        notice = f"This starts from version {last['version']}, the last you sent."
+        notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
+            "version": last["version"]
+        }
         return _form_page(request, intake, form, last["content"], notice=notice)
     return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
 
@@ -276,20 +310,36 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
 def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what: str) -> str:
     """Why the review did not take the submission, in plain words."""
     if refused.kind is Kind.INVALID:  # the key of a page already sent, with other answers
-        return (
-            f"This page was already used to send your {what} with other answers."
+        return i18n.gettext(
+            "This page was already used to send your %(what)s with other answers."
             " Check your answers and send them again."
-        )
+        ) % {"what": what}
     if refused.kind is not Kind.CONFLICT:
         return refused.message
     phase = Phase(review["phase"])
     if phase is Phase.SCHEDULED:
         opens = deadline(_instant(review["deadlines"][Deadline.CALL_OPENS_AT]), actor.time_zone)
-        return f"The call for inputs has not opened yet. You can send your {what} from {opens}."
+        return i18n.gettext(
+            "The call for inputs has not opened yet. You can send your %(what)s from %(opens)s."
+        ) % {"what": what, "opens": opens}
     if phase in TAKING_SUBMISSIONS and review["late_submissions"] == LatePolicy.REJECT:
         due = deadline(_instant(review["deadlines"][Deadline.INPUTS_DUE_AT]), actor.time_zone)
-        return f"The deadline was {due}, and this review does not take late submissions."
-    return f"This review no longer takes submissions ({PHASES[phase].lower()})."
+        return i18n.gettext(
+            "The deadline was %(due)s, and this review does not take late submissions."
+        ) % {"due": due}
+    return i18n.gettext("This review no longer takes submissions (%(phase)s).") % {
+        "phase": _lower_first(i18n.gettext(PHASES[phase]))
+    }
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """A phrase that ends a sentence, its first letter in lower case (for the languages that
+    have cases at all)."""
+    return text[:1].lower() + text[1:]
 
 
 async def _send(
@@ -307,10 +357,11 @@ async def _send(
         if refused.kind not in (Kind.CONFLICT, Kind.FORBIDDEN, Kind.INVALID):
             raise
         review = await reviews.visible(deps, intake.actor, intake.review["id"])
-        words = _plain_refusal(refused, review, intake.actor, WHAT[intake.kind])
-        refusal = (
-            f"Your {WHAT[intake.kind]} was not sent. {words} Your answers are kept as a draft."
-        )
+        what = i18n.gettext(WHAT[intake.kind])
+        words = _plain_refusal(refused, review, intake.actor, what)
+        refusal = i18n.gettext(
+            "Your %(what)s was not sent. %(why)s Your answers are kept as a draft."
+        ) % {"what": what, "why": words}
         status = STATUS_OF_KIND[refused.kind]
         return _form_page(request, intake, form, document, refusal=refusal, status=status)
     await drafts.discard(deps, intake)

@@ -18,6 +18,7 @@ from api.keys import POOL, SETTINGS
 from api.problems import Handler
 from config.settings import Settings
 from domain.access import Actor
+from i18n import N_
 from services.refusals import forbidden
 from services.signin import live_session, local_path
 from web.keys import CSRF_TOKEN, PERSON
@@ -33,7 +34,8 @@ STATIC_PREFIX = "/static/"
 # Longer than any token made here; a longer cookie is not one of ours.
 MAX_TOKEN_LENGTH = 64
 
-FORM_REFUSED = (
+# Translated on the error page that shows it.
+FORM_REFUSED = N_(
     "This form could not be accepted, because it did not come from a page of this service or"
     " your session has changed. Go back, reload the page and try again."
 )

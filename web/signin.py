@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+import i18n
 from api.keys import POOL, SETTINGS
 from api.refusals import STATUS_OF_KIND
+from i18n import N_
 from notifications.addresses import address_problem
 from services import signin
 from services.refusals import Refused
@@ -17,8 +19,8 @@ from web.sessions import forget_session, session_token, start_session
 routes = web.RouteTableDef()
 
 HOME = "/tasks"
-EMPTY_EMAIL = "Enter your email address"
-MALFORMED_EMAIL = "Enter an email address in the correct format, like name@example.org"
+EMPTY_EMAIL = N_("Enter your email address")
+MALFORMED_EMAIL = N_("Enter an email address in the correct format, like name@example.org")
 # Longer than any address an account may hold (services.accounts); its check then says why.
 MAX_EMAIL_LENGTH = 320
 
@@ -39,11 +41,12 @@ def _email_problem(email: str) -> str | None:
 def _sign_in_form(
     request: web.Request, email: str, next_path: str | None, error: str | None
 ) -> web.Response:
-    errors = [{"message": error, "field_id": "email"}] if error else []
+    shown = i18n.gettext(error) if error else None
+    errors = [{"message": shown, "field_id": "email"}] if shown else []
     return page(
         request,
         "sign_in.html",
-        {"email": email, "next": next_path, "email_error": error, "errors": errors},
+        {"email": email, "next": next_path, "email_error": shown, "errors": errors},
         status=422 if error else 200,
     )
 
@@ -84,7 +87,7 @@ def _link_refused(request: web.Request, refused: Refused) -> web.Response:
     return page(
         request,
         "sign_in_link_refused.html",
-        {"message": refused.message},
+        {"message": i18n.gettext(refused.message)},
         status=STATUS_OF_KIND[refused.kind],
     )
 

@@ -11,43 +11,68 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
+import i18n
 from api.exports import send
 from api.keys import SERVICES
 from domain.access import Actor
-from domain.reference import load_reference
 from services import exports, reviews
 from services.refusals import Kind, Refused
 from web.format import local_time, zone
 from web.forms import form_for
 from web.render import page
+from web.reviews import state_name
 from web.sessions import require_person
 
 routes = web.RouteTableDef()
 
 PAGE = 50
-KIND_LABELS = {"national_report": "National report", "stakeholder_input": "Stakeholder input"}
+# The words below are translated where they are shown (i18n.gettext).
+KIND_LABELS = {
+    "national_report": i18n.N_("National report"),
+    "stakeholder_input": i18n.N_("Stakeholder input"),
+}
 ENDORSEMENT_LABELS = {
-    "endorse": "Endorses",
-    "endorse_with_reservations": "Endorses with reservations",
-    "do_not_endorse": "Does not endorse",
+    "endorse": i18n.N_("Endorses"),
+    "endorse_with_reservations": i18n.N_("Endorses with reservations"),
+    "do_not_endorse": i18n.N_("Does not endorse"),
 }
 # A filter's problem in plain words, by the pointer the use case names: its field and message.
 FILTER_PROBLEMS = {
-    "/kind": ("kind", "Select a kind from the list"),
-    "/q": ("q", "Enter at most 200 characters, letters, digits, spaces and punctuation only"),
-    "/late": ("late", "Select late or on time from the list"),
-    "/received_from": ("received_from", "Enter the first day as a date such as 2026-03-02"),
-    "/received_to": ("received_to", "Enter the last day as a date such as 2026-03-31"),
-    "/endorsement": ("endorsement", "Select an answer from the list"),
-    "/after": ("more", "The link to more rows is not valid; the list starts again"),
+    "/kind": ("kind", i18n.N_("Select a kind from the list")),
+    "/q": (
+        "q",
+        i18n.N_("Enter at most 200 characters, letters, digits, spaces and punctuation only"),
+    ),
+    "/late": ("late", i18n.N_("Select late or on time from the list")),
+    "/received_from": (
+        "received_from",
+        i18n.N_("Enter the first day as a date such as 2026-03-02"),
+    ),
+    "/received_to": ("received_to", i18n.N_("Enter the last day as a date such as 2026-03-31")),
+    "/endorsement": ("endorsement", i18n.N_("Select an answer from the list")),
+    "/after": ("more", i18n.N_("The link to more rows is not valid; the list starts again")),
 }
+DATASETS = {
+    "submissions": i18n.N_("Submissions"),
+    "participants": i18n.N_("Participants"),
+    "answers": i18n.N_("Answers"),
+}
+
+
+def _labels(labels: Mapping[str, str]) -> dict[str, str]:
+    return {value: i18n.gettext(label) for value, label in labels.items()}
+
+
 SUBMISSION_FILTERS = ("kind", "q", "late", "received_from", "received_to")
 ANSWER_FILTERS = ("q", "endorsement")
 
 
 def _errors(refused: Refused) -> list[dict[str, str]]:
     return [
-        {"field_id": FILTER_PROBLEMS[pointer][0], "message": FILTER_PROBLEMS[pointer][1]}
+        {
+            "field_id": FILTER_PROBLEMS[pointer][0],
+            "message": i18n.gettext(FILTER_PROBLEMS[pointer][1]),
+        }
         for pointer, _ in refused.problems
         if pointer in FILTER_PROBLEMS
     ]
@@ -60,7 +85,7 @@ def _link(path: str, filters: Mapping[str, str], **changes: str | None) -> str:
 
 def _exports(review_id: str, datasets: tuple[str, ...]) -> list[dict[str, str]]:
     return [
-        {"dataset": dataset, "format": fmt.upper(), "href": f"/reviews/{review_id}/exports/{dataset}.{fmt}"}
+        {"dataset": dataset, "label": i18n.gettext(DATASETS[dataset]), "format": fmt.upper(), "href": f"/reviews/{review_id}/exports/{dataset}.{fmt}"}
         for dataset in datasets
         for fmt in ("csv", "xlsx")
     ]  # fmt: skip
@@ -68,7 +93,7 @@ def _exports(review_id: str, datasets: tuple[str, ...]) -> list[dict[str, str]]:
 
 def _subject(row: asyncpg.Record) -> str:
     if row["kind"] == "national_report":
-        return load_reference().country_name(row["subject"]) or row["subject"]
+        return state_name(row["subject"])
     return str(row["organisation"] or row["subject"])
 
 
@@ -124,7 +149,7 @@ async def submissions_page(request: web.Request) -> web.StreamResponse:
     review = await reviews.run_by(request.app[SERVICES], person, review_id, "reads its submissions")
     context = {
         "review": review,
-        "kinds": KIND_LABELS,
+        "kinds": _labels(KIND_LABELS),
         "exports": _exports(review["id"], ("submissions", "participants")),
     }
     return await _table_page(
@@ -139,7 +164,7 @@ def _submission_rows(table: exports.Table, person: Actor) -> list[dict[str, Any]
         {
             "href": f"/reviews/{review_id}/submissions/{row['id']}",
             "subject": _subject(row),
-            "kind": KIND_LABELS[row["kind"]],
+            "kind": i18n.gettext(KIND_LABELS[row["kind"]]),
             "submitter": row["submitter"],
             "received": local_time(row["received_at"], person.time_zone),
             "version": row["version"],
@@ -163,7 +188,7 @@ async def answers_page(request: web.Request) -> web.StreamResponse:
     review = await reviews.run_by(request.app[SERVICES], person, review_id, "reads its answers")
     context = {
         "review": review,
-        "endorsements": ENDORSEMENT_LABELS,
+        "endorsements": _labels(ENDORSEMENT_LABELS),
         "exports": _exports(review["id"], ("answers", "participants")),
     }
     return await _table_page(
@@ -174,7 +199,9 @@ async def answers_page(request: web.Request) -> web.StreamResponse:
 
 def _who(row: asyncpg.Record) -> str:
     country = row["country"]
-    return str(row["organisation"] or load_reference().country_name(country or "") or country)
+    if row["organisation"]:
+        return str(row["organisation"])
+    return state_name(country) if country else str(country)
 
 
 def _answer_rows(table: exports.Table, person: Actor) -> list[dict[str, Any]]:
@@ -185,7 +212,9 @@ def _answer_rows(table: exports.Table, person: Actor) -> list[dict[str, Any]]:
             "who": _who(row),
             "answered_by": row["answered_by"],
             "answered": local_time(row["completed_at"], person.time_zone),
-            "endorsement": ENDORSEMENT_LABELS.get(row["endorsement"], row["endorsement"]),
+            "endorsement": i18n.gettext(ENDORSEMENT_LABELS[row["endorsement"]])
+            if row["endorsement"] in ENDORSEMENT_LABELS
+            else row["endorsement"],
         }
         for row in table.rows
     ]

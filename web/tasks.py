@@ -22,6 +22,7 @@ from domain.access import Actor, may_act_on_task
 from domain.deadlines import overdue
 from domain.reference import load_reference
 from domain.review import SubmissionKind
+from i18n import N_, country_name, gettext
 from schemas import problems_in
 from services import synthesis
 from services import tasks as use_cases
@@ -35,7 +36,7 @@ from web.signin import see_other
 routes = web.RouteTableDef()
 
 RESPONSE = "consultation_response"
-SEND = FormButton("_send", "answer", "Send your answer")
+SEND_LABEL = N_("Send your answer")
 # What a hand-over did, shown once on My tasks after the redirect (the task is no longer
 # the person's to read): base64 of the sentence, so any name fits in a cookie.
 NOTICE_COOKIE = "reviewflow_notice"
@@ -43,21 +44,25 @@ MAX_NOTICE = 600
 # A browser keeps cookies up to 4 kB: the notice's 600 characters, encoded, fit.
 MAX_NOTICE_COOKIE = 4000
 
+# The words shown are translated where they are shown, in the language of the request.
 STATUS_LABELS = {
-    "open": "Open",
-    "completed": "Completed",
-    "expired": "Expired",
-    "cancelled": "Cancelled",
+    "open": N_("Open"),
+    "completed": N_("Completed"),
+    "expired": N_("Expired"),
+    "cancelled": N_("Cancelled"),
 }
+OVERDUE = N_("Overdue")
 ENDORSEMENTS = {
-    "endorse": "Endorsed",
-    "endorse_with_reservations": "Endorsed with reservations",
-    "do_not_endorse": "Not endorsed",
+    "endorse": N_("Endorsed"),
+    "endorse_with_reservations": N_("Endorsed with reservations"),
+    "do_not_endorse": N_("Not endorsed"),
 }
-CONSULTATION = "Comment on the synthesis of inputs and say whether your organisation endorses it"
+CONSULTATION = N_(
+    "Comment on the synthesis of inputs and say whether your organisation endorses it"
+)
 WHAT_IS_SENT = {
-    SubmissionKind.NATIONAL_REPORT: "Send the national report of {party} for {title}",
-    SubmissionKind.STAKEHOLDER_INPUT: "Send the written input of {party} for {title}",
+    SubmissionKind.NATIONAL_REPORT: N_("Send the national report of %(party)s for %(title)s"),
+    SubmissionKind.STAKEHOLDER_INPUT: N_("Send the written input of %(party)s for %(title)s"),
 }
 
 # What an objective of the synthesis may hold.
@@ -72,15 +77,18 @@ SYNTHESIS_CONTENT = (
 
 # The filters' problems in plain words, by the pointer the use case names, and the field.
 FILTER_PROBLEMS = {
-    "/status": ("status", "Select a status from the list"),
-    "/after": ("more", "The link to more tasks is not valid; the list starts again from the top"),
+    "/status": ("status", N_("Select a status from the list")),
+    "/after": (
+        "more",
+        N_("The link to more tasks is not valid; the list starts again from the top"),
+    ),
 }
 TO_PROBLEMS = {
-    "already has a task in this review": (
+    "already has a task in this review": N_(
         "This colleague already has a task in this review; choose another"
     ),
 }
-CHOOSE_COLLEAGUE = "Select the colleague to give the task to"
+CHOOSE_COLLEAGUE = N_("Select the colleague to give the task to")
 
 
 # --- My tasks -------------------------------------------------------------------------------
@@ -89,10 +97,11 @@ CHOOSE_COLLEAGUE = "Select the colleague to give the task to"
 def _status_tag(row: asyncpg.Record, now: datetime) -> tuple[str, str]:
     """The words and the class of a task's status tag."""
     if overdue(row["status"], row["due_at"], now):
-        return "Overdue", "tag tag--overdue"
+        return gettext(OVERDUE), "tag tag--overdue"
     if row["status"] == "completed":
-        return STATUS_LABELS["completed"], "tag tag--done"
-    return STATUS_LABELS.get(row["status"], row["status"]), "tag"
+        return gettext(STATUS_LABELS["completed"]), "tag tag--done"
+    label = STATUS_LABELS.get(row["status"])
+    return (gettext(label) if label else row["status"]), "tag"
 
 
 def _task_row(row: asyncpg.Record, person: Actor, now: datetime) -> dict[str, Any]:
@@ -100,7 +109,7 @@ def _task_row(row: asyncpg.Record, person: Actor, now: datetime) -> dict[str, An
     return {
         "id": str(row["id"]),
         "title": row["title"],
-        "what": CONSULTATION,
+        "what": gettext(CONSULTATION),
         "due": deadline(row["due_at"], person.time_zone),
         "status": label,
         "tag": tag,
@@ -110,7 +119,7 @@ def _task_row(row: asyncpg.Record, person: Actor, now: datetime) -> dict[str, An
 def _asked_row(asked: use_cases.Asked, person: Actor) -> dict[str, Any]:
     return {
         "review_id": asked.review_id,
-        "what": WHAT_IS_SENT[asked.kind].format(party=asked.party, title=asked.title),
+        "what": gettext(WHAT_IS_SENT[asked.kind]) % {"party": asked.party, "title": asked.title},
         "due": deadline(asked.due_at, person.time_zone),
     }
 
@@ -147,7 +156,10 @@ async def _inbox(
         if refused.kind is not Kind.INVALID:
             raise
         errors = [
-            {"field_id": FILTER_PROBLEMS[pointer][0], "message": FILTER_PROBLEMS[pointer][1]}
+            {
+                "field_id": FILTER_PROBLEMS[pointer][0],
+                "message": gettext(FILTER_PROBLEMS[pointer][1]),
+            }
             for pointer, _ in refused.problems
             if pointer in FILTER_PROBLEMS
         ]
@@ -178,7 +190,7 @@ async def my_tasks(request: web.Request) -> web.StreamResponse:
             "tasks": [_task_row(row, person, now) for row in found.tasks],
             "asked": [_asked_row(a, person) for a in asked],
             "reviews": found.reviews,
-            "statuses": STATUS_LABELS,
+            "statuses": {value: gettext(label) for value, label in STATUS_LABELS.items()},
             "filters": filters,
             "filtered": any(filters.values()),
             "more": more,
@@ -232,27 +244,35 @@ async def _synthesis(
 def _task_facts(task: asyncpg.Record, person: Actor) -> list[tuple[str, str]]:
     label, _ = _status_tag(task, datetime.now(UTC))
     facts = [
-        ("Review", task["title"]),
-        ("What is asked", CONSULTATION),
-        ("Due", deadline(task["due_at"], person.time_zone)),
-        ("Status", label),
+        (gettext("Review"), task["title"]),
+        (gettext("What is asked"), gettext(CONSULTATION)),
+        (gettext("Due"), deadline(task["due_at"], person.time_zone)),
+        (gettext("Status"), label),
     ]
     if task["organisation"]:
-        facts.insert(1, ("For", task["organisation"]))
+        facts.insert(1, (gettext("For"), task["organisation"]))
     return facts
 
 
 def _answer_facts(response: dict[str, Any]) -> list[tuple[str, str]]:
     """The answer as it reads, read-only."""
-    facts = [("Endorsement", ENDORSEMENTS.get(response.get("endorsement", ""), ""))]
+    endorsement = ENDORSEMENTS.get(response.get("endorsement", ""))
+    facts = [(gettext("Endorsement"), gettext(endorsement) if endorsement else "")]
     if response.get("general_comment"):
-        facts.append(("General comment", response["general_comment"]))
+        facts.append((gettext("General comment"), response["general_comment"]))
     titles = {o.number: o.title for o in load_reference().objectives}
     for comment in response.get("comments", []):
         number = comment.get("objective")
-        facts.append((f"Objective {number}: {titles.get(number, '')}", comment.get("comment", "")))
+        title = titles.get(number)
+        heading = gettext("Objective %(number)s: %(title)s") % {
+            "number": number,
+            "title": gettext(title) if title else "",
+        }
+        facts.append((heading, comment.get("comment", "")))
     consent = response.get("consent_to_publish")
-    facts.append(("May be quoted in the report", "Yes" if consent else "No"))
+    facts.append(
+        (gettext("May be quoted in the report"), gettext("Yes") if consent else gettext("No"))
+    )
     return facts
 
 
@@ -282,12 +302,12 @@ async def _task_page(
             "facts": _task_facts(task, person),
             "synthesis": await _synthesis(request, person, task),
             "country_names": lambda codes: ", ".join(
-                reference.country_name(code) or code for code in codes
+                country_name(code, reference.country_name(code)) for code in codes
             ),
             "objective_statuses": {s.id: s.title for s in reference.objective_statuses},
             "view": view,
             "errors": view.errors if view else [],
-            "buttons": [SEND],
+            "buttons": [FormButton("_send", "answer", gettext(SEND_LABEL))],
             "answered": answered,
             "may_delegate": may_act,
         },
@@ -340,9 +360,15 @@ def _delegation_errors(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
     errors = []
     for pointer, message in problems:
         if pointer == "/note":
-            errors.append({"field_id": "note", "message": f"The note {message}"})
+            errors.append(
+                {
+                    "field_id": "note",
+                    "message": gettext("The note %(problem)s") % {"problem": message},
+                }
+            )
         else:
-            errors.append({"field_id": "to", "message": TO_PROBLEMS.get(message, CHOOSE_COLLEAGUE)})
+            chosen = TO_PROBLEMS.get(message, CHOOSE_COLLEAGUE)
+            errors.append({"field_id": "to", "message": gettext(chosen)})
     return errors
 
 
@@ -361,6 +387,9 @@ async def _delegate_page(
             "task": task,
             "task_id": str(task["id"]),
             "due": deadline(task["due_at"], person.time_zone),
+            # From the request's schema (a number in the template would be written once, in
+            # the language of the first page that compiled it).
+            "note_limit": TASK_DELEGATION["properties"]["note"]["maxLength"],
             "colleagues": _colleague_options(colleagues),
             "chosen": chosen,
             "errors": errors,
@@ -401,6 +430,11 @@ async def delegate(request: web.Request) -> web.StreamResponse:
             request, person, task, chosen, _delegation_errors(refused.problems)
         )
     response = see_other("/tasks")
-    colleague = names.get(body["to"], "your colleague")
-    _put_notice(request, response, f"You gave the task of {task['title']} to {colleague}.")
+    # Shown on the next page, in the language of this one.
+    colleague = names.get(body["to"]) or gettext("your colleague")
+    notice = gettext("You gave the task of %(title)s to %(colleague)s.") % {
+        "title": task["title"],
+        "colleague": colleague,
+    }
+    _put_notice(request, response, notice)
     return response
