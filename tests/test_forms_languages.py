@@ -50,15 +50,15 @@ def test_the_national_report_form_speaks_french() -> None:
         "Pays",
         "Période considérée",
         "Début",
-        "Approche mobilisant l'ensemble des pouvoirs publics",
+        "Approche mobilisant l’ensemble des pouvoirs publics",
         "Oui",
         "Non",
         "Méthodologie",
         "Parties prenantes consultées",
         "Ajouter un groupe consulté",
         "Supprimer",
-        "Groupe thématique 1 :",
-        "Groupe thématique 4 :",
+        "Groupe 1 :",
+        "Groupe 4 :",
         "Objectif 1 :",
         "Période couverte par le rapport, du premier au dernier jour.",
         "caractères au plus.",
@@ -82,7 +82,7 @@ def test_the_form_in_arabic_and_chinese() -> None:
     assert "المنظمة" in arabic and "الموافقة على النشر" in arabic and "نعم" in arabic
     with i18n.using("zh"):
         chinese = _text(str(form_for("consultation_response").render({})))
-    assert "总体意见" in chinese and "认可情况" in chinese
+    assert "总体评论" in chinese and "有保留地认可" in chinese
 
 
 def test_problems_are_said_in_the_language_in_use_and_keep_their_english() -> None:
@@ -121,7 +121,7 @@ def test_a_french_form_explains_its_problems_in_french() -> None:
         "Élaboration : Renseignez le champ « méthodologie »"
     ]
     assert "Renseignez le champ « méthodologie »" in unescape(html)
-    assert '<span class="visually-hidden">Erreur :</span>' in html
+    assert "Erreur : Renseignez le champ « méthodologie »" in _text(html)
 
 
 # ---- pages ------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ async def test_the_national_report_page_in_french(site: Site, review: dict[str, 
     for french in (
         "Période considérée",
         "Méthodologie",
-        "Groupe thématique 1 :",
+        "Groupe 1 :",
         "Ajouter un groupe consulté",
         "Objectifs",
     ):
