@@ -1,8 +1,8 @@
 """The forms generated from the schemas, and the problems found in documents, in the six
 languages: labels, hints, buttons and cluster headings in the page's language, a French
 focal point's mistakes explained in French beside the field and in the summary, Arabic right
-to left, and the API's problems in the language of Accept-Language (English by default,
-exactly as before)."""
+to left (and accessible, in a browser), the API's problems and the services' refusals in the
+language of Accept-Language (English by default, exactly as before)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from playwright.async_api import Page, expect
 
 import i18n
 import schemas
@@ -18,10 +19,11 @@ from i18n.catalogues import extract
 from services.imports import COLUMNS, read_rows
 from services.refusals import Refused
 from tests import documents
+from tests.browser import assert_accessible, needs_chromium
 from tests.test_reviews_api import submit
 from tests.test_web_reviews import SUMMARY_LINK, focal_point, open_form, post_document
 from tests.test_web_reviews import review as review  # the fixture
-from tests.web_site import Site
+from tests.web_site import Site, path_of
 from web.forms import Group, Node, Repeat, form_for
 from web.language import LANGUAGE_COOKIE
 
@@ -267,3 +269,32 @@ def test_every_label_and_choice_of_the_forms_is_in_the_catalogue() -> None:
     for name in schemas.DOCUMENT_SCHEMAS:
         walk(form_for(name).root)
     assert shown - known == set()
+
+
+@needs_chromium
+@pytest.mark.usefixtures("worker")
+async def test_the_arabic_form_in_a_browser_reads_right_to_left_and_passes_axe(
+    page: Page, site: Site, review: dict[str, Any]
+) -> None:
+    germany = await focal_point(site)
+    base = str(site.api.make_url("")).rstrip("/")
+    await page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "ar", "url": base}])
+    await page.goto(path_of(await site.link(germany)))
+    await page.locator("main form button[type=submit]").first.click()
+    await expect(page).to_have_url(re.compile(r"/(tasks|reviews)"))
+    await page.goto(f"/reviews/{review['id']}/submit")
+    direction = "getComputedStyle(document.documentElement).direction"
+    assert await page.evaluate(direction) == "rtl"
+    await expect(page.locator("main legend").first).to_have_text(re.compile(r"[\u0600-\u06ff]"))
+    await assert_accessible(page)
+
+    # Sent empty: the problems are explained in Arabic, and each link leads to its field.
+    await page.locator("main .button-group button").first.click()
+    summary = page.locator(".error-summary")
+    await expect(summary).to_contain_text("يرجى ملء حقل «المنهجية»")
+    await expect(page.locator("#f-preparation-methodology-error")).to_contain_text(
+        "يرجى ملء حقل «المنهجية»"
+    )
+    await assert_accessible(page)
+    await summary.get_by_role("link", name=re.compile("المنهجية")).click()
+    await expect(page.locator("#f-preparation-methodology")).to_be_focused()
