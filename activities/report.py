@@ -11,7 +11,6 @@ from activities.common import heartbeating, precondition_failed
 from db import reports as report_rows
 from db.events import insert_event
 from db.pool import Connection
-from db.reviews import review_row
 from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.pdf import render_pdf_off_loop
@@ -50,21 +49,33 @@ class ReportActivities:
             async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
                 stored = await report_rows.stored_hash(conn, review_id, request.version)
                 if stored is None:
-                    review = await review_row(conn, review_id)
+                    review = await report_rows.review_to_compile(conn, review_id)
                     if review is None:
                         raise precondition_failed(f"review {review_id} has no row to compile from")
                     report = await compile_report(
                         conn, review, request.version, await _editorial(conn, change_request)
                     )
                     stored = report["content_hash"]
+                    # In each of the review's languages: the first in the version's row (with
+                    # the JSON, the same in all), any other beside it.
+                    first, *others = review["report_languages"]
                     rendered = (
                         canonical_json(report),
-                        render_html(report),
-                        render_markdown(report),
+                        render_html(report, first),
+                        render_markdown(report, first),
                     )
                     await report_rows.insert_report(
-                        conn, review_id, request.version, stored, rendered, change_request
+                        conn, review_id, request.version, stored, rendered, change_request, first
                     )
+                    for language in others:
+                        await report_rows.insert_rendering(
+                            conn,
+                            review_id,
+                            request.version,
+                            language,
+                            render_html(report, language),
+                            render_markdown(report, language),
+                        )
                 await insert_event(
                     conn, request.event, version=request.version, content_hash=stored
                 )
@@ -74,14 +85,21 @@ class ReportActivities:
         return ReportVersion(request.version, stored)
 
     async def _print(self, review_id: str, version: int) -> None:
-        """Store the version's PDF, rendered from its stored HTML, unless it has one."""
-        if await report_rows.stored_pdf(self.pool, review_id, version) is not None:
-            return
+        """Store the version's PDF in each of its languages, rendered from its stored HTML in
+        that language, unless it has one."""
         row = await report_rows.report(self.pool, review_id, version=version, published_only=False)
         assert row is not None  # stored above
         # CPU work, in a process of its own: the worker's loop keeps heartbeating.
-        pdf = await render_pdf_off_loop(row["html"])
-        await report_rows.keep_pdf(self.pool, review_id, version, pdf)
+        if await report_rows.stored_pdf(self.pool, review_id, version) is None:
+            pdf = await render_pdf_off_loop(row["html"], row["language"])
+            await report_rows.keep_pdf(self.pool, review_id, version, pdf)
+        for language in row["languages"][1:]:
+            if await report_rows.stored_rendering_pdf(self.pool, review_id, version, language):
+                continue
+            written = await report_rows.rendering(self.pool, review_id, version, language)
+            assert written is not None  # stored with the version
+            pdf = await render_pdf_off_loop(written["html"], language)
+            await report_rows.keep_rendering_pdf(self.pool, review_id, version, language, pdf)
 
     @activity.defn(name=stubs.publish_report.__name__)
     async def publish_report(self, request: PublishReport) -> ReportVersion:

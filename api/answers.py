@@ -373,6 +373,15 @@ REVIEWS: dict[str, dict[str, Any]] = {
             "region": common("region_code"),
             "title": TEXT,
             "description": {"type": "string", "description": "Empty when none was given."},
+            "report_languages": {
+                **array_of(
+                    {"enum": request_schemas.REPORT_LANGUAGES["items"]["enum"]},
+                    minItems=1,
+                    maxItems=2,
+                ),
+                "description": "The languages the report is written in, the first giving its"
+                " own files; each version is compiled in each.",
+            },
             "phase": PHASE,
             "member_states": array_of(common("iso3")),
             "timeline": {**component("Timeline"), "description": "As given at creation."},

@@ -19,7 +19,9 @@ def problem_of(refused: Refused) -> Problem:
     headers = None
     if refused.retry_after_s is not None:
         headers = {"Retry-After": str(refused.retry_after_s)}
-    return Problem(STATUS_OF_KIND[refused.kind], message, headers=headers)
+    # A refusal about a field of the request names it, whatever its kind.
+    errors = [{"pointer": p, "message": i18n.rule_text(m)} for p, m in refused.problems] or None
+    return Problem(STATUS_OF_KIND[refused.kind], message, errors=errors, headers=headers)
 
 
 @web.middleware

@@ -26,8 +26,9 @@ from api.operations import (
     query_parameter,
     shared_response,
 )
-from api.problems import invalid
+from api.problems import Problem, invalid
 from api.reviews import query_int, review_for, secretariat_command
+from i18n import LANGUAGES
 from services import reports as use_cases
 
 routes = web.RouteTableDef()
@@ -58,10 +59,17 @@ REPORT_POLICY = (
                 "ETag": header(
                     "The version's content_hash and the format, in quotes: send it"
                     " back in If-None-Match for a 304 when nothing changed.",
-                    {"type": "string", "pattern": '^"[0-9a-f]{64}-(json|html|md|pdf)"$'},
+                    {
+                        "type": "string",
+                        "pattern": '^"[0-9a-f]{64}-((ar|zh|en|fr|ru|es)-)?(json|html|md|pdf)"$',
+                    },
                 ),
                 "X-Report-Version": header("The version served.", VERSION),
                 "X-Report-Status": header("The version's status.", REPORT_STATUS),
+                "Content-Language": header(
+                    "The language the html, md or pdf is written in.",
+                    {"enum": list(LANGUAGES)},
+                ),
                 "Content-Security-Policy": header(
                     "The report loads nothing from elsewhere and runs no script:"
                     " inline styles and data: images only.",
@@ -79,10 +87,10 @@ REPORT_POLICY = (
         "404": shared_response(
             "NotFound",
             "No such review the actor may see, or no report of it the actor may"
-            " read: none compiled yet, no such version, or (for all but the"
-            " review's secretariat) none published.",
+            " read: none compiled yet, no such version, (for all but the"
+            " review's secretariat) none published, or none in `language`.",
         ),
-        "422": shared_response("Unprocessable", "`format` or `version` is not valid."),
+        "422": shared_response("Unprocessable", "`format`, `version` or `language` is not valid."),
     },
     description="Drafts are for the review's secretariat (and admins) only; everyone"
     " else who may see the review reads the published version, once there is one."
@@ -101,6 +109,12 @@ REPORT_POLICY = (
             {"type": "integer", "minimum": 1, "maximum": 1_000_000},
             "This version rather than the published (or latest) one.",
         ),
+        query_parameter(
+            "language",
+            {"enum": list(LANGUAGES)},
+            "The version in this one of the review's report_languages (html, md, pdf; the json"
+            " is the same in every language). Without it, the first of them.",
+        ),
     ),
 )
 async def read_report(request: web.Request) -> web.Response:
@@ -110,22 +124,34 @@ async def read_report(request: web.Request) -> web.Response:
     if chosen not in FORMATS:
         raise invalid([("/format", "must be one of: " + ", ".join(FORMATS))])
     wanted = query_int(request, "version", 0, 1, 1_000_000) if "version" in request.query else None
+    language = request.query.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise invalid([("/language", "must be one of: " + ", ".join(LANGUAGES))])
     deps = request.app[SERVICES]
     found = await use_cases.readable_report(deps, actor, row, wanted)
-    column = FORMATS[chosen][0]
+    written = await use_cases.rendering(deps, row["id"], found, language)
+    if written is None:
+        raise Problem(404, f"This version of the report is not written in {language}.")
 
     async def content() -> str | bytes:
         if chosen == "pdf":
-            return await use_cases.report_pdf(deps, row["id"], found)
-        text: str = found[column]
-        return text
+            return await use_cases.report_pdf(deps, row["id"], found, written.language)
+        if chosen == "json":
+            json_text: str = found["json"]
+            return json_text
+        return written.html if chosen == "html" else written.markdown
 
     return await frozen_answer(
         request,
         found["content_hash"],
         chosen,
         content,
-        {"X-Report-Version": str(found["version"]), "X-Report-Status": found["status"]},
+        {
+            "X-Report-Version": str(found["version"]),
+            "X-Report-Status": found["status"],
+            **({} if chosen == "json" else {"Content-Language": written.language}),
+        },
+        language=None if written.language == found["language"] else written.language,
     )
 
 
@@ -135,11 +161,14 @@ async def frozen_answer(
     chosen: str,
     content: Callable[[], Awaitable[str | bytes]],
     headers: Mapping[str, str],
+    language: str | None = None,
 ) -> web.Response:
     """A report version in the format `chosen` (a key of FORMATS), with `headers`: its ETag
-    names the version's content hash and the format, and an If-None-Match naming it is
+    names the version's content hash, the `language` for a version's other language than
+    its first (its JSON is the same in all), and the format; an If-None-Match naming it is
     answered 304 without reading `content`."""
-    etag = f'"{content_hash}-{chosen}"'
+    etag = f'"{content_hash}-{language}-{chosen}"' if language and chosen != "json" else ""
+    etag = etag or f'"{content_hash}-{chosen}"'
     answered = {
         **headers,
         "ETag": etag,

@@ -30,6 +30,18 @@ DESCRIPTION: dict[str, Any] = {
     "description": "What the review is about, for those invited to it.",
 }
 
+REPORT_LANGUAGES: dict[str, Any] = {
+    "type": "array",
+    "items": {"enum": list(LANGUAGES)},
+    "minItems": 1,
+    "maxItems": 2,
+    "uniqueItems": True,
+    "default": ["en"],
+    "description": "The languages the report is written in, one or two of the six UN"
+    " languages (ar, zh, en, fr, ru, es): each version is compiled in each, the first"
+    " giving the report's own files. Changeable until a version of the report is compiled.",
+}
+
 
 def member_states(description: str) -> dict[str, Any]:
     """A list of member States (ISO 3166-1 alpha-3), each once."""
@@ -69,6 +81,7 @@ NEW_REVIEW = closed(
         "region": {"$ref": f"{COMMON_ID}#/$defs/region_code"},
         "title": TITLE,
         "description": DESCRIPTION,
+        "report_languages": REPORT_LANGUAGES,
         "member_states": member_states("Defaults to the region's member States."),
         "timeline": closed({name: INSTANT for name in DEADLINES}, DEADLINES),
         "reminder_days": {
@@ -116,7 +129,10 @@ NEW_REVIEW = closed(
     ["region", "title", "timeline"],
 )
 
-REVIEW_TEXT = closed({"title": TITLE, "description": DESCRIPTION}, minProperties=1)
+REVIEW_TEXT = closed(
+    {"title": TITLE, "description": DESCRIPTION, "report_languages": REPORT_LANGUAGES},
+    minProperties=1,
+)
 
 EXTENSION = closed(
     {

@@ -77,10 +77,21 @@ async def create_review(request: web.Request) -> web.Response:
 @operation(
     "Reviews",
     "describeReview",
-    "Change the review's title or description",
-    {"200": REVIEW_ANSWER, "403": SECRETARIAT_ONLY, "404": NOT_FOUND},
-    description="Either or both, at any phase; the pages, messages and reports use them from"
-    " then on. Deadlines change through extensions, never here.",
+    "Change the review's title, description or report languages",
+    {
+        "200": REVIEW_ANSWER,
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response(
+            "Conflict",
+            "report_languages differs from the review's while a version of its report is"
+            " compiled already: `errors` names /report_languages. Nothing changed.",
+        ),
+    },
+    description="Any of them, title and description at any phase; the pages, messages and"
+    " reports use them from then on. report_languages only until a version of the report is"
+    " compiled (every version is in the same languages). Deadlines change through extensions,"
+    " never here.",
     parameters=("ReviewId",),
     body="ReviewText",
 )

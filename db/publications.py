@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.reports import LANGUAGES
+
 # The most publications a list or the feed shows: a few per region and year.
 MAX_LISTED = 500
 
@@ -27,9 +29,9 @@ async def published_report(pool: asyncpg.Pool, review_id: str) -> asyncpg.Record
     """The review's published version in its frozen bytes (the PDF apart); None for a review
     that has none, or that does not exist."""
     return await pool.fetchrow(
-        """SELECT v.id AS review_id, v.title, v.region, r.version, r.content_hash,
-                  r.published_at, r.json, r.html, r.markdown
-           FROM reports r JOIN reviews v ON v.id = r.review_id
-           WHERE r.review_id = $1 AND r.status = 'published'""",
+        f"""SELECT v.id AS review_id, v.title, v.region, r.version, r.content_hash,
+                   r.published_at, r.json, r.html, r.markdown, {LANGUAGES}
+            FROM reports r JOIN reviews v ON v.id = r.review_id
+            WHERE r.review_id = $1 AND r.status = 'published'""",
         review_id,
     )

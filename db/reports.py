@@ -10,6 +10,13 @@ import asyncpg
 
 from db.pool import Connection
 
+# A version's languages, as a column of a query of `reports r`: its own row's first, then
+# those of its other renderings.
+LANGUAGES = """r.language, ARRAY[r.language] || ARRAY(
+                  SELECT g.language FROM report_renderings g
+                  WHERE g.review_id = r.review_id AND g.version = r.version
+                  ORDER BY g.language) AS languages"""
+
 
 async def report(
     pool: asyncpg.Pool, review_id: str, *, version: int | None, published_only: bool
@@ -17,11 +24,12 @@ async def report(
     """A version of the review's report: the one asked for, else the published one, else
     (for those who may see drafts) the latest."""
     return await pool.fetchrow(
-        """SELECT version, content_hash, json, html, markdown, status, compiled_at, published_at
-           FROM reports
-           WHERE review_id = $1 AND ($2::int IS NULL OR version = $2)
-             AND (NOT $3 OR status = 'published')
-           ORDER BY (status = 'published') DESC, version DESC LIMIT 1""",
+        f"""SELECT version, content_hash, json, html, markdown, status, compiled_at, published_at,
+                   {LANGUAGES}
+            FROM reports r
+            WHERE review_id = $1 AND ($2::int IS NULL OR version = $2)
+              AND (NOT $3 OR status = 'published')
+            ORDER BY (status = 'published') DESC, version DESC LIMIT 1""",
         review_id,
         version,
         published_only,
@@ -63,6 +71,13 @@ async def latest_version(pool: asyncpg.Pool, review_id: str) -> int:
     )
 
 
+async def review_to_compile(conn: Connection, review_id: str) -> asyncpg.Record | None:
+    """The review's row to compile a version from, held (FOR SHARE) until the version is
+    stored: its report's languages cannot change meanwhile (`db.reviews.set_report_languages`),
+    and a change made since this transaction began fails it, to be compiled again."""
+    return await conn.fetchrow("SELECT * FROM reviews WHERE id = $1 FOR SHARE", review_id)
+
+
 async def stored_hash(conn: Connection, review_id: str, version: int) -> str | None:
     """The content hash of a stored version, None when it is not stored yet."""
     stored: str | None = await conn.fetchval(
@@ -80,14 +95,16 @@ async def insert_report(
     content_hash: str,
     rendered: tuple[str, str, str],
     change_request: uuid.UUID | None,
+    language: str = "en",
 ) -> None:
-    """Store a compiled version in its final bytes: (json, html, markdown); its PDF, rendered
-    from that HTML, is stored after (`keep_pdf`)."""
+    """Store a compiled version in its final bytes: (json, html, markdown), the HTML and
+    Markdown in `language` (the review's first); its PDF, rendered from that HTML, is stored
+    after (`keep_pdf`)."""
     json_text, html, markdown = rendered
     await conn.execute(
         """INSERT INTO reports (review_id, version, content_hash, json, html, markdown,
-                                change_request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                change_request_id, language)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         review_id,
         version,
         content_hash,
@@ -95,7 +112,69 @@ async def insert_report(
         html,
         markdown,
         change_request,
+        language,
     )
+
+
+async def insert_rendering(
+    conn: Connection, review_id: str, version: int, language: str, html: str, markdown: str
+) -> None:
+    """Store the version (stored just before, in the same transaction) in another language."""
+    await conn.execute(
+        """INSERT INTO report_renderings (review_id, version, language, html, markdown)
+           VALUES ($1, $2, $3, $4, $5)""",
+        review_id,
+        version,
+        language,
+        html,
+        markdown,
+    )
+
+
+async def rendering(
+    pool: asyncpg.Pool, review_id: str, version: int, language: str
+) -> asyncpg.Record | None:
+    """The version's HTML and Markdown in `language`, one of its languages but the first."""
+    return await pool.fetchrow(
+        """SELECT language, html, markdown FROM report_renderings
+           WHERE review_id = $1 AND version = $2 AND language = $3""",
+        review_id,
+        version,
+        language,
+    )
+
+
+async def stored_rendering_pdf(
+    pool: asyncpg.Pool, review_id: str, version: int, language: str
+) -> bytes | None:
+    pdf: bytes | None = await pool.fetchval(
+        """SELECT pdf FROM report_renderings
+           WHERE review_id = $1 AND version = $2 AND language = $3""",
+        review_id,
+        version,
+        language,
+    )
+    return pdf
+
+
+async def keep_rendering_pdf(
+    pool: asyncpg.Pool, review_id: str, version: int, language: str, pdf: bytes
+) -> bytes:
+    """Store `pdf` as the PDF of the version in `language` unless it has one: the one stored."""
+    kept: bytes | None = await pool.fetchval(
+        """UPDATE report_renderings SET pdf = $4
+           WHERE review_id = $1 AND version = $2 AND language = $3 AND pdf IS NULL
+           RETURNING pdf""",
+        review_id,
+        version,
+        language,
+        pdf,
+    )
+    if kept is not None:
+        return kept
+    stored = await stored_rendering_pdf(pool, review_id, version, language)
+    assert stored is not None  # another request stored it first
+    return stored
 
 
 async def stored_pdf(pool: asyncpg.Pool, review_id: str, version: int) -> bytes | None:

@@ -39,7 +39,7 @@ _VISIBLE = """
 _COLUMNS = """r.id, r.region, r.title, r.description, r.member_states, r.timeline, r.reminder_days,
           r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
           r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
-          r.reminders_optional"""
+          r.reminders_optional, r.report_languages"""
 _ROW = (
     _COLUMNS
     + """,
@@ -234,6 +234,29 @@ async def describe(conn: Executor, review_id: str, changes: dict[str, str]) -> d
         changes.get("title"),
         changes.get("description"),
     )
+
+
+async def set_report_languages(pool: asyncpg.Pool, review_id: str, languages: list[str]) -> bool:
+    """Set the languages of the review's report, unless a version of it is compiled in others
+    already (False then): the review's row is locked first, so a version being compiled is
+    either stored before this reads (and seen) or compiled after in the new languages (see
+    `db.reports.review_to_compile`)."""
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchval(
+            "SELECT report_languages FROM reviews WHERE id = $1 FOR UPDATE", review_id
+        )
+        if current is None or list(current) == languages:
+            return True
+        if await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM reports WHERE review_id = $1)", review_id
+        ):
+            return False
+        await conn.execute(
+            "UPDATE reviews SET report_languages = $2, updated_at = now() WHERE id = $1",
+            review_id,
+            languages,
+        )
+        return True
 
 
 async def newest_reviews(conn: Executor, actor: Actor, limit: int) -> list[asyncpg.Record]:

@@ -349,5 +349,6 @@ def format_number(value: int | float) -> str:
 
 
 def format_percent(ratio: float) -> str:
-    """A ratio as a whole percentage: 0.425 gives "43 %" in French."""
-    return numbers.format_percent(ratio, "#,##0%", locale=current().locale)
+    """A ratio as a whole percentage, as the language writes it: 0.5 gives "50%" in English,
+    "50 %" in French."""
+    return numbers.format_percent(ratio, locale=current().locale)

@@ -11,6 +11,12 @@ default too: every ``{{ value }}`` goes through `md_escape` unless a helper here
 as `Markdown`, so a value can neither inject HTML, break a table, nor start a heading, a list or
 a block quote.
 
+The report speaks the language it is rendered in (``language``, English unless told): its own
+words through the "report" catalogue, the GCM's titles through the "reference" one, States by
+their CLDR names, numbers and instants as that language writes them. What people wrote stays as
+written. English is written as it always was: the States' names the report stores (the UN's),
+numbers without grouping, shares to one decimal and instants in ISO 8601.
+
 Editorial texts are shown in the section they name (``overview``, ``coverage``, ``cluster-2``,
 ``objective-7``, ``guiding-principles``, ``gaps``, ``consultation``, ``annex``); the others are
 listed under "Editorial notes" with the section they name.
@@ -18,18 +24,24 @@ listed under "Editorial notes" with the section they name.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
 
+import i18n
+import i18n.jinja
 from domain.reference import load_reference
 from domain.text import finalize_shown_text, without_direction_overrides
+from i18n import DEFAULT_LANGUAGE, N_
 
 __all__ = [
     "NO_REPORT",
@@ -67,23 +79,26 @@ class StatusStyle:
 STATUSES: dict[str, StatusStyle] = {
     style.id: style
     for style in (
-        StatusStyle("not_started", "not started", "NS", "#c6dbef", "#08306b"),
-        StatusStyle("planned", "planned", "PL", "#6baed6", "#08306b"),
-        StatusStyle("in_progress", "in progress", "IP", "#2171b5", "#ffffff"),
-        StatusStyle("implemented", "implemented", "IM", "#08306b", "#ffffff"),
-        StatusStyle("not_applicable", "not applicable", "NA", "#f1a340", "#3d2400"),
+        StatusStyle("not_started", N_("not started"), "NS", "#c6dbef", "#08306b"),
+        StatusStyle("planned", N_("planned"), "PL", "#6baed6", "#08306b"),
+        StatusStyle("in_progress", N_("in progress"), "IP", "#2171b5", "#ffffff"),
+        StatusStyle("implemented", N_("implemented"), "IM", "#08306b", "#ffffff"),
+        StatusStyle("not_applicable", N_("not applicable"), "NA", "#f1a340", "#3d2400"),
     )
 }
-NO_REPORT = StatusStyle("", "no report", "—", "#ffffff", "#737373")
+NO_REPORT = StatusStyle("", N_("no report"), "—", "#ffffff", "#737373")
+
 # A status this renderer does not know (the schema forbids it; drawn anyway, never trusted).
 _UNKNOWN_FILL = "#e7e1ef"
 
 ENDORSEMENTS = (
-    ("endorse", "Endorse"),
-    ("endorse_with_reservations", "Endorse with reservations"),
-    ("do_not_endorse", "Do not endorse"),
+    ("endorse", N_("Endorse")),
+    ("endorse_with_reservations", N_("Endorse with reservations")),
+    ("do_not_endorse", N_("Do not endorse")),
 )
-KINDS = {"national_report": "National report", "stakeholder_input": "Stakeholder input"}
+KINDS = {"national_report": N_("National report"), "stakeholder_input": N_("Stakeholder input")}
+# The category the report gives the member States' focal points (the others are the GCM's).
+FOCAL_POINTS = N_("Member State focal points")
 FIXED_SECTIONS = (
     "overview",
     "coverage",
@@ -114,6 +129,90 @@ def status_style(status: Any) -> StatusStyle:
         return known
     text = str(status)
     return StatusStyle(text, text.replace("_", " "), "?", _UNKNOWN_FILL, "#1a1a1a")
+
+
+def _abbreviation(abbreviation: str) -> str:
+    """A status's abbreviation in the language in use: each language abbreviates its own
+    words (the legend and the caption spell them out)."""
+    translated = {
+        "NS": i18n.pgettext("abbreviation of the status not started", "NS"),
+        "PL": i18n.pgettext("abbreviation of the status planned", "PL"),
+        "IP": i18n.pgettext("abbreviation of the status in progress", "IP"),
+        "IM": i18n.pgettext("abbreviation of the status implemented", "IM"),
+        "NA": i18n.pgettext("abbreviation of the status not applicable", "NA"),
+    }
+    return translated.get(abbreviation, abbreviation)
+
+
+def shown_style(style: StatusStyle) -> StatusStyle:
+    """`style` with its label and abbreviation in the language in use (a status this renderer
+    does not know keeps its own words)."""
+    if style is not NO_REPORT and style.id not in STATUSES:
+        return style
+    label, abbreviation = i18n.gettext(style.label), _abbreviation(style.abbreviation)
+    if (label, abbreviation) == (style.label, style.abbreviation):
+        return style
+    return StatusStyle(style.id, label, abbreviation, style.fill, style.ink)
+
+
+def shown_status(status: Any) -> StatusStyle:
+    """The style of a coverage cell's status, in the language in use."""
+    return shown_style(status_style(status))
+
+
+# --------------------------------------------------------------------------------------------
+# The language's ways of writing numbers, shares, instants and States
+
+
+def _english() -> bool:
+    return i18n.current().code == DEFAULT_LANGUAGE
+
+
+def figure(value: Any) -> Any:
+    """A count as the language in use writes it (English: its digits, as reports always had
+    them); anything that is not a number as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and not _english():
+        return Markdown(i18n.format_number(value))
+    return value
+
+
+def _share(rate: float) -> str:
+    if _english():
+        return f"{rate * 100:.1f} %"
+    # The language's own way of writing a percentage ("75,0 %"), to one decimal as in English.
+    locale = i18n.current().locale
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (1, 1)
+    return str(pattern.apply(rate, locale))
+
+
+def instant(value: Any) -> Any:
+    """An instant the report stores in ISO 8601: so in English, as the language writes it (in
+    UTC) in any other."""
+    if _english() or not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return i18n.format_datetime(parsed, "UTC") if parsed.tzinfo else value
+
+
+def translated(value: Any) -> Any:
+    """One of the GCM's words the report stores in English (a cluster's, an objective's or a
+    principle's title, a commission's name) in the language in use, as plain text to escape
+    like any other value of the report."""
+    if not isinstance(value, str):
+        return value
+    return without_direction_overrides(i18n.gettext(value))
+
+
+def state_name(iso3: Any, name: Any) -> str:
+    """A member State's name: in English, the one the report stores (the UN's); in any other
+    language, CLDR's, else the stored one."""
+    if _english() or not isinstance(iso3, str):
+        return str(name)
+    return i18n.country_name(iso3, str(name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +306,16 @@ def _source(item: dict[str, Any]) -> Source | None:
         version = item.get("version")
         return Source(
             f"/v1/submissions/{_segment(item['submission_id'])}?version={_segment(version)}",
-            f"source v{version}",
+            source_label(version),
         )
     if item.get("task_id") is not None:
-        return Source(f"/v1/tasks/{_segment(item['task_id'])}", "consultation task")
+        return Source(f"/v1/tasks/{_segment(item['task_id'])}", i18n.gettext("consultation task"))
     return None
+
+
+def source_label(version: Any) -> str:
+    """How a quote names the version of the submission it comes from: "source v2"."""
+    return i18n.gettext("source v%(version)s") % {"version": version}
 
 
 def _anchor(prefix: str, value: Any) -> str:
@@ -227,7 +331,7 @@ def _percent(rate: Any) -> str:
     if rate is None:
         return Markdown("—")
     if isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate):
-        return Markdown(f"{rate * 100:.1f} %")
+        return Markdown(_share(rate))
     return str(rate)
 
 
@@ -235,13 +339,20 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _advance(text: str) -> float:
+    """Roughly how many Latin characters' widths `text` takes: a Chinese character, drawn
+    wide, takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
     """The geometry of the coverage heatmap: rows of cells, column heads, legend."""
     rows = coverage["rows"]
-    labels = [
-        _truncate(" ".join(f"{row['name']} ({row['iso3']})".split()), LABEL_CHARS) for row in rows
-    ]
-    label_w = max(80, math.ceil(max((len(label) for label in labels), default=0) * CHAR_W) + 16)
+    names = [f"{state_name(row['iso3'], row['name'])} ({row['iso3']})" for row in rows]
+    labels = [_truncate(" ".join(name.split()), LABEL_CHARS) for name in names]
+    label_w = max(
+        80, math.ceil(max((_advance(label) for label in labels), default=0) * CHAR_W) + 16
+    )
     pitch_x, pitch_y = CELL_W + GAP, CELL_H + GAP
     grid_w = OBJECTIVE_COUNT * pitch_x
     columns = [
@@ -252,13 +363,13 @@ def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
         for i in range(OBJECTIVE_COUNT)
     ]
     svg_rows = []
-    for r, (row, label) in enumerate(zip(rows, labels, strict=True)):
+    for r, (row, label, name) in enumerate(zip(rows, labels, names, strict=True)):
         y = HEADER_H + r * pitch_y
         cells = []
         cell_values = list(row["cells"])[:OBJECTIVE_COUNT]
         cell_values += [None] * (OBJECTIVE_COUNT - len(cell_values))
         for c, status in enumerate(cell_values):
-            style = status_style(status)
+            style = shown_status(status)
             x = label_w + c * pitch_x
             cells.append(
                 {
@@ -266,7 +377,8 @@ def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
                     "y": y,
                     "style": style,
                     "empty": status is None,
-                    "title": f"{row['iso3']} — objective {columns[c]['label']}: {style.label}",
+                    "title": i18n.gettext("%(state)s — objective %(number)s: %(status)s")
+                    % {"state": row["iso3"], "number": columns[c]["label"], "status": style.label},
                     "text_x": x + CELL_W // 2,
                     "text_y": y + CELL_H // 2 + 3,
                     "slash": f"M{x + 5} {y + CELL_H - 4}L{x + CELL_W - 5} {y + 4}",
@@ -275,7 +387,7 @@ def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
         svg_rows.append(
             {
                 "label": label,
-                "name": f"{row['name']} ({row['iso3']})",
+                "name": name,
                 "label_x": label_w - 8,
                 "label_y": y + CELL_H // 2 + 4,
                 "cells": cells,
@@ -290,7 +402,7 @@ def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
             {
                 "x": x,
                 "y": y,
-                "style": style,
+                "style": shown_style(style),
                 "empty": style is NO_REPORT,
                 "text_x": x + CELL_W + 6,
                 "text_y": y + CELL_H // 2 + 4,
@@ -321,8 +433,8 @@ def _coverage_table(coverage: dict[str, Any]) -> list[dict[str, Any]]:
         cells += [None] * (OBJECTIVE_COUNT - len(cells))
         rows.append(
             {
-                "name": f"{row['name']} ({row['iso3']})",
-                "cells": [status_style(status).abbreviation for status in cells],
+                "name": f"{state_name(row['iso3'], row['name'])} ({row['iso3']})",
+                "cells": [shown_status(status).abbreviation for status in cells],
             }
         )
     return rows
@@ -336,7 +448,7 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
 
     reference = load_reference()
     categories = {c.id: c.title for c in reference.stakeholder_categories}
-    categories["focal_point"] = "Member State focal points"
+    categories["focal_point"] = FOCAL_POINTS
     for item in report["overview"]["consultation"]["by_category"]:
         categories[item["category"]] = item["title"]
 
@@ -359,13 +471,20 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
 
     def country(iso3: Any) -> str:
         name = names.get(iso3) if isinstance(iso3, str) else None
-        return f"{name} ({iso3})" if name else str(iso3)
+        return f"{state_name(iso3, name)} ({iso3})" if name else str(iso3)
 
     def category(category_id: Any) -> Any:
-        return (
-            categories.get(category_id, category_id)
-            if isinstance(category_id, str)
-            else category_id
+        # The GCM's categories (and the focal points) in the language in use.
+        if not isinstance(category_id, str):
+            return category_id
+        title = categories.get(category_id)
+        return without_direction_overrides(i18n.gettext(title)) if title else category_id
+
+    def categories_counted(by_category: list[dict[str, Any]]) -> str:
+        """ "Civil society 2; Academia 1": the categories of the inputs with their counts."""
+        separator = i18n.pgettext("between the items of a list", "; ")
+        return separator.join(
+            f"{category(i['category'])} {figure(i['count'])}" for i in by_category
         )
 
     def organisation(quote: dict[str, Any]) -> Any:
@@ -394,18 +513,29 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
         ],
         "heatmap": heatmap(report["coverage"], objectives),
         "coverage_table": _coverage_table(report["coverage"]),
-        "statuses": [*STATUSES.values(), NO_REPORT],
-        "endorsements": [(label, endorsements.get(key, 0)) for key, label in ENDORSEMENTS],
+        "statuses": [shown_style(style) for style in (*STATUSES.values(), NO_REPORT)],
+        # "NS not started, PL planned, ...": what the cells' abbreviations stand for.
+        "legend": i18n.pgettext("between the items of a list", ", ").join(
+            f"{style.abbreviation} {style.label}" for style in map(shown_style, STATUSES.values())
+        ),
+        "endorsements": [
+            (i18n.gettext(label), endorsements.get(key, 0)) for key, label in ENDORSEMENTS
+        ],
         "objective_titles": objective_titles,
         "unplaced_editorial": unplaced,
-        "kinds": KINDS,
+        "kinds": {kind: i18n.gettext(label) for kind, label in KINDS.items()},
         "country": country,
+        "state_label": lambda state: (
+            f"{state_name(state['iso3'], state['name'])} ({state['iso3']})"
+        ),
         "category": category,
+        "categories_counted": categories_counted,
         "organisation": organisation,
         "editorial": editorial,
         "source": _source,
         "anchor": _anchor,
-        "status_style": status_style,
+        "status_style": shown_status,
+        "language": i18n.current(),
     }
 
 
@@ -414,16 +544,23 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment(autoescape: bool, finalize: Callable[[Any], Any]) -> jinja2.Environment:
-    """The templates' environment: what differs by format is how a value is escaped."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=finalize,
+    """The templates' environment: what differs by format is how a value is escaped. Both
+    speak the language in use (`i18n.jinja`), and write counts and instants as it does."""
+    environment = i18n.jinja.install(
+        jinja2.Environment(
+            loader=jinja2.PackageLoader("reports", "templates"),
+            autoescape=autoescape,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            finalize=finalize,
+        )
     )
+    environment.filters["figure"] = figure
+    environment.filters["translated"] = translated
+    environment.filters["instant"] = instant
+    return environment
 
 
 def _markdown_environment() -> jinja2.Environment:
@@ -442,22 +579,29 @@ _HTML_BODY = _HTML_ENVIRONMENT.get_template("report_body.html.j2")
 _MARKDOWN = _markdown_environment().get_template("report.md.j2")
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report as one standalone, printable HTML page (inline CSS and SVG, nothing loaded)."""
-    return _HTML.render(_view(report))
+def render_html(report: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
+    """The report as one standalone, printable HTML page (inline CSS and SVG, nothing loaded),
+    in `language` (one of the six)."""
+    with i18n.using(language):
+        return _HTML.render(_view(report))
 
 
 def render_html_body(
-    report: dict[str, Any], source: Callable[[dict[str, Any]], Source | None] = _source
+    report: dict[str, Any],
+    source: Callable[[dict[str, Any]], Source | None] = _source,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """The report's content as the standalone page has it, without its page around: for a
     page of the site, which brings its own styles, and links each quote to what `source`
-    names (by default the API's document)."""
-    return _HTML_BODY.render({**_view(report), "source": source})
+    names (by default the API's document). In `language`, which the page should say around
+    it (`lang`, `dir`) when it speaks another."""
+    with i18n.using(language):
+        return _HTML_BODY.render({**_view(report), "source": source})
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    """The report as GitHub-flavoured Markdown, every value escaped."""
-    text = _MARKDOWN.render(_view(report))
+def render_markdown(report: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
+    """The report as GitHub-flavoured Markdown, every value escaped, in `language`."""
+    with i18n.using(language):
+        text = _MARKDOWN.render(_view(report))
     # Blank lines the template's conditionals leave behind: at most one in a row.
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"

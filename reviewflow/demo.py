@@ -156,6 +156,7 @@ async def cast(pool: asyncpg.Pool) -> Cast:
                 "email": state.focal_point.email,
                 "role": "focal_point",
                 "country": state.iso3,
+                **({"language": state.language} if state.language else {}),
             }
         )
         for state in data.STATES

@@ -37,6 +37,8 @@ class State:
     ministry: str
     phone: str
     highlights: dict[int, str] = field(default_factory=dict)
+    # The focal point's own language, for their pages and mail; None follows their browser.
+    language: str | None = None
 
 
 STATES = (
@@ -78,6 +80,7 @@ STATES = (
             23: "Community sponsorship of refugees was shared with other States through a"
             " global refugee sponsorship initiative.",
         },
+        language="fr",
     ),
     State(
         "SRB",
@@ -109,6 +112,7 @@ STATES = (
         Person("Aigerim Mysal", f"demo-kaz-focal-point@{DOMAIN}"),
         "Ministry of Labour and Social Protection of the Population",
         "+7 7172 000 000",
+        language="ru",
     ),
 )
 

@@ -11,7 +11,7 @@ from domain.reference import load_reference
 from i18n import N_, gettext
 from services.engine import Deps
 from services.refusals import not_found
-from services.reports import report_pdf
+from services.reports import Rendering, rendering, report_pdf
 
 NOT_PUBLISHED = N_("There is no published report at this address.")
 
@@ -30,6 +30,18 @@ async def published_report(deps: Deps, review_id: str) -> asyncpg.Record:
     return found
 
 
-async def published_pdf(deps: Deps, found: asyncpg.Record) -> bytes:
-    """The PDF of the published version `found`: frozen with it (see `report_pdf`)."""
-    return await report_pdf(deps, found["review_id"], found)
+async def published_rendering(deps: Deps, found: asyncpg.Record, language: str) -> Rendering:
+    """The published version `found` in `language`, one of its languages (else refused as an
+    address that names nothing)."""
+    written = await rendering(deps, found["review_id"], found, language)
+    if written is None:
+        raise not_found(NOT_PUBLISHED)
+    return written
+
+
+async def published_pdf(deps: Deps, found: asyncpg.Record, language: str | None = None) -> bytes:
+    """The PDF of the published version `found` in `language` (by default its first): frozen
+    with it (see `report_pdf`)."""
+    if language is not None:
+        await published_rendering(deps, found, language)
+    return await report_pdf(deps, found["review_id"], found, language)

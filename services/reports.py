@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -14,11 +15,14 @@ from db.reports import (
     drop_change_request,
     insert_change_request,
     keep_pdf,
+    keep_rendering_pdf,
     latest_version,
     report,
     stored_pdf,
+    stored_rendering_pdf,
     versions,
 )
+from db.reports import rendering as stored_rendering
 from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
@@ -61,15 +65,54 @@ async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> l
     return await versions(deps.pool, review["id"])
 
 
-async def report_pdf(deps: Deps, review_id: str, found: asyncpg.Record) -> bytes:
-    """The PDF of the version `found` (a row `report` read): the one stored when it was
-    compiled; for a version compiled before PDFs were, one rendered from its stored HTML and
-    stored, once, so that every later read has the same bytes."""
-    stored = await stored_pdf(deps.pool, review_id, found["version"])
+@dataclass(frozen=True)
+class Rendering:
+    """A version of the report in one of its languages: its HTML and Markdown as stored."""
+
+    language: str
+    html: str
+    markdown: str
+
+
+def reader_language(found: asyncpg.Record, reader: str | None) -> str:
+    """The language of the version `found` to give a reader of `reader`: that one when the
+    version is written in it, else the version's first."""
+    languages: list[str] = found["languages"]
+    return reader if reader in languages else languages[0]
+
+
+async def rendering(
+    deps: Deps, review_id: str, found: asyncpg.Record, language: str | None = None
+) -> Rendering | None:
+    """The version `found` (a row `report` read) in `language` (by default its first); None
+    when it is not written in that language."""
+    if language is None or language == found["language"]:
+        return Rendering(found["language"], found["html"], found["markdown"])
+    row = await stored_rendering(deps.pool, review_id, found["version"], language)
+    return Rendering(language, row["html"], row["markdown"]) if row else None
+
+
+async def report_pdf(
+    deps: Deps, review_id: str, found: asyncpg.Record, language: str | None = None
+) -> bytes:
+    """The PDF of the version `found` (a row `report` read) in `language` (by default its
+    first, which the version must be written in): the one stored when it was compiled; for a
+    version compiled before PDFs were, one rendered from its stored HTML and stored, once, so
+    that every later read has the same bytes."""
+    version = found["version"]
+    if language is None or language == found["language"]:
+        stored = await stored_pdf(deps.pool, review_id, version)
+        if stored is not None:
+            return stored
+        rendered = await render_pdf_off_loop(found["html"], found["language"])
+        return await keep_pdf(deps.pool, review_id, version, rendered)
+    stored = await stored_rendering_pdf(deps.pool, review_id, version, language)
     if stored is not None:
         return stored
-    rendered = await render_pdf_off_loop(found["html"])
-    return await keep_pdf(deps.pool, review_id, found["version"], rendered)
+    written = await rendering(deps, review_id, found, language)
+    assert written is not None  # the caller asks for one of the version's languages
+    rendered = await render_pdf_off_loop(written.html, language)
+    return await keep_rendering_pdf(deps.pool, review_id, version, language, rendered)
 
 
 def _require_a_report_awaiting_decision(row: asyncpg.Record) -> None:

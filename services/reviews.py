@@ -32,6 +32,7 @@ from db.reviews import (
     lock_invited,
     newest_reviews,
     replace_member_states,
+    set_report_languages,
     submission_progress,
     visible_review,
 )
@@ -55,6 +56,7 @@ from services import once
 from services.engine import Deps
 from services.once import Created
 from services.refusals import (
+    Kind,
     Refused,
     at_most_characters,
     conflict,
@@ -200,6 +202,7 @@ def _review_document(
         "region": row["region"],
         "title": row["title"],
         "description": row["description"],
+        "report_languages": list(row["report_languages"]),
         "phase": row["phase"],
         "member_states": row["member_states"],
         "timeline": row["timeline"],
@@ -484,19 +487,17 @@ async def create_review(
         raise conflict(
             gettext("A review with id %(id)s already exists.") % {"id": repr(config.review_id)}
         )
-    created = Created(
-        201, await _created_review(deps, actor, config.review_id, body.get("description"))
-    )
+    created = Created(201, await _created_review(deps, actor, config.review_id, body))
     if key is None:
         return created.body
     return (await once.recorded(deps.pool, actor, key, request, created)).body
 
 
 async def _created_review(
-    deps: Deps, actor: Actor, review_id: str, description: str | None
+    deps: Deps, actor: Actor, review_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     """The new review's document, once its workflow has written its row, and its description
-    written there (the row alone holds it: see `describe_review`)."""
+    and report's languages written there (the row alone holds them: see `describe_review`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ROW_WAIT_S
     while (row := await visible_review(deps.pool, actor, review_id)) is None:
@@ -506,25 +507,39 @@ async def _created_review(
                 retry_after_s=2,
             )
         await asyncio.sleep(0.05)
+    description, languages = body.get("description"), body.get("report_languages")
     if description:
         await describe(deps.pool, review_id, {"description": description})
+    if languages:
+        await set_report_languages(deps.pool, review_id, languages)
+    if description or languages:
         row = await visible_review(deps.pool, actor, review_id)
         assert row is not None  # reviews are never deleted
     return _review_document(row, actor, [])
 
 
 async def describe_review(
-    deps: Deps, actor: Actor, review_id: str, changes: dict[str, str]
+    deps: Deps, actor: Actor, review_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    """Change the review's title and/or description (`changes`, valid by the ReviewText
-    schema); the review as it is afterwards.
+    """Change the review's title, description and/or its report's languages (`changes`, valid
+    by the ReviewText schema); the review as it is afterwards.
 
-    The review's row is where pages, messages and the report read both, so it is the one place
+    The review's row is where pages, messages and the report read them, so it is the one place
     they change: the workflow keeps the title it was created with for its `review.created`
-    event only. Sending the same change again changes nothing.
+    event only. Sending the same change again changes nothing. The languages change only until
+    a version of the report is compiled (its versions are all in the same languages): after,
+    nothing changes and the request is refused.
     """
     await run_by(deps, actor, review_id, "may change its title or description")
-    await describe(deps.pool, review_id, changes)
+    languages = changes.get("report_languages")
+    if languages is not None and not await set_report_languages(deps.pool, review_id, languages):
+        message = gettext(
+            "The report's languages can no longer change: a version of it is compiled."
+        )
+        raise Refused(Kind.CONFLICT, message, [("/report_languages", message)])
+    texts = {k: v for k, v in changes.items() if k in ("title", "description")}
+    if texts:
+        await describe(deps.pool, review_id, texts)
     return await review_document(deps, actor, review_id)
 
 

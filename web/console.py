@@ -180,6 +180,7 @@ class NewReview:
     late: str = LatePolicy.ACCEPT_FLAGGED.value
     reminders: str = DEFAULT_REMINDERS
     stakeholders: set[str] = field(default_factory=set)
+    report_languages: list[str] = field(default_factory=lambda: [i18n.DEFAULT_LANGUAGE])
 
     @classmethod
     def suggested(cls, region: Region, now: datetime) -> NewReview:
@@ -227,6 +228,7 @@ async def _form(
             for s in stakeholders
         ],
         "hidden": new_form_key(),
+        "report_language_choices": [i18n.language(code) for code in i18n.LANGUAGES],
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
     }
@@ -276,6 +278,8 @@ def _answers(region: Region, posted: MultiDictProxy[Any]) -> NewReview:
         late=_text(posted, "late_submissions"),
         reminders=_text(posted, "reminder_days"),
         stakeholders=_texts(posted, "stakeholders"),
+        # In the order of the form: the first gives the report's own files.
+        report_languages=[v for v in posted.getall("report_languages", []) if v in i18n.LANGUAGES],
     )
 
 
@@ -367,6 +371,12 @@ def _body(answers: NewReview, invited: set[str], errors: list[dict[str, str]]) -
     }
     if answers.description:
         body["description"] = answers.description
+    # None selected: the report is in English, as the API makes it unless told.
+    if len(answers.report_languages) <= 2:
+        body["report_languages"] = answers.report_languages or [i18n.DEFAULT_LANGUAGE]
+    else:
+        message = i18n.gettext("Select at most two languages for the report")
+        errors.append({"field_id": "report_languages", "message": message})
     return body
 
 
@@ -483,6 +493,6 @@ async def invite_states(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
             raise
-        error = {"field_id": "member_states", "message": refused.message}
+        error = {"field_id": "member_states", "message": i18n.rule_text(refused.message)}
         return await _edit_page(request, person, errors=[error], status=422)
     return see_other(f"/reviews/{review_id}/edit?states={len(answer['member_states_invited'])}")

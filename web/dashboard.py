@@ -273,7 +273,7 @@ def _refusal_errors(
             }
             for pointer, message in refused.problems
         ]
-    return [{"field_id": field_id, "message": refused.message}]
+    return [{"field_id": field_id, "message": i18n.rule_text(refused.message)}]
 
 
 # ---- extend ---------------------------------------------------------------------------------
@@ -434,7 +434,7 @@ async def _reasoned_command(
     except Refused as refused:
         if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
             raise
-        errors = [{"field_id": "reason", "message": refused.message}]
+        errors = [{"field_id": "reason", "message": i18n.rule_text(refused.message)}]
         return await _reason_page(
             request, person, template, values, errors, STATUS_OF_KIND[refused.kind]
         )

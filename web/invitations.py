@@ -182,7 +182,7 @@ async def invitations_page(request: web.Request) -> web.StreamResponse:
 def _refusal_error(refused: Refused) -> dict[str, str]:
     """Why the review invited nobody, in plain words, beside the list where it is about it."""
     if refused.kind is Kind.CONFLICT:
-        return {"field_id": "", "message": refused.message}
+        return {"field_id": "", "message": i18n.rule_text(refused.message)}
     if any(pointer == "" for pointer, _ in refused.problems):  # the key of a page already sent
         return {"field_id": FIELD, "message": i18n.gettext(KEY_REUSED)}
     return {"field_id": FIELD, "message": i18n.gettext(GONE)}

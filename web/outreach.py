@@ -112,7 +112,9 @@ async def _remind_page(
             {"name": name, "organisation": organisation}
             for _, name, organisation in preview.behind.stakeholders
         ],
-        "not_now": refused.message if refused and not preview.possible_from else None,
+        "not_now": i18n.rule_text(refused.message)
+        if refused and not preview.possible_from
+        else None,
         "possible_from": preview.possible_from
         and local_time(preview.possible_from, person.time_zone),
         "notice": _reminded_notice(request.query),
@@ -139,7 +141,9 @@ async def remind(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.TOO_MANY, Kind.CONFLICT):
             raise
-        error = i18n.gettext("No reminder was sent. %(why)s") % {"why": refused.message}
+        error = i18n.gettext("No reminder was sent. %(why)s") % {
+            "why": i18n.rule_text(refused.message)
+        }
         return await _remind_page(request, person, error, STATUS_OF_KIND[refused.kind])
     counts = f"states={len(sent['member_states'])}&stakeholders={len(sent['stakeholders'])}"
     return see_other(f"{_remind_path(command.review_id)}?{counts}")
@@ -226,7 +230,7 @@ async def announce_page(request: web.Request) -> web.StreamResponse:
 
 def _refusal_error(refused: Refused) -> dict[str, str]:
     if refused.kind is Kind.CONFLICT:  # nobody in the audience
-        return {"field_id": "audience", "message": refused.message}
+        return {"field_id": "audience", "message": i18n.rule_text(refused.message)}
     return {"field_id": "", "message": i18n.gettext(KEY_REUSED)}
 
 

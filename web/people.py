@@ -231,7 +231,7 @@ async def add_person(request: web.Request) -> web.StreamResponse:
         )
     except Refused as refused:
         if refused.kind is Kind.FORBIDDEN:
-            error = {"field_id": "country", "message": refused.message}
+            error = {"field_id": "country", "message": i18n.rule_text(refused.message)}
             return _new_page(request, values, [error], 422)
         if refused.kind is not Kind.INVALID:
             raise
@@ -287,7 +287,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind is not Kind.INVALID:
             raise
-        return _upload_page(request, refused.message, 422)
+        return _upload_page(request, i18n.rule_text(refused.message), 422)
     return see_other(f"{PATH}/import/{import_id}")
 
 

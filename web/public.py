@@ -17,11 +17,12 @@ from aiohttp import web
 
 import i18n
 from api.keys import SERVICES, SETTINGS
-from api.reports import FORMATS, frozen_answer
+from api.reports import frozen_answer
 from api.requests import REVIEW_ID_PATTERN
 from domain.reference import load_reference
-from i18n import gettext
+from i18n import LANGUAGES, gettext
 from services import publications
+from services.reports import reader_language
 from web.format import local_time
 from web.render import environment, page
 
@@ -119,20 +120,46 @@ async def feed(request: web.Request) -> web.Response:
 
 @routes.get(f"/reports/{REVIEW_ID}.{{format:pdf|json|md|html}}")
 async def frozen_file(request: web.Request) -> web.Response:
-    """The published version in one format, byte for byte as it was approved."""
+    """The published version in one format, byte for byte as it was approved: its HTML,
+    Markdown and PDF in the first of its languages."""
+    return await _frozen(request, None)
+
+
+@routes.get(f"/reports/{REVIEW_ID}.{{language:{'|'.join(LANGUAGES)}}}.{{format:pdf|md|html}}")
+async def frozen_file_in(request: web.Request) -> web.Response:
+    """The published version's HTML, Markdown or PDF in one of its languages
+    (`/reports/ece-2020.fr.pdf`), byte for byte as it was approved."""
+    return await _frozen(request, request.match_info["language"])
+
+
+async def _frozen(request: web.Request, language: str | None) -> web.Response:
     deps = request.app[SERVICES]
     found = await publications.published_report(deps, request.match_info["review_id"])
     chosen = request.match_info["format"]
+    written = await publications.published_rendering(deps, found, language or found["language"])
 
     async def content() -> str | bytes:
         if chosen == "pdf":
-            return await publications.published_pdf(deps, found)
-        text: str = found[FORMATS[chosen][0]]
-        return text
+            return await publications.published_pdf(deps, found, written.language)
+        if chosen == "json":
+            text: str = found["json"]
+            return text
+        return written.html if chosen == "html" else written.markdown
 
-    return await frozen_answer(
-        request, found["content_hash"], chosen, content, {"Cache-Control": FROZEN_CACHE}
-    )
+    headers = {"Cache-Control": FROZEN_CACHE}
+    if chosen != "json":
+        headers["Content-Language"] = written.language
+    other = None if written.language == found["language"] else written.language
+    return await frozen_answer(request, found["content_hash"], chosen, content, headers, other)
+
+
+def file_address(review_id: str, found: asyncpg.Record, language: str, extension: str) -> str:
+    """Where the published version's file is in `language`: the first language's at the
+    report's own address (`/reports/ece-2020.pdf`), another's with its code before the
+    extension (`/reports/ece-2020.fr.pdf`)."""
+    if language == found["language"]:
+        return f"/reports/{review_id}.{extension}"
+    return f"/reports/{review_id}.{language}.{extension}"
 
 
 @routes.get(f"/reports/{REVIEW_ID}")
@@ -142,6 +169,8 @@ async def report_page(request: web.Request) -> web.Response:
     found = await publications.published_report(deps, request.match_info["review_id"])
     overview = json.loads(found["json"])["overview"]
     review_id = found["review_id"]
+    # The version in the reader's language when it is written in it, else in its first.
+    language = reader_language(found, i18n.current().code)
     return page(
         request,
         "public/report.html",
@@ -151,14 +180,24 @@ async def report_page(request: web.Request) -> web.Response:
             "published": local_time(found["published_at"], "UTC"),
             "overview": overview,
             "files": [
-                ("PDF", gettext("A4, to print or share"), f"/reports/{review_id}.pdf"),
+                (
+                    "PDF",
+                    gettext("A4, to print or share"),
+                    file_address(review_id, found, language, "pdf"),
+                ),
                 (
                     gettext("Web page"),
                     gettext("the report as one page"),
-                    f"/reports/{review_id}.html",
+                    file_address(review_id, found, language, "html"),
                 ),
-                ("Markdown", gettext("plain text"), f"/reports/{review_id}.md"),
+                ("Markdown", gettext("plain text"), file_address(review_id, found, language, "md")),
                 ("JSON", gettext("the data, for re-use"), f"/reports/{review_id}.json"),
+            ]
+            # The PDF in the report's other language, named in that language.
+            + [
+                ("PDF", i18n.language(code).own_name, file_address(review_id, found, code, "pdf"))
+                for code in found["languages"]
+                if code != language
             ],
         },
     )

@@ -28,7 +28,7 @@ from domain.access import Actor
 from domain.phases import report_decision_refusal
 from domain.reference import load_reference
 from domain.review import Phase
-from reports.render import Source, render_html_body
+from reports.render import Source, render_html_body, source_label
 from services import reports, reviews
 from services.refusals import Kind, Refused
 from services.reviews import Command
@@ -190,9 +190,39 @@ def _submission_page(review_id: str) -> Callable[[dict[str, Any]], Source | None
             quote(str(item.get(k)), safe="") for k in ("submission_id", "version")
         )
         path = f"/reviews/{quote(review_id, safe='')}/submissions/{submission}?version={version}"
-        return Source(path, i18n.gettext("source v%(version)s") % {"version": item.get("version")})
+        return Source(path, source_label(item.get("version")))
 
     return source
+
+
+def _body(shown: asyncpg.Record, review_id: str, language: str) -> Markup:
+    """The version's content for the page, in `language`: said so around it when the page
+    speaks another."""
+    body = render_html_body(json.loads(shown["json"]), _submission_page(review_id), language)
+    if language == i18n.current().code:
+        return Markup(body)
+    written = i18n.language(language)
+    return Markup('<div lang="{}" dir="{}">\n{}</div>').format(
+        written.code, written.direction, Markup(body)
+    )
+
+
+def _in_other_languages(
+    review_id: str, shown: asyncpg.Record, language: str
+) -> list[tuple[str, str]]:
+    """The version's PDF in each of its languages but the one shown: "PDF (Français)"."""
+    return [
+        (
+            f"PDF ({i18n.language(code).own_name})",
+            _path(
+                review_id,
+                f"/download?format=pdf&version={shown['version']}"
+                + ("" if code == shown["language"] else f"&language={code}"),
+            ),
+        )
+        for code in shown["languages"]
+        if code != language
+    ]
 
 
 def _notice(query: Mapping[str, str]) -> str | None:
@@ -222,6 +252,10 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         shown = await reports.readable_report(deps, person, review, asked)
     phase = Phase(review["phase"])
     decides = report_decision_refusal(phase) is None
+    # The version in the reader's language when it is written in it, else in its first.
+    language = reports.reader_language(shown, i18n.current().code) if shown else ""
+    # Its files in that language: the version's first at the addresses it always had.
+    in_language = f"&language={language}" if shown and language != shown["language"] else ""
     context = {
         "review": review,
         "phase": i18n.gettext(PHASES[phase]),
@@ -232,8 +266,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "published": shown
         and shown["published_at"]
         and local_time(shown["published_at"], person.time_zone),
-        "body": shown
-        and Markup(render_html_body(json.loads(shown["json"]), _submission_page(review["id"]))),
+        "body": shown and _body(shown, review["id"], language),
         "versions": _versions(
             list(await reports.report_versions(deps, person, review)),
             review["id"],
@@ -243,14 +276,21 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         "no_decision": None if decides else i18n.gettext(NO_DECISION[phase]),
         "formats": shown
         and [
-            (label, _path(review["id"], f"/download?format={name}&version={shown['version']}"))
+            (
+                label,
+                _path(
+                    review["id"],
+                    f"/download?format={name}&version={shown['version']}{in_language}",
+                ),
+            )
             for name, label in (
                 ("pdf", "PDF"),
                 ("html", i18n.gettext("HTML (printable)")),
                 ("md", "Markdown"),
                 ("json", "JSON"),
             )
-        ],
+        ]
+        + _in_other_languages(review["id"], shown, language),
         "back": f"/reviews/{review['id']}",
     }
     return page(request, "reviews/report.html", context)
@@ -264,19 +304,24 @@ async def download(request: web.Request) -> web.StreamResponse:
     if chosen is None:
         raise web.HTTPNotFound()
     column, media_type, extension = chosen
-    found = await reports.readable_report(
-        request.app[SERVICES], person, review, _asked_version(request.query)
+    deps = request.app[SERVICES]
+    found = await reports.readable_report(deps, person, review, _asked_version(request.query))
+    # In the language asked for (the page's links name it), else in the version's first.
+    written = await reports.rendering(
+        deps, review["id"], found, reports.reader_language(found, request.query.get("language"))
     )
+    assert written is not None  # one of the version's languages
     name = FILE_NAME_UNSAFE.sub("-", review["id"])
+    suffix = "" if written.language == found["language"] else f".{written.language}"
     headers = {
-        "Content-Disposition": f'attachment; filename="{name}-report-v{found["version"]}.{extension}"'
+        "Content-Disposition": "attachment;"
+        f' filename="{name}-report-v{found["version"]}{suffix}.{extension}"'
     }
     if column == "pdf":
-        pdf = await reports.report_pdf(request.app[SERVICES], review["id"], found)
+        pdf = await reports.report_pdf(deps, review["id"], found, written.language)
         return web.Response(body=pdf, content_type=media_type, headers=headers)
-    return web.Response(
-        text=found[column], content_type=media_type, charset="utf-8", headers=headers
-    )
+    text = found["json"] if column == "json" else getattr(written, column)
+    return web.Response(text=text, content_type=media_type, charset="utf-8", headers=headers)
 
 
 # ---- request changes -----------------------------------------------------------------------
@@ -405,7 +450,9 @@ async def request_changes(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind not in (Kind.CONFLICT, Kind.INVALID):
             raise
-        message = i18n.gettext("The report was not sent back. %(why)s") % {"why": refused.message}
+        message = i18n.gettext("The report was not sent back. %(why)s") % {
+            "why": i18n.rule_text(refused.message)
+        }
         errors = [{"field_id": "", "message": message}]
         return _changes_page(request, review, latest, typed, errors, status=409)
     return see_other(_path(review["id"], f"?requested={asked['version']}"))

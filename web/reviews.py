@@ -71,12 +71,8 @@ def _instant(text: str) -> datetime:
 
 
 def state_name(iso3: str) -> str:
-    """A State named in the language in use: as the reference names it (the UN's English
-    names) in English, as CLDR does in the other languages."""
-    named = load_reference().country_name(iso3) or iso3
-    if i18n.current().code == i18n.DEFAULT_LANGUAGE:
-        return named
-    return i18n.country_name(iso3, named)
+    """A State named in the language in use (the UN's names in English, CLDR's in the others)."""
+    return i18n.country_name(iso3)
 
 
 def _review_path(review_id: str) -> str:
@@ -315,7 +311,7 @@ def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what:
             " Check your answers and send them again."
         ) % {"what": what}
     if refused.kind is not Kind.CONFLICT:
-        return refused.message
+        return i18n.rule_text(refused.message)
     phase = Phase(review["phase"])
     if phase is Phase.SCHEDULED:
         opens = deadline(_instant(review["deadlines"][Deadline.CALL_OPENS_AT]), actor.time_zone)

@@ -87,7 +87,7 @@ def _link_refused(request: web.Request, refused: Refused) -> web.Response:
     return page(
         request,
         "sign_in_link_refused.html",
-        {"message": i18n.gettext(refused.message)},
+        {"message": i18n.rule_text(refused.message)},
         status=STATUS_OF_KIND[refused.kind],
     )
 
