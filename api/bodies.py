@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import uuid
 from collections.abc import Callable
@@ -32,8 +33,10 @@ _CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reviewflow-check
 
 
 async def off_loop(function: Callable[..., T], *args: Any) -> T:
-    """`function(*args)` in the checking threads, so the event loop keeps serving."""
-    return await asyncio.get_running_loop().run_in_executor(_CHECKS, function, *args)
+    """`function(*args)` in the checking threads, so the event loop keeps serving; in the
+    request's context, so that the problems found are said in the request's language."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_CHECKS, context.run, function, *args)
 
 
 async def read_json(request: web.Request, schema: dict[str, Any] | None = None) -> Any:

@@ -17,8 +17,8 @@ shows the two agree on which documents are valid).
 import copy
 import json
 import re
-from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from itertools import islice
@@ -30,6 +30,8 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+
+from i18n import DEFAULT_LANGUAGE, N_, gettext, ngettext, using
 
 __all__ = [
     "COMMON_ID",
@@ -65,19 +67,19 @@ _MAX_DEPTH = 32
 _MAX_INT_BITS = 1024
 
 _TYPE_NAMES = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "an object",
-    "array": "an array",
-    "null": "null",
+    "string": N_("a string"),
+    "integer": N_("an integer"),
+    "number": N_("a number"),
+    "boolean": N_("true or false"),
+    "object": N_("an object"),
+    "array": N_("an array"),
+    "null": N_("null"),
 }
 
 _FORMAT_MESSAGES = {
-    "email": "must be a valid email address",
-    "date": "must be a date (YYYY-MM-DD)",
-    "uri": "must be a full web address, such as https://example.org",
+    "email": N_("must be a valid email address"),
+    "date": N_("must be a date (YYYY-MM-DD)"),
+    "uri": N_("must be a full web address, such as https://example.org"),
 }
 
 # jsonschema only checks that an email address contains "@"; ask for a local part, an "@" and
@@ -98,11 +100,90 @@ class Problem:
     """One mistake in a submitted document.
 
     ``pointer`` is the RFC 6901 JSON Pointer of the offending field ("" for the document
-    itself); for a missing field it is where the field should be.
+    itself); for a missing field it is where the field should be. ``message`` is said in the
+    language in use where the problem was found (English unless a request asked for another).
+
+    ``template`` and ``params`` say the same again for showing it in another language later:
+    the catalogue's English message ("must be at most %(count)d characters") and its values,
+    ``template % params`` being the English message. A problem built from a message alone has
+    none; they take no part in comparing problems.
     """
 
     pointer: str
     message: str
+    template: str = field(default="", compare=False, repr=False)
+    params: tuple[tuple[str, object], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def english(self) -> str:
+        """The message in English, whatever language it was found in."""
+        if not self.template:
+            return self.message
+        with using(DEFAULT_LANGUAGE):
+            return _say(self.template, dict(self.params))
+
+    def translated(self) -> str:
+        """The message in the language in use here (as written, without a template)."""
+        if not self.template:
+            return self.message
+        return _say(self.template, dict(self.params))
+
+
+# Messages about a number of things: said with the form of the language for that number.
+_PLURALS: dict[str, Callable[[int], str]] = {
+    "must be at least %(count)d character": lambda count: ngettext(
+        "must be at least %(count)d character", "must be at least %(count)d characters", count
+    ),
+    "must be at most %(count)d character": lambda count: ngettext(
+        "must be at most %(count)d character", "must be at most %(count)d characters", count
+    ),
+    "must have at least %(count)d entry": lambda count: ngettext(
+        "must have at least %(count)d entry", "must have at least %(count)d entries", count
+    ),
+    "must have at most %(count)d entry": lambda count: ngettext(
+        "must have at most %(count)d entry", "must have at most %(count)d entries", count
+    ),
+}
+
+
+def _say(template: str, params: Mapping[str, object]) -> str:
+    """`template` in the language in use with `params` in it; a tuple of values is said as
+    alternatives ("a string or null"), the JSON types by their names."""
+    plural = _PLURALS.get(template)
+    count = params.get("count")
+    text = plural(count) if plural is not None and isinstance(count, int) else gettext(template)
+    if not params:
+        return text
+    values = {
+        key: _or(
+            gettext(_TYPE_NAMES.get(str(v), str(v))) if key == "types" else str(v) for v in value
+        )
+        if isinstance(value, tuple)
+        else value
+        for key, value in params.items()
+    }
+    return text % values
+
+
+def _problem(pointer: str, template: str, **params: object) -> Problem:
+    """A problem said in the language in use, with what says it again in another."""
+    return Problem(pointer, _say(template, params), template, tuple(params.items()))
+
+
+def _or(words: Iterable[str]) -> str:
+    """Alternatives as a sentence says them: "a string or null"."""
+    said = ""
+    for word in words:
+        said = (
+            word
+            if not said
+            else gettext("%(first)s or %(second)s")
+            % {
+                "first": said,
+                "second": word,
+            }
+        )
+    return said
 
 
 def schema_names() -> list[str]:
@@ -390,11 +471,15 @@ def _unsafe_value(document: object) -> Problem | None:
         elif isinstance(value, list):
             children = enumerate(value)
         elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-            return Problem(_pointer(path), "is too large a number")
+            return _problem(_pointer(path), N_("is too large a number"))
         else:
             continue
         if len(path) >= _MAX_DEPTH:
-            return Problem(_pointer(path), f"is nested too deeply (at most {_MAX_DEPTH} levels)")
+            return _problem(
+                _pointer(path),
+                N_("is nested too deeply (at most %(count)d levels)"),
+                count=_MAX_DEPTH,
+            )
         stack.extend((child, (*path, key)) for key, child in children)
     return None
 
@@ -436,13 +521,14 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
         # jsonschema reports the object that lacks the field; point at the field itself.
         for field in error.validator_value:
             if field not in error.instance:
-                yield Problem(_pointer([*path, field]), "is required")
+                yield _problem(_pointer([*path, field]), N_("is required"))
     elif error.validator == "additionalProperties":
         # One error names all unknown fields of an object; give each its own pointer.
         for field in islice(_unknown_fields(error), MAX_PROBLEMS + 1):
-            yield Problem(_pointer([*path, field]), "is not an allowed field")
+            yield _problem(_pointer([*path, field]), N_("is not an allowed field"))
     else:
-        yield Problem(_pointer(path), _message(error))
+        template, params = _message(error)
+        yield _problem(_pointer(path), template, **params)
 
 
 def _closest_alternative(error: ValidationError) -> Iterator[Problem]:
@@ -468,43 +554,54 @@ def _unknown_fields(error: ValidationError) -> Iterator[str]:
     )
 
 
-def _message(error: ValidationError) -> str:
+def _message(error: ValidationError) -> tuple[str, dict[str, object]]:
+    """The message of an error: its catalogue's English and the values it names."""
     value = error.validator_value
     match error.validator:
         case "type":
             types = [value] if isinstance(value, str) else value
-            return "must be " + " or ".join(_TYPE_NAMES.get(kind, kind) for kind in types)
+            return N_("must be %(types)s"), {"types": tuple(str(kind) for kind in types)}
         case "enum":
-            return "must be one of: " + ", ".join(str(option) for option in value)
+            return N_("must be one of: %(choices)s"), {
+                "choices": ", ".join(str(option) for option in value)
+            }
         case "const":
-            return f"must be {json.dumps(value)}"
+            return N_("must be %(value)s"), {"value": json.dumps(value)}
         case "minLength":
-            return "must not be empty" if value == 1 else f"must be at least {value} characters"
+            if value == 1:
+                return N_("must not be empty"), {}
+            return "must be at least %(count)d character", {"count": value}
         case "maxLength":
-            return f"must be at most {value} characters"
+            return "must be at most %(count)d character", {"count": value}
         case "minItems":
-            return "must not be empty" if value == 1 else f"must have at least {value} entries"
+            if value == 1:
+                return N_("must not be empty"), {}
+            return "must have at least %(count)d entry", {"count": value}
         case "maxItems":
-            return f"must have at most {value} entries"
+            return "must have at most %(count)d entry", {"count": value}
         case "uniqueItems":
-            return "must not list the same entry twice"
+            return N_("must not list the same entry twice"), {}
         case "minimum":
-            return f"must be at least {value}"
+            return N_("must be at least %(limit)s"), {"limit": value}
         case "maximum":
-            return f"must be at most {value}"
+            return N_("must be at most %(limit)s"), {"limit": value}
         case "pattern":
             # The schemas give examples of the expected form; a regular expression would
             # mean nothing to most people.
             examples = error.schema.get("examples")
             if examples:
-                return "must be written like " + " or ".join(str(e) for e in examples)
-            return "does not have the expected form"
+                return N_("must be written like %(examples)s"), {
+                    "examples": tuple(str(e) for e in examples)
+                }
+            return N_("does not have the expected form"), {}
         case "format":
-            return _FORMAT_MESSAGES.get(value, f"must be a valid {value}")
+            if value in _FORMAT_MESSAGES:
+                return _FORMAT_MESSAGES[value], {}
+            return N_("must be a valid %(format)s"), {"format": value}
         case "oneOf":  # with no context: more than one alternative matched
-            return "matches more than one of the allowed forms, but must match exactly one"
+            return N_("matches more than one of the allowed forms, but must match exactly one"), {}
         case _:
-            return error.message
+            return error.message, {}
 
 
 def _pointer(path: Iterable[str | int]) -> str:

@@ -33,7 +33,7 @@ from db.people import end_sessions
 from db.pool import Connection, Executor
 from domain.access import ROLES, Actor, creation_refusal
 from domain.reference import load_reference
-from i18n import LANGUAGES
+from i18n import LANGUAGES, gettext
 from notifications.addresses import address_problem, name_problem
 from schemas import COMMON_ID, problems_in
 from services import once
@@ -97,13 +97,28 @@ def _check(body: Any) -> dict[str, Any]:
         raise invalid(problems)
     if "organisation_id" in body and "organisation" in body:
         raise invalid(
-            [("/organisation_id", "name a new organisation or give an existing one's id, not both")]
+            [
+                (
+                    "/organisation_id",
+                    gettext("name a new organisation or give an existing one's id, not both"),
+                )
+            ]
         )
     if "organisation_id" in body and body["role"] != "stakeholder":
-        raise invalid([("/organisation_id", "only a stakeholder account joins an organisation")])
+        raise invalid(
+            [("/organisation_id", gettext("only a stakeholder account joins an organisation"))]
+        )
     country = body.get("country")
     if country is not None and load_reference().country_name(country) is None:
-        raise invalid([("/country", f"{country} is not a member of any regional commission")])
+        raise invalid(
+            [
+                (
+                    "/country",
+                    gettext("%(country)s is not a member of any regional commission")
+                    % {"country": country},
+                )
+            ]
+        )
     return body
 
 
@@ -126,7 +141,13 @@ def _focal_point_regions(country: str | None, regions: tuple[str, ...]) -> tuple
     foreign = [code for code in regions if not reference.in_any_region(country, (code,))]
     if foreign:
         raise invalid(
-            [("/regions", f"{country} is not a member State of: {', '.join(sorted(foreign))}")]
+            [
+                (
+                    "/regions",
+                    gettext("%(country)s is not a member State of: %(regions)s")
+                    % {"country": country, "regions": ", ".join(sorted(foreign))},
+                )
+            ]
         )
     return regions
 
@@ -148,7 +169,9 @@ def _regions_allowed(creator: Actor, body: dict[str, Any]) -> tuple[str, ...]:
         if load_reference().in_any_region(country, (code,))
     )
     if not own:
-        raise forbidden(f"{country} is not a member State of your region(s).")
+        raise forbidden(
+            gettext("%(country)s is not a member State of your region(s).") % {"country": country}
+        )
     return own
 
 
@@ -184,14 +207,17 @@ async def _joined(conn: Executor, creator: Actor, actor: Actor) -> Actor:
     assert actor.organisation_id is not None
     organisation = await joinable_organisation(conn, actor.organisation_id, creator)
     if organisation is None:
-        raise invalid([("/organisation_id", "is not an organisation you may add accounts to")])
+        raise invalid(
+            [("/organisation_id", gettext("is not an organisation you may add accounts to"))]
+        )
     category = actor.stakeholder_category
     if category is not None and category != organisation["category"]:
         raise invalid(
             [
                 (
                     "/stakeholder_category",
-                    f"the organisation's category is {organisation['category']}",
+                    gettext("the organisation's category is %(category)s")
+                    % {"category": organisation["category"]},
                 )
             ]
         )
@@ -268,7 +294,12 @@ async def set_preferences(pool: asyncpg.Pool, actor: Actor, changes: dict[str, s
     zone = changes.get("time_zone")
     if zone is not None and zone not in time_zones():
         raise invalid(
-            [("/time_zone", "is not a time zone this service knows, such as Europe/Zurich")]
+            [
+                (
+                    "/time_zone",
+                    gettext("is not a time zone this service knows, such as Europe/Zurich"),
+                )
+            ]
         )
     async with pool.acquire() as conn, conn.transaction():
         updated = await update_preferences(conn, actor.id, changes)
@@ -281,14 +312,16 @@ async def _managed_account(
 ) -> uuid.UUID:
     """The account `actor` manages: oneself, any for an admin, one the secretariat created.
     Anyone else is told there is none, so ids cannot be probed."""
-    nothing = not_found(f"There is no account {account_id!r} you manage.")
+    nothing = not_found(
+        gettext("There is no account %(id)s you manage.") % {"id": repr(account_id)}
+    )
     target = named_id(account_id, nothing)
     if target == actor.id or actor.role == "admin":
         return target
     if actor.role == "secretariat" and await created_by(pool, target) == actor.id:
         if issuing:
             # Whoever mints a token can act as the account: only its holder or an admin may.
-            raise forbidden("Only an administrator issues a token for another's account.")
+            raise forbidden(gettext("Only an administrator issues a token for another's account."))
         return target
     raise nothing
 
@@ -304,7 +337,7 @@ async def _audited(
     account."""
     async with pool.acquire() as conn, conn.transaction():
         if not await change(conn):
-            raise not_found("There is no such account.")
+            raise not_found(gettext("There is no such account."))
         await record_account_event(conn, target, event_type, actor.id)
 
 
@@ -335,7 +368,7 @@ async def deactivate_account(
     target = await _managed_account(pool, actor, account_id)
     if target == actor.id:
         # Nobody locks themselves out (the last admin included): another account does it.
-        raise forbidden("An administrator or the account's secretariat deactivates it.")
+        raise forbidden(gettext("An administrator or the account's secretariat deactivates it."))
     async with pool.acquire() as conn, conn.transaction():
         if await deactivate(conn, target):
             await end_sessions(conn, target)
@@ -347,11 +380,11 @@ async def erase_account(pool: asyncpg.Pool, actor: Actor, account_id: str) -> No
     """Pseudonymise a person everywhere and deactivate the account, by an admin; the audit
     trail keeps its rows, with the person's name and email replaced."""
     if actor.role != "admin":
-        raise forbidden("Only an administrator erases an account.")
-    nothing = not_found(f"There is no account {account_id!r}.")
+        raise forbidden(gettext("Only an administrator erases an account."))
+    nothing = not_found(gettext("There is no account %(id)s.") % {"id": repr(account_id)})
     target = named_id(account_id, nothing)
     if target == actor.id:
-        raise forbidden("Another administrator erases an administrator's account.")
+        raise forbidden(gettext("Another administrator erases an administrator's account."))
     async with pool.acquire() as conn, conn.transaction():
         if not await erase(conn, target):
             raise nothing

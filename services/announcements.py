@@ -17,6 +17,7 @@ from db.pool import Connection
 from db.recipients import PARTICIPANTS, REMINDED
 from domain.access import Actor
 from domain.events import EventType, ReviewEvent
+from i18n import N_, gettext
 from services import once
 from services.engine import Deps
 from services.once import Created
@@ -36,7 +37,7 @@ BODY_MAX = 10_000
 # Where the command is sent in the JSON API: it names it in idempotency records.
 COMMAND = "announcements"
 WRITES = "writes to its participants"
-NOBODY = "Nobody in this audience can be reached by email: nothing was sent."
+NOBODY = N_("Nobody in this audience can be reached by email: nothing was sent.")
 
 
 async def recipients(
@@ -84,7 +85,7 @@ async def announce(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]
         now = datetime.now(UTC)
         reached = await recipients(conn, row, audience, now)
         if not reached:
-            raise conflict(NOBODY)
+            raise conflict(gettext(NOBODY))
         event = ReviewEvent(
             str(_event_id(command, actor)),
             command.review_id,

@@ -15,6 +15,7 @@ from db.reviews import visible_review
 from domain.access import Actor, runs_review
 from domain.reference import load_reference
 from domain.review import DEADLINE_ENDS, PHASE_ORDER, Deadline, Phase
+from i18n import gettext
 from services.engine import Deps
 from services.refusals import not_found
 
@@ -63,7 +64,7 @@ async def run_review(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record
     the review or not, is told it does not exist."""
     row = await visible_review(deps.pool, actor, review_id, invited=False)
     if row is None or not runs_review(actor, row["region"]):
-        raise not_found(f"There is no review {review_id!r} you run.")
+        raise not_found(gettext("There is no review %(id)s you run.") % {"id": repr(review_id)})
     return row
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from db.drafts import delete_draft, draft, save_draft
 from domain.access import own_subject
+from i18n import gettext
 from services.engine import Deps
 from services.refusals import forbidden
 from services.submissions import Intake
@@ -33,7 +34,7 @@ def _key(intake: Intake) -> tuple[str, str, str]:
     # An account set up without its country (or organisation) has nothing to draft for; its
     # subject would be None (or the text "None").
     if own is None or own[1] is None or (actor.role == "stakeholder" and not actor.organisation_id):
-        raise forbidden("Your account is not linked to a country or an organisation.")
+        raise forbidden(gettext("Your account is not linked to a country or an organisation."))
     return intake.review["id"], own[0], own[1]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -16,6 +16,7 @@ from db import exports as queries
 from domain.access import Actor
 from domain.reference import load_reference
 from domain.review import SubmissionKind
+from i18n import gettext
 from reports import exports
 from services.engine import Deps
 from services.refusals import invalid, not_found
@@ -39,8 +40,12 @@ async def export(
     review = await run_by(deps, actor, review_id, "exports its data")
     if dataset not in exports.DATASETS or file_format not in exports.MEDIA_TYPES:
         raise not_found(
-            f"There is no export {dataset}.{file_format}: choose one of"
-            f" {', '.join(exports.DATASETS)}, as {' or '.join(exports.MEDIA_TYPES)}."
+            gettext("There is no export %(export)s: choose one of %(datasets)s, as %(formats)s.")
+            % {
+                "export": f"{dataset}.{file_format}",
+                "datasets": ", ".join(exports.DATASETS),
+                "formats": _or(exports.MEDIA_TYPES),
+            }
         )
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -51,6 +56,15 @@ async def export(
     return Export(
         f"{review['id']}-{dataset}.{file_format}", exports.MEDIA_TYPES[file_format], chunks
     )
+
+
+def _or(words: Iterable[str]) -> str:
+    """Alternatives as a sentence says them: "csv or xlsx"."""
+    said = ""
+    for word in words:
+        pair = {"first": said, "second": word}
+        said = gettext("%(first)s or %(second)s") % pair if said else word
+    return said
 
 
 # ---- the tables on the secretariat's pages ----------------------------------------------------
@@ -79,7 +93,7 @@ def _after(text: str | None, problems: list[tuple[str, str]]) -> tuple[datetime,
         instant, _, row_id = base64.urlsafe_b64decode(text.encode()).decode().partition("|")
         return datetime.fromisoformat(instant).astimezone(UTC), uuid.UUID(row_id)
     except (ValueError, OverflowError):
-        problems.append(("/after", "is not a place in the list this service gave out"))
+        problems.append(("/after", gettext("is not a place in the list this service gave out")))
         return None
 
 
@@ -104,7 +118,9 @@ def _choice(
     if not text:
         return None
     if text not in allowed:
-        problems.append((f"/{name}", f"must be one of: {', '.join(allowed)}"))
+        problems.append(
+            (f"/{name}", gettext("must be one of: %(choices)s") % {"choices": ", ".join(allowed)})
+        )
         return None
     return text
 
@@ -118,7 +134,7 @@ def _day(
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        problems.append((f"/{name}", "must be a date such as 2026-03-02"))
+        problems.append((f"/{name}", gettext("must be a date such as 2026-03-02")))
         return None
     start = datetime.combine(day, time(), zone)
     return start + timedelta(days=1) if end else start
@@ -203,5 +219,7 @@ async def answer(
     review = await run_by(deps, actor, review_id, "reads its consultation's answers")
     found = await readable_task(deps, actor, task_id)
     if found["review_id"] != review["id"] or found["status"] != "completed":
-        raise not_found(f"There is no answer {task_id!r} in this review.")
+        raise not_found(
+            gettext("There is no answer %(id)s in this review.") % {"id": repr(task_id)}
+        )
     return review, found

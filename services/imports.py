@@ -32,6 +32,7 @@ from db.people import (
 )
 from db.pool import Executor
 from domain.access import ROLES, Actor, creation_refusal
+from i18n import gettext
 from services.accounts import new_actor
 from services.people import NOT_YOUR_ORGANISATION, apply_changes, edit_problems, manager_scope
 from services.refusals import Kind, Refused, invalid, named_id, not_found
@@ -127,13 +128,16 @@ def _file_problem(message: str) -> Refused:
 
 def _text(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
-        raise _file_problem(f"The file is larger than {MAX_BYTES // 1_000_000} MB: split it.")
+        raise _file_problem(
+            gettext("The file is larger than %(megabytes)d MB: split it.")
+            % {"megabytes": MAX_BYTES // 1_000_000}
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _file_problem("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+        raise _file_problem(gettext("The file is not UTF-8 text: save it as CSV UTF-8.")) from None
     if "\x00" in text:
-        raise _file_problem("The file is not a CSV file.")
+        raise _file_problem(gettext("The file is not a CSV file."))
     return text
 
 
@@ -143,25 +147,30 @@ def _records(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         header = [name.strip().lower() for name in next(reader, [])]
     except csv.Error:
-        raise _file_problem("The file's first row is not CSV.") from None
+        raise _file_problem(gettext("The file's first row is not CSV.")) from None
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     if not header or unknown or missing or len(set(header)) != len(header):
         raise _file_problem(
-            "The first row must name the columns: " + ", ".join(COLUMNS) + " (in any order)."
+            gettext("The first row must name the columns: %(columns)s (in any order).")
+            % {"columns": ", ".join(COLUMNS)}
         )
     try:
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue
             if reader.line_num - 1 > MAX_ROWS:
-                raise _file_problem(f"The file has more than {MAX_ROWS} rows: split it.")
+                raise _file_problem(
+                    gettext("The file has more than %(rows)d rows: split it.") % {"rows": MAX_ROWS}
+                )
             values = dict.fromkeys(COLUMNS, "") | {
                 name: cell.strip() for name, cell in zip(header, cells, strict=False)
             }
             yield reader.line_num, values
     except csv.Error as error:
-        raise _file_problem(f"Row {reader.line_num} is not CSV: {error}.") from None
+        raise _file_problem(
+            gettext("Row %(row)d is not CSV: %(error)s.") % {"row": reader.line_num, "error": error}
+        ) from None
 
 
 def read_rows(raw: bytes) -> list[Row]:
@@ -169,7 +178,7 @@ def read_rows(raw: bytes) -> list[Row]:
     file with the columns, or is too large."""
     rows = [Row(number, values) for number, values in _records(_text(raw))]
     if not rows:
-        raise _file_problem("The file has no rows under its first.")
+        raise _file_problem(gettext("The file has no rows under its first."))
     return rows
 
 
@@ -191,7 +200,9 @@ def _check_new(creator: Actor, row: Row) -> Actor | None:
     """The account the row would create, or None with the row's errors set."""
     body = _body(row.values)
     if not row.values["email"]:
-        row.errors.append(RowError("email", "Enter an email address: accounts are matched by it."))
+        row.errors.append(
+            RowError("email", gettext("Enter an email address: accounts are matched by it."))
+        )
     role = row.values["role"]
     if role in ROLES and (refusal := creation_refusal(creator, role, ())):
         row.errors.append(RowError("role", refusal.message))
@@ -216,13 +227,19 @@ def _compare(row: Row, existing: Person) -> None:
     row.existing = current
     if row.values["role"] != current.role:
         row.errors.append(
-            RowError("role", f"The account is a {current.role}: an import does not change roles.")
+            RowError(
+                "role",
+                gettext("The account is a %(role)s: an import does not change roles.")
+                % {"role": current.role},
+            )
         )
     country = row.values["country"].upper()
     if country and country != (current.country or ""):
-        row.errors.append(RowError("country", "An import does not change an account's country."))
+        row.errors.append(
+            RowError("country", gettext("An import does not change an account's country."))
+        )
     if row.values["category"] and current.role != "stakeholder":
-        row.errors.append(RowError("category", "Only a stakeholder has a category."))
+        row.errors.append(RowError("category", gettext("Only a stakeholder has a category.")))
     if row.errors:
         return
     wanted = {
@@ -254,7 +271,7 @@ async def _check_renaming(conn: Executor, creator: Actor, row: Row) -> None:
         return
     assert current.organisation_id is not None  # every stakeholder has one
     if await joinable_organisation(conn, current.organisation_id, creator) is None:
-        row.errors.append(RowError("organisation", NOT_YOUR_ORGANISATION))
+        row.errors.append(RowError("organisation", gettext(NOT_YOUR_ORGANISATION)))
 
 
 async def _plan(conn: Executor, creator: Actor, rows: list[Row]) -> dict[int, Actor]:
@@ -263,7 +280,12 @@ async def _plan(conn: Executor, creator: Actor, rows: list[Row]) -> dict[int, Ac
     for row in rows:
         email = row.values["email"].lower()
         if email in seen:
-            row.errors.append(RowError("email", f"The address is in row {seen[email]} too."))
+            row.errors.append(
+                RowError(
+                    "email",
+                    gettext("The address is in row %(row)d too.") % {"row": seen[email]},
+                )
+            )
         elif email:
             seen[email] = row.number
     existing: dict[str, list[Person]] = {}
@@ -274,7 +296,9 @@ async def _plan(conn: Executor, creator: Actor, rows: list[Row]) -> dict[int, Ac
         matches = existing.get(row.values["email"].lower(), [])
         if len(matches) > 1:
             row.errors.append(
-                RowError("email", "Several accounts have this address: edit them one by one.")
+                RowError(
+                    "email", gettext("Several accounts have this address: edit them one by one.")
+                )
             )
         elif matches and not row.errors:
             _compare(row, matches[0])
@@ -313,7 +337,9 @@ async def import_accounts(
             return Outcome(rows, applied=False)
         problems = _row_problems(rows)
         if problems and not skip_invalid:
-            raise invalid(problems, "Rows of the file are not valid: nothing was imported.")
+            raise invalid(
+                problems, gettext("Rows of the file are not valid: nothing was imported.")
+            )
         created = [await _store_new(conn, creator, actor) for actor in new.values()]
         for row in rows:
             if row.status == "updated":
@@ -336,7 +362,9 @@ async def keep_upload(pool: asyncpg.Pool, creator: Actor, raw: bytes) -> uuid.UU
 
 
 async def _kept(pool: asyncpg.Pool, creator: Actor, import_id: str) -> tuple[uuid.UUID, bytes]:
-    nothing = not_found("There is no upload of yours waiting: it was imported, or is too old.")
+    nothing = not_found(
+        gettext("There is no upload of yours waiting: it was imported, or is too old.")
+    )
     kept_id = named_id(import_id, nothing)
     async with pool.acquire() as conn:
         content = await kept_import(conn, kept_id, creator.id, KEPT_FOR)

@@ -13,6 +13,7 @@ from db import idempotency
 from db.pool import Connection, Executor
 from domain.access import Actor
 from domain.canonical import json_hash
+from i18n import N_, gettext
 from services.refusals import invalid
 
 KEY_NAME = "Idempotency-Key"
@@ -36,10 +37,22 @@ def fingerprint(method: str, command: str, body: Any) -> str:
     return json_hash([method, command, body])
 
 
+# What a reused key was first used for, said whole in each language.
+_USED_FOR = {
+    "request": N_("This %(header)s was already used for a different request."),
+    "submission": N_("This %(header)s was already used for a different submission."),
+}
+
+
 def key_reused(what: str = "request") -> Exception:
+    sentence = _USED_FOR.get(what)
+    message = (
+        gettext(sentence) % {"header": KEY_NAME}
+        if sentence
+        else f"This {KEY_NAME} was already used for a different {what}."
+    )
     return invalid(
-        [("", f"{KEY_NAME} reused with another body")],
-        f"This {KEY_NAME} was already used for a different {what}.",
+        [("", gettext("%(header)s reused with another body") % {"header": KEY_NAME})], message
     )
 
 

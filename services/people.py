@@ -27,10 +27,10 @@ from db.people import update_person as store_person
 from db.pool import Executor
 from domain.access import ROLES, RUNS_REVIEWS, Actor
 from domain.reference import load_reference
-from i18n import LANGUAGES
+from i18n import LANGUAGES, N_, gettext
 from notifications.addresses import address_problem, name_problem
 from schemas import COMMON_ID, problems_in
-from services.refusals import forbidden, invalid, named_id, not_found
+from services.refusals import at_most_characters, forbidden, invalid, named_id, not_found
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -56,14 +56,16 @@ EDIT_PERSON_SCHEMA: dict[str, Any] = {
 }
 
 
-NOT_YOUR_ORGANISATION = "The organisation spans regions not yours: an administrator renames it."
+NOT_YOUR_ORGANISATION = N_("The organisation spans regions not yours: an administrator renames it.")
 
 
 def manager_scope(actor: Actor) -> uuid.UUID | None:
     """Whose accounts `actor` manages: None for every account (an admin), else its own id (the
     accounts a secretariat created). Anyone else manages none."""
     if actor.role not in RUNS_REVIEWS:
-        raise forbidden("Only an administrator or a secretariat manages people's accounts.")
+        raise forbidden(
+            gettext("Only an administrator or a secretariat manages people's accounts.")
+        )
     return None if actor.role == "admin" else actor.id
 
 
@@ -90,7 +92,7 @@ def _after(cursor: str) -> tuple[str, uuid.UUID] | None:
 def _choice(value: str | None, allowed: tuple[str, ...]) -> tuple[str | None, str | None]:
     if value is None or value in allowed:
         return value, None
-    return None, f"must be one of: {', '.join(allowed)}"
+    return None, gettext("must be one of: %(choices)s") % {"choices": ", ".join(allowed)}
 
 
 @dataclass
@@ -115,10 +117,12 @@ def _filters(reading: _Reading) -> Filters:
     reference = load_reference()
     text = reading.value("q")
     if text is not None and len(text) > MAX_QUERY:
-        reading.problems.append(("/q", f"must be at most {MAX_QUERY} characters"))
+        reading.problems.append(("/q", at_most_characters(MAX_QUERY)))
     country = reading.value("country")
     if country is not None and reference.country_name(country.upper()) is None:
-        reading.problems.append(("/country", "must be the ISO 3166-1 alpha-3 code of a country"))
+        reading.problems.append(
+            ("/country", gettext("must be the ISO 3166-1 alpha-3 code of a country"))
+        )
     active = reading.choice("active", ("true", "false"))
     return Filters(
         text=text,
@@ -134,7 +138,9 @@ def _limit(reading: _Reading) -> int:
     if raw is None:
         return DEFAULT_PAGE
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        reading.problems.append(("/limit", f"must be an integer from 1 to {MAX_PAGE}"))
+        reading.problems.append(
+            ("/limit", gettext("must be an integer from 1 to %(most)d") % {"most": MAX_PAGE})
+        )
         return DEFAULT_PAGE
     return int(raw)
 
@@ -149,7 +155,7 @@ async def people_page(pool: asyncpg.Pool, actor: Actor, query: Mapping[str, str]
     cursor = reading.value("cursor")
     after = None if cursor is None else _after(cursor)
     if cursor is not None and after is None:
-        reading.problems.append(("/cursor", "is not a cursor this service gave out"))
+        reading.problems.append(("/cursor", gettext("is not a cursor this service gave out")))
     if reading.problems:
         raise invalid(reading.problems)
     async with pool.acquire() as conn:
@@ -161,7 +167,7 @@ async def people_page(pool: asyncpg.Pool, actor: Actor, query: Mapping[str, str]
 async def person(pool: asyncpg.Pool, actor: Actor, person_id: str) -> Person:
     """An account `actor` manages; the same refusal for one it does not as for none."""
     manager = manager_scope(actor)
-    nothing = not_found(f"There is no account {person_id!r} you manage.")
+    nothing = not_found(gettext("There is no account %(id)s you manage.") % {"id": repr(person_id)})
     async with pool.acquire() as conn:
         found = await managed_person(conn, manager, named_id(person_id, nothing))
     if found is None:
@@ -189,7 +195,7 @@ async def apply_changes(
     accounts, which only one who may add accounts to it does."""
     problems = edit_problems(dict(changes))
     if current.role != "stakeholder" and "stakeholder_category" in changes:
-        problems.append(("/stakeholder_category", "only a stakeholder has a category"))
+        problems.append(("/stakeholder_category", gettext("only a stakeholder has a category")))
     if problems:
         raise invalid(problems)
     wanted: dict[str, str | None] = {
@@ -206,7 +212,7 @@ async def apply_changes(
     if current.role == "stakeholder" and organisation_changed:
         assert current.organisation_id is not None  # every stakeholder has one
         if await joinable_organisation(conn, current.organisation_id, editor) is None:
-            raise forbidden(NOT_YOUR_ORGANISATION)
+            raise forbidden(gettext(NOT_YOUR_ORGANISATION))
         await rename_organisation(
             conn,
             current.organisation_id,

@@ -8,24 +8,25 @@ import asyncpg
 
 from db import publications
 from domain.reference import load_reference
+from i18n import N_, gettext
 from services.engine import Deps
 from services.refusals import not_found
 from services.reports import Rendering, rendering, report_pdf
 
-NOT_PUBLISHED = "There is no published report at this address."
+NOT_PUBLISHED = N_("There is no published report at this address.")
 
 
 async def published_reports(deps: Deps, region: str | None) -> list[asyncpg.Record]:
     """The published reports, of `region` (a region code) or of every region."""
     if region is not None and load_reference().region(region) is None:
-        raise not_found("There is no region with this code.")
+        raise not_found(gettext("There is no region with this code."))
     return await publications.published_reports(deps.pool, region)
 
 
 async def published_report(deps: Deps, review_id: str) -> asyncpg.Record:
     found = await publications.published_report(deps.pool, review_id)
     if found is None:
-        raise not_found(NOT_PUBLISHED)
+        raise not_found(gettext(NOT_PUBLISHED))
     return found
 
 

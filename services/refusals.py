@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from domain.refusal import Refusal, RefusalKind
+from i18n import ngettext
 
 
 class Kind(StrEnum):
@@ -85,6 +86,13 @@ def named_id(text: str, nothing: Refused) -> uuid.UUID:
 
 def too_many(message: str, retry_after_s: int) -> Refused:
     return Refused(Kind.TOO_MANY, message, retry_after_s=retry_after_s)
+
+
+def at_most_characters(count: int) -> str:
+    """The problem of a text longer than `count` characters, as a schema says it."""
+    return ngettext(
+        "must be at most %(count)d character", "must be at most %(count)d characters", count
+    ) % {"count": count}
 
 
 def pointer(field: str | None) -> str:

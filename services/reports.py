@@ -26,6 +26,7 @@ from db.reports import rendering as stored_rendering
 from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.review import Phase
+from i18n import gettext
 from reports.pdf import render_pdf_off_loop
 from services.engine import Deps
 from services.once import Created
@@ -52,7 +53,7 @@ async def readable_report(
         published_only=not runs_review(actor, review["region"]),
     )
     if found is None:
-        raise not_found("There is no report of this review that you may read yet.")
+        raise not_found(gettext("There is no report of this review that you may read yet."))
     return found
 
 
@@ -60,7 +61,7 @@ async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> l
     """Every version of the review's report, newest first, with the change request each was
     compiled for: drafts included, so for the review's secretariat only."""
     if not runs_review(actor, review["region"]):
-        raise not_found("There is no report of this review that you may read yet.")
+        raise not_found(gettext("There is no report of this review that you may read yet."))
     return await versions(deps.pool, review["id"])
 
 

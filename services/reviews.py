@@ -51,12 +51,14 @@ from domain.review import (
     ReviewConfig,
     Timeline,
 )
+from i18n import N_, gettext
 from services import once
 from services.engine import Deps
 from services.once import Created
 from services.refusals import (
     Kind,
     Refused,
+    at_most_characters,
     conflict,
     forbidden,
     invalid,
@@ -71,6 +73,44 @@ TASK_STATUSES = ("open", "completed", "expired", "cancelled")
 ROW_WAIT_S = 10.0
 
 
+# Who alone does what, as the pages and the API name it, said whole in each language.
+_ONLY_THE_SECRETARIAT = {
+    "may do this": N_("Only the review's secretariat may do this."),
+    "may change it": N_("Only the review's secretariat may change it."),
+    "may change its title or description": N_(
+        "Only the review's secretariat may change its title or description."
+    ),
+    "exports its data": N_("Only the review's secretariat exports its data."),
+    "invites stakeholders to it": N_("Only the review's secretariat invites stakeholders to it."),
+    "reads its answers": N_("Only the review's secretariat reads its answers."),
+    "reads its audit trail": N_("Only the review's secretariat reads its audit trail."),
+    "reads its consultation's answers": N_(
+        "Only the review's secretariat reads its consultation's answers."
+    ),
+    "reads its submissions": N_("Only the review's secretariat reads its submissions."),
+    "reads its submissions' table": N_(
+        "Only the review's secretariat reads its submissions' table."
+    ),
+    "reminds those who have not acted": N_(
+        "Only the review's secretariat reminds those who have not acted."
+    ),
+    "writes to its participants": N_("Only the review's secretariat writes to its participants."),
+}
+
+
+def _only_the_secretariat(doing: str) -> str:
+    sentence = _ONLY_THE_SECRETARIAT.get(doing)
+    return gettext(sentence) if sentence else f"Only the review's secretariat {doing}."
+
+
+def _not_your_region(region: str) -> str:
+    return gettext("%(region)s is not one of your regions.") % {"region": region}
+
+
+def _not_a_member(code: str) -> str:
+    return gettext("%(country)s is not a member of any regional commission") % {"country": code}
+
+
 # ---- input ----------------------------------------------------------------------------------
 
 
@@ -78,15 +118,15 @@ def parse_instant(value: str, pointer: str, problems: list[tuple[str, str]]) -> 
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        problems.append((pointer, "must be a date and time such as 2020-10-26T23:59:59Z"))
+        problems.append((pointer, gettext("must be a date and time such as 2020-10-26T23:59:59Z")))
         return None
     if parsed.tzinfo is None:
-        problems.append((pointer, "must include a UTC offset, such as Z or +01:00"))
+        problems.append((pointer, gettext("must include a UTC offset, such as Z or +01:00")))
         return None
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        problems.append((pointer, "must be a date between the years 1 and 9999"))
+        problems.append((pointer, gettext("must be a date between the years 1 and 9999")))
         return None
 
 
@@ -120,7 +160,7 @@ async def _invited_stakeholders(
     found = await active_stakeholders(pool, [uuid.UUID(s) for s in invited], body["region"])
     known = {str(found_id) for found_id in found}
     problems.extend(
-        (f"/stakeholders/{i}", "is not a stakeholder account of this region")
+        (f"/stakeholders/{i}", gettext("is not a stakeholder account of this region"))
         for i, s in enumerate(invited)
         if s not in known
     )
@@ -133,7 +173,7 @@ def _member_states(body: dict[str, Any], problems: list[tuple[str, str]]) -> lis
     assert region is not None  # the schema allows only known regions
     states = body.get("member_states") or list(region.default_scope)
     problems.extend(
-        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        (f"/member_states/{i}", _not_a_member(code))
         for i, code in enumerate(states)
         if reference.country_name(code) is None
     )
@@ -230,7 +270,7 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         # In UTC, as this API gives them out: a forged instant must not reach the database.
         return datetime.fromisoformat(created_at).astimezone(UTC), review_id
     except (ValueError, OverflowError):
-        raise invalid([("/cursor", "is not a cursor this API gave out")]) from None
+        raise invalid([("/cursor", gettext("is not a cursor this API gave out"))]) from None
 
 
 async def review_page(
@@ -245,9 +285,18 @@ async def review_page(
     """A page of the reviews `actor` may see, oldest first, each without its progress; from
     after `cursor` (the `next_cursor` of the page before) on."""
     if phase is not None and phase not in {p.value for p in Phase}:
-        raise invalid([("/phase", f"must be one of: {', '.join(p.value for p in Phase)}")])
+        choices = ", ".join(p.value for p in Phase)
+        raise invalid([("/phase", gettext("must be one of: %(choices)s") % {"choices": choices})])
     if region is not None and load_reference().region(region) is None:
-        raise invalid([("/region", "must be one of: ECE, ECA, ECLAC, ESCAP, ESCWA")])
+        raise invalid(
+            [
+                (
+                    "/region",
+                    gettext("must be one of: %(choices)s")
+                    % {"choices": "ECE, ECA, ECLAC, ESCAP, ESCWA"},
+                )
+            ]
+        )
     rows = await list_reviews(
         deps.pool, actor, region=region, phase=phase, after=_after(cursor), limit=limit + 1
     )
@@ -267,7 +316,7 @@ async def visible(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
 
 
 def _no_such_review(review_id: str) -> Refused:
-    return not_found(f"There is no review {review_id!r} you may see.")
+    return not_found(gettext("There is no review %(id)s you may see.") % {"id": repr(review_id)})
 
 
 async def run_or_unseen(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
@@ -309,16 +358,16 @@ def event_filter(asked: Mapping[str, str]) -> EventFilter:
     problems: list[tuple[str, str]] = []
     kind = asked.get("type") or None
     if kind is not None and kind not in {t.value for t in EventType}:
-        problems.append(("/type", "must be one of the event types"))
+        problems.append(("/type", gettext("must be one of the event types")))
     actor_id = None
     if asked.get("actor"):
         try:
             actor_id = uuid.UUID(asked["actor"])
         except ValueError:
-            problems.append(("/actor", "must be an account id (a UUID)"))
+            problems.append(("/actor", gettext("must be an account id (a UUID)")))
     since, until = (_instant_with_offset(asked, name, problems) for name in ("from", "to"))
     if since and until and since > until:
-        problems.append(("/to", "must not be before from"))
+        problems.append(("/to", gettext("must not be before from")))
     if problems:
         raise invalid(problems)
     return EventFilter(kind, actor_id, since, until)
@@ -335,7 +384,9 @@ def _instant_with_offset(
     except ValueError:
         instant = None
     if instant is None or instant.tzinfo is None:
-        problems.append((f"/{name}", "must be a date-time with its offset, as in RFC 3339"))
+        problems.append(
+            (f"/{name}", gettext("must be a date-time with its offset, as in RFC 3339"))
+        )
         return None
     return instant
 
@@ -351,7 +402,7 @@ async def run_by(
     """The review's row, if `actor` is its secretariat (the only one who `doing`)."""
     row = await visible(deps, actor, review_id)
     if not runs_review(actor, row["region"]):
-        raise forbidden(f"Only the review's secretariat {doing}.")
+        raise forbidden(_only_the_secretariat(doing))
     return row
 
 
@@ -361,13 +412,19 @@ async def run_by(
 async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> ReviewConfig:
     """The review `body` (valid by the NewReview schema) asks for."""
     if actor.role == "secretariat" and body["region"] not in actor.regions:
-        raise forbidden(f"{body['region']} is not one of your regions.")
+        raise forbidden(_not_your_region(body["region"]))
     problems: list[tuple[str, str]] = []
     prefix = f"{body['region'].lower()}-"
     if "id" in body and not body["id"].startswith(prefix):
         # Ids are one namespace: a region's prefix keeps others from taking, or probing for,
         # the ids of a region that is not theirs.
-        problems.append(("/id", f"must begin with {prefix}, the region's code, as in {prefix}2024"))
+        problems.append(
+            (
+                "/id",
+                gettext("must begin with %(prefix)s, the region's code, as in %(prefix)s2024")
+                % {"prefix": prefix},
+            )
+        )
     timeline = _timeline(body, problems)
     member_states = _member_states(body, problems)
     stakeholders = await _invited_stakeholders(deps.pool, body, problems)
@@ -415,7 +472,9 @@ async def create_review(
     fingerprint), and the answer is recorded under the key only afterwards.
     """
     if actor.role not in ("secretariat", "admin"):
-        raise forbidden("This needs one of the roles: secretariat, admin.")
+        raise forbidden(
+            gettext("This needs one of the roles: %(roles)s.") % {"roles": "secretariat, admin"}
+        )
     request = once.fingerprint("POST", NEW_REVIEW_ADDRESS, body)
     if key is not None and (stored := await once.replayed(deps.pool, actor, key, request)):
         return stored.body
@@ -425,7 +484,9 @@ async def create_review(
     if started_by != creation:
         if key is not None and "id" not in body:
             raise once.key_reused()  # the id comes from the key: the key was reused
-        raise conflict(f"A review with id {config.review_id!r} already exists.")
+        raise conflict(
+            gettext("A review with id %(id)s already exists.") % {"id": repr(config.review_id)}
+        )
     created = Created(201, await _created_review(deps, actor, config.review_id, body))
     if key is None:
         return created.body
@@ -442,7 +503,7 @@ async def _created_review(
     while (row := await visible_review(deps.pool, actor, review_id)) is None:
         if loop.time() > deadline:
             raise unavailable(
-                "The review is being created; send the same request again shortly.",
+                gettext("The review is being created; send the same request again shortly."),
                 retry_after_s=2,
             )
         await asyncio.sleep(0.05)
@@ -472,7 +533,9 @@ async def describe_review(
     await run_by(deps, actor, review_id, "may change its title or description")
     languages = changes.get("report_languages")
     if languages is not None and not await set_report_languages(deps.pool, review_id, languages):
-        message = "The report's languages can no longer change: a version of it is compiled."
+        message = gettext(
+            "The report's languages can no longer change: a version of it is compiled."
+        )
         raise Refused(Kind.CONFLICT, message, [("/report_languages", message)])
     texts = {k: v for k, v in changes.items() if k in ("title", "description")}
     if texts:
@@ -488,7 +551,9 @@ CONSOLE_LIMIT = 500
 
 def _runs_console(actor: Actor) -> None:
     if actor.role not in ("secretariat", "admin"):
-        raise forbidden("This needs one of the roles: secretariat, admin.")
+        raise forbidden(
+            gettext("This needs one of the roles: %(roles)s.") % {"roles": "secretariat, admin"}
+        )
 
 
 async def newest_first(deps: Deps, actor: Actor) -> list[asyncpg.Record]:
@@ -507,7 +572,7 @@ def creatable_regions(actor: Actor) -> list[str]:
 
 def _runs_region(actor: Actor, region: str) -> None:
     if region not in creatable_regions(actor):
-        raise forbidden(f"{region} is not one of your regions.")
+        raise forbidden(_not_your_region(region))
 
 
 async def stakeholders_to_invite(
@@ -635,10 +700,10 @@ async def cancel(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
     return await _with_reason(deps, actor, command, "cancel", deps.reviews.cancel)
 
 
-OPEN_TO_ALL = (
+OPEN_TO_ALL = N_(
     "This review is open to every stakeholder of its region: they are all invited already."
 )
-ENDED = "The review has ended: nobody can be invited to it."
+ENDED = N_("The review has ended: nobody can be invited to it.")
 # The longest search for stakeholders by organisation or name.
 MAX_QUERY = 200
 
@@ -646,16 +711,16 @@ MAX_QUERY = 200
 def closed_to_invitations(row: asyncpg.Record) -> str | None:
     """Why nobody can be invited to the review, if so."""
     if row["stakeholders"] is None:
-        return OPEN_TO_ALL
+        return gettext(OPEN_TO_ALL)
     if Phase(row["phase"]).terminal:
-        return ENDED
+        return gettext(ENDED)
     return None
 
 
 def _unknown_states(codes: list[str]) -> list[tuple[str, str]]:
     reference = load_reference()
     return [
-        (f"/member_states/{i}", f"{code} is not a member of any regional commission")
+        (f"/member_states/{i}", _not_a_member(code))
         for i, code in enumerate(codes)
         if reference.country_name(code) is None
     ]
@@ -771,16 +836,16 @@ def _account_id(value: str | None, name: str, problems: list[tuple[str, str]]) -
     try:
         return uuid.UUID(value)
     except ValueError:
-        problems.append((f"/{name}", "is not a place in the list this service gave out"))
+        problems.append((f"/{name}", gettext("is not a place in the list this service gave out")))
         return None
 
 
 def search_text(query: str | None, problems: list[tuple[str, str]]) -> str | None:
     query = (query or "").strip()
     if len(query) > MAX_QUERY:
-        problems.append(("/q", f"must be at most {MAX_QUERY} characters"))
+        problems.append(("/q", at_most_characters(MAX_QUERY)))
     elif not query.isprintable():  # a control character, or one no database text may hold
-        problems.append(("/q", "must hold only letters, digits, spaces and punctuation"))
+        problems.append(("/q", gettext("must hold only letters, digits, spaces and punctuation")))
     return query or None
 
 

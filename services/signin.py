@@ -22,6 +22,7 @@ from config.settings import Settings
 from db import web as store
 from db.actors import active_actors_by_email
 from domain.access import Actor
+from i18n import N_, gettext
 from notifications.mail import Outgoing, SendFailure, build_message, mailer_for
 from notifications.render import render
 from services.refusals import not_found, too_many
@@ -37,9 +38,9 @@ LIFETIMES = {SIGN_IN: timedelta(minutes=15), INVITATION: timedelta(days=7)}
 REQUEST_WINDOW = timedelta(minutes=15)
 REQUESTS_PER_EMAIL = 5
 REQUESTS_PER_CLIENT = 20
-TOO_MANY_MESSAGE = "You have asked for too many sign-in links. Wait 15 minutes, then try again."
+TOO_MANY_MESSAGE = N_("You have asked for too many sign-in links. Wait 15 minutes, then try again.")
 
-LINK_REFUSED = (
+LINK_REFUSED = N_(
     "This sign-in link cannot be used. It may have expired, been used already, or been"
     " copied incompletely."
 )
@@ -81,7 +82,7 @@ async def admit_sign_in_request(pool: asyncpg.Pool, email: str, client: str | No
     async with pool.acquire() as conn, conn.transaction():
         admitted = await store.admit_request(conn, limits, REQUEST_WINDOW)
     if not admitted:
-        raise too_many(TOO_MANY_MESSAGE, int(REQUEST_WINDOW.total_seconds()))
+        raise too_many(gettext(TOO_MANY_MESSAGE), int(REQUEST_WINDOW.total_seconds()))
 
 
 async def _new_link(
@@ -175,7 +176,7 @@ async def check_link(pool: asyncpg.Pool, token: str) -> None:
     """Refuse a link that cannot sign in (unknown, used, expired, or its account deactivated),
     without using it."""
     if not await store.link_is_usable(pool, token):
-        raise not_found(LINK_REFUSED)
+        raise not_found(gettext(LINK_REFUSED))
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ async def redeem_link(pool: asyncpg.Pool, settings: Settings, token: str) -> Sta
     async with pool.acquire() as conn, conn.transaction():
         used = await store.use_link(conn, token)
         if used is None:
-            raise not_found(LINK_REFUSED)
+            raise not_found(gettext(LINK_REFUSED))
         await store.delete_expired_sessions(conn, *_durations(settings))
         await store.insert_session(conn, session_token, used.actor_id, secrets.token_urlsafe(32))
     return Started(session_token, used.next_path)

@@ -40,6 +40,7 @@ from domain.events import EventType, ReviewEvent
 from domain.intake import closed_for_good
 from domain.refusal import Refusal
 from domain.review import Phase, SubmissionAccepted, SubmissionKind, SubmissionRef
+from i18n import gettext
 from services import once
 from services.engine import Deps
 from services.refusals import (
@@ -80,7 +81,7 @@ async def intake(deps: Deps, actor: Actor, review_id: str) -> Intake:
     """Only focal points and stakeholders submit, each its own kind, to a review it may see."""
     kind = KIND_OF_ROLE.get(actor.role)
     if kind is None:
-        raise forbidden("Only focal points and stakeholders submit.")
+        raise forbidden(gettext("Only focal points and stakeholders submit."))
     return Intake(actor, kind, await visible(deps, actor, review_id))
 
 
@@ -90,7 +91,10 @@ def schema_kind(intake: Intake, body: Any) -> SubmissionKind:
     # A list, not a set: whatever the body holds as its kind is compared, hashable or not.
     others = [k for k in SubmissionKind if k != intake.kind]
     if isinstance(body, dict) and body.get("kind") in others:
-        raise forbidden(f"A {intake.actor.role} submits a {intake.kind.value} only.")
+        raise forbidden(
+            gettext("A %(role)s submits a %(kind)s only.")
+            % {"role": intake.actor.role, "kind": intake.kind.value}
+        )
     return intake.kind
 
 
@@ -239,7 +243,7 @@ async def listed(deps: Deps, actor: Actor, review_id: str) -> list[dict[str, Any
     elif (own := own_subject(actor)) is not None:
         kind, subject = own
     else:
-        raise forbidden("Only the secretariat and the submitters read submissions.")
+        raise forbidden(gettext("Only the secretariat and the submitters read submissions."))
     rows = await review_submissions(deps.pool, review["id"], kind=kind, subject=subject)
     return [
         {**dict(r), "id": str(r["id"]), "updated_at": r["updated_at"].isoformat()} for r in rows
@@ -250,7 +254,7 @@ async def sent(deps: Deps, actor: Actor, review_id: str) -> list[dict[str, Any]]
     """What a submitter has sent to the review: its submissions, each with the list of its
     accepted versions (without their content)."""
     if own_subject(actor) is None:
-        raise forbidden("Only focal points and stakeholders send submissions.")
+        raise forbidden(gettext("Only focal points and stakeholders send submissions."))
     items = await listed(deps, actor, review_id)
     rows = await accepted_version_list(deps.pool, [uuid.UUID(item["id"]) for item in items])
     for item in items:
@@ -261,7 +265,9 @@ async def sent(deps: Deps, actor: Actor, review_id: str) -> list[dict[str, Any]]
 async def _readable(deps: Deps, actor: Actor, submission_id: str) -> asyncpg.Record:
     """The submission, if it has an accepted version `actor` may read; the same refusal for
     one that does not exist (or an id that names nothing)."""
-    nothing = not_found(f"There is no submission {submission_id!r} you may read.")
+    nothing = not_found(
+        gettext("There is no submission %(id)s you may read.") % {"id": repr(submission_id)}
+    )
     found = await submission(deps.pool, named_id(submission_id, nothing))
     if found is None or found["latest_version"] == 0:
         raise nothing
@@ -285,7 +291,9 @@ async def submission_document(
         else next((v for v in versions if str(v["version"]) == version), None)
     )
     if chosen is None:
-        raise not_found(f"This submission has no version {version!r}.")
+        raise not_found(
+            gettext("This submission has no version %(version)s.") % {"version": repr(version)}
+        )
     return {
         "id": str(found["id"]),
         "review_id": found["review_id"],

@@ -8,6 +8,7 @@ import asyncpg
 
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
+from i18n import gettext
 from reports.synthesis import synthesis_page
 from services.engine import Deps
 from services.refusals import forbidden, not_found
@@ -21,10 +22,10 @@ async def readable_synthesis(deps: Deps, actor: Actor, review_id: str) -> asyncp
     """The review's synthesis, for its participants (not observers), once compiled."""
     review = await visible(deps, actor, review_id)
     if actor.role == "observer":
-        raise forbidden("The synthesis is for the review's participants.")
+        raise forbidden(gettext("The synthesis is for the review's participants."))
     found = await synthesis(deps.pool, review["id"])
     if found is None:
-        raise not_found("The synthesis is compiled when the consultation opens.")
+        raise not_found(gettext("The synthesis is compiled when the consultation opens."))
     return found
 
 

@@ -33,6 +33,7 @@ from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
 from domain.reference import load_reference
 from domain.review import SubmissionKind
+from i18n import N_, gettext
 from services.engine import Deps
 from services.refusals import Refused, conflict, forbidden, invalid, named_id, not_found
 from services.reviews import TASK_STATUSES
@@ -85,7 +86,14 @@ async def task_page(
 
 def _check_status(status: str | None) -> None:
     if status is not None and status not in TASK_STATUSES:
-        raise invalid([("/status", f"must be one of: {', '.join(TASK_STATUSES)}")])
+        raise invalid(
+            [
+                (
+                    "/status",
+                    gettext("must be one of: %(choices)s") % {"choices": ", ".join(TASK_STATUSES)},
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ async def inbox_page(
     _check_status(status)
     cursor = None
     if after is not None:
-        cursor = named_id(after, invalid([("/after", "must be the id of a task")]))
+        cursor = named_id(after, invalid([("/after", gettext("must be the id of a task"))]))
     rows = await inbox(deps.pool, Mine(actor.id, status, review_id, cursor, limit))
     next_after = str(rows[-1]["id"]) if len(rows) == limit else None
     return Inbox(rows, next_after, await reviews_of_tasks(deps.pool, actor.id, FILTER_REVIEWS))
@@ -149,18 +157,30 @@ async def asked_of(deps: Deps, actor: Actor, limit: int = ASKED_LIMIT) -> list[A
 async def readable_task(deps: Deps, actor: Actor, task_id: str) -> asyncpg.Record:
     """The task, if `actor` is its assignee or runs its review; the same refusal for one that
     does not exist (or an id that names nothing)."""
-    nothing = not_found(f"There is no task {task_id!r} you may read.")
+    nothing = not_found(gettext("There is no task %(id)s you may read.") % {"id": repr(task_id)})
     found = await task(deps.pool, named_id(task_id, nothing))
     if found is None or not may_read_task(actor, found["assignee"], found["region"]):
         raise nothing
     return found
 
 
+# What only a task's assignee does, as the pages and the API name it, said whole.
+_ONLY_THE_ASSIGNEE = {
+    "answers it": N_("Only the task's assignee answers it."),
+    "hands it over": N_("Only the task's assignee hands it over."),
+}
+
+
+def _only_the_assignee(doing: str) -> str:
+    sentence = _ONLY_THE_ASSIGNEE.get(doing)
+    return gettext(sentence) if sentence else f"Only the task's assignee {doing}."
+
+
 async def assigned_task(deps: Deps, actor: Actor, task_id: str, doing: str) -> asyncpg.Record:
     """The task `actor` holds; refused to the secretariat, who may read it but not act."""
     found = await readable_task(deps, actor, task_id)
     if not may_act_on_task(actor, found["assignee"]):
-        raise forbidden(f"Only the task's assignee {doing}.")
+        raise forbidden(_only_the_assignee(doing))
     return found
 
 
@@ -181,12 +201,15 @@ def _event(
 def _refusal(row: asyncpg.Record, actor: Actor, response_hash: str | None = None) -> Refused:
     """Why a change to a task that was open and the actor's a moment ago did not happen."""
     if row["status"] == "completed" and response_hash not in (None, row["response_hash"]):
-        return conflict("This task was already completed with a different response.")
+        return conflict(gettext("This task was already completed with a different response."))
     if row["status"] != "open":
-        return conflict(f"This task is {row['status']}.")
+        return conflict(gettext("This task is %(status)s.") % {"status": row["status"]})
     if row["assignee"] != actor.id:
-        return conflict("This task was handed to someone else meanwhile.")
-    return conflict(f"This task was due at {row['due_at'].isoformat()}; it takes no answer now.")
+        return conflict(gettext("This task was handed to someone else meanwhile."))
+    return conflict(
+        gettext("This task was due at %(due)s; it takes no answer now.")
+        % {"due": row["due_at"].isoformat()}
+    )
 
 
 async def answer(
@@ -216,13 +239,13 @@ async def answer(
 
 
 def _holds_a_task() -> Refused:
-    return invalid([("/to", "already has a task in this review")])
+    return invalid([("/to", gettext("already has a task in this review"))])
 
 
 async def _colleague(deps: Deps, actor: Actor, found: asyncpg.Record, to: str) -> Actor:
     """The colleague a task is handed to. Whether `to` is an account at all, or one of another
     party, gets one answer, so ids cannot be probed."""
-    not_a_colleague = invalid([("/to", "must be another account of your organisation")])
+    not_a_colleague = invalid([("/to", gettext("must be another account of your organisation"))])
     colleague = await colleague_of(deps.pool, actor, found["region"], named_id(to, not_a_colleague))
     if colleague is None:
         raise not_a_colleague

@@ -22,6 +22,7 @@ from db.webhooks import (
     webhooks_of,
 )
 from domain.access import RUNS_REVIEWS, Actor, runs_review
+from i18n import gettext
 from notifications.webhooks import WebhookPolicy, check_url
 from services import once
 from services.once import Created
@@ -54,7 +55,9 @@ def _audited(row: asyncpg.Record) -> dict[str, Any]:
 def _runs_reviews(actor: Actor) -> None:
     """Only those who run reviews subscribe to their events."""
     if actor.role not in RUNS_REVIEWS:
-        raise forbidden(f"This needs one of the roles: {', '.join(RUNS_REVIEWS)}.")
+        raise forbidden(
+            gettext("This needs one of the roles: %(roles)s.") % {"roles": ", ".join(RUNS_REVIEWS)}
+        )
 
 
 async def _scope(
@@ -65,14 +68,21 @@ async def _scope(
     if review_id is not None:
         row = await visible_review(pool, actor, review_id)
         if row is None or not runs_review(actor, row["region"]):
-            raise invalid([("/review_id", "is not a review you run")])
+            raise invalid([("/review_id", gettext("is not a review you run"))])
         return review_id, []
     regions = body.get("regions") or list(actor.regions)
     if not regions:
-        raise invalid([("/regions", "name the regions (or the review) to subscribe to")])
+        raise invalid([("/regions", gettext("name the regions (or the review) to subscribe to"))])
     outside = sorted(set(regions) - set(actor.regions)) if actor.role != "admin" else []
     if outside:
-        raise invalid([("/regions", f"not your region(s): {', '.join(outside)}")])
+        raise invalid(
+            [
+                (
+                    "/regions",
+                    gettext("not your region(s): %(regions)s") % {"regions": ", ".join(outside)},
+                )
+            ]
+        )
     return None, regions
 
 
@@ -88,14 +98,19 @@ async def subscribe(
     _runs_reviews(actor)
     refused = await check_url(body["url"], policy)
     if refused:
-        raise invalid([("/url", reason) for reason in refused], "This webhook URL is not allowed.")
+        raise invalid(
+            [("/url", reason) for reason in refused], gettext("This webhook URL is not allowed.")
+        )
     review_id, regions = await _scope(pool, actor, body)
 
     async def create(conn: Connection) -> Created:
         if await count_live_webhooks(conn, actor.id) >= WEBHOOKS_PER_OWNER:
             raise conflict(
-                f"You already have {WEBHOOKS_PER_OWNER} webhooks, the most one account may"
-                " have: delete one you no longer need first."
+                gettext(
+                    "You already have %(count)d webhooks, the most one account may have:"
+                    " delete one you no longer need first."
+                )
+                % {"count": WEBHOOKS_PER_OWNER}
             )
         row = await insert_webhook(
             conn,
@@ -127,7 +142,7 @@ async def own_webhook(pool: asyncpg.Pool, actor: Actor, webhook_id: str) -> asyn
     """The webhook, if `actor` is its owner or an admin; the same refusal for one that does not
     exist (or an id that names nothing)."""
     _runs_reviews(actor)
-    nothing = not_found(f"There is no webhook {webhook_id!r} of yours.")
+    nothing = not_found(gettext("There is no webhook %(id)s of yours.") % {"id": repr(webhook_id)})
     row = await webhook(pool, named_id(webhook_id, nothing))
     if row is None or (actor.role != "admin" and row["owner"] != actor.id):
         raise nothing

@@ -37,18 +37,21 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from markupsafe import Markup
 from referencing import Registry
 
+import i18n
 import schemas
 from api.bodies import MAX_BODY_VALUES, unstorable_or_too_many_values
 from domain.reference import load_reference
+from i18n import N_, gettext, ngettext
 from web.render import environment
 
 __all__ = [
@@ -87,13 +90,18 @@ class Option:
     label: str
 
 
+# Words said in the language in use when called, such as "Up to 2,000 characters.".
+Said = Callable[[], str]
+
+
 @dataclass(frozen=True)
 class _Described:
-    """What every field shows: its label, its hint (the schema's description) and limits."""
+    """What every field shows: its label, its hint (the schema's description) and limits, in
+    English as the schema says them; a form's view says them in the language in use."""
 
     label: str
     hint: str
-    limits: str
+    limits: tuple[Said, ...]
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,96 @@ def _humanized(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
+# The labels made of the names of properties and of choices that the schemas give no title
+# ("reporting_period" is labelled "Reporting period"), for the catalogue, which extracts only
+# the schemas' titles and descriptions.
+_HUMANIZED = (
+    N_("Category"),
+    N_("Challenges"),
+    N_("Comment"),
+    N_("Comments"),
+    N_("Consent to publish"),
+    N_("Contact"),
+    N_("Country"),
+    N_("Description"),
+    N_("Do not endorse"),
+    N_("Email"),
+    N_("End"),
+    N_("Endorse"),
+    N_("Endorse with reservations"),
+    N_("Endorsement"),
+    N_("Entry"),
+    N_("General comment"),
+    N_("Good practices"),
+    N_("Guiding principles"),
+    N_("Input"),
+    N_("Measures"),
+    N_("Methodology"),
+    N_("Name"),
+    N_("Next steps"),
+    N_("Number"),
+    N_("Objective"),
+    N_("Objectives"),
+    N_("Organisation"),
+    N_("Phone"),
+    N_("Preparation"),
+    N_("Principle"),
+    N_("Recommendations"),
+    N_("Reporting period"),
+    N_("Role"),
+    N_("Start"),
+    N_("Status"),
+    N_("Website"),
+)
+
+
+def _counted(limit: str, count: int) -> str:
+    """A limit of `count` things in the language in use, the number as it writes it."""
+    match limit:
+        case "min_characters":
+            text = ngettext(
+                "At least %(count)s character.", "At least %(count)s characters.", count
+            )
+        case "max_characters":
+            text = ngettext("Up to %(count)s character.", "Up to %(count)s characters.", count)
+        case "min_choices":
+            text = ngettext("At least %(count)s choice.", "At least %(count)s choices.", count)
+        case "max_choices":
+            text = ngettext("Up to %(count)s choice.", "Up to %(count)s choices.", count)
+        case "min_entries":
+            text = ngettext("At least %(count)s entry.", "At least %(count)s entries.", count)
+        case _:
+            text = ngettext("Up to %(count)s entry.", "Up to %(count)s entries.", count)
+    return text % {"count": i18n.format_number(count)}
+
+
+def _limit(limit: str, count: int) -> Said:
+    return partial(_counted, limit, count)
+
+
+def _words(message: str, **values: object) -> Said:
+    """`message` of the catalogue, said with `values` when called."""
+    return partial(_formatted, message, values)
+
+
+def _formatted(message: str, values: Mapping[str, object]) -> str:
+    return gettext(message) % values if values else gettext(message)
+
+
+def _or(words: Iterable[str]) -> str:
+    """Alternatives as a sentence says them: "2020-11-12 or 2021-01-31"."""
+    said = ""
+    for word in words:
+        said = (
+            word
+            if not said
+            else _formatted(N_("%(first)s or %(second)s"), {"first": said, "second": word})
+        )
+    return said
+
+
+def _examples(examples: Sequence[object]) -> str:
+    return _formatted(N_("For example, %(examples)s."), {"examples": _or(str(e) for e in examples)})
 
 
 def _resolved(schema: dict[str, Any], base: str) -> tuple[dict[str, Any], str, str | None]:
@@ -160,90 +256,140 @@ def _registry() -> Registry:
 
 
 def _reference_labels(definition: str | None) -> dict[str, str]:
-    """Labels of a shared definition's values from the GCM reference data (empty for others)."""
+    """Labels of a shared definition's values from the GCM reference data (empty for others),
+    in the language in use."""
     reference = load_reference()
     match definition:
         case "objective_number":
-            return {str(o.number): f"Objective {o.number}: {o.title}" for o in reference.objectives}
+            return {
+                str(o.number): _objective_title(o.number, o.title) for o in reference.objectives
+            }
         case "guiding_principle":
-            return {p.id: p.title for p in reference.guiding_principles}
+            return {p.id: gettext(p.title) for p in reference.guiding_principles}
         case "stakeholder_category":
-            return {c.id: c.title for c in reference.stakeholder_categories}
+            return {c.id: gettext(c.title) for c in reference.stakeholder_categories}
         case "objective_status":
-            return {s.id: s.title for s in reference.objective_statuses}
+            return {s.id: gettext(s.title) for s in reference.objective_statuses}
         case "region_code":
-            return {r.code: f"{r.commission} ({r.region})" for r in reference.regions}
+            return {
+                r.code: f"{gettext(r.commission)} ({gettext(r.region)})" for r in reference.regions
+            }
         case "iso3":
-            return _countries()
+            return _countries(i18n.current().code)
     return {}
 
 
+def _objective_title(number: int, title: str) -> str:
+    return gettext("Objective %(number)s: %(title)s") % {"number": number, "title": gettext(title)}
+
+
 @cache
-def _countries() -> dict[str, str]:
+def _countries(language: str) -> dict[str, str]:
+    """The States of the regional commissions named in `language` (the one in use), in the
+    order of their names: in English as the UN names them, in the others as CLDR does."""
+    english = language == i18n.DEFAULT_LANGUAGE
     names = {
-        country.iso3: country.name
+        country.iso3: country.name if english else i18n.country_name(country.iso3, country.name)
         for region in load_reference().regions
         for country in (*region.members, *region.associate_members)
     }
-    return dict(sorted(names.items(), key=lambda item: item[1]))
+    if english:
+        return dict(sorted(names.items(), key=lambda item: item[1]))
+    # Accents do not change a name's place ("Égypte" among the E).
+    return dict(sorted(names.items(), key=lambda item: _unaccented(item[1])))
+
+
+def _unaccented(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _options(schema: dict[str, Any], definition: str | None) -> tuple[Option, ...]:
-    labels = _reference_labels(definition)
+    """The choices, labelled in English; a view labels them in the language in use."""
+    with i18n.using(i18n.DEFAULT_LANGUAGE):
+        labels = _reference_labels(definition)
     enum = schema.get("enum")
     values = [str(value) for value in enum] if isinstance(enum, list) else list(labels)
     return tuple(Option(value, labels.get(value) or _humanized(value)) for value in values)
 
 
-def _string_limits(schema: dict[str, Any]) -> list[str]:
+def _shown_options(node: Scalar) -> tuple[Option, ...]:
+    """A field's choices labelled in the language in use (States in the order of their names
+    in it)."""
+    if node.kind == "yesno":
+        return tuple(Option(o.value, gettext(o.label)) for o in node.options)
+    labels = _reference_labels(node.definition)
+    if not labels:
+        return tuple(Option(o.value, gettext(o.label)) for o in node.options)
+    shown = tuple(Option(o.value, labels.get(o.value) or o.label) for o in node.options)
+    if node.definition == "iso3":
+        order = {value: place for place, value in enumerate(labels)}
+        shown = tuple(sorted(shown, key=lambda o: order.get(o.value, len(order))))
+    return shown
+
+
+def _string_limits(schema: dict[str, Any]) -> list[Said]:
     limits = []
     if schema.get("minLength", 0) > 1:
-        limits.append(f"At least {_plural(schema['minLength'], 'character')}.")
+        limits.append(_limit("min_characters", schema["minLength"]))
     if "maxLength" in schema and schema.get("format") != "date":
-        limits.append(f"Up to {_plural(schema['maxLength'], 'character')}.")
+        limits.append(_limit("max_characters", schema["maxLength"]))
     examples = schema.get("examples")
     if isinstance(examples, list) and examples:
-        limits.append("For example, " + " or ".join(str(e) for e in examples) + ".")
+        limits.append(partial(_examples, tuple(examples)))
     return limits
 
 
-def _number_limits(schema: dict[str, Any]) -> list[str]:
+def _number_limits(schema: dict[str, Any]) -> list[Said]:
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
-        return [f"A number from {low} to {high}."]
+        return [_words(N_("A number from %(low)s to %(high)s."), low=low, high=high)]
     if low is not None:
-        return [f"At least {low}."]
-    return [f"At most {high}."] if high is not None else []
+        return [_words(N_("At least %(low)s."), low=low)]
+    return [_words(N_("At most %(high)s."), high=high)] if high is not None else []
 
 
 def _scalar(schema: dict[str, Any], label: str, hint: str, definition: str | None) -> Scalar:
     json_type = schema.get("type", "string")
     options = _options(schema, definition)
     if json_type == "boolean":
-        options = (Option("yes", "Yes"), Option("no", "No"))
-        # The schemas speak of true and false; a person answers yes or no.
-        hint = re.sub(r"^True when\b", "Yes when", hint)
-        return Scalar(label, hint, "", "yesno", json_type, options, definition)
+        options = (Option("yes", N_("Yes")), Option("no", N_("No")))
+        return Scalar(label, hint, (), "yesno", json_type, options, definition)
     if options:
         kind = "radios" if len(options) <= _MAX_RADIOS else "select"
-        return Scalar(label, hint, "", kind, json_type, options, definition)
+        return Scalar(label, hint, (), kind, json_type, options, definition)
     if json_type in ("integer", "number"):
-        return Scalar(label, hint, " ".join(_number_limits(schema)), "number", json_type)
-    limits = " ".join(_string_limits(schema))
+        return Scalar(label, hint, tuple(_number_limits(schema)), "number", json_type)
+    limits = tuple(_string_limits(schema))
     long = schema.get("maxLength", 0) >= _TEXTAREA_FROM
     formats = {"date": "date", "email": "email", "uri": "url"}
     kind = formats.get(schema.get("format", ""), "textarea" if long else "text")
     return Scalar(label, hint, limits, kind, json_type, (), definition)
 
 
-def _array_limits(schema: dict[str, Any], as_set: bool) -> str:
-    word = "choice" if as_set else "entry"
+def _array_limits(schema: dict[str, Any], as_set: bool) -> tuple[Said, ...]:
+    things = "choices" if as_set else "entries"
     limits = []
     if schema.get("minItems", 0) >= 1:
-        limits.append(f"At least {_plural(schema['minItems'], word)}.".replace("entrys", "entries"))
+        limits.append(_limit(f"min_{things}", schema["minItems"]))
     if "maxItems" in schema:
-        limits.append(f"Up to {_plural(schema['maxItems'], word)}.".replace("entrys", "entries"))
-    return " ".join(limits)
+        limits.append(_limit(f"max_{things}", schema["maxItems"]))
+    return tuple(limits)
+
+
+def _hint(node: Node) -> str:
+    """A field's hint in the language in use."""
+    if not node.hint:
+        return ""
+    hint = gettext(node.hint)
+    if isinstance(node, Scalar) and node.kind == "yesno":
+        # The schemas speak of true and false; a person answers yes or no.
+        hint = re.sub(r"^True when\b", "Yes when", hint)
+    return hint
+
+
+def _limits(node: Node) -> str:
+    return " ".join(said() for said in node.limits)
 
 
 def _node(schema: dict[str, Any], base: str, name: str) -> Node:
@@ -254,7 +400,7 @@ def _node(schema: dict[str, Any], base: str, name: str) -> Node:
         properties = {
             key: _node(child, base, key) for key, child in schema.get("properties", {}).items()
         }
-        return Group(label, hint, "", properties, frozenset(schema.get("required", ())))
+        return Group(label, hint, (), properties, frozenset(schema.get("required", ())))
     if schema.get("type") == "array":
         return _repeat(schema, base, label, hint)
     return _scalar(schema, label, hint, definition)
@@ -571,10 +717,6 @@ def _choices(view_id: str, options: Sequence[Option], chosen: set[str]) -> tuple
     )
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
 class _Viewer:
     """Builds the views of one document, remembering each by pointer for the errors."""
 
@@ -583,7 +725,8 @@ class _Viewer:
 
     def view(self, node: Node, path: list[str | int], value: Any, level: int) -> FieldView:
         pointer = _pointer(path)
-        made = FieldView("group", pointer, _field_id(pointer), node.label, node.hint, node.limits)
+        label, hint, limits = gettext(node.label), _hint(node), _limits(node)
+        made = FieldView("group", pointer, _field_id(pointer), label, hint, limits)
         made.level = level
         if isinstance(node, Scalar):
             self._scalar(made, node, value)
@@ -599,7 +742,7 @@ class _Viewer:
             assert isinstance(node.item, Scalar)
             made.kind = "checkboxes"
             chosen = {_form_text(v) for v in value} if isinstance(value, list) else set()
-            made.choices = _choices(made.id, node.item.options, chosen)
+            made.choices = _choices(made.id, _shown_options(node.item), chosen)
         else:
             self._repeat(made, node, path, value if isinstance(value, list) else [], level)
         self.by_pointer[pointer] = made
@@ -609,7 +752,7 @@ class _Viewer:
     def _scalar(view: FieldView, node: Scalar, value: Any) -> None:
         view.kind = node.kind
         view.value = _form_text(value)
-        options = node.options
+        options = _shown_options(node)
         if options and view.value and view.value not in {o.value for o in options}:
             # A value not among the choices (from an old draft, say) stays visible, so it is
             # neither lost nor silently replaced.
@@ -620,22 +763,31 @@ class _Viewer:
         self, view: FieldView, node: Repeat, path: list[str | int], entries: list[Any], level: int
     ) -> None:
         view.kind = "repeat"
-        name = node.item_title or "entry"
+        name = gettext(node.item_title) if node.item_title else ""
         for index, value in enumerate(entries[: node.max_items + 1]):
             entry = self.view(node.item, [*path, index], value, level + 1)
-            label = f"{name[:1].upper()}{name[1:]} {index + 1}"
             if node.item_title is None:
-                label = f"{node.label}, entry {index + 1}"
+                label = gettext("%(list)s, entry %(number)s") % {
+                    "list": view.label,
+                    "number": i18n.format_number(index + 1),
+                }
+            else:
+                label = gettext("%(entry)s %(number)s") % {
+                    "entry": f"{name[:1].upper()}{name[1:]}",
+                    "number": i18n.format_number(index + 1),
+                }
             _rename(entry, label, label)
             if isinstance(node.item, Scalar):
                 entry.hint = ""  # the list's hint says what each entry is
             entry.remove = _remove_button(entry, entry.label)
             view.children.append(entry)
         if len(entries) < node.max_items:
-            hidden = f" to {node.label.lower()}" if node.item_title is None else ""
+            hidden = ""
+            if node.item_title is None:
+                hidden = " " + gettext("to %(list)s") % {"list": view.label.lower()}
             view.add = FormButton(
-                "_add", view.pointer, f"Add {_article(name)} {name.lower()}", hidden,
-                f"{view.id}-add", secondary=True,
+                "_add", view.pointer, _add_label(node.item_title), hidden, f"{view.id}-add",
+                secondary=True,
             )  # fmt: skip
         if node.objective_key is not None:
             _by_cluster(view, node, node.objective_key)
@@ -659,8 +811,46 @@ def _rename(entry: FieldView, label: str, context: str) -> None:
 
 def _remove_button(entry: FieldView, what: str) -> FormButton:
     return FormButton(
-        "_remove", entry.pointer, "Remove", f" {what}", f"{entry.id}-remove", secondary=True
-    )
+        "_remove", entry.pointer, gettext("Remove"), f" {what}", f"{entry.id}-remove",
+        secondary=True,
+    )  # fmt: skip
+
+
+# The button adding an entry to a list, by the title of the list's entries: a sentence of its
+# own in each language (English chooses "a" or "an", French "un" or "une").
+_ADD_ENTRY: dict[str | None, str] = {
+    None: N_("Add an entry"),
+    "Comment on this objective": N_("Add a comment on this objective"),
+    "Group consulted": N_("Add a group consulted"),
+    "Guiding principle": N_("Add a guiding principle"),
+    "Progress on this objective": N_("Add a progress on this objective"),
+    "Recommendation": N_("Add a recommendation"),
+    "SDG target": N_("Add a sdg target"),
+}
+# The button adding the entry of one objective, by the same titles.
+_ADD_OBJECTIVE_ENTRY: dict[str | None, str] = {
+    None: N_("Add entry"),
+    "Comment on this objective": N_("Add comment on this objective"),
+    "Progress on this objective": N_("Add progress on this objective"),
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _add_label(item_title: str | None) -> str:
+    """ "Add a recommendation", in the language in use for the titles the schemas have."""
+    known = _ADD_ENTRY.get(item_title)
+    if known is not None:
+        return gettext(known)
+    name = item_title or "entry"
+    return f"Add {_article(name)} {name.lower()}"
+
+
+def _add_objective_label(item_title: str | None) -> str:
+    known = _ADD_OBJECTIVE_ENTRY.get(item_title)
+    return gettext(known) if known is not None else f"Add {(item_title or 'entry').lower()}"
 
 
 def _key_child(entry: FieldView, key: str) -> FieldView | None:
@@ -672,7 +862,7 @@ def _by_cluster(view: FieldView, node: Repeat, key: str) -> None:
     hidden field; an entry without a valid objective (or a second one for the same
     objective) stays in the plain list, with its objective to choose."""
     reference = load_reference()
-    titles = {o.number: f"Objective {o.number}: {o.title}" for o in reference.objectives}
+    titles = {o.number: _objective_title(o.number, o.title) for o in reference.objectives}
     placed: dict[int, FieldView] = {}
     for entry in view.children:
         number_field = _key_child(entry, key)
@@ -682,65 +872,117 @@ def _by_cluster(view: FieldView, node: Repeat, key: str) -> None:
             continue
         placed[number] = entry
         number_field.kind, number_field.choices = "hidden", ()
-        _rename(entry, titles[number], f"Objective {number}")
-        entry.remove = _remove_button(entry, f"objective {number}")
+        _rename(entry, titles[number], gettext("Objective %(number)s") % {"number": number})
+        entry.remove = _remove_button(entry, gettext("objective %(number)s") % {"number": number})
     view.children = [entry for entry in view.children if entry not in placed.values()]
-    name = (node.item_title or "entry").lower()
+    name = _add_objective_label(node.item_title)
 
     def add(number: int) -> FormButton | None:
         if number in placed or view.add is None:
             return None
+        hidden = " " + gettext("(objective %(number)s)") % {"number": number}
         return FormButton(
-            "_add", f"{view.pointer} {key}={number}", f"Add {name}", f" (objective {number})",
-            f"{view.id}-add-{number}", secondary=True,
+            "_add", f"{view.pointer} {key}={number}", name, hidden, f"{view.id}-add-{number}",
+            secondary=True,
         )  # fmt: skip
 
     view.clusters = [
         ClusterView(
             f"{view.id}-cluster-{cluster.number}",
-            f"Cluster {cluster.number}: {cluster.title}",
+            gettext("Cluster %(number)s: %(title)s")
+            % {"number": cluster.number, "title": gettext(cluster.title)},
             [ObjectiveSlot(titles[n], placed.get(n), add(n)) for n in cluster.objectives],
         )
         for cluster in reference.clusters
     ]
     if view.add is not None:
-        view.add = FormButton(
-            "_add", view.pointer, f"Add {name}", " for an objective chosen from a list",
-            f"{view.id}-add", secondary=True,
-        )  # fmt: skip
+        hidden = " " + gettext("for an objective chosen from a list")
+        view.add = FormButton("_add", view.pointer, name, hidden, f"{view.id}-add", secondary=True)
 
 
 # --- problems in plain words ----------------------------------------------------------------
 
 # What schemas.validate_document says, keyword by keyword (required, minLength and minItems,
 # enum, type, maxLength, maxItems, minimum, maximum, format, uniqueItems), and how a form says
-# it of a field typed in, of a choice, and of a list; {label} is the field's label. Each
-# pattern is matched against the whole message; pattern and the rest read well after the label.
+# it of a field typed in, of a choice, and of a list: %(label)s is the field's label, %(lower)s
+# the same inside a sentence, %(count)s the number the message names (see _plain_count for
+# those said of a number of things). Each pattern is matched against the whole English
+# message; the form's words are said in the language in use.
 _PLAIN: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
     (re.compile(pattern), typing, choosing or typing, listing or typing)
     for pattern, typing, choosing, listing in (
-        (r"is required", "Enter {lower}", "Select {lower}", ""),
+        (r"is required", N_("Enter %(lower)s"), N_("Select %(lower)s"), ""),
         (
             r"must not be empty",
-            "Enter {lower}",
-            "Select at least one of {lower}",
-            "Add at least one entry to {lower}",
+            N_("Enter %(lower)s"),
+            N_("Select at least one of %(lower)s"),
+            N_("Add at least one entry to %(lower)s"),
         ),
-        (r"must be one of: .*", "{label} must be one of the choices", "Select {lower}", ""),
-        (r"must be true or false", "Select yes or no", "", ""),
-        (r"must be an integer", "{label} must be a whole number", "Select {lower}", ""),
-        (r"must be a number", "{label} must be a number", "Select {lower}", ""),
-        (r"must be at most (\d+) characters", "{label} must be {0} characters or fewer", "", ""),
-        (r"must be at least (\d+) characters", "{label} must be {0} characters or more", "", ""),
-        (r"must have at most (\d+) entries", "{label} can have up to {0} entries", "", ""),
-        (r"must have at least (\d+) entries", "Add at least {0} entries to {lower}", "", ""),
-        (r"must be at least (-?[\d.]+)", "{label} must be {0} or more", "", ""),
-        (r"must be at most (-?[\d.]+)", "{label} must be {0} or less", "", ""),
-        (r"must be a date \(YYYY-MM-DD\)", "{label} must be a real date", "", ""),
-        (r"must be a valid email address", "Enter an email address like name@example.org", "", ""),
-        (r"must not list the same entry twice", "{label} lists the same entry twice", "", ""),
+        (
+            r"must be one of: .*",
+            N_("%(label)s must be one of the choices"),
+            N_("Select %(lower)s"),
+            "",
+        ),
+        (r"must be true or false", N_("Select yes or no"), "", ""),
+        (
+            r"must be an integer",
+            N_("%(label)s must be a whole number"),
+            N_("Select %(lower)s"),
+            "",
+        ),
+        (r"must be a number", N_("%(label)s must be a number"), N_("Select %(lower)s"), ""),
+        (r"must be at most (\d+) characters?", "max_characters", "", ""),
+        (r"must be at least (\d+) characters?", "min_characters", "", ""),
+        (r"must have at most (\d+) entr(?:y|ies)", "max_entries", "", ""),
+        (r"must have at least (\d+) entr(?:y|ies)", "min_entries", "", ""),
+        (r"must be at least (-?[\d.]+)", N_("%(label)s must be %(count)s or more"), "", ""),
+        (r"must be at most (-?[\d.]+)", N_("%(label)s must be %(count)s or less"), "", ""),
+        (r"must be a date \(YYYY-MM-DD\)", N_("%(label)s must be a real date"), "", ""),
+        (
+            r"must be a valid email address",
+            N_("Enter an email address like name@example.org"),
+            "",
+            "",
+        ),
+        (
+            r"must not list the same entry twice",
+            N_("%(label)s lists the same entry twice"),
+            "",
+            "",
+        ),
     )
 )
+
+
+def _plain_count(limit: str, count: int) -> str | None:
+    """How a form says that a field has too many or too few things, for `count` of them."""
+    match limit:
+        case "max_characters":
+            return ngettext(
+                "%(label)s must be %(count)s character or fewer",
+                "%(label)s must be %(count)s characters or fewer",
+                count,
+            )
+        case "min_characters":
+            return ngettext(
+                "%(label)s must be %(count)s character or more",
+                "%(label)s must be %(count)s characters or more",
+                count,
+            )
+        case "max_entries":
+            return ngettext(
+                "%(label)s can have up to %(count)s entry",
+                "%(label)s can have up to %(count)s entries",
+                count,
+            )
+        case "min_entries":
+            return ngettext(
+                "Add at least %(count)s entry to %(lower)s",
+                "Add at least %(count)s entries to %(lower)s",
+                count,
+            )
+    return None
 
 
 def _lower(label: str) -> str:
@@ -748,16 +990,17 @@ def _lower(label: str) -> str:
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-def _number_words(match: re.Match[str]) -> list[str]:
-    return [f"{int(g):,}" if g.isdigit() else g for g in match.groups()]
+def _number_words(number: str) -> str:
+    return i18n.format_number(int(number)) if number.isdigit() else number
 
 
-def plain_message(view: FieldView, message: str) -> str:
-    """The problem ``message`` of schemas.validate_document said of ``view`` in plain words,
-    such as "Enter methodology" for "is required"; any other message follows the label
-    ("Phone must be written like +41 22 917 1234")."""
+def plain_message(view: FieldView, message: str | schemas.Problem) -> str:
+    """The problem ``message`` of schemas.validate_document said of ``view`` in plain words
+    in the language in use, such as "Enter methodology" for "is required"; any other message
+    follows the label ("Phone must be written like +41 22 917 1234")."""
+    english = message.english if isinstance(message, schemas.Problem) else message
     for pattern, typing, choosing, listing in _PLAIN:
-        match = pattern.fullmatch(message)
+        match = pattern.fullmatch(english)
         if match is None:
             continue
         template = typing
@@ -765,8 +1008,16 @@ def plain_message(view: FieldView, message: str) -> str:
             template = choosing
         elif view.kind == "repeat":
             template = listing
-        return template.format(*_number_words(match), label=view.label, lower=_lower(view.label))
-    return f"{view.label} {message}"
+        groups = match.groups()
+        values = {
+            "label": view.label,
+            "lower": _lower(view.label),
+            "count": _number_words(groups[0]) if groups else "",
+        }
+        counted = _plain_count(template, int(groups[0])) if groups else None
+        return (counted or gettext(template)) % values
+    said = message.translated() if isinstance(message, schemas.Problem) else gettext(message)
+    return gettext("%(label)s %(problem)s") % {"label": view.label, "problem": said}
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -855,14 +1106,17 @@ class Form:
         found: list[tuple[int, FieldError]] = []
         for problem in problems:
             pointer, message = (
-                (problem.pointer, problem.message)
-                if isinstance(problem, schemas.Problem)
-                else problem
+                (problem.pointer, problem) if isinstance(problem, schemas.Problem) else problem
             )
             view = _nearest(viewer.by_pointer, pointer)
             plain = plain_message(view, message)
             view.errors.append(plain)
-            summary = f"{view.context}: {plain}" if view.context else plain
+            summary = plain
+            if view.context:
+                summary = gettext("%(context)s: %(problem)s") % {
+                    "context": view.context,
+                    "problem": plain,
+                }
             found.append((order.get(id(view), -1), FieldError(summary, view.target_id)))
         # The summary lists problems in the order of the fields on the page.
         found.sort(key=lambda item: item[0])
