@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, BrowserContext
+from temporalio.client import Client
 
 import i18n
+from api.app import create_app
 from api.keys import SERVICES
+from config.settings import Settings
 from services import drafts, submissions
 from tests import documents
 from tests.browser import assert_accessible, needs_chromium
@@ -294,7 +300,19 @@ async def browsed(browser: Browser, browsing: Browsing, visits: list[Visit], tur
             await context.close()
 
 
-async def test_every_page_in_every_language(site: Site, browser: Browser) -> None:
+@pytest.fixture
+async def unlimited_site(
+    settings: Settings, pool: asyncpg.Pool, temporal_client: Client, make_account: Any
+) -> AsyncIterator[Site]:
+    """The pages served without a rate limit: this test asks for hundreds of them at once
+    from one address, more than the limit's burst, which the other tests share."""
+    app = create_app(replace(settings, rate_limit=0.0), pool=pool, temporal=temporal_client)
+    async with TestClient(TestServer(app)) as api, browser_like(api) as client:
+        yield Site(api, client, pool, settings, make_account)
+
+
+async def test_every_page_in_every_language(unlimited_site: Site, browser: Browser) -> None:
+    site = unlimited_site
     secretariat = await site.person("secretariat", regions=("ECE",))
     calling, germany = await a_call_for_inputs(site, secretariat)
     consulting = await a_consultation(site, secretariat)

@@ -151,6 +151,32 @@ async def test_the_switch_goes_back_only_to_a_page_of_this_site(
     assert switched.headers["Location"] == location
 
 
+RETURN_TO = re.compile(r'name="return_to" value="([^"]*)"')
+
+
+async def test_the_switch_goes_back_to_the_page_it_is_on_if_it_can_be_opened(site: Site) -> None:
+    """A form sent back with its errors is at an address that opens the form again; a page
+    only a form's post reaches (a new token, shown once) is not: the switch there goes back to
+    the start page rather than to "Page not found"."""
+    person = await site.person("focal_point", country="DEU", regions=("ECE",))
+    await site.sign_in(person)
+    shown = await site.client.get("/tasks?status=open")
+    assert RETURN_TO.findall(await shown.text()) == ["/tasks?status=open"]
+    missing = await site.client.get("/no-such-page?x=1")
+    assert RETURN_TO.findall(await missing.text()) == ["/no-such-page?x=1"]
+
+    token = await form_token(site.client, "/account")
+    issued = await site.client.post("/account/token", data={"csrf_token": token})
+    assert issued.status == 200 and issued.url.path == "/account/token"
+    assert RETURN_TO.findall(await issued.text()) == ["/"]
+    assert (await site.client.get("/account/token", allow_redirects=False)).status == 405
+
+    refused = await site.client.post("/tasks", data={"csrf_token": token})
+    assert refused.status == 405 and RETURN_TO.findall(await refused.text()) == ["/"]
+    forged = await site.client.post("/account?tab=1", data={"csrf_token": "forged"})
+    assert forged.status == 403 and RETURN_TO.findall(await forged.text()) == ["/account?tab=1"]
+
+
 async def test_a_language_not_offered_is_refused_with_a_page(site: Site) -> None:
     token = await form_token(site.client, "/")
     for language in ("xx", "", "de", "<script>", "a" * 10_000, "ar\u0000", None):
@@ -161,6 +187,7 @@ async def test_a_language_not_offered_is_refused_with_a_page(site: Site) -> None
         html = await refused.text()
         assert refused.status == 400, html
         assert lang_of(html) == ("en", "ltr") and "<script>" not in html
+        assert RETURN_TO.findall(html) == ["/"]
         assert LANGUAGE_COOKIE not in refused.cookies
     # Without the page's token, nothing changes either.
     forged = await site.client.post("/language", data={"language": "ar"}, allow_redirects=False)
