@@ -18,7 +18,6 @@ from services.signin import local_path
 from web.keys import PERSON
 from web.paths import is_page, is_published_file
 from web.sessions import STATIC_PREFIX, set_cookie
-from web.signin import see_other
 
 routes = web.RouteTableDef()
 
@@ -79,6 +78,18 @@ def _say_language(response: web.StreamResponse) -> None:
         response.headers["Vary"] = f"{vary}, Accept-Language, Cookie"
 
 
+def return_to(request: web.Request) -> str:
+    """Where the switch on the page answering `request` goes back to: that page, unless only a
+    form's post reaches its address (a new token shown once, a refused switch), where going
+    back would find no page: then the start page."""
+    resource = request.match_info.route.resource
+    if request.method in ("GET", "HEAD") or (
+        resource is not None and any(route.method in ("GET", "*") for route in resource)
+    ):
+        return request.path_qs
+    return "/"
+
+
 def switch_links() -> list[i18n.Language]:
     """The six languages, each named in itself, for the switch at the foot of every page."""
     return [i18n.language(code) for code in i18n.LANGUAGES]
@@ -95,6 +106,6 @@ async def switch(request: web.Request) -> web.StreamResponse:
     person = request.get(PERSON)
     if person is not None and person.language != code:
         await accounts.set_preferences(request.app[POOL], person, {"language": code})
-    response = see_other(back)
+    response = web.Response(status=303, headers={"Location": back})
     set_cookie(response, request.app[SETTINGS], LANGUAGE_COOKIE, code, LANGUAGE_COOKIE_AGE)
     return response

@@ -13,6 +13,7 @@ from aiohttp import web
 import i18n
 from i18n.jinja import install
 from web.keys import CSRF_TOKEN, PERSON
+from web.language import return_to
 
 SERVICE_NAME = "reviewflow"
 
@@ -46,6 +47,7 @@ def page(
         csrf_token=request.get(CSRF_TOKEN),
         path=request.path,
         path_qs=request.path_qs,
+        return_to=return_to(request),
         language=i18n.current(),
         **(context or {}),
     )
