@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # Bidirectional embeddings, overrides and isolates let a text display as something other than
 # what it says ("txt.exe" shown as "exe.txt"). The marks that right-to-left writing relies on
 # (LRM, RLM, ALM) and the joiners of Arabic script are other characters and stay.
 _DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether `text` shows anything: a letter, a digit, a mark, punctuation or a symbol (a
+    title of zero-width spaces and formatting characters shows nothing)."""
+    return any(unicodedata.category(c)[0] in "LMNPS" for c in text)
 
 
 def N_(message: str) -> str:  # gettext's own name for it

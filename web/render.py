@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 import i18n
+from domain.text import has_visible_character
 from i18n.jinja import install
 from web.keys import CSRF_TOKEN, PERSON
 from web.language import return_to
@@ -28,8 +29,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["service_name"] = SERVICE_NAME
+    env.filters["or_else"] = shown_or_else
     env.globals["switch_languages"] = [i18n.language(code) for code in i18n.LANGUAGES]
     return install(env, resources.files("web") / "templates")
+
+
+def shown_or_else(text: str, fallback: str) -> str:
+    """`text` if it shows anything, else `fallback`: a link named by a title of invisible
+    characters would have no name at all."""
+    return text if has_visible_character(text) else fallback
 
 
 def page(

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
+import i18n
 from api.bodies import unstorable_or_too_many_values
 from api.keys import SERVICES, SETTINGS
 from api.requests import TASK_DELEGATION
@@ -367,7 +368,15 @@ def _delegation_errors(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
                 }
             )
         else:
-            chosen = TO_PROBLEMS.get(message, CHOOSE_COLLEAGUE)
+            # The use case says its problem in the page's language, from its own catalogue.
+            chosen = next(
+                (
+                    plain
+                    for said, plain in TO_PROBLEMS.items()
+                    if message in (said, i18n.dgettext("schemas", said))
+                ),
+                CHOOSE_COLLEAGUE,
+            )
             errors.append({"field_id": "to", "message": gettext(chosen)})
     return errors
 
