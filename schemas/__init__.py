@@ -40,6 +40,7 @@ __all__ = [
     "Problem",
     "problems_in",
     "registry",
+    "said_or",
     "schema_document",
     "schema_names",
     "validate_document",
@@ -155,7 +156,7 @@ def _say(template: str, params: Mapping[str, object]) -> str:
     if not params:
         return text
     values = {
-        key: _or(
+        key: said_or(
             gettext(_TYPE_NAMES.get(str(v), str(v))) if key == "types" else str(v) for v in value
         )
         if isinstance(value, tuple)
@@ -170,7 +171,7 @@ def _problem(pointer: str, template: str, **params: object) -> Problem:
     return Problem(pointer, _say(template, params), template, tuple(params.items()))
 
 
-def _or(words: Iterable[str]) -> str:
+def said_or(words: Iterable[str]) -> str:
     """Alternatives as a sentence says them: "a string or null"."""
     said = ""
     for word in words:

@@ -52,6 +52,7 @@ import schemas
 from api.bodies import MAX_BODY_VALUES, unstorable_or_too_many_values
 from domain.reference import load_reference
 from i18n import N_, gettext, ngettext
+from schemas import said_or
 from web.render import environment
 
 __all__ = [
@@ -220,20 +221,10 @@ def _formatted(message: str, values: Mapping[str, object]) -> str:
     return gettext(message) % values if values else gettext(message)
 
 
-def _or(words: Iterable[str]) -> str:
-    """Alternatives as a sentence says them: "2020-11-12 or 2021-01-31"."""
-    said = ""
-    for word in words:
-        said = (
-            word
-            if not said
-            else _formatted(N_("%(first)s or %(second)s"), {"first": said, "second": word})
-        )
-    return said
-
-
 def _examples(examples: Sequence[object]) -> str:
-    return _formatted(N_("For example, %(examples)s."), {"examples": _or(str(e) for e in examples)})
+    return _formatted(
+        N_("For example, %(examples)s."), {"examples": said_or(str(e) for e in examples)}
+    )
 
 
 def _resolved(schema: dict[str, Any], base: str) -> tuple[dict[str, Any], str, str | None]:
