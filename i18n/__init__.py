@@ -146,8 +146,8 @@ def language(code: str) -> Language:
         return Language(chosen, locale, NullTranslations())
     catalogues = {domain: _catalogue(chosen, domain) for domain in DOMAINS}
     merged = Translations(domain="merged")
-    for domain in DOMAINS:
-        merged.merge(_catalogue(chosen, domain))
+    for catalogue in catalogues.values():  # merging copies, leaving each catalogue as it is
+        merged.merge(catalogue)
     return Language(chosen, locale, merged, catalogues)
 
 

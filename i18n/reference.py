@@ -34,12 +34,6 @@ def title(english: str) -> str:
     return i18n.gettext(english)
 
 
-def state_name(iso3: str, english: str) -> str:
-    """A member State named in the language in use: CLDR's name, or the data's (the UN's)
-    English name in English and for a code CLDR does not know."""
-    return i18n.country_name(iso3, english)
-
-
 def gcm() -> JsonObject:
     """Body of ``GET /v1/gcm`` in the language in use."""
     document = gcm_document()
@@ -57,5 +51,5 @@ def region(found: Region, with_members: bool) -> JsonObject:
     document["region"] = title(document["region"])
     if with_members:
         for country in (*document["members"], *document["associate_members"]):
-            country["name"] = state_name(country["iso3"], country["name"])
+            country["name"] = i18n.country_name(country["iso3"], country["name"])
     return document

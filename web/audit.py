@@ -15,12 +15,13 @@ import i18n
 from api.keys import SERVICES
 from domain.events import EventType
 from domain.review import Phase
+from i18n import country_name
 from services import reviews
 from services.refusals import Kind, Refused
 from web.console import PHASE_NAMES
 from web.format import deadline, zone
 from web.render import page
-from web.reviews import DEADLINES, shown_count, state_name
+from web.reviews import DEADLINES, shown_count
 from web.sessions import require_person
 
 routes = web.RouteTableDef()
@@ -79,7 +80,7 @@ def _deadline_name(value: Any) -> str:
 
 
 def _country(iso3: Any) -> str:
-    return state_name(str(iso3))
+    return country_name(str(iso3))
 
 
 def _reason(data: Mapping[str, Any], said: str) -> str:

@@ -28,13 +28,14 @@ from domain.phases import more_states_refusal
 from domain.reference import Region, load_reference
 from domain.review import Deadline, LatePolicy, Phase, Timeline
 from domain.timeline import next_deadline, on_day, suggested_timeline
+from i18n import country_name
 from schemas import problems_in
 from services import reviews
 from services.refusals import Kind, Refused
 from services.reviews import Command
 from web.format import deadline
 from web.render import page
-from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count, state_name
+from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -191,7 +192,7 @@ class NewReview:
 
 
 def _states(region: Region, picked: set[str]) -> list[dict[str, Any]]:
-    names = {code: state_name(code) for code in region.iso3_codes}
+    names = {code: country_name(code) for code in region.iso3_codes}
     return [
         {"code": code, "name": name, "checked": code in picked}
         for code, name in sorted(names.items(), key=lambda item: item[1])
@@ -430,7 +431,7 @@ async def _edit_page(
     context = {
         "review": review,
         "values": values or {"title": review["title"], "description": review["description"]},
-        "states": [state_name(c) for c in review["member_states"]],
+        "states": [country_name(c) for c in review["member_states"]],
         "more_states": [s for s in _states(region, set()) if s["code"] not in members],
         "states_closed": more_states_refusal(Phase(review["phase"])),
         "state_key": new_form_key()[KEY_FIELD],

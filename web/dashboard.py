@@ -21,6 +21,7 @@ from api.keys import SERVICES
 from api.requests import EXTENSION, REASON
 from domain.access import Actor
 from domain.review import DEADLINE_ENDS, NEXT_PHASE, PHASE_ORDER, Phase
+from i18n import country_name
 from reports.render import heatmap
 from schemas import problems_in
 from services import dashboard, reviews
@@ -28,7 +29,7 @@ from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.format import deadline, local_time, zone
 from web.render import page
-from web.reviews import DEADLINES, PHASES, form_key, new_form_key, state_name
+from web.reviews import DEADLINES, PHASES, form_key, new_form_key
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -118,7 +119,7 @@ def _state_rows(board: dashboard.Dashboard, person: Actor) -> list[dict[str, Any
             when = None
         rows.append(
             {
-                "name": f"{state_name(state.country)} ({state.country})",
+                "name": f"{country_name(state.country)} ({state.country})",
                 "status": status,
                 "tag": _tag(state, extended=bool(extended)),
                 "received": when,
@@ -154,7 +155,7 @@ def _coverage(board: dashboard.Dashboard) -> dict[str, Any]:
     words translated."""
     coverage = {
         **board.coverage,
-        "rows": [{**row, "name": state_name(row["iso3"])} for row in board.coverage["rows"]],
+        "rows": [{**row, "name": country_name(row["iso3"])} for row in board.coverage["rows"]],
     }
     drawn = heatmap(coverage, coverage["objectives"])
     for item in drawn["legend"]:
@@ -292,7 +293,7 @@ def _extension_choices(review: asyncpg.Record, person: Actor) -> dict[str, Any]:
             for d, label in DEADLINES.items()
         ],
         "states": [
-            {"value": c, "label": f"{state_name(c)} ({c})"} for c in review["member_states"]
+            {"value": c, "label": f"{country_name(c)} ({c})"} for c in review["member_states"]
         ],
         "zone": zone(person.time_zone).key,
     }

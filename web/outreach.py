@@ -16,6 +16,7 @@ import i18n
 from api.keys import SERVICES
 from api.requests import ANNOUNCEMENT
 from domain.access import Actor
+from i18n import country_name
 from schemas import problems_in
 from services import announcements, reminders
 from services.announcements import Audience
@@ -23,7 +24,7 @@ from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.format import local_time
 from web.render import page
-from web.reviews import form_key, new_form_key, shown_count, state_name
+from web.reviews import form_key, new_form_key, shown_count
 from web.sessions import require_person
 from web.signin import see_other
 
@@ -107,7 +108,7 @@ async def _remind_page(
     refused = preview.refused
     context = {
         "review": preview.review,
-        "countries": [state_name(c) for c in preview.behind.countries],
+        "countries": [country_name(c) for c in preview.behind.countries],
         "stakeholders": [
             {"name": name, "organisation": organisation}
             for _, name, organisation in preview.behind.stakeholders

@@ -26,6 +26,7 @@ from domain.access import KIND_OF_ROLE, Actor, own_subject, runs_review
 from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
+from i18n import country_name
 from services import drafts, reviews, submissions
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
@@ -70,11 +71,6 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def state_name(iso3: str) -> str:
-    """A State named in the language in use (the UN's names in English, CLDR's in the others)."""
-    return i18n.country_name(iso3)
-
-
 def _review_path(review_id: str) -> str:
     return f"/reviews/{review_id}"
 
@@ -89,7 +85,7 @@ def _kind_asked(intake: Intake, query: Mapping[str, str]) -> SubmissionKind:
 
 def _asked(person: Actor, kind: SubmissionKind | None) -> str:
     if kind is SubmissionKind.NATIONAL_REPORT:
-        country = state_name(person.country or "")
+        country = country_name(person.country or "")
         return i18n.gettext(
             "The national report of %(country)s on its implementation of the Global Compact."
         ) % {"country": country}
@@ -204,7 +200,7 @@ def _sender(content: dict[str, Any]) -> str:
     """Who a submission is from, in words: the State's name or the organisation's."""
     if "country" in content:
         iso3 = str(content["country"])
-        return state_name(iso3)
+        return country_name(iso3)
     return str(content.get("organisation", {}).get("name", ""))
 
 

@@ -15,12 +15,12 @@ import i18n
 from api.exports import send
 from api.keys import SERVICES
 from domain.access import Actor
+from i18n import country_name
 from services import exports, reviews
 from services.refusals import Kind, Refused
 from web.format import local_time, zone
 from web.forms import form_for
 from web.render import page
-from web.reviews import state_name
 from web.sessions import require_person
 
 routes = web.RouteTableDef()
@@ -93,7 +93,7 @@ def _exports(review_id: str, datasets: tuple[str, ...]) -> list[dict[str, str]]:
 
 def _subject(row: asyncpg.Record) -> str:
     if row["kind"] == "national_report":
-        return state_name(row["subject"])
+        return country_name(row["subject"])
     return str(row["organisation"] or row["subject"])
 
 
@@ -201,7 +201,7 @@ def _who(row: asyncpg.Record) -> str:
     country = row["country"]
     if row["organisation"]:
         return str(row["organisation"])
-    return state_name(country) if country else str(country)
+    return country_name(country) if country else str(country)
 
 
 def _answer_rows(table: exports.Table, person: Actor) -> list[dict[str, Any]]:
