@@ -27,11 +27,13 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from activities.notify import NotificationActivities
+from activities.retention import RetentionActivities
 from config.settings import Settings, load_settings
 from db.pool import create_pool
 from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
 from reviewflow.orphans import settle_orphans
+from reviewflow.retention import ensure_retention_schedule
 from workflows import WORKFLOWS
 from workflows.notifications import NotificationsWorkflow, notifications_workflow_id
 from workflows.review import SEARCH_ATTRIBUTES
@@ -66,7 +68,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool),
+        activities=[*build_activities(pool), *RetentionActivities(pool, settings).all()],
         # Every review activity holds a database connection: more of them at once than the
         # pool has would only queue for one, against their start-to-close timeouts.
         max_concurrent_activities=pool.get_max_size(),
@@ -106,9 +108,11 @@ async def ensure_notifications_running(client: Client, settings: Settings) -> No
 async def running_workers(
     client: Client, pool: asyncpg.Pool, settings: Settings
 ) -> AsyncIterator[None]:
-    """Both workers running and the notification pipeline started, until the block ends."""
+    """Both workers running, the notification pipeline started and the retention Schedule
+    set, until the block ends."""
     async with build_worker(client, pool, settings), build_notify_worker(client, pool, settings):
         await ensure_notifications_running(client, settings)
+        await ensure_retention_schedule(client, settings)
         await settle_orphans(client, pool)
         yield
         log.info("worker stopping; letting running activities finish")

@@ -41,7 +41,6 @@ from domain.events import EventType
 from notifications.links import REVIEW_INVITED, SIGN_IN_AND_OPEN, message_links, review_path
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
-from notifications.retention import SWEEP_EVERY_S, sweep_expired
 from notifications.rules import rule_for
 from notifications.webhooks import (
     MAX_ATTEMPTS,
@@ -170,7 +169,6 @@ class NotificationActivities:
         self.policy = policy
         self.limiter = RateLimiter(settings.notify_rate)
         self.hosts = HostSlots(WEBHOOKS_PER_HOST)
-        self.swept_at: float | None = None
 
     @activity.defn(name=stubs.deliver_notifications.__name__)
     async def deliver_notifications(self, round: DeliveryRound) -> DeliveryStats:
@@ -207,7 +205,6 @@ class NotificationActivities:
         expanded = 0
         while going_on():
             activity.heartbeat()
-            await self._sweep_when_due()
             count = await self.expand_events()
             expanded += count
             if not count:
@@ -249,20 +246,6 @@ class NotificationActivities:
                     await _one_done_or_idle(under_way)
         outcomes.update(task.result() for task in under_way)
         return outcomes
-
-    async def _sweep_when_due(self) -> None:
-        """Remove expired .eml files and idempotency records, once every SWEEP_EVERY_S."""
-        now = time.monotonic()
-        if self.swept_at is not None and now - self.swept_at < SWEEP_EVERY_S:
-            return
-        self.swept_at = now
-        swept = await sweep_expired(
-            self.pool,
-            mail_dir=self.settings.mail_dir,
-            mail_days=self.settings.retention_days,
-            idempotency_days=self.settings.idempotency_days,
-        )
-        activity.logger.info("expired records removed: %s", swept)
 
     async def expand_events(self) -> int:
         """Turn events not yet expanded into deliveries, in one transaction with their mark."""

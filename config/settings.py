@@ -24,6 +24,8 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_WEBHOOK_ALLOW",
     "REVIEWFLOW_RETENTION_DAYS",
     "REVIEWFLOW_IDEMPOTENCY_DAYS",
+    "REVIEWFLOW_DELIVERY_DAYS",
+    "REVIEWFLOW_SESSION_DAYS",
     "REVIEWFLOW_RATE_LIMIT",
     "REVIEWFLOW_RATE_BURST",
     "REVIEWFLOW_SESSION_IDLE_MINUTES",
@@ -79,9 +81,13 @@ class Settings:
     notify_rate: float = 100.0
     # Non-public networks webhooks may reach (docs/webhooks.md); empty: public addresses only.
     webhook_allow: str = ""
-    # Days a written .eml file, and an Idempotency-Key's stored answer, are kept.
+    # Days a written .eml file, and an Idempotency-Key's stored answer, are kept; days a
+    # settled delivery's attempts are kept; days a web session or sign-in link is kept once it
+    # ended (services/retention.py).
     retention_days: int = 90
     idempotency_days: int = 7
+    delivery_days: int = 30
+    session_days: int = 30
     # API requests per second each client (bearer token, or address without one) may send on
     # average, and how many it may send at once after a quiet spell; rate 0 for no limit.
     rate_limit: float = DEFAULT_RATE_LIMIT
@@ -265,6 +271,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_allow=env.get("REVIEWFLOW_WEBHOOK_ALLOW") or "",
         retention_days=_count(env, "REVIEWFLOW_RETENTION_DAYS", 90),
         idempotency_days=_count(env, "REVIEWFLOW_IDEMPOTENCY_DAYS", 7),
+        delivery_days=_count(env, "REVIEWFLOW_DELIVERY_DAYS", 30),
+        session_days=_count(env, "REVIEWFLOW_SESSION_DAYS", 30),
         rate_limit=_rate(env, "REVIEWFLOW_RATE_LIMIT", DEFAULT_RATE_LIMIT, "requests"),
         rate_burst=_count(env, "REVIEWFLOW_RATE_BURST", DEFAULT_RATE_BURST),
         public_url=_public_url(env),

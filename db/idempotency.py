@@ -49,12 +49,3 @@ async def store_if_new(
         response,
     )
     return bool(stored_now)
-
-
-async def delete_expired(conn: Executor, days: int) -> int:
-    """Remove the answers stored more than `days` ago; how many."""
-    status = await conn.execute(
-        "DELETE FROM idempotent_requests WHERE created_at < now() - make_interval(days => $1)",
-        days,
-    )
-    return int(status.split()[-1])

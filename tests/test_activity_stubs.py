@@ -15,6 +15,7 @@ from temporalio import activity
 from activities.consultation import ConsultationActivities
 from activities.notify import NotificationActivities
 from activities.report import ReportActivities
+from activities.retention import RetentionActivities
 from activities.review import ReviewActivities
 from workflows import activity_stubs
 
@@ -23,6 +24,7 @@ IMPLEMENTATION_CLASSES = (
     ConsultationActivities,
     ReportActivities,
     NotificationActivities,
+    RetentionActivities,
 )
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
@@ -70,6 +72,7 @@ def test_every_stub_matches_the_implementation_registered_under_its_name() -> No
         "compile_report",
         "publish_report",
         "deliver_notifications",
+        "purge_expired",
     }
     assert set(implementations) == set(stubs)
     for name, stub in stubs.items():

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import socket
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -829,49 +827,3 @@ async def test_subscriptions_per_owner_are_capped(notify_env: Env) -> None:
     deleted = await env.api.delete(f"/v1/webhooks/{created[0]['id']}", headers=secretariat.headers)
     assert deleted.status == 204
     await post(env, "/v1/webhooks", secretariat, hook(99), 201)
-
-
-async def test_expired_mail_files_and_idempotency_records_are_removed(
-    fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
-) -> None:
-    _, port = inbox
-    pool, settings = await start_env(
-        fresh_database,
-        temporal_client,
-        tmp_path,
-        port,
-        REVIEWFLOW_RETENTION_DAYS="30",
-        REVIEWFLOW_IDEMPOTENCY_DAYS="7",
-    )
-    try:
-        actor = await create_account(pool, "secretariat", regions=("ECE",))
-        for key, age_days in (("old", 8), ("recent", 6)):
-            await pool.execute(
-                """INSERT INTO idempotent_requests (actor_id, key, request_hash, status, response,
-                                                    created_at)
-                   VALUES ($1, $2, 'h', 201, '{}', now() - make_interval(days => $3))""",
-                actor.actor.id,
-                key,
-                age_days,
-            )
-        settings.mail_dir.mkdir(parents=True)
-        now = time.time()
-        for name, age_days in (("old", 31), ("recent", 29)):
-            path = settings.mail_dir / f"{name}.eml"
-            path.write_text("Subject: x\n\nx\n")
-            os.utime(path, (now - age_days * 86400, now - age_days * 86400))
-        (settings.mail_dir / "notes.txt").write_text("not a message")
-        os.utime(settings.mail_dir / "notes.txt", (now - 400 * 86400, now - 400 * 86400))
-
-        async def swept() -> bool:
-            keys = await pool.fetch("SELECT key FROM idempotent_requests")
-            return [k["key"] for k in keys] == ["recent"] and not (
-                settings.mail_dir / "old.eml"
-            ).exists()
-
-        async with running_workers(temporal_client, pool, settings):
-            await eventually(swept, deadline_s=30)
-        assert sorted(p.name for p in settings.mail_dir.iterdir()) == ["notes.txt", "recent.eml"]
-    finally:
-        await stop_pipeline(temporal_client, settings)
-        await pool.close()

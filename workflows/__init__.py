@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.notifications import NotificationsWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.review import RegionalReviewWorkflow
 
-WORKFLOWS: list[type] = [RegionalReviewWorkflow, NotificationsWorkflow]
+WORKFLOWS: list[type] = [RegionalReviewWorkflow, NotificationsWorkflow, RetentionWorkflow]

@@ -21,6 +21,7 @@ from workflows.models import (
     MoveTaskDeadline,
     OpenConsultation,
     PublishReport,
+    PurgeRound,
     RecordChange,
     Reminder,
     ReminderNow,
@@ -90,4 +91,9 @@ async def publish_report(request: PublishReport) -> ReportVersion:
 
 @activity.defn
 async def deliver_notifications(round: DeliveryRound) -> DeliveryStats:
+    raise _runs_in_a_worker()
+
+
+@activity.defn
+async def purge_expired(round: PurgeRound) -> dict[str, int]:
     raise _runs_in_a_worker()

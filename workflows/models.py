@@ -205,6 +205,14 @@ class DeliveryStats:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class PurgeRound:
+    """Delete expired records, `batch` rows at a time, at most `max_batches` of each kind."""
+
+    batch: int
+    max_batches: int
+
+
 # The error type of an activity failure that no retry can mend (a row that must exist does
 # not): retrying it would only hold the review's lock for ever.
 PRECONDITION_FAILED = "PreconditionFailed"
