@@ -46,12 +46,6 @@ async def insert_link(
     )
 
 
-async def delete_expired_links(conn: Executor) -> int:
-    """Forget the links past their time: used or not, they can open nothing any more."""
-    status = await conn.execute("DELETE FROM sign_in_links WHERE expires_at <= now()")
-    return int(status.split()[-1])
-
-
 # A link opens a session while unused, in time, and its account active.
 _USABLE = """l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now()
              AND a.id = l.actor_id AND a.disabled_at IS NULL"""
@@ -106,16 +100,6 @@ async def touch_session(
 
 async def delete_session(conn: Executor, token: str) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE token_hash = $1", hash_token(token))
-
-
-async def delete_expired_sessions(conn: Executor, idle: timedelta, lifetime: timedelta) -> int:
-    status = await conn.execute(
-        """DELETE FROM web_sessions
-           WHERE last_seen_at <= now() - $1::interval OR created_at <= now() - $2::interval""",
-        idle,
-        lifetime,
-    )
-    return int(status.split()[-1])
 
 
 async def admit_request(conn: Connection, limits: Mapping[str, int], window: timedelta) -> bool:

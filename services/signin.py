@@ -3,6 +3,8 @@
 A link is a random token (256 bits) stored only as its hash; it works once, for 15 minutes (a
 sign-in link) or 7 days (an invitation). Asking for a link answers the same whatever the
 address: the account is looked up, and its mail sent, after the answer (`send_sign_in_links`).
+Used and expired links and ended sessions are deleted later, by the retention rules
+(services/retention.py).
 """
 
 from __future__ import annotations
@@ -89,11 +91,9 @@ async def _new_link(
     pool: asyncpg.Pool, settings: Settings, actor_id: uuid.UUID, purpose: str, next_path: str | None
 ) -> str:
     token = secrets.token_urlsafe(32)
-    async with pool.acquire() as conn, conn.transaction():
-        await store.delete_expired_links(conn)
-        await store.insert_link(
-            conn, token, actor_id, purpose, LIFETIMES[purpose], local_path(next_path)
-        )
+    await store.insert_link(
+        pool, token, actor_id, purpose, LIFETIMES[purpose], local_path(next_path)
+    )
     return f"{settings.api_url}/sign-in/{token}"
 
 
@@ -199,7 +199,6 @@ async def redeem_link(pool: asyncpg.Pool, settings: Settings, token: str) -> Sta
         used = await store.use_link(conn, token)
         if used is None:
             raise not_found(gettext(LINK_REFUSED))
-        await store.delete_expired_sessions(conn, *_durations(settings))
         await store.insert_session(conn, session_token, used.actor_id, secrets.token_urlsafe(32))
     return Started(session_token, used.next_path)
 
