@@ -55,6 +55,11 @@ def review_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+# The session's mail goes through one notification pipeline, so a test's message may wait behind
+# the hundreds other tests have just caused: on a loaded machine that takes minutes, not seconds.
+MAIL_DEADLINE_S = 180.0
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], *, deadline_s: float = 20.0) -> Any:
     """Poll `check` until it returns a truthy value or the deadline passes."""
     loop = asyncio.get_running_loop()

@@ -17,7 +17,7 @@ from domain.review import Deadline
 from domain.timeline import DAYS_FROM_OPENING, suggested_timeline
 from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.documents import national_report
-from tests.reviews import eventually
+from tests.reviews import MAIL_DEADLINE_S, eventually
 from tests.test_reviews_api import create_review, open_call, submit
 from tests.test_web_invitations import get, secretariat, signed_in_as, stakeholder, text
 from tests.web_site import CSRF_FIELD, Site, path_of
@@ -242,7 +242,9 @@ async def test_stakeholders_picked_and_imported_from_a_csv_file(site: Site) -> N
     review_id = await created_id(response)
     invited = await site.pool.fetchval("SELECT stakeholders FROM reviews WHERE id = $1", review_id)
     assert set(invited) == {picked.actor.id, listed_one.actor.id}
-    assert await eventually(lambda: site.invitation(listed_one.actor.email), deadline_s=60)
+    assert await eventually(
+        lambda: site.invitation(listed_one.actor.email), deadline_s=MAIL_DEADLINE_S
+    )
     await client.close()
 
 

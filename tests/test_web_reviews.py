@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 
 from tests import documents
 from tests.browser import assert_accessible, needs_chromium, screenshot
-from tests.reviews import eventually
+from tests.reviews import MAIL_DEADLINE_S, eventually
 from tests.test_reviews_api import create_review, open_call
 from tests.test_web_forms import controls, posted
 from tests.web_site import Site, form_token, path_of, post_form
@@ -383,8 +383,9 @@ async def test_a_focal_point_sends_and_resubmits_its_national_report_in_a_browse
 
     # From the invitation mail: its link signs in and opens the review.
     review_path = f"/reviews/{review['id']}"
-    # The session's mail is one queue: the invitation may wait behind other tests' mail.
-    invitation = await eventually(lambda: site.invitation(germany.actor.email), deadline_s=60)
+    invitation = await eventually(
+        lambda: site.invitation(germany.actor.email), deadline_s=MAIL_DEADLINE_S
+    )
     await page.goto(path_of(invitation))
     await page.get_by_role("button", name="Continue").click()
     await expect(page).to_have_url(re.compile(f"{review_path}$"))

@@ -19,7 +19,7 @@ from api.keys import SERVICES
 from services import tasks as use_cases
 from tests import documents
 from tests.browser import assert_accessible, needs_chromium, screenshot
-from tests.reviews import eventually, review_body
+from tests.reviews import MAIL_DEADLINE_S, eventually, review_body
 from tests.web_site import Site, form_token, path_of, text_of
 
 DAY = timedelta(days=1)
@@ -295,7 +295,7 @@ async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_rec
         found = await site.mails_to(people["a1"].actor.email)
         return [m for m in found if "Receipt: your answer" in str(m["Subject"])]
 
-    [receipt] = await eventually(receipts, deadline_s=60)  # behind other tests' mail, maybe
+    [receipt] = await eventually(receipts, deadline_s=MAIL_DEADLINE_S)
     assert f"{site.settings.api_url}/tasks/{task_id}" in text_of(receipt)
     assert "Endorsed with reservations" in text_of(receipt)
 
