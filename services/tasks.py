@@ -31,9 +31,8 @@ from db.tasks import (
 from domain.access import Actor, may_act_on_task, may_read_task, own_subject
 from domain.canonical import json_hash
 from domain.events import EventType, ReviewEvent
-from domain.reference import load_reference
 from domain.review import SubmissionKind
-from i18n import N_, gettext
+from i18n import N_, country_name, gettext
 from services.engine import Deps
 from services.refusals import Refused, conflict, forbidden, invalid, named_id, not_found
 from services.reviews import TASK_STATUSES
@@ -147,7 +146,7 @@ async def asked_of(deps: Deps, actor: Actor, limit: int = ASKED_LIMIT) -> list[A
         return []
     kind, subject = SubmissionKind(own[0]), own[1]
     if kind is SubmissionKind.NATIONAL_REPORT:
-        party = load_reference().country_name(subject) or subject
+        party = country_name(subject)
     else:
         party = actor.organisation or ""
     rows = await open_calls_awaiting(deps.pool, actor, kind.value, subject, limit)

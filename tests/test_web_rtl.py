@@ -352,6 +352,8 @@ async def test_the_arabic_inbox_and_national_report_form(page: Page, site: Site)
     await assert_laid_out_from_the_right(page)
     asked = page.locator(f"main a[href='/reviews/{review_id}']")
     await asked.wait_for()
+    # What is asked names the State as Arabic does.
+    assert "الأردن" in await asked.inner_text()
     link, main = await box(page, f"main a[href='/reviews/{review_id}']"), await box(page, "main")
     assert link["x"] + link["width"] > main["x"] + main["width"] * 0.5
     await assert_accessible(page)
