@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -340,6 +341,28 @@ async def test_a_replayed_code_or_a_wrong_nonce_is_refused(
         assert "invalid_grant" in _refusal_logged(caplog)
     finally:
         await other.close()
+
+
+@needs_node
+async def test_the_button_speaks_each_language(sso_site: SsoSite) -> None:
+    expected = {
+        "en": f"Sign in with {LABEL}",
+        "fr": f"Se connecter avec {LABEL}",
+        "es": f"Iniciar sesión con {LABEL}",
+        "ru": f"Войти через {LABEL}",
+        "zh": f"通过 {LABEL} 登录",
+        "ar": f"تسجيل الدخول عبر {LABEL}",
+    }
+    async with aiohttp.ClientSession() as client:
+        for language, button in expected.items():
+            answer = await client.get(
+                f"{sso_site.url}/sign-in?next=/reviews", headers={"Accept-Language": language}
+            )
+            html = await answer.text()
+            assert (
+                f'<a class="button button--secondary" href="/sign-in/sso?next=%2Freviews">{button}</a>'
+                in html
+            ), language
 
 
 def _refusal_logged(caplog: pytest.LogCaptureFixture) -> str:
