@@ -218,6 +218,9 @@ async def finish(
         raise _refused_flow(START_AGAIN, "state unknown, expired or not this browser's")
     if "error" in answer or not answer.get("code"):
         raise _refused_flow(NOT_COMPLETED, f"answered {answer.get('error', 'without a code')}")
+    # A provider that names itself (RFC 9207) must be ours: another one's code is not sent on.
+    if answer.get("iss", oidc.issuer) != oidc.issuer:
+        raise _refused_flow(NOT_COMPLETED, f"answer from another issuer, {answer['iss']!r}")
     claims = await _verified_claims(settings, oidc, pending, answer["code"])
     actor_id = await _staff_account(pool, claims)
     started = await start_session(pool, settings, actor_id, pending.next_path)
@@ -284,7 +287,7 @@ async def _id_token_claims(
         {
             "nonce": pending.nonce,
             "client_id": oidc.client_id,
-            "access_token": token["access_token"],
+            "access_token": token.get("access_token"),
         },
     )
     claims.validate(leeway=60)

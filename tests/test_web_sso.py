@@ -46,6 +46,7 @@ BUTTON = f"Sign in with {LABEL}"
 # Each login of the provider's form, and the claims the provider vouches for.
 PROVIDER_ACCOUNTS = {
     "secretariat": {"email": "Sso-Secretariat@staff.example.org", "email_verified": True},
+    "admin": {"email": "sso-admin@staff.example.org", "email_verified": True},
     "unverified": {"email": "sso-unverified@staff.example.org", "email_verified": False},
     "nobody": {"email": "sso-nobody@staff.example.org", "email_verified": True},
     "focal": {"email": "sso-focal@gov.example.org", "email_verified": True},
@@ -130,6 +131,9 @@ async def sso_site(
                 name="Sofia Staff",
                 regions=("ECE",),
                 email="sso-secretariat@staff.example.org",
+            ),
+            "admin": await make_account(
+                "admin", name="Ada Admin", email=PROVIDER_ACCOUNTS["admin"]["email"]
             ),
             "unverified": await make_account(
                 "secretariat", regions=("ECE",), email=PROVIDER_ACCOUNTS["unverified"]["email"]
@@ -234,23 +238,26 @@ def _main_text(page: Page) -> Awaitable[str]:
     return page.locator("main").inner_text()
 
 
+@pytest.mark.parametrize(
+    ("login", "name"), [("secretariat", "Sofia Staff"), ("admin", "Ada Admin")]
+)
 @needs_node
 @needs_chromium
-async def test_a_secretariat_signs_in_with_the_provider(
-    page: Page, context: BrowserContext, sso_site: SsoSite
+async def test_staff_sign_in_with_the_provider(
+    page: Page, context: BrowserContext, sso_site: SsoSite, login: str, name: str
 ) -> None:
-    account = sso_site.accounts["secretariat"]
+    account = sso_site.accounts[login]
     before = await _sessions(sso_site.pool, account)
     # A page for staff, asked for signed out: the sign-in page, then back there.
     await page.goto("/reviews")
     await page.wait_for_url(lambda url: urlsplit(url).path == "/sign-in")
     assert parse_qs(urlsplit(page.url).query)["next"] == ["/reviews"]
     await assert_accessible(page)
-    await _at_provider(page, sso_site, "secretariat", start=page.url)
+    await _at_provider(page, sso_site, login, start=page.url)
     assert await _back(page) == 303
     await page.wait_for_url(f"{sso_site.url}/reviews")
     assert await page.get_by_role("heading", level=1).inner_text() == "Reviews"
-    assert "Signed in as Sofia Staff" in await page.locator("footer").inner_text()
+    assert f"Signed in as {name}" in await page.locator("footer").inner_text()
     assert await _sessions(sso_site.pool, account) == before + 1
     names = {c["name"] for c in await context.cookies(sso_site.url)}
     assert SESSION_COOKIE in names and PENDING_COOKIE not in names
@@ -297,10 +304,15 @@ async def _refused_on_return(page: Page, url: str) -> str:
 
 @needs_node
 @needs_chromium
-async def test_a_tampered_or_used_state_is_refused(
+async def test_a_tampered_state_or_issuer_or_a_used_state_is_refused(
     page: Page, context: BrowserContext, sso_site: SsoSite
 ) -> None:
     returned = await _held_return(page, sso_site, "secretariat")
+    kept = await _pending_cookie(context)
+    # An answer that names another provider as its issuer (a mix-up): not sent on.
+    other_issuer = _with_query(returned, iss="https://other.example.org")
+    assert "could not be checked" in await _refused_on_return(page, other_issuer)
+    await _set_pending(context, sso_site, kept)
     tampered = _with_query(returned, state="someone-else-s-state")
     assert "Start again from the sign-in page" in await _refused_on_return(page, tampered)
     # That return ended the flow: the true state, after it, is refused too.
