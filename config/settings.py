@@ -288,7 +288,8 @@ def _oidc_issuer(raw: str) -> str:
             "REVIEWFLOW_OIDC_ISSUER must be the provider's https address without query or"
             f" fragment, such as https://login.example.org/realms/staff, got {raw!r}"
         )
-    return raw.rstrip("/")
+    # Kept as written, a final slash too: the provider's tokens must name it exactly so.
+    return raw
 
 
 def _oidc(env: Mapping[str, str]) -> OidcSettings | None:

@@ -154,10 +154,11 @@ async def _provider(client: AsyncOAuth2Client, oidc: OidcSettings) -> dict[str, 
     cached = _metadata.get(oidc.issuer)
     if cached is not None and time.monotonic() - cached[0] < METADATA_SECONDS:
         return cached[1]
-    discovery = f"{oidc.issuer}/.well-known/openid-configuration"
+    discovery = f"{oidc.issuer.rstrip('/')}/.well-known/openid-configuration"
     answer = await client.request("GET", discovery, withhold_token=True)
     answer.raise_for_status()
-    metadata = answer.json()
+    found = answer.json()
+    metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     missing = [name for name in REQUIRED_METADATA if not metadata.get(name)]
     # The discovery document must name the issuer configured (OpenID Connect Discovery 4.3).
     if metadata.get("issuer") != oidc.issuer or missing:

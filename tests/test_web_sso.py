@@ -377,6 +377,22 @@ async def test_the_button_speaks_each_language(sso_site: SsoSite) -> None:
             ), language
 
 
+@needs_node
+async def test_a_provider_that_names_another_issuer_is_not_used(
+    sso_site: SsoSite, pool: asyncpg.Pool, temporal_client: Client
+) -> None:
+    # Configured with a final slash the provider's discovery document does not have.
+    oidc = sso_site.settings.oidc
+    assert oidc is not None
+    settings = replace(sso_site.settings, oidc=replace(oidc, issuer=f"{sso_site.issuer}/"))
+    app = create_app(settings, pool=pool, temporal=temporal_client)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.get("/sign-in/sso", allow_redirects=False)
+        assert answer.status == 503 and answer.headers["Retry-After"] == "60"
+        assert "cannot be reached at the moment" in await answer.text()
+        assert PENDING_COOKIE not in answer.cookies
+
+
 def _refusal_logged(caplog: pytest.LogCaptureFixture) -> str:
     """The last reason a flow was refused for, as logged for the operator."""
     refusals = [
@@ -447,7 +463,8 @@ def test_the_settings_never_show_the_client_secret(tmp_path: Path) -> None:
             "REVIEWFLOW_OIDC_CLIENT_SECRET": CLIENT_SECRET,
         }
     )
+    # The issuer as written: its tokens name it so, a final slash included.
     assert settings.oidc == OidcSettings(
-        "https://login.example.org/realms/staff", CLIENT_ID, CLIENT_SECRET, None
+        "https://login.example.org/realms/staff/", CLIENT_ID, CLIENT_SECRET, None
     )
     assert CLIENT_SECRET not in repr(settings)
