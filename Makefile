@@ -17,14 +17,22 @@ $(COMPILED): $(STAMP) $(CATALOGUES)
 	$(VENV)/bin/python -m i18n compile
 	touch $(COMPILED)
 
+# The OpenID provider the single sign-on tests start (tests/oidc), from the npm registry; its
+# tests are skipped, saying why, where node is missing.
+OIDC_PROVIDER := tests/oidc/node_modules/.installed
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	if command -v npm >/dev/null; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && touch $(OIDC_PROVIDER); \
+	fi
+
 run: $(STAMP) $(COMPILED)
 	$(VENV)/bin/reviewflow dev
 
 # -rs: the summary says which tests were skipped and why (browser tests without chromium).
-test: $(STAMP) $(COMPILED)
+test: $(STAMP) $(COMPILED) $(OIDC_PROVIDER)
 	$(VENV)/bin/python -m pytest -m "not slow" -rs
 
-test-slow: $(STAMP) $(COMPILED)
+test-slow: $(STAMP) $(COMPILED) $(OIDC_PROVIDER)
 	$(VENV)/bin/python -m pytest -m slow
 
 bench: $(STAMP) $(COMPILED)
@@ -36,7 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy domain workflows activities api web db notifications reports reviewflow config services schemas i18n worker.py
 
 clean:
-	rm -rf $(VENV) .data $(COMPILED) i18n/locales/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) .data $(COMPILED) i18n/locales/*/LC_MESSAGES/*.mo tests/oidc/node_modules
 
 # A demo review in a few minutes, against a `make run` in another terminal.
 .PHONY: demo

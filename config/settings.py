@@ -30,6 +30,10 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_RATE_BURST",
     "REVIEWFLOW_SESSION_IDLE_MINUTES",
     "REVIEWFLOW_SESSION_HOURS",
+    "REVIEWFLOW_OIDC_ISSUER",
+    "REVIEWFLOW_OIDC_CLIENT_ID",
+    "REVIEWFLOW_OIDC_CLIENT_SECRET",
+    "REVIEWFLOW_OIDC_LABEL",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -66,6 +70,18 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on for staff with an OpenID provider (docs/sso.md)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    # The provider's name on the sign-in page's button, "Sign in with <label>"; None: the
+    # button names no provider.
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str
     port: int
@@ -99,6 +115,8 @@ class Settings:
     # sign-in whatever its use.
     session_idle_minutes: int = 30
     session_hours: int = 12
+    # None: no single sign-on, only links sent by email.
+    oidc: OidcSettings | None = None
 
     @property
     def notify_task_queue(self) -> str:
@@ -253,6 +271,51 @@ def _admin_token(env: Mapping[str, str]) -> str | None:
     return token
 
 
+OIDC_REQUIRED = (
+    "REVIEWFLOW_OIDC_ISSUER",
+    "REVIEWFLOW_OIDC_CLIENT_ID",
+    "REVIEWFLOW_OIDC_CLIENT_SECRET",
+)
+# Plain http reaches a provider only on this machine (a test's, a developer's).
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def _oidc_issuer(raw: str) -> str:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 -- raises on a port that is not a number
+    except ValueError:
+        parts = None
+    secure = parts is not None and (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+    )
+    if parts is None or not secure or not parts.hostname or parts.query or parts.fragment:
+        raise SystemExit(
+            "REVIEWFLOW_OIDC_ISSUER must be the provider's https address without query or"
+            f" fragment, such as https://login.example.org/realms/staff, got {raw!r}"
+        )
+    # Kept as written, a final slash too: the provider's tokens must name it exactly so.
+    return raw
+
+
+def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
+    given = [name for name in OIDC_REQUIRED if env.get(name)]
+    if not given:
+        return None
+    missing = [name for name in OIDC_REQUIRED if name not in given]
+    if missing:
+        raise SystemExit(
+            f"single sign-on needs {', '.join(OIDC_REQUIRED)} together; {', '.join(missing)}"
+            " not set"
+        )
+    return OidcSettings(
+        issuer=_oidc_issuer(env["REVIEWFLOW_OIDC_ISSUER"]),
+        client_id=env["REVIEWFLOW_OIDC_CLIENT_ID"],
+        client_secret=env["REVIEWFLOW_OIDC_CLIENT_SECRET"],
+        label=(env.get("REVIEWFLOW_OIDC_LABEL") or "").strip() or None,
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     smtp = _smtp(env)
@@ -278,4 +341,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(env),
         session_idle_minutes=_count(env, "REVIEWFLOW_SESSION_IDLE_MINUTES", 30),
         session_hours=_count(env, "REVIEWFLOW_SESSION_HOURS", 12),
+        oidc=_oidc(env),
     )

@@ -91,6 +91,13 @@ def runs_review(actor: Actor, region: str) -> bool:
     return actor.role == "admin" or (actor.role == "secretariat" and region in actor.regions)
 
 
+def may_sign_in_with_sso(actor: Actor) -> bool:
+    """Whether `actor` may sign in with the organisation's OpenID provider: staff who run
+    reviews, whose accounts the organisation's IT service vouches for. Participants (member
+    States, stakeholders, observers) come from outside it and sign in by a link sent by email."""
+    return actor.role in RUNS_REVIEWS
+
+
 def own_subject(actor: Actor) -> tuple[str, str | None] | None:
     """The (kind, subject) of the submissions an actor makes and reads; None for none."""
     kind = KIND_OF_ROLE.get(actor.role)

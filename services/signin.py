@@ -23,6 +23,7 @@ import asyncpg
 from config.settings import Settings
 from db import web as store
 from db.actors import active_actors_by_email
+from db.pool import Executor
 from domain.access import Actor
 from i18n import N_, gettext
 from notifications.mail import Outgoing, SendFailure, build_message, mailer_for
@@ -191,16 +192,32 @@ def _durations(settings: Settings) -> tuple[timedelta, timedelta]:
     return timedelta(minutes=settings.session_idle_minutes), timedelta(hours=settings.session_hours)
 
 
+async def _insert_session(conn: Executor, settings: Settings, actor_id: uuid.UUID) -> str:
+    """A new session for `actor_id`, its token returned."""
+    session_token = secrets.token_urlsafe(32)
+    await store.insert_session(conn, session_token, actor_id, secrets.token_urlsafe(32))
+    return session_token
+
+
 async def redeem_link(pool: asyncpg.Pool, settings: Settings, token: str) -> Started:
     """Use the link (once: a second use, even at the same moment, is refused) and start a
     session for its account."""
-    session_token = secrets.token_urlsafe(32)
     async with pool.acquire() as conn, conn.transaction():
         used = await store.use_link(conn, token)
         if used is None:
             raise not_found(gettext(LINK_REFUSED))
-        await store.insert_session(conn, session_token, used.actor_id, secrets.token_urlsafe(32))
+        session_token = await _insert_session(conn, settings, used.actor_id)
     return Started(session_token, used.next_path)
+
+
+async def start_session(
+    pool: asyncpg.Pool, settings: Settings, actor_id: uuid.UUID, next_path: str | None
+) -> Started:
+    """A session for an account whose person proved who they are otherwise than by a link
+    (single sign-on, services.sso): the same session a link starts."""
+    async with pool.acquire() as conn, conn.transaction():
+        session_token = await _insert_session(conn, settings, actor_id)
+    return Started(session_token, local_path(next_path))
 
 
 async def live_session(

@@ -26,6 +26,7 @@ from web import (
     report,
     reviews,
     signin,
+    sso,
     tables,
     tasks,
 )
@@ -133,8 +134,10 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def add_web(app: web.Application) -> None:
+    # Single sign-on's paths before the sign-in links' /sign-in/{token}, which would take them.
     for pages in (
         home,
+        sso,
         signin,
         tasks,
         console,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 import i18n
@@ -19,6 +21,7 @@ from web.sessions import forget_session, session_token, start_session
 routes = web.RouteTableDef()
 
 HOME = "/tasks"
+SSO_PATH = "/sign-in/sso"
 EMPTY_EMAIL = N_("Enter your email address")
 MALFORMED_EMAIL = N_("Enter an email address in the correct format, like name@example.org")
 # Longer than any address an account may hold (services.accounts); its check then says why.
@@ -43,12 +46,20 @@ def _sign_in_form(
 ) -> web.Response:
     shown = i18n.gettext(error) if error else None
     errors = [{"message": shown, "field_id": "email"}] if shown else []
+    oidc = request.app[SETTINGS].oidc
+    # Offered only where an OpenID provider is configured (docs/sso.md).
+    sso = None if oidc is None else {"label": oidc.label, "href": sso_path(next_path)}
     return page(
         request,
         "sign_in.html",
-        {"email": email, "next": next_path, "email_error": shown, "errors": errors},
+        {"email": email, "next": next_path, "email_error": shown, "errors": errors, "sso": sso},
         status=422 if error else 200,
     )
+
+
+def sso_path(next_path: str | None) -> str:
+    """Where single sign-on starts, returning to `next_path` afterwards."""
+    return f"{SSO_PATH}?{urlencode({'next': next_path})}" if next_path else SSO_PATH
 
 
 @routes.get("/sign-in")
@@ -109,12 +120,17 @@ async def use_link(request: web.Request) -> web.StreamResponse:
         started = await signin.redeem_link(pool, settings, request.match_info["token"])
     except Refused as refused:
         return _link_refused(request, refused)
-    # Whoever was signed in on this browser before is signed out.
+    return await signed_in(request, started)
+
+
+async def signed_in(request: web.Request, started: signin.Started) -> web.Response:
+    """The answer that opens the new session `started`: on to its first page, signed in.
+    Whoever was signed in on this browser before is signed out."""
     previous = session_token(request)
     if previous is not None:
-        await signin.end_session(pool, previous)
+        await signin.end_session(request.app[POOL], previous)
     response = see_other(started.next_path or HOME)
-    start_session(response, settings, started.token)
+    start_session(response, request.app[SETTINGS], started.token)
     return response
 
 
