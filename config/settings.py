@@ -6,6 +6,7 @@ data folder); set means a real service that reviewflow connects to and never sta
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_RATE_BURST",
     "REVIEWFLOW_SESSION_IDLE_MINUTES",
     "REVIEWFLOW_SESSION_HOURS",
+    "REVIEWFLOW_TRUSTED_PROXIES",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -46,6 +48,8 @@ ENVIRONMENT_VARIABLES = (
 # client keep the API busy.
 DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_BURST = 200
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_TEMPORAL_PORT = 7233
 DEFAULT_TEMPORAL_UI_PORT = 8233
@@ -93,6 +97,9 @@ class Settings:
     # sign-in whatever its use.
     session_idle_minutes: int = 30
     session_hours: int = 12
+    # Peers whose X-Forwarded-For is believed (the reverse proxies in front); empty: none, and
+    # each client is the address its connection comes from.
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def notify_task_queue(self) -> str:
@@ -204,6 +211,22 @@ def _public_url(env: Mapping[str, str]) -> str | None:
     return raw.rstrip("/")
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    raw = env.get("REVIEWFLOW_TRUSTED_PROXIES") or ""
+    networks = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError as error:
+            raise SystemExit(
+                "REVIEWFLOW_TRUSTED_PROXIES must be addresses or networks separated by commas,"
+                f" such as 127.0.0.1/32,10.0.0.0/8: {error}"
+            ) from None
+    return tuple(networks)
+
+
 def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     host = env.get("SMTP_HOST") or None
     if host is None:
@@ -270,4 +293,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(env),
         session_idle_minutes=_count(env, "REVIEWFLOW_SESSION_IDLE_MINUTES", 30),
         session_hours=_count(env, "REVIEWFLOW_SESSION_HOURS", 12),
+        trusted_proxies=_trusted_proxies(env),
     )
