@@ -9,8 +9,9 @@ a bucket of its address's refused tokens; while that one is empty, requests from
 with a token not yet found valid wait too, so guessing tokens is limited like anonymous
 requests while the tokens in use go on working.
 The public paths (health probes, the API's description) are never limited. Buckets live in
-this process: with several API processes behind a balancer, each allows `rate`; behind a
-reverse proxy, the address is the proxy's, so requests without a token share one bucket.
+this process: with several API processes behind a balancer, each allows `rate`. Behind a
+reverse proxy, the address is the client's only if the proxy is trusted (api/clients.py);
+otherwise it is the proxy's, and requests without a token share one bucket.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from api.auth import PUBLIC_PATHS
+from api.clients import client_address
 from api.keys import ACTOR
 from api.problems import Handler, Problem
 
@@ -110,11 +112,11 @@ def _client_key(request: web.Request) -> str:
     authorization = request.headers.get("Authorization")
     if authorization:
         return "token:" + hashlib.sha256(authorization.encode("utf-8", "replace")).hexdigest()
-    return f"address:{request.remote or 'unknown'}"
+    return f"address:{client_address(request) or 'unknown'}"
 
 
 def _guessing_key(request: web.Request) -> str:
-    return f"refused-tokens:{request.remote or 'unknown'}"
+    return f"refused-tokens:{client_address(request) or 'unknown'}"
 
 
 def _too_many(seconds: float) -> Problem:

@@ -6,6 +6,7 @@ data folder); set means a real service that reviewflow connects to and never sta
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_OIDC_CLIENT_ID",
     "REVIEWFLOW_OIDC_CLIENT_SECRET",
     "REVIEWFLOW_OIDC_LABEL",
+    "REVIEWFLOW_TRUSTED_PROXIES",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -52,6 +54,8 @@ ENVIRONMENT_VARIABLES = (
 # client keep the API busy.
 DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_BURST = 200
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_TEMPORAL_PORT = 7233
 DEFAULT_TEMPORAL_UI_PORT = 8233
@@ -117,6 +121,9 @@ class Settings:
     session_hours: int = 12
     # None: no single sign-on, only links sent by email.
     oidc: OidcSettings | None = None
+    # Peers whose X-Forwarded-For is believed (the reverse proxies in front); empty: none, and
+    # each client is the address its connection comes from.
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def notify_task_queue(self) -> str:
@@ -226,6 +233,22 @@ def _public_url(env: Mapping[str, str]) -> str | None:
             f" as https://reviews.example.org, got {raw!r}"
         )
     return raw.rstrip("/")
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    raw = env.get("REVIEWFLOW_TRUSTED_PROXIES") or ""
+    networks = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError as error:
+            raise SystemExit(
+                "REVIEWFLOW_TRUSTED_PROXIES must be addresses or networks separated by commas,"
+                f" such as 127.0.0.1/32,10.0.0.0/8: {error}"
+            ) from None
+    return tuple(networks)
 
 
 def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
@@ -342,4 +365,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_count(env, "REVIEWFLOW_SESSION_IDLE_MINUTES", 30),
         session_hours=_count(env, "REVIEWFLOW_SESSION_HOURS", 12),
         oidc=_oidc(env),
+        trusted_proxies=_trusted_proxies(env),
     )

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 import i18n
+from api.clients import client_address
 from api.keys import POOL, SETTINGS
 from api.refusals import STATUS_OF_KIND
 from i18n import N_
@@ -81,7 +82,7 @@ async def ask_for_link(request: web.Request) -> web.StreamResponse:
     if problem is not None:
         return _sign_in_form(request, email, next_path, problem)
     pool, settings = request.app[POOL], request.app[SETTINGS]
-    await signin.admit_sign_in_request(pool, email, request.remote)
+    await signin.admit_sign_in_request(pool, email, client_address(request))
     request.app[BACKGROUND].spawn(
         signin.send_sign_in_links(pool, settings, email, next_path), "sending a sign-in link"
     )
