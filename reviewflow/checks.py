@@ -158,6 +158,10 @@ async def check_smtp(smtp: SmtpSettings) -> Outcome:
             False,
             f"{place} refused the sign-in of {smtp.user}: {error.code} {error.message}",
         )
+    except aiosmtplib.SMTPConnectError as error:
+        cause = error.__cause__
+        reason = _os_reason(cause) if isinstance(cause, OSError) else _one_line(error)
+        return Outcome("SMTP", False, f"{place} cannot be reached: {reason}")
     except (aiosmtplib.SMTPException, OSError) as error:
         return Outcome("SMTP", False, f"{place}: {_one_line(error)}")
     try:
