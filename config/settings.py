@@ -336,7 +336,9 @@ def _tls_file_problems(tls: ClientConfigTLS) -> list[str]:
     ]
     for name, path in certificates:
         if path is not None:
-            problem = _pem_problem(name, str(path), "certificate", context.load_verify_locations)
+            problem = _pem_problem(
+                name, str(path), "a PEM certificate", context.load_verify_locations
+            )
             problems += [problem] if problem else []
     cert, key = tls.client_cert, tls.client_private_key
     if (cert is None) != (key is None):
@@ -348,7 +350,7 @@ def _tls_file_problems(tls: ClientConfigTLS) -> list[str]:
         problem = _pem_problem(
             "TEMPORAL_TLS_CLIENT_KEY_PATH",
             str(key),
-            "private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH",
+            "the PEM private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH",
             lambda path: context.load_cert_chain(str(cert), path),
         )
         problems += [problem] if problem else []
@@ -366,7 +368,7 @@ def _pem_problem(name: str, path: str, what: str, load: Callable[[str], object])
     try:
         load(path)
     except ssl.SSLError:
-        return f"{name}: {path} is not a PEM {what}"
+        return f"{name}: {path} is not {what}"
     return None
 
 

@@ -52,8 +52,30 @@ async def connect_temporal(
 
 # The cause the SDK names deep inside its connection error, such as "Connection refused".
 _CAUSE = re.compile(r'message: "([^"]+)"')
+# What the TLS failures it names mean for the operator.
+_TLS_CAUSES = {
+    "UnknownIssuer": "the server's certificate is not signed by TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+    " (or, unset, by an authority of the system)",
+    "NotValidForName": "the server's certificate is not for this host name; set"
+    " TEMPORAL_TLS_SERVER_NAME to the name it is for",
+    "Expired": "the server's certificate has expired",
+}
+# A server that wants a client certificate closes the connection of a client without one (or
+# with one it does not trust) after the handshake.
+_CLOSED = "UnexpectedEof"
 
 
 def _reason(error: BaseException) -> str:
-    causes = _CAUSE.findall(str(error))
-    return causes[-1] if causes else " ".join(str(error).split()) or type(error).__name__
+    text = str(error)
+    for cause, meaning in _TLS_CAUSES.items():
+        if f"InvalidCertificate({cause}" in text:
+            return meaning
+    if _CLOSED in text:
+        return (
+            "the server closed the connection (does it want a client certificate,"
+            " TEMPORAL_TLS_CLIENT_CERT_PATH, signed by an authority it trusts?)"
+        )
+    causes = _CAUSE.findall(text)
+    if causes:
+        return causes[-1]
+    return " ".join(text.split()) or type(error).__name__
