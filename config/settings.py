@@ -1,7 +1,8 @@
 """Configuration from environment variables.
 
 Unset means the embedded default (a Temporal dev server and a PostgreSQL started under the
-data folder); set means a real service that reviewflow connects to and never starts.
+data folder by `reviewflow dev`); set means a real service that reviewflow connects to and
+never starts. Every problem with the variables is found in one reading (`read_settings`).
 """
 
 from __future__ import annotations
