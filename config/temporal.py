@@ -46,7 +46,8 @@ async def connect_temporal(
         return await Client.connect(**config, runtime=runtime, lazy=lazy, **kwargs)
     except RuntimeError as error:
         raise TemporalUnreachable(
-            f"Temporal at {config['target_host']} cannot be reached: {_reason(error)}"
+            f"Temporal at {config['target_host']} cannot be reached:"
+            f" {_reason(error, config.get('tls', False) is not False)}"
         ) from error
 
 
@@ -60,22 +61,26 @@ _TLS_CAUSES = {
     " TEMPORAL_TLS_SERVER_NAME to the name it is for",
     "Expired": "the server's certificate has expired",
 }
-# A server that wants a client certificate closes the connection of a client without one (or
-# with one it does not trust) after the handshake.
-_CLOSED = "UnexpectedEof"
+# How a client sees a server close the connection: the end of the stream, its first call
+# cancelled, or a bare transport error, depending on timing. A server that wants a client
+# certificate does so to a client without one (or with one it does not trust); a server that
+# wants TLS, to a client without TLS.
+_CLOSED = ("UnexpectedEof", "operation was canceled", "transport error")
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException, tls: bool) -> str:
     text = str(error)
     for cause, meaning in _TLS_CAUSES.items():
         if f"InvalidCertificate({cause}" in text:
             return meaning
-    if _CLOSED in text:
-        return (
-            "the server closed the connection (does it want a client certificate,"
-            " TEMPORAL_TLS_CLIENT_CERT_PATH, signed by an authority it trusts?)"
-        )
     causes = _CAUSE.findall(text)
-    if causes:
-        return causes[-1]
-    return " ".join(text.split()) or type(error).__name__
+    reason = causes[-1] if causes else " ".join(text.split()) or type(error).__name__
+    if any(sign in text for sign in _CLOSED):
+        hint = (
+            "does it want a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH) signed by an"
+            " authority it trusts?"
+            if tls
+            else "does it want TLS (TEMPORAL_TLS=true)?"
+        )
+        return f"the server closed the connection ({reason}); {hint}"
+    return reason

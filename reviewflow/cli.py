@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from config.logs import log_json_lines
 from config.settings import Settings, load_settings
@@ -18,6 +20,17 @@ log = logging.getLogger("reviewflow")
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+def _end_now(code: int, problem: str | None = None) -> NoReturn:
+    """End a short command that used a Temporal client, skipping the interpreter's teardown:
+    the SDK's native threads may call into Python while it tears down and abort the process
+    (temporalio/sdk-python issue 300), which would turn a clear answer into a crash."""
+    if problem is not None:
+        print(problem, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _require(settings: Settings, *names: str) -> None:
@@ -83,7 +96,7 @@ def _serve_part(*, api: bool, worker: bool) -> int:
     try:
         asyncio.run(main())
     except TemporalUnreachable as error:
-        raise SystemExit(str(error)) from None
+        _end_now(1, str(error))
     return 0
 
 
@@ -99,7 +112,7 @@ def _refuse_unusable_services(settings: Settings, dsn: str) -> None:
 
     problem = asyncio.run(first_problem())
     if problem is not None:
-        raise SystemExit(problem)
+        _end_now(1, problem)
 
 
 async def _bootstrap_admin(settings: Settings, dsn: str) -> None:
@@ -138,8 +151,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Every variable checked, then each service reached: one line each; the exit code says
     0 all is well, 1 a service cannot be used, 2 a variable is wrong."""
-    import os
-
     from config.check import environment_problems
     from notifications.webhooks import parse_allow_list
     from reviewflow.checks import check_database, check_smtp, check_temporal
@@ -169,7 +180,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             _say(f"SMTP: ok: not configured; mail is written as .eml files to {settings.mail_dir}")
         return all(outcome.ok for outcome in outcomes)
 
-    return 0 if asyncio.run(reach()) else 1
+    _end_now(0 if asyncio.run(reach()) else 1)
 
 
 def cmd_create_actor(args: argparse.Namespace) -> int:
