@@ -7,6 +7,7 @@ need no container engine and no network.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 import tomllib
@@ -111,6 +112,9 @@ def test_the_image_installs_the_project_without_the_embedded_services() -> None:
             installed = {canonicalize_name(r.name) for r in requirements(extras)}
             assert not EMBEDDED & installed, f"the image installs {EMBEDDED & installed}"
     assert project_installs == 1
+    # The pins are in the build context.
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert not any(fnmatch.fnmatch("constraints.txt", line.strip()) for line in ignored)
 
 
 def test_make_installs_at_the_pinned_versions() -> None:
