@@ -2,13 +2,25 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint clean bench
+.PHONY: run test test-slow lint clean bench lock
 
-$(STAMP): pyproject.toml
+# The versions constraints.txt pins, so every workstation and the image run the same ones.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# constraints.txt made again: `.[dev]` resolved afresh in a throw-away environment, each package
+# it installed pinned (reviewflow itself left out). Run after changing pyproject's dependencies.
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable | grep -v '^reviewflow @'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 # The catalogues, compiled whenever a translation changed.
 CATALOGUES := $(wildcard i18n/locales/*/LC_MESSAGES/*.po)
@@ -44,7 +56,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy domain workflows activities api web db notifications reports reviewflow config services schemas i18n worker.py
 
 clean:
-	rm -rf $(VENV) .data $(COMPILED) i18n/locales/*/LC_MESSAGES/*.mo tests/oidc/node_modules
+	rm -rf $(VENV) $(LOCK_VENV) .data $(COMPILED) i18n/locales/*/LC_MESSAGES/*.mo tests/oidc/node_modules
 
 # A demo review in a few minutes, against a `make run` in another terminal.
 .PHONY: demo

@@ -29,6 +29,7 @@ from activities import build_activities
 from activities.notify import NotificationActivities
 from activities.retention import RetentionActivities
 from config.settings import Settings, load_settings
+from config.temporal import connect_temporal
 from db.pool import create_pool
 from notifications.mail import mailer_for
 from notifications.webhooks import service_policy
@@ -139,7 +140,7 @@ async def main(settings: Settings | None = None) -> None:
     if settings.database_url is None or settings.temporal_address is None:
         raise SystemExit("set DATABASE_URL and TEMPORAL_ADDRESS, or run `reviewflow dev`")
     stop = stop_event_on_signals()
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await connect_temporal(settings)
     await ensure_search_attributes(client)
     pool = await create_pool(settings.database_url)
     try:

@@ -37,6 +37,7 @@ from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from api.refusals import refusal_middleware
 from api.updates import UpdateGate
 from config.settings import Settings
+from config.temporal import connect_temporal
 from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
@@ -47,11 +48,6 @@ from web.sessions import session_middleware
 # Large enough for a full national report (23 objectives of long text), small enough that
 # nobody can make the API buffer an arbitrary upload.
 MAX_BODY_BYTES = 2 * 1024 * 1024
-
-
-async def connect_temporal(settings: Settings, address: str) -> Client:
-    # Lazy: the API starts (and /readyz says why it is not ready) while Temporal is away.
-    return await Client.connect(address, namespace=settings.temporal_namespace, lazy=True)
 
 
 def create_app(
@@ -99,7 +95,8 @@ def create_app(
         address = temporal_address or settings.temporal_address
         if temporal is None and address is None:
             raise RuntimeError("no Temporal address")
-        app[TEMPORAL] = temporal or await connect_temporal(settings, address or "")
+        # Lazy: the API goes on (and /readyz says why it is not ready) while Temporal is away.
+        app[TEMPORAL] = temporal or await connect_temporal(settings, address, lazy=True)
         engine = TemporalReviews(app[TEMPORAL], app[UPDATE_GATE], app[POOL], settings.task_queue)
         app[SERVICES] = Deps(app[POOL], engine)
         app[WEBHOOK_POLICY] = service_policy(

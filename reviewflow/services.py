@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
-from temporalio.client import Client
 
 import worker as worker_module
 from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from config.settings import Settings
+from config.temporal import connect_temporal
 from db.actors import actor_by_token, ensure_admin
 from db.pool import create_pool
 from services.signin import invitation_link
@@ -111,7 +111,7 @@ async def serve(
     runner = await start_api(settings, dsn, temporal_address) if api else None
     try:
         if worker:
-            client = await Client.connect(temporal_address, namespace=settings.temporal_namespace)
+            client = await connect_temporal(settings, temporal_address)
             await worker_module.ensure_search_attributes(client)
             pool = await create_pool(dsn)
             try:
