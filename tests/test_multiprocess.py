@@ -5,10 +5,10 @@ The stack is the production topology on loopback: a Temporal dev server (the `te
 binary), a database of the test's own migrated by `reviewflow migrate`, an aiosmtpd server
 recording every message, `reviewflow api` on two ports and `reviewflow worker` twice, all on
 one task queue. A compressed review of 12 member States and 52 stakeholders runs its whole
-course: 64 clients, half of them on each API, submit five versions each; one API is killed a
-quarter of the way through the rush, and the worker running the notification loop half way,
-while it sends the receipts. Nothing is started again: the survivors carry on. The clients
-retry a request that got no answer on the other API, with the same Idempotency-Key.
+course: 64 clients, half of them on each API, submit six versions each; one API is killed a
+fifth of the way through the rush, and the worker running the notification loop a third of
+the way, while it sends the receipts. Nothing is started again: the survivors carry on. The
+clients retry a request that got no answer on the other API, with the same Idempotency-Key.
 
 The worker is killed while the SMTP server holds its answer to the message being sent, after
 every message it accepted before was recorded as sent: the kill then lands outside the one
@@ -73,15 +73,15 @@ pytestmark = pytest.mark.slow
 # reports: a dozen keep it to seconds.
 STATES = 12
 STAKEHOLDERS = 52
-VERSIONS = 5
+VERSIONS = 6
 ANSWERING = 10
 # The review's deadlines, in seconds after its creation. The acceptances the killed worker was
 # running are retried when their 30-second start-to-close timeout expires: the rush must be
 # over before the inputs deadline.
 TIMELINE_S = {
     "call_opens_at": 4,
-    "inputs_due_at": 85,
-    "consultation_due_at": 100,
+    "inputs_due_at": 90,
+    "consultation_due_at": 105,
     "report_due_at": 900,
 }
 REQUEST_TIMEOUT_S = 120.0
@@ -331,16 +331,16 @@ class KilledSender:
 
 
 async def kill_api_during(stack: Stack, rush: Rush) -> None:
-    await stack.wait_for("a quarter of the rush answered", lambda: _part(rush, 0.25), 120, 0.02)
+    await stack.wait_for("a fifth of the rush answered", lambda: _part(rush, 0.2), 120, 0.02)
     stack.apis[0].kill()
     stack.note(f"API 0 SIGKILLed, {rush.answered} of {rush.total} submissions answered")
 
 
 async def kill_sender_during(stack: Stack, rush: Rush) -> KilledSender:
-    """Kill the worker running the notification loop half way through the rush, while the
-    SMTP server holds its answer to a message and after every message accepted before was
-    marked sent."""
-    await stack.wait_for("half the rush answered", lambda: _part(rush, 0.5), 120, 0.02)
+    """Kill the worker running the notification loop a third of the way through the rush (or
+    a little later: once it sends), while the SMTP server holds its answer to a message and
+    after every message accepted before was marked sent."""
+    await stack.wait_for("a third of the rush answered", lambda: _part(rush, 0.35), 120, 0.02)
     stack.inbox.hold()
     try:
         await stack.wait_for("a message held", _held(stack.inbox), 60, 0.01)
