@@ -11,7 +11,17 @@ import subprocess
 import sys
 import time
 
-SCENARIOS = ("validate", "ingest", "fanout", "compile", "long", "pages", "exports", "dashboard")
+SCENARIOS = (
+    "validate",
+    "ingest",
+    "scaleout",
+    "fanout",
+    "compile",
+    "long",
+    "pages",
+    "exports",
+    "dashboard",
+)
 # Each scenario is bounded by its own loops; this is a last guard against a hung one.
 SCENARIO_TIMEOUT_S = 3 * 3600
 

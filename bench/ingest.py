@@ -24,8 +24,10 @@ import math
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
+import aiohttp
+import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -34,7 +36,6 @@ from bench.harness import (
     Account,
     Option,
     Report,
-    Services,
     at_least,
     at_most,
     bare_then_service,
@@ -143,31 +144,39 @@ async def bare_round(client: Client, total: int, callers: int) -> dict[str, floa
     }
 
 
-async def new_review(svc: Services, secretariat: Account, invited: list[Account]) -> str:
+async def new_review(
+    http: aiohttp.ClientSession, secretariat: Account, invited: list[Account]
+) -> str:
     body = review_body(
         id=f"ece-bench-ingest-{secrets.token_hex(4)}", stakeholders=[str(a.id) for a in invited]
     )
-    await post(svc.http, "/v1/reviews", secretariat, body, 201)
-    await post(svc.http, f"/v1/reviews/{body['id']}/advance", secretariat, {})
+    await post(http, "/v1/reviews", secretariat, body, 201)
+    await post(http, f"/v1/reviews/{body['id']}/advance", secretariat, {})
     return str(body["id"])
 
 
 async def service_round(
-    svc: Services, secretariat: Account, clients: list[Account], per_client: int
+    apis: Sequence[aiohttp.ClientSession],
+    pool: asyncpg.Pool,
+    secretariat: Account,
+    clients: list[Account],
+    per_client: int,
 ) -> dict[str, float]:
-    review_id = await new_review(svc, secretariat, clients)
+    """Each client submits through one of `apis` (sessions on each API's address), the n-th
+    through the (n mod len(apis))-th; `pool` reads what was stored."""
+    review_id = await new_review(apis[0], secretariat, clients)
     path = f"/v1/reviews/{review_id}/submissions"
     latencies: list[float] = []
     failures: dict[str, int] = {}
     timeline: list[tuple[uuid.UUID, int, float, float]] = []
 
-    async def client(account: Account) -> None:
+    async def client(account: Account, http: aiohttp.ClientSession) -> None:
         for n in range(per_client):
             content = documents.stakeholder_input(account.organisation or "", account.category)
             content["input"] += f" Update {n + 1} of our assessment."
             started, sent_at = time.perf_counter(), time.time()
             try:
-                async with svc.http.post(
+                async with http.post(
                     path,
                     json={"kind": "stakeholder_input", "content": content},
                     headers=account.headers,
@@ -187,14 +196,12 @@ async def service_round(
 
     started, cpu = time.perf_counter(), cpu_now()
     async with asyncio.timeout(ROUND_DEADLINE_S):
-        await asyncio.gather(*(client(a) for a in clients))
+        await asyncio.gather(*(client(a, apis[n % len(apis)]) for n, a in enumerate(clients)))
     elapsed = time.perf_counter() - started
     used = cpu_used(cpu, elapsed)
-    split = await svc.api_pool.fetchrow(
-        BREAKDOWN, review_id, *map(list, zip(*timeline, strict=True))
-    )
+    split = await pool.fetchrow(BREAKDOWN, review_id, *map(list, zip(*timeline, strict=True)))
     total = len(clients) * per_client
-    accepted = await svc.api_pool.fetchval(
+    accepted = await pool.fetchval(
         """SELECT count(*) FROM submission_versions v JOIN submissions s ON s.id = v.submission_id
            WHERE s.review_id = $1 AND v.status = 'accepted'""",
         review_id,
@@ -252,11 +259,11 @@ async def main(args: argparse.Namespace) -> Report:
         ]
         print("warm-up ...")
         await bare_round(svc.client, min(200, bare_total), args.callers)
-        await service_round(svc, secretariat, clients, 1)
+        await service_round([svc.http], svc.api_pool, secretariat, clients, 1)
         bare_runs, service_runs = await bare_then_service(
             args.runs,
             lambda: bare_round(svc.client, bare_total, args.callers),
-            lambda: service_round(svc, secretariat, clients, per_client),
+            lambda: service_round([svc.http], svc.api_pool, secretariat, clients, per_client),
             "round {run}: bare {b[throughput]:.0f}/s p99 {b[p99]:.0f} ms; "
             "service {s[throughput]:.0f}/s p50 {s[p50]:.0f} ms p99 {s[p99]:.0f} ms "
             "errors {s[errors]:.0f}",

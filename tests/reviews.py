@@ -11,8 +11,9 @@ import json
 import os
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,6 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.pool import Connection
 from domain.timeline import suggested_timeline
+from reports.compile import QUOTES_PER_OBJECTIVE
+from tests import documents
 from workflows.review import workflow_id
 
 DAY = timedelta(days=1)
@@ -256,3 +259,96 @@ async def copy_submissions(
                SELECT request_id, submission_id, version, status, content::jsonb, fingerprint,
                       submitted_by FROM staged"""
         )
+
+
+# ---- what a review accepted, in its database and its report -------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A 201 answer to a submission."""
+
+    id: str
+    kind: str
+    subject: str
+    version: int
+    late: bool
+    submitter: str
+
+
+def national(country: str, revision: int = 1) -> dict[str, Any]:
+    content = documents.national_report(country)
+    if revision > 1:
+        content["next_steps"] = f"Revision {revision}: adopt a national GCM implementation plan."
+    return {"kind": "national_report", "content": content}
+
+
+def stakeholder_input(organisation: str, category: str, revision: int = 1) -> dict[str, Any]:
+    content = documents.stakeholder_input(organisation, category)
+    if revision > 1:
+        content["input"] = f"Revision {revision}. " + content["input"]
+    return {"kind": "stakeholder_input", "content": content}
+
+
+def latest_receipts(receipts: list[Receipt]) -> dict[str, Receipt]:
+    """The newest version each submission got a 201 for."""
+    latest: dict[str, Receipt] = {}
+    for receipt in receipts:
+        if receipt.id not in latest or receipt.version > latest[receipt.id].version:
+            latest[receipt.id] = receipt
+    return latest
+
+
+def objectives_of(report: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {o["number"]: o for cluster in report["clusters"] for o in cluster["objectives"]}
+
+
+def assert_report_holds(report: dict[str, Any], receipts: list[Receipt]) -> None:
+    """Every accepted submission is in the report once, at the latest version it got a 201
+    for: the national reports' statuses per objective, the stakeholders' quotes (of
+    QUOTES_PER_OBJECTIVE inputs at most) and the counts."""
+    latest = latest_receipts(receipts)
+    objectives = objectives_of(report)
+    reports = [r for r in latest.values() if r.kind == "national_report"]
+    inputs = [r for r in latest.values() if r.kind == "stakeholder_input"]
+    assert report["overview"]["reports_received"] == len(reports), report["overview"]
+    assert report["overview"]["late_reports"] == sum(r.late for r in reports), report["overview"]
+    assert report["overview"]["stakeholder_inputs"] == len(inputs), report["overview"]
+    for receipt in reports:
+        source = {"country": receipt.subject, "submission_id": receipt.id}
+        for number, objective in objectives.items():
+            found = [s for s in objective["statuses"] if s.items() >= source.items()]
+            assert [s["version"] for s in found] == [receipt.version], (number, receipt, found)
+    # documents.stakeholder_input speaks to objectives 6, 7 and 15, and consents to publication.
+    accepted = {(r.id, r.version) for r in inputs}
+    for number in (6, 7, 15):
+        views = objectives[number]["stakeholder_views"]
+        assert views["count"] == len(inputs), (number, views)
+        # Each once, at its latest version: a submission accepted twice would be quoted twice.
+        quoted = Counter((q["submission_id"], q["version"]) for q in views["quotes"])
+        assert set(quoted.values()) <= {1}, (number, views["quotes"])
+        assert set(quoted) <= accepted, (number, views["quotes"])
+        assert len(quoted) == min(len(inputs), QUOTES_PER_OBJECTIVE), (number, views["quotes"])
+
+
+async def assert_accepted_in_database(
+    db: asyncpg.Pool, review_id: str, receipts: list[Receipt]
+) -> None:
+    """What PostgreSQL holds as accepted is exactly what clients got a 201 for: nothing lost,
+    nothing accepted twice, no version nobody was told about; one event per version."""
+    rows = await db.fetch(
+        """SELECT s.id, v.version FROM submission_versions v
+           JOIN submissions s ON s.id = v.submission_id
+           WHERE s.review_id = $1 AND v.status = 'accepted'""",
+        review_id,
+    )
+    stored = Counter((str(r["id"]), r["version"]) for r in rows)
+    told = {(r.id, r.version) for r in receipts}
+    assert set(stored) == told, (sorted(stored), sorted(told))
+    assert set(stored.values()) <= {1}, stored
+    events = await db.fetch(
+        """SELECT data ->> 'submission_id' AS id, (data ->> 'version')::int AS version
+           FROM review_events WHERE review_id = $1 AND type = 'submission.accepted'""",
+        review_id,
+    )
+    assert Counter((e["id"], e["version"]) for e in events) == Counter(told), events

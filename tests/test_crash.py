@@ -18,21 +18,14 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -43,153 +36,39 @@ from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from activities.notify import LEASE
-from config.settings import ENVIRONMENT_VARIABLES
 from db.pool import create_pool
 from reviewflow.embedded import EmbeddedPostgres, EmbeddedTemporal
 from tests import documents
+from tests.processes import (
+    START_DEADLINE_S,
+    Child,
+    Inbox,
+    Received,
+    api_child,
+    child_env,
+    free_port,
+    kill_temporal,
+    run_migrate,
+    worker_child,
+)
+from tests.reviews import (
+    Receipt,
+    assert_accepted_in_database,
+    assert_report_holds,
+    national,
+    objectives_of,
+    stakeholder_input,
+)
 from workflows.review import workflow_id
 
 pytestmark = pytest.mark.slow
 
-REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
-
-
-START_DEADLINE_S = 90.0
 # An HTTP request may wait this long for a workflow Update while no worker runs.
 REQUEST_TIMEOUT_S = 150.0
 # Mail claimed by a sender that was killed is sent again once its lease expires.
 MAIL_DEADLINE_S = LEASE.total_seconds() + 90.0
 UNANSWERED = (aiohttp.ClientError, TimeoutError, ConnectionError)
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# ---- processes ---------------------------------------------------------------------------
-
-
-class Child:
-    """One `reviewflow COMMAND` process, killed and started again as the test needs."""
-
-    def __init__(self, command: str, env: dict[str, str], log: Path, ready_line: str) -> None:
-        self.command = command
-        self.env = env
-        self.log = log
-        self.ready_line = ready_line
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-        self.kills: list[float] = []
-        self._offset = 0
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        assert not self.running, f"{self.command} is already running"
-        self.starts += 1
-        with open(self.log, "ab") as out:
-            out.write(f"==== start {self.starts}\n".encode())
-            out.flush()
-            self._offset = out.tell()
-            # A session of its own: a signal meant for pytest never reaches it.
-            self.process = subprocess.Popen(
-                [str(REVIEWFLOW), self.command],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                start_new_session=True,
-            )
-
-    def kill(self) -> None:
-        """SIGKILL: no signal handler runs, no activity finishes, nothing is flushed."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.kills.append(time.monotonic())
-        self.process.wait(10)
-
-    def output(self) -> str:
-        """What this start has written so far."""
-        if not self.log.exists():
-            return ""
-        with open(self.log, "rb") as log:
-            log.seek(self._offset)
-            return log.read().decode(errors="replace")
-
-    def tail(self, size: int = 4000) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return f"--- {self.command} ({self.log.name}, last {size} chars):\n{text[-size:]}"
-
-    async def ready(self, deadline_s: float = START_DEADLINE_S) -> float:
-        """Wait for the ready line of this start; the seconds it took."""
-        started = time.monotonic()
-        while self.ready_line not in self.output():
-            if self.process is None or self.process.poll() is not None:
-                pytest.fail(f"reviewflow {self.command} exited before it was ready\n{self.tail()}")
-            if time.monotonic() - started > deadline_s:
-                pytest.fail(
-                    f"reviewflow {self.command} not ready in {deadline_s:.0f}s\n{self.tail()}"
-                )
-            await asyncio.sleep(0.1)
-        return time.monotonic() - started
-
-
-def kill_temporal(temporal: EmbeddedTemporal) -> None:
-    if temporal.process is not None and temporal.process.poll() is None:
-        temporal.process.kill()
-        temporal.process.wait(10)
-
-
-def run_migrate(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [str(REVIEWFLOW), "migrate"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"reviewflow migrate failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout.strip()
-
-
-# ---- the inbox ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Received:
-    at: float
-    message_id: str
-    to: str
-    kind: str
-
-
-class Inbox:
-    """An aiosmtpd handler recording every message the SMTP server accepted, and when."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=default)  # type: ignore[arg-type]
-        self.received.append(
-            Received(
-                time.monotonic(),
-                str(message["Message-ID"]),
-                message["To"].addresses[0].addr_spec,
-                str(message["X-Reviewflow-Event"]),
-            )
-        )
-        return "250 Message accepted for delivery"
 
 
 # ---- HTTP --------------------------------------------------------------------------------
@@ -221,18 +100,6 @@ class Account:
     country: str | None = None
     organisation: str | None = None
     organisation_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A 201 answer to a submission."""
-
-    id: str
-    kind: str
-    subject: str
-    version: int
-    late: bool
-    submitter: str
 
 
 # ---- the stack ---------------------------------------------------------------------------
@@ -492,28 +359,6 @@ class Stack:
         await self.wait_for(f"{count} sessions blocked in {statement}", blocked, deadline_s)
 
 
-def child_env(
-    root: Path, dsn: str, temporal: EmbeddedTemporal, smtp_port: int, admin_token: str
-) -> dict[str, str]:
-    # The children get none of our configuration, only what the test sets.
-    env = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_VARIABLES}
-    env.update(
-        DATABASE_URL=dsn,
-        TEMPORAL_ADDRESS=temporal.address,
-        TEMPORAL_TASK_QUEUE=f"crash-{secrets.token_hex(4)}",
-        REVIEWFLOW_HOST="127.0.0.1",
-        REVIEWFLOW_PORT=str(free_port()),
-        REVIEWFLOW_ADMIN_TOKEN=admin_token,
-        REVIEWFLOW_DATA_DIR=str(root / "data"),
-        REVIEWFLOW_NOTIFY_RATE="0",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp_port),
-        SMTP_STARTTLS="0",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 @contextlib.asynccontextmanager
 async def running_stack(dsn: str, root: Path) -> AsyncIterator[Stack]:
     """Temporal dev server, migrations, inbox, worker and API; everything killed at the end."""
@@ -524,15 +369,22 @@ async def running_stack(dsn: str, root: Path) -> AsyncIterator[Stack]:
     inbox = Inbox()
     smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    env = child_env(root, dsn, temporal, smtp_port, admin_token)
+    env = child_env(
+        root,
+        dsn,
+        temporal.address,
+        smtp_port=smtp_port,
+        admin_token=admin_token,
+        task_queue=f"crash-{secrets.token_hex(4)}",
+    )
     stack = Stack(
         root=root,
         dsn=dsn,
         env=env,
         temporal=temporal,
         inbox=inbox,
-        api=Child("api", env, root / "api.log", "API on "),
-        worker=Child("worker", env, root / "worker.log", "worker on task queue"),
+        api=api_child(env, root / "api.log"),
+        worker=worker_child(env, root / "worker.log"),
         admin_token=admin_token,
     )
     try:
@@ -625,84 +477,11 @@ async def hold_lock(dsn: str, table: str) -> asyncpg.Connection:
 # ---- checks ------------------------------------------------------------------------------
 
 
-def national(country: str, revision: int = 1) -> dict[str, Any]:
-    content = documents.national_report(country)
-    if revision > 1:
-        content["next_steps"] = f"Revision {revision}: adopt a national GCM implementation plan."
-    return {"kind": "national_report", "content": content}
-
-
-def stakeholder_input(organisation: str, category: str, revision: int = 1) -> dict[str, Any]:
-    content = documents.stakeholder_input(organisation, category)
-    if revision > 1:
-        content["input"] = f"Revision {revision}. " + content["input"]
-    return {"kind": "stakeholder_input", "content": content}
-
-
 def receipt_of(answer: Answer, submitter: Account) -> Receipt:
     body = answer.body
     return Receipt(
         body["id"], body["kind"], body["subject"], body["version"], body["late"], submitter.id
     )
-
-
-def latest_receipts(receipts: list[Receipt]) -> dict[str, Receipt]:
-    """The newest version each submission got a 201 for."""
-    latest: dict[str, Receipt] = {}
-    for receipt in receipts:
-        if receipt.id not in latest or receipt.version > latest[receipt.id].version:
-            latest[receipt.id] = receipt
-    return latest
-
-
-def objectives_of(report: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    return {o["number"]: o for cluster in report["clusters"] for o in cluster["objectives"]}
-
-
-def assert_report_holds(report: dict[str, Any], receipts: list[Receipt]) -> None:
-    """Every accepted submission is in the report, at the latest version it got a 201 for:
-    the national reports' statuses per objective, the stakeholders' quotes and the counts."""
-    latest = latest_receipts(receipts)
-    objectives = objectives_of(report)
-    reports = [r for r in latest.values() if r.kind == "national_report"]
-    inputs = [r for r in latest.values() if r.kind == "stakeholder_input"]
-    assert report["overview"]["reports_received"] == len(reports), report["overview"]
-    assert report["overview"]["late_reports"] == sum(r.late for r in reports), report["overview"]
-    assert report["overview"]["stakeholder_inputs"] == len(inputs), report["overview"]
-    for receipt in reports:
-        source = {"country": receipt.subject, "submission_id": receipt.id}
-        for number, objective in objectives.items():
-            found = [s for s in objective["statuses"] if s.items() >= source.items()]
-            assert [s["version"] for s in found] == [receipt.version], (number, receipt, found)
-    # documents.stakeholder_input speaks to objectives 6, 7 and 15, and consents to publication.
-    for number in (6, 7, 15):
-        views = objectives[number]["stakeholder_views"]
-        assert views["count"] == len(inputs), (number, views)
-        quoted = {(q["submission_id"], q["version"]) for q in views["quotes"]}
-        assert quoted == {(r.id, r.version) for r in inputs}, (number, views["quotes"])
-
-
-async def assert_accepted_in_database(
-    db: asyncpg.Pool, review_id: str, receipts: list[Receipt]
-) -> None:
-    """What PostgreSQL holds as accepted is exactly what clients got a 201 for: nothing lost,
-    nothing accepted twice, no version nobody was told about; one event per version."""
-    rows = await db.fetch(
-        """SELECT s.id, v.version FROM submission_versions v
-           JOIN submissions s ON s.id = v.submission_id
-           WHERE s.review_id = $1 AND v.status = 'accepted'""",
-        review_id,
-    )
-    stored = Counter((str(r["id"]), r["version"]) for r in rows)
-    told = {(r.id, r.version) for r in receipts}
-    assert set(stored) == told, (sorted(stored), sorted(told))
-    assert set(stored.values()) <= {1}, stored
-    events = await db.fetch(
-        """SELECT data ->> 'submission_id' AS id, (data ->> 'version')::int AS version
-           FROM review_events WHERE review_id = $1 AND type = 'submission.accepted'""",
-        review_id,
-    )
-    assert Counter((e["id"], e["version"]) for e in events) == Counter(told), events
 
 
 async def assert_stored_once(db: asyncpg.Pool, review_id: str, clients: list[Account]) -> None:
