@@ -28,6 +28,7 @@ from api import (
     actors,
     exports,
     meta,
+    observe,
     outreach,
     people,
     reports,
@@ -57,6 +58,7 @@ routes = web.RouteTableDef()
 # Every route of the API, in the order the document lists them.
 ROUTE_TABLES = (
     meta.routes,
+    observe.routes,
     routes,
     actors.routes,
     reviews.routes,
