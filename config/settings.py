@@ -28,6 +28,7 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_RATE_BURST",
     "REVIEWFLOW_SESSION_IDLE_MINUTES",
     "REVIEWFLOW_SESSION_HOURS",
+    "REVIEWFLOW_WORKER_METRICS_ADDRESS",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -93,6 +94,8 @@ class Settings:
     # sign-in whatever its use.
     session_idle_minutes: int = 30
     session_hours: int = 12
+    # Where the worker serves the Temporal SDK's Prometheus metrics (host:port); None: nowhere.
+    worker_metrics_address: str | None = None
 
     @property
     def notify_task_queue(self) -> str:
@@ -227,6 +230,19 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     )
 
 
+def _listen_address(env: Mapping[str, str], name: str) -> str | None:
+    """A `host:port` to listen on (`[::1]:9464` for IPv6), or None when unset."""
+    raw = env.get(name) or None
+    if raw is None:
+        return None
+    host, sep, port = raw.rpartition(":")
+    if not sep or not host or not (port.isascii() and port.isdecimal()):
+        raise SystemExit(f"{name} must be host:port, such as 0.0.0.0:9464, got {raw!r}")
+    if not 0 < int(port) < 65536:
+        raise SystemExit(f"{name} must have a port between 1 and 65535, got {raw!r}")
+    return raw
+
+
 # As long as a generated token's 43 characters of randomness, give or take a prefix.
 MIN_ADMIN_TOKEN_LENGTH = 32
 
@@ -270,4 +286,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(env),
         session_idle_minutes=_count(env, "REVIEWFLOW_SESSION_IDLE_MINUTES", 30),
         session_hours=_count(env, "REVIEWFLOW_SESSION_HOURS", 12),
+        worker_metrics_address=_listen_address(env, "REVIEWFLOW_WORKER_METRICS_ADDRESS"),
     )

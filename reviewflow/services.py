@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
-from temporalio.client import Client
 
 import worker as worker_module
 from api.accesslog import ACCESS_LOG_OPTIONS
@@ -111,7 +110,7 @@ async def serve(
     runner = await start_api(settings, dsn, temporal_address) if api else None
     try:
         if worker:
-            client = await Client.connect(temporal_address, namespace=settings.temporal_namespace)
+            client = await worker_module.connect_worker_client(settings, temporal_address)
             await worker_module.ensure_search_attributes(client)
             pool = await create_pool(dsn)
             try:
