@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api import (
     actors,
+    deliveries,
     exports,
     meta,
     observe,
@@ -130,6 +131,7 @@ def create_app(
         people,
         outreach,
         exports,
+        deliveries,
     ):
         app.add_routes(operations.routes)
     add_web(app)

@@ -26,6 +26,7 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    deliveries,
     exports,
     meta,
     observe,
@@ -69,6 +70,7 @@ ROUTE_TABLES = (
     people.routes,
     outreach.routes,
     exports.routes,
+    deliveries.routes,
 )
 
 
