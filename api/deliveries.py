@@ -44,7 +44,7 @@ routes = web.RouteTableDef()
     ),
 )
 async def review_deliveries(request: web.Request) -> web.Response:
-    items = await use_cases.review_deliveries(
+    _, items = await use_cases.review_deliveries(
         request.app[SERVICES],
         current_actor(request),
         request.match_info["id"],

@@ -68,13 +68,13 @@ def _document(row: asyncpg.Record) -> dict[str, Any]:
 
 async def review_deliveries(
     deps: Deps, actor: Actor, review_id: str, status: str | None
-) -> list[dict[str, Any]]:
-    """The review's deliveries of `status` (any when None), newest first."""
+) -> tuple[asyncpg.Record, list[dict[str, Any]]]:
+    """The review, and its deliveries of `status` (any when None), newest first."""
     review = await run_or_unseen(deps, actor, review_id)
     rows = await deliveries.review_deliveries(
         deps.pool, review["id"], delivery_status(status), LISTED
     )
-    return [_document(row) for row in rows]
+    return review, [_document(row) for row in rows]
 
 
 def _no_such_delivery(delivery_id: str) -> Refused:
@@ -83,8 +83,9 @@ def _no_such_delivery(delivery_id: str) -> Refused:
     )
 
 
-async def retry(deps: Deps, actor: Actor, delivery_id: str) -> dict[str, Any]:
-    """Put a delivery that failed for good back to be sent, once: the delivery as it is now."""
+async def _run_delivery(deps: Deps, actor: Actor, delivery_id: str) -> asyncpg.Record:
+    """The delivery with its review's id, if `actor` runs its review; for anyone else, the
+    refusal of a delivery that does not exist."""
     nothing = _no_such_delivery(delivery_id)
     found = await deliveries.delivery_review(deps.pool, named_id(delivery_id, nothing))
     if found is None:
@@ -94,16 +95,35 @@ async def retry(deps: Deps, actor: Actor, delivery_id: str) -> dict[str, Any]:
         await run_or_unseen(deps, actor, found["review_id"])
     except Refused:
         raise nothing from None
+    return found
+
+
+async def _as_listed(deps: Deps, delivery_id: uuid.UUID) -> dict[str, Any]:
+    row = await deliveries.listed_delivery(deps.pool, delivery_id)
+    if row is None:  # gone since (expired by the retention rules)
+        raise _no_such_delivery(str(delivery_id))
+    return _document(row)
+
+
+async def review_delivery(
+    deps: Deps, actor: Actor, delivery_id: str
+) -> tuple[asyncpg.Record, dict[str, Any]]:
+    """The delivery's review and the delivery, for those who run the review."""
+    found = await _run_delivery(deps, actor, delivery_id)
+    review = await run_or_unseen(deps, actor, found["review_id"])
+    return review, await _as_listed(deps, found["id"])
+
+
+async def retry(deps: Deps, actor: Actor, delivery_id: str) -> dict[str, Any]:
+    """Put a delivery that failed for good back to be sent, once: the delivery as it is now."""
+    found = await _run_delivery(deps, actor, delivery_id)
     async with deps.pool.acquire() as conn, conn.transaction():
         base = await deliveries.put_back(conn, found["id"])
         if base is not None:
             await insert_event(conn, _retried(found, base, actor))
     if base is None and found["attempt_base"] == 0:
-        raise conflict(gettext("Only a delivery that failed for good is sent again."))
-    row = await deliveries.listed_delivery(deps.pool, found["id"])
-    if row is None:  # gone since (expired by the retention rules)
-        raise nothing
-    return _document(row)
+        raise conflict(gettext("Only a message that failed for good is sent again."))
+    return await _as_listed(deps, found["id"])
 
 
 def _retried(delivery: asyncpg.Record, base: int, actor: Actor) -> ReviewEvent:
