@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from temporalio import activity, workflow
+from temporalio.worker import Worker
 
+from activities.logcontext import ReviewLogContext
 from api.accesslog import ACCESS_LOG_OPTIONS, ACCESS_LOGGER
 from api.app import create_app
 from api.keys import DATABASE_METRICS
@@ -21,6 +25,7 @@ from api.problems import Problem, problem_middleware
 from config.logs import JsonLineFormatter, set_review_id
 from tests import documents
 from workflows.review import review_of_workflow
+from workflows.review import workflow_id as workflow_id_of
 
 
 async def test_every_request_is_in_the_access_log_without_token_query_or_body(
@@ -256,3 +261,46 @@ async def test_metrics_count_requests_submissions_and_what_the_database_holds(
     for status in ("pending", "sent", "failed"):
         assert value(after, "reviewflow_deliveries", status=status) == statuses.get(status, 0)
     assert value(after, "reviewflow_reviews", phase="call_for_inputs") >= 1
+
+
+# ---- activities -------------------------------------------------------------------------------
+
+
+@activity.defn(name="observability_probe")
+async def logging_probe() -> None:
+    activity.logger.info("probe at work")
+
+
+@workflow.defn(sandboxed=False)
+class ProbeWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity(logging_probe, start_to_close_timeout=timedelta(seconds=10))
+
+
+async def test_an_activity_of_a_review_logs_its_review_id(
+    temporal_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker's interceptor names the review of the workflow an activity runs for; an
+    activity of another workflow names none."""
+    caplog.set_level(logging.INFO, logger="temporalio.activity")
+    queue = f"probe-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        temporal_client,
+        task_queue=queue,
+        workflows=[ProbeWorkflow],
+        activities=[logging_probe],
+        interceptors=[ReviewLogContext()],
+    ):
+        for workflow_id in (workflow_id_of("ece-probe-1"), f"other-{queue}"):
+            await temporal_client.execute_workflow(
+                ProbeWorkflow.run, id=workflow_id, task_queue=queue
+            )
+    lines = [
+        json.loads(JsonLineFormatter().format(r))
+        for r in caplog.records
+        if r.getMessage().startswith("probe at work")
+    ]
+    assert [line.get("review_id") for line in lines] == ["ece-probe-1", None]
+    assert lines[0]["activity"]["activity_type"] == "observability_probe"
+    assert lines[0]["activity"]["workflow_id"] == "review-ece-probe-1"
