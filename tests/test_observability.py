@@ -23,6 +23,7 @@ from api.keys import DATABASE_METRICS
 from api.observe import REQUEST_ID_HEADER, echo_request_id, observe_middleware
 from api.problems import Problem, problem_middleware
 from config.logs import JsonLineFormatter, set_review_id
+from config.settings import load_settings
 from tests import documents
 from workflows.review import review_of_workflow
 from workflows.review import workflow_id as workflow_id_of
@@ -304,3 +305,27 @@ async def test_an_activity_of_a_review_logs_its_review_id(
     assert [line.get("review_id") for line in lines] == ["ece-probe-1", None]
     assert lines[0]["activity"]["activity_type"] == "observability_probe"
     assert lines[0]["activity"]["workflow_id"] == "review-ece-probe-1"
+
+
+# ---- the worker's metrics address -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("0.0.0.0:9464", "0.0.0.0:9464"), ("[::1]:9000", "[::1]:9000"), ("", None)],
+)
+def test_the_worker_metrics_address_is_host_and_port(given: str, kept: str | None) -> None:
+    settings = load_settings({"REVIEWFLOW_WORKER_METRICS_ADDRESS": given})
+    assert settings.worker_metrics_address == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [("9464", "must be host:port"), ("host:http", "must be host:port"), ("h:70000", "between 1")],
+)
+def test_a_bad_worker_metrics_address_is_refused_in_one_line(given: str, says: str) -> None:
+    with pytest.raises(SystemExit) as refused:
+        load_settings({"REVIEWFLOW_WORKER_METRICS_ADDRESS": given})
+    message = str(refused.value)
+    assert message.startswith("REVIEWFLOW_WORKER_METRICS_ADDRESS") and says in message
+    assert "\n" not in message
