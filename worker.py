@@ -22,12 +22,15 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import build_activities
+from activities.logcontext import ReviewLogContext
 from activities.notify import NotificationActivities
 from activities.retention import RetentionActivities
+from config.logs import log_json_lines
 from config.settings import Settings, load_settings
 from config.temporal import connect_temporal
 from db.pool import create_pool
@@ -64,12 +67,29 @@ async def ensure_search_attributes(client: Client) -> None:
             )
 
 
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime that serves the SDK's worker metrics (and the activities' own) for
+    Prometheus at REVIEWFLOW_WORKER_METRICS_ADDRESS; None when it is unset. One per process:
+    its clients all report through it."""
+    if settings.worker_metrics_address is None:
+        return None
+    prometheus = PrometheusConfig(
+        bind_address=settings.worker_metrics_address, counters_total_suffix=True
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+
+
+async def connect_worker_client(settings: Settings, address: str) -> Client:
+    return await connect_temporal(settings, address, runtime=metrics_runtime(settings))
+
+
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=[*build_activities(pool), *RetentionActivities(pool, settings).all()],
+        interceptors=[ReviewLogContext()],
         # Every review activity holds a database connection: more of them at once than the
         # pool has would only queue for one, against their start-to-close timeouts.
         max_concurrent_activities=pool.get_max_size(),
@@ -140,7 +160,7 @@ async def main(settings: Settings | None = None) -> None:
     if settings.database_url is None or settings.temporal_address is None:
         raise SystemExit("set DATABASE_URL and TEMPORAL_ADDRESS, or run `reviewflow dev`")
     stop = stop_event_on_signals()
-    client = await connect_temporal(settings)
+    client = await connect_worker_client(settings, settings.temporal_address)
     await ensure_search_attributes(client)
     pool = await create_pool(settings.database_url)
     try:
@@ -150,5 +170,5 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
+    log_json_lines()
     asyncio.run(main())

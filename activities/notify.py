@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
 from collections import Counter
@@ -34,6 +35,7 @@ import asyncpg
 from jinja2 import TemplateError
 from temporalio import activity
 
+from config.logs import FIELDS
 from config.settings import Settings
 from db import deliveries
 from db.events import claim_unexpanded, mark_expanded
@@ -71,6 +73,9 @@ WEBHOOKS_PER_HOST = 4
 
 # What an invitation tells of the review's timeline.
 INVITATION_DEADLINES = ("call_opens_at", "inputs_due_at", "consultation_due_at")
+
+# The worker's counter of deliveries given up (the SDK's Prometheus endpoint serves it).
+FAILED_METRIC = "reviewflow_deliveries_failed"
 
 # The outcome of a delivery this sender no longer owns: neither sent nor recorded by it.
 STALE = "stale"
@@ -157,6 +162,38 @@ class HostSlots:
         self._host_of[webhook] = host
         async with self._slots.setdefault(host, asyncio.Semaphore(self.per_host)):
             yield
+
+
+def failure_kind(channel: str, error: str) -> str:
+    """What kind of failure `error` was, without what it may quote (an address, a reply): a
+    webhook's is already its class; a mail server's reply is kept to its code."""
+    if channel == "webhook":
+        return error
+    if code := re.match(r"\d{3}\b", error):
+        return f"smtp {code.group()}"
+    return error.split(":", 1)[0]
+
+
+def failed_for_good(review_id: str, row: asyncpg.Record | dict[str, Any], error: str) -> None:
+    """Tell the operators of a delivery given up: an error line (its id leads to the recipient
+    and the reason, in the delivery log) and the worker's counter."""
+    failure = failure_kind(row["channel"], error)
+    activity.logger.error(
+        "a %s delivery failed for good",
+        row["channel"],
+        extra={
+            FIELDS: {
+                "review_id": review_id,
+                "delivery_id": str(row["id"]),
+                "channel": row["channel"],
+                "error_class": failure,
+            }
+        },
+    )
+    counter = activity.metric_meter().create_counter(
+        FAILED_METRIC, "Notification deliveries that failed for good, by channel."
+    )
+    counter.add(1, {"channel": row["channel"]})
 
 
 class NotificationActivities:
@@ -267,7 +304,8 @@ class NotificationActivities:
     ) -> list[Claimed]:
         """Lease up to `batch` due deliveries of `channel`, but none to a recipient in `skip`."""
         async with self.pool.acquire() as conn:
-            await deliveries.fail_abandoned(conn, MAX_ATTEMPTS)
+            for abandoned in await deliveries.fail_abandoned(conn, MAX_ATTEMPTS):
+                failed_for_good(abandoned["review_id"], abandoned, abandoned["last_error"])
             rows = await deliveries.claim_due(conn, batch, LEASE, channel, skip)
             if not rows:
                 return []
@@ -335,15 +373,15 @@ class NotificationActivities:
                 built.append((delivery, await self._message(delivery)))
             except (ValueError, LookupError, TypeError, TemplateError) as error:
                 reason = f"the message cannot be built: {error}"
-                outcomes.append(await self._record(delivery.row, reason, retry=False))
+                outcomes.append(await self._record(delivery, reason, retry=False))
 
         async def record(index: int, failure: SendFailure | None) -> None:
-            row = built[index][0].row
+            delivery = built[index][0]
             if failure is None:
-                outcomes.append(await self._record(row, None, retry=False))
+                outcomes.append(await self._record(delivery, None, retry=False))
             else:
                 retry = not failure.permanent
-                outcomes.append(await self._record(row, failure.reason, retry=retry))
+                outcomes.append(await self._record(delivery, failure.reason, retry=retry))
 
         async def may_send(index: int) -> bool:
             ours = await self._still_ours(built[index][0].row)
@@ -396,7 +434,7 @@ class NotificationActivities:
             failure = error
         error_class = failure_class(status, failure)
         retry = not isinstance(failure, WebhookURLRefused) and outcome(status) == "retry"
-        return await self._record(row, error_class, retry=retry, attempt=(started, status))
+        return await self._record(delivery, error_class, retry=retry, attempt=(started, status))
 
     # ---- the log -------------------------------------------------------------------------
 
@@ -408,7 +446,7 @@ class NotificationActivities:
 
     async def _record(
         self,
-        row: asyncpg.Record,
+        delivery: Claimed,
         error: str | None,
         *,
         retry: bool,
@@ -416,10 +454,13 @@ class NotificationActivities:
     ) -> str:
         """Mark one delivery sent, due again later, or failed for good; return which, or STALE
         when it is no longer this sender's (nothing is written then)."""
+        row = delivery.row
+        # Attempts since it was last put back by hand count against its budget.
+        tried = row["attempts"] - row["attempt_base"]
         if error is None:
             status, result, next_at = "sent", "sent", None
-        elif retry and row["attempts"] < MAX_ATTEMPTS:
-            delay = retry_delay(row["attempts"], str(row["id"]))
+        elif retry and tried < MAX_ATTEMPTS:
+            delay = retry_delay(tried, str(row["id"]))
             status, result, next_at = (
                 "pending",
                 "retried",
@@ -438,9 +479,6 @@ class NotificationActivities:
             )
             if not marked:
                 return STALE
-            if result == "failed":
-                # The id leads to the recipient and the reason, in the delivery log.
-                activity.logger.warning("delivery %s failed for good", row["id"])
             if attempt is not None:
                 started, code = attempt
                 await deliveries.record_attempt(
@@ -451,4 +489,6 @@ class NotificationActivities:
                     error=error,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
+        if result == "failed":
+            failed_for_good(delivery.context["review_id"], row, error or "")
         return result

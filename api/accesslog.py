@@ -8,14 +8,16 @@ from typing import Any
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
+from api.observe import REQUEST_ID_KEY, REVIEW_ID_KEY, ROUTE_KEY
 from config.logs import FIELDS
 
 ACCESS_LOGGER = logging.getLogger("reviewflow.access")
 
 
 class JsonAccessLogger(AbstractAccessLogger):
-    """Method, path, status, duration and size of each request. The path holds ids at most;
-    the query (paging cursors, filters) and every header (the bearer token) are left out."""
+    """Method, path, route, status, duration and size of each request, with its request id
+    and review id. The path holds ids at most; the query (paging cursors, filters) and every
+    header (the bearer token) are left out."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         self.logger.info(
@@ -25,8 +27,11 @@ class JsonAccessLogger(AbstractAccessLogger):
             response.status,
             extra={
                 FIELDS: {
+                    "request_id": request.get(REQUEST_ID_KEY),
+                    "review_id": request.get(REVIEW_ID_KEY),
                     "method": request.method,
                     "path": request.path,
+                    "route": request.get(ROUTE_KEY),
                     "status": response.status,
                     "duration_ms": round(time * 1000, 1),
                     "bytes": response.body_length,

@@ -925,6 +925,48 @@ NOTIFICATIONS: dict[str, dict[str, Any]] = {
     ),
 }
 
+# A review's notifications as its secretariat sees them (those that failed for good above all).
+REVIEW_DELIVERIES: dict[str, dict[str, Any]] = {
+    "ReviewDelivery": object_of(
+        {
+            "id": UUID,
+            "channel": {"enum": ["email", "webhook"]},
+            "status": {
+                "enum": list(DELIVERY_STATUSES),
+                "description": "; ".join(f"{k}: {v}" for k, v in DELIVERY_STATUSES.items()) + ".",
+            },
+            "template": {**TEXT, "description": "What was sent: the message's template."},
+            "event_type": {"enum": [event.value for event in EventType]},
+            "event_at": component("Instant"),
+            "created_at": component("Instant"),
+            "sent_at": nullable(component("Instant")),
+            "attempts": {
+                **COUNT,
+                "description": "Attempts since it was created, or last put back.",
+            },
+            "error": {
+                "type": ["string", "null"],
+                "description": "Why the last attempt did not succeed; null once sent.",
+            },
+            "recipient": object_of(
+                {
+                    "name": {
+                        "type": ["string", "null"],
+                        "description": "The account's name; null for a webhook.",
+                    },
+                    "address": {
+                        **TEXT,
+                        "description": "The account's email address, or the webhook's host.",
+                    },
+                }
+            ),
+        }
+    ),
+    "ReviewDeliveryList": object_of(
+        {"items": array_of(component("ReviewDelivery"), description="Newest first; 200 at most.")}
+    ),
+}
+
 # What the secretariat's reminders sent now and announcements did.
 OUTREACH: dict[str, dict[str, Any]] = {
     "RemindersSent": object_of(
@@ -966,6 +1008,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
     **CONSULTATION,
     **REPORT,
     **NOTIFICATIONS,
+    **REVIEW_DELIVERIES,
     **PEOPLE,
     **OUTREACH,
 }

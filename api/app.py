@@ -10,8 +10,10 @@ from temporalio.client import Client
 
 from api import (
     actors,
+    deliveries,
     exports,
     meta,
+    observe,
     openapi,
     outreach,
     people,
@@ -25,6 +27,7 @@ from api.auth import auth_middleware
 from api.bodies import storable_text_middleware
 from api.engine import TemporalReviews
 from api.keys import (
+    DATABASE_METRICS,
     POOL,
     SERVICES,
     SETTINGS,
@@ -32,6 +35,7 @@ from api.keys import (
     UPDATE_GATE,
     WEBHOOK_POLICY,
 )
+from api.observe import echo_request_id, observe_middleware
 from api.problems import problem_middleware
 from api.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from api.refusals import refusal_middleware
@@ -41,6 +45,7 @@ from config.temporal import connect_temporal
 from db.pool import create_pool
 from notifications.webhooks import service_policy
 from services.engine import Deps
+from services.metrics import DatabaseGauges
 from web.app import add_web, page_middleware
 from web.language import content_language_middleware, language_middleware
 from web.sessions import session_middleware
@@ -62,6 +67,8 @@ def create_app(
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            # Outermost: its request id and review id are on every line the others log.
+            observe_middleware,
             content_language_middleware,
             problem_middleware,
             refusal_middleware,
@@ -78,16 +85,19 @@ def create_app(
     app[SETTINGS] = settings
     app[UPDATE_GATE] = UpdateGate()
     app[RATE_LIMITER] = RateLimiter(settings.rate_limit, settings.rate_burst)
+    app.on_response_prepare.append(echo_request_id)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if pool is not None:
             app[POOL] = pool
+            app[DATABASE_METRICS] = DatabaseGauges(pool)
             yield
             return
         dsn = database_url or settings.database_url
         if dsn is None:
             raise RuntimeError("no database URL")
         app[POOL] = await create_pool(dsn)
+        app[DATABASE_METRICS] = DatabaseGauges(app[POOL])
         yield
         await app[POOL].close()
 
@@ -107,6 +117,7 @@ def create_app(
     app.cleanup_ctx.extend([database, temporal_client])
     for operations in (
         meta,
+        observe,
         actors,
         reviews,
         submissions,
@@ -117,6 +128,7 @@ def create_app(
         people,
         outreach,
         exports,
+        deliveries,
     ):
         app.add_routes(operations.routes)
     add_web(app)

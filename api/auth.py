@@ -12,7 +12,7 @@ from db.actors import actor_by_token
 from domain.access import Actor
 
 # Paths anyone may read without a token.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reviewflow"'}
 

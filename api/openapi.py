@@ -26,8 +26,10 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    deliveries,
     exports,
     meta,
+    observe,
     outreach,
     people,
     reports,
@@ -57,6 +59,7 @@ routes = web.RouteTableDef()
 # Every route of the API, in the order the document lists them.
 ROUTE_TABLES = (
     meta.routes,
+    observe.routes,
     routes,
     actors.routes,
     reviews.routes,
@@ -67,6 +70,7 @@ ROUTE_TABLES = (
     people.routes,
     outreach.routes,
     exports.routes,
+    deliveries.routes,
 )
 
 

@@ -40,6 +40,7 @@ ENVIRONMENT_VARIABLES = (
     "REVIEWFLOW_OIDC_CLIENT_SECRET",
     "REVIEWFLOW_OIDC_LABEL",
     "REVIEWFLOW_TRUSTED_PROXIES",
+    "REVIEWFLOW_WORKER_METRICS_ADDRESS",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
@@ -138,6 +139,8 @@ class Settings:
     # Peers whose X-Forwarded-For is believed (the reverse proxies in front); empty: none, and
     # each client is the address its connection comes from.
     trusted_proxies: tuple[Network, ...] = ()
+    # Where the worker serves the Temporal SDK's Prometheus metrics (host:port); None: nowhere.
+    worker_metrics_address: str | None = None
 
     @property
     def notify_task_queue(self) -> str:
@@ -422,6 +425,19 @@ def _pem_problem(name: str, path: str, what: str, load: Callable[[str], object])
     return None
 
 
+def _listen_address(env: _Environment, name: str) -> str | None:
+    """A `host:port` to listen on (`[::1]:9464` for IPv6), or None when unset."""
+    raw = env.get(name)
+    if raw is None:
+        return None
+    host, sep, port = raw.rpartition(":")
+    if not sep or not host or not (port.isascii() and port.isdecimal()):
+        return env.refuse(f"{name} must be host:port, such as 0.0.0.0:9464, got {raw!r}", None)
+    if not 0 < int(port) < 65536:
+        return env.refuse(f"{name} must have a port between 1 and 65535, got {raw!r}", None)
+    return raw
+
+
 # As long as a generated token's 43 characters of randomness, give or take a prefix.
 MIN_ADMIN_TOKEN_LENGTH = 32
 
@@ -523,6 +539,7 @@ def read_settings(env: Mapping[str, str]) -> tuple[Settings, list[str]]:
         session_hours=_count(reading, "REVIEWFLOW_SESSION_HOURS", 12),
         oidc=_oidc(reading),
         trusted_proxies=_trusted_proxies(reading),
+        worker_metrics_address=_listen_address(reading, "REVIEWFLOW_WORKER_METRICS_ADDRESS"),
     )
     return settings, reading.problems
 

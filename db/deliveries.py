@@ -56,7 +56,8 @@ CLAIM_DUE = """
           AND ((status = 'pending' AND next_attempt_at <= now())
             OR (status = 'sending' AND lease_until < now()))
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-    RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts"""
+    RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts,
+              d.attempt_base"""
 
 # Whether the delivery is still this sender's: claimed by no one since, and not yet marked.
 STILL_OURS = "id = $1 AND status = 'sending' AND attempts = $2"
@@ -102,12 +103,16 @@ async def expand_webhooks(conn: Connection, event: asyncpg.Record) -> None:
     await conn.execute(WEBHOOK_EXPANSION_SQL, event["review_id"], event["id"], event["type"])
 
 
-async def fail_abandoned(conn: Connection, max_attempts: int) -> None:
-    """A sender died during the last allowed attempt: give up rather than try once more."""
-    await conn.execute(
-        """UPDATE deliveries SET status = 'failed', lease_until = NULL,
+async def fail_abandoned(conn: Connection, max_attempts: int) -> list[asyncpg.Record]:
+    """A sender died during the last allowed attempt: give up rather than try once more. The
+    deliveries given up, with their review, channel and reason."""
+    return await conn.fetch(
+        """UPDATE deliveries d SET status = 'failed', lease_until = NULL,
                   last_error = coalesce(last_error, 'the sender stopped during the last attempt')
-           WHERE status = 'sending' AND lease_until < now() AND attempts >= $1""",
+           FROM review_events e
+           WHERE e.id = d.event_id AND d.status = 'sending' AND d.lease_until < now()
+             AND d.attempts - d.attempt_base >= $1
+           RETURNING d.id, d.channel, d.last_error, e.review_id""",
         max_attempts,
     )
 
@@ -177,4 +182,53 @@ async def record_attempt(
         status_code,
         error,
         duration_ms,
+    )
+
+
+# A delivery as its review's secretariat sees it: to whom (an account's name, a webhook's
+# address), what, when, how often tried since last put back, and why not sent.
+LISTED_DELIVERY = """
+    SELECT d.id, d.channel, d.status, d.template, e.type AS event_type, e.at AS event_at,
+           d.created_at, d.sent_at, d.last_error, d.attempts - d.attempt_base AS attempts,
+           CASE WHEN d.channel = 'email' THEN a.name END AS recipient_name, d.address
+    FROM review_events e
+    JOIN deliveries d ON d.event_id = e.id
+    LEFT JOIN actors a ON d.channel = 'email' AND a.id = d.recipient"""
+
+
+async def review_deliveries(
+    conn: Executor, review_id: str, status: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """The review's deliveries (of `status`, or any), newest first."""
+    return await conn.fetch(
+        f"""{LISTED_DELIVERY}
+            WHERE e.review_id = $1 AND ($2::text IS NULL OR d.status = $2)
+            ORDER BY d.created_at DESC, d.id LIMIT $3""",
+        review_id,
+        status,
+        limit,
+    )
+
+
+async def listed_delivery(conn: Executor, delivery_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{LISTED_DELIVERY} WHERE d.id = $1", delivery_id)
+
+
+async def delivery_review(conn: Executor, delivery_id: uuid.UUID) -> asyncpg.Record | None:
+    """The delivery's status and channel with its review's id."""
+    return await conn.fetchrow(
+        """SELECT d.id, d.status, d.channel, d.template, d.attempt_base, e.review_id
+           FROM deliveries d JOIN review_events e ON e.id = d.event_id WHERE d.id = $1""",
+        delivery_id,
+    )
+
+
+async def put_back(conn: Connection, delivery_id: uuid.UUID) -> int | None:
+    """A delivery failed for good, due again now with a fresh budget of attempts: the
+    attempt its budget now counts from; None when it had not failed (nothing is written)."""
+    return await conn.fetchval(
+        """UPDATE deliveries SET status = 'pending', attempt_base = attempts,
+                  next_attempt_at = now(), lease_until = NULL, last_error = NULL
+           WHERE id = $1 AND status = 'failed' RETURNING attempt_base""",
+        delivery_id,
     )

@@ -38,6 +38,9 @@ class EventType(StrEnum):
     REMINDER_SENT_NOW = "reminder.sent_now"
     # The secretariat's own message to the review's participants, or to those still missing.
     ANNOUNCEMENT_SENT = "announcement.sent"
+    # The secretariat put a notification that failed for good back to be sent (data: the
+    # delivery's id, channel and template).
+    DELIVERY_RETRIED = "delivery.retried"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,9 @@ async def _serve(settings: Settings, dsn: str, address: str, ui_url: str | None)
         _say(f"API:         {settings.api_url}/v1")
         _say(f"API docs:    {settings.api_url}/docs")
         _say(f"Temporal UI: {ui_url}" if ui_url else f"Temporal:    {address}")
+        _say(f"Metrics:     {settings.api_url}/metrics")
+        if settings.worker_metrics_address:
+            _say(f"Worker metrics: http://{settings.worker_metrics_address}/metrics")
         if settings.smtp is None:
             _say(f"Mail:        written as .eml files to {settings.mail_dir}")
         _say("Press Ctrl-C to stop.")

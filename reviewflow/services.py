@@ -17,7 +17,6 @@ import worker as worker_module
 from api.accesslog import ACCESS_LOG_OPTIONS
 from api.app import create_app
 from config.settings import Settings
-from config.temporal import connect_temporal
 from db.actors import actor_by_token, ensure_admin
 from db.pool import create_pool
 from services.signin import invitation_link
@@ -111,7 +110,7 @@ async def serve(
     runner = await start_api(settings, dsn, temporal_address) if api else None
     try:
         if worker:
-            client = await connect_temporal(settings, temporal_address)
+            client = await worker_module.connect_worker_client(settings, temporal_address)
             await worker_module.ensure_search_attributes(client)
             pool = await create_pool(dsn)
             try:

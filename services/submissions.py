@@ -43,6 +43,7 @@ from domain.review import Phase, SubmissionAccepted, SubmissionKind, SubmissionR
 from i18n import gettext
 from services import once
 from services.engine import Deps
+from services.metrics import SUBMISSIONS
 from services.refusals import (
     STATUS_OF_KIND,
     Kind,
@@ -130,6 +131,7 @@ async def submit(
         raise once.key_reused("submission")
     if refusal is not None and inserted:
         await _announce_refusal(deps.pool, actor, stored, refusal)
+        SUBMISSIONS.labels(intake.kind.value, "refused").inc()
         raise refusal
     if stored["status"] != "pending":
         return _replay(stored)
@@ -187,7 +189,9 @@ async def _decide(deps: Deps, actor: Actor, stored: asyncpg.Record) -> dict[str,
     except Refused as refused:
         if refused.kind in RECORDED_REFUSALS:
             await record_refusal(deps.pool, actor, stored, refused)
+            SUBMISSIONS.labels(stored["kind"], "refused").inc()
         raise
+    SUBMISSIONS.labels(stored["kind"], "accepted").inc()
     return _receipt(stored, accepted)
 
 

@@ -966,6 +966,7 @@ ROWS: list[Row] = [
     Row("readyz", "GET", to("/readyz"), public()),
     Row("openapi", "GET", to("/openapi.json"), public()),
     Row("docs", "GET", to("/docs"), public()),
+    Row("metrics", "GET", to("/metrics"), public()),
     # Any actor.
     Row("gcm", "GET", to("/v1/gcm"), actors(200)),
     Row("regions", "GET", to("/v1/regions"), actors(200)),
@@ -1322,6 +1323,29 @@ ROWS: list[Row] = [
         to("/v1/webhooks"),
         actors(403, admin=200, sec_ece=200, sec_eca=200),
         check=check_hook_list,
+    ),
+    # A review's notifications are its secretariat's; for anyone else the review is not there.
+    # They name the review's participants, as its participants export does.
+    Row(
+        "review-deliveries-ece",
+        "GET",
+        to(REVIEW % "ece" + "/deliveries?status=failed"),
+        on_review("ece", 200, 404),
+        context="export:ece",
+    ),
+    Row(
+        "review-deliveries-eca",
+        "GET",
+        to(REVIEW % "eca" + "/deliveries"),
+        on_review("eca", 200, 404),
+        context="export:eca",
+    ),
+    # tests/test_failed_deliveries.py puts a real failed delivery back, and refuses others.
+    Row(
+        "retry-no-delivery",
+        "POST",
+        to("/v1/deliveries/00000000-0000-0000-0000-000000000007/retry"),
+        actors(404),
     ),
     Row(
         "deliveries-of-ece-hook",

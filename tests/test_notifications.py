@@ -791,7 +791,7 @@ async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
         claimed = await activity_env.run(successor._claim, 50, "email")
         assert len(claimed) == 20
         # Its late write of a result is refused: the delivery is the successor's now.
-        assert await stale._record(paused[0].row, "a late error", retry=True) == "stale"
+        assert await stale._record(paused[0], "a late error", retry=True) == "stale"
         assert (
             await pool.fetchval("SELECT status FROM deliveries WHERE id = $1", paused[0].row["id"])
             == "sending"

@@ -27,7 +27,7 @@ from tests import documents
 from tests.openapi_check import drifts_of, value_drifts, walk
 from web.app import is_page
 
-PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"}
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # Where the document is placed to check its schemas with jsonschema; any URI would do.
 DOCUMENT_URI = "urn:reviewflow:openapi"

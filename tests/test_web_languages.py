@@ -250,6 +250,7 @@ def first_visits(calling: str, consulting: dict[str, Any], imported: str) -> lis
         Visit("secretariat", f"/reviews/{review}/answers"),
         Visit("secretariat", f"/reviews/{review}/answers/{answered}"),
         Visit("secretariat", f"/reviews/{review}/audit"),
+        Visit("secretariat", f"/reviews/{review}/deliveries"),
         Visit("secretariat", "/reviews/no-such-review/dashboard", 404),
         # A focal point's call for inputs.
         Visit("germany", "/tasks"),

@@ -17,6 +17,7 @@ from web import (
     audit,
     console,
     dashboard,
+    deliveries,
     home,
     invitations,
     language,
@@ -151,6 +152,7 @@ def add_web(app: web.Application) -> None:
         report,
         audit,
         dashboard,
+        deliveries,
         public,
     ):
         app.add_routes(pages.routes)

@@ -46,6 +46,7 @@ EVENT_TYPES = {
     EventType.REPORT_READY: i18n.N_("Report version compiled"),
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
+    EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {

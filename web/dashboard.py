@@ -171,6 +171,7 @@ def _links(review_id: str) -> list[dict[str, str]]:
         {"href": f"{base}/answers", "label": i18n.gettext("Consultation answers")},
         {"href": f"{base}/report", "label": i18n.gettext("The regional report")},
         {"href": f"{base}/audit", "label": i18n.gettext("Audit trail")},
+        {"href": f"{base}/deliveries", "label": i18n.gettext("Messages that failed")},
         {"href": f"{base}/remind", "label": i18n.gettext("Remind now")},
         {"href": f"{base}/announce", "label": i18n.gettext("Send an announcement")},
         {"href": f"{base}/invitations", "label": i18n.gettext("Invite stakeholders")},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Paths of the JSON API and of the service's own endpoints: everything else is a page.
-NOT_PAGES = ("/v1/", "/healthz", "/readyz", "/openapi.json", "/docs")
+NOT_PAGES = ("/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 
 def is_page(path: str) -> bool:

@@ -104,8 +104,20 @@ COMPILE_TIMEOUT = timedelta(minutes=15)
 STORES_ITS_ROW = "review-stores-its-row"
 
 
+REVIEW_WORKFLOW_PREFIX = "review-"
+
+
 def workflow_id(review_id: str) -> str:
-    return f"review-{review_id}"
+    return f"{REVIEW_WORKFLOW_PREFIX}{review_id}"
+
+
+def review_of_workflow(workflow: str) -> str | None:
+    """The review whose workflow this is; None for another workflow."""
+    return (
+        workflow.removeprefix(REVIEW_WORKFLOW_PREFIX)
+        if workflow.startswith(REVIEW_WORKFLOW_PREFIX)
+        else None
+    )
 
 
 def refused(refusal: Refusal) -> ApplicationError:
