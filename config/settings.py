@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from temporalio.envconfig import ClientConfigProfile, ClientConfigTLS
 
@@ -247,15 +247,21 @@ def _count(env: _Environment, name: str, default: int) -> int:
     return int(digits)
 
 
-def _public_url(env: _Environment) -> str | None:
-    raw = env.get("REVIEWFLOW_PUBLIC_URL")
-    if raw is None:
-        return None
+def _split_url(raw: str) -> SplitResult | None:
+    """The parts of the URL `raw`; None for one that is not (a port that is not a number)."""
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 -- raises on a port that is not a number
     except ValueError:
-        parts = None
+        return None
+    return parts
+
+
+def _public_url(env: _Environment) -> str | None:
+    raw = env.get("REVIEWFLOW_PUBLIC_URL")
+    if raw is None:
+        return None
+    parts = _split_url(raw)
     if (
         parts is None
         or parts.scheme not in ("http", "https")
@@ -295,11 +301,7 @@ def _database_url(env: _Environment) -> str | None:
     raw = env.get("DATABASE_URL")
     if raw is None:
         return None
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 -- raises on a port that is not a number
-    except ValueError:
-        parts = None
+    parts = _split_url(raw)
     if parts is None or parts.scheme not in ("postgres", "postgresql"):
         # Never the value: it may hold a password.
         return env.refuse(
@@ -469,11 +471,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def _oidc_issuer(env: _Environment, raw: str) -> str | None:
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 -- raises on a port that is not a number
-    except ValueError:
-        parts = None
+    parts = _split_url(raw)
     secure = parts is not None and (
         parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
     )

@@ -19,12 +19,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from config.settings import ENVIRONMENT_VARIABLES
@@ -35,6 +37,29 @@ REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 START_DEADLINE_S = 90.0
 API_READY = "API on "
 WORKER_READY = "worker on task queue"
+
+
+# What a request to a process that died, or is dying, raises instead of an answer.
+UNANSWERED = (aiohttp.ClientError, TimeoutError, ConnectionError)
+
+
+async def poll_until(
+    what: str,
+    check: Callable[[], Awaitable[Any]],
+    deadline_s: float,
+    poll_s: float,
+    logs: Callable[[], str],
+) -> Any:
+    """Poll `check` (a request that got no answer counts as not yet) until it is truthy; at
+    the deadline, fail naming `what` with the processes' `logs`."""
+    end = time.monotonic() + deadline_s
+    while True:
+        with contextlib.suppress(*UNANSWERED):
+            if result := await check():
+                return result
+        if time.monotonic() > end:
+            pytest.fail(f"no {what} within {deadline_s:.0f}s\n{logs()}")
+        await asyncio.sleep(poll_s)
 
 
 def free_port() -> int:

@@ -41,6 +41,7 @@ from reviewflow.embedded import EmbeddedPostgres, EmbeddedTemporal
 from tests import documents
 from tests.processes import (
     START_DEADLINE_S,
+    UNANSWERED,
     Child,
     Inbox,
     Received,
@@ -48,6 +49,7 @@ from tests.processes import (
     child_env,
     free_port,
     kill_temporal,
+    poll_until,
     run_migrate,
     worker_child,
 )
@@ -67,7 +69,6 @@ pytestmark = pytest.mark.slow
 REQUEST_TIMEOUT_S = 150.0
 # Mail claimed by a sender that was killed is sent again once its lease expires.
 MAIL_DEADLINE_S = LEASE.total_seconds() + 90.0
-UNANSWERED = (aiohttp.ClientError, TimeoutError, ConnectionError)
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
@@ -259,16 +260,7 @@ class Stack:
         deadline_s: float,
         poll_s: float = 0.2,
     ) -> Any:
-        """Poll `check` (a failed request counts as not yet) until truthy; fail at the deadline."""
-        end = time.monotonic() + deadline_s
-        while True:
-            with contextlib.suppress(*UNANSWERED):
-                result = await check()
-                if result:
-                    return result
-            if time.monotonic() > end:
-                pytest.fail(f"no {what} within {deadline_s:.0f}s\n{self.logs()}")
-            await asyncio.sleep(poll_s)
+        return await poll_until(what, check, deadline_s, poll_s, self.logs)
 
     async def review(self, review_id: str, token: str) -> dict[str, Any]:
         answer = await self.call("GET", f"/v1/reviews/{review_id}", token=token, timeout_s=5)

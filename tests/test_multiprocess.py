@@ -49,12 +49,14 @@ from reviewflow.embedded import EmbeddedTemporal
 from tests import documents
 from tests.conftest import Account, create_account
 from tests.processes import (
+    UNANSWERED,
     Child,
     Inbox,
     api_child,
     child_env,
     free_port,
     kill_temporal,
+    poll_until,
     run_migrate,
     worker_child,
 )
@@ -88,7 +90,6 @@ REQUEST_TIMEOUT_S = 120.0
 SUBMISSION_DEADLINE_S = 150.0
 # The killed worker's claimed deliveries wait for their lease; then the survivor sends them.
 MAIL_DEADLINE_S = LEASE.total_seconds() + 90.0
-UNANSWERED = (aiohttp.ClientError, TimeoutError, ConnectionError)
 UNAVAILABLE = frozenset({502, 503, 504})
 STUCK = ("pending", "sending")
 
@@ -159,15 +160,7 @@ class Stack:
         deadline_s: float,
         poll_s: float = 0.1,
     ) -> Any:
-        """Poll `check` (a request that got no answer counts as not yet) until truthy."""
-        end = time.monotonic() + deadline_s
-        while True:
-            with contextlib.suppress(*UNANSWERED):
-                if result := await check():
-                    return result
-            if time.monotonic() > end:
-                pytest.fail(f"no {what} within {deadline_s:.0f}s\n{self.logs()}")
-            await asyncio.sleep(poll_s)
+        return await poll_until(what, check, deadline_s, poll_s, self.logs)
 
     async def wait_for_phase(self, review_id: str, phase: str, deadline_s: float) -> None:
         async def reached() -> bool:
