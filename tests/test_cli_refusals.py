@@ -8,6 +8,7 @@ import asyncio
 import os
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -52,13 +53,14 @@ async def test_a_bad_database_url_is_one_line_at_every_start(
     tmp_path: Path, server_dsn: str, temporal_env: WorkflowEnvironment
 ) -> None:
     address = temporal_env.client.service_client.config.target_host
-    base = server_dsn.rsplit("/", 1)[0]
+    # The server's address with another database's name (a socket's is in the query).
+    no_such_database = urlsplit(server_dsn)._replace(path="/reviewflow_no_such_database")
     cases = {
         "postgresql://postgres@127.0.0.1:port/x": "DATABASE_URL must be a PostgreSQL URL",
         "mysql://127.0.0.1/x": "DATABASE_URL must be a PostgreSQL URL",
         f"postgresql://postgres@127.0.0.1:{free_port()}/x": "cannot be reached",
         "postgresql://postgres@reviewflow-db.invalid/x": "the host is unknown",
-        f"{base}/reviewflow_no_such_database": 'database "reviewflow_no_such_database" does not',
+        urlunsplit(no_such_database): 'database "reviewflow_no_such_database" does not',
     }
     env = {"REVIEWFLOW_DATA_DIR": str(tmp_path), "TEMPORAL_ADDRESS": address}
     # Each form of mistake at `migrate`; the API's start says the same (it checks the same way).

@@ -24,6 +24,10 @@ from api.observe import REQUEST_ID_HEADER, echo_request_id, observe_middleware
 from api.problems import Problem, problem_middleware
 from config.logs import JsonLineFormatter, set_review_id
 from config.settings import load_settings
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from domain.review import Phase
+from services.metrics import DELIVERY_STATUSES, DatabaseGauges
 from tests import documents
 from workflows.review import review_of_workflow
 from workflows.review import workflow_id as workflow_id_of
@@ -254,14 +258,61 @@ async def test_metrics_count_requests_submissions_and_what_the_database_holds(
     assert not any("no-such-review" in str(key) or "nowhere" in str(key) for key in after)
     assert value(after, "process_cpu_seconds_total") > 0
 
-    phases = dict(await pool.fetch("SELECT phase, count(*) FROM reviews GROUP BY phase"))
-    statuses = dict(await pool.fetch("SELECT status, count(*) FROM deliveries GROUP BY status"))
+    # The session's other reviews and messages move on meanwhile: the exact counts are
+    # checked on a database of their own below.
     assert value(after, "reviewflow_database_metrics_up") == 1
-    for phase in ("scheduled", "call_for_inputs", "published"):
-        assert value(after, "reviewflow_reviews", phase=phase) == phases.get(phase, 0), phase
-    for status in ("pending", "sent", "failed"):
-        assert value(after, "reviewflow_deliveries", status=status) == statuses.get(status, 0)
     assert value(after, "reviewflow_reviews", phase="call_for_inputs") >= 1
+    assert value(after, "reviewflow_deliveries", status="failed") >= 0
+
+
+async def test_the_database_gauges_count_deliveries_by_status_and_reviews_by_phase(
+    fresh_database: str,
+) -> None:
+    await migrate_dsn(fresh_database)
+    pool = await create_pool(fresh_database, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            # Rows that stand alone: the accounts and events they refer to do not matter here.
+            await conn.execute("SET session_replication_role = replica")
+            for number, phase in enumerate(("call_for_inputs", "call_for_inputs", "published")):
+                await conn.execute(
+                    """INSERT INTO reviews (id, region, title, member_states, timeline,
+                           reminder_days, late_submissions, phase, deadlines, created_by)
+                       VALUES ($1, 'ECE', 'A review', '{}', '{}', '{}', 'reject', $2, '{}', $3)""",
+                    f"review-{number}",
+                    phase,
+                    uuid.uuid4(),
+                )
+            for status in ("pending", "sent", "sent", "failed"):
+                await conn.execute(
+                    """INSERT INTO deliveries (id, event_id, channel, recipient, address,
+                           template, status)
+                       VALUES ($1, $2, 'email', $3, 'a@example.org', 'review.invited', $4)""",
+                    uuid.uuid4(),
+                    uuid.uuid4(),
+                    uuid.uuid4(),
+                    status,
+                )
+        gauges = DatabaseGauges(pool, cache_s=0)
+        await gauges.refresh()
+        read = {
+            (sample.name, *sample.labels.values()): sample.value
+            for family in gauges.collect()
+            for sample in family.samples
+        }
+    finally:
+        await pool.close()
+    assert read[("reviewflow_database_metrics_up",)] == 1
+    assert {status: read[("reviewflow_deliveries", status)] for status in DELIVERY_STATUSES} == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 2,
+        "failed": 1,
+    }
+    reviews = {phase: read[("reviewflow_reviews", phase.value)] for phase in Phase}
+    assert reviews == {
+        phase: {Phase.CALL_FOR_INPUTS: 2, Phase.PUBLISHED: 1}.get(phase, 0) for phase in Phase
+    }
 
 
 # ---- activities -------------------------------------------------------------------------------

@@ -373,6 +373,11 @@ async def test_workers_starting_at_once_make_one_schedule_and_a_new_release_upda
         )
         await handle.pause(note="maintenance")
 
+        async def paused() -> bool:  # as the schedule itself has taken it in
+            return (await handle.describe()).schedule.state.paused
+
+        await eventually(paused)
+
         await ensure_retention_schedule(temporal_client, own)
 
         described = await handle.describe()
