@@ -1187,8 +1187,10 @@ async def test_a_token_that_was_valid_does_not_work_with_a_suffix_or_in_another_
 # ---- the cost of a hostile body -------------------------------------------------------------
 
 # What checking one body may cost at most, in CPU time of the thread that checks it. A hostile
-# body measured 10 to 23 s before validation was bounded; a valid full report costs about 1 ms.
-CHECK_CPU_BOUND_S = 0.1
+# body measured 10 to 23 s before validation was bounded; a valid full report costs about 1 ms,
+# the worst hostile body 100 to 122 ms on a loaded machine. Machines of this kind differ up to
+# threefold in speed; the bound stays far below what an unbounded check costs.
+CHECK_CPU_BOUND_S = 0.5
 BODY_LIMIT = 2 * MB
 
 
