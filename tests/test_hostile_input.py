@@ -255,6 +255,8 @@ async def fuzz_targets(api: Any, fuzz_accounts: dict[str, dict[str, str]]) -> di
     }
 
 
+# Minutes for every operation of the API: `make test-slow`, which CI runs too.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 @pytest.mark.parametrize("label", OPERATIONS)
 async def test_fuzz_operation(

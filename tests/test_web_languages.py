@@ -312,6 +312,8 @@ async def unlimited_site(
         yield Site(api, client, pool, settings, make_account)
 
 
+# Over a minute (each page six times, axe on each): `make test-slow`, which CI runs too.
+@pytest.mark.slow
 async def test_every_page_in_every_language(unlimited_site: Site, browser: Browser) -> None:
     site = unlimited_site
     secretariat = await site.person("secretariat", regions=("ECE",))
