@@ -340,6 +340,7 @@ def assert_judged_alike(name: str, document: Document) -> None:
 
 
 @pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+@pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(data=st.data())
 def test_mutated_examples_are_judged_alike(name: str, data: st.DataObject) -> None:
@@ -348,6 +349,7 @@ def test_mutated_examples_are_judged_alike(name: str, data: st.DataObject) -> No
 
 # consultation_response has no field with a format or a pattern.
 @pytest.mark.parametrize("name", ["national_report", "stakeholder_input"])
+@pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(data=st.data())
 def test_formats_and_patterns_are_judged_alike(name: str, data: st.DataObject) -> None:
@@ -355,6 +357,7 @@ def test_formats_and_patterns_are_judged_alike(name: str, data: st.DataObject) -
 
 
 @pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+@pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(document=arbitrary_documents)
 def test_arbitrary_json_is_judged_alike(name: str, document: Document) -> None:
@@ -460,6 +463,7 @@ def wrapped(value: object, depth: int, in_list: bool) -> object:
     return value
 
 
+@pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(
     document=st.builds(

@@ -365,6 +365,8 @@ async def fill_by_keyboard(page: Page, field_id: str, text: str) -> None:
     raise AssertionError(f"{field_id} is not reached with the Tab key")
 
 
+# The whole journey, its mail waiting behind the session's: `make test-slow`, which CI runs too.
+@pytest.mark.slow
 @needs_chromium
 async def test_a_focal_point_sends_and_resubmits_its_national_report_in_a_browser(
     page: Page, site: Site, api: Any, ece_secretariat: Any
