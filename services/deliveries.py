@@ -38,7 +38,7 @@ def delivery_status(asked: str | None) -> str | None:
     """The status to list by, None for all; another is refused naming the parameter."""
     if asked is None or asked in STATUSES:
         return asked
-    message = gettext("must be one of: %(values)s") % {"values": ", ".join(STATUSES)}
+    message = gettext("must be one of: %(choices)s") % {"choices": ", ".join(STATUSES)}
     raise invalid([("/status", message)])
 
 
@@ -83,19 +83,21 @@ def _no_such_delivery(delivery_id: str) -> Refused:
     )
 
 
-async def _run_delivery(deps: Deps, actor: Actor, delivery_id: str) -> asyncpg.Record:
-    """The delivery with its review's id, if `actor` runs its review; for anyone else, the
-    refusal of a delivery that does not exist."""
+async def _run_delivery(
+    deps: Deps, actor: Actor, delivery_id: str
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """The delivery with its review's id, and the review, if `actor` runs it; for anyone
+    else, the refusal of a delivery that does not exist."""
     nothing = _no_such_delivery(delivery_id)
     found = await deliveries.delivery_review(deps.pool, named_id(delivery_id, nothing))
     if found is None:
         raise nothing
     set_review_id(found["review_id"])
     try:
-        await run_or_unseen(deps, actor, found["review_id"])
+        review = await run_or_unseen(deps, actor, found["review_id"])
     except Refused:
         raise nothing from None
-    return found
+    return found, review
 
 
 async def _as_listed(deps: Deps, delivery_id: uuid.UUID) -> dict[str, Any]:
@@ -109,14 +111,13 @@ async def review_delivery(
     deps: Deps, actor: Actor, delivery_id: str
 ) -> tuple[asyncpg.Record, dict[str, Any]]:
     """The delivery's review and the delivery, for those who run the review."""
-    found = await _run_delivery(deps, actor, delivery_id)
-    review = await run_or_unseen(deps, actor, found["review_id"])
+    found, review = await _run_delivery(deps, actor, delivery_id)
     return review, await _as_listed(deps, found["id"])
 
 
 async def retry(deps: Deps, actor: Actor, delivery_id: str) -> dict[str, Any]:
     """Put a delivery that failed for good back to be sent, once: the delivery as it is now."""
-    found = await _run_delivery(deps, actor, delivery_id)
+    found, _ = await _run_delivery(deps, actor, delivery_id)
     async with deps.pool.acquire() as conn, conn.transaction():
         base = await deliveries.put_back(conn, found["id"])
         if base is not None:
