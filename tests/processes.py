@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiosmtpd.controller import Controller
 
 from config.settings import ENVIRONMENT_VARIABLES
 from reviewflow.embedded import EmbeddedTemporal
@@ -66,6 +67,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def started_smtp(handler: Any, attempts: int = 5) -> tuple[Controller, int]:
+    """An aiosmtpd server on a free loopback port, started at once. Between choosing a free port
+    and binding it, another process (the Temporal dev server binds several ports of its own) may
+    take it; the server then tries another port."""
+    for attempt in range(attempts):
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return controller, port
+    raise AssertionError("unreachable")
 
 
 class Child:

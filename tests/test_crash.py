@@ -32,7 +32,6 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from activities.notify import LEASE
@@ -51,6 +50,7 @@ from tests.processes import (
     kill_temporal,
     poll_until,
     run_migrate,
+    started_smtp,
     worker_child,
 )
 from tests.reviews import (
@@ -359,8 +359,7 @@ async def running_stack(dsn: str, root: Path) -> AsyncIterator[Stack]:
         root / "temporal.sqlite", port=free_port(), ui_port=None, log_file=root / "temporal.log"
     )
     inbox = Inbox()
-    smtp_port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller, smtp_port = started_smtp(inbox)
     env = child_env(
         root,
         dsn,
@@ -382,7 +381,6 @@ async def running_stack(dsn: str, root: Path) -> AsyncIterator[Stack]:
     try:
         await asyncio.to_thread(temporal.start)
         stack.note(f"Temporal dev server on {temporal.address} ({temporal.db_file.name})")
-        controller.start()
         stack.note(await asyncio.to_thread(run_migrate, env))
         stack.worker.start()
         stack.api.start()

@@ -39,7 +39,6 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.notify import LEASE
@@ -58,6 +57,7 @@ from tests.processes import (
     kill_temporal,
     poll_until,
     run_migrate,
+    started_smtp,
     worker_child,
 )
 from tests.reviews import (
@@ -178,8 +178,7 @@ async def two_of_each(dsn: str, root: Path) -> AsyncIterator[Stack]:
         root / "temporal.sqlite", port=free_port(), ui_port=None, log_file=root / "temporal.log"
     )
     inbox = Inbox()
-    smtp_port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller, smtp_port = started_smtp(inbox)
     env = child_env(root, dsn, temporal.address, smtp_port=smtp_port)
     apis = [
         api_child({**env, "REVIEWFLOW_PORT": str(free_port())}, root / f"api{n}.log")
@@ -189,7 +188,6 @@ async def two_of_each(dsn: str, root: Path) -> AsyncIterator[Stack]:
     children = [*workers, *apis]
     try:
         await asyncio.to_thread(temporal.start)
-        controller.start()
         print(await asyncio.to_thread(run_migrate, env))
         for child in children:
             child.start()
