@@ -10,7 +10,7 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import heartbeating
-from activities.synthesis import Organisation, Source, Synthesis, build_synthesis
+from reports.synthesis_builder import Organisation, Source, Synthesis, build_synthesis
 from db import submissions, syntheses, tasks
 from db.events import consultation_closed, insert_event
 from db.pool import Connection

@@ -11,7 +11,7 @@ from typing import Any
 
 import i18n
 import schemas
-from activities.synthesis import EXCERPT_CHARS
+from reports.synthesis_builder import EXCERPT_CHARS
 from api import requests as request_schemas
 from api.operations import (
     COUNT,

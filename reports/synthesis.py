@@ -1,4 +1,4 @@
-"""The synthesis as it is read: stored in parts (`activities.synthesis` builds them), shown in
+"""The synthesis as it is read: stored in parts (`reports.synthesis_builder` builds them), shown in
 pages, each with the synthesis' head and the parts on it."""
 
 from __future__ import annotations
