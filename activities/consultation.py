@@ -10,11 +10,11 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import heartbeating
-from reports.synthesis_builder import Organisation, Source, Synthesis, build_synthesis
 from db import submissions, syntheses, tasks
 from db.events import consultation_closed, insert_event
 from db.pool import Connection
 from domain.canonical import json_hash
+from reports.synthesis_builder import Synthesis, build_synthesis, source_of
 from workflows import activity_stubs as stubs
 from workflows.models import (
     CloseTasks,
@@ -22,15 +22,6 @@ from workflows.models import (
     MoveTaskDeadline,
     OpenConsultation,
 )
-
-
-def _source(row: asyncpg.Record) -> Source:
-    organisation = (
-        Organisation(row["organisation"], row["category"]) if row["organisation"] else None
-    )
-    return Source(
-        str(row["id"]), row["version"], row["kind"], row["subject"], row["content"], organisation
-    )
 
 
 async def _store_synthesis(conn: Connection, synthesis: Synthesis) -> str:
@@ -53,8 +44,9 @@ class ConsultationActivities:
         async with heartbeating(), self.pool.acquire() as conn, conn.transaction():
             if await consultation_closed(conn, review_id):
                 return 0  # cancelled while this attempt waited: open nothing
+            await syntheses.lock_for_synthesis(conn, review_id)
             latest = submissions.latest_accepted_with_organisation(conn, review_id)
-            sources = [_source(r) async for r in latest]
+            sources = [source_of(r) async for r in latest]
             synthesis_hash = await _store_synthesis(conn, build_synthesis(review_id, sources))
             count = await tasks.open_for_consultees(conn, review_id, request.due_at)
             await insert_event(conn, request.event, tasks=count, synthesis_hash=synthesis_hash)

@@ -14,9 +14,10 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import precondition_failed
-from db import reviews, submissions, tasks
+from db import reviews, submissions, syntheses, tasks
 from db.events import insert_event
 from db.pool import Connection
+from domain.events import EventType, ReviewEvent
 from domain.review import Deadline, Phase, ReviewConfig
 from workflows import activity_stubs as stubs
 from workflows.models import (
@@ -38,6 +39,30 @@ async def _stakeholders_behind(
     if deadline is Deadline.CONSULTATION_DUE_AT:
         return await tasks.remind_open(conn, review_id, at)
     return await submissions.stakeholders_without_input(conn, review_id)
+
+
+def _added(item: AcceptSubmission, accepted: SubmissionAccepted) -> dict[str, Any]:
+    """What the addendum's event says of one submission that joined it."""
+    return {
+        "submission_id": accepted.submission_id,
+        "version": accepted.version,
+        "kind": item.ref.kind.value,
+        "subject": item.ref.subject,
+        "late": accepted.late,
+    }
+
+
+def _addendum_event(batch: AcceptSubmissions, added: list[dict[str, Any]]) -> ReviewEvent:
+    """The event of a batch's additions to the addendum: its id follows from the batch's
+    first acceptance event, chosen by the workflow, so it is the same on every attempt."""
+    first = batch.items[0].event
+    return ReviewEvent(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"synthesis-addendum:{first.id}")),
+        review_id=first.review_id,
+        type=EventType.SYNTHESIS_ADDENDUM,
+        at=first.at,
+        data={"submissions": added, "count": len(added)},
+    )
 
 
 class ReviewActivities:
@@ -77,18 +102,35 @@ class ReviewActivities:
 
     @activity.defn(name=stubs.accept_submissions.__name__)
     async def accept_submissions(self, batch: AcceptSubmissions) -> list[SubmissionAccepted]:
-        """Accept a batch in one transaction; a request accepted before keeps its version."""
+        """Accept a batch in one transaction; a request accepted before keeps its version.
+        Accepted once the synthesis is made, the versions join its addendum, and one event
+        for the batch tells the consultees."""
         results: dict[str, SubmissionAccepted] = {}
+        added: list[dict[str, Any]] = []
         async with self.pool.acquire() as conn, conn.transaction():
+            review_id = batch.items[0].event.review_id
+            after_synthesis = await syntheses.made_before_acceptance(conn, review_id)
             # Always lock in the same order, so concurrent batches never deadlock.
             for item in sorted(batch.items, key=lambda i: i.ref.request_id):
-                results[item.ref.request_id] = await self._accept(conn, item)
+                result, accepted_now = await self._accept(conn, item, after_synthesis)
+                results[item.ref.request_id] = result
+                if after_synthesis and accepted_now:
+                    added.append(_added(item, result))
+            if added:
+                await insert_event(conn, _addendum_event(batch, added))
         return [results[item.ref.request_id] for item in batch.items]
 
-    async def _accept(self, conn: Connection, request: AcceptSubmission) -> SubmissionAccepted:
+    async def _accept(
+        self, conn: Connection, request: AcceptSubmission, after_synthesis: bool
+    ) -> tuple[SubmissionAccepted, bool]:
+        """The request's acceptance, and whether it was accepted now (not by an earlier try)."""
         request_id = uuid.UUID(request.ref.request_id)
         accepted = await submissions.accept(
-            conn, request_id, late=request.late, decided_at=request.event.at
+            conn,
+            request_id,
+            late=request.late,
+            decided_at=request.event.at,
+            after_synthesis=after_synthesis,
         )
         if accepted is None:
             raise precondition_failed(f"submission request {request_id} is not stored")
@@ -99,7 +141,8 @@ class ReviewActivities:
             await insert_event(
                 conn, request.event, submission_id=submission_id, version=accepted.version, **named
             )
-        return SubmissionAccepted(submission_id, accepted.version, accepted.late)
+        result = SubmissionAccepted(submission_id, accepted.version, accepted.late)
+        return result, accepted.accepted_now
 
     @activity.defn(name=stubs.send_reminder.__name__)
     async def send_reminder(self, reminder: Reminder) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 
 import i18n
 import schemas
-from reports.synthesis_builder import EXCERPT_CHARS
 from api import requests as request_schemas
 from api.operations import (
     COUNT,
@@ -32,6 +31,8 @@ from domain.access import ROLES
 from domain.events import EventType
 from notifications.webhooks import DELIVERY_HEADER, MAX_ATTEMPTS
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
+from reports.synthesis_builder import EXCERPT_CHARS
+from services.synthesis import ADDENDUM_LIMIT
 
 
 def _list_of(name: str, **more: Any) -> dict[str, Any]:
@@ -134,6 +135,31 @@ def _clusters_of(objective: str) -> dict[str, Any]:
         object_of({"number": CLUSTER, "title": TEXT, "objectives": array_of(component(objective))}),
         description="The four clusters, each with its objectives.",
     )
+
+
+# What a synthesis, and its addendum, hold: the counts, the clusters, the principles and the
+# recommendations.
+_SYNTHESIS_CONTENT = {
+    "review_id": REVIEW_ID,
+    "sources": object_of(
+        {"national_reports": COUNT, "stakeholder_inputs": COUNT},
+        description="How many submissions it was built from.",
+    ),
+    "clusters": _clusters_of("SynthesisObjective"),
+    "guiding_principles": array_of(
+        object_of(
+            {
+                "id": common("guiding_principle"),
+                "title": TEXT,
+                "applied_by": array_of(object_of({"country": common("iso3"), **_PROVENANCE})),
+            }
+        )
+    ),
+    "recommendations": array_of(
+        object_of({"organisation": TEXT, "recommendations": array_of(TEXT), **_PROVENANCE}),
+        description="The recommendations of the consenting inputs on this page, once per input.",
+    ),
+}
 
 
 # The service's own answers and the problem document every error is.
@@ -602,28 +628,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
     ),
     "Synthesis": object_of(
         {
-            "review_id": REVIEW_ID,
-            "sources": object_of(
-                {"national_reports": COUNT, "stakeholder_inputs": COUNT},
-                description="How many submissions it was built from.",
-            ),
-            "clusters": _clusters_of("SynthesisObjective"),
-            "guiding_principles": array_of(
-                object_of(
-                    {
-                        "id": common("guiding_principle"),
-                        "title": TEXT,
-                        "applied_by": array_of(
-                            object_of({"country": common("iso3"), **_PROVENANCE})
-                        ),
-                    }
-                )
-            ),
-            "recommendations": array_of(
-                object_of({"organisation": TEXT, "recommendations": array_of(TEXT), **_PROVENANCE}),
-                description="The recommendations of the consenting inputs on this page,"
-                " once per input.",
-            ),
+            **_SYNTHESIS_CONTENT,
             "content_hash": {
                 "type": "string",
                 "pattern": "^[0-9a-f]{64}$",
@@ -637,6 +642,43 @@ CONSULTATION: dict[str, dict[str, Any]] = {
             },
         },
         optional=("recommendations", "next_cursor"),
+    ),
+    "SynthesisAddendum": object_of(
+        {
+            **_SYNTHESIS_CONTENT,
+            "submissions": array_of(
+                object_of(
+                    {
+                        **_PROVENANCE,
+                        "kind": SUBMISSION_KIND,
+                        "subject": {
+                            "type": "string",
+                            "description": "The member State (ISO3) of a national report; the"
+                            " organisation's id of a stakeholder input.",
+                        },
+                        "organisation": {
+                            "type": ["string", "null"],
+                            "description": "A stakeholder input's organisation, if it agreed"
+                            " to be named; null otherwise and for a national report.",
+                        },
+                        "accepted_at": component("Instant"),
+                        "late": {
+                            "type": "boolean",
+                            "description": "Accepted after its inputs deadline (flagged late).",
+                        },
+                        "under_extension": {
+                            "type": "boolean",
+                            "description": "A national report of a member State whose own"
+                            " inputs deadline the secretariat extended.",
+                        },
+                    }
+                ),
+                description="Each submission whose latest accepted version came after the"
+                " synthesis was made, in the order they were accepted (at most"
+                f" {ADDENDUM_LIMIT}).",
+            ),
+            "total": {**COUNT, "description": "How many submissions the addendum holds."},
+        }
     ),
 }
 
@@ -838,8 +880,38 @@ REPORT: dict[str, dict[str, Any]] = {
                     )
                 }
             ),
+            "synthesis_addendum": object_of(
+                {
+                    "submissions": array_of(
+                        object_of(
+                            {
+                                **_PROVENANCE,
+                                "kind": SUBMISSION_KIND,
+                                "subject": {
+                                    **nullable(common("iso3")),
+                                    "description": "A national report's member State; null"
+                                    " for a stakeholder input.",
+                                },
+                                "organisation": {
+                                    "type": ["string", "null"],
+                                    "description": "A stakeholder input's organisation, if it"
+                                    " agreed to be named.",
+                                },
+                                "accepted_at": component("Instant"),
+                                "late": {"type": "boolean"},
+                                "under_extension": {"type": "boolean"},
+                            }
+                        ),
+                        description="In the order they were accepted.",
+                    )
+                },
+                description="Present only when inputs were received after the consultation"
+                " opened: they were shown to the consultees in an addendum to the synthesis,"
+                " and what the report quotes of them is marked.",
+            ),
             "content_hash": REPORT_HASH,
         },
+        optional=("synthesis_addendum",),
         description="A version of the review's report, compiled from the latest version of"
         " every submission and the consultation's answers. Served as stored: the same"
         " bytes on every read.",

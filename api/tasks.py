@@ -222,3 +222,30 @@ async def read_synthesis(request: web.Request) -> web.Response:
     return web.json_response(
         await synthesis.synthesis_document(deps, review_id, found, start, limit)
     )
+
+
+@routes.get("/v1/reviews/{id}/synthesis/addendum")
+@operation(
+    "Consultation",
+    "getSynthesisAddendum",
+    "What was added to the synthesis after the consultation opened",
+    {
+        "200": answer(
+            "The addendum; empty when nothing was added.", component("SynthesisAddendum")
+        ),
+        "403": shared_response("Forbidden", "Not for observers."),
+        "404": shared_response(
+            "NotFound",
+            "No such review the actor may see, or the consultation has not opened yet.",
+        ),
+    },
+    description="The submissions accepted after the synthesis was made (national reports"
+    " of member States whose deadline was extended, inputs accepted late, new versions):"
+    " their latest versions, and what they say in the shape of the synthesis, built from"
+    " them alone. The consultees are told by mail when inputs are added.",
+    parameters=("ReviewId",),
+)
+async def read_synthesis_addendum(request: web.Request) -> web.Response:
+    deps, actor, review_id = _deps_actor_id(request)
+    await synthesis.readable_synthesis(deps, actor, review_id)
+    return web.json_response(await synthesis.addendum_document(deps, review_id))

@@ -88,10 +88,16 @@ class Acceptance:
 
 
 async def accept(
-    conn: Connection, request_id: uuid.UUID, *, late: bool, decided_at: datetime
+    conn: Connection,
+    request_id: uuid.UUID,
+    *,
+    late: bool,
+    decided_at: datetime,
+    after_synthesis: bool = False,
 ) -> Acceptance | None:
     """Accept a pending request as its submission's next version; a request accepted before
-    keeps its version. None when the request is not stored. Run inside a transaction."""
+    keeps its version. None when the request is not stored. `after_synthesis`: the version
+    joins the addendum to the review's synthesis. Run inside a transaction."""
     row = await conn.fetchrow(
         "SELECT submission_id, version, status, late, organisation FROM submission_versions"
         " WHERE request_id = $1 FOR UPDATE",
@@ -111,11 +117,12 @@ async def accept(
     )
     await conn.execute(
         "UPDATE submission_versions SET status = 'accepted', version = $2, late = $3,"
-        " decided_at = $4 WHERE request_id = $1",
+        " decided_at = $4, after_synthesis = $5 WHERE request_id = $1",
         request_id,
         version,
         late,
         decided_at,
+        after_synthesis,
     )
     return Acceptance(row["submission_id"], version, late, row["organisation"], True)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Connection
+from db.pool import Connection, Executor
 
 
 async def store(
@@ -48,3 +48,45 @@ async def synthesis_parts(
         after,
         limit,
     )
+
+
+# ---- the addendum: versions accepted after the synthesis was made ---------------------------
+
+
+async def lock_for_synthesis(conn: Connection, review_id: str) -> None:
+    """Make the synthesis of `review_id` alone: acceptances wait until it is stored (and the
+    versions it was made from are exactly those accepted before). In its transaction."""
+    await conn.execute("SELECT 1 FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+
+
+async def made_before_acceptance(conn: Connection, review_id: str) -> bool:
+    """Whether the review's synthesis is made, so that the versions this transaction accepts
+    belong to its addendum; holds off a synthesis being made until the transaction ends."""
+    await conn.execute("SELECT 1 FROM reviews WHERE id = $1 FOR SHARE", review_id)
+    found = await conn.fetchval("SELECT true FROM syntheses WHERE review_id = $1", review_id)
+    return bool(found)
+
+
+# Each submission whose latest accepted version came after the synthesis; a stakeholder
+# input's with its organisation, a national report's with whether its State's deadline was
+# extended.
+ADDENDUM = """
+    SELECT s.id, s.kind, s.subject, v.version, v.content, v.late, v.decided_at,
+           o.name AS organisation, o.category,
+           (s.kind = 'national_report' AND r.country_extensions ? s.subject) AS under_extension
+    FROM submissions s
+    JOIN submission_versions v ON v.submission_id = s.id AND v.version = s.latest_version
+    JOIN reviews r ON r.id = s.review_id
+    LEFT JOIN organisations o ON s.kind = 'stakeholder_input' AND o.id::text = s.subject
+    WHERE s.review_id = $1 AND s.latest_version > 0 AND v.after_synthesis"""
+
+
+async def addendum(conn: Executor, review_id: str, limit: int) -> list[asyncpg.Record]:
+    """The addendum's first `limit` submissions, in the order they were accepted."""
+    return await conn.fetch(
+        f"{ADDENDUM} ORDER BY v.decided_at, s.kind, s.subject LIMIT $2", review_id, limit
+    )
+
+
+async def addendum_size(conn: Executor, review_id: str) -> int:
+    return int(await conn.fetchval(f"SELECT count(*) FROM ({ADDENDUM}) AS added", review_id))

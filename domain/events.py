@@ -29,6 +29,9 @@ class EventType(StrEnum):
     SUBMISSION_REJECTED = "submission.rejected"
     CONSULTATION_OPENED = "consultation.opened"
     CONSULTATION_CLOSED = "consultation.closed"
+    # Submissions accepted after the synthesis was made joined its addendum (data: each one's
+    # submission_id, version, kind, subject and whether it was late), one event per batch.
+    SYNTHESIS_ADDENDUM = "synthesis.addendum"
     TASK_COMPLETED = "task.completed"
     TASK_DELEGATED = "task.delegated"
     REPORT_READY = "report.ready"

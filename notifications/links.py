@@ -38,7 +38,7 @@ def page_of(template: str, review_id: str, data: Mapping[str, Any]) -> tuple[str
     if data.get("task_id"):  # a task handed over or answered
         return task_path(data["task_id"]), TASK_PAGE
     consultation = data.get("deadline") == "consultation_due_at"
-    if template == EventType.CONSULTATION_OPENED or (
+    if template in (EventType.CONSULTATION_OPENED, EventType.SYNTHESIS_ADDENDUM) or (
         template
         in (EventType.REMINDER_DUE, EventType.REMINDER_SENT_NOW, EventType.DEADLINE_EXTENDED)
         and consultation

@@ -71,6 +71,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     REVIEW_INVITED,
     EventType.REMINDER_SENT_NOW,
     EventType.ANNOUNCEMENT_SENT,
+    EventType.SYNTHESIS_ADDENDUM,
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).

@@ -104,6 +104,9 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
         EventType.REMINDER_SENT_NOW, REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS
     ),
     EventType.ANNOUNCEMENT_SENT: _fixed(EventType.ANNOUNCEMENT_SENT, NAMED_RECIPIENTS, ESSENTIAL),
+    # What the consultees are consulted on grew: everyone who holds a task of the review is
+    # told, once per batch of inputs accepted together (docs/notifications.md).
+    EventType.SYNTHESIS_ADDENDUM: _fixed(EventType.SYNTHESIS_ADDENDUM, TASK_ASSIGNEES, ESSENTIAL),
 }
 
 

@@ -15,6 +15,7 @@ from db import report_inputs
 from db.pool import Connection
 from domain.canonical import json_hash
 from domain.reference import load_reference
+from reports.addendum import addendum_section
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
 QUOTES_PER_OBJECTIVE = 20
@@ -220,6 +221,8 @@ async def compile_report(
             ]
         },
     }
+    if (addendum := await addendum_section(conn, review_id)) is not None:
+        report["synthesis_addendum"] = addendum
     return with_hash(report)
 
 

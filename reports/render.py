@@ -25,6 +25,7 @@ listed under "Editorial notes" with the section they name.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 import unicodedata
@@ -43,6 +44,7 @@ import i18n.jinja
 from domain.reference import load_reference
 from domain.text import finalize_shown_text, without_direction_overrides
 from i18n import DEFAULT_LANGUAGE, N_
+from reports.addendum import added_ids, marking
 
 __all__ = [
     "NO_REPORT",
@@ -314,6 +316,12 @@ def _source(item: dict[str, Any]) -> Source | None:
     return None
 
 
+def _received_after_opening(source: Source) -> Source:
+    """A quote's source marked as having come after the consultation opened."""
+    said = i18n.gettext("received after the consultation opened")
+    return dataclasses.replace(source, label=f"{source.label}, {said}")
+
+
 def source_label(version: Any) -> str:
     """How a quote names the version of the submission it comes from: "source v2"."""
     return i18n.gettext("source v%(version)s") % {"version": version}
@@ -533,7 +541,7 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
         "categories_counted": categories_counted,
         "organisation": organisation,
         "editorial": editorial,
-        "source": _source,
+        "source": marking(_source, added_ids(report), _received_after_opening),
         "anchor": _anchor,
         "status_style": shown_status,
         "language": i18n.current(),
@@ -598,7 +606,8 @@ def render_html_body(
     names (by default the API's document). In `language`, which the page should say around
     it (`lang`, `dir`) when it speaks another."""
     with i18n.using(language):
-        return _HTML_BODY.render({**_view(report), "source": source})
+        marked = marking(source, added_ids(report), _received_after_opening)
+        return _HTML_BODY.render({**_view(report), "source": marked})
 
 
 def render_markdown(report: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
 from domain.reference import load_reference
 from reports.synthesis import OBJECTIVE, RECOMMENDATIONS
 
@@ -174,3 +176,23 @@ def build_synthesis(review_id: str, sources: Iterable[Source]) -> Synthesis:
         ],
     }
     return Synthesis(head, parts)
+
+
+def source_of(row: asyncpg.Record) -> Source:
+    """The source a row of the latest accepted versions is (with `organisation` and
+    `category`, null for a national report)."""
+    organisation = (
+        Organisation(row["organisation"], row["category"]) if row["organisation"] else None
+    )
+    return Source(
+        str(row["id"]), row["version"], row["kind"], row["subject"], row["content"], organisation
+    )
+
+
+def may_name(content: dict[str, Any]) -> bool:
+    """Whether a stakeholder input's organisation agreed to be named with it (schema v1:
+    `consent_to_publish`; v2: `publication` "with_name")."""
+    return (
+        content.get("publication", "with_name" if content.get("consent_to_publish") else None)
+        == "with_name"
+    )

@@ -6,10 +6,12 @@ from typing import Any
 
 import asyncpg
 
+from db import syntheses
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
 from i18n import gettext
 from reports.synthesis import synthesis_page
+from reports.synthesis_builder import build_synthesis, may_name, source_of
 from services.engine import Deps
 from services.refusals import forbidden, not_found
 from services.reviews import visible
@@ -41,4 +43,40 @@ async def synthesis_document(
         "content_hash": found["content_hash"],
         "created_at": found["created_at"].isoformat(),
         "next_cursor": str(parts[limit]["position"]) if len(parts) > limit else None,
+    }
+
+
+# The addendum's submissions shown at most; more are counted (`total`). Inputs that come after
+# the consultation opened are few (extended deadlines, late ones): this bounds the odd case.
+ADDENDUM_LIMIT = 200
+
+
+def _added(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "submission_id": str(row["id"]),
+        "version": row["version"],
+        "kind": row["kind"],
+        "subject": row["subject"],
+        # Named only with its consent, as in the synthesis.
+        "organisation": row["organisation"] if may_name(row["content"]) else None,
+        "accepted_at": row["decided_at"].isoformat(),
+        "late": row["late"],
+        "under_extension": row["under_extension"],
+    }
+
+
+async def addendum_document(deps: Deps, review_id: str) -> dict[str, Any]:
+    """The addendum to the review's synthesis: the submissions accepted after it was made
+    (their latest versions, in the order they were accepted), and what they say in the shape
+    of the synthesis, built from them alone."""
+    rows = await syntheses.addendum(deps.pool, review_id, ADDENDUM_LIMIT)
+    total = len(rows)
+    if total == ADDENDUM_LIMIT:
+        total = await syntheses.addendum_size(deps.pool, review_id)
+    in_order = sorted(rows, key=lambda row: (row["kind"], row["subject"]))
+    built = build_synthesis(review_id, [source_of(row) for row in in_order])
+    return {
+        **synthesis_page(built.head, built.parts),
+        "submissions": [_added(row) for row in rows],
+        "total": total,
     }

@@ -347,8 +347,8 @@ async def test_consultation_for_10000_stakeholders(
 def test_the_synthesis_is_stored_in_parts_of_bounded_size() -> None:
     """Whatever the number of large inputs, no stored value grows with it, and each input's
     recommendations are stored once, not under each of its objectives."""
-    from reports.synthesis_builder import Organisation, Source, build_synthesis
     from domain.canonical import canonical_json
+    from reports.synthesis_builder import Organisation, Source, build_synthesis
 
     def largest_part_and_total(inputs: int) -> tuple[int, int]:
         sources = [

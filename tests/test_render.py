@@ -91,6 +91,18 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         "countries": ["AUT"],
         "stakeholders": [],
     },
+    "synthesis.addendum": {
+        "count": 2,
+        "submissions": [
+            {
+                "submission_id": "5d1f0c6e-2b7a-4c39-9e81-0a4b6c2d8e1f",
+                "version": 1,
+                "kind": "national_report",
+                "subject": "AUT",
+                "late": False,
+            },
+        ],
+    },
     "announcement.sent": {
         "audience": "participants",
         "subject": "Regional meeting on 12 November",

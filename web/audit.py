@@ -41,6 +41,7 @@ EVENT_TYPES = {
     EventType.SUBMISSION_REJECTED: i18n.N_("Submission refused"),
     EventType.CONSULTATION_OPENED: i18n.N_("Consultation opened"),
     EventType.CONSULTATION_CLOSED: i18n.N_("Consultation closed"),
+    EventType.SYNTHESIS_ADDENDUM: i18n.N_("Inputs added to the synthesis"),
     EventType.TASK_COMPLETED: i18n.N_("Consultation task answered"),
     EventType.TASK_DELEGATED: i18n.N_("Consultation task handed over"),
     EventType.REPORT_READY: i18n.N_("Report version compiled"),

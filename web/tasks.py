@@ -66,6 +66,14 @@ WHAT_IS_SENT = {
     SubmissionKind.STAKEHOLDER_INPUT: N_("Send the written input of %(party)s for %(title)s"),
 }
 
+# The kinds of submission, as the addendum to the synthesis lists them.
+ADDED_KINDS = {
+    SubmissionKind.NATIONAL_REPORT.value: N_("National report"),
+    SubmissionKind.STAKEHOLDER_INPUT.value: N_("Written input"),
+}
+
+NOT_NAMED = N_("An organisation that did not agree to be named")
+
 # What an objective of the synthesis may hold.
 SYNTHESIS_CONTENT = (
     "statuses",
@@ -218,6 +226,30 @@ def _reported(objective: dict[str, Any]) -> bool:
     return any(objective[key] for key in SYNTHESIS_CONTENT)
 
 
+def _set_apart_silent(document: dict[str, Any]) -> dict[str, Any]:
+    """Objectives nobody reported on are named in one line, not one heading each."""
+    for cluster in document["clusters"]:
+        cluster["silent"] = [o["number"] for o in cluster["objectives"] if not _reported(o)]
+        cluster["objectives"] = [o for o in cluster["objectives"] if _reported(o)]
+    return document
+
+
+async def _addendum(request: web.Request, task: asyncpg.Record) -> dict[str, Any] | None:
+    """What was added to the synthesis after the consultation opened, if anything, with
+    each submission's kind and sender in words."""
+    document = await synthesis.addendum_document(request.app[SERVICES], task["review_id"])
+    if not document["submissions"]:
+        return None
+    reference = load_reference()
+    for added in document["submissions"]:
+        added["kind_label"] = gettext(ADDED_KINDS.get(added["kind"], added["kind"]))
+        if added["kind"] == SubmissionKind.NATIONAL_REPORT.value:
+            added["from"] = country_name(added["subject"], reference.country_name(added["subject"]))
+        else:
+            added["from"] = added["organisation"] or gettext(NOT_NAMED)
+    return _set_apart_silent(document)
+
+
 async def _synthesis(
     request: web.Request, person: Actor, task: asyncpg.Record
 ) -> dict[str, Any] | None:
@@ -229,13 +261,9 @@ async def _synthesis(
     except Refused:
         return None
     start = _synthesis_start(request)
-    document = await synthesis.synthesis_document(
-        deps, task["review_id"], found, start, synthesis.PAGE
+    document = _set_apart_silent(
+        await synthesis.synthesis_document(deps, task["review_id"], found, start, synthesis.PAGE)
     )
-    for cluster in document["clusters"]:
-        # Objectives nobody reported on are named in one line, not one heading each.
-        cluster["silent"] = [o["number"] for o in cluster["objectives"] if not _reported(o)]
-        cluster["objectives"] = [o for o in cluster["objectives"] if _reported(o)]
     cursor = document["next_cursor"]
     document["next"] = f"?from={cursor}#synthesis" if cursor else None
     document["first"] = "?#synthesis" if start else None
@@ -294,6 +322,7 @@ async def _task_page(
             "facts": _answer_facts(task["response"]),
         }
     reference = load_reference()
+    shown = await _synthesis(request, person, task)
     return page(
         request,
         "task.html",
@@ -301,7 +330,10 @@ async def _task_page(
             "task": task,
             "task_id": str(task["id"]),
             "facts": _task_facts(task, person),
-            "synthesis": await _synthesis(request, person, task),
+            "synthesis": shown,
+            # Shown with the synthesis, to whoever may read it.
+            "addendum": await _addendum(request, task) if shown else None,
+            "accepted_on": lambda at: local_time(datetime.fromisoformat(at), person.time_zone),
             "country_names": lambda codes: ", ".join(
                 country_name(code, reference.country_name(code)) for code in codes
             ),
