@@ -53,16 +53,22 @@ async def synthesis_parts(
 # ---- the addendum: versions accepted after the synthesis was made ---------------------------
 
 
+# A transaction-level advisory lock per review, not a lock on its row: the review's row is
+# written by every change of phase, which must never wait behind a synthesis being made (a
+# cancellation interrupts a stuck one only once its own change is recorded).
+SYNTHESIS_LOCK = "hashtextextended('synthesis:' || $1, 0)"
+
+
 async def lock_for_synthesis(conn: Connection, review_id: str) -> None:
     """Make the synthesis of `review_id` alone: acceptances wait until it is stored (and the
     versions it was made from are exactly those accepted before). In its transaction."""
-    await conn.execute("SELECT 1 FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+    await conn.execute(f"SELECT pg_advisory_xact_lock({SYNTHESIS_LOCK})", review_id)
 
 
 async def made_before_acceptance(conn: Connection, review_id: str) -> bool:
     """Whether the review's synthesis is made, so that the versions this transaction accepts
     belong to its addendum; holds off a synthesis being made until the transaction ends."""
-    await conn.execute("SELECT 1 FROM reviews WHERE id = $1 FOR SHARE", review_id)
+    await conn.execute(f"SELECT pg_advisory_xact_lock_shared({SYNTHESIS_LOCK})", review_id)
     found = await conn.fetchval("SELECT true FROM syntheses WHERE review_id = $1", review_id)
     return bool(found)
 

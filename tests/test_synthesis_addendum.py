@@ -10,10 +10,16 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from db.actors import update_preferences
+from reports.render import render_html, render_markdown
 from tests import documents
 from tests.reviews import eventually, review_body
 from tests.test_notifications import Env, inbox, notify_env, post  # noqa: F401
+from tests.test_report_render import SUB_FRA, sample_report
+from tests.test_web_tasks import a1_at, consultation, get, text  # noqa: F401
+from tests.web_site import Site
 
 ADDENDUM = "synthesis.addendum"
 
@@ -26,6 +32,7 @@ def _addenda(env: Env) -> Counter[str]:
     )
 
 
+@pytest.mark.slow  # a whole review through real mail, to its report: about ten seconds
 async def test_an_input_under_an_extension_joins_the_addendum_and_is_announced_once(
     notify_env: Env,  # noqa: F811
 ) -> None:
@@ -116,3 +123,79 @@ async def test_an_input_under_an_extension_joins_the_addendum_and_is_announced_o
         for line in markdown.splitlines()
         if "/v1/submissions/" in line and receipt["id"] not in line
     )
+
+
+async def test_the_task_page_shows_the_addendum_apart_from_the_synthesis(
+    site: Site,
+    consultation: dict[str, Any],  # noqa: F811
+    ece_secretariat: Any,
+) -> None:
+    _, _, path = await a1_at(site, consultation)
+    assert "Addendum to the synthesis" not in await get(site, path)
+
+    review_id = consultation["review"]["id"]
+    timeline = consultation["review"]["timeline"]
+    inputs_due = datetime.fromisoformat(timeline["inputs_due_at"])
+    consultation_due = datetime.fromisoformat(timeline["consultation_due_at"])
+    extended = await site.api.post(
+        f"/v1/reviews/{review_id}/extensions",
+        json={
+            "deadline": "inputs_due_at",
+            "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
+            "reason": "Translation",
+            "country": "FRA",
+        },
+        headers=ece_secretariat.headers,
+    )
+    assert extended.status == 200, await extended.text()
+    france = await site.person("focal_point", country="FRA", regions=("ECE",))
+    sent = await site.api.post(
+        f"/v1/reviews/{review_id}/submissions",
+        json={"kind": "national_report", "content": documents.national_report("FRA")},
+        headers=france.headers,
+    )
+    assert sent.status == 201, await sent.text()
+
+    page = await get(site, path)
+    start = page.index('<section aria-labelledby="addendum">')
+    synthesis = page[page.index('<section aria-labelledby="synthesis">') : start]
+    addendum = text(page[start : page.index("</section>", start)])
+    # The synthesis the consultation opened with stays as it was: Germany's report alone.
+    assert "France" not in text(synthesis) and "Germany" in text(synthesis)
+    assert addendum.startswith("Addendum to the synthesis Added after the consultation opened")
+    assert "National report France 1" in addendum and "Under an extended deadline" in addendum
+    assert "Cluster 1:" in addendum and "France" in addendum
+
+
+def _with_addendum(report: dict[str, Any]) -> dict[str, Any]:
+    """The sample report, France's national report having come under an extension."""
+    added = {
+        "submission_id": SUB_FRA,
+        "version": 1,
+        "kind": "national_report",
+        "subject": "FRA",
+        "organisation": None,
+        "accepted_at": "2020-10-30T10:00:00+00:00",
+        "late": False,
+        "under_extension": True,
+    }
+    return {**report, "synthesis_addendum": {"submissions": [added]}}
+
+
+def test_the_report_marks_what_it_quotes_of_the_addendum_and_lists_it() -> None:
+    plain = sample_report()
+    marked = _with_addendum(plain)
+    markdown = render_markdown(marked)
+    sources = [line for line in markdown.splitlines() if "/v1/submissions/" in line]
+    of_france = [line for line in sources if SUB_FRA in line]
+    assert of_france and all("received after the consultation opened" in s for s in of_france)
+    assert not any(
+        "received after the consultation opened" in s for s in sources if SUB_FRA not in s
+    )
+    section = markdown[markdown.index("## Addendum to the synthesis") :]
+    assert "| National report | France (FRA) | 1 |" in section
+    assert "under an extended deadline" in section.split("\n## ")[0]
+    html = render_html(marked, "fr")
+    assert "Addendum à la synthèse" in html and "reçue après l'ouverture de la consultation" in html
+    # A report without an addendum reads as it did before addenda existed.
+    assert "Addendum" not in render_markdown(plain) and "Addendum" not in render_html(plain)

@@ -247,7 +247,10 @@ async def _addendum(request: web.Request, task: asyncpg.Record) -> dict[str, Any
             added["from"] = country_name(added["subject"], reference.country_name(added["subject"]))
         else:
             added["from"] = added["organisation"] or gettext(NOT_NAMED)
-    return _set_apart_silent(document)
+    # Only what the added inputs speak of: the objectives they are silent on are no news.
+    for cluster in _set_apart_silent(document)["clusters"]:
+        cluster["silent"] = []
+    return document
 
 
 async def _synthesis(

@@ -1,6 +1,6 @@
 -- The addendum to a review's synthesis: the versions accepted once the synthesis the
 -- consultees read had been made. Decided as each version is accepted (db.submissions.accept),
--- under the same lock on the review the synthesis is made under, so each version is in the
+-- under the same (advisory) lock the synthesis is made under, so each version is in the
 -- synthesis or in its addendum, never in both nor in neither.
 ALTER TABLE submission_versions ADD COLUMN after_synthesis boolean NOT NULL DEFAULT false;
 
