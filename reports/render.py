@@ -514,7 +514,7 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
             return country(quote["organisation"])
         if quote.get("organisation") is None:
             # Published without its name (`reports.compile`): nobody is named, not even jointly.
-            return i18n.gettext("organisation not named")
+            return i18n.gettext("Organisation not named")
         separator = i18n.pgettext("between the items of a list", "; ")
         return separator.join([quote["organisation"], *quote.get("joint_organisations", [])])
 
@@ -528,9 +528,9 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
     def language_name(code: Any) -> str:
         """An input's language named in the report's language."""
         if code is None:
-            return i18n.gettext("not stated")
+            return i18n.gettext("Not stated")
         if code == "other":
-            return i18n.gettext("other languages")
+            return i18n.gettext("Other languages")
         return str(i18n.current().locale.languages.get(str(code), code))
 
     objectives = list(report["coverage"]["objectives"])
