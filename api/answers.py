@@ -105,6 +105,163 @@ _CONSULTED_CATEGORY = {
     "description": "The stakeholder category of those consulted; focal_point for member"
     " States' focal points.",
 }
+# Who a published stakeholder input is by (`domain.publication`).
+_PUBLISHED_BY = {
+    "organisation": {
+        "type": ["string", "null"],
+        "description": "The organisation (the lead one of a joint input); null when the input"
+        " is published without its name.",
+    },
+    "joint_organisations": array_of(
+        TEXT,
+        description="The other organisations of a joint input published with its name; empty"
+        " otherwise.",
+    ),
+}
+_ADDRESSED = object_of(
+    {
+        "principles": array_of(
+            object_of(
+                {
+                    "id": common("guiding_principle"),
+                    "title": TEXT,
+                    "national_reports": COUNT,
+                    "stakeholder_inputs": COUNT,
+                }
+            ),
+            description="All ten guiding principles, with how many national reports and"
+            " stakeholder inputs (published or not) address each.",
+        ),
+        "clusters": array_of(
+            object_of(
+                {
+                    "number": CLUSTER,
+                    "title": TEXT,
+                    "national_reports": COUNT,
+                    "stakeholder_inputs": COUNT,
+                }
+            ),
+            description="The four clusters: a report addresses those of the objectives it"
+            " reports on, an input those of its objectives and those it names.",
+        ),
+        "languages": array_of(
+            object_of(
+                {
+                    "language": {
+                        "type": ["string", "null"],
+                        "description": "The input's language; null for inputs that do not"
+                        " say it (schema version 1).",
+                    },
+                    "count": COUNT,
+                }
+            ),
+            description="Stakeholder inputs per language, in order of language.",
+        ),
+    }
+)
+_RECOMMENDATIONS = object_of(
+    {
+        "objective": common("objective_number"),
+        "title": TEXT,
+        "inputs": {**COUNT, "description": "Inputs on it with recommendations."},
+        "unpublished": {
+            **COUNT,
+            "description": "Of those, the ones not to be published: counted, not quoted.",
+        },
+        "quotes": array_of(
+            object_of(
+                {
+                    **_PUBLISHED_BY,
+                    "category": common("stakeholder_category"),
+                    "recommendations": array_of(_QUOTE),
+                    **_PROVENANCE,
+                }
+            ),
+            maxItems=QUOTES_PER_OBJECTIVE,
+            description=f"At most {QUOTES_PER_OBJECTIVE} published inputs, named ones first.",
+        ),
+    }
+)
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_STATE_REPORT = object_of(
+    {
+        **_PROVENANCE,
+        "accepted_at": {**nullable(component("Instant")), "description": "When it was accepted."},
+        "submitted_by": {**TEXT, "description": "The role of who submitted it (never a name)."},
+        "late": {"type": "boolean"},
+        "schema_version": {
+            "type": ["integer", "null"],
+            "description": "The schema version it was checked against; null where not recorded.",
+        },
+        "published": {
+            "type": "boolean",
+            "description": "False when the State did not consent to publication: then only"
+            " the fields above are given.",
+        },
+        "reporting_period": object_of({"start": TEXT, "end": TEXT}),
+        "preparation": object_of(
+            {
+                "whole_of_government": {"type": "boolean"},
+                "whole_of_society": {"type": "boolean"},
+                "methodology": TEXT,
+                "consulted": array_of(
+                    object_of({"category": common("stakeholder_category"), "description": TEXT})
+                ),
+                "government_entities": array_of(TEXT),
+            }
+        ),
+        "policy_environment": nullable(object_of({"overview": TEXT, "frameworks": array_of(TEXT)})),
+        "objectives": array_of(
+            object_of(
+                {
+                    "number": common("objective_number"),
+                    "status": common("objective_status"),
+                    "prioritised": {"type": "boolean"},
+                    "measures": array_of(TEXT),
+                    "challenges": array_of(TEXT),
+                    "good_practices": array_of(TEXT),
+                    "sdg_targets": array_of(TEXT),
+                }
+            ),
+            description="In order of number.",
+        ),
+        "means_of_implementation": nullable(
+            object_of(
+                {
+                    "overview": TEXT,
+                    "partnerships": array_of(TEXT),
+                    "support_needed": _TEXT_OR_NULL,
+                }
+            )
+        ),
+        "regional_cooperation": nullable(
+            object_of({"overview": TEXT, "initiatives": array_of(TEXT)})
+        ),
+        "covid19_measures": _TEXT_OR_NULL,
+        "next_steps": _TEXT_OR_NULL,
+    },
+    optional=(
+        "reporting_period",
+        "preparation",
+        "policy_environment",
+        "objectives",
+        "means_of_implementation",
+        "regional_cooperation",
+        "covid19_measures",
+        "next_steps",
+    ),
+)
+_STATE_SECTION = object_of(
+    {
+        "iso3": common("iso3"),
+        "name": TEXT,
+        "report": {
+            **nullable(_STATE_REPORT),
+            "description": "The State's latest accepted national report with its provenance;"
+            " null when none was received.",
+        },
+    }
+)
 _CONSULTED_QUOTE = object_of(
     {
         "category": _CONSULTED_CATEGORY,
@@ -156,7 +313,10 @@ _SYNTHESIS_CONTENT = {
         )
     ),
     "recommendations": array_of(
-        object_of({"organisation": TEXT, "recommendations": array_of(TEXT), **_PROVENANCE}),
+        object_of(
+            {**_PUBLISHED_BY, "recommendations": array_of(TEXT), **_PROVENANCE},
+            optional=("joint_organisations",),
+        ),
         description="The recommendations of the consenting inputs on this page, once per input.",
     ),
 }
@@ -603,7 +763,7 @@ CONSULTATION: dict[str, dict[str, Any]] = {
             "stakeholder_inputs": array_of(
                 object_of(
                     {
-                        "organisation": TEXT,
+                        **_PUBLISHED_BY,
                         "category": common("stakeholder_category"),
                         "excerpt": {
                             "type": "string",
@@ -612,7 +772,8 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                             f" longer than {EXCERPT_CHARS} characters.",
                         },
                         **_PROVENANCE,
-                    }
+                    },
+                    optional=("joint_organisations",),
                 ),
                 description="The inputs on this objective whose organisation consented"
                 " to publication (their recommendations are in the synthesis'"
@@ -696,8 +857,15 @@ REPORT: dict[str, dict[str, Any]] = {
                         **_PROVENANCE,
                     }
                 ),
-                description="The status each member State reported, in order of country.",
+                description="The status each member State reported, in order of country"
+                " (the States that did not consent to publication left out).",
             ),
+            "unpublished_reports": {
+                **COUNT,
+                "description": "National reports on this objective whose State did not"
+                " consent to publication: counted, not quoted. Not in versions compiled"
+                " before it was added.",
+            },
             "measures": array_of(_REPORTED),
             "challenges": array_of(_REPORTED),
             "good_practices": array_of(_REPORTED),
@@ -714,11 +882,12 @@ REPORT: dict[str, dict[str, Any]] = {
                     "quotes": array_of(
                         object_of(
                             {
-                                "organisation": TEXT,
+                                **_PUBLISHED_BY,
                                 "category": common("stakeholder_category"),
                                 "text": _QUOTE,
                                 **_PROVENANCE,
-                            }
+                            },
+                            optional=("joint_organisations",),
                         ),
                         maxItems=QUOTES_PER_OBJECTIVE,
                         description="Inputs whose organisation consented to publication, at"
@@ -739,7 +908,8 @@ REPORT: dict[str, dict[str, Any]] = {
                     ),
                 }
             ),
-        }
+        },
+        optional=("unpublished_reports",),
     ),
     "Report": object_of(
         {
@@ -805,6 +975,16 @@ REPORT: dict[str, dict[str, Any]] = {
                 ),
                 description="All ten guiding principles.",
             ),
+            "addressed": _ADDRESSED,
+            "recommendations": array_of(
+                _RECOMMENDATIONS,
+                description="The stakeholders' recommendations per objective their input"
+                " addresses, for the objectives some input with recommendations addresses.",
+            ),
+            "states": array_of(
+                _STATE_SECTION,
+                description="One per member State of the review, in its order.",
+            ),
             "gaps": object_of(
                 {
                     "objectives_without_reports": array_of(
@@ -832,7 +1012,13 @@ REPORT: dict[str, dict[str, Any]] = {
                                     description="The status reported for each objective of"
                                     " `objectives`, in that order; null where none was.",
                                 ),
-                            }
+                                "withheld": {
+                                    "type": "boolean",
+                                    "description": "True when the State sent a report but"
+                                    " did not consent to its publication: every cell null.",
+                                },
+                            },
+                            optional=("withheld",),
                         ),
                         description="One per member State of the review, in its order.",
                     ),
@@ -911,7 +1097,9 @@ REPORT: dict[str, dict[str, Any]] = {
             ),
             "content_hash": REPORT_HASH,
         },
-        optional=("synthesis_addendum",),
+        # Versions compiled before these sections were added have none of them; the addendum
+        # is there only when inputs were received after the consultation opened.
+        optional=("addressed", "recommendations", "states", "synthesis_addendum"),
         description="A version of the review's report, compiled from the latest version of"
         " every submission and the consultation's answers. Served as stored: the same"
         " bytes on every read.",

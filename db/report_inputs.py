@@ -15,19 +15,42 @@ import asyncpg
 from db.pool import Connection
 from db.submissions import LATEST_ACCEPTED, refused_after_compilation
 
+# With its provenance: when it was accepted, the role (never the name) of who submitted it,
+# and the schema version it was checked against where the version row records one.
 NATIONAL_REPORTS = f"""
     WITH {LATEST_ACCEPTED}
-    SELECT id, subject AS country, version, late, content FROM latest
-    WHERE kind = 'national_report' ORDER BY subject"""
+    SELECT latest.id, latest.subject AS country, latest.version, latest.late, latest.content,
+           latest.decided_at AS accepted_at, a.role AS submitted_by,
+           (to_jsonb(v) ->> 'schema_version')::int AS schema_version
+    FROM latest
+    JOIN submission_versions v ON v.submission_id = latest.id AND v.version = latest.version
+    JOIN actors a ON a.id = v.submitted_by
+    WHERE latest.kind = 'national_report' ORDER BY latest.subject"""
+
+# How an input may be published (`domain.publication.input_publication`, in SQL): schema
+# version 2 says it in `publication`, version 1 in `consent_to_publish`.
+PUBLICATION = """coalesce(latest.content ->> 'publication',
+    CASE WHEN (latest.content ->> 'consent_to_publish')::boolean THEN 'with_name'
+         ELSE 'do_not_publish' END)"""
 
 # A stakeholder input's subject is its organisation's id: the name and category are the
-# organisation's, whatever the input itself claims.
+# organisation's, whatever the input itself claims. `named` is that name where the input may
+# be published with it, `joint` the names of the other organisations of a joint input then.
 INPUTS = f"""
     {LATEST_ACCEPTED},
     inputs AS (
-        SELECT latest.*, o.name AS organisation, o.category
+        SELECT latest.*, o.name AS organisation, o.category, {PUBLICATION} AS publication
         FROM latest JOIN organisations o ON o.id::text = latest.subject
-        WHERE latest.kind = 'stakeholder_input')"""
+        WHERE latest.kind = 'stakeholder_input'),
+    published AS (
+        SELECT inputs.*,
+               CASE WHEN publication = 'with_name' THEN organisation END AS named,
+               CASE WHEN publication = 'with_name' THEN ARRAY(
+                   SELECT j.value ->> 'name'
+                   FROM jsonb_array_elements(coalesce(content -> 'joint_organisations', '[]'))
+                        WITH ORDINALITY AS j (value, position)
+                   ORDER BY j.position) ELSE '{{}}' END AS joint
+        FROM inputs WHERE publication <> 'do_not_publish')"""
 
 INPUT_COUNTS = f"""
     WITH {INPUTS}
@@ -38,13 +61,64 @@ INPUT_COUNTS = f"""
 INPUT_QUOTES = f"""
     WITH {INPUTS},
     ranked AS (
-        SELECT objective::int AS objective, organisation, category,
+        SELECT objective::int AS objective, named AS organisation, joint, category,
                left(content ->> 'input', $3) AS text, id, version,
-               row_number() OVER (PARTITION BY objective ORDER BY organisation, id) AS rank
-        FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
-        WHERE (content ->> 'consent_to_publish')::boolean)
-    SELECT objective, organisation, category, text, id, version FROM ranked
+               row_number() OVER (PARTITION BY objective ORDER BY named NULLS LAST, id) AS rank
+        FROM published, jsonb_array_elements_text(content -> 'objectives') AS objective)
+    SELECT objective, organisation, joint, category, text, id, version FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
+
+# Inputs with recommendations, per objective they address, and of those the ones counted only.
+RECOMMENDATION_COUNTS = f"""
+    WITH {INPUTS}
+    SELECT objective::int AS objective, count(*) AS n,
+           count(*) FILTER (WHERE publication = 'do_not_publish') AS withheld
+    FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
+    WHERE jsonb_array_length(coalesce(content -> 'recommendations', '[]')) > 0
+    GROUP BY 1 ORDER BY 1"""
+
+RECOMMENDATIONS = f"""
+    WITH {INPUTS},
+    ranked AS (
+        SELECT objective::int AS objective, named AS organisation, joint, category,
+               ARRAY(SELECT left(r.text, $3)
+                     FROM jsonb_array_elements_text(content -> 'recommendations')
+                          WITH ORDINALITY AS r (text, position)
+                     ORDER BY r.position) AS recommendations,
+               id, version,
+               row_number() OVER (PARTITION BY objective ORDER BY named NULLS LAST, id) AS rank
+        FROM published, jsonb_array_elements_text(content -> 'objectives') AS objective
+        WHERE jsonb_array_length(coalesce(content -> 'recommendations', '[]')) > 0)
+    SELECT objective, organisation, joint, category, recommendations, id, version FROM ranked
+    WHERE rank <= $2 ORDER BY objective, rank"""
+
+# The principles and clusters the inputs address, and their languages. An input addresses
+# the clusters of its objectives ($2: objectives, $3: their clusters) and those it names.
+INPUT_PRINCIPLES = f"""
+    WITH {INPUTS}
+    SELECT principle, count(*) AS n
+    FROM inputs, jsonb_array_elements_text(coalesce(content -> 'principles', '[]')) AS principle
+    GROUP BY 1 ORDER BY 1"""
+
+INPUT_CLUSTERS = f"""
+    WITH {INPUTS},
+    addressed AS (
+        SELECT inputs.id, c.cluster
+        FROM inputs
+        CROSS JOIN LATERAL jsonb_array_elements_text(content -> 'objectives') AS o (objective)
+        JOIN unnest($2::int[], $3::int[]) AS c (objective, cluster)
+          ON c.objective = o.objective::int
+        UNION
+        SELECT inputs.id, named.cluster::int
+        FROM inputs
+        CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(content -> 'clusters', '[]'))
+             AS named (cluster))
+    SELECT cluster, count(*) AS n FROM addressed GROUP BY 1 ORDER BY 1"""
+
+INPUT_LANGUAGES = f"""
+    WITH {INPUTS}
+    SELECT content ->> 'language' AS language, count(*) AS n FROM inputs
+    GROUP BY 1 ORDER BY 1 NULLS LAST"""
 
 COMMENT_COUNTS = """
     SELECT (c ->> 'objective')::int AS objective, count(*) AS n
@@ -91,9 +165,17 @@ STAKEHOLDER_INPUTS = (
 class ReportInputs:
     """Everything a report version is compiled from, read in the caller's transaction."""
 
-    national_reports: list[asyncpg.Record]  # id, country, version, late, content
+    # id, country, version, late, content, accepted_at, submitted_by, schema_version
+    national_reports: list[asyncpg.Record]
     input_counts: list[asyncpg.Record]  # objective, category, n
-    input_quotes: list[asyncpg.Record]  # objective, organisation, category, text, id, version
+    # objective, organisation (None unless named), joint, category, text, id, version
+    input_quotes: list[asyncpg.Record]
+    recommendation_counts: list[asyncpg.Record]  # objective, n, withheld
+    # objective, organisation (None unless named), joint, category, recommendations, id, version
+    recommendations: list[asyncpg.Record]
+    input_principles: dict[str, int]
+    input_clusters: dict[int, int]
+    input_languages: list[asyncpg.Record]  # language (None when not stated), n
     stakeholder_inputs: int
     comment_counts: list[asyncpg.Record]  # objective, n
     comment_quotes: list[asyncpg.Record]  # objective, category, organisation, text, id
@@ -104,16 +186,33 @@ class ReportInputs:
 
 
 async def read(
-    conn: Connection, review_id: str, *, quotes: int, general_comments: int, chars: int
+    conn: Connection,
+    review_id: str,
+    *,
+    quotes: int,
+    general_comments: int,
+    chars: int,
+    clusters: dict[int, int],
 ) -> ReportInputs:
-    """The review's inputs: up to `quotes` consented quotes per objective and
-    `general_comments` general comments, each cut to `chars`. Run it in one repeatable-read
-    transaction, so every part sees the same moment."""
+    """The review's inputs: up to `quotes` consented quotes (and inputs' recommendations) per
+    objective and `general_comments` general comments, each cut to `chars`; `clusters` gives
+    each objective's cluster. Run it in one repeatable-read transaction, so every part sees
+    the same moment."""
     endorsements = await conn.fetch(ENDORSEMENT_COUNTS, review_id)
+    principles = await conn.fetch(INPUT_PRINCIPLES, review_id)
+    objectives = sorted(clusters)
+    by_cluster = await conn.fetch(
+        INPUT_CLUSTERS, review_id, objectives, [clusters[n] for n in objectives]
+    )
     return ReportInputs(
         national_reports=await conn.fetch(NATIONAL_REPORTS, review_id),
         input_counts=await conn.fetch(INPUT_COUNTS, review_id),
         input_quotes=await conn.fetch(INPUT_QUOTES, review_id, quotes, chars),
+        recommendation_counts=await conn.fetch(RECOMMENDATION_COUNTS, review_id),
+        recommendations=await conn.fetch(RECOMMENDATIONS, review_id, quotes, chars),
+        input_principles={r["principle"]: r["n"] for r in principles},
+        input_clusters={r["cluster"]: r["n"] for r in by_cluster},
+        input_languages=await conn.fetch(INPUT_LANGUAGES, review_id),
         stakeholder_inputs=int(await conn.fetchval(STAKEHOLDER_INPUTS, review_id)),
         comment_counts=await conn.fetch(COMMENT_COUNTS, review_id),
         comment_quotes=await conn.fetch(COMMENT_QUOTES, review_id, quotes, chars),

@@ -2,6 +2,24 @@
 
 Every list is ordered, nothing depends on the clock: the same inputs give the same report,
 byte for byte.
+
+Consent. The report is compiled for the secretariat and, once approved, published as it
+stands, so every version is written as if for the public:
+
+- A national report whose State did not consent to publication (`consent_to_publish` false,
+  schema version 2) is counted wherever the report counts (reports received, late reports,
+  the objectives covered, the principles and clusters addressed, per objective the number of
+  reports not published), but nothing of it is quoted or attributed to its State: not its
+  statuses (its row of the coverage matrix is withheld), measures, challenges, good
+  practices or principles; its State's section gives the provenance and says the report is
+  not published. A version 1 report (no such field) is quoted as it always was.
+- A stakeholder input is quoted with its organisations' names when its publication is
+  "with_name" (version 1: `consent_to_publish` true), quoted without any name when
+  "without_name", and only counted when "do_not_publish" (`domain.publication`). A joint
+  input, when named, names every organisation.
+- A consultation comment (or general comment) is quoted, with its organisation, only when
+  its answer has `consent_to_publish` true; every other one is counted, never quoted or
+  named.
 """
 
 from __future__ import annotations
@@ -14,7 +32,8 @@ import asyncpg
 from db import report_inputs
 from db.pool import Connection
 from domain.canonical import json_hash
-from domain.reference import load_reference
+from domain.publication import report_may_be_published
+from domain.reference import Reference, load_reference
 from reports.addendum import addendum_section
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
@@ -32,6 +51,11 @@ def _source(row: asyncpg.Record) -> dict[str, Any]:
     return {"submission_id": str(row["id"]), "version": row["version"]}
 
 
+def _named(row: asyncpg.Record) -> dict[str, Any]:
+    """Who a published input is by: its organisations when it may name them, else none."""
+    return {"organisation": row["organisation"], "joint_organisations": list(row["joint"])}
+
+
 class _Objective:
     def __init__(self, number: int, title: str) -> None:
         self.number, self.title = number, title
@@ -45,12 +69,19 @@ class _Objective:
         self.view_quotes: list[dict[str, Any]] = []
         self.comment_count = 0
         self.comment_quotes: list[dict[str, Any]] = []
+        # National reports on this objective whose State did not consent to publication.
+        self.unpublished_reports = 0
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.statuses) or self.unpublished_reports > 0
 
     def document(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "title": self.title,
             "statuses": self.statuses,
+            "unpublished_reports": self.unpublished_reports,
             **self.items,
             "stakeholder_views": {
                 "count": sum(self.view_counts.values()),
@@ -80,14 +111,20 @@ async def compile_report(
         quotes=QUOTES_PER_OBJECTIVE,
         general_comments=GENERAL_COMMENTS,
         chars=QUOTE_CHARS,
+        clusters={o.number: o.cluster for o in reference.objectives},
     )
     reports = inputs.national_reports
+    received = {row["country"] for row in reports}
     for row in reports:
         country = row["country"]
-        coverage[country] = {}
         # One entry per objective: the schema cannot forbid a repeated number; the first counts.
-        entries = {e["number"]: e for e in reversed(row["content"]["objectives"])}
-        for entry in (entries[n] for n in sorted(entries)):
+        entries = _entries(row["content"])
+        if not report_may_be_published(row["content"]):
+            for entry in entries:
+                objectives[entry["number"]].unpublished_reports += 1
+            continue
+        coverage[country] = {}
+        for entry in entries:
             objective = objectives[entry["number"]]
             coverage[country][entry["number"]] = entry["status"]
             objective.statuses.append(
@@ -107,7 +144,7 @@ async def compile_report(
     for row in inputs.input_quotes:
         objectives[row["objective"]].view_quotes.append(
             {
-                "organisation": row["organisation"],
+                **_named(row),
                 "category": row["category"],
                 "text": row["text"],
                 **_source(row),
@@ -133,6 +170,7 @@ async def compile_report(
     }
     endorsements = inputs.endorsements
     states = review["member_states"]
+    by_country = {row["country"]: row for row in reports}
     report = {
         "review": {
             "id": review_id,
@@ -144,7 +182,7 @@ async def compile_report(
         "version": version,
         "overview": {
             "member_states": len(states),
-            "reports_received": sum(1 for c in states if c in coverage),
+            "reports_received": sum(1 for c in states if c in received),
             "late_reports": sum(1 for r in reports if r["late"]),
             "stakeholder_inputs": inputs.stakeholder_inputs,
             "consultation": {
@@ -174,12 +212,15 @@ async def compile_report(
             {"id": p.id, "title": p.title, "reported_by": principles.get(p.id, [])}
             for p in reference.guiding_principles
         ],
+        "addressed": _addressed(reference, reports, inputs),
+        "recommendations": _recommendations(reference, inputs),
+        "states": [_state_section(c, names[c], by_country.get(c)) for c in states],
         "gaps": {
             "objectives_without_reports": [
-                n for n, o in sorted(objectives.items()) if not o.statuses
+                n for n, o in sorted(objectives.items()) if not o.reported
             ],
             "states_without_report": [
-                {"iso3": c, "name": names[c]} for c in states if c not in coverage
+                {"iso3": c, "name": names[c]} for c in states if c not in received
             ],
         },
         "coverage": {
@@ -190,6 +231,8 @@ async def compile_report(
                     "iso3": c,
                     "name": names[c],
                     "cells": [coverage.get(c, {}).get(n) for n in objectives],
+                    # Received, but its State did not consent to its publication.
+                    "withheld": c in received and c not in coverage,
                 }
                 for c in states
             ],
@@ -224,6 +267,144 @@ async def compile_report(
     if (addendum := await addendum_section(conn, review_id)) is not None:
         report["synthesis_addendum"] = addendum
     return with_hash(report)
+
+
+def _entries(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """A national report's objectives in order of number, the first entry of a number kept."""
+    entries = {e["number"]: e for e in reversed(content["objectives"])}
+    return [entries[n] for n in sorted(entries)]
+
+
+def _addressed(
+    reference: Reference, reports: list[asyncpg.Record], inputs: report_inputs.ReportInputs
+) -> dict[str, Any]:
+    """How many national reports and stakeholder inputs address each guiding principle and
+    each cluster (a report the clusters of the objectives it gives a status, an input those
+    of its objectives and those it names), and the languages of the inputs. Every report and
+    input counts, published or not."""
+    cluster_of = {o.number: o.cluster for o in reference.objectives}
+    report_principles: dict[str, int] = defaultdict(int)
+    report_clusters: dict[int, int] = defaultdict(int)
+    for row in reports:
+        content = row["content"]
+        for principle in {p["principle"] for p in content.get("guiding_principles", [])}:
+            report_principles[principle] += 1
+        for cluster in {cluster_of[e["number"]] for e in content["objectives"]}:
+            report_clusters[cluster] += 1
+    return {
+        "principles": [
+            {
+                "id": p.id,
+                "title": p.title,
+                "national_reports": report_principles.get(p.id, 0),
+                "stakeholder_inputs": inputs.input_principles.get(p.id, 0),
+            }
+            for p in reference.guiding_principles
+        ],
+        "clusters": [
+            {
+                "number": c.number,
+                "title": c.title,
+                "national_reports": report_clusters.get(c.number, 0),
+                "stakeholder_inputs": inputs.input_clusters.get(c.number, 0),
+            }
+            for c in reference.clusters
+        ],
+        # Inputs of schema version 1 do not say their language: `language` null.
+        "languages": [{"language": r["language"], "count": r["n"]} for r in inputs.input_languages],
+    }
+
+
+def _recommendations(
+    reference: Reference, inputs: report_inputs.ReportInputs
+) -> list[dict[str, Any]]:
+    """The stakeholders' recommendations per objective their input addresses, in order of
+    objective: how many inputs made some, how many of those are not published, and the
+    published ones (up to a limit per objective) with who made them where they may be named."""
+    quoted: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in inputs.recommendations:
+        quoted[row["objective"]].append(
+            {
+                **_named(row),
+                "category": row["category"],
+                "recommendations": list(row["recommendations"]),
+                **_source(row),
+            }
+        )
+    titles = {o.number: o.title for o in reference.objectives}
+    return [
+        {
+            "objective": row["objective"],
+            "title": titles[row["objective"]],
+            "inputs": row["n"],
+            "unpublished": row["withheld"],
+            "quotes": quoted.get(row["objective"], []),
+        }
+        for row in inputs.recommendation_counts
+    ]
+
+
+# The parts of a national report its State's section shows, each in one shape whatever the
+# report's schema version (missing parts of version 1 are None or empty).
+def _report_parts(content: dict[str, Any]) -> dict[str, Any]:
+    preparation = content["preparation"]
+    policy = content.get("policy_environment")
+    means = content.get("means_of_implementation")
+    regional = content.get("regional_cooperation")
+    return {
+        "reporting_period": content["reporting_period"],
+        "preparation": {
+            "whole_of_government": preparation["whole_of_government"],
+            "whole_of_society": preparation["whole_of_society"],
+            "methodology": preparation["methodology"],
+            "consulted": preparation.get("consulted", []),
+            "government_entities": preparation.get("government_entities", []),
+        },
+        "policy_environment": policy
+        and {"overview": policy["overview"], "frameworks": policy.get("frameworks", [])},
+        "objectives": [
+            {
+                "number": entry["number"],
+                "status": entry["status"],
+                "prioritised": entry.get("prioritised", False),
+                "measures": entry.get("measures", []),
+                "challenges": entry.get("challenges", []),
+                "good_practices": entry.get("good_practices", []),
+                "sdg_targets": entry.get("sdg_targets", []),
+            }
+            for entry in _entries(content)
+        ],
+        "means_of_implementation": means
+        and {
+            "overview": means["overview"],
+            "partnerships": means.get("partnerships", []),
+            "support_needed": means.get("support_needed"),
+        },
+        "regional_cooperation": regional
+        and {"overview": regional["overview"], "initiatives": regional.get("initiatives", [])},
+        "covid19_measures": content.get("covid19_measures"),
+        "next_steps": content.get("next_steps"),
+    }
+
+
+def _state_section(iso3: str, name: str, row: asyncpg.Record | None) -> dict[str, Any]:
+    """A member State's section: its latest accepted national report (None when it sent
+    none) with its provenance; the report's parts only when it may be published."""
+    if row is None:
+        return {"iso3": iso3, "name": name, "report": None}
+    accepted_at = row["accepted_at"]
+    published = report_may_be_published(row["content"])
+    report = {
+        **_source(row),
+        "accepted_at": accepted_at.isoformat() if accepted_at else None,
+        "submitted_by": row["submitted_by"],
+        "late": row["late"],
+        "schema_version": row["schema_version"],
+        "published": published,
+    }
+    if published:
+        report.update(_report_parts(row["content"]))
+    return {"iso3": iso3, "name": name, "report": report}
 
 
 def _commission(region: str) -> str:

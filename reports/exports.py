@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from db import exports as queries
 from db.pool import Connection
+from domain.publication import input_publication, report_may_be_published
 from domain.reference import load_reference
 
 # The characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
@@ -94,6 +95,14 @@ def _objective_cells(kind: str, content: dict[str, Any]) -> list[Cell]:
     return [by_number.get(number) for number in load_reference().objective_numbers]
 
 
+def _publication(kind: str, content: dict[str, Any]) -> str:
+    """What the authors agreed may be published: for an input, "with_name", "without_name"
+    or "do_not_publish"; for a national report, "publish" or "do_not_publish"."""
+    if kind == "national_report":
+        return "publish" if report_may_be_published(content) else "do_not_publish"
+    return input_publication(content)
+
+
 def _submission_row(record: asyncpg.Record) -> Row:
     content, kind = record["content"], record["kind"]
     national = kind == "national_report"
@@ -113,6 +122,7 @@ def _submission_row(record: asyncpg.Record) -> Row:
         f"{period['start']} to {period['end']}" if period else None,
         content.get("input"),
         "; ".join(content.get("recommendations", [])) or None,
+        _publication(kind, content),
         *_objective_cells(kind, content),
     ]
 
@@ -177,7 +187,7 @@ DATASETS = {
         lambda: [
             "id", "kind", "country", "country name", "organisation", "category", "submitter",
             "submitter email", "received at (UTC)", "version", "late", "reporting period",
-            "input", "recommendations", *_objective_headers(),
+            "input", "recommendations", "publication", *_objective_headers(),
         ],
         _submission_row,
     ),

@@ -102,6 +102,12 @@ ENDORSEMENTS = (
 KINDS = {"national_report": N_("National report"), "stakeholder_input": N_("Stakeholder input")}
 # The category the report gives the member States' focal points (the others are the GCM's).
 FOCAL_POINTS = N_("Member State focal points")
+# Who submitted a national report, by the role of their account (never by name).
+ROLES = {
+    "focal_point": N_("Member State focal point"),
+    "secretariat": N_("Review secretariat"),
+    "admin": N_("Platform administrator"),
+}
 FIXED_SECTIONS = (
     "overview",
     "coverage",
@@ -354,10 +360,18 @@ def _advance(text: str) -> float:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _row_name(row: dict[str, Any]) -> str:
+    """A coverage row's State, said to be withheld when its report may not be published."""
+    name = f"{state_name(row['iso3'], row['name'])} ({row['iso3']})"
+    if row.get("withheld"):
+        return i18n.gettext("%(state)s, report not published") % {"state": name}
+    return name
+
+
 def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
     """The geometry of the coverage heatmap: rows of cells, column heads, legend."""
     rows = coverage["rows"]
-    names = [f"{state_name(row['iso3'], row['name'])} ({row['iso3']})" for row in rows]
+    names = [_row_name(row) for row in rows]
     labels = [_truncate(" ".join(name.split()), LABEL_CHARS) for name in names]
     label_w = max(
         80, math.ceil(max((_advance(label) for label in labels), default=0) * CHAR_W) + 16
@@ -387,7 +401,13 @@ def heatmap(coverage: dict[str, Any], objectives: list[Any]) -> dict[str, Any]:
                     "style": style,
                     "empty": status is None,
                     "title": i18n.gettext("%(state)s — objective %(number)s: %(status)s")
-                    % {"state": row["iso3"], "number": columns[c]["label"], "status": style.label},
+                    % {
+                        "state": row["iso3"],
+                        "number": columns[c]["label"],
+                        "status": i18n.gettext("report not published")
+                        if row.get("withheld")
+                        else style.label,
+                    },
                     "text_x": x + CELL_W // 2,
                     "text_y": y + CELL_H // 2 + 3,
                     "slash": f"M{x + 5} {y + CELL_H - 4}L{x + CELL_W - 5} {y + 4}",
@@ -442,7 +462,7 @@ def _coverage_table(coverage: dict[str, Any]) -> list[dict[str, Any]]:
         cells += [None] * (OBJECTIVE_COUNT - len(cells))
         rows.append(
             {
-                "name": f"{state_name(row['iso3'], row['name'])} ({row['iso3']})",
+                "name": _row_name(row),
                 "cells": [shown_status(status).abbreviation for status in cells],
             }
         )
@@ -500,10 +520,26 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
         # A focal point answers for a State: the report gives its ISO code as the organisation.
         if quote.get("category") == "focal_point":
             return country(quote["organisation"])
-        return quote["organisation"]
+        if quote.get("organisation") is None:
+            # Published without its name (`reports.compile`): nobody is named, not even jointly.
+            return i18n.gettext("Organisation not named")
+        separator = i18n.pgettext("between the items of a list", "; ")
+        return separator.join([quote["organisation"], *quote.get("joint_organisations", [])])
 
     def editorial(section: str) -> list[Any]:
         return placed.get(section, [])
+
+    def role(role_id: Any) -> Any:
+        title = ROLES.get(role_id) if isinstance(role_id, str) else None
+        return i18n.gettext(title) if title else role_id
+
+    def language_name(code: Any) -> str:
+        """An input's language named in the report's language."""
+        if code is None:
+            return i18n.gettext("Not stated")
+        if code == "other":
+            return i18n.gettext("Other languages")
+        return str(i18n.current().locale.languages.get(str(code), code))
 
     objectives = list(report["coverage"]["objectives"])
     overview = report["overview"]
@@ -531,6 +567,13 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
             (i18n.gettext(label), endorsements.get(key, 0)) for key, label in ENDORSEMENTS
         ],
         "objective_titles": objective_titles,
+        # The sections of reports compiled since they were added (older ones have none).
+        "states": report.get("states", []),
+        "recommendations": report.get("recommendations"),
+        "addressed": report.get("addressed"),
+        "role": role,
+        "language_name": language_name,
+        "yes_no": lambda value: i18n.gettext("yes") if value else i18n.gettext("no"),
         "unplaced_editorial": unplaced,
         "kinds": {kind: i18n.gettext(label) for kind, label in KINDS.items()},
         "country": country,

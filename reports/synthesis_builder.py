@@ -6,8 +6,12 @@ the same inputs give the same synthesis, byte for byte.
 
 It is stored and read in parts of bounded size, whatever the number of inputs: a head (the
 counts and the guiding principles), one part per objective and per `INPUTS_PER_PART` of its
-quoted inputs, and one part per consenting input holding its recommendations, which are
+quoted inputs, and one part per published input holding its recommendations, which are
 quoted once, not under each objective the input names.
+
+An input is quoted as its authors agreed (`domain.publication`): with its organisations named
+("with_name"), with none named ("without_name": `organisation` null), or not at all
+("do_not_publish": counted only).
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from typing import Any
 
 import asyncpg
 
+from domain.publication import (
+    DO_NOT_PUBLISH,
+    WITH_NAME,
+    input_publication,
+    joint_organisation_names,
+)
 from domain.reference import load_reference
 from reports.synthesis import OBJECTIVE, RECOMMENDATIONS
 
@@ -57,6 +67,20 @@ class Source:
     def provenance(self) -> dict[str, Any]:
         return {"submission_id": self.submission_id, "version": self.version}
 
+    @property
+    def published(self) -> bool:
+        return input_publication(self.content) != DO_NOT_PUBLISH
+
+    @property
+    def named(self) -> dict[str, Any]:
+        """Who the input is by, as it may be published: its organisations, or none."""
+        if input_publication(self.content) != WITH_NAME:
+            return {"organisation": None, "joint_organisations": []}
+        return {
+            "organisation": self.submitter.name,
+            "joint_organisations": joint_organisation_names(self.content),
+        }
+
 
 def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
@@ -77,16 +101,15 @@ class _Objective:
                 self.items[field].append({"text": text, "country": country, **source.provenance})
 
     def add_input(self, source: Source) -> None:
-        content = source.content
-        if not content.get("consent_to_publish"):
+        if not source.published:
             # Counted, never quoted: the organisation did not agree to its words being shown.
             self.unpublished_inputs += 1
             return
         self.stakeholder_inputs.append(
             {
-                "organisation": source.submitter.name,
+                **source.named,
                 "category": source.submitter.category,
-                "excerpt": _excerpt(content["input"]),
+                "excerpt": _excerpt(source.content["input"]),
                 **source.provenance,
             }
         )
@@ -128,10 +151,10 @@ class Synthesis:
 
 def _recommendations(source: Source) -> dict[str, Any] | None:
     content = source.content
-    if not content.get("consent_to_publish") or not content.get("recommendations"):
+    if not source.published or not content.get("recommendations"):
         return None
     return {
-        "organisation": source.submitter.name,
+        **source.named,
         "recommendations": content["recommendations"],
         **source.provenance,
     }
@@ -188,11 +211,3 @@ def source_of(row: asyncpg.Record) -> Source:
         str(row["id"]), row["version"], row["kind"], row["subject"], row["content"], organisation
     )
 
-
-def may_name(content: dict[str, Any]) -> bool:
-    """Whether a stakeholder input's organisation agreed to be named with it (schema v1:
-    `consent_to_publish`; v2: `publication` "with_name")."""
-    return (
-        content.get("publication", "with_name" if content.get("consent_to_publish") else None)
-        == "with_name"
-    )

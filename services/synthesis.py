@@ -9,9 +9,10 @@ import asyncpg
 from db import syntheses
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
+from domain.publication import WITH_NAME, input_publication
 from i18n import gettext
 from reports.synthesis import synthesis_page
-from reports.synthesis_builder import build_synthesis, may_name, source_of
+from reports.synthesis_builder import build_synthesis, source_of
 from services.engine import Deps
 from services.refusals import forbidden, not_found
 from services.reviews import visible
@@ -58,7 +59,9 @@ def _added(row: asyncpg.Record) -> dict[str, Any]:
         "kind": row["kind"],
         "subject": row["subject"],
         # Named only with its consent, as in the synthesis.
-        "organisation": row["organisation"] if may_name(row["content"]) else None,
+        "organisation": row["organisation"]
+        if input_publication(row["content"]) == WITH_NAME
+        else None,
         "accepted_at": row["decided_at"].isoformat(),
         "late": row["late"],
         "under_extension": row["under_extension"],

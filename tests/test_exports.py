@@ -216,6 +216,8 @@ async def test_submissions_one_row_each_with_objectives_as_columns(
         "stakeholder_input", "civil_society", "",
     )  # fmt: skip
     assert alpha["input"].endswith("a comma, on\ntwo lines")
+    # What each may publish: the input's consent (version 1), the report's (none: it may).
+    assert (alpha["publication"], deu["publication"]) == ("with_name", "publish")
     assert [alpha[objectives[n - 1]] for n in (6, 7, 15, 8)] == ["addressed"] * 3 + [""]
 
 

@@ -151,6 +151,12 @@ async def test_the_compiled_report_field_by_field(reviewed: dict[str, Any]) -> N
     (measure,) = [m for m in objective_1["measures"] if m["country"] == "DEU"]
     assert (measure["submission_id"], measure["version"]) == (deu_receipt["id"], 1)
     assert measure["text"] == f"Data strategy {HOSTILE}"
+    # A review of version 1 documents: each State's section, its report quoted as always.
+    states = {state["iso3"]: state["report"] for state in report["states"]}
+    assert list(states) == ["DEU", "FRA", "KAZ"] and states["KAZ"] is None
+    assert (states["DEU"]["submission_id"], states["DEU"]["published"]) == (deu_receipt["id"], True)
+    assert states["DEU"]["accepted_at"] and states["DEU"]["submitted_by"] == "focal_point"
+    assert states["DEU"]["objectives"][0]["measures"] == [f"Data strategy {HOSTILE}"]
 
     objective_6 = report["clusters"][0]["objectives"][2]
     assert objective_6["number"] == 6
