@@ -210,4 +210,3 @@ def source_of(row: asyncpg.Record) -> Source:
     return Source(
         str(row["id"]), row["version"], row["kind"], row["subject"], row["content"], organisation
     )
-

@@ -18,10 +18,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from activities.synthesis import Organisation, Source, build_synthesis
 from reports.compile import compile_report
 from reports.pdf import render_pdf
 from reports.render import render_html, render_markdown
+from reports.synthesis_builder import Organisation, Source, build_synthesis
 from tests import documents
 from tests.openapi_check import value_drifts
 from tests.reviews import accepted_version, copy_submissions, review_body
