@@ -26,6 +26,7 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    clearance,
     deliveries,
     exports,
     meta,
@@ -64,6 +65,7 @@ ROUTE_TABLES = (
     actors.routes,
     reviews.routes,
     submissions.routes,
+    clearance.routes,
     tasks.routes,
     reports.routes,
     webhooks.routes,
@@ -107,6 +109,9 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "AccountsCsv": ACCOUNTS_CSV,
     "Reminders": request_schemas.REMINDERS,
     "Announcement": request_schemas.ANNOUNCEMENT,
+    "NewDrafter": request_schemas.NEW_DRAFTER,
+    "ClearingOfficer": request_schemas.CLEARING_OFFICER,
+    "Clearance": request_schemas.CLEARANCE,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------

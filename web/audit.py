@@ -47,6 +47,8 @@ EVENT_TYPES = {
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
+    EventType.CLEARANCE_REQUESTED: i18n.N_("National report sent for clearance"),
+    EventType.DRAFT_CLEARED: i18n.N_("National report cleared"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {
