@@ -112,6 +112,11 @@ def own_subject(actor: Actor) -> tuple[str, str | None] | None:
     return None
 
 
+def may_submit(actor: Actor) -> bool:
+    """Whether `actor` sends submissions (a drafter only drafts them)."""
+    return actor.role in KIND_OF_ROLE and actor.role != "drafter"
+
+
 def may_read_submission(actor: Actor, region: str, kind: str, subject: str) -> bool:
     """The review's secretariat reads every submission; a submitter reads its own."""
     return runs_review(actor, region) or own_subject(actor) == (kind, subject)

@@ -33,7 +33,15 @@ from services import once
 from services.accounts import store_account
 from services.engine import Deps
 from services.once import Created
-from services.refusals import forbidden, invalid, named_id, not_found, refused_by_rule
+from services.refusals import (
+    Kind,
+    Refused,
+    forbidden,
+    invalid,
+    named_id,
+    not_found,
+    refused_by_rule,
+)
 from services.reviews import visible
 
 NATIONAL = SubmissionKind.NATIONAL_REPORT.value
@@ -309,13 +317,22 @@ async def clear(deps: Deps, actor: Actor, review_id: str, body: Any) -> dict[str
     return await team_document(deps, actor, review_id)
 
 
-async def submission_refusal(
+class NotCleared(Refused):
+    """A national report refused because its country's team has not cleared this content: the
+    pages say so in their own words rather than as a phase's refusal."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(Kind.CONFLICT, refusal.message)
+
+
+async def check_cleared(
     conn: Executor, review: asyncpg.Record, country: str, content: dict[str, Any]
-) -> Refusal | None:
-    """Why a national report may not be sent yet, if so (`domain.clearance`)."""
+) -> None:
+    """Raise NotCleared when a national report may not be sent yet (`domain.clearance`)."""
     work = Drafting(Actor(uuid.UUID(int=0), "", "focal_point"), review, country)
     the_team = await team(conn, work)
     if not the_team.exists:
-        return None
+        return
     latest = _latest(await store.latest(conn, work.draft))
-    return rules.submission_refusal(the_team, latest, json_hash(content))
+    if refusal := rules.submission_refusal(the_team, latest, json_hash(content)):
+        raise NotCleared(refusal)

@@ -108,10 +108,8 @@ async def submit(
     subject = submission_subject(actor, body["content"], review["region"], review["member_states"])
     if isinstance(subject, Refusal):
         raise refused_by_rule(subject)
-    if intake.kind is SubmissionKind.NATIONAL_REPORT and (
-        uncleared := await clearance.submission_refusal(deps.pool, review, subject, body["content"])
-    ):
-        raise refused_by_rule(uncleared)
+    if intake.kind is SubmissionKind.NATIONAL_REPORT:
+        await clearance.check_cleared(deps.pool, review, subject, body["content"])
     # Off the loop: hashing a large document must not hold up every other request.
     fingerprint = await asyncio.to_thread(json_hash, body)
     request_id = (
