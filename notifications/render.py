@@ -71,6 +71,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     REVIEW_INVITED,
     EventType.REMINDER_SENT_NOW,
     EventType.ANNOUNCEMENT_SENT,
+    EventType.CLEARANCE_REQUESTED,
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).

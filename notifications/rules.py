@@ -14,6 +14,7 @@ from typing import Any
 
 from db.recipients import (
     CALLED,
+    CLEARERS,
     COUNTRY_FOCAL_POINTS,
     DELEGATE,
     ESSENTIAL,
@@ -104,6 +105,8 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
         EventType.REMINDER_SENT_NOW, REMINDED, ESSENTIAL_UNLESS_REVIEW_ALLOWS
     ),
     EventType.ANNOUNCEMENT_SENT: _fixed(EventType.ANNOUNCEMENT_SENT, NAMED_RECIPIENTS, ESSENTIAL),
+    # A national report's draft waits for its clearing officer.
+    EventType.CLEARANCE_REQUESTED: _fixed(EventType.CLEARANCE_REQUESTED, CLEARERS, ESSENTIAL),
 }
 
 
