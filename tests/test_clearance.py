@@ -34,20 +34,22 @@ async def save(pool: Any, account: Any, review_id: str, content: dict[str, Any])
 
 @pytest.fixture
 async def setting(api: Any, make_account: Any, ece_secretariat: Any) -> dict[str, Any]:
+    stakeholder = await make_account(
+        "stakeholder", organisation="Team Org", stakeholder_category="academia", regions=("ECE",)
+    )
     review = await create_review(
-        api, ece_secretariat, id=f"ece-team-{secrets.token_hex(4)}", member_states=["DEU", "FRA"]
+        api,
+        ece_secretariat,
+        id=f"ece-team-{secrets.token_hex(4)}",
+        member_states=["DEU", "FRA"],
+        stakeholders=[stakeholder.id],
     )
     await open_call(api, ece_secretariat, review["id"])
     return {
         "review": review["id"],
         "fp": await make_account("focal_point", country="DEU", regions=("ECE",)),
         "fp_fra": await make_account("focal_point", country="FRA", regions=("ECE",)),
-        "stakeholder": await make_account(
-            "stakeholder",
-            organisation="Team Org",
-            stakeholder_category="academia",
-            regions=("ECE",),
-        ),
+        "stakeholder": stakeholder,
     }
 
 
@@ -204,3 +206,15 @@ async def test_a_removed_drafter_sees_the_review_no_more_and_the_focal_point_wor
     assert status == 404
     response = await submit(api, fp, review, documents.national_report("DEU"))
     assert response.status == 201, await response.text()
+
+
+async def test_a_stakeholder_input_keeps_no_history(
+    api: Any, pool: Any, setting: dict[str, Any]
+) -> None:
+    stakeholder = setting["stakeholder"]
+    await save(pool, stakeholder, setting["review"], documents.stakeholder_input("Team Org"))
+    kept = await pool.fetchval(
+        "SELECT count(*) FROM draft_revisions WHERE review_id = $1 AND kind = 'stakeholder_input'",
+        setting["review"],
+    )
+    assert kept == 0
