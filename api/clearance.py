@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import requests
 from api.auth import current_actor
 from api.bodies import read_json
 from api.idempotency import idempotency_key
@@ -74,7 +73,7 @@ async def add_drafter(request: web.Request) -> web.Response:
     review_id = request.match_info["id"]
     await use_cases.managing(deps, actor, review_id)
     key = idempotency_key(request)
-    body = await read_json(request, requests.NEW_DRAFTER)
+    body = await read_json(request, use_cases.NEW_DRAFTER_SCHEMA)
     created, made = await use_cases.add_drafter(deps, actor, review_id, body, key)
     if made is not None:
         invitation = signin.send_invitation(request.app[POOL], request.app[SETTINGS], made)
@@ -115,7 +114,7 @@ async def name_officer(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
     review_id = request.match_info["id"]
     await use_cases.managing(deps, actor, review_id)
-    body = await read_json(request, requests.CLEARING_OFFICER)
+    body = await read_json(request, use_cases.CLEARING_OFFICER_SCHEMA)
     return web.json_response(await use_cases.name_officer(deps, actor, review_id, body))
 
 
@@ -197,5 +196,5 @@ async def clear(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
     review_id = request.match_info["id"]
     await use_cases.drafting(deps, actor, review_id)
-    body = await read_json(request, requests.CLEARANCE)
+    body = await read_json(request, use_cases.CLEARANCE_SCHEMA)
     return web.json_response(await use_cases.clear(deps, actor, review_id, body))

@@ -52,6 +52,7 @@ from api.operations import (
     operation,
 )
 from services.accounts import NEW_ACTOR_SCHEMA
+from services.clearance import CLEARANCE_SCHEMA, CLEARING_OFFICER_SCHEMA, NEW_DRAFTER_SCHEMA
 from services.imports import ACCOUNTS_CSV
 from services.people import EDIT_PERSON_SCHEMA
 
@@ -109,9 +110,9 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "AccountsCsv": ACCOUNTS_CSV,
     "Reminders": request_schemas.REMINDERS,
     "Announcement": request_schemas.ANNOUNCEMENT,
-    "NewDrafter": request_schemas.NEW_DRAFTER,
-    "ClearingOfficer": request_schemas.CLEARING_OFFICER,
-    "Clearance": request_schemas.CLEARANCE,
+    "NewDrafter": NEW_DRAFTER_SCHEMA,
+    "ClearingOfficer": CLEARING_OFFICER_SCHEMA,
+    "Clearance": CLEARANCE_SCHEMA,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------

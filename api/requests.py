@@ -297,34 +297,3 @@ ANNOUNCEMENT = closed(
     },
     ["audience", "subject", "body"],
 )
-
-# A member State's team for its national report (services.clearance).
-NEW_DRAFTER = closed(
-    {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
-        "email": {"type": "string", "format": "email", "maxLength": 320, "pattern": "\\S"},
-    },
-    ["name", "email"],
-)
-
-CLEARING_OFFICER = closed(
-    {
-        "officer": {
-            "anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}],
-            "description": "A drafter or a focal point of the country; null: none, so a focal"
-            " point clears.",
-        }
-    },
-    ["officer"],
-)
-
-CLEARANCE = closed(
-    {
-        "content_hash": {
-            "type": "string",
-            "pattern": "^[0-9a-f]{64}$",
-            "description": "The content hash of the revision read: the latest revision's.",
-        }
-    },
-    ["content_hash"],
-)

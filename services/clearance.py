@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -29,6 +29,7 @@ from domain.refusal import Refusal
 from domain.review import SubmissionKind
 from i18n import gettext
 from notifications.addresses import address_problem, name_problem
+from schemas import problems_in
 from services import once
 from services.accounts import store_account
 from services.engine import Deps
@@ -45,6 +46,40 @@ from services.refusals import (
 from services.reviews import visible
 
 NATIONAL = SubmissionKind.NATIONAL_REPORT.value
+# The bodies of the team's and the clearance's requests, as the API declares and checks them.
+NEW_DRAFTER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "email"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+        "email": {"type": "string", "format": "email", "maxLength": 320},
+    },
+}
+CLEARING_OFFICER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["officer"],
+    "properties": {
+        "officer": {
+            "anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}],
+            "description": "A focal point of the country or a drafter on its team; null: none,"
+            " so a focal point clears.",
+        }
+    },
+}
+CLEARANCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["content_hash"],
+    "properties": {
+        "content_hash": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "The content hash of the revision read: the latest revision's.",
+        }
+    },
+}
 # Clearance events' ids are derived from the draft and revision, so each is recorded once.
 EVENT_NAMESPACE = uuid.UUID("6b0e5f8a-3c0d-4d7e-9a55-0d3c1f2e7b41")
 
@@ -59,7 +94,12 @@ class Drafting:
 
     @property
     def draft(self) -> tuple[str, str, str]:
-        return self.review["id"], NATIONAL, self.country
+        return draft_of(self.review["id"], self.country)
+
+
+def draft_of(review_id: str, country: str) -> tuple[str, str, str]:
+    """The review, kind and subject a country's national report's draft is kept under."""
+    return review_id, NATIONAL, country
 
 
 async def drafting(deps: Deps, actor: Actor, review_id: str) -> Drafting:
@@ -72,10 +112,9 @@ async def drafting(deps: Deps, actor: Actor, review_id: str) -> Drafting:
     return Drafting(actor, review, country)
 
 
-async def team(conn: Executor, drafting: Drafting) -> rules.Team:
-    country = drafting.country
-    drafters = await store.drafters(conn, drafting.review["id"], country)
-    officer = await store.officer(conn, drafting.review["id"], country)
+async def team(conn: Executor, review_id: str, country: str) -> rules.Team:
+    drafters = await store.drafters(conn, review_id, country)
+    officer = await store.officer(conn, review_id, country)
     return rules.Team(country, tuple(d.id for d in drafters), officer)
 
 
@@ -148,22 +187,21 @@ async def managing(deps: Deps, actor: Actor, review_id: str) -> Drafting:
     return await drafting(deps, actor, review_id)
 
 
-def _drafter_problems(body: Any) -> list[tuple[str, str]]:
-    """What is wrong with a new drafter's name and email, each by its pointer."""
-    if not isinstance(body, dict):
-        return [("", gettext("must be an object with a name and an email"))]
-    problems = [
-        (f"/{key}", gettext("is not allowed")) for key in body if key not in ("name", "email")
-    ]
-    for key in ("name", "email"):
-        value = body.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append((f"/{key}", gettext("is required")))
-        elif len(value) > (200 if key == "name" else 320):
-            problems.append((f"/{key}", gettext("is too long")))
-        elif (problem := (name_problem if key == "name" else address_problem)(value)) is not None:
-            problems.append((f"/{key}", problem))
-    return problems
+def _checked(schema: dict[str, Any], body: Any) -> dict[str, Any]:
+    """`body` if it is valid by `schema`; else every problem, each by its pointer."""
+    if problems := [(p.pointer, p.message) for p in problems_in(schema, body)]:
+        raise invalid(problems)
+    return cast(dict[str, Any], body)
+
+
+def _new_drafter(body: Any) -> tuple[str, str]:
+    """The new drafter's name and email, if valid and fit to address mail to."""
+    valid = _checked(NEW_DRAFTER_SCHEMA, body)
+    name, email = valid["name"].strip(), valid["email"].strip()
+    found = [("/name", name_problem(name)), ("/email", address_problem(email))]
+    if problems := [(pointer, problem) for pointer, problem in found if problem is not None]:
+        raise invalid(problems)
+    return name, email
 
 
 async def add_drafter(
@@ -174,9 +212,7 @@ async def add_drafter(
     a new drafter account (the focal point's regions). The drafter's description, and the
     account if this request made it (to mail it its invitation)."""
     work = await managing(deps, actor, review_id)
-    if problems := _drafter_problems(body):
-        raise invalid(problems)
-    email = body["email"].strip()
+    name, email = _new_drafter(body)
     made: list[Actor] = []
 
     async def create(conn: Connection) -> Created:
@@ -184,7 +220,7 @@ async def add_drafter(
         if drafter is None:
             drafter = Actor(
                 id=uuid.uuid4(),
-                name=body["name"].strip(),
+                name=name,
                 role=rules.DRAFTER,
                 email=email,
                 regions=actor.regions,
@@ -216,15 +252,11 @@ async def name_officer(deps: Deps, actor: Actor, review_id: str, body: Any) -> d
     """Name the clearing officer of the country's report in the review (null: none, so the
     focal point clears)."""
     work = await managing(deps, actor, review_id)
-    if not isinstance(body, dict) or set(body) != {"officer"}:
-        raise invalid([("/officer", gettext("is required: an account's id, or null"))])
-    chosen = body["officer"]
-    officer_id: uuid.UUID | None = None
-    if chosen is not None:
-        problem = invalid([("/officer", gettext("is not a colleague of your country"))])
-        officer_id = named_id(chosen, problem) if isinstance(chosen, str) else None
-        candidate = await store.active_actor(deps.pool, officer_id) if officer_id else None
-        the_team = await team(deps.pool, work)
+    chosen = _checked(CLEARING_OFFICER_SCHEMA, body)["officer"]
+    officer_id = None if chosen is None else uuid.UUID(chosen)
+    if officer_id is not None:
+        candidate = await store.active_actor(deps.pool, officer_id)
+        the_team = await team(deps.pool, work.review["id"], work.country)
         if (refusal := rules.officer_refusal(actor, candidate, the_team)) is not None:
             raise refused_by_rule(refusal)
     await store.name_officer(deps.pool, work.review["id"], work.country, officer_id, actor.id)
@@ -303,11 +335,9 @@ async def clear(deps: Deps, actor: Actor, review_id: str, body: Any) -> dict[str
     """Clear the draft's latest revision, named by its content hash (so what is cleared is
     what the officer read)."""
     work = await drafting(deps, actor, review_id)
-    named = body.get("content_hash") if isinstance(body, dict) else None
-    if not isinstance(named, str) or set(body) != {"content_hash"}:
-        raise invalid([("/content_hash", gettext("is required: the revision's content hash"))])
+    named = _checked(CLEARANCE_SCHEMA, body)["content_hash"]
     async with deps.pool.acquire() as conn, conn.transaction():
-        the_team = await team(conn, work)
+        the_team = await team(conn, work.review["id"], work.country)
         row = await store.latest(conn, work.draft)
         if (refusal := rules.clear_refusal(actor, the_team, _latest(row), named)) is not None:
             raise refused_by_rule(refusal)
@@ -329,10 +359,9 @@ async def check_cleared(
     conn: Executor, review: asyncpg.Record, country: str, content: dict[str, Any]
 ) -> None:
     """Raise NotCleared when a national report may not be sent yet (`domain.clearance`)."""
-    work = Drafting(Actor(uuid.UUID(int=0), "", "focal_point"), review, country)
-    the_team = await team(conn, work)
+    the_team = await team(conn, review["id"], country)
     if not the_team.exists:
         return
-    latest = _latest(await store.latest(conn, work.draft))
+    latest = _latest(await store.latest(conn, draft_of(review["id"], country)))
     if refusal := rules.submission_refusal(the_team, latest, json_hash(content)):
         raise NotCleared(refusal)
