@@ -1025,9 +1025,9 @@ CLEARANCE: dict[str, dict[str, Any]] = {
                 " a cleared revision is then sent.",
             },
             "status": {
-                "enum": ["not_asked", "requested", "cleared", "voided"],
+                "enum": ["not_asked", "requested", "cleared", "voided", "sent"],
                 "description": "Of the latest revision; voided: an earlier one was cleared and"
-                " the draft changed since.",
+                " the draft changed since; sent: it is the version sent last.",
             },
             "latest": nullable(object_of(_DRAFT_REVISION)),
             "you": object_of({"manage_team": {"type": "boolean"}, "clear": {"type": "boolean"}}),

@@ -146,12 +146,17 @@ async def keep_revision(
 
 
 async def latest(conn: Executor, draft: tuple[str, str, str]) -> asyncpg.Record | None:
-    """The latest revision (without its content), and whether an earlier one was cleared."""
+    """The latest revision (without its content), whether an earlier one was cleared, and
+    whether its content is the version sent last."""
     return await conn.fetchrow(
         f"""SELECT {_REVISION},
                    EXISTS (SELECT 1 FROM draft_revisions e WHERE e.review_id = $1 AND e.kind = $2
                              AND e.subject = $3 AND e.number < r.number
-                             AND e.cleared_at IS NOT NULL) AS earlier_cleared
+                             AND e.cleared_at IS NOT NULL) AS earlier_cleared,
+                   EXISTS (SELECT 1 FROM submissions s JOIN submission_versions v
+                             ON v.submission_id = s.id AND v.version = s.latest_version
+                           WHERE s.review_id = $1 AND s.kind = $2 AND s.subject = $3
+                             AND v.content = r.content) AS sent
             FROM draft_revisions r WHERE {_DRAFT} ORDER BY number DESC LIMIT 1""",
         *draft,
     )

@@ -31,6 +31,8 @@ class ClearanceStatus(StrEnum):
     CLEARED = "cleared"  # this very content is cleared
     # An earlier revision was cleared, and the draft changed since: the clearance no longer holds.
     VOIDED = "voided"
+    # This very content is the version of the national report sent last.
+    SENT = "sent"
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,15 @@ class Latest:
     cleared: bool
     # Whether an earlier revision of the same draft was cleared.
     earlier_cleared: bool
+    # Whether this content is the version sent last.
+    sent: bool = False
 
 
 def status(latest: Latest | None) -> ClearanceStatus:
     if latest is None:
         return ClearanceStatus.NOT_ASKED
+    if latest.sent:
+        return ClearanceStatus.SENT
     if latest.cleared:
         return ClearanceStatus.CLEARED
     if latest.earlier_cleared:

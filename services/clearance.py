@@ -127,6 +127,7 @@ def _latest(row: asyncpg.Record | None) -> rules.Latest | None:
         requested=row["clearance_requested_at"] is not None,
         cleared=row["cleared_at"] is not None,
         earlier_cleared=row["earlier_cleared"],
+        sent=row["sent"],
     )
 
 

@@ -155,6 +155,8 @@ async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
     assert response.status == 409
     response = await submit(api, fp, review, changed)
     assert response.status == 201, await response.text()
+    status, team = await call(api, "GET", f"/v1/reviews/{review}/team", drafter)
+    assert team["status"] == "sent", team
 
     # The history stays after sending: who saved what, and each revision's content.
     status, history = await call(api, "GET", f"/v1/reviews/{review}/draft/revisions", drafter)

@@ -50,6 +50,8 @@ def test_a_change_after_clearance_voids_it_plainly() -> None:
     assert status(voided) is ClearanceStatus.VOIDED
     refused = submission_refusal(TEAM, voided, "h2")
     assert refused is not None and "changed after it was cleared" in refused.message
+    sent = Latest(2, "h2", requested=True, cleared=True, earlier_cleared=False, sent=True)
+    assert status(sent) is ClearanceStatus.SENT
     assert [status(x) for x in (None, latest(), latest(requested=True), latest(cleared=True))] == [
         ClearanceStatus.NOT_ASKED,
         ClearanceStatus.NOT_ASKED,

@@ -142,6 +142,7 @@ async def test_a_team_of_three_drafts_clears_and_sends_a_national_report_in_a_br
         "Your national report was sent: version 1"
     )
     await page.goto(team_path)
+    await expect(page.locator("#clearance-status")).to_contain_text("Sent")
     await expect(page.locator("#history")).to_contain_text("Cleared by Olga Officer")
     own_host = str(api.make_url("")).rstrip("/")
     assert all(url.startswith(own_host) for url in page.requests_made)  # type: ignore[attr-defined]

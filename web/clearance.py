@@ -42,12 +42,14 @@ STATUS_WORDS = {
     ClearanceStatus.VOIDED: i18n.N_(
         "No longer cleared: the draft changed after it was cleared. Send it for clearance again."
     ),
+    ClearanceStatus.SENT: i18n.N_("Sent: this is the version of the report sent last"),
 }
 STATUS_TAGS = {
     ClearanceStatus.NOT_ASKED: "",
     ClearanceStatus.REQUESTED: "",
     ClearanceStatus.CLEARED: "tag--done",
     ClearanceStatus.VOIDED: "tag--overdue",
+    ClearanceStatus.SENT: "tag--done",
 }
 # The value of the clearing officer's choice that names nobody (a focal point clears).
 NO_OFFICER = "none"
@@ -100,7 +102,7 @@ async def _team_page(
         and state in (ClearanceStatus.NOT_ASKED, ClearanceStatus.VOIDED),
         "may_clear": team["you"]["clear"]
         and team["latest"] is not None
-        and state is not ClearanceStatus.CLEARED,
+        and state not in (ClearanceStatus.CLEARED, ClearanceStatus.SENT),
         "history": _revisions(history, review["id"], person.time_zone),
         "no_officer": NO_OFFICER,
         "officer": (team["clearing_officer"] or {}).get("id", NO_OFFICER),
