@@ -16,6 +16,7 @@ from services.engine import Deps, ReviewEngine
 from tests import documents
 from tests.conftest import Account
 from tests.test_reviews_api import create_review, open_call, submit
+from tests.web_site import Site
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -106,7 +107,7 @@ async def signed_up(pool: Any, made: dict[str, Any]) -> Account:
 
 
 async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
-    api: Any, pool: Any, setting: dict[str, Any], ece_secretariat: Any
+    api: Any, pool: Any, setting: dict[str, Any], ece_secretariat: Any, site: Site
 ) -> None:
     review, fp = setting["review"], setting["fp"]
     drafter = await signed_up(pool, await add_drafter(api, fp, review, "Dana"))
@@ -189,6 +190,11 @@ async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
     )
     types = [e["type"] for e in trail["items"]]
     assert types.count("draft.cleared") == 2 and "draft.clearance_requested" in types
+    await site.sign_in(ece_secretariat)
+    audit = await (await site.client.get(f"/reviews/{review}/audit")).text()
+    assert (
+        "National report cleared" in audit and "The national report of Germany, revision 1" in audit
+    )
 
 
 async def test_a_removed_drafter_sees_the_review_no_more_and_the_focal_point_works_alone_again(

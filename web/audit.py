@@ -150,6 +150,13 @@ def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
             if not data.get("due_at"):
                 return ""
             return i18n.gettext("Answers due %(when)s") % {"when": _when(data, "due_at", zone_name)}
+        case EventType.CLEARANCE_REQUESTED | EventType.DRAFT_CLEARED:
+            _, of = KINDS["national_report"]
+            report = i18n.gettext(of) % {"by": _country(data.get("country", ""))}
+            return i18n.gettext("%(report)s, revision %(number)s") % {
+                "report": report,
+                "number": data.get("revision"),
+            }
         case EventType.REPORT_CHANGES_REQUESTED:
             return i18n.gettext("To version %(version)s: “%(note)s”") % {
                 "version": data.get("version"),
