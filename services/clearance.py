@@ -112,9 +112,17 @@ async def drafting(deps: Deps, actor: Actor, review_id: str) -> Drafting:
     return Drafting(actor, review, country)
 
 
+async def _members(
+    conn: Executor, review_id: str, country: str
+) -> tuple[list[Actor], uuid.UUID | None]:
+    """The drafters on the country's team for the review, and the named clearing officer."""
+    return await store.drafters(conn, review_id, country), await store.officer(
+        conn, review_id, country
+    )
+
+
 async def team(conn: Executor, review_id: str, country: str) -> rules.Team:
-    drafters = await store.drafters(conn, review_id, country)
-    officer = await store.officer(conn, review_id, country)
+    drafters, officer = await _members(conn, review_id, country)
     return rules.Team(country, tuple(d.id for d in drafters), officer)
 
 
@@ -160,8 +168,7 @@ async def team_document(deps: Deps, actor: Actor, review_id: str) -> dict[str, A
     """The country's team for the review, where its draft stands, and what `actor` may do."""
     work = await drafting(deps, actor, review_id)
     async with deps.pool.acquire() as conn:
-        members = await store.drafters(conn, work.review["id"], work.country)
-        officer_id = await store.officer(conn, work.review["id"], work.country)
+        members, officer_id = await _members(conn, work.review["id"], work.country)
         officer = await store.active_actor(conn, officer_id) if officer_id else None
         latest_row = await store.latest(conn, work.draft)
     the_team = rules.Team(work.country, tuple(m.id for m in members), officer_id)
@@ -182,6 +189,7 @@ async def team_document(deps: Deps, actor: Actor, review_id: str) -> dict[str, A
 
 
 async def managing(deps: Deps, actor: Actor, review_id: str) -> Drafting:
+    """The draft whose team `actor` manages: a focal point's, of a review it sees."""
     if (refusal := rules.team_refusal(actor)) is not None:
         await visible(deps, actor, review_id)  # a review not seen is not found first
         raise refused_by_rule(refusal)
