@@ -126,7 +126,7 @@ def _template_data(template: str, context: asyncpg.Record) -> dict[str, Any]:
         data.update({k: context["deadlines"][k] for k in ("inputs_due_at", "consultation_due_at")})
     elif template == REVIEW_INVITED:
         data.update({k: context["deadlines"][k] for k in INVITATION_DEADLINES})
-    elif template == EventType.TASK_DELEGATED:
+    elif template in (EventType.TASK_DELEGATED, EventType.CLEARANCE_REQUESTED):
         # Without a name, the message says "a colleague" in its reader's language.
         data["from_name"] = context["event_actor_name"]
     elif template == EventType.REMINDER_SENT_NOW and context["role"] == "focal_point":

@@ -1258,8 +1258,48 @@ OUTREACH: dict[str, dict[str, Any]] = {
     ),
 }
 
+_SOMEONE = object_of({"id": UUID, "name": TEXT})
+_TEAM_MEMBER = object_of({"id": UUID, "name": TEXT, "email": nullable(TEXT)})
+_DRAFT_REVISION = {
+    "number": {**VERSION, "description": "The revision's number, from 1 for the first save."},
+    "content_hash": {**TEXT, "description": "SHA-256 of the content's canonical JSON."},
+    "saved_at": component("Instant"),
+    "saved_by": _SOMEONE,
+    "clearance_requested_at": nullable(component("Instant")),
+    "cleared_at": nullable(component("Instant")),
+    "cleared_by": nullable(_SOMEONE),
+}
+
+# A member State's team for its national report, and the history of its draft.
+CLEARANCE: dict[str, dict[str, Any]] = {
+    "Drafter": _TEAM_MEMBER,
+    "Team": object_of(
+        {
+            "review_id": TEXT,
+            "country": TEXT,
+            "drafters": array_of(_TEAM_MEMBER),
+            "clearing_officer": nullable(_TEAM_MEMBER),
+            "clearance_required": {
+                "type": "boolean",
+                "description": "true when the country has drafters or a clearing officer: only"
+                " a cleared revision is then sent.",
+            },
+            "status": {
+                "enum": ["not_asked", "requested", "cleared", "voided", "sent"],
+                "description": "Of the latest revision; voided: an earlier one was cleared and"
+                " the draft changed since; sent: it is the version sent last.",
+            },
+            "latest": nullable(object_of(_DRAFT_REVISION)),
+            "you": object_of({"manage_team": {"type": "boolean"}, "clear": {"type": "boolean"}}),
+        }
+    ),
+    "DraftRevisionList": object_of({"items": array_of(object_of(_DRAFT_REVISION))}),
+    "DraftRevision": object_of({**_DRAFT_REVISION, "content": {"type": "object"}}),
+}
+
 # Every answer schema, by component name.
 ANSWERS: dict[str, dict[str, Any]] = {
+    **CLEARANCE,
     **SERVICE,
     **REFERENCE,
     **ACCOUNTS,

@@ -26,6 +26,7 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    clearance,
     deliveries,
     exports,
     meta,
@@ -51,6 +52,7 @@ from api.operations import (
     operation,
 )
 from services.accounts import NEW_ACTOR_SCHEMA
+from services.clearance import CLEARANCE_SCHEMA, CLEARING_OFFICER_SCHEMA, NEW_DRAFTER_SCHEMA
 from services.imports import ACCOUNTS_CSV
 from services.people import EDIT_PERSON_SCHEMA
 
@@ -64,6 +66,7 @@ ROUTE_TABLES = (
     actors.routes,
     reviews.routes,
     submissions.routes,
+    clearance.routes,
     tasks.routes,
     reports.routes,
     webhooks.routes,
@@ -107,6 +110,9 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "AccountsCsv": ACCOUNTS_CSV,
     "Reminders": request_schemas.REMINDERS,
     "Announcement": request_schemas.ANNOUNCEMENT,
+    "NewDrafter": NEW_DRAFTER_SCHEMA,
+    "ClearingOfficer": CLEARING_OFFICER_SCHEMA,
+    "Clearance": CLEARANCE_SCHEMA,
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------

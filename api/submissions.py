@@ -46,7 +46,9 @@ routes = web.RouteTableDef()
         ),
         "404": NOT_FOUND,
         "409": shared_response(
-            "Conflict", "The review's phase does not take this submission (now)."
+            "Conflict",
+            "The review's phase does not take this submission (now); or the country has a"
+            " team (drafters or a clearing officer) and this content is not its cleared draft.",
         ),
         "422": shared_response(
             "Unprocessable",

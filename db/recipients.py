@@ -30,6 +30,16 @@ COUNTRY_FOCAL_POINTS = """
     SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
     ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)"""
 DELEGATE = "SELECT (p.data ->> 'to')::uuid FROM p"
+# Who clears a country's national report (services.clearance): the clearing officer named for
+# the review, else the country's focal points.
+CLEARERS = """
+    SELECT o.officer FROM p JOIN clearing_officers o
+    ON o.review_id = p.review_id AND o.country = p.data ->> 'country'
+    UNION
+    SELECT a.id FROM p JOIN reviews r ON r.id = p.review_id JOIN actors a
+    ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)
+    WHERE NOT EXISTS (SELECT 1 FROM clearing_officers o
+                      WHERE o.review_id = p.review_id AND o.country = p.data ->> 'country')"""
 NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
 # The accounts an announcement names, chosen as it was sent.
 NAMED_RECIPIENTS = "SELECT jsonb_array_elements_text(p.data -> 'recipients')::uuid FROM p"

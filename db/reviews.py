@@ -23,6 +23,10 @@ _VISIBLE = """
         WHEN 'secretariat' THEN r.region = ANY($2::text[])
         -- a focal point acts for its country in the reviews of its own regions only
         WHEN 'focal_point' THEN $3::text = ANY(r.member_states) AND r.region = ANY($2::text[])
+        -- a drafter works on the reviews whose team its focal point added it to
+        WHEN 'drafter' THEN $3::text = ANY(r.member_states)
+                            AND EXISTS (SELECT 1 FROM review_drafters d
+                                        WHERE d.review_id = r.id AND d.drafter = $4)
         WHEN 'stakeholder' THEN EXISTS (SELECT 1 FROM review_consultees c
                                         WHERE c.review_id = r.id AND c.actor_id = $4)
                                 -- a colleague a consultation task was handed to

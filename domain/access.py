@@ -16,14 +16,17 @@ from domain.refusal import Refusal, RefusalKind
 from domain.review import SubmissionKind
 from domain.text import N_
 
-ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer")
+# A drafter is a focal point's colleague of the same country: it drafts the national report
+# (domain.clearance), reads what its country sent, and sends nothing itself.
+ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer", "drafter")
 # The roles that run reviews: an admin everywhere, a secretariat in its regions.
 RUNS_REVIEWS = ("secretariat", "admin")
 # Roles a secretariat may hand out, and only within its own regions.
 SECRETARIAT_MAY_CREATE = frozenset({"focal_point", "stakeholder", "observer"})
-# What each submitting role submits.
+# What each submitting role submits (a drafter drafts it only).
 KIND_OF_ROLE = {
     "focal_point": SubmissionKind.NATIONAL_REPORT,
+    "drafter": SubmissionKind.NATIONAL_REPORT,
     "stakeholder": SubmissionKind.STAKEHOLDER_INPUT,
 }
 
@@ -109,6 +112,11 @@ def own_subject(actor: Actor) -> tuple[str, str | None] | None:
     return None
 
 
+def may_submit(actor: Actor) -> bool:
+    """Whether `actor` sends submissions (a drafter only drafts them)."""
+    return actor.role in KIND_OF_ROLE and actor.role != "drafter"
+
+
 def may_read_submission(actor: Actor, region: str, kind: str, subject: str) -> bool:
     """The review's secretariat reads every submission; a submitter reads its own."""
     return runs_review(actor, region) or own_subject(actor) == (kind, subject)
@@ -119,6 +127,10 @@ def submission_subject(
 ) -> str | Refusal:
     """Whose submission `content` is, or why `actor` may not submit it to this review (a
     focal point or stakeholder whose kind of submission `content` is)."""
+    if actor.role == "drafter":
+        return _not_yours(
+            N_("A drafter prepares the national report; a focal point of the country sends it.")
+        )
     if actor.role == "focal_point":
         if content["country"] != actor.country:
             return _not_yours(

@@ -44,6 +44,10 @@ class EventType(StrEnum):
     # The secretariat put a notification that failed for good back to be sent (data: the
     # delivery's id, channel and template).
     DELIVERY_RETRIED = "delivery.retried"
+    # A member State's team sent its national report's draft for clearance, and the clearing
+    # officer cleared it (data: the country, the revision's number and content hash).
+    CLEARANCE_REQUESTED = "draft.clearance_requested"
+    DRAFT_CLEARED = "draft.cleared"
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/people/*.html",
         "web/templates/reviews/*.html",
         "web/audit.py",
+        "web/clearance.py",
         "web/console.py",
         "web/dashboard.py",
         "web/invitations.py",

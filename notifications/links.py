@@ -21,6 +21,8 @@ SIGN_IN_PATH = "/sign-in"
 REVIEW_PAGE = N_("Review page")
 TASK_PAGE = N_("Your task")
 TASKS_PAGE = N_("Your tasks")
+# Where a national report's team clears its draft.
+TEAM_PAGE = N_("Your team and clearance")
 # An invitation's link signs its reader in on the review's page.
 SIGN_IN_AND_OPEN = N_("Sign in and open the review")
 
@@ -37,6 +39,8 @@ def page_of(template: str, review_id: str, data: Mapping[str, Any]) -> tuple[str
     """The path of the page a message of `template` about `review_id` leads to, and its label."""
     if data.get("task_id"):  # a task handed over or answered
         return task_path(data["task_id"]), TASK_PAGE
+    if template == EventType.CLEARANCE_REQUESTED:
+        return f"{review_path(review_id)}/team", TEAM_PAGE
     consultation = data.get("deadline") == "consultation_due_at"
     if template in (EventType.CONSULTATION_OPENED, EventType.SYNTHESIS_ADDENDUM) or (
         template

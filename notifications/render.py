@@ -72,6 +72,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.REMINDER_SENT_NOW,
     EventType.ANNOUNCEMENT_SENT,
     EventType.SYNTHESIS_ADDENDUM,
+    EventType.CLEARANCE_REQUESTED,
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).

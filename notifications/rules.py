@@ -14,6 +14,7 @@ from typing import Any
 
 from db.recipients import (
     CALLED,
+    CLEARERS,
     COUNTRY_FOCAL_POINTS,
     DELEGATE,
     ESSENTIAL,
@@ -107,6 +108,8 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     # What the consultees are consulted on grew: everyone who holds a task of the review is
     # told, once per batch of inputs accepted together (docs/notifications.md).
     EventType.SYNTHESIS_ADDENDUM: _fixed(EventType.SYNTHESIS_ADDENDUM, TASK_ASSIGNEES, ESSENTIAL),
+    # A national report's draft waits for its clearing officer.
+    EventType.CLEARANCE_REQUESTED: _fixed(EventType.CLEARANCE_REQUESTED, CLEARERS, ESSENTIAL),
 }
 
 

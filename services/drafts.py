@@ -16,6 +16,7 @@ from typing import Any
 from db.drafts import delete_draft, draft, save_draft
 from domain.access import own_subject
 from i18n import gettext
+from services import clearance
 from services.engine import Deps
 from services.refusals import forbidden
 from services.submissions import Intake
@@ -39,8 +40,12 @@ def _key(intake: Intake) -> tuple[str, str, str]:
 
 
 async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
-    """Keep `content` (as typed: it need not be valid yet) as the draft."""
-    row = await save_draft(deps.pool, *_key(intake), content, intake.actor.id)
+    """Keep `content` (as typed: it need not be valid yet) as the draft, and a national
+    report's as a revision of its history too (services.clearance)."""
+    key = _key(intake)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await save_draft(conn, *key, content, intake.actor.id)
+        await clearance.keep_revision(conn, key, content, intake.actor.id)
     return Draft(row["content"], row["updated_at"])
 
 

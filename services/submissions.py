@@ -41,7 +41,7 @@ from domain.intake import closed_for_good
 from domain.refusal import Refusal
 from domain.review import Phase, SubmissionAccepted, SubmissionKind, SubmissionRef
 from i18n import gettext
-from services import once
+from services import clearance, once
 from services.engine import Deps
 from services.metrics import SUBMISSIONS
 from services.refusals import (
@@ -108,6 +108,8 @@ async def submit(
     subject = submission_subject(actor, body["content"], review["region"], review["member_states"])
     if isinstance(subject, Refusal):
         raise refused_by_rule(subject)
+    if intake.kind is SubmissionKind.NATIONAL_REPORT:
+        await clearance.check_cleared(deps.pool, review, subject, body["content"])
     # Off the loop: hashing a large document must not hold up every other request.
     fingerprint = await asyncio.to_thread(json_hash, body)
     request_id = (

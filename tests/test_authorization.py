@@ -960,6 +960,15 @@ def check_report(key: str) -> Check:
 # -- the table ---------------------------------------------------------------------------------
 
 REVIEW = "/v1/reviews/{%s}"
+
+
+def drafting_only(status: int) -> dict[str, int]:
+    """A national report's draft in the ECE review: `status` for the focal points of its
+    member States; a focal point that does not see the review is told there is none; every
+    other role is refused (it drafts no national report)."""
+    return actors(403, fp_deu=status, fp_fra=status, fp_ita=404, fp_fra_eclac=404)
+
+
 ROWS: list[Row] = [
     # Anyone, with or without a token.
     Row("healthz", "GET", to("/healthz"), public()),
@@ -1364,6 +1373,43 @@ ROWS: list[Row] = [
         "DELETE",
         _delete_hook,
         actors(403, admin=204, sec_ece=204, sec_eca=404),
+    ),
+    # A member State's team and its draft: its focal points (and drafters) only, each its own
+    # country's; those who run the review see nothing of it. No state changes here: the world's
+    # States keep working alone.
+    Row("team-ece", "GET", to(REVIEW % "ece" + "/team"), drafting_only(200)),
+    Row(
+        "add-drafter-ece",
+        "POST",
+        to(REVIEW % "ece" + "/team/drafters", {"name": ""}),
+        on_review("ece", 403, 403, fp_deu=422, fp_fra=422),
+        key=True,
+    ),
+    Row(
+        "remove-drafter-ece",
+        "DELETE",
+        to(REVIEW % "ece" + f"/team/drafters/{uuid.UUID(int=5)}"),
+        on_review("ece", 403, 403, fp_deu=404, fp_fra=404),
+    ),
+    Row(
+        "clearing-officer-ece",
+        "PUT",
+        to(REVIEW % "ece" + "/team/clearing-officer", {"officer": None}),
+        on_review("ece", 403, 403, fp_deu=200, fp_fra=200),
+    ),
+    Row("draft-revisions-ece", "GET", to(REVIEW % "ece" + "/draft/revisions"), drafting_only(200)),
+    Row("draft-revision-ece", "GET", to(REVIEW % "ece" + "/draft/revisions/1"), drafting_only(404)),
+    Row(
+        "clearance-request-ece",
+        "POST",
+        to(REVIEW % "ece" + "/draft/clearance-request"),
+        drafting_only(409),
+    ),
+    Row(
+        "clearance-ece",
+        "POST",
+        to(REVIEW % "ece" + "/draft/clearance", {"content_hash": "0" * 64}),
+        drafting_only(409),
     ),
 ]
 

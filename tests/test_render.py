@@ -67,6 +67,12 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         "from_name": "Anna Berger",
         "note": "Could you answer this while I am on mission?",
     },
+    "draft.clearance_requested": {
+        "country": "DEU",
+        "revision": 3,
+        "content_hash": "0" * 64,
+        "from_name": "Dana Drafter",
+    },
     "escalation.alert": {
         "deadline": "inputs_due_at",
         "days_before": 3,

@@ -257,6 +257,9 @@ def first_visits(calling: str, consulting: dict[str, Any], imported: str) -> lis
         Visit("germany", f"/reviews/{calling}"),
         # The whole national report form: axe takes seconds to check it.
         Visit("germany", f"/reviews/{calling}/submit", everywhere=False),
+        # Its team, and the draft's first revision (as long as the form).
+        Visit("germany", f"/reviews/{calling}/team"),
+        Visit("germany", f"/reviews/{calling}/draft/revisions/1", everywhere=False),
         # Organisations' consultation.
         Visit("answered", f"/tasks/{answered}"),
         Visit("consulted", "/tasks"),

@@ -15,6 +15,7 @@ from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
     audit,
+    clearance,
     console,
     dashboard,
     deliveries,
@@ -143,6 +144,7 @@ def add_web(app: web.Application) -> None:
         tasks,
         console,
         reviews,
+        clearance,
         invitations,
         language,
         account,

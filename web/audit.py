@@ -48,6 +48,8 @@ EVENT_TYPES = {
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
+    EventType.CLEARANCE_REQUESTED: i18n.N_("National report sent for clearance"),
+    EventType.DRAFT_CLEARED: i18n.N_("National report cleared"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {
@@ -149,6 +151,13 @@ def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
             if not data.get("due_at"):
                 return ""
             return i18n.gettext("Answers due %(when)s") % {"when": _when(data, "due_at", zone_name)}
+        case EventType.CLEARANCE_REQUESTED | EventType.DRAFT_CLEARED:
+            _, of = KINDS["national_report"]
+            report = i18n.gettext(of) % {"by": _country(data.get("country", ""))}
+            return i18n.gettext("%(report)s, revision %(number)s") % {
+                "report": report,
+                "number": data.get("revision"),
+            }
         case EventType.REPORT_CHANGES_REQUESTED:
             return i18n.gettext("To version %(version)s: “%(note)s”") % {
                 "version": data.get("version"),

@@ -37,6 +37,8 @@ ROLES = (
 ROLE_NAMES = dict(ROLES) | {
     "admin": i18n.N_("Administrator"),
     "secretariat": i18n.N_("Secretariat"),
+    # Added by a focal point to its country's team (web.clearance), not on these pages.
+    "drafter": i18n.N_("Drafter of a national report"),
 }
 MAX_REASON = 500
 # What each field's problem says, in plain words, by the field (the use case's pointer).

@@ -22,12 +22,13 @@ import i18n
 from api.bodies import off_loop, unstorable_or_too_many_values
 from api.idempotency import MAX_KEY_LENGTH
 from api.keys import SERVICES
-from domain.access import KIND_OF_ROLE, Actor, own_subject, runs_review
+from domain.access import KIND_OF_ROLE, Actor, may_submit, own_subject, runs_review
+from domain.clearance import drafting_country
 from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
 from i18n import country_name
-from services import drafts, reviews, submissions
+from services import clearance, drafts, reviews, submissions
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
@@ -167,6 +168,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         "notice": _sent_notice(request.query, kind),
         # Those who run the review invite stakeholders from here; those taking part never see it.
         "runs": runs_review(person, review["region"]),
+        "team": drafting_country(person) is not None,
     }
     return page(request, "reviews/review.html", context)
 
@@ -247,6 +249,8 @@ def _form_page(
         FormButton(SEND, "1", i18n.gettext("Send your %(what)s") % {"what": what}),
         FormButton(SAVE, "1", i18n.gettext("Save draft"), secondary=True),
     ]
+    if not may_submit(intake.actor):  # a drafter saves; a focal point sends
+        buttons = buttons[1:]
     context = {
         "review": intake.review,
         "what": what,
@@ -258,6 +262,7 @@ def _form_page(
         "hidden": new_form_key(),
         "action": request.path,
         "back": _review_path(intake.review["id"]),
+        "team": drafting_country(intake.actor) is not None,
     }
     return page(request, "reviews/submit.html", context, status=status)
 
@@ -350,7 +355,11 @@ async def _send(
             raise
         review = await reviews.visible(deps, intake.actor, intake.review["id"])
         what = i18n.gettext(WHAT[intake.kind])
-        words = _plain_refusal(refused, review, intake.actor, what)
+        words = (
+            i18n.rule_text(refused.message)
+            if isinstance(refused, clearance.NotCleared)
+            else _plain_refusal(refused, review, intake.actor, what)
+        )
         refusal = i18n.gettext(
             "Your %(what)s was not sent. %(why)s Your answers are kept as a draft."
         ) % {"what": what, "why": words}
