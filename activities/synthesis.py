@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from domain.publication import quoted_with_name
 from domain.reference import load_reference
 from reports.synthesis import OBJECTIVE, RECOMMENDATIONS
 
@@ -76,8 +77,9 @@ class _Objective:
 
     def add_input(self, source: Source) -> None:
         content = source.content
-        if not content.get("consent_to_publish"):
-            # Counted, never quoted: the organisation did not agree to its words being shown.
+        if not quoted_with_name(content):
+            # Counted, never quoted: the organisation did not agree to its words being shown
+            # with its name.
             self.unpublished_inputs += 1
             return
         self.stakeholder_inputs.append(
@@ -126,7 +128,7 @@ class Synthesis:
 
 def _recommendations(source: Source) -> dict[str, Any] | None:
     content = source.content
-    if not content.get("consent_to_publish") or not content.get("recommendations"):
+    if not quoted_with_name(content) or not content.get("recommendations"):
         return None
     return {
         "organisation": source.submitter.name,

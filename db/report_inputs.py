@@ -42,7 +42,10 @@ INPUT_QUOTES = f"""
                left(content ->> 'input', $3) AS text, id, version,
                row_number() OVER (PARTITION BY objective ORDER BY organisation, id) AS rank
         FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
-        WHERE (content ->> 'consent_to_publish')::boolean)
+        -- domain.publication.quoted_with_name: version 2 says `publication`, version 1 said
+        -- `consent_to_publish`
+        WHERE coalesce(content ->> 'publication' = 'with_name',
+                       (content ->> 'consent_to_publish')::boolean, false))
     SELECT objective, organisation, category, text, id, version FROM ranked
     WHERE rank <= $2 ORDER BY objective, rank"""
 
