@@ -240,6 +240,27 @@ async def describe(conn: Executor, review_id: str, changes: dict[str, str]) -> d
     )
 
 
+async def move_schema_versions(
+    conn: Connection, review_id: str, phases: list[str], versions: dict[str, int]
+) -> asyncpg.Record | None:
+    """Set the schema versions the review collects while it is in one of `phases`: its
+    versions before and after (the same when they were so already); None when it is in
+    another phase. Run inside a transaction: the row stays locked until it ends."""
+    return await conn.fetchrow(
+        """WITH before AS (SELECT id, schema_versions FROM reviews
+                           WHERE id = $1 AND phase = ANY($2::text[]) FOR UPDATE)
+           UPDATE reviews r
+           SET schema_versions = $3,
+               updated_at = CASE WHEN before.schema_versions = $3::jsonb THEN r.updated_at
+                                 ELSE now() END
+           FROM before WHERE r.id = before.id
+           RETURNING before.schema_versions AS before, r.schema_versions AS after""",
+        review_id,
+        phases,
+        versions,
+    )
+
+
 async def set_report_languages(pool: asyncpg.Pool, review_id: str, languages: list[str]) -> bool:
     """Set the languages of the review's report, unless a version of it is compiled in others
     already (False then): the review's row is locked first, so a version being compiled is

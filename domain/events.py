@@ -41,6 +41,9 @@ class EventType(StrEnum):
     # The secretariat put a notification that failed for good back to be sent (data: the
     # delivery's id, channel and template).
     DELIVERY_RETRIED = "delivery.retried"
+    # The secretariat moved the review to the current versions of the document schemas (data:
+    # the versions before and after).
+    SCHEMA_VERSIONS_MOVED = "schema_versions.moved"
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,7 @@ class Migrated:
     problems: list[Problem]
 
 
-def migrate(
-    name: str, document: dict[str, Any], version: int, to: int | None = None
-) -> Migrated:
+def migrate(name: str, document: dict[str, Any], version: int, to: int | None = None) -> Migrated:
     """``document``, written against version ``version`` of the document schema ``name``,
     brought to version ``to`` (the current one when None), with the problems that version
     finds in it. The document given is not changed. A document already at ``to`` (or newer,

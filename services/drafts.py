@@ -25,6 +25,8 @@ from services.submissions import Intake
 class Draft:
     content: dict[str, Any]
     updated_at: datetime
+    # The version of its kind's schema it was written against.
+    schema_version: int = 1
 
 
 def _key(intake: Intake) -> tuple[str, str, str]:
@@ -39,14 +41,17 @@ def _key(intake: Intake) -> tuple[str, str, str]:
 
 
 async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
-    """Keep `content` (as typed: it need not be valid yet) as the draft."""
-    row = await save_draft(deps.pool, *_key(intake), content, intake.actor.id)
-    return Draft(row["content"], row["updated_at"])
+    """Keep `content` (as typed: it need not be valid yet, but is written against the version
+    of the schema the review collects) as the draft."""
+    row = await save_draft(
+        deps.pool, *_key(intake), content, intake.actor.id, intake.schema_version
+    )
+    return Draft(row["content"], row["updated_at"], row["schema_version"])
 
 
 async def load(deps: Deps, intake: Intake) -> Draft | None:
     row = await draft(deps.pool, *_key(intake))
-    return None if row is None else Draft(row["content"], row["updated_at"])
+    return None if row is None else Draft(row["content"], row["updated_at"], row["schema_version"])
 
 
 async def discard(deps: Deps, intake: Intake) -> None:

@@ -250,7 +250,7 @@ def _stakeholder(
     document["input"] = f"{document['input']} {text}"
     document["recommendations"] = [f"Recommendation {text}"]
     document["contact"] = {"name": f"Contact {private}", "email": f"{private}@example.org"}
-    document["consent_to_publish"] = consent
+    document["publication"] = "with_name" if consent else "do_not_publish"
     return document
 
 

@@ -413,7 +413,7 @@ async def test_report_answers_are_documented(api: Any, pool: Any, make_account: 
             await submit(
                 "stakeholder_input",
                 str(ngo.actor.organisation_id),
-                {**content, "consent_to_publish": consent},
+                {**content, "publication": "with_name" if consent else "do_not_publish"},
                 ngo,
             )
         await pool.execute(

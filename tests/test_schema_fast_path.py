@@ -105,7 +105,9 @@ EXAMPLES: dict[str, list[Callable[[], dict[str, Any]]]] = {
     "consultation_response": [documents.consultation_response, lambda: {"endorsement": "endorse"}],
 }
 # The current version of each document schema, by its name.
-CURRENT = {name: schemas.schema_file(name, schemas.current_version(name)) for name in DOCUMENT_SCHEMAS}
+CURRENT = {
+    name: schemas.schema_file(name, schemas.current_version(name)) for name in DOCUMENT_SCHEMAS
+}
 
 
 def walk_objects(node: object) -> Iterator[dict[str, Any]]:

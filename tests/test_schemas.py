@@ -106,7 +106,12 @@ def test_full_national_report_is_accepted() -> None:
 
 def test_minimal_national_report_is_accepted() -> None:
     report = documents.national_report("MEX")
-    for optional in ("guiding_principles", "covid19_measures", "next_steps", "regional_cooperation"):
+    for optional in (
+        "guiding_principles",
+        "covid19_measures",
+        "next_steps",
+        "regional_cooperation",
+    ):
         del report[optional]
     report["policy_environment"] = {"overview": "A national migration strategy."}
     report["means_of_implementation"] = {"overview": "Regular budgets of the ministries."}

@@ -47,6 +47,7 @@ EVENT_TYPES = {
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
+    EventType.SCHEMA_VERSIONS_MOVED: i18n.N_("Forms moved to their current version"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {
