@@ -13,6 +13,7 @@ import pytest
 
 import i18n
 import schemas
+from api.openapi import openapi_document
 from domain.publication import publication, quoted_with_name
 from domain.review import Phase
 from domain.schema_pins import behind, move_refusal, moved
@@ -264,3 +265,18 @@ def test_the_new_questions_and_their_choices_read_in_every_language(language: st
         # The missing language is named beside its field and in the summary.
         assert [error.field_id for error in view.errors] == ["f-language"]
         assert 'id="f-language-error"' in html
+
+
+def test_the_api_description_declares_the_versions() -> None:
+    document = openapi_document()
+    get_schema = document["paths"]["/v1/schemas/{name}"]["get"]
+    assert "version" in {p.get("name") for p in get_schema["parameters"]}
+    assert {"200", "404", "422"} <= get_schema["responses"].keys()
+    move = document["paths"]["/v1/reviews/{id}/schema-versions"]["post"]
+    assert move["operationId"] == "moveSchemaVersions"
+    assert {"200", "403", "404", "409"} <= move["responses"].keys()
+    components = document["components"]["schemas"]
+    assert {"national_report", "national_report.v2", "stakeholder_input.v2"} <= components.keys()
+    assert "schema_versions" in components["Review"]["required"]
+    for answer in ("Submission", "SubmissionVersion", "SubmissionReceipt"):
+        assert "schema_version" in components[answer]["required"], answer
