@@ -1122,6 +1122,19 @@ ROWS: list[Row] = [
         to(REVIEW % "eca" + "/cancel", {"reason": "Matrix"}),
         on_review("eca", None, 403),
     ),
+    # Moving a review to the current forms is its secretariat's (a fresh review is scheduled).
+    Row(
+        "schema-versions-throw",
+        "POST",
+        command("throw", "schema-versions", dict),
+        on_review("throw", 200, 403),
+    ),
+    Row(
+        "schema-versions-eca",
+        "POST",
+        to(REVIEW % "eca" + "/schema-versions", {}),
+        on_review("eca", None, 403),
+    ),
     # A review's title and description are its secretariat's to change.
     Row("describe-throw", "PATCH", _described("throw"), on_review("throw", 200, 403)),
     Row(
