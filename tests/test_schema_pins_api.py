@@ -5,16 +5,19 @@ version, and a draft written for version 1 opens on the form brought up to date.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from playwright.async_api import Page, expect
 
 import schemas
 from db.drafts import save_draft
 from tests import documents
+from tests.browser import assert_accessible, needs_chromium
 from tests.test_reviews_api import create_review, open_call, submit
 from tests.test_web_reviews import open_form
-from tests.web_site import Site, post_form
+from tests.web_site import Site, path_of, post_form
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -217,3 +220,51 @@ async def test_the_secretariat_moves_a_review_to_the_current_forms_from_its_dash
         "SELECT schema_versions FROM reviews WHERE id = $1", review["id"]
     )
     assert pinned == schemas.current_versions()
+
+
+@needs_chromium
+@pytest.mark.slow  # a browser: `make test-slow`
+async def test_a_version_1_draft_is_fixed_and_sent_in_a_browser(
+    page: Page, site: Site, api: Any, ece_secretariat: Any
+) -> None:
+    review = await create_review(api, ece_secretariat)
+    await open_call(api, ece_secretariat, review["id"])
+    await _pinned_at_version_1(site.pool, review["id"])
+    ngo = await site.person(
+        "stakeholder",
+        organisation="Migrant Rights Europe",
+        stakeholder_category="civil_society",
+        regions=("ECE",),
+    )
+    draft = documents.stakeholder_input("Migrant Rights Europe", version=1)
+    organisation = str(ngo.actor.organisation_id)
+    await save_draft(
+        site.pool, review["id"], "stakeholder_input", organisation, draft, ngo.actor.id, 1
+    )
+    moved = await api.post(
+        f"/v1/reviews/{review['id']}/schema-versions", headers=ece_secretariat.headers
+    )
+    assert moved.status == 200
+
+    await page.goto(path_of(await site.link(ngo)))
+    await page.locator("main form button[type=submit]").first.click()
+    await expect(page).to_have_url(re.compile(r"/(tasks|reviews)"))
+    await page.goto(f"/reviews/{review['id']}/submit")
+    summary = page.locator(".error-summary")
+    await expect(summary).to_contain_text("anguage")
+    await expect(page.locator("#f-publication")).to_be_checked()  # "with our name", carried
+    await assert_accessible(page)
+    await summary.get_by_role("link").first.click()
+    await expect(page.locator("#f-language")).to_be_focused()
+    await page.locator("#f-language").select_option("en")
+    await page.get_by_role("button", name=re.compile("^Send your")).click()
+    await expect(page).to_have_url(re.compile(rf"/reviews/{review['id']}\?sent=1$"))
+    sent = await site.pool.fetchrow(
+        """SELECT v.schema_version, v.content FROM submission_versions v
+           JOIN submissions s ON s.id = v.submission_id
+           WHERE s.review_id = $1 AND v.status = 'accepted'""",
+        review["id"],
+    )
+    assert sent["schema_version"] == 2
+    assert (sent["content"]["language"], sent["content"]["publication"]) == ("en", "with_name")
+    assert sent["content"]["input"] == draft["input"]
