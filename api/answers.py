@@ -421,8 +421,37 @@ REFERENCE: dict[str, dict[str, Any]] = {
         }
     ),
     "SchemaList": object_of(
-        {"items": array_of(object_of({"name": {"enum": schemas.schema_names()}, "href": TEXT}))}
+        {
+            "items": array_of(
+                object_of(
+                    {
+                        "name": {"enum": schemas.schema_names()},
+                        "href": {**TEXT, "description": "The current version."},
+                        "version": {**VERSION, "description": "The current version's number."},
+                        "versions": array_of(
+                            object_of({"version": VERSION, "href": TEXT}),
+                            description="Every version, oldest first; each stays served.",
+                        ),
+                    }
+                )
+            )
+        }
     ),
+}
+
+# The version of each document schema a review collects; what a submission is checked against.
+SCHEMA_VERSIONS = object_of(
+    {
+        name: {"type": "integer", "enum": list(schemas.schema_versions(name))}
+        for name in schemas.DOCUMENT_SCHEMAS
+    },
+    additionalProperties=False,
+    description="The version of each document schema the review collects"
+    " (GET /v1/schemas/{name}?version=N): a new review collects the current versions.",
+)
+SCHEMA_VERSION = {
+    **VERSION,
+    "description": "The version of the schema named by `kind` the document was checked against.",
 }
 
 # Accounts.
@@ -596,6 +625,7 @@ REVIEWS: dict[str, dict[str, Any]] = {
                     "description"
                 ],
             },
+            "schema_versions": SCHEMA_VERSIONS,
             "escalation": {
                 **nullable(object_of(copy.deepcopy(_ESCALATION["properties"]))),
                 "description": _ESCALATION["description"] + " Null: no alerts.",
@@ -658,6 +688,7 @@ SUBMISSIONS: dict[str, dict[str, Any]] = {
                 " organisation id of a stakeholder input.",
             },
             "version": VERSION,
+            "schema_version": SCHEMA_VERSION,
             "late": {"type": "boolean"},
             "status": {"const": "accepted"},
         }
@@ -674,7 +705,12 @@ SUBMISSIONS: dict[str, dict[str, Any]] = {
     ),
     "SubmissionList": _list_of("SubmissionSummary"),
     "SubmissionVersion": object_of(
-        {"version": VERSION, "late": {"type": "boolean"}, "received_at": component("Instant")}
+        {
+            "version": VERSION,
+            "schema_version": SCHEMA_VERSION,
+            "late": {"type": "boolean"},
+            "received_at": component("Instant"),
+        }
     ),
     "Submission": object_of(
         {
@@ -683,12 +719,14 @@ SUBMISSIONS: dict[str, dict[str, Any]] = {
             "kind": SUBMISSION_KIND,
             "subject": TEXT,
             "version": VERSION,
+            "schema_version": SCHEMA_VERSION,
             "late": {"type": "boolean"},
             "received_at": component("Instant"),
             "submitted_by": UUID,
             "content": {
                 "type": "object",
-                "description": "The document, valid against the schema named by `kind`.",
+                "description": "The document, valid against the schema named by `kind` at"
+                " `schema_version`.",
             },
             "versions": array_of(
                 component("SubmissionVersion"),

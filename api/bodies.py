@@ -134,14 +134,19 @@ def _unstorable(text: str) -> bool:
 
 
 def body_problems(
-    body: Any, schema: dict[str, Any], field: str, document_schema: str
+    body: Any,
+    schema: dict[str, Any],
+    field: str,
+    document_schema: str,
+    version: int | None = None,
 ) -> list[SchemaProblem]:
-    """Problems of a request body and of the document it carries in `field`, all at once."""
+    """Problems of a request body and of the document it carries in `field` (checked against
+    `version` of `document_schema`, its current one when None), all at once."""
     problems = problems_in(schema, body)
     if isinstance(body, dict) and isinstance(body.get(field), dict):
         problems += [
             SchemaProblem(f"/{field}{p.pointer}", p.message)
-            for p in validate_document(document_schema, body[field])
+            for p in validate_document(document_schema, body[field], version)
         ]
     return problems
 

@@ -14,12 +14,15 @@ from api.keys import POOL, TEMPORAL
 from api.operations import (
     NOT_FOUND,
     SCHEMA_BASE,
+    VERSION,
     answer,
     component,
     header,
     operation,
+    query_parameter,
+    shared_response,
 )
-from api.problems import Problem
+from api.problems import Problem, invalid
 from db.pool import answers
 from domain.reference import load_reference
 from i18n import reference as in_language
@@ -170,7 +173,18 @@ async def region(request: web.Request) -> web.Response:
     {"200": answer("The schemas.", component("SchemaList"))},
 )
 async def schema_list(request: web.Request) -> web.Response:
-    items = [{"name": name, "href": f"/v1/schemas/{name}"} for name in schemas.schema_names()]
+    items = [
+        {
+            "name": name,
+            "href": f"/v1/schemas/{name}",
+            "version": schemas.current_version(name),
+            "versions": [
+                {"version": version, "href": f"/v1/schemas/{name}?version={version}"}
+                for version in schemas.schema_versions(name)
+            ],
+        }
+        for name in schemas.schema_names()
+    ]
     return web.json_response({"items": items})
 
 
@@ -186,11 +200,28 @@ async def schema_list(request: web.Request) -> web.Response:
             "application/schema+json",
         ),
         "404": NOT_FOUND,
+        "422": shared_response("Unprocessable", "`version` is not a version number."),
     },
-    parameters=("SchemaName",),
+    description="The current version unless `version` asks for an earlier one: a review"
+    " collects the versions its `schema_versions` name, and every version stays served.",
+    parameters=(
+        "SchemaName",
+        query_parameter(
+            "version",
+            VERSION,
+            "A version of the schema (GET /v1/schemas lists them); the current one when absent.",
+        ),
+    ),
 )
 async def schema(request: web.Request) -> web.Response:
-    document = schemas.schema_document(request.match_info["name"])
+    name = request.match_info["name"]
+    asked = request.query.get("version")
+    if asked is not None and not (asked.isascii() and asked.isdigit() and len(asked) <= 9):
+        raise invalid([("/version", "must be a version number, such as 1")])
+    version = None if asked is None else int(asked)
+    document = schemas.schema_document(name, version)
     if document is None:
-        raise Problem(404, f"There is no schema {request.match_info['name']!r}.")
+        if version is not None and schemas.schema_versions(name):
+            raise Problem(404, f"The schema {name!r} has no version {version}.")
+        raise Problem(404, f"There is no schema {name!r}.")
     return web.json_response(document, content_type="application/schema+json")

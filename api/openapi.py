@@ -82,7 +82,7 @@ def _checked_as(schema: dict[str, Any], field: str, document: str) -> dict[str, 
     `document`, with that check written into it: the two checks as one schema."""
     described = copy.deepcopy(schema)
     described["properties"][field] = {
-        "$ref": f"{SCHEMA_BASE}{document}.json",
+        "$ref": f"{SCHEMA_BASE}{schemas.schema_file(document, schemas.current_version(document))}.json",
         **described["properties"][field],
     }
     return described
@@ -127,7 +127,7 @@ def _component_ref(ref: str, base: str) -> str:
     """`ref`, resolved against `base`, as a pointer into this document's components."""
     target, fragment = urldefrag(urljoin(base, ref))
     name = target.removeprefix(SCHEMA_BASE).removesuffix(".json")
-    if target != f"{SCHEMA_BASE}{name}.json" or name not in schemas.schema_names():
+    if target != f"{SCHEMA_BASE}{name}.json" or name not in schemas.schema_files():
         raise ValueError(f"$ref {ref!r} (base {base!r}) names no schema of this service")
     return f"{COMPONENT_SCHEMAS}{name}{fragment}"
 
@@ -211,7 +211,13 @@ def _paths() -> dict[str, dict[str, Any]]:
 @cache
 def _document() -> dict[str, Any]:
     components = {
-        **{name: _rebased(schemas.schema_document(name)) for name in schemas.schema_names()},
+        # Every version of every schema, each under its file's name ("national_report" is
+        # version 1, "national_report.v2" version 2), as $refs between them name them.
+        **{
+            schemas.schema_file(name, version): _rebased(schemas.schema_document(name, version))
+            for name in schemas.schema_names()
+            for version in schemas.schema_versions(name)
+        },
         **{name: _rebased(schema) for name, schema in REQUEST_SCHEMAS.items()},
         **ANSWERS,
     }

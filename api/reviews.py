@@ -34,6 +34,7 @@ from api.problems import invalid
 from domain.access import Actor
 from domain.events import EventType
 from services import reviews as use_cases
+from services import schema_versions
 from services.engine import Deps
 from services.reviews import TASK_STATUSES, Command
 
@@ -308,3 +309,26 @@ async def cancel(request: web.Request) -> web.Response:
 )
 async def invite(request: web.Request) -> web.Response:
     return await secretariat_command(request, requests.INVITATIONS, use_cases.invite)
+
+
+@routes.post("/v1/reviews/{id}/schema-versions")
+@operation(
+    "Reviews",
+    "moveSchemaVersions",
+    "Collect the current versions of the document schemas",
+    {
+        "200": REVIEW_ANSWER,
+        "403": SECRETARIAT_ONLY,
+        "404": NOT_FOUND,
+        "409": shared_response("Conflict", "The review's call for inputs has closed."),
+    },
+    description="Moves the review to the current version of each document schema"
+    " (GET /v1/schemas): submissions are checked against them from now on, and drafts written"
+    " against an older version are brought up to date when their form is opened. Only until"
+    " the call for inputs closes; asking again changes nothing. No body.",
+    parameters=("ReviewId",),
+)
+async def move_schema_versions(request: web.Request) -> web.Response:
+    deps, actor = request.app[SERVICES], current_actor(request)
+    await schema_versions.move_to_current(deps, actor, request.match_info["id"])
+    return web.json_response(await use_cases.review_document(deps, actor, request.match_info["id"]))

@@ -57,8 +57,9 @@ routes = web.RouteTableDef()
         ),
         "503": UNAVAILABLE,
     },
-    description="`content` is checked against the schema named by `kind`"
-    " (GET /v1/schemas/{name}). A focal point submits for its own country, a"
+    description="`content` is checked against the version of the schema named by `kind`"
+    " that the review collects (its `schema_versions`; GET /v1/schemas/{name}?version=N),"
+    " which the receipt names. A focal point submits for its own country, a"
     " stakeholder for its own organisation.",
     parameters=("ReviewId", "IdempotencyKey"),
     body="NewSubmission",
@@ -71,7 +72,9 @@ async def submit(request: web.Request) -> web.Response:
     kind = use_cases.schema_kind(intake, body)
     # Off the loop: a large document must not hold up every other request while it is checked.
     raise_if_invalid(
-        await off_loop(body_problems, body, requests.SUBMISSION, "content", kind.value)
+        await off_loop(
+            body_problems, body, requests.SUBMISSION, "content", kind.value, intake.schema_version
+        )
     )
     return web.json_response(await use_cases.submit(deps, intake, body, key), status=201)
 

@@ -83,7 +83,7 @@ def stakeholder_input(n: int, rng: random.Random, kinds: tuple[str, ...]) -> dic
         ],
         rng.randint(1, 3),
     )
-    content["consent_to_publish"] = n % 10 != 0
+    content["publication"] = "with_name" if n % 10 != 0 else "do_not_publish"
     return content
 
 

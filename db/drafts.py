@@ -17,20 +17,24 @@ async def save_draft(
     subject: str,
     content: dict[str, Any],
     updated_by: uuid.UUID,
+    schema_version: int = 1,
 ) -> asyncpg.Record:
-    """Store `content` as the draft (replacing the one there); its row as saved."""
+    """Store `content`, written against `schema_version` of its kind's schema, as the draft
+    (replacing the one there); its row as saved."""
     row = await conn.fetchrow(
-        """INSERT INTO submission_drafts (review_id, kind, subject, content, updated_by)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO submission_drafts (review_id, kind, subject, content, updated_by,
+                                          schema_version)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (review_id, kind, subject) DO UPDATE
                SET content = EXCLUDED.content, updated_by = EXCLUDED.updated_by,
-                   updated_at = now()
-           RETURNING content, updated_by, updated_at""",
+                   schema_version = EXCLUDED.schema_version, updated_at = now()
+           RETURNING content, updated_by, updated_at, schema_version""",
         review_id,
         kind,
         subject,
         content,
         updated_by,
+        schema_version,
     )
     assert row is not None  # inserted or updated
     return row
@@ -38,7 +42,7 @@ async def save_draft(
 
 async def draft(conn: Executor, review_id: str, kind: str, subject: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT content, updated_by, updated_at FROM submission_drafts
+        """SELECT content, updated_by, updated_at, schema_version FROM submission_drafts
            WHERE review_id = $1 AND kind = $2 AND subject = $3""",
         review_id,
         kind,

@@ -12,6 +12,7 @@ import asyncpg
 from db.pool import Connection, Executor
 from domain.access import Actor
 from domain.review import ReviewConfig, Timeline
+from schemas import current_versions
 
 _VISIBLE = """
     CASE $1::text
@@ -43,7 +44,7 @@ _VISIBLE = """
 _COLUMNS = """r.id, r.region, r.title, r.description, r.member_states, r.timeline, r.reminder_days,
           r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
           r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
-          r.reminders_optional, r.report_languages"""
+          r.reminders_optional, r.report_languages, r.schema_versions"""
 _ROW = (
     _COLUMNS
     + """,
@@ -68,13 +69,15 @@ async def insert_review(
     *,
     reminders_optional: bool = False,
 ) -> bool:
-    """Insert the review's row; False if its id is taken. `invited` None: open to the region."""
+    """Insert the review's row; False if its id is taken. `invited` None: open to the region.
+    The review collects the document schemas' versions current now."""
     timeline = timeline_json(config.timeline)
     status = await conn.execute(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, stakeholders, phase, deadlines, created_by,
-                                consult_focal_points, escalation, reminders_optional)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12, $13)
+                                consult_focal_points, escalation, reminders_optional,
+                                schema_versions)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12, $13, $14)
            ON CONFLICT (id) DO NOTHING""",
         config.review_id,
         config.region,
@@ -89,6 +92,7 @@ async def insert_review(
         config.consult_focal_points,
         asdict(config.escalation) if config.escalation else None,
         reminders_optional,
+        current_versions(),
     )
     return status.endswith(" 1")
 
@@ -237,6 +241,27 @@ async def describe(conn: Executor, review_id: str, changes: dict[str, str]) -> d
         review_id,
         changes.get("title"),
         changes.get("description"),
+    )
+
+
+async def move_schema_versions(
+    conn: Connection, review_id: str, phases: list[str], versions: dict[str, int]
+) -> asyncpg.Record | None:
+    """Set the schema versions the review collects while it is in one of `phases`: its
+    versions before and after (the same when they were so already); None when it is in
+    another phase. Run inside a transaction: the row stays locked until it ends."""
+    return await conn.fetchrow(
+        """WITH before AS (SELECT id, schema_versions FROM reviews
+                           WHERE id = $1 AND phase = ANY($2::text[]) FOR UPDATE)
+           UPDATE reviews r
+           SET schema_versions = $3,
+               updated_at = CASE WHEN before.schema_versions = $3::jsonb THEN r.updated_at
+                                 ELSE now() END
+           FROM before WHERE r.id = before.id
+           RETURNING before.schema_versions AS before, r.schema_versions AS after""",
+        review_id,
+        phases,
+        versions,
     )
 
 

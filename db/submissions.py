@@ -37,11 +37,13 @@ async def store_pending(
     fingerprint: str,
     submitted_by: uuid.UUID,
     organisation: str | None,
+    schema_version: int,
     rejection: dict[str, Any] | None = None,
 ) -> tuple[asyncpg.Record, bool]:
-    """Store the request (once per request id): pending with its content, or, refused before
-    it reached the review (`rejection`), rejected without it. Returns its row as it now
-    stands, and whether this call stored it."""
+    """Store the request (once per request id): pending with its content (checked against
+    `schema_version` of its kind's schema), or, refused before it reached the review
+    (`rejection`), rejected without it. Returns its row as it now stands, and whether this
+    call stored it."""
     async with pool.acquire() as conn, conn.transaction():
         submission_id = await conn.fetchval(
             """INSERT INTO submissions (id, review_id, kind, subject) VALUES ($1, $2, $3, $4)
@@ -54,9 +56,11 @@ async def store_pending(
         )
         inserted = await conn.fetchval(
             """INSERT INTO submission_versions (request_id, submission_id, status, content,
-                   fingerprint, submitted_by, organisation, rejection, decided_at)
+                   fingerprint, submitted_by, organisation, rejection, decided_at,
+                   schema_version)
                VALUES ($1, $2, CASE WHEN $7::jsonb IS NULL THEN 'pending' ELSE 'rejected' END,
-                       $3, $4, $5, $6, $7, CASE WHEN $7::jsonb IS NULL THEN NULL ELSE now() END)
+                       $3, $4, $5, $6, $7, CASE WHEN $7::jsonb IS NULL THEN NULL ELSE now() END,
+                       $8)
                ON CONFLICT (request_id) DO NOTHING RETURNING true""",
             request_id,
             submission_id,
@@ -65,6 +69,7 @@ async def store_pending(
             submitted_by,
             organisation,
             rejection,
+            schema_version,
         )
         stored = await conn.fetchrow(
             """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
@@ -219,7 +224,8 @@ async def submission(pool: asyncpg.Pool, submission_id: uuid.UUID) -> asyncpg.Re
 
 async def accepted_versions(pool: asyncpg.Pool, submission_id: uuid.UUID) -> list[asyncpg.Record]:
     return await pool.fetch(
-        """SELECT version, late, received_at, decided_at, submitted_by, content FROM submission_versions
+        """SELECT version, schema_version, late, received_at, decided_at, submitted_by, content
+           FROM submission_versions
            WHERE submission_id = $1 AND status = 'accepted' ORDER BY version""",
         submission_id,
     )
@@ -230,7 +236,7 @@ async def accepted_version_list(
 ) -> list[asyncpg.Record]:
     """The accepted versions of these submissions, without their content, oldest first."""
     return await pool.fetch(
-        """SELECT submission_id, version, late, received_at FROM submission_versions
+        """SELECT submission_id, version, schema_version, late, received_at FROM submission_versions
            WHERE submission_id = ANY($1::uuid[]) AND status = 'accepted'
            ORDER BY submission_id, version""",
         submission_ids,

@@ -48,6 +48,9 @@ class EventType(StrEnum):
     # officer cleared it (data: the country, the revision's number and content hash).
     CLEARANCE_REQUESTED = "draft.clearance_requested"
     DRAFT_CLEARED = "draft.cleared"
+    # The secretariat moved the review to the current versions of the document schemas (data:
+    # the versions before and after).
+    SCHEMA_VERSIONS_MOVED = "schema_versions.moved"
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,8 @@ def report_may_be_published(content: dict[str, Any]) -> bool:
     """Whether a national report may be quoted in what is published: unless its State said
     no (`consent_to_publish` false, schema version 2)."""
     return content.get("consent_to_publish") is not False
+
+
+def quoted_with_name(content: dict[str, Any]) -> bool:
+    """Whether a stakeholder input may be quoted under its organisations' names."""
+    return input_publication(content) == WITH_NAME

@@ -11,14 +11,14 @@ import asyncpg
 
 from db import syntheses
 from db.pool import Connection
-from domain.publication import WITH_NAME, input_publication
+from domain.publication import quoted_with_name
 
 # The addendum's submissions a report lists at most (inputs after the opening are few).
 LISTED = 1000
 
 
 def _listed(row: asyncpg.Record) -> dict[str, Any]:
-    named = row["kind"] == "national_report" or input_publication(row["content"]) == WITH_NAME
+    named = row["kind"] == "national_report" or quoted_with_name(row["content"])
     return {
         "submission_id": str(row["id"]),
         "version": row["version"],

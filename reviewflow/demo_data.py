@@ -299,7 +299,16 @@ def national_report(state: State) -> dict[str, Any]:
                 {"category": "local_authorities", "description": "Association of municipalities"},
             ],
         },
+        "policy_environment": {
+            "overview": (
+                f"The {state.ministry} coordinates migration policy with the other ministries"
+                " through an inter-ministerial working group set up in 2019."
+            ),
+        },
         "objectives": [_objective(state, position, n) for n in OBJECTIVES],
+        "means_of_implementation": {
+            "overview": "Implementation is financed from the regular budgets of the ministries.",
+        },
         "guiding_principles": [
             {
                 "principle": "human_rights",
@@ -322,6 +331,7 @@ def national_report(state: State) -> dict[str, Any]:
             "organisation": state.ministry,
             "role": "GCM focal point",
         },
+        "consent_to_publish": True,
     }
 
 
@@ -337,7 +347,8 @@ class Stakeholder:
     objectives: tuple[int, ...]
     input: str
     recommendations: tuple[str, ...]
-    consent_to_publish: bool
+    # Whether the input may be published with the organisation's name (else not at all).
+    publish_with_name: bool
     answer: dict[str, Any] | None
 
     @property
@@ -476,8 +487,9 @@ def stakeholder_input(stakeholder: Stakeholder) -> dict[str, Any]:
         "organisation": organisation,
         "objectives": list(stakeholder.objectives),
         "input": stakeholder.input,
+        "language": "en",
         "recommendations": list(stakeholder.recommendations),
-        "consent_to_publish": stakeholder.consent_to_publish,
+        "publication": "with_name" if stakeholder.publish_with_name else "do_not_publish",
         "contact": {"name": stakeholder.person.name, "email": stakeholder.person.email},
     }
 

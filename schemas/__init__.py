@@ -2,7 +2,13 @@
 
 Every ``<name>.json`` beside this module is a draft 2020-12 schema whose ``$id`` is
 ``https://reviewflow.example/schemas/<name>.json``; the document schemas refer to the shared
-definitions in ``common.json`` by relative ``$ref``. ``validate_document`` turns every error into
+definitions in ``common.json`` by relative ``$ref``.
+
+A schema that changes gets a new version beside the old one, which stays as it was, so that
+documents checked against it stay readable and checkable: version 1 is ``<name>.json``,
+version N is ``<name>.vN.json`` (its ``$id`` named the same way), and the highest version is
+the current one. A review pins the versions it collects (``reviews.schema_versions``);
+`schemas.versions` brings a document of one version to the next where the change allows. ``validate_document`` turns every error into
 a `Problem`: a JSON Pointer into the submitted document and a message a person understands, so
 the API can answer a bad submission with all of its mistakes at once.
 
@@ -37,12 +43,18 @@ __all__ = [
     "COMMON_ID",
     "DOCUMENT_SCHEMAS",
     "MAX_PROBLEMS",
+    "SCHEMA_BASE",
     "Problem",
+    "current_version",
+    "current_versions",
     "problems_in",
     "registry",
     "said_or",
     "schema_document",
+    "schema_file",
+    "schema_files",
     "schema_names",
+    "schema_versions",
     "validate_document",
 ]
 
@@ -52,8 +64,12 @@ DOCUMENT_SCHEMAS: tuple[str, ...] = (
     "consultation_response",
 )
 
+# Every schema's $id is its file's name under this address.
+SCHEMA_BASE = "https://reviewflow.example/schemas/"
 # Where other schemas, such as those of request bodies, find the shared definitions.
-COMMON_ID = "https://reviewflow.example/schemas/common.json"
+COMMON_ID = f"{SCHEMA_BASE}common.json"
+# "national_report.v2" (the file national_report.v2.json) is version 2 of national_report.
+_VERSIONED_FILE = re.compile(r"(?P<name>[a-z_]+)\.v(?P<version>[2-9][0-9]*)")
 
 # At most this many problems of one document are computed, plus one to tell that there are
 # more: a person fixes a document a hundred mistakes at a time, and every further one would
@@ -188,29 +204,63 @@ def said_or(words: Iterable[str]) -> str:
 
 
 def schema_names() -> list[str]:
-    """Names of every schema file, shared definitions included, in alphabetical order."""
+    """Names of every schema, shared definitions included, in alphabetical order (each name
+    once, whatever number of versions it has)."""
+    return sorted(_versions())
+
+
+def schema_files() -> list[str]:
+    """Every stored schema file's name without ".json", versions included, in alphabetical
+    order: "national_report", "national_report.v2", ..."""
     return sorted(_schemas())
 
 
-def schema_document(name: str) -> dict[str, Any] | None:
-    """The schema called ``name`` as stored, for serving; None when there is no such schema."""
-    schema = _schemas().get(name)
+def schema_file(name: str, version: int) -> str:
+    """The file (without ".json") of version ``version`` of the schema ``name``."""
+    return name if version == 1 else f"{name}.v{version}"
+
+
+def schema_versions(name: str) -> tuple[int, ...]:
+    """The versions of the schema ``name``, oldest first; () when there is no such schema."""
+    return _versions().get(name, ())
+
+
+def current_version(name: str) -> int:
+    """The version of ``name`` new documents are written against: its highest.
+    Raises KeyError when there is no such schema."""
+    return _versions()[name][-1]
+
+
+def current_versions() -> dict[str, int]:
+    """The current version of every document schema: what a new review pins."""
+    return {name: current_version(name) for name in DOCUMENT_SCHEMAS}
+
+
+def schema_document(name: str, version: int | None = None) -> dict[str, Any] | None:
+    """The schema called ``name`` as stored, at ``version`` (its current one when None), for
+    serving; None when there is no such schema or version."""
+    if version is None:
+        versions = schema_versions(name)
+        version = versions[-1] if versions else 1
+    schema = _schemas().get(schema_file(name, version)) if name in _versions() else None
     # A copy, so that a caller changing it cannot change what documents are checked against.
     return copy.deepcopy(schema) if schema is not None else None
 
 
-def validate_document(name: str, document: object) -> list[Problem]:
-    """The problems of ``document`` against the document schema ``name``; [] when it is valid.
+def validate_document(name: str, document: object, version: int | None = None) -> list[Problem]:
+    """The problems of ``document`` against the document schema ``name`` at ``version`` (the
+    current one when None); [] when it is valid.
 
     Problems are distinct and sorted by pointer (array indexes in numeric order), then message.
     At most MAX_PROBLEMS + 1 are computed: a longer list means "and more".
-    Raises KeyError when ``name`` is not one of DOCUMENT_SCHEMAS.
+    Raises KeyError when ``name`` is not one of DOCUMENT_SCHEMAS or has no such version.
     """
-    validator = _validator(name)
+    version = current_version(name) if version is None else version
+    validator = _validator(name, version)
     refused = _unsafe_value(document)
     if refused is not None:
         return [refused]
-    if _fast_accepts(name, document):
+    if _fast_accepts(name, version, document):
         return []
     # Should jsonschema find nothing wrong after all, its [] is the answer.
     return _all_problems(validator, document)
@@ -229,12 +279,26 @@ def problems_in(schema: dict[str, Any], instance: object) -> list[Problem]:
 
 @cache
 def _schemas() -> dict[str, dict[str, Any]]:
+    """Every schema file, by its name without ".json"."""
     folder = resources.files(__name__)
     return {
         entry.name.removesuffix(".json"): json.loads(entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
         if entry.name.endswith(".json")
     }
+
+
+@cache
+def _versions() -> dict[str, tuple[int, ...]]:
+    """Each schema's name and its versions, oldest first."""
+    found: dict[str, list[int]] = {}
+    for stem in _schemas():
+        versioned = _VERSIONED_FILE.fullmatch(stem)
+        if versioned is None:
+            found.setdefault(stem, []).append(1)
+        else:
+            found.setdefault(versioned["name"], []).append(int(versioned["version"]))
+    return {name: tuple(sorted(versions)) for name, versions in found.items()}
 
 
 def registry() -> Registry:
@@ -342,12 +406,16 @@ _BoundedValidator = validators.create(
 )
 
 
+def _document_schema(name: str, version: int) -> dict[str, Any]:
+    if name not in DOCUMENT_SCHEMAS or version not in schema_versions(name):
+        raise KeyError(f"{name} version {version}")
+    return _schemas()[schema_file(name, version)]
+
+
 @cache
-def _validator(name: str) -> Draft202012Validator:
-    if name not in DOCUMENT_SCHEMAS:
-        raise KeyError(name)
+def _validator(name: str, version: int) -> Draft202012Validator:
     return _BoundedValidator(
-        _schemas()[name], registry=_registry(), format_checker=_format_checker()
+        _document_schema(name, version), registry=_registry(), format_checker=_format_checker()
     )
 
 
@@ -376,8 +444,9 @@ def _format_checker() -> FormatChecker:
 
 
 @cache
-def _fast_validator(name: str) -> jsonschema_rs.Validator:
-    """The document schema ``name`` compiled by jsonschema-rs, judging as `_validator` does.
+def _fast_validator(name: str, version: int) -> jsonschema_rs.Validator:
+    """The document schema ``name`` at ``version`` compiled by jsonschema-rs, judging as
+    `_validator` does.
 
     Built from the same schema files, after jsonschema has checked them (`_registry`), with
     every ``$ref`` resolved from those files and never from the network. Formats are checked
@@ -386,11 +455,9 @@ def _fast_validator(name: str) -> jsonschema_rs.Validator:
     as jsonschema does, where ECMA-262 regular expressions differ (``$`` also matches before a
     final newline, ``\\d`` matches any Unicode digit).
     """
-    if name not in DOCUMENT_SCHEMAS:
-        raise KeyError(name)
     checker = _format_checker()
     return jsonschema_rs.validator_for(
-        _schemas()[name],
+        _document_schema(name, version),
         registry=_fast_registry(),
         offline=True,
         validate_formats=True,
@@ -426,13 +493,13 @@ class _SearchPattern:
             raise ValueError(f"{instance!r} does not match {self._regex.pattern!r}")
 
 
-def _fast_accepts(name: str, document: object) -> bool:
+def _fast_accepts(name: str, version: int, document: object) -> bool:
     """Whether the compiled validator finds ``document`` valid.
 
     A value it cannot take (a lone surrogate in a string, a key that is not a string) counts
     as "not shown valid", leaving the verdict to jsonschema.
     """
-    validator = _fast_validator(name)
+    validator = _fast_validator(name, version)
     try:
         return validator.is_valid(document)
     except Exception:

@@ -26,6 +26,8 @@ from services.submissions import Intake
 class Draft:
     content: dict[str, Any]
     updated_at: datetime
+    # The version of its kind's schema it was written against.
+    schema_version: int = 1
 
 
 def _key(intake: Intake) -> tuple[str, str, str]:
@@ -40,18 +42,19 @@ def _key(intake: Intake) -> tuple[str, str, str]:
 
 
 async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
-    """Keep `content` (as typed: it need not be valid yet) as the draft, and a national
-    report's as a revision of its history too (services.clearance)."""
+    """Keep `content` (as typed: it need not be valid yet, but is written against the version
+    of the schema the review collects) as the draft, and a national report's as a revision of
+    its history too (services.clearance)."""
     key = _key(intake)
     async with deps.pool.acquire() as conn, conn.transaction():
-        row = await save_draft(conn, *key, content, intake.actor.id)
+        row = await save_draft(conn, *key, content, intake.actor.id, intake.schema_version)
         await clearance.keep_revision(conn, key, content, intake.actor.id)
-    return Draft(row["content"], row["updated_at"])
+    return Draft(row["content"], row["updated_at"], row["schema_version"])
 
 
 async def load(deps: Deps, intake: Intake) -> Draft | None:
     row = await draft(deps.pool, *_key(intake))
-    return None if row is None else Draft(row["content"], row["updated_at"])
+    return None if row is None else Draft(row["content"], row["updated_at"], row["schema_version"])
 
 
 async def discard(deps: Deps, intake: Intake) -> None:

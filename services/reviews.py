@@ -212,6 +212,7 @@ def _review_document(
         "late_submissions": row["late_submissions"],
         "consult_focal_points": row["consult_focal_points"],
         "reminders_optional": row["reminders_optional"],
+        "schema_versions": row["schema_versions"],
         "escalation": row["escalation"],
         "stakeholders": "open"
         if invited is None

@@ -77,6 +77,17 @@ class Intake:
     kind: SubmissionKind
     review: asyncpg.Record
 
+    @property
+    def schema_version(self) -> int:
+        """The version of its kind's schema the review collects: what the document is
+        checked against, and recorded with it."""
+        return pinned_version(self.review, self.kind.value)
+
+
+def pinned_version(review: asyncpg.Record, name: str) -> int:
+    """The version of the document schema `name` that `review` collects."""
+    return int(review["schema_versions"].get(name, 1))
+
 
 async def intake(deps: Deps, actor: Actor, review_id: str) -> Intake:
     """Only focal points and stakeholders submit, each its own kind, to a review it may see."""
@@ -127,6 +138,7 @@ async def submit(
         fingerprint=fingerprint,
         submitted_by=actor.id,
         organisation=actor.organisation,
+        schema_version=intake.schema_version,
         rejection=None if refusal is None else _rejection(refusal),
     )
     if stored["fingerprint"] != fingerprint:
@@ -164,6 +176,7 @@ def _receipt(stored: asyncpg.Record, accepted: SubmissionAccepted) -> dict[str, 
         "kind": stored["kind"],
         "subject": stored["subject"],
         "version": accepted.version,
+        "schema_version": stored["schema_version"],
         "late": accepted.late,
         "status": "accepted",
     }
@@ -315,6 +328,7 @@ async def submission_document(
 def _version(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "version": row["version"],
+        "schema_version": row["schema_version"],
         "late": row["late"],
         "received_at": row["received_at"].isoformat(),
     }

@@ -9,7 +9,7 @@ import asyncpg
 from db import syntheses
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
-from domain.publication import WITH_NAME, input_publication
+from domain.publication import quoted_with_name
 from i18n import gettext
 from reports.synthesis import synthesis_page
 from reports.synthesis_builder import build_synthesis, source_of
@@ -60,7 +60,7 @@ def _added(row: asyncpg.Record) -> dict[str, Any]:
         "subject": row["subject"],
         # Named only with its consent, as in the synthesis.
         "organisation": row["organisation"]
-        if input_publication(row["content"]) == WITH_NAME
+        if quoted_with_name(row["content"])
         else None,
         "accepted_at": row["decided_at"].isoformat(),
         "late": row["late"],

@@ -1,5 +1,10 @@
-"""Valid example documents, for any test that needs one: each builder returns a fresh dict."""
+"""Valid example documents, for any test that needs one: each builder returns a fresh dict.
 
+The builders write the current version of each schema (what a new review collects) unless
+asked for another with ``version``.
+"""
+
+import copy
 from typing import Any
 
 # Per GCM objective: status, one measure, one challenge, one good practice, SDG targets.
@@ -168,7 +173,11 @@ _PROGRESS: dict[int, tuple[str, str, str, str, list[str]]] = {
 }
 
 
-def _objective(number: int) -> dict[str, Any]:
+# The objectives the example State prioritises (a version 2 report says so).
+_PRIORITISED = frozenset({5, 6, 23})
+
+
+def _objective(number: int, version: int) -> dict[str, Any]:
     status, measure, challenge, good_practice, targets = _PROGRESS[number]
     objective: dict[str, Any] = {
         "number": number,
@@ -177,13 +186,41 @@ def _objective(number: int) -> dict[str, Any]:
         "challenges": [challenge],
         "good_practices": [good_practice],
     }
+    if version >= 2 and number in _PRIORITISED:
+        objective["prioritised"] = True
     if targets:
         objective["sdg_targets"] = list(targets)
     return objective
 
 
-def national_report(country: str = "DEU", **overrides: Any) -> dict[str, Any]:
-    """A complete voluntary GCM review report covering all 23 objectives.
+# What version 2 of the national report asks beyond version 1.
+_NATIONAL_REPORT_V2: dict[str, Any] = {
+    "policy_environment": {
+        "overview": (
+            "A national migration strategy adopted in 2019 sets out the government's policy; an "
+            "inter-ministerial committee chaired by the Ministry of the Interior coordinates it."
+        ),
+        "frameworks": [
+            "Residence Act, as amended in 2020",
+            "National integration action plan 2019-2023",
+        ],
+    },
+    "means_of_implementation": {
+        "overview": "GCM implementation is financed from the regular budgets of the ministries.",
+        "partnerships": ["Twinning with the statistical offices of two partner countries."],
+        "support_needed": "Technical assistance for migration data in local administrations.",
+    },
+    "regional_cooperation": {
+        "overview": "The State takes part in the regional consultative process on migration.",
+        "initiatives": ["A regional network of labour inspectorates."],
+    },
+    "consent_to_publish": True,
+}
+
+
+def national_report(country: str = "DEU", version: int = 2, **overrides: Any) -> dict[str, Any]:
+    """A complete voluntary GCM review report covering all 23 objectives, valid against
+    ``version`` of the schema.
 
     Keyword arguments replace top-level fields as given (so they may make the report invalid).
     """
@@ -211,7 +248,7 @@ def national_report(country: str = "DEU", **overrides: Any) -> dict[str, Any]:
                 {"category": "trade_unions", "description": "National trade union confederation"},
             ],
         },
-        "objectives": [_objective(number) for number in range(1, 24)],
+        "objectives": [_objective(number, version) for number in range(1, 24)],
         "guiding_principles": [
             {
                 "principle": "human_rights",
@@ -235,15 +272,26 @@ def national_report(country: str = "DEU", **overrides: Any) -> dict[str, Any]:
             "role": "GCM focal point",
         },
     }
+    if version >= 2:
+        report["preparation"]["government_entities"] = [
+            "Ministry of the Interior",
+            "Ministry of Labour and Social Affairs",
+        ]
+        report.update(copy.deepcopy(_NATIONAL_REPORT_V2))
     report.update(overrides)
     return report
 
 
 def stakeholder_input(
-    organisation: str = "Migrant Workers Solidarity Network", category: str = "civil_society"
+    organisation: str = "Migrant Workers Solidarity Network",
+    category: str = "civil_society",
+    version: int = 2,
+    publication: str = "with_name",
 ) -> dict[str, Any]:
-    """A written input from one organisation on three objectives."""
-    return {
+    """A written input from one organisation on three objectives, valid against ``version``
+    of the schema; ``publication`` is said as version 1 says it (with the name, or not at
+    all) in a version 1 input."""
+    document: dict[str, Any] = {
         "organisation": {
             "name": organisation,
             "category": category,
@@ -260,8 +308,16 @@ def stakeholder_input(
             "Decouple residence permits from a single employer.",
             "Fund independent counselling services for migrant workers.",
         ],
-        "consent_to_publish": True,
         "contact": {"name": "Jamal Example", "email": "jamal@migrant-solidarity.example.org"},
+    }
+    if version == 1:
+        return {**document, "consent_to_publish": publication == "with_name"}
+    return {
+        **document,
+        "principles": ["human_rights", "gender_responsive"],
+        "clusters": [1, 3],
+        "language": "en",
+        "publication": publication,
     }
 
 

@@ -250,7 +250,7 @@ def _stakeholder(
     document["input"] = f"{document['input']} {text}"
     document["recommendations"] = [f"Recommendation {text}"]
     document["contact"] = {"name": f"Contact {private}", "email": f"{private}@example.org"}
-    document["consent_to_publish"] = consent
+    document["publication"] = "with_name" if consent else "do_not_publish"
     return document
 
 
@@ -1129,6 +1129,19 @@ ROWS: list[Row] = [
         "cancel-eca",
         "POST",
         to(REVIEW % "eca" + "/cancel", {"reason": "Matrix"}),
+        on_review("eca", None, 403),
+    ),
+    # Moving a review to the current forms is its secretariat's (a fresh review is scheduled).
+    Row(
+        "schema-versions-throw",
+        "POST",
+        command("throw", "schema-versions", dict),
+        on_review("throw", 200, 403),
+    ),
+    Row(
+        "schema-versions-eca",
+        "POST",
+        to(REVIEW % "eca" + "/schema-versions", {}),
         on_review("eca", None, 403),
     ),
     # A review's title and description are its secretariat's to change.

@@ -1672,6 +1672,7 @@ async def test_a_refusal_recorded_after_acceptance_sends_no_rejected_notice(
         fingerprint="f",
         submitted_by=focal_point.actor.id,
         organisation=None,
+        schema_version=2,
     )
     await submissions_service.record_refusal(pool, focal_point.actor, pending, late)
     assert len(await _rejected_events(pool, review_id)) == 1

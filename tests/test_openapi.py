@@ -115,7 +115,8 @@ def test_the_sources_keep_their_own_refs() -> None:
 def _original_problems(name: str, instance: Any) -> list[schemas.Problem]:
     if name in REQUEST_SCHEMAS:
         return schemas.problems_in(REQUEST_SCHEMAS[name], instance)
-    return schemas.validate_document(name, instance)
+    document, _, version = name.partition(".v")
+    return schemas.validate_document(document, instance, int(version or 1))
 
 
 TIMELINE = {
@@ -129,9 +130,15 @@ TIMELINE = {
 @pytest.mark.parametrize(
     ("name", "instance", "valid"),
     [
-        ("national_report", documents.national_report(), True),
-        ("national_report", documents.national_report(country="Germany"), False),
-        ("stakeholder_input", documents.stakeholder_input(), True),
+        # Each version of a schema is its own component, named as its file is.
+        ("national_report", documents.national_report(version=1), True),
+        ("national_report", documents.national_report(), False),
+        ("national_report.v2", documents.national_report(), True),
+        ("national_report.v2", documents.national_report(version=1), False),
+        ("national_report.v2", documents.national_report(country="Germany"), False),
+        ("stakeholder_input", documents.stakeholder_input(version=1), True),
+        ("stakeholder_input.v2", documents.stakeholder_input(), True),
+        ("stakeholder_input.v2", documents.stakeholder_input(version=1), False),
         ("consultation_response", documents.consultation_response(), True),
         ("NewReview", {"region": "ECE", "title": "ECE 2030", "timeline": TIMELINE}, True),
         (
@@ -413,7 +420,7 @@ async def test_report_answers_are_documented(api: Any, pool: Any, make_account: 
             await submit(
                 "stakeholder_input",
                 str(ngo.actor.organisation_id),
-                {**content, "consent_to_publish": consent},
+                {**content, "publication": "with_name" if consent else "do_not_publish"},
                 ngo,
             )
         await pool.execute(

@@ -99,7 +99,7 @@ async def review_in_approval(api: Any, ece_secretariat: Any, make_account: Any) 
         (
             ngo_b,
             "stakeholder_input",
-            {**documents.stakeholder_input(f"Beta {tag}", "academia"), "consent_to_publish": False},
+            documents.stakeholder_input(f"Beta {tag}", "academia", publication="do_not_publish"),
         ),
     ):
         response = await api.post(

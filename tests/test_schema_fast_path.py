@@ -1,8 +1,9 @@
 """The compiled fast path of validate_document judges documents exactly as jsonschema does.
 
 `validate_document` answers [] as soon as the jsonschema-rs validator finds a document valid,
-and asks jsonschema, the authority, only otherwise. So for every document schema the two must
-agree on which documents are valid: Hypothesis checks that on mutations of the valid examples
+and asks jsonschema, the authority, only otherwise. So for every version of every document
+schema (named here by its file, such as "national_report.v2") the two must agree on which
+documents are valid: Hypothesis checks that on mutations of the valid examples
 of tests/documents.py and on arbitrary JSON, always with the same examples (derandomized).
 """
 
@@ -34,11 +35,15 @@ DIFFERENTIAL = settings(
 )
 
 
-def minimal_national_report() -> dict[str, Any]:
-    report = documents.national_report("MEX")
+def minimal_national_report(version: int) -> dict[str, Any]:
+    report = documents.national_report("MEX", version)
     for optional in ("guiding_principles", "covid19_measures", "next_steps"):
         del report[optional]
     del report["preparation"]["consulted"]
+    if version >= 2:
+        del report["regional_cooperation"], report["preparation"]["government_entities"]
+        report["policy_environment"] = {"overview": "A national migration strategy."}
+        report["means_of_implementation"] = {"overview": "Regular budgets."}
     report["objectives"] = [
         {"number": 5, "status": "not_started", "measures": [], "challenges": [],
          "good_practices": []}
@@ -47,18 +52,61 @@ def minimal_national_report() -> dict[str, Any]:
     return report
 
 
-def minimal_stakeholder_input() -> dict[str, Any]:
-    document = documents.stakeholder_input()
-    for optional in ("recommendations", "contact"):
-        del document[optional]
+def minimal_stakeholder_input(version: int) -> dict[str, Any]:
+    document = documents.stakeholder_input(version=version)
+    for optional in ("recommendations", "contact", "principles", "clusters"):
+        document.pop(optional, None)
     document["organisation"] = {"name": "Diaspora Forum", "category": "other"}
     return document
 
 
+def joint_stakeholder_input() -> dict[str, Any]:
+    document = documents.stakeholder_input()
+    document["joint_organisations"] = [
+        {"name": "Youth Forum", "category": "children_youth", "website": "https://youth.example"}
+    ]
+    return document
+
+
+# Every version of every document schema, by its file's name.
+DOCUMENT_FILES = [
+    schemas.schema_file(name, version)
+    for name in DOCUMENT_SCHEMAS
+    for version in schemas.schema_versions(name)
+]
+
+
+def version_of(file: str) -> tuple[str, int]:
+    """The schema's name and version a file holds ("national_report.v2": national_report, 2)."""
+    name, _, version = file.partition(".v")
+    return name, int(version or 1)
+
+
+def validate(file: str, document: Document) -> list[Problem]:
+    name, version = version_of(file)
+    return validate_document(name, document, version)
+
+
 EXAMPLES: dict[str, list[Callable[[], dict[str, Any]]]] = {
-    "national_report": [documents.national_report, minimal_national_report],
-    "stakeholder_input": [documents.stakeholder_input, minimal_stakeholder_input],
+    "national_report": [
+        lambda: documents.national_report(version=1),
+        lambda: minimal_national_report(1),
+    ],
+    "national_report.v2": [documents.national_report, lambda: minimal_national_report(2)],
+    "stakeholder_input": [
+        lambda: documents.stakeholder_input(version=1),
+        lambda: minimal_stakeholder_input(1),
+    ],
+    "stakeholder_input.v2": [
+        joint_stakeholder_input,
+        documents.stakeholder_input,
+        lambda: minimal_stakeholder_input(2),
+    ],
     "consultation_response": [documents.consultation_response, lambda: {"endorsement": "endorse"}],
+}
+# The current version of each document schema, by its name.
+CURRENT = {
+    name: schemas.schema_file(name, schemas.current_version(name)) for name in DOCUMENT_SCHEMAS
 }
 
 
@@ -72,7 +120,11 @@ def walk_objects(node: object) -> Iterator[dict[str, Any]]:
             yield from walk_objects(child)
 
 
-ALL_SCHEMAS = [schemas.schema_document(name) for name in schemas.schema_names()]
+ALL_SCHEMAS = [
+    schemas.schema_document(name, version)
+    for name in schemas.schema_names()
+    for version in schemas.schema_versions(name)
+]
 # Every field name and enum value the schemas know, so that junk lands where it is checked.
 FIELD_NAMES = sorted(
     {field for schema in ALL_SCHEMAS for node in walk_objects(schema)
@@ -188,7 +240,7 @@ def resolved(subschema: dict[str, Any]) -> dict[str, Any]:
 
 def subschema_at(name: str, path: Path) -> dict[str, Any]:
     """What the schema ``name`` asks of the value at ``path`` ({} where it says nothing)."""
-    subschema = resolved(schemas.schema_document(name) or {})
+    subschema = resolved(schemas.schema_document(*version_of(name)) or {})
     for key in path:
         child = subschema.get("items") if isinstance(key, int) else (
             subschema.get("properties", {}).get(key))  # fmt: skip
@@ -327,19 +379,19 @@ arbitrary_documents = json_values | st.dictionaries(field_names, json_values, ma
 
 
 def slow_is_valid(name: str, document: Document) -> bool:
-    return len(list(schemas._validator(name).iter_errors(document))) == 0
+    return len(list(schemas._validator(*version_of(name)).iter_errors(document))) == 0
 
 
 def assert_judged_alike(name: str, document: Document) -> None:
     # validate_document refuses such documents before either validator sees them.
     assume(schemas._unsafe_value(document) is None)
-    fast = schemas._fast_validator(name).is_valid(document)
+    fast = schemas._fast_validator(*version_of(name)).is_valid(document)
     slow = slow_is_valid(name, document)
     assert fast == slow, f"jsonschema-rs says valid={fast}, jsonschema says valid={slow}"
-    assert (validate_document(name, document) == []) == slow
+    assert (validate(name, document) == []) == slow
 
 
-@pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+@pytest.mark.parametrize("name", DOCUMENT_FILES)
 @pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(data=st.data())
@@ -348,7 +400,7 @@ def test_mutated_examples_are_judged_alike(name: str, data: st.DataObject) -> No
 
 
 # consultation_response has no field with a format or a pattern.
-@pytest.mark.parametrize("name", ["national_report", "stakeholder_input"])
+@pytest.mark.parametrize("name", [f for f in DOCUMENT_FILES if "consultation" not in f])
 @pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(data=st.data())
@@ -356,7 +408,7 @@ def test_formats_and_patterns_are_judged_alike(name: str, data: st.DataObject) -
     assert_judged_alike(name, data.draw(one_checked_field_changed(name), label="document"))
 
 
-@pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+@pytest.mark.parametrize("name", DOCUMENT_FILES)
 @pytest.mark.slow  # hundreds of documents each: `make test-slow`
 @DIFFERENTIAL
 @given(document=arbitrary_documents)
@@ -364,7 +416,7 @@ def test_arbitrary_json_is_judged_alike(name: str, document: Document) -> None:
     assert_judged_alike(name, document)
 
 
-@pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+@pytest.mark.parametrize("name", DOCUMENT_FILES)
 def test_mutations_give_valid_and_invalid_documents(name: str) -> None:
     """The differential test is worth something only if both verdicts come up."""
     seen: set[bool] = set()
@@ -380,15 +432,15 @@ def test_mutations_give_valid_and_invalid_documents(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "build"), [(name, build) for name in DOCUMENT_SCHEMAS for build in EXAMPLES[name]]
+    ("name", "build"), [(name, build) for name in DOCUMENT_FILES for build in EXAMPLES[name]]
 )
 def test_valid_examples_are_valid_on_both_paths(
     name: str, build: Callable[[], dict[str, Any]]
 ) -> None:
     document = build()
-    assert schemas._fast_validator(name).is_valid(document)
-    assert list(schemas._validator(name).iter_errors(document)) == []
-    assert validate_document(name, document) == []
+    assert schemas._fast_validator(*version_of(name)).is_valid(document)
+    assert list(schemas._validator(*version_of(name)).iter_errors(document)) == []
+    assert validate(name, document) == []
 
 
 def change(path: Path, value: object) -> Callable[[dict[str, Any]], object]:
@@ -413,16 +465,19 @@ def change(path: Path, value: object) -> Callable[[dict[str, Any]], object]:
         ("stakeholder_input", change(("organisation", "website"), "https://例え.jp"), False),
         ("stakeholder_input", change(("objectives",), [6, 6.0]), False),
         ("stakeholder_input", change(("objectives",), [1.0, 23.0]), True),
+        ("stakeholder_input", change(("joint_organisations", 0, "website"), "https://"), False),
+        ("stakeholder_input", change(("clusters",), [1, 1.0]), False),
+        ("stakeholder_input", change(("principles",), ["human_rights"] * 2), False),
         ("consultation_response", change(("comments", 0, "objective"), True), False),
     ],
 )
 def test_known_differences_of_jsonschema_rs_are_bridged(
     name: str, edit: Callable[[dict[str, Any]], object], valid: bool
 ) -> None:
-    document = EXAMPLES[name][0]()
+    document = EXAMPLES[CURRENT[name]][0]()
     edit(document)
-    assert slow_is_valid(name, document) is valid
-    assert schemas._fast_validator(name).is_valid(document) is valid
+    assert slow_is_valid(CURRENT[name], document) is valid
+    assert schemas._fast_validator(*version_of(CURRENT[name])).is_valid(document) is valid
     assert (validate_document(name, document) == []) is valid
 
 
@@ -492,8 +547,8 @@ def test_quick_guard_agrees_with_the_walk(document: object) -> None:
 def test_fast_validators_are_built_offline(no_network: None) -> None:
     schemas._fast_validator.cache_clear()
     schemas._fast_registry.cache_clear()
-    for name in DOCUMENT_SCHEMAS:
-        assert schemas._fast_validator(name).is_valid(EXAMPLES[name][0]())
+    for name in DOCUMENT_FILES:
+        assert schemas._fast_validator(*version_of(name)).is_valid(EXAMPLES[name][0]())
     with pytest.raises(ValueError, match=r"elsewhere\.json"):
         jsonschema_rs.validator_for(
             {"$ref": "https://json-schema.example/elsewhere.json"},
@@ -501,7 +556,9 @@ def test_fast_validators_are_built_offline(no_network: None) -> None:
             offline=True,
         )
     with pytest.raises(KeyError):
-        schemas._fast_validator("common")
+        schemas._fast_validator("common", 1)
+    with pytest.raises(KeyError):
+        schemas._fast_validator("consultation_response", 2)
 
 
 # --- speed ---------------------------------------------------------------------------------
@@ -518,7 +575,7 @@ def per_second(call: Callable[[], object], calls: int) -> float:
 def test_print_rate_of_a_full_national_report(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints how many full national reports a second one core validates; asserts no timing."""
     report = documents.national_report()
-    slow = schemas._validator("national_report")
+    slow = schemas._validator("national_report", schemas.current_version("national_report"))
     pinned = hasattr(os, "sched_getaffinity")
     if pinned:
         cores = os.sched_getaffinity(0)

@@ -47,23 +47,36 @@ def test_every_schema_file_is_listed() -> None:
         for entry in resources.files("schemas").iterdir()
         if entry.name.endswith(".json")
     )
-    assert schemas.schema_names() == files
-    assert set(files) == {"common", *DOCUMENT_SCHEMAS}
+    assert schemas.schema_files() == files
+    assert schemas.schema_names() == sorted({"common", *DOCUMENT_SCHEMAS})
+    assert set(files) == {
+        schemas.schema_file(name, version)
+        for name in schemas.schema_names()
+        for version in schemas.schema_versions(name)
+    }
 
 
-@pytest.mark.parametrize("name", ["common", *DOCUMENT_SCHEMAS])
-def test_schema_is_valid_draft_2020_12_with_its_id(name: str) -> None:
-    schema = schemas.schema_document(name)
+# Every version of every schema, as (name, version).
+EVERY_VERSION = [
+    (name, version)
+    for name in ["common", *DOCUMENT_SCHEMAS]
+    for version in schemas.schema_versions(name)
+]
+
+
+@pytest.mark.parametrize(("name", "version"), EVERY_VERSION)
+def test_schema_is_valid_draft_2020_12_with_its_id(name: str, version: int) -> None:
+    schema = schemas.schema_document(name, version)
     assert schema is not None
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == f"{ID_PREFIX}{name}.json"
+    assert schema["$id"] == f"{ID_PREFIX}{schemas.schema_file(name, version)}.json"
     assert schema["description"]
 
 
-@pytest.mark.parametrize("name", ["common", *DOCUMENT_SCHEMAS])
-def test_schema_refuses_unknown_fields_and_bounds_every_string(name: str) -> None:
-    schema = schemas.schema_document(name)
+@pytest.mark.parametrize(("name", "version"), EVERY_VERSION)
+def test_schema_refuses_unknown_fields_and_bounds_every_string(name: str, version: int) -> None:
+    schema = schemas.schema_document(name, version)
     for node in walk_objects(schema):
         if node.get("type") == "object":
             assert node.get("additionalProperties") is False, node
@@ -93,8 +106,16 @@ def test_full_national_report_is_accepted() -> None:
 
 def test_minimal_national_report_is_accepted() -> None:
     report = documents.national_report("MEX")
-    for optional in ("guiding_principles", "covid19_measures", "next_steps"):
+    for optional in (
+        "guiding_principles",
+        "covid19_measures",
+        "next_steps",
+        "regional_cooperation",
+    ):
         del report[optional]
+    report["policy_environment"] = {"overview": "A national migration strategy."}
+    report["means_of_implementation"] = {"overview": "Regular budgets of the ministries."}
+    del report["preparation"]["government_entities"]
     report["objectives"] = [
         {
             "number": 5,
@@ -179,14 +200,19 @@ def test_one_mistake_gives_one_problem(change: Any, pointer: str, message: str) 
 def test_every_missing_and_unknown_field_is_named() -> None:
     problems = validate_document("stakeholder_input", {"organisation": {}, "extra": 1, "more": 2})
     assert problems == [
-        Problem("/consent_to_publish", "is required"),
         Problem("/extra", "is not an allowed field"),
         Problem("/input", "is required"),
+        Problem("/language", "is required"),
         Problem("/more", "is not an allowed field"),
         Problem("/objectives", "is required"),
         Problem("/organisation/category", "is required"),
         Problem("/organisation/name", "is required"),
+        Problem("/publication", "is required"),
     ]
+    # Version 1 asked for a yes or no to publishing instead.
+    problems = validate_document("stakeholder_input", {"organisation": {}}, version=1)
+    assert Problem("/consent_to_publish", "is required") in problems
+    assert Problem("/publication", "is required") not in problems
 
 
 def test_stakeholder_input_mistakes() -> None:

@@ -50,6 +50,7 @@ EVENT_TYPES = {
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
     EventType.CLEARANCE_REQUESTED: i18n.N_("National report sent for clearance"),
     EventType.DRAFT_CLEARED: i18n.N_("National report cleared"),
+    EventType.SCHEMA_VERSIONS_MOVED: i18n.N_("Forms moved to their current version"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {

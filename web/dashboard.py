@@ -21,10 +21,11 @@ from api.keys import SERVICES
 from api.requests import EXTENSION, REASON
 from domain.access import Actor
 from domain.review import DEADLINE_ENDS, NEXT_PHASE, PHASE_ORDER, Phase
+from domain.schema_pins import MOVABLE, behind
 from i18n import country_name
 from reports.render import heatmap
-from schemas import problems_in
-from services import dashboard, reviews
+from schemas import current_versions, problems_in
+from services import dashboard, reviews, schema_versions
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
 from web.format import deadline, local_time, zone
@@ -43,6 +44,8 @@ DONE = {
     "extended": i18n.N_("The deadline was extended."),
     "advanced": i18n.N_("The review moved to its next phase."),
     "cancelled": i18n.N_("The review was cancelled."),
+    "forms": i18n.N_("The review now collects the current version of the forms."),
+    "forms_kept": i18n.N_("The call for inputs has closed; the forms stay as they are."),
 }
 ALL_STATES = ""
 MAX_REASON = REASON["maxLength"]
@@ -200,8 +203,23 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         "heatmap": _coverage(board),
         "links": _links(review["id"]),
         "notice": _done(request.query.get("done", "")),
+        "forms_behind": phase in MOVABLE and behind(review["schema_versions"], current_versions()),
     }
     return page(request, "reviews/dashboard.html", context)
+
+
+@routes.post("/reviews/{id}/schema-versions")
+async def move_schema_versions(request: web.Request) -> web.StreamResponse:
+    """Move the review to the current version of the forms."""
+    person = await _runner(request)
+    review_id = request.match_info["id"]
+    try:
+        await schema_versions.move_to_current(request.app[SERVICES], person, review_id)
+    except Refused as refused:
+        if refused.kind is not Kind.CONFLICT:
+            raise
+        return see_other(f"{_dashboard_path(review_id)}?done=forms_kept")
+    return see_other(f"{_dashboard_path(review_id)}?done=forms")
 
 
 async def _runner(request: web.Request) -> Actor:

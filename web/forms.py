@@ -4,6 +4,7 @@ entries, and show the API's validation problems beside their fields.
 A page uses it in a few calls::
 
     form = form_for("national_report")          # any document schema; KeyError for another
+    form = form_for("national_report", 1)       # an earlier version of it
     document = form.parse(await request.post())  # the posted form as the document the API takes
     action = form.action(posted)                 # an "add"/"remove" button pressed, or None
     if action is not None:
@@ -259,6 +260,14 @@ def _reference_labels(definition: str | None) -> dict[str, str]:
             return {p.id: gettext(p.title) for p in reference.guiding_principles}
         case "stakeholder_category":
             return {c.id: gettext(c.title) for c in reference.stakeholder_categories}
+        case "cluster_number":
+            return {
+                str(c.number): gettext("Cluster %(number)s: %(title)s")
+                % {"number": c.number, "title": gettext(c.title)}
+                for c in reference.clusters
+            }
+        case "document_language" | "publication":
+            return {value: gettext(label) for value, label in _CHOICE_LABELS[definition].items()}
         case "objective_status":
             return {s.id: gettext(s.title) for s in reference.objective_statuses}
         case "region_code":
@@ -268,6 +277,26 @@ def _reference_labels(definition: str | None) -> dict[str, str]:
         case "iso3":
             return _countries(i18n.current().code)
     return {}
+
+
+# The choices of the shared definitions that the GCM reference data does not name.
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    # Each language named in English, then translated into the language in use.
+    "document_language": {
+        "ar": N_("Arabic"),
+        "zh": N_("Chinese"),
+        "en": N_("English"),
+        "fr": N_("French"),
+        "ru": N_("Russian"),
+        "es": N_("Spanish"),
+        "other": N_("Another language"),
+    },
+    "publication": {
+        "with_name": N_("Publish it with our name"),
+        "without_name": N_("Publish it without our name"),
+        "do_not_publish": N_("Do not publish it"),
+    },
+}
 
 
 def _objective_title(number: int, title: str) -> str:
@@ -812,8 +841,10 @@ def _remove_button(entry: FieldView, what: str) -> FormButton:
 _ADD_ENTRY: dict[str | None, str] = {
     None: N_("Add an entry"),
     "Comment on this objective": N_("Add a comment on this objective"),
+    "Government entity": N_("Add a government entity"),
     "Group consulted": N_("Add a group consulted"),
     "Guiding principle": N_("Add a guiding principle"),
+    "Joint organisation": N_("Add a joint organisation"),
     "Progress on this objective": N_("Add a progress on this objective"),
     "Recommendation": N_("Add a recommendation"),
     "SDG target": N_("Add a sdg target"),
@@ -1028,11 +1059,12 @@ class FormView:
 
 
 class Form:
-    """The form of one document schema (see the module's documentation)."""
+    """The form of one version of a document schema (see the module's documentation)."""
 
-    def __init__(self, name: str, root: Group) -> None:
+    def __init__(self, name: str, root: Group, version: int = 1) -> None:
         self.name = name
         self.root = root
+        self.version = version
 
     def parse(self, data: _Pairs | Iterable[tuple[Any, Any]]) -> dict[str, Any]:
         """The document a posted form (a multidict, or (name, value) pairs) stands for: values
@@ -1084,7 +1116,7 @@ class Form:
         """The problems the API finds in this document as a submission's content (pointers
         into the document), from the same functions."""
         return unstorable_or_too_many_values(document) or schemas.validate_document(
-            self.name, document
+            self.name, document, self.version
         )
 
     def view(
@@ -1150,13 +1182,19 @@ def _container(
     return value
 
 
-@cache
-def form_for(name: str) -> Form:
-    """The form of the document schema ``name`` (one of schemas.DOCUMENT_SCHEMAS)."""
+def form_for(name: str, version: int | None = None) -> Form:
+    """The form of the document schema ``name`` (one of schemas.DOCUMENT_SCHEMAS) at
+    ``version``, its current one when None; KeyError for another schema or version."""
     if name not in schemas.DOCUMENT_SCHEMAS:
         raise KeyError(name)
-    schema = schemas.schema_document(name)
-    assert schema is not None
+    return _form(name, schemas.current_version(name) if version is None else version)
+
+
+@cache
+def _form(name: str, version: int) -> Form:
+    schema = schemas.schema_document(name, version)
+    if schema is None:
+        raise KeyError(f"{name} version {version}")
     root = _node(schema, schema["$id"], name)
     assert isinstance(root, Group), "every document is an object"
-    return Form(name, root)
+    return Form(name, root, version)

@@ -28,7 +28,7 @@ from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
 from i18n import country_name
-from services import clearance, drafts, reviews, submissions
+from services import clearance, drafts, reviews, schema_versions, submissions
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
@@ -193,7 +193,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
         "sender": _sender(document["content"]),
         "document": document,
         "received": local_time(_instant(document["received_at"]), person.time_zone),
-        "fields": form_for(kind.value).view(document["content"]).fields,
+        "fields": form_for(kind.value, document["schema_version"]).view(document["content"]).fields,
     }
     return page(request, "reviews/submission.html", context)
 
@@ -271,7 +271,7 @@ async def _intake(request: web.Request) -> tuple[Deps, Intake, Form]:
     person = require_person(request)
     deps = request.app[SERVICES]
     intake = await submissions.intake(deps, person, request.match_info["id"])
-    return deps, intake, form_for(_kind_asked(intake, request.query).value)
+    return deps, intake, form_for(_kind_asked(intake, request.query).value, intake.schema_version)
 
 
 async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
@@ -284,7 +284,8 @@ async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
 
 @routes.get("/reviews/{id}/submit")
 async def submission_form(request: web.Request) -> web.StreamResponse:
-    """The draft if there is one, else the version sent last, else a new document."""
+    """The draft if there is one, else the version sent last, else a new document; either
+    brought up to date when written for an earlier version of the form."""
     deps, intake, form = await _intake(request)
     draft = await drafts.load(deps, intake)
     if draft is not None:
@@ -294,14 +295,44 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
             if "saved" in request.query
             else None
         )
-        return _form_page(request, intake, form, draft.content, notice=notice)
+        return _started_from(request, intake, form, draft.content, draft.schema_version, notice)
     last = await _last_sent(deps, intake)
     if last is not None:
         notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
             "version": last["version"]
         }
-        return _form_page(request, intake, form, last["content"], notice=notice)
+        return _started_from(request, intake, form, last["content"], last["schema_version"], notice)
     return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
+
+
+def _started_from(
+    request: web.Request,
+    intake: Intake,
+    form: Form,
+    content: dict[str, Any],
+    written_for: int,
+    notice: str | None,
+) -> web.Response:
+    """The form filled with `content`, written against version `written_for` of the form:
+    an earlier version's answers are carried over where the form still asks for them, and
+    what is left to fix is shown beside its fields."""
+    updated = schema_versions.up_to_date(
+        intake.kind.value, content, written_for, intake.schema_version
+    )
+    if updated is None:
+        return _form_page(request, intake, form, content, notice=notice)
+    changed = i18n.gettext(
+        "This form has changed since these answers were written. They were carried over to"
+        " the new form; check the questions marked below before you send it."
+    )
+    return _form_page(
+        request,
+        intake,
+        form,
+        updated.content,
+        problems=updated.problems,
+        notice=f"{notice} {changed}" if notice else changed,
+    )
 
 
 def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what: str) -> str:
