@@ -59,9 +59,7 @@ def _added(row: asyncpg.Record) -> dict[str, Any]:
         "kind": row["kind"],
         "subject": row["subject"],
         # Named only with its consent, as in the synthesis.
-        "organisation": row["organisation"]
-        if quoted_with_name(row["content"])
-        else None,
+        "organisation": row["organisation"] if quoted_with_name(row["content"]) else None,
         "accepted_at": row["decided_at"].isoformat(),
         "late": row["late"],
         "under_extension": row["under_extension"],
