@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api import (
     actors,
+    annexes,
     deliveries,
     exports,
     meta,
@@ -121,6 +122,7 @@ def create_app(
         actors,
         reviews,
         submissions,
+        annexes,
         tasks,
         reports,
         webhooks,

@@ -26,6 +26,7 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
+    annexes,
     deliveries,
     exports,
     meta,
@@ -64,6 +65,7 @@ ROUTE_TABLES = (
     actors.routes,
     reviews.routes,
     submissions.routes,
+    annexes.routes,
     tasks.routes,
     reports.routes,
     webhooks.routes,
@@ -107,6 +109,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "AccountsCsv": ACCOUNTS_CSV,
     "Reminders": request_schemas.REMINDERS,
     "Announcement": request_schemas.ANNOUNCEMENT,
+    "AnnexFile": {"type": "string", "format": "binary", "description": "The file itself."},
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
@@ -163,6 +166,7 @@ TAGS = [
     {"name": "Accounts", "description": "Accounts and their bearer tokens."},
     {"name": "Reviews", "description": "Regional reviews and their deadlines."},
     {"name": "Submissions", "description": "National reports and stakeholder inputs."},
+    {"name": "Annexes", "description": "PDF and Word files sent with a submission."},
     {
         "name": "Consultation",
         "description": "The synthesis of a review's inputs and the tasks that ask participants"

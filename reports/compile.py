@@ -15,6 +15,7 @@ from db import report_inputs
 from db.pool import Connection
 from domain.canonical import json_hash
 from domain.reference import load_reference
+from reports.annexes import annex_listing
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
 QUOTES_PER_OBJECTIVE = 20
@@ -209,6 +210,7 @@ async def compile_report(
             ],
         },
         "editorial": [{"section": s, "text": t} for s, t in sorted(editorial.items())],
+        "annexes": await annex_listing(conn, review_id),
         "annex": {
             "after_compilation": [
                 {

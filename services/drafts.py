@@ -27,8 +27,8 @@ class Draft:
     updated_at: datetime
 
 
-def _key(intake: Intake) -> tuple[str, str, str]:
-    """The review, kind and subject the intake's draft is kept under."""
+def subject_key(intake: Intake) -> tuple[str, str, str]:
+    """The review, kind and subject the intake's draft and its annexes are kept under."""
     own = own_subject(intake.actor)
     actor = intake.actor
     # An account set up without its country (or organisation) has nothing to draft for; its
@@ -40,14 +40,14 @@ def _key(intake: Intake) -> tuple[str, str, str]:
 
 async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
     """Keep `content` (as typed: it need not be valid yet) as the draft."""
-    row = await save_draft(deps.pool, *_key(intake), content, intake.actor.id)
+    row = await save_draft(deps.pool, *subject_key(intake), content, intake.actor.id)
     return Draft(row["content"], row["updated_at"])
 
 
 async def load(deps: Deps, intake: Intake) -> Draft | None:
-    row = await draft(deps.pool, *_key(intake))
+    row = await draft(deps.pool, *subject_key(intake))
     return None if row is None else Draft(row["content"], row["updated_at"])
 
 
 async def discard(deps: Deps, intake: Intake) -> None:
-    await delete_draft(deps.pool, *_key(intake))
+    await delete_draft(deps.pool, *subject_key(intake))
