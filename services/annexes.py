@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from db.annexes import annex, attached, insert_annex, remove_annex, version_annexes
+from db.files import sha256_of
 from db.reviews import visible_review
 from domain.access import Actor
 from domain.annexes import (
@@ -34,7 +35,7 @@ from i18n import gettext
 from services import submissions
 from services.drafts import subject_key
 from services.engine import Deps
-from services.files import file_store, sha256_of
+from services.files import file_store
 from services.refusals import Refused, invalid, named_id, not_found
 from services.submissions import Intake
 
