@@ -181,9 +181,7 @@ async def test_each_version_keeps_the_annexes_it_was_sent_with(
     kept = await attached(api, germany, review["id"], annex_files.pdf("kept"), "kept.pdf")
     dropped = await attached(api, germany, review["id"], annex_files.docx("dropped"), "old.docx")
     never_sent = await attached(api, germany, review["id"], annex_files.pdf("never"), "x.pdf")
-    removed = await api.delete(
-        f"{run.url}/annexes/{never_sent['id']}", headers=germany.headers
-    )
+    removed = await api.delete(f"{run.url}/annexes/{never_sent['id']}", headers=germany.headers)
     assert removed.status == 204
     first = await submit(api, germany, review["id"], documents.national_report("DEU"))
     receipt = await first.json()
@@ -215,7 +213,9 @@ async def send_with_annexes(api: Any, review: dict[str, Any]) -> tuple[bytes, by
     pdf, docx = annex_files.pdf("Germany"), annex_files.docx("Alpha")
     await attached(api, germany, review["id"], pdf, "Annex I.pdf")
     await attached(api, ngo, review["id"], docx, "Alpha position.docx")
-    assert (await submit(api, germany, review["id"], documents.national_report("DEU"))).status == 201
+    assert (
+        await submit(api, germany, review["id"], documents.national_report("DEU"))
+    ).status == 201
     alpha = {**documents.stakeholder_input(f"Alpha {review['tag']}"), "consent_to_publish": False}
     assert (await submit(api, ngo, review["id"], alpha)).status == 201
     return pdf, docx

@@ -14,6 +14,7 @@ from i18n import N_
 from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
+    annexes,
     audit,
     console,
     dashboard,
@@ -143,6 +144,7 @@ def add_web(app: web.Application) -> None:
         tasks,
         console,
         reviews,
+        annexes,
         invitations,
         language,
         account,

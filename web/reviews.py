@@ -27,10 +27,11 @@ from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
 from i18n import country_name
-from services import drafts, reviews, submissions
+from services import annexes, drafts, reviews, submissions
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
+from web.annex_section import ANNEX_FIELD, annex_rows, annex_section
 from web.format import deadline, local_time
 from web.forms import FieldError, Form, FormButton, form_for
 from web.render import page
@@ -177,7 +178,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     person = require_person(request)
     deps = request.app[SERVICES]
     review = await reviews.visible(deps, person, request.match_info["id"])
-    document = await submissions.submission_document(
+    document = await annexes.submission_document(
         deps, person, request.match_info["submission"], request.query.get("version")
     )
     if document["review_id"] != review["id"]:
@@ -192,6 +193,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
         "document": document,
         "received": local_time(_instant(document["received_at"]), person.time_zone),
         "fields": form_for(kind.value).view(document["content"]).fields,
+        "annexes": annex_rows(document["annexes"]),
     }
     return page(request, "reviews/submission.html", context)
 
@@ -229,7 +231,7 @@ def form_key(form: MultiDictProxy[Any]) -> str | None:
     return None
 
 
-def _form_page(
+async def _form_page(
     request: web.Request,
     intake: Intake,
     form: Form,
@@ -238,11 +240,14 @@ def _form_page(
     problems: list[Any] | None = None,
     refusal: str | None = None,
     notice: str | None = None,
+    annex_error: str | None = None,
     status: int = 200,
 ) -> web.Response:
     what = i18n.gettext(WHAT[intake.kind])
     view = form.view(document, problems or [])
     errors = view.errors or ([FieldError(refusal, "")] if refusal else [])
+    if annex_error:
+        errors = [FieldError(annex_error, ANNEX_FIELD)]
     buttons = [
         FormButton(SEND, "1", i18n.gettext("Send your %(what)s") % {"what": what}),
         FormButton(SAVE, "1", i18n.gettext("Save draft"), secondary=True),
@@ -256,8 +261,10 @@ def _form_page(
         "notice": notice,
         "buttons": buttons,
         "hidden": new_form_key(),
-        "action": request.path,
+        # Not the request's path: the form is shown again after a file was refused too.
+        "action": f"{_review_path(intake.review['id'])}/submit",
         "back": _review_path(intake.review["id"]),
+        "annexes": await annex_section(request, intake, annex_error),
     }
     return page(request, "reviews/submit.html", context, status=status)
 
@@ -277,6 +284,24 @@ async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
     return await submissions.submission_document(deps, intake.actor, items[0]["id"], None)
 
 
+async def form_with_annex_error(
+    request: web.Request, deps: Deps, intake: Intake, message: str, status: int
+) -> web.Response:
+    """The form as it stands (the draft, else the version sent last, else a new document),
+    with what was wrong with the file beside the field to attach one."""
+    form = form_for(intake.kind.value)
+    draft = await drafts.load(deps, intake)
+    last = None if draft is not None else await _last_sent(deps, intake)
+    document = (
+        draft.content
+        if draft is not None
+        else last["content"]
+        if last is not None
+        else _blank(intake.actor, intake.kind)
+    )
+    return await _form_page(request, intake, form, document, annex_error=message, status=status)
+
+
 @routes.get("/reviews/{id}/submit")
 async def submission_form(request: web.Request) -> web.StreamResponse:
     """The draft if there is one, else the version sent last, else a new document."""
@@ -289,14 +314,14 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
             if "saved" in request.query
             else None
         )
-        return _form_page(request, intake, form, draft.content, notice=notice)
+        return await _form_page(request, intake, form, draft.content, notice=notice)
     last = await _last_sent(deps, intake)
     if last is not None:
         notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
             "version": last["version"]
         }
-        return _form_page(request, intake, form, last["content"], notice=notice)
-    return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
+        return await _form_page(request, intake, form, last["content"], notice=notice)
+    return await _form_page(request, intake, form, _blank(intake.actor, intake.kind))
 
 
 def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what: str) -> str:
@@ -341,7 +366,7 @@ async def _send(
     review has accepted it."""
     problems = await off_loop(form.problems, document)
     if problems:
-        return _form_page(request, intake, form, document, problems=problems, status=422)
+        return await _form_page(request, intake, form, document, problems=problems, status=422)
     body = {"kind": intake.kind.value, "content": document}
     try:
         receipt = await submissions.submit(deps, intake, body, form_key(await request.post()))
@@ -355,7 +380,7 @@ async def _send(
             "Your %(what)s was not sent. %(why)s Your answers are kept as a draft."
         ) % {"what": what, "why": words}
         status = STATUS_OF_KIND[refused.kind]
-        return _form_page(request, intake, form, document, refusal=refusal, status=status)
+        return await _form_page(request, intake, form, document, refusal=refusal, status=status)
     await drafts.discard(deps, intake)
     location = f"{_review_path(intake.review['id'])}?sent={receipt['version']}"
     return web.Response(status=303, headers={"Location": location})
@@ -373,11 +398,11 @@ async def post_submission_form(request: web.Request) -> web.StreamResponse:
         document = form.apply(document, action)
     unstorable = unstorable_or_too_many_values(document)
     if unstorable:
-        return _form_page(request, intake, form, document, problems=unstorable, status=422)
+        return await _form_page(request, intake, form, document, problems=unstorable, status=422)
     await drafts.save(deps, intake, document)
     if SEND in posted and action is None:
         return await _send(request, deps, intake, form, document)
     if SAVE in posted and action is None:
         location = f"{request.path}?saved"
         return web.Response(status=303, headers={"Location": location})
-    return _form_page(request, intake, form, document)
+    return await _form_page(request, intake, form, document)
