@@ -22,8 +22,10 @@ class PostgresFileStore:
     async def put(self, content: bytes) -> str:
         digest = sha256_of(content)
         await self._pool.execute(
+            # Stored again: the time is now, so the purge of files no annex names
+            # (db.retention) leaves it to the upload naming it.
             """INSERT INTO file_blobs (sha256, size, content) VALUES ($1, $2, $3)
-               ON CONFLICT (sha256) DO NOTHING""",
+               ON CONFLICT (sha256) DO UPDATE SET stored_at = now()""",
             digest,
             len(content),
             content,

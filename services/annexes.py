@@ -100,9 +100,7 @@ async def attach(deps: Deps, intake: Intake, sent_name: str, content: bytes) -> 
         raise _refused(
             gettext("The file is neither a PDF nor a Word document (DOCX), whatever its name says.")
         )
-    store = file_store(deps.pool)
-    if not await store.exists(digest):
-        await store.put(content)
+    await file_store(deps.pool).put(content)
     async with deps.pool.acquire() as conn, conn.transaction():
         row = await insert_annex(
             conn,

@@ -30,6 +30,9 @@ CREATE TABLE annexes (
     removed_at timestamptz
 );
 
+-- The purge of files no annex names (db/retention.py) looks them up by hash.
+CREATE INDEX annexes_by_file ON annexes (sha256);
+
 CREATE INDEX annexes_of_subject ON annexes (review_id, kind, subject, uploaded_at, id)
     WHERE removed_at IS NULL;
 
