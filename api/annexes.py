@@ -22,7 +22,7 @@ from api.operations import (
     query_parameter,
     shared_response,
 )
-from api.problems import Problem
+from api.problems import Problem, invalid
 from api.uploads import CHUNK_BYTES, CUT_SHORT, file_response, read_bounded
 from domain.annexes import (
     MAX_ANNEX_BYTES,
@@ -35,6 +35,10 @@ from services import annexes
 from services import submissions as submitting
 
 routes = web.RouteTableDef()
+
+# The longest name a file is sent under: the query that carries it stays well within the
+# request line's limit, whatever characters it holds.
+MAX_SENT_NAME = 255
 
 ANNEX_ID = path_parameter("annex", UUID, "The annex's id.")
 SUBMITTERS_ONLY = shared_response(
@@ -82,8 +86,8 @@ async def _body(request: web.Request) -> bytes:
         "ReviewId",
         query_parameter(
             "name",
-            {"type": "string", "maxLength": 1000},
-            f"The file's name, as shown (its last {MAX_NAME_CHARS} characters at most, without"
+            {"type": "string", "maxLength": MAX_SENT_NAME},
+            f"The file's name, as shown (its first {MAX_NAME_CHARS} characters at most, without"
             " a folder or control characters); `annex` when absent.",
         ),
     ),
@@ -93,7 +97,10 @@ async def _body(request: web.Request) -> bytes:
 async def attach(request: web.Request) -> web.Response:
     deps = request.app[SERVICES]
     intake = await submitting.intake(deps, current_actor(request), request.match_info["id"])
-    annex = await annexes.attach(deps, intake, request.query.get("name", ""), await _body(request))
+    name = request.query.get("name", "")
+    if len(name) > MAX_SENT_NAME:
+        raise invalid([("/name", f"must be at most {MAX_SENT_NAME} characters")])
+    annex = await annexes.attach(deps, intake, name, await _body(request))
     return web.json_response(annex.as_json(), status=201)
 
 
