@@ -284,28 +284,11 @@ async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
     return await submissions.submission_document(deps, intake.actor, items[0]["id"], None)
 
 
-async def form_with_annex_error(
-    request: web.Request, deps: Deps, intake: Intake, message: str, status: int
-) -> web.Response:
-    """The form as it stands (the draft, else the version sent last, else a new document),
-    with what was wrong with the file beside the field to attach one."""
-    form = form_for(intake.kind.value)
-    draft = await drafts.load(deps, intake)
-    last = None if draft is not None else await _last_sent(deps, intake)
-    document = (
-        draft.content
-        if draft is not None
-        else last["content"]
-        if last is not None
-        else _blank(intake.actor, intake.kind)
-    )
-    return await _form_page(request, intake, form, document, annex_error=message, status=status)
-
-
-@routes.get("/reviews/{id}/submit")
-async def submission_form(request: web.Request) -> web.StreamResponse:
-    """The draft if there is one, else the version sent last, else a new document."""
-    deps, intake, form = await _intake(request)
+async def _form_start(
+    request: web.Request, deps: Deps, intake: Intake
+) -> tuple[dict[str, Any], str | None]:
+    """What the form starts from: the draft if there is one, else the version sent last,
+    else a new document; and the notice that says which."""
     draft = await drafts.load(deps, intake)
     if draft is not None:
         saved = local_time(draft.updated_at, intake.actor.time_zone)
@@ -314,14 +297,31 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
             if "saved" in request.query
             else None
         )
-        return await _form_page(request, intake, form, draft.content, notice=notice)
+        return draft.content, notice
     last = await _last_sent(deps, intake)
     if last is not None:
         notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
             "version": last["version"]
         }
-        return await _form_page(request, intake, form, last["content"], notice=notice)
-    return await _form_page(request, intake, form, _blank(intake.actor, intake.kind))
+        return last["content"], notice
+    return _blank(intake.actor, intake.kind), None
+
+
+@routes.get("/reviews/{id}/submit")
+async def submission_form(request: web.Request) -> web.StreamResponse:
+    deps, intake, form = await _intake(request)
+    document, notice = await _form_start(request, deps, intake)
+    return await _form_page(request, intake, form, document, notice=notice)
+
+
+async def form_with_annex_error(
+    request: web.Request, deps: Deps, intake: Intake, message: str, status: int
+) -> web.Response:
+    """The form as it starts, with what was wrong with the file beside the field to attach
+    one."""
+    document, _ = await _form_start(request, deps, intake)
+    form = form_for(intake.kind.value)
+    return await _form_page(request, intake, form, document, annex_error=message, status=status)
 
 
 def _plain_refusal(refused: Refused, review: asyncpg.Record, actor: Actor, what: str) -> str:
