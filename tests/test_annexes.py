@@ -4,6 +4,7 @@ listed with size and hash in the report."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import AsyncIterator
@@ -270,3 +271,27 @@ async def test_the_review_compiles_a_report_listing_the_annexes(
     assert_listed(await (await run.report(format="json")).json(), pdf, docx)
     assert_shown(await (await run.report(format="html")).text(), pdf, docx)
     assert_shown(await (await run.report(format="md")).text(), pdf, docx)
+
+
+async def test_a_body_cut_short_is_refused_and_nothing_is_kept(
+    api: Any, review: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client says 100 kB, sends 100 bytes, and stops sending: whatever the connection
+    ends with is no server error, none is logged, and the draft has no annex."""
+    germany = review["germany"]
+    host, port = api.server.host, api.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        f"POST /v1/reviews/{review['id']}/annexes?name=cut.pdf HTTP/1.1\r\n"
+        f"Host: {host}\r\nAuthorization: Bearer {germany.token}\r\n"
+        "Content-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n".encode()
+        + annex_files.pdf()[:100]
+    )
+    await writer.drain()
+    writer.write_eof()
+    answer = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    assert not answer.startswith(b"HTTP/1.1 5")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    listed = await api.get(f"/v1/reviews/{review['id']}/annexes", headers=germany.headers)
+    assert (await listed.json())["items"] == []
