@@ -45,10 +45,12 @@ def content_types(main: str = WORD_MAIN) -> str:
 
 
 def package(members: dict[str, bytes | str]) -> bytes:
+    """A ZIP of `members`, the same bytes whenever it is made (its times are fixed)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():
-            archive.writestr(name, content)
+            member = zipfile.ZipInfo(name, date_time=(2020, 10, 26, 0, 0, 0))
+            archive.writestr(member, content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
