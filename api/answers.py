@@ -28,6 +28,7 @@ from api.operations import (
 )
 from api.reviews import TASK_STATUSES
 from domain.access import ROLES
+from domain.annexes import AnnexType
 from domain.events import EventType
 from notifications.webhooks import DELIVERY_HEADER, MAX_ATTEMPTS
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
@@ -704,6 +705,22 @@ SUBMISSIONS: dict[str, dict[str, Any]] = {
         }
     ),
     "SubmissionList": _list_of("SubmissionSummary"),
+    "Annex": object_of(
+        {
+            "id": UUID,
+            "file_name": {
+                "type": "string",
+                "description": "The name the file was sent under, as shown (no folder, no"
+                " control characters).",
+            },
+            "media_type": {"enum": [t.value for t in AnnexType]},
+            "size": {**COUNT, "description": "In bytes."},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "uploaded_at": component("Instant"),
+        },
+        description="A file attached to a submission; `GET /v1/annexes/{id}` reads it.",
+    ),
+    "AnnexList": _list_of("Annex"),
     "SubmissionVersion": object_of(
         {
             "version": VERSION,
@@ -731,6 +748,9 @@ SUBMISSIONS: dict[str, dict[str, Any]] = {
             "versions": array_of(
                 component("SubmissionVersion"),
                 description="Every accepted version, oldest first.",
+            ),
+            "annexes": array_of(
+                component("Annex"), description="The annexes this version was sent with."
             ),
         }
     ),
@@ -1133,11 +1153,36 @@ REPORT: dict[str, dict[str, Any]] = {
                 " opened: they were shown to the consultees in an addendum to the synthesis,"
                 " and what the report quotes of them is marked.",
             ),
+            "annexes": array_of(
+                object_of(
+                    {
+                        "kind": SUBMISSION_KIND,
+                        "country": nullable(common("iso3")),
+                        "organisation": {
+                            "type": ["string", "null"],
+                            "description": "Null unless the input may be published with the"
+                            " organisation's name.",
+                        },
+                        "category": nullable(common("stakeholder_category")),
+                        "file_name": {
+                            "type": ["string", "null"],
+                            "description": "Null where the organisation is not named.",
+                        },
+                        "media_type": {"enum": [t.value for t in AnnexType]},
+                        "size": {**COUNT, "description": "In bytes."},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        **_PROVENANCE,
+                    }
+                ),
+                description="The files sent with the versions the report is compiled from,"
+                " by kind and submitter. Absent from reports compiled before files were"
+                " listed.",
+            ),
             "content_hash": REPORT_HASH,
         },
         # Versions compiled before these sections were added have none of them; the addendum
         # is there only when inputs were received after the consultation opened.
-        optional=("addressed", "recommendations", "states", "synthesis_addendum"),
+        optional=("addressed", "annexes", "recommendations", "states", "synthesis_addendum"),
         description="A version of the review's report, compiled from the latest version of"
         " every submission and the consultation's answers. Served as stored: the same"
         " bytes on every read.",

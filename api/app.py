@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api import (
     actors,
     clearance,
+    annexes,
     deliveries,
     exports,
     meta,
@@ -123,6 +124,7 @@ def create_app(
         reviews,
         submissions,
         clearance,
+        annexes,
         tasks,
         reports,
         webhooks,

@@ -27,6 +27,7 @@ import schemas
 from api import (
     actors,
     clearance,
+    annexes,
     deliveries,
     exports,
     meta,
@@ -67,6 +68,7 @@ ROUTE_TABLES = (
     reviews.routes,
     submissions.routes,
     clearance.routes,
+    annexes.routes,
     tasks.routes,
     reports.routes,
     webhooks.routes,
@@ -113,6 +115,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "NewDrafter": NEW_DRAFTER_SCHEMA,
     "ClearingOfficer": CLEARING_OFFICER_SCHEMA,
     "Clearance": CLEARANCE_SCHEMA,
+    "AnnexFile": {"type": "string", "format": "binary", "description": "The file itself."},
 }
 
 # ---- JSON Schemas as components ------------------------------------------------------------
@@ -169,6 +172,7 @@ TAGS = [
     {"name": "Accounts", "description": "Accounts and their bearer tokens."},
     {"name": "Reviews", "description": "Regional reviews and their deadlines."},
     {"name": "Submissions", "description": "National reports and stakeholder inputs."},
+    {"name": "Annexes", "description": "PDF and Word files sent with a submission."},
     {
         "name": "Consultation",
         "description": "The synthesis of a review's inputs and the tasks that ask participants"

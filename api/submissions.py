@@ -26,6 +26,7 @@ from api.operations import (
     query_parameter,
     shared_response,
 )
+from services import annexes
 from services import submissions as use_cases
 
 routes = web.RouteTableDef()
@@ -105,7 +106,12 @@ async def list_submissions(request: web.Request) -> web.Response:
     "Submissions",
     "getSubmission",
     "A submission: the latest version or the one asked for",
-    {"200": answer("The submission.", component("Submission")), "404": NOT_FOUND},
+    {
+        "200": answer(
+            "The submission, with the annexes it was sent with.", component("Submission")
+        ),
+        "404": NOT_FOUND,
+    },
     parameters=(
         "SubmissionId",
         query_parameter("version", VERSION, "An earlier version; the latest when absent."),
@@ -113,7 +119,7 @@ async def list_submissions(request: web.Request) -> web.Response:
 )
 async def read_submission(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
-    document = await use_cases.submission_document(
+    document = await annexes.submission_document(
         deps, actor, request.match_info["id"], request.query.get("version")
     )
     return web.json_response(document)

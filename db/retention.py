@@ -5,8 +5,10 @@ transactions that never hold many locks for long. Rows another transaction holds
 being used, a delivery being retried) are skipped and left to a later batch, so several purges
 at once neither wait for each other nor delete anything twice.
 
-Nothing else is deleted: submissions, reports, review and account events (the audit trail)
-and the delivery log's one row per message are kept for ever.
+Nothing else is deleted but the bytes of files no annex names any more (taken off a draft
+before any version was sent with them): submissions, the files sent with them, reports,
+review and account events (the audit trail) and the delivery log's one row per message are
+kept for ever.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ SIGN_IN_LINKS = """
         LIMIT $2 FOR UPDATE SKIP LOCKED)"""
 
 
+# A file's bytes that no annex names: removed from a draft before any version was sent with
+# them. Only after a day, since an upload in progress stores its file just before it names it
+# (and storing a file again sets its `stored_at` to now).
+UNNAMED_FILES = """
+    DELETE FROM file_blobs WHERE sha256 IN (
+        SELECT b.sha256 FROM file_blobs b
+        WHERE b.stored_at < now() - make_interval(days => 1)
+          AND NOT EXISTS (SELECT 1 FROM annexes a WHERE a.sha256 = b.sha256)
+        LIMIT $1 FOR UPDATE SKIP LOCKED)"""
+
+
 def _deleted(status: str) -> int:
     return int(status.split()[-1])
 
@@ -71,3 +84,8 @@ async def delete_web_sessions(conn: Executor, days: int, idle: timedelta, limit:
 async def delete_sign_in_links(conn: Executor, days: int, limit: int) -> int:
     """Up to `limit` sign-in links used or expired more than `days` ago; how many."""
     return _deleted(await conn.execute(SIGN_IN_LINKS, days, limit))
+
+
+async def delete_unnamed_files(conn: Executor, limit: int) -> int:
+    """Up to `limit` files no annex names, stored more than a day ago; how many."""
+    return _deleted(await conn.execute(UNNAMED_FILES, limit))

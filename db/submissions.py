@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from db.annexes import bind_annexes
 from db.pool import Connection
 
 # Each submission's latest accepted version, `latest` to the query that starts `WITH` it.
@@ -42,8 +43,8 @@ async def store_pending(
 ) -> tuple[asyncpg.Record, bool]:
     """Store the request (once per request id): pending with its content (checked against
     `schema_version` of its kind's schema), or, refused before it reached the review
-    (`rejection`), rejected without it. Returns its row as it now stands, and whether this
-    call stored it."""
+    (`rejection`), rejected without it, and a pending one with the subject's annexes as they
+    are. Returns its row as it now stands, and whether this call stored it."""
     async with pool.acquire() as conn, conn.transaction():
         submission_id = await conn.fetchval(
             """INSERT INTO submissions (id, review_id, kind, subject) VALUES ($1, $2, $3, $4)
@@ -71,6 +72,8 @@ async def store_pending(
             rejection,
             schema_version,
         )
+        if inserted and content is not None:
+            await bind_annexes(conn, request_id, review_id, kind, subject)
         stored = await conn.fetchrow(
             """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
                JOIN submissions s ON s.id = v.submission_id WHERE v.request_id = $1""",

@@ -47,6 +47,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "console": (
         "web/templates/people/*.html",
         "web/templates/reviews/*.html",
+        "web/annex_section.py",
+        "web/annexes.py",
         "web/audit.py",
         "web/clearance.py",
         "web/console.py",

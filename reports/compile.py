@@ -35,6 +35,7 @@ from domain.canonical import json_hash
 from domain.publication import report_may_be_published
 from domain.reference import Reference, load_reference
 from reports.addendum import addendum_section
+from reports.annexes import annex_listing
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
 QUOTES_PER_OBJECTIVE = 20
@@ -253,6 +254,7 @@ async def compile_report(
             ],
         },
         "editorial": [{"section": s, "text": t} for s, t in sorted(editorial.items())],
+        "annexes": await annex_listing(conn, review_id),
         "annex": {
             "after_compilation": [
                 {

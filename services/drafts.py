@@ -30,8 +30,8 @@ class Draft:
     schema_version: int = 1
 
 
-def _key(intake: Intake) -> tuple[str, str, str]:
-    """The review, kind and subject the intake's draft is kept under."""
+def subject_key(intake: Intake) -> tuple[str, str, str]:
+    """The review, kind and subject the intake's draft and its annexes are kept under."""
     own = own_subject(intake.actor)
     actor = intake.actor
     # An account set up without its country (or organisation) has nothing to draft for; its
@@ -45,7 +45,7 @@ async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
     """Keep `content` (as typed: it need not be valid yet, but is written against the version
     of the schema the review collects) as the draft, and a national report's as a revision of
     its history too (services.clearance)."""
-    key = _key(intake)
+    key = subject_key(intake)
     async with deps.pool.acquire() as conn, conn.transaction():
         row = await save_draft(conn, *key, content, intake.actor.id, intake.schema_version)
         await clearance.keep_revision(conn, key, content, intake.actor.id)
@@ -53,9 +53,9 @@ async def save(deps: Deps, intake: Intake, content: dict[str, Any]) -> Draft:
 
 
 async def load(deps: Deps, intake: Intake) -> Draft | None:
-    row = await draft(deps.pool, *_key(intake))
+    row = await draft(deps.pool, *subject_key(intake))
     return None if row is None else Draft(row["content"], row["updated_at"], row["schema_version"])
 
 
 async def discard(deps: Deps, intake: Intake) -> None:
-    await delete_draft(deps.pool, *_key(intake))
+    await delete_draft(deps.pool, *subject_key(intake))

@@ -6,7 +6,9 @@
   sent or failed for good (never those of a delivery still pending);
 - `web_sessions` and `sign_in_links`: sessions ended, and links used or expired, more than
   `REVIEWFLOW_SESSION_DAYS` ago;
-- `mail_files`: `.eml` files written more than `REVIEWFLOW_RETENTION_DAYS` ago.
+- `mail_files`: `.eml` files written more than `REVIEWFLOW_RETENTION_DAYS` ago;
+- `unnamed_files`: the bytes of files no annex names (taken off a draft before any version was
+  sent with them), a day after they were stored.
 
 Each kind is deleted a batch at a time until a batch comes back short or `max_batches`
 batches were deleted; the rest waits for the next run, so a large backlog never holds a long
@@ -39,6 +41,7 @@ def _rules(pool: asyncpg.Pool, settings: Settings) -> dict[str, DeleteBatch]:
         "delivery_attempts": partial(store.delete_delivery_attempts, pool, settings.delivery_days),
         "web_sessions": partial(store.delete_web_sessions, pool, settings.session_days, idle),
         "sign_in_links": partial(store.delete_sign_in_links, pool, settings.session_days),
+        "unnamed_files": partial(store.delete_unnamed_files, pool),
     }
 
 

@@ -173,6 +173,7 @@ class World:
     submissions: dict[str, str] = field(default_factory=dict)  # "ece:DEU" -> id
     tasks: dict[str, str] = field(default_factory=dict)  # "ece:ALPHA" -> id
     hooks: dict[str, str] = field(default_factory=dict)  # "sec_ece" -> id
+    annexes: dict[str, str] = field(default_factory=dict)  # "ece:DEU" -> id
     contents: dict[str, dict[str, Any]] = field(default_factory=dict)  # "ece:DEU" -> document
     victim: str = ""
 
@@ -195,6 +196,7 @@ class World:
             "sub": self.submissions,
             "task": self.tasks,
             "hook": self.hooks,
+            "annex": self.annexes,
             "victim": self.victim,
         }
 
@@ -478,6 +480,8 @@ class Builder:
             }
             await call(api, "POST", f"{url}/extensions", secretariat, extension)
         await call(api, "POST", f"{url}/advance", secretariat, {})  # call for inputs
+        if key == "ece":
+            await self.annex(key, url, "DEU")
         for party in submitters:
             role = PARTIES[party]
             content = self.plan_content(key, party)
@@ -528,6 +532,25 @@ class Builder:
             await call(api, "POST", f"{url}/report/request-changes", secretariat, {"note": "More"})
             approved = await call(api, "POST", f"{url}/report/approve", secretariat, {})
             assert approved["status"] == "published", approved
+
+    async def annex(self, key: str, url: str, party: str) -> None:
+        """A PDF attached to `party`'s draft, sent with its submission: its name, content and
+        id are read by the party and the review's secretariat."""
+        role, m = PARTIES[party], self.m
+        readers = {role, "admin", SECRETARIAT_OF[REGION_OF[key]]}
+        name = m.add(m.new(f"annex-{party}"), f"annex name of {party} in {key}", role, readers)
+        text = m.add(m.new(f"pdf-{party}"), f"annex content of {party} in {key}", role, readers)
+        response = await self.api.post(
+            f"{url}/annexes",
+            params={"name": f"{name}.pdf"},
+            data=f"%PDF-1.4\n% {text}\n%%EOF\n".encode(),
+            headers=self.acc(role).headers,
+        )
+        annex = await response.json()
+        assert response.status == 201, annex
+        self.w.annexes[f"{key}:{party}"] = m.add(
+            annex["id"], f"annex id of {party} in {key}", role, readers
+        )
 
     async def build(self) -> World:
         await self.accounts()
@@ -731,6 +754,31 @@ def _described(key: str) -> Target:
     return target
 
 
+# A file any submitter may attach to its draft.
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def drafting(status: int, **overrides: int) -> dict[str, int]:
+    """A request about a draft's annexes in `ece`: its participants get `status`; other focal
+    points and stakeholders do not see the review; the others do not draft."""
+    drafters = dict.fromkeys(_ECE_PARTIES, status)
+    others = dict.fromkeys(("admin", "sec_ece", "sec_eca", *OBSERVERS), 403)
+    return actors(404, **{**others, **drafters, **overrides})
+
+
+async def _remove_annex(api: Any, w: World, role: str) -> tuple[str, Any]:
+    """DEU's annex; DEU itself removes a new one, so that the world's stays as it was."""
+    review = w.reviews["ece"]
+    annex = w.annexes["ece:DEU"]
+    if role == "fp_deu":
+        attached = await api.post(
+            f"/v1/reviews/{review}/annexes", data=PDF, headers=w.headers(role)
+        )
+        assert attached.status == 201
+        annex = (await attached.json())["id"]
+    return f"/v1/reviews/{review}/annexes/{annex}", None
+
+
 def _extension() -> dict[str, Any]:
     until = datetime.now(UTC) + timedelta(days=200)
     return {"deadline": "report_due_at", "until": until.isoformat(), "reason": "More time"}
@@ -914,6 +962,11 @@ def check_submission(name: str) -> Check:
         assert body["id"] == w.submissions[name] and body["content"] == w.contents[name]
 
     return check
+
+
+async def check_annex_list(api: Any, w: World, role: str, body: Any) -> None:
+    listed = {item["id"] for item in body["items"]}
+    assert (w.annexes["ece:DEU"] in listed) == (role == "fp_deu"), body
 
 
 async def check_task_list(api: Any, w: World, role: str, body: Any) -> None:
@@ -1224,6 +1277,17 @@ ROWS: list[Row] = [
         to("/v1/submissions/{sub[ece:DEU]}?version=1"),
         owned("ece", "fp_deu"),
     ),
+    # Annexes: the draft's, for its country or organisation; once sent, as the submission.
+    Row(
+        "list-annexes-ece",
+        "GET",
+        to(REVIEW % "ece" + "/annexes"),
+        drafting(200),
+        check=check_annex_list,
+    ),
+    Row("attach-annex-ece", "POST", to(REVIEW % "ece" + "/annexes", PDF), drafting(201)),
+    Row("annex-ece-DEU", "GET", to("/v1/annexes/{annex[ece:DEU]}"), owned("ece", "fp_deu")),
+    Row("remove-annex-ece", "DELETE", _remove_annex, drafting(404, fp_deu=204)),
     # Tasks: the assignee; the review's secretariat reads but does not answer.
     Row("list-tasks", "GET", to("/v1/tasks"), actors(200), check=check_task_list),
     Row(
@@ -1457,6 +1521,9 @@ async def test_matrix(api: Any, world: World, row: Row, role: str) -> None:
     if isinstance(body, str):  # a CSV file
         headers["Content-Type"] = "text/csv"
         sent = {"data": body.encode()}
+    if isinstance(body, bytes):  # an annex
+        headers["Content-Type"] = "application/octet-stream"
+        sent = {"data": body}
     response = await api.request(row.method, path, headers=headers, **sent)
     # A PDF is binary: what text it has is compressed, and the HTML it is rendered from is read.
     text = await response.text(errors="replace")
@@ -1464,7 +1531,7 @@ async def test_matrix(api: Any, world: World, row: Row, role: str) -> None:
     assert response.status == expected, (
         f"{row.method} {path} as {role}: expected {expected}, got {response.status}: {text[:600]}"
     )
-    request = path + json.dumps(body)
+    request = path + (body.decode() if isinstance(body, bytes) else json.dumps(body))
     leaks = world.markers.leaks(text, role, response.status, row.context, request)
     assert not leaks, f"{row.method} {path} as {role} ({response.status}) shows: {leaks}"
     if expected == 401:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import os
 import secrets
 import time
@@ -36,13 +37,20 @@ from workflows.retention import RETENTION_EVERY, retention_workflow_id
 
 DAY_S = 86400
 # The tables the purge deletes from; every other one is kept for ever.
-PURGED = {"idempotent_requests", "delivery_attempts", "web_sessions", "sign_in_links"}
+PURGED = {
+    "idempotent_requests",
+    "delivery_attempts",
+    "web_sessions",
+    "sign_in_links",
+    "file_blobs",
+}
 # What `aged` creates that the rules (days below) delete.
 EXPIRED = {
     "idempotent_requests": 1,
     "delivery_attempts": 3,
     "web_sessions": 1,
     "sign_in_links": 2,
+    "unnamed_files": 1,
     "mail_files": 1,
 }
 
@@ -142,6 +150,32 @@ def _mail_file(folder: Path, name: str, age_days: float) -> None:
     os.utime(path, (written, written))
 
 
+async def _file(store: Store, name: str, age: timedelta, review_id: str | None) -> None:
+    """A file's bytes stored `age` ago; named by an annex of `review_id` when one is given."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    await store.pool.execute(
+        """INSERT INTO file_blobs (sha256, size, content, stored_at)
+           VALUES ($1, $2, $3, now() - $4::interval)""",
+        digest,
+        len(name),
+        name.encode(),
+        age,
+    )
+    if review_id is not None:
+        await store.pool.execute(
+            """INSERT INTO annexes (id, review_id, kind, subject, file_name, media_type, size,
+                   sha256, uploaded_by, uploaded_at)
+               VALUES ($1, $2, 'national_report', 'DEU', 'old.pdf', 'application/pdf', $3, $4,
+                       $5, now() - $6::interval)""",
+            uuid.uuid4(),
+            review_id,
+            len(name),
+            digest,
+            store.actor,
+            age,
+        )
+
+
 async def aged(store: Store) -> dict[str, uuid.UUID]:
     """Records on each side of each rule, and old records of what is kept for ever; the
     deliveries by status."""
@@ -206,6 +240,10 @@ async def aged(store: Store) -> dict[str, uuid.UUID]:
     await _link(store, "used-lately", 29 * days, 29 * days)
     await _link(store, "unused-valid", -2 * days, None)
 
+    await _file(store, "named-long-ago", 400 * days, review.review_id)
+    await _file(store, "unnamed-two-days", 2 * days, None)
+    await _file(store, "unnamed-being-named", 10 * minutes, None)
+
     _mail_file(store.settings.mail_dir, "old.eml", 31)
     _mail_file(store.settings.mail_dir, "recent.eml", 29)
     _mail_file(store.settings.mail_dir, "notes.txt", 400)  # not a message: left alone
@@ -240,6 +278,7 @@ async def what_is_left(store: Store, deliveries: dict[str, uuid.UUID]) -> dict[s
         "web_sessions": await names("web_sessions", "token_hash"),
         "sign_in_links": await names("sign_in_links", "token_hash"),
         "mail": sorted(p.name for p in store.settings.mail_dir.iterdir()),
+        "files": sorted(bytes(c).decode() for c in await names("file_blobs", "content")),
     }
 
 
@@ -249,6 +288,7 @@ EXPECTED_LEFT = {
     "web_sessions": ["ended-within-30-days", "live"],
     "sign_in_links": ["unused-valid", "used-lately"],
     "mail": ["notes.txt", "recent.eml"],
+    "files": ["named-long-ago", "unnamed-being-named"],
 }
 
 
@@ -290,7 +330,7 @@ async def test_a_purge_deletes_batches_up_to_its_bound_and_the_next_run_goes_on(
     assert await store.pool.fetchval("SELECT count(*) FROM idempotent_requests") == 5
     assert await store.pool.fetchval("SELECT count(*) FROM web_sessions") == 5
     # A heartbeat after every batch: 2 + 2 full ones, and one short batch of each other kind.
-    assert len(beats) == 6
+    assert len(beats) == 7
 
     second = await purge(store, PurgeRound(batch=10, max_batches=2))
     assert (second["idempotent_requests"], second["web_sessions"]) == (5, 5)

@@ -14,6 +14,7 @@ from i18n import N_
 from services.refusals import STATUS_OF_KIND, Refused
 from web import (
     account,
+    annexes,
     audit,
     clearance,
     console,
@@ -145,6 +146,7 @@ def add_web(app: web.Application) -> None:
         console,
         reviews,
         clearance,
+        annexes,
         invitations,
         language,
         account,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.units import format_unit
+
 import i18n
 
 
@@ -26,3 +28,12 @@ def deadline(instant: datetime, time_zone: str) -> str:
     """A deadline in the person's time zone with UTC beside, e.g.
     "27 October 2020, 00:59 CET (26 October 2020, 23:59 UTC)"; UTC alone for a person in UTC."""
     return i18n.format_deadline(instant, time_zone)
+
+
+def file_size(size: int) -> str:
+    """A file's size as the language writes it: kilobytes below a megabyte, else megabytes to
+    one decimal ("340 kB", "2,5 Mo")."""
+    locale = i18n.current().locale
+    if size < 1_000_000:
+        return format_unit(max(1, round(size / 1000)), "digital-kilobyte", "short", locale=locale)
+    return format_unit(size / 1_000_000, "digital-megabyte", "short", "#,##0.#", locale=locale)

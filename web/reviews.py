@@ -28,10 +28,11 @@ from domain.intake import TAKING_SUBMISSIONS
 from domain.reference import load_reference
 from domain.review import Deadline, LatePolicy, Phase, SubmissionKind
 from i18n import country_name
-from services import clearance, drafts, reviews, schema_versions, submissions
+from services import annexes, clearance, drafts, reviews, schema_versions, submissions
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
+from web.annex_section import ANNEX_FIELD, annex_rows, annex_section
 from web.format import deadline, local_time
 from web.forms import FieldError, Form, FormButton, form_for
 from web.render import page
@@ -179,7 +180,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
     person = require_person(request)
     deps = request.app[SERVICES]
     review = await reviews.visible(deps, person, request.match_info["id"])
-    document = await submissions.submission_document(
+    document = await annexes.submission_document(
         deps, person, request.match_info["submission"], request.query.get("version")
     )
     if document["review_id"] != review["id"]:
@@ -194,6 +195,7 @@ async def submission_page(request: web.Request) -> web.StreamResponse:
         "document": document,
         "received": local_time(_instant(document["received_at"]), person.time_zone),
         "fields": form_for(kind.value, document["schema_version"]).view(document["content"]).fields,
+        "annexes": annex_rows(document["annexes"]),
     }
     return page(request, "reviews/submission.html", context)
 
@@ -231,7 +233,7 @@ def form_key(form: MultiDictProxy[Any]) -> str | None:
     return None
 
 
-def _form_page(
+async def _form_page(
     request: web.Request,
     intake: Intake,
     form: Form,
@@ -240,11 +242,14 @@ def _form_page(
     problems: list[Any] | None = None,
     refusal: str | None = None,
     notice: str | None = None,
+    annex_error: str | None = None,
     status: int = 200,
 ) -> web.Response:
     what = i18n.gettext(WHAT[intake.kind])
     view = form.view(document, problems or [])
     errors = view.errors or ([FieldError(refusal, "")] if refusal else [])
+    if annex_error:
+        errors = [FieldError(annex_error, ANNEX_FIELD)]
     buttons = [
         FormButton(SEND, "1", i18n.gettext("Send your %(what)s") % {"what": what}),
         FormButton(SAVE, "1", i18n.gettext("Save draft"), secondary=True),
@@ -260,9 +265,11 @@ def _form_page(
         "notice": notice,
         "buttons": buttons,
         "hidden": new_form_key(),
-        "action": request.path,
+        # Not the request's path: the form is shown again after a file was refused too.
+        "action": f"{_review_path(intake.review['id'])}/submit",
         "back": _review_path(intake.review["id"]),
         "team": drafting_country(intake.actor) is not None,
+        "annexes": await annex_section(request, intake, annex_error),
     }
     return page(request, "reviews/submit.html", context, status=status)
 
@@ -287,6 +294,11 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
     """The draft if there is one, else the version sent last, else a new document; either
     brought up to date when written for an earlier version of the form."""
     deps, intake, form = await _intake(request)
+async def _form_start(
+    request: web.Request, deps: Deps, intake: Intake
+) -> tuple[dict[str, Any], str | None]:
+    """What the form starts from: the draft if there is one, else the version sent last,
+    else a new document; and the notice that says which."""
     draft = await drafts.load(deps, intake)
     if draft is not None:
         saved = local_time(draft.updated_at, intake.actor.time_zone)
@@ -296,6 +308,7 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
             else None
         )
         return _started_from(request, intake, form, draft.content, draft.schema_version, notice)
+        return draft.content, notice
     last = await _last_sent(deps, intake)
     if last is not None:
         notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
@@ -303,6 +316,25 @@ async def submission_form(request: web.Request) -> web.StreamResponse:
         }
         return _started_from(request, intake, form, last["content"], last["schema_version"], notice)
     return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
+        return last["content"], notice
+    return _blank(intake.actor, intake.kind), None
+
+
+@routes.get("/reviews/{id}/submit")
+async def submission_form(request: web.Request) -> web.StreamResponse:
+    deps, intake, form = await _intake(request)
+    document, notice = await _form_start(request, deps, intake)
+    return await _form_page(request, intake, form, document, notice=notice)
+
+
+async def form_with_annex_error(
+    request: web.Request, deps: Deps, intake: Intake, message: str, status: int
+) -> web.Response:
+    """The form as it starts, with what was wrong with the file beside the field to attach
+    one."""
+    document, _ = await _form_start(request, deps, intake)
+    form = form_for(intake.kind.value)
+    return await _form_page(request, intake, form, document, annex_error=message, status=status)
 
 
 def _started_from(
@@ -377,7 +409,7 @@ async def _send(
     review has accepted it."""
     problems = await off_loop(form.problems, document)
     if problems:
-        return _form_page(request, intake, form, document, problems=problems, status=422)
+        return await _form_page(request, intake, form, document, problems=problems, status=422)
     body = {"kind": intake.kind.value, "content": document}
     try:
         receipt = await submissions.submit(deps, intake, body, form_key(await request.post()))
@@ -395,7 +427,7 @@ async def _send(
             "Your %(what)s was not sent. %(why)s Your answers are kept as a draft."
         ) % {"what": what, "why": words}
         status = STATUS_OF_KIND[refused.kind]
-        return _form_page(request, intake, form, document, refusal=refusal, status=status)
+        return await _form_page(request, intake, form, document, refusal=refusal, status=status)
     await drafts.discard(deps, intake)
     location = f"{_review_path(intake.review['id'])}?sent={receipt['version']}"
     return web.Response(status=303, headers={"Location": location})
@@ -413,11 +445,11 @@ async def post_submission_form(request: web.Request) -> web.StreamResponse:
         document = form.apply(document, action)
     unstorable = unstorable_or_too_many_values(document)
     if unstorable:
-        return _form_page(request, intake, form, document, problems=unstorable, status=422)
+        return await _form_page(request, intake, form, document, problems=unstorable, status=422)
     await drafts.save(deps, intake, document)
     if SEND in posted and action is None:
         return await _send(request, deps, intake, form, document)
     if SAVE in posted and action is None:
         location = f"{request.path}?saved"
         return web.Response(status=303, headers={"Location": location})
-    return _form_page(request, intake, form, document)
+    return await _form_page(request, intake, form, document)
