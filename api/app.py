@@ -10,8 +10,8 @@ from temporalio.client import Client
 
 from api import (
     actors,
-    clearance,
     annexes,
+    clearance,
     deliveries,
     exports,
     meta,

@@ -26,8 +26,8 @@ from aiohttp import web
 import schemas
 from api import (
     actors,
-    clearance,
     annexes,
+    clearance,
     deliveries,
     exports,
     meta,

@@ -289,16 +289,12 @@ async def _last_sent(deps: Deps, intake: Intake) -> dict[str, Any] | None:
     return await submissions.submission_document(deps, intake.actor, items[0]["id"], None)
 
 
-@routes.get("/reviews/{id}/submit")
-async def submission_form(request: web.Request) -> web.StreamResponse:
-    """The draft if there is one, else the version sent last, else a new document; either
-    brought up to date when written for an earlier version of the form."""
-    deps, intake, form = await _intake(request)
 async def _form_start(
     request: web.Request, deps: Deps, intake: Intake
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], int, str | None]:
     """What the form starts from: the draft if there is one, else the version sent last,
-    else a new document; and the notice that says which."""
+    else a new document; the version of the form it was written for; and the notice that
+    says which."""
     draft = await drafts.load(deps, intake)
     if draft is not None:
         saved = local_time(draft.updated_at, intake.actor.time_zone)
@@ -307,24 +303,23 @@ async def _form_start(
             if "saved" in request.query
             else None
         )
-        return _started_from(request, intake, form, draft.content, draft.schema_version, notice)
-        return draft.content, notice
+        return draft.content, draft.schema_version, notice
     last = await _last_sent(deps, intake)
     if last is not None:
         notice = i18n.gettext("This starts from version %(version)s, the last you sent.") % {
             "version": last["version"]
         }
-        return _started_from(request, intake, form, last["content"], last["schema_version"], notice)
-    return _form_page(request, intake, form, _blank(intake.actor, intake.kind))
-        return last["content"], notice
-    return _blank(intake.actor, intake.kind), None
+        return last["content"], last["schema_version"], notice
+    return _blank(intake.actor, intake.kind), intake.schema_version, None
 
 
 @routes.get("/reviews/{id}/submit")
 async def submission_form(request: web.Request) -> web.StreamResponse:
+    """The draft if there is one, else the version sent last, else a new document; either
+    brought up to date when written for an earlier version of the form."""
     deps, intake, form = await _intake(request)
-    document, notice = await _form_start(request, deps, intake)
-    return await _form_page(request, intake, form, document, notice=notice)
+    content, written_for, notice = await _form_start(request, deps, intake)
+    return await _started_from(request, intake, form, content, written_for, notice)
 
 
 async def form_with_annex_error(
@@ -332,18 +327,23 @@ async def form_with_annex_error(
 ) -> web.Response:
     """The form as it starts, with what was wrong with the file beside the field to attach
     one."""
-    document, _ = await _form_start(request, deps, intake)
-    form = form_for(intake.kind.value)
-    return await _form_page(request, intake, form, document, annex_error=message, status=status)
+    content, written_for, _ = await _form_start(request, deps, intake)
+    form = form_for(intake.kind.value, intake.schema_version)
+    return await _started_from(
+        request, intake, form, content, written_for, None, annex_error=message, status=status
+    )
 
 
-def _started_from(
+async def _started_from(
     request: web.Request,
     intake: Intake,
     form: Form,
     content: dict[str, Any],
     written_for: int,
     notice: str | None,
+    *,
+    annex_error: str | None = None,
+    status: int = 200,
 ) -> web.Response:
     """The form filled with `content`, written against version `written_for` of the form:
     an earlier version's answers are carried over where the form still asks for them, and
@@ -352,18 +352,22 @@ def _started_from(
         intake.kind.value, content, written_for, intake.schema_version
     )
     if updated is None:
-        return _form_page(request, intake, form, content, notice=notice)
+        return await _form_page(
+            request, intake, form, content, notice=notice, annex_error=annex_error, status=status
+        )
     changed = i18n.gettext(
         "This form has changed since these answers were written. They were carried over to"
         " the new form; check the questions marked below before you send it."
     )
-    return _form_page(
+    return await _form_page(
         request,
         intake,
         form,
         updated.content,
         problems=updated.problems,
         notice=f"{notice} {changed}" if notice else changed,
+        annex_error=annex_error,
+        status=status,
     )
 
 
