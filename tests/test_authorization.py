@@ -234,8 +234,9 @@ async def call(
 def _national(country: str, quoted: str, private: str) -> dict[str, Any]:
     report = documents.national_report(country)
     report["objectives"][0]["measures"] = [f"Measure {quoted}"]
-    report["covid19_measures"] = f"Covid-19 measures {private}"
-    report["preparation"]["methodology"] += f" {private}"
+    # The report's section of the State quotes these too; only the contact stays private.
+    report["covid19_measures"] = f"Covid-19 measures {quoted}"
+    report["preparation"]["methodology"] += f" {quoted}"
     report["contact"] = {
         **report["contact"],
         "name": f"Contact {private}",
@@ -1338,6 +1339,14 @@ ROWS: list[Row] = [
         to(REVIEW % "eca" + "/synthesis"),
         on_review("eca", 200, 200, observer=403),
         context="synthesis:eca",
+    ),
+    # The addendum quotes what the synthesis would (nothing was added here), for the same people.
+    Row(
+        "synthesis-addendum-ece",
+        "GET",
+        to(REVIEW % "ece" + "/synthesis/addendum"),
+        on_review("ece", 200, 200, observer=403),
+        context="synthesis:ece",
     ),
     # Reports: the published one for whoever sees the review, drafts for its secretariat.
     *(
