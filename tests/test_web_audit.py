@@ -175,6 +175,9 @@ async def test_a_long_trail_comes_a_page_at_a_time_with_its_filters(site: Site) 
         report = text(await get(client, f"/reviews/{review_id}/report"))
         assert "There is no report yet." in report
         assert "The report is compiled when the consultation closes." in report
+        # So does the synthesis's, before the consultation opens.
+        synthesis = text(await get(client, f"/reviews/{review_id}/synthesis"))
+        assert "The synthesis is compiled when the consultation opens." in synthesis
 
 
 @needs_chromium
