@@ -39,7 +39,8 @@ routes = web.RouteTableDef()
         "404": NOT_FOUND,
     },
     description="`submissions`: one row per submission (its latest version), with a column"
-    " per GCM objective; `answers`: one row per answered consultation task; `participants`:"
+    " per GCM objective, the number of annexes that version was sent with and their SHA-256"
+    " hashes (separated by `;`, in the order they were attached); `answers`: one row per answered consultation task; `participants`:"
     " each member State and invited stakeholder, with whether it submitted, late, or not. CSV"
     " is UTF-8 with a byte-order mark (RFC 4180); XLSX is one sheet.",
     parameters=(

@@ -78,31 +78,30 @@ async def insert_annex(
 
 async def remove_annex(
     conn: Connection, annex_id: uuid.UUID, review_id: str, kind: str, subject: str
-) -> bool:
+) -> asyncpg.Record | None:
     """Take the annex off the subject's draft: deleted when no version was sent with it,
-    else kept for those versions. False when the draft has no such annex. Run inside a
-    transaction."""
+    else kept for those versions. The annex as it was, or None when the draft has no such
+    annex. Run inside a transaction."""
     await lock_subject(conn, review_id, kind, subject)
     mine = "id = $1 AND review_id = $2 AND kind = $3 AND subject = $4 AND removed_at IS NULL"
-    deleted = await conn.fetchval(
+    deleted = await conn.fetchrow(
         f"""DELETE FROM annexes a WHERE {mine}
               AND NOT EXISTS (SELECT 1 FROM submission_version_annexes b WHERE b.annex_id = a.id)
-            RETURNING true""",
+            RETURNING {ANNEX}""",
         annex_id,
         review_id,
         kind,
         subject,
     )
-    if deleted:
-        return True
-    kept = await conn.fetchval(
-        f"UPDATE annexes SET removed_at = now() WHERE {mine} RETURNING true",
+    if deleted is not None:
+        return deleted
+    return await conn.fetchrow(
+        f"UPDATE annexes a SET removed_at = now() WHERE {mine} RETURNING {ANNEX}",
         annex_id,
         review_id,
         kind,
         subject,
     )
-    return bool(kept)
 
 
 async def bind_annexes(

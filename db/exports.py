@@ -22,7 +22,14 @@ SUBMISSIONS = f"""
     WITH {LATEST_ACCEPTED}
     SELECT latest.id, latest.kind, latest.subject, latest.version, latest.late, latest.content,
            v.received_at, o.name AS organisation, o.category, a.name AS submitter,
-           a.email AS submitter_email
+           a.email AS submitter_email,
+           -- The annexes this version was sent with: how many, and their hashes in the order
+           -- they were attached.
+           (SELECT count(*) FROM submission_version_annexes b
+            WHERE b.request_id = v.request_id) AS annex_count,
+           (SELECT string_agg(x.sha256, ';' ORDER BY x.uploaded_at, x.id)
+            FROM submission_version_annexes b JOIN annexes x ON x.id = b.annex_id
+            WHERE b.request_id = v.request_id) AS annex_sha256
     FROM latest
     JOIN submission_versions v ON v.submission_id = latest.id AND v.version = latest.version
     JOIN actors a ON a.id = v.submitted_by

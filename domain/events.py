@@ -48,6 +48,10 @@ class EventType(StrEnum):
     # officer cleared it (data: the country, the revision's number and content hash).
     CLEARANCE_REQUESTED = "draft.clearance_requested"
     DRAFT_CLEARED = "draft.cleared"
+    # A file was attached to a submission's draft, or taken off it (data: the submission's kind
+    # and subject, the annex's id, media type, size and SHA-256; never its file name).
+    ANNEX_ATTACHED = "annex.attached"
+    ANNEX_REMOVED = "annex.removed"
     # The secretariat moved the review to the current versions of the document schemas (data:
     # the versions before and after).
     SCHEMA_VERSIONS_MOVED = "schema_versions.moved"

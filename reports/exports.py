@@ -1,5 +1,5 @@
 """A review's data as spreadsheets: its submissions (one row each, the GCM objectives as
-columns), its consultation's answers, and who takes part with where their submission stands;
+columns, with the annexes the version was sent with), its consultation's answers, and who takes part with where their submission stands;
 as CSV or XLSX, produced a batch of rows at a time so that memory stays bounded whatever the
 review's size.
 
@@ -123,6 +123,8 @@ def _submission_row(record: asyncpg.Record) -> Row:
         content.get("input"),
         "; ".join(content.get("recommendations", [])) or None,
         _publication(kind, content),
+        record["annex_count"],
+        record["annex_sha256"],
         *_objective_cells(kind, content),
     ]
 
@@ -187,7 +189,8 @@ DATASETS = {
         lambda: [
             "id", "kind", "country", "country name", "organisation", "category", "submitter",
             "submitter email", "received at (UTC)", "version", "late", "reporting period",
-            "input", "recommendations", "publication", *_objective_headers(),
+            "input", "recommendations", "publication", "annexes", "annexes SHA-256",
+            *_objective_headers(),
         ],
         _submission_row,
     ),

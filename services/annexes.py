@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from db.annexes import annex, attached, insert_annex, remove_annex, version_annexes
+from db.events import insert_event
 from db.files import sha256_of
+from db.pool import Executor
 from db.reviews import visible_review
 from domain.access import Actor
 from domain.annexes import (
@@ -31,6 +33,7 @@ from domain.annexes import (
     download_name,
     may_read_annex,
 )
+from domain.events import EventType, ReviewEvent
 from i18n import gettext
 from services import submissions
 from services.drafts import subject_key
@@ -75,6 +78,34 @@ class Annex:
         }
 
 
+# Annex events' ids are derived from the annex and what happened to it, so each is recorded once.
+EVENT_NAMESPACE = uuid.UUID("0f4f1e4a-61c3-4b53-9d0e-5a2c8b7d3e19")
+
+
+async def _record(conn: Executor, kind: EventType, row: asyncpg.Record, by: uuid.UUID) -> None:
+    """The attaching or removing of an annex, in the review's audit trail: which submission and
+    which file by its type, size and hash; never its name, which an organisation that does not
+    agree to be named may have put in it."""
+    await insert_event(
+        conn,
+        ReviewEvent(
+            id=str(uuid.uuid5(EVENT_NAMESPACE, f"{kind}:{row['id']}")),
+            review_id=row["review_id"],
+            type=kind,
+            at=datetime.now(UTC),
+            actor_id=str(by),
+            data={
+                "kind": row["kind"],
+                "subject": row["subject"],
+                "annex_id": str(row["id"]),
+                "media_type": row["media_type"],
+                "size": row["size"],
+                "sha256": row["sha256"],
+            },
+        ),
+    )
+
+
 def too_large() -> str:
     return gettext("The file is larger than %(size)s MB.") % {"size": MAX_ANNEX_MB}
 
@@ -114,6 +145,8 @@ async def attach(deps: Deps, intake: Intake, sent_name: str, content: bytes) -> 
             uploaded_by=intake.actor.id,
             most=MAX_ANNEXES,
         )
+        if row is not None:
+            await _record(conn, EventType.ANNEX_ATTACHED, row, intake.actor.id)
     if row is None:
         raise _too_many()
     return Annex.of(row)
@@ -140,8 +173,10 @@ async def remove(deps: Deps, intake: Intake, annex_id: str) -> None:
     review_id, kind, subject = subject_key(intake)
     nothing = not_found(gettext("Your draft has no annex %(id)s.") % {"id": repr(annex_id)})
     async with deps.pool.acquire() as conn, conn.transaction():
-        if not await remove_annex(conn, named_id(annex_id, nothing), review_id, kind, subject):
+        row = await remove_annex(conn, named_id(annex_id, nothing), review_id, kind, subject)
+        if row is None:
             raise nothing
+        await _record(conn, EventType.ANNEX_REMOVED, row, intake.actor.id)
 
 
 async def of_versions(

@@ -208,6 +208,37 @@ async def test_each_version_keeps_the_annexes_it_was_sent_with(
     await assert_problem(gone, 404)
 
 
+async def test_attaching_and_removing_an_annex_is_in_the_audit_trail_without_its_name(
+    api: Any, review: dict[str, Any], ece_secretariat: Any
+) -> None:
+    germany, ngo, run = review["germany"], review["ngo"], review["run"]
+    pdf, docx = annex_files.pdf("trail"), annex_files.docx("trail")
+    report_annex = await attached(api, germany, review["id"], pdf, "Secret name DE.pdf")
+    input_annex = await attached(api, ngo, review["id"], docx, "Secret name Alpha.docx")
+    removed = await api.delete(f"{run.url}/annexes/{input_annex['id']}", headers=ngo.headers)
+    assert removed.status == 204
+
+    trail = await api.get(f"{run.url}/events", headers=ece_secretariat.headers)
+    assert trail.status == 200
+    events = [e for e in (await trail.json())["items"] if e["type"].startswith("annex.")]
+    assert [(e["type"], e["actor_id"]) for e in events] == [
+        ("annex.attached", str(germany.id)),
+        ("annex.attached", str(ngo.id)),
+        ("annex.removed", str(ngo.id)),
+    ]
+    assert events[0]["data"] == {
+        "kind": "national_report",
+        "subject": "DEU",
+        "annex_id": report_annex["id"],
+        "media_type": PDF_TYPE,
+        "size": len(pdf),
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+    }
+    assert events[2]["data"] == {**events[1]["data"], "annex_id": input_annex["id"]}
+    assert events[2]["data"]["sha256"] == hashlib.sha256(docx).hexdigest()
+    assert "Secret name" not in str(events) and "Alpha" not in str(events)
+
+
 async def send_with_annexes(api: Any, review: dict[str, Any]) -> tuple[bytes, bytes]:
     """Germany's report with a PDF, and Alpha's input (not for publication) with a DOCX."""
     germany, ngo = review["germany"], review["ngo"]
@@ -217,7 +248,7 @@ async def send_with_annexes(api: Any, review: dict[str, Any]) -> tuple[bytes, by
     assert (
         await submit(api, germany, review["id"], documents.national_report("DEU"))
     ).status == 201
-    alpha = {**documents.stakeholder_input(f"Alpha {review['tag']}"), "consent_to_publish": False}
+    alpha = documents.stakeholder_input(f"Alpha {review['tag']}", publication="do_not_publish")
     assert (await submit(api, ngo, review["id"], alpha)).status == 201
     return pdf, docx
 

@@ -3,6 +3,7 @@ who clears, the draft's history, and what a submission needs once a country has 
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from typing import Any, cast
@@ -16,6 +17,7 @@ from services.engine import Deps, ReviewEngine
 from tests import documents
 from tests.conftest import Account
 from tests.test_reviews_api import create_review, open_call, submit
+from tests.test_web_invitations import get, signed_in_as, text
 from tests.web_site import Site
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -52,6 +54,14 @@ async def setting(api: Any, make_account: Any, ece_secretariat: Any) -> dict[str
         "fp_fra": await make_account("focal_point", country="FRA", regions=("ECE",)),
         "stakeholder": stakeholder,
     }
+
+
+async def form_status(client: Any, review_id: str) -> str:
+    """The national report form's line on where its clearance stands, in words."""
+    html = await get(client, f"/reviews/{review_id}/submit")
+    found = re.search(r'<p id="clearance-status">(.*?)</p>', html, re.S)
+    assert found is not None, "the form shows where the clearance stands"
+    return text(found.group(1))
 
 
 async def add_drafter(api: Any, fp: Any, review_id: str, name: str) -> dict[str, Any]:
@@ -110,11 +120,15 @@ async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
     api: Any, pool: Any, setting: dict[str, Any], ece_secretariat: Any, site: Site
 ) -> None:
     review, fp = setting["review"], setting["fp"]
+    form = await signed_in_as(site, fp)
+    # Working alone, the focal point's form says nothing of clearance.
+    assert 'id="clearance-status"' not in await get(form, f"/reviews/{review}/submit")
     drafter = await signed_up(pool, await add_drafter(api, fp, review, "Dana"))
     officer = await signed_up(pool, await add_drafter(api, fp, review, "Olga"))
     content = documents.national_report("DEU")
     await save(pool, drafter, review, content)
     await save(pool, drafter, review, content)  # unchanged: no new revision
+    assert await form_status(form, review) == "Clearance: Not sent for clearance yet"
 
     # A drafter drafts but never sends; the focal point sends only what was cleared.
     response = await submit(api, drafter, review, content)
@@ -129,6 +143,9 @@ async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
     assert status == 200 and team["clearing_officer"]["id"] == officer.id, team
     status, team = await call(api, "POST", f"/v1/reviews/{review}/draft/clearance-request", drafter)
     assert status == 200 and team["status"] == "requested", team
+    assert await form_status(form, review) == (
+        "Clearance: Sent for clearance: waiting for Olga to clear it"
+    )
     first_hash = team["latest"]["content_hash"]
     clearance = f"/v1/reviews/{review}/draft/clearance"
     # Once an officer is named, the focal point no longer clears; the officer clears what it read.
@@ -138,12 +155,19 @@ async def test_a_team_drafts_clears_and_sends_and_the_history_stays(
     assert status == 409, problem
     status, team = await call(api, "POST", clearance, officer, {"content_hash": first_hash})
     assert status == 200 and team["status"] == "cleared", team
+    cleared = await form_status(form, review)
+    assert cleared.startswith("Clearance: Cleared by Olga on ")
+    assert cleared.endswith(": this draft can be sent")
 
     # A change after clearance voids it, plainly.
     changed = {**content, "next_steps": "Adopt a national implementation plan."}
     await save(pool, drafter, review, changed)
     status, team = await call(api, "GET", f"/v1/reviews/{review}/team", fp)
     assert team["status"] == "voided" and team["latest"]["number"] == 2, team
+    assert "No longer cleared: the draft changed after it was cleared." in (
+        await form_status(form, review)
+    )
+    await form.close()
     response = await submit(api, fp, review, changed)
     assert response.status == 409
     assert "changed after it was cleared" in (await response.json())["detail"]

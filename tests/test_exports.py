@@ -94,6 +94,35 @@ async def store_answer(
     return task_id
 
 
+async def store_annexes(
+    pool: asyncpg.Pool, submission_id: uuid.UUID, by: Any, hashes: list[str]
+) -> None:
+    """Annexes, oldest first, that version 1 of the submission was sent with."""
+    version = await pool.fetchrow(
+        "SELECT v.request_id, s.review_id, s.kind, s.subject FROM submission_versions v"
+        " JOIN submissions s ON s.id = v.submission_id WHERE v.submission_id = $1",
+        submission_id,
+    )
+    for minutes, sha256 in enumerate(hashes):
+        annex_id = uuid.uuid4()
+        await pool.execute(
+            """INSERT INTO annexes (id, review_id, kind, subject, file_name, media_type, size,
+                   sha256, uploaded_by, uploaded_at)
+               VALUES ($1, $2, $3, $4, 'annex.pdf', 'application/pdf', 10, $5, $6, $7)""",
+            annex_id, version["review_id"], version["kind"], version["subject"], sha256,
+            by.actor.id, RECEIVED - timedelta(minutes=10 - minutes),
+        )  # fmt: skip
+        await pool.execute(
+            "INSERT INTO submission_version_annexes (request_id, annex_id) VALUES ($1, $2)",
+            version["request_id"],
+            annex_id,
+        )
+
+
+# The hashes of the annexes DEU's report was sent with, in the order they were attached.
+DEU_ANNEXES = ["b" * 64, "a" * 64]
+
+
 @pytest.fixture(scope="module")
 async def world(pool: asyncpg.Pool, make_account: Any) -> dict[str, Any]:
     """An ECE review of DEU, FRA and KAZ inviting Alpha and Beta: DEU's report (with a
@@ -116,6 +145,7 @@ async def world(pool: asyncpg.Pool, make_account: Any) -> dict[str, Any]:
     report = documents.national_report("DEU")
     report["objectives"][0]["measures"] = list(HOSTILE.values())
     deu_id = await store_submission(pool, review_id, "national_report", "DEU", report, deu)
+    await store_annexes(pool, deu_id, deu, DEU_ANNEXES)
     fra_report = documents.national_report("FRA")
     fra_report["objectives"] = fra_report["objectives"][:2]
     await store_submission(pool, review_id, "national_report", "FRA", fra_report, fra, late=True)
@@ -219,6 +249,9 @@ async def test_submissions_one_row_each_with_objectives_as_columns(
     # What each may publish: the input's consent (version 1), the report's (none: it may).
     assert (alpha["publication"], deu["publication"]) == ("with_name", "publish")
     assert [alpha[objectives[n - 1]] for n in (6, 7, 15, 8)] == ["addressed"] * 3 + [""]
+    # The annexes each version was sent with: how many, and their hashes in attaching order.
+    assert (deu["annexes"], deu["annexes SHA-256"]) == ("2", ";".join(DEU_ANNEXES))
+    assert (alpha["annexes"], alpha["annexes SHA-256"]) == ("0", "")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -165,6 +165,22 @@ async def test_the_task_page_shows_the_addendum_apart_from_the_synthesis(
     assert addendum.startswith("Addendum to the synthesis Added after the consultation opened")
     assert "National report France 1" in addendum and "Under an extended deadline" in addendum
     assert "Cluster 1:" in addendum and "France" in addendum
+    console = f"/reviews/{review_id}/synthesis"
+    await get(site, console, 403)  # the console's page is for those who run the review
+
+    # The secretariat reads the same synthesis and addendum on its console, each input added
+    # linked to the version of the submission that joined it.
+    await site.sign_in(ece_secretariat)
+    page = await get(site, console)
+    start = page.index('<section aria-labelledby="addendum">')
+    synthesis = text(page[page.index('<section aria-labelledby="synthesis">') : start])
+    assert "France" not in synthesis and "Germany" in synthesis
+    added = page[start : page.index("</section>", start)]
+    assert text(added).startswith("Addendum to the synthesis Added after the consultation opened")
+    assert "Those consulted were told of them" in text(added)
+    receipt = await sent.json()
+    link = f'<a href="/reviews/{review_id}/submissions/{receipt["id"]}?version=1">France</a>'
+    assert link in added and "Cluster 1:" in added
 
 
 def _with_addendum(report: dict[str, Any]) -> dict[str, Any]:

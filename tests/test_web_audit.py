@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Page, expect
 
+import i18n
 from db.actors import update_preferences
 from tests import documents
 from tests.browser import assert_accessible, needs_chromium, screenshot
@@ -174,6 +175,9 @@ async def test_a_long_trail_comes_a_page_at_a_time_with_its_filters(site: Site) 
         report = text(await get(client, f"/reviews/{review_id}/report"))
         assert "There is no report yet." in report
         assert "The report is compiled when the consultation closes." in report
+        # So does the synthesis's, before the consultation opens.
+        synthesis = text(await get(client, f"/reviews/{review_id}/synthesis"))
+        assert "The synthesis is compiled when the consultation opens." in synthesis
 
 
 @needs_chromium
@@ -194,3 +198,23 @@ async def test_the_trail_in_a_browser(page: Page, site: Site) -> None:
     await page.get_by_role("button", name="Apply filters").click()
     await expect(page.locator("#events tbody tr")).to_have_count(1)
     await assert_accessible(page)
+
+
+def test_an_annex_event_reads_as_its_submission_type_size_and_hash() -> None:
+    """What the trail says of an annex attached or removed, in the person's language; an
+    input's organisation is not named (its events never hold a name)."""
+    from web.audit import EVENT_TYPES, _details
+
+    data = {
+        "kind": "national_report", "subject": "DEU", "annex_id": "x",
+        "media_type": "application/pdf", "size": 2_500_000, "sha256": "ab" * 32,
+    }  # fmt: skip
+    said = _details("annex.attached", data, "UTC")
+    assert said == f"The national report of Germany: PDF, 2.5 MB, SHA-256 {'ab' * 32}"
+    an_input = {**data, "kind": "stakeholder_input", "subject": "an-organisation-id"}
+    assert _details("annex.removed", an_input, "UTC").startswith("The stakeholder input: PDF")
+    with i18n.using("fr"):
+        assert _details("annex.attached", data, "UTC").startswith(
+            "Le rapport national (Allemagne) : PDF, 2,5\u202fMo, SHA-256 abab"
+        )
+        assert i18n.gettext(EVENT_TYPES["annex.removed"]) != "Annex removed from a draft"

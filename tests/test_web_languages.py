@@ -247,6 +247,8 @@ def first_visits(calling: str, consulting: dict[str, Any], imported: str) -> lis
         Visit("secretariat", f"/reviews/{review}/dashboard"),
         Visit("secretariat", f"/reviews/{review}/submissions"),
         Visit("secretariat", f"/reviews/{review}/submissions/{consulting['submission']}"),
+        Visit("secretariat", f"/reviews/{review}/synthesis"),
+        Visit("secretariat", f"/reviews/{calling}/synthesis"),
         Visit("secretariat", f"/reviews/{review}/answers"),
         Visit("secretariat", f"/reviews/{review}/answers/{answered}"),
         Visit("secretariat", f"/reviews/{review}/audit"),

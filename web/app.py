@@ -30,6 +30,7 @@ from web import (
     reviews,
     signin,
     sso,
+    synthesis,
     tables,
     tasks,
 )
@@ -153,6 +154,7 @@ def add_web(app: web.Application) -> None:
         people,
         outreach,
         tables,
+        synthesis,
         report,
         audit,
         dashboard,

@@ -13,13 +13,14 @@ from aiohttp import web
 
 import i18n
 from api.keys import SERVICES
+from domain.annexes import TYPE_NAME
 from domain.events import EventType
 from domain.review import Phase
 from i18n import country_name
 from services import reviews
 from services.refusals import Kind, Refused
 from web.console import PHASE_NAMES
-from web.format import deadline, zone
+from web.format import deadline, file_size, zone
 from web.render import page
 from web.reviews import DEADLINES, shown_count
 from web.sessions import require_person
@@ -51,6 +52,8 @@ EVENT_TYPES = {
     EventType.CLEARANCE_REQUESTED: i18n.N_("National report sent for clearance"),
     EventType.DRAFT_CLEARED: i18n.N_("National report cleared"),
     EventType.SCHEMA_VERSIONS_MOVED: i18n.N_("Forms moved to their current version"),
+    EventType.ANNEX_ATTACHED: i18n.N_("Annex attached to a draft"),
+    EventType.ANNEX_REMOVED: i18n.N_("Annex removed from a draft"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {
@@ -61,6 +64,7 @@ KINDS = {
     ),
 }
 SUBMISSION = (i18n.N_("The submission"), i18n.N_("The submission of %(by)s"))
+TYPE_NAMES = {media_type.value: name for media_type, name in TYPE_NAME.items()}
 # The query's names for the filters, and the fields of the form that set them.
 FILTERS = ("type", "actor", "from", "to")
 DATE_PROBLEM = i18n.N_("Enter a real date, like 2020-10-27")
@@ -98,6 +102,28 @@ def _reason(data: Mapping[str, Any], said: str) -> str:
 def _when(data: Mapping[str, Any], key: str, zone_name: str) -> str:
     text = data.get(key)
     return deadline(datetime.fromisoformat(text), zone_name) if isinstance(text, str) else ""
+
+
+def _submission(data: Mapping[str, Any]) -> str:
+    """The submission an event is about: a State's report, or an input by its organisation
+    when the event names it."""
+    kind = data.get("kind", "")
+    alone, of = KINDS.get(kind, SUBMISSION)
+    subject = data.get("subject", "")
+    by = _country(subject) if kind == "national_report" else data.get("organisation", "")
+    return i18n.gettext(of) % {"by": by} if by else i18n.gettext(alone)
+
+
+def _annex(data: Mapping[str, Any]) -> str:
+    """An annex by its submission, type, size and hash (its events never hold its name)."""
+    media_type = str(data.get("media_type", ""))
+    size = data.get("size")
+    return i18n.gettext("%(submission)s: %(type)s, %(size)s, SHA-256 %(sha256)s") % {
+        "submission": _submission(data),
+        "type": TYPE_NAMES.get(media_type, media_type),
+        "size": file_size(size) if isinstance(size, int) else "",
+        "sha256": data.get("sha256", ""),
+    }
 
 
 def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
@@ -141,13 +167,11 @@ def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
                 said += ". " + i18n.gettext("Missing: %(states)s") % {"states": states}
             return said
         case EventType.SUBMISSION_ACCEPTED | EventType.SUBMISSION_REJECTED:
-            kind = data.get("kind", "")
-            alone, of = KINDS.get(kind, SUBMISSION)
-            subject = data.get("subject", "")
-            by = _country(subject) if kind == "national_report" else data.get("organisation", "")
-            said = i18n.gettext(of) % {"by": by} if by else i18n.gettext(alone)
+            said = _submission(data)
             said += " " + i18n.gettext("(late)") if data.get("late") else ""
             return _reason(data, said)
+        case EventType.ANNEX_ATTACHED | EventType.ANNEX_REMOVED:
+            return _annex(data)
         case EventType.CONSULTATION_OPENED:
             if not data.get("due_at"):
                 return ""

@@ -15,6 +15,7 @@ from aiohttp import web
 
 import i18n
 from api.keys import POOL, SERVICES, SETTINGS
+from domain.access import Actor
 from domain.clearance import ClearanceStatus
 from domain.review import SubmissionKind
 from services import clearance, signin
@@ -37,13 +38,14 @@ NOTICES = {
 }
 STATUS_WORDS = {
     ClearanceStatus.NOT_ASKED: i18n.N_("Not sent for clearance yet"),
-    ClearanceStatus.REQUESTED: i18n.N_("Sent for clearance: waiting for the clearing officer"),
-    ClearanceStatus.CLEARED: i18n.N_("Cleared: this draft can be sent"),
     ClearanceStatus.VOIDED: i18n.N_(
         "No longer cleared: the draft changed after it was cleared. Send it for clearance again."
     ),
     ClearanceStatus.SENT: i18n.N_("Sent: this is the version of the report sent last"),
 }
+WAITING_FOR_OFFICER = i18n.N_("Sent for clearance: waiting for %(name)s to clear it")
+WAITING_FOR_FOCAL_POINT = i18n.N_("Sent for clearance: waiting for a focal point to clear it")
+CLEARED = i18n.N_("Cleared by %(name)s on %(when)s: this draft can be sent")
 STATUS_TAGS = {
     ClearanceStatus.NOT_ASKED: "",
     ClearanceStatus.REQUESTED: "",
@@ -76,6 +78,36 @@ def _revisions(items: list[dict[str, Any]], review_id: str, zone: str) -> list[d
     ]
 
 
+def status_words(team: Mapping[str, Any], zone: str) -> str:
+    """Where the draft of the team's document (`services.clearance.team_document`) stands, in
+    words: who it waits for, or who cleared it when."""
+    state = ClearanceStatus(team["status"])
+    if state is ClearanceStatus.REQUESTED:
+        officer = team["clearing_officer"]
+        if officer is None:
+            return i18n.gettext(WAITING_FOR_FOCAL_POINT)
+        return i18n.gettext(WAITING_FOR_OFFICER) % {"name": officer["name"]}
+    if state is ClearanceStatus.CLEARED:
+        latest = team["latest"]
+        return i18n.gettext(CLEARED) % {
+            "name": latest["cleared_by"]["name"],
+            "when": _when(latest["cleared_at"], zone),
+        }
+    return i18n.gettext(STATUS_WORDS[state])
+
+
+async def form_status(request: web.Request, actor: Actor, review_id: str) -> dict[str, str] | None:
+    """Where the national report's clearance stands, as its form shows it: only for a
+    country whose team clears it before it is sent."""
+    team = await clearance.team_document(request.app[SERVICES], actor, review_id)
+    if not team["clearance_required"]:
+        return None
+    return {
+        "words": status_words(team, actor.time_zone),
+        "tag": STATUS_TAGS[ClearanceStatus(team["status"])],
+    }
+
+
 async def _team_page(
     request: web.Request,
     *,
@@ -96,7 +128,7 @@ async def _team_page(
         "review": review,
         "team": team,
         "country": i18n.country_name(team["country"]),
-        "status_words": i18n.gettext(STATUS_WORDS[state]),
+        "status_words": status_words(team, person.time_zone),
         "status_tag": STATUS_TAGS[state],
         "may_request": team["latest"] is not None
         and state in (ClearanceStatus.NOT_ASKED, ClearanceStatus.VOIDED),

@@ -171,6 +171,7 @@ def _links(review_id: str) -> list[dict[str, str]]:
     base = f"/reviews/{review_id}"
     return [
         {"href": f"{base}/submissions", "label": i18n.gettext("Submissions")},
+        {"href": f"{base}/synthesis", "label": i18n.gettext("Synthesis of the inputs")},
         {"href": f"{base}/answers", "label": i18n.gettext("Consultation answers")},
         {"href": f"{base}/report", "label": i18n.gettext("The regional report")},
         {"href": f"{base}/audit", "label": i18n.gettext("Audit trail")},

@@ -33,6 +33,7 @@ from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
 from web.annex_section import ANNEX_FIELD, annex_rows, annex_section
+from web.clearance import form_status
 from web.format import deadline, local_time
 from web.forms import FieldError, Form, FormButton, form_for
 from web.render import page
@@ -256,6 +257,7 @@ async def _form_page(
     ]
     if not may_submit(intake.actor):  # a drafter saves; a focal point sends
         buttons = buttons[1:]
+    team = drafting_country(intake.actor) is not None
     context = {
         "review": intake.review,
         "what": what,
@@ -268,7 +270,10 @@ async def _form_page(
         # Not the request's path: the form is shown again after a file was refused too.
         "action": f"{_review_path(intake.review['id'])}/submit",
         "back": _review_path(intake.review["id"]),
-        "team": drafting_country(intake.actor) is not None,
+        "team": team,
+        "clearance": await form_status(request, intake.actor, intake.review["id"])
+        if team
+        else None,
         "annexes": await annex_section(request, intake, annex_error),
     }
     return page(request, "reviews/submit.html", context, status=status)

@@ -23,7 +23,7 @@ from domain.access import Actor, may_act_on_task
 from domain.deadlines import overdue
 from domain.reference import load_reference
 from domain.review import SubmissionKind
-from i18n import N_, country_name, gettext
+from i18n import N_, gettext
 from schemas import problems_in
 from services import synthesis
 from services import tasks as use_cases
@@ -33,6 +33,7 @@ from web.forms import FormButton, form_for
 from web.render import page
 from web.sessions import require_person, set_cookie
 from web.signin import see_other
+from web.synthesis import addendum, synthesis_part, words_for
 
 routes = web.RouteTableDef()
 
@@ -65,24 +66,6 @@ WHAT_IS_SENT = {
     SubmissionKind.NATIONAL_REPORT: N_("Send the national report of %(party)s for %(title)s"),
     SubmissionKind.STAKEHOLDER_INPUT: N_("Send the written input of %(party)s for %(title)s"),
 }
-
-# The kinds of submission, as the addendum to the synthesis lists them.
-ADDED_KINDS = {
-    SubmissionKind.NATIONAL_REPORT.value: N_("National report"),
-    SubmissionKind.STAKEHOLDER_INPUT.value: N_("Written input"),
-}
-
-NOT_NAMED = N_("An organisation that did not agree to be named")
-
-# What an objective of the synthesis may hold.
-SYNTHESIS_CONTENT = (
-    "statuses",
-    "measures",
-    "challenges",
-    "good_practices",
-    "stakeholder_inputs",
-    "unpublished_stakeholder_inputs",
-)
 
 # The filters' problems in plain words, by the pointer the use case names, and the field.
 FILTER_PROBLEMS = {
@@ -217,60 +200,16 @@ async def my_tasks(request: web.Request) -> web.StreamResponse:
 # --- a task's page --------------------------------------------------------------------------
 
 
-def _synthesis_start(request: web.Request) -> int:
-    text = request.query.get("from", "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
-
-
-def _reported(objective: dict[str, Any]) -> bool:
-    return any(objective[key] for key in SYNTHESIS_CONTENT)
-
-
-def _set_apart_silent(document: dict[str, Any]) -> dict[str, Any]:
-    """Objectives nobody reported on are named in one line, not one heading each."""
-    for cluster in document["clusters"]:
-        cluster["silent"] = [o["number"] for o in cluster["objectives"] if not _reported(o)]
-        cluster["objectives"] = [o for o in cluster["objectives"] if _reported(o)]
-    return document
-
-
-async def _addendum(request: web.Request, task: asyncpg.Record) -> dict[str, Any] | None:
-    """What was added to the synthesis after the consultation opened, if anything, with
-    each submission's kind and sender in words."""
-    document = await synthesis.addendum_document(request.app[SERVICES], task["review_id"])
-    if not document["submissions"]:
-        return None
-    reference = load_reference()
-    for added in document["submissions"]:
-        added["kind_label"] = gettext(ADDED_KINDS.get(added["kind"], added["kind"]))
-        if added["kind"] == SubmissionKind.NATIONAL_REPORT.value:
-            added["from"] = country_name(added["subject"], reference.country_name(added["subject"]))
-        else:
-            added["from"] = added["organisation"] or gettext(NOT_NAMED)
-    # Only what the added inputs speak of: the objectives they are silent on are no news.
-    for cluster in _set_apart_silent(document)["clusters"]:
-        cluster["silent"] = []
-    return document
-
-
 async def _synthesis(
     request: web.Request, person: Actor, task: asyncpg.Record
 ) -> dict[str, Any] | None:
     """The page of the synthesis asked for, or None when the person may not read it (or
     there is none: the task's page still shows the task)."""
-    deps = request.app[SERVICES]
     try:
-        found = await synthesis.readable_synthesis(deps, person, task["review_id"])
+        found = await synthesis.readable_synthesis(request.app[SERVICES], person, task["review_id"])
     except Refused:
         return None
-    start = _synthesis_start(request)
-    document = _set_apart_silent(
-        await synthesis.synthesis_document(deps, task["review_id"], found, start, synthesis.PAGE)
-    )
-    cursor = document["next_cursor"]
-    document["next"] = f"?from={cursor}#synthesis" if cursor else None
-    document["first"] = "?#synthesis" if start else None
-    return document
+    return await synthesis_part(request, task["review_id"], found)
 
 
 def _task_facts(task: asyncpg.Record, person: Actor) -> list[tuple[str, str]]:
@@ -324,7 +263,6 @@ async def _task_page(
             "on": local_time(task["completed_at"], person.time_zone),
             "facts": _answer_facts(task["response"]),
         }
-    reference = load_reference()
     shown = await _synthesis(request, person, task)
     return page(
         request,
@@ -335,12 +273,8 @@ async def _task_page(
             "facts": _task_facts(task, person),
             "synthesis": shown,
             # Shown with the synthesis, to whoever may read it.
-            "addendum": await _addendum(request, task) if shown else None,
-            "accepted_on": lambda at: local_time(datetime.fromisoformat(at), person.time_zone),
-            "country_names": lambda codes: ", ".join(
-                country_name(code, reference.country_name(code)) for code in codes
-            ),
-            "objective_statuses": {s.id: s.title for s in reference.objective_statuses},
+            "addendum": await addendum(request, task["review_id"]) if shown else None,
+            **words_for(person),
             "view": view,
             "errors": view.errors if view else [],
             "buttons": [FormButton("_send", "answer", gettext(SEND_LABEL))],
