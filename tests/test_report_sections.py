@@ -220,7 +220,9 @@ async def compiled(pool: asyncpg.Pool, ece_secretariat: Any, make_account: Any) 
         ),
         # Version 1, with consent: named, on objectives 5, 6 and 7 (cluster 1 and 4).
         "v1": await review.stakeholder_input(
-            f"Version One {tag}", "civil_society", documents.stakeholder_input(f"V1 {tag}", version=1)
+            f"Version One {tag}",
+            "civil_society",
+            documents.stakeholder_input(f"V1 {tag}", version=1),
         ),
     }
 
