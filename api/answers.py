@@ -871,9 +871,9 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                         **_PROVENANCE,
                         "kind": SUBMISSION_KIND,
                         "subject": {
-                            "type": "string",
-                            "description": "The member State (ISO3) of a national report; the"
-                            " organisation's id of a stakeholder input.",
+                            **nullable(common("iso3")),
+                            "description": "A national report's member State; null for a"
+                            " stakeholder input.",
                         },
                         "organisation": {
                             "type": ["string", "null"],
@@ -894,7 +894,8 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                 ),
                 description="Each submission whose latest accepted version came after the"
                 " synthesis was made, in the order they were accepted (at most"
-                f" {ADDENDUM_LIMIT}).",
+                f" {ADDENDUM_LIMIT}); an input whose organisation asked that it not be"
+                " published is only counted in `total`.",
             ),
             "total": {**COUNT, "description": "How many submissions the addendum holds."},
         }

@@ -11,13 +11,22 @@ import asyncpg
 
 from db import syntheses
 from db.pool import Connection
-from domain.publication import quoted_with_name
+from domain.publication import DO_NOT_PUBLISH, input_publication, quoted_with_name
 
 # The addendum's submissions a report lists at most (inputs after the opening are few).
 LISTED = 1000
 
 
-def _listed(row: asyncpg.Record) -> dict[str, Any]:
+def may_be_listed(row: asyncpg.Record) -> bool:
+    """Whether an added submission is listed by itself: a national report always (that its
+    State sent one is no secret); a stakeholder input unless its organisation asked that it
+    not be published: that one is only counted, like everywhere else."""
+    return row["kind"] == "national_report" or input_publication(row["content"]) != DO_NOT_PUBLISH
+
+
+def listed(row: asyncpg.Record) -> dict[str, Any]:
+    """An added submission as the addendum lists it: its State, or its organisation only if
+    that agreed to be named."""
     named = row["kind"] == "national_report" or quoted_with_name(row["content"])
     return {
         "submission_id": str(row["id"]),
@@ -37,7 +46,7 @@ async def addendum_section(conn: Connection, review_id: str) -> dict[str, Any] |
     rows = await syntheses.addendum(conn, review_id, LISTED)
     if not rows:
         return None
-    return {"submissions": [_listed(row) for row in rows]}
+    return {"submissions": [listed(row) for row in rows if may_be_listed(row)]}
 
 
 def added_ids(report: dict[str, Any]) -> frozenset[str]:

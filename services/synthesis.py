@@ -9,8 +9,8 @@ import asyncpg
 from db import syntheses
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
-from domain.publication import quoted_with_name
 from i18n import gettext
+from reports.addendum import listed, may_be_listed
 from reports.synthesis import synthesis_page
 from reports.synthesis_builder import build_synthesis, source_of
 from services.engine import Deps
@@ -52,20 +52,6 @@ async def synthesis_document(
 ADDENDUM_LIMIT = 200
 
 
-def _added(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "submission_id": str(row["id"]),
-        "version": row["version"],
-        "kind": row["kind"],
-        "subject": row["subject"],
-        # Named only with its consent, as in the synthesis.
-        "organisation": row["organisation"] if quoted_with_name(row["content"]) else None,
-        "accepted_at": row["decided_at"].isoformat(),
-        "late": row["late"],
-        "under_extension": row["under_extension"],
-    }
-
-
 async def addendum_document(deps: Deps, review_id: str) -> dict[str, Any]:
     """The addendum to the review's synthesis: the submissions accepted after it was made
     (their latest versions, in the order they were accepted), and what they say in the shape
@@ -78,6 +64,6 @@ async def addendum_document(deps: Deps, review_id: str) -> dict[str, Any]:
     built = build_synthesis(review_id, [source_of(row) for row in in_order])
     return {
         **synthesis_page(built.head, built.parts),
-        "submissions": [_added(row) for row in rows],
+        "submissions": [listed(row) for row in rows if may_be_listed(row)],
         "total": total,
     }

@@ -83,7 +83,7 @@ async def addendum(
     """What was added to the synthesis after the consultation opened, if anything, with
     each submission's kind and sender in words (and, with `link`, where to read it)."""
     document = await synthesis.addendum_document(request.app[SERVICES], review_id)
-    if not document["submissions"]:
+    if not document["total"]:
         return None
     reference = load_reference()
     for added in document["submissions"]:
