@@ -39,6 +39,11 @@ def report_may_be_published(content: dict[str, Any]) -> bool:
     return content.get("consent_to_publish") is not False
 
 
+def may_be_quoted(content: dict[str, Any]) -> bool:
+    """Whether a stakeholder input may be quoted at all, with its name or without."""
+    return input_publication(content) != DO_NOT_PUBLISH
+
+
 def quoted_with_name(content: dict[str, Any]) -> bool:
     """Whether a stakeholder input may be quoted under its organisations' names."""
     return input_publication(content) == WITH_NAME

@@ -11,7 +11,7 @@ import asyncpg
 
 from db import syntheses
 from db.pool import Connection
-from domain.publication import DO_NOT_PUBLISH, input_publication, quoted_with_name
+from domain.publication import may_be_quoted, quoted_with_name
 
 # The addendum's submissions a report lists at most (inputs after the opening are few).
 LISTED = 1000
@@ -21,7 +21,7 @@ def may_be_listed(row: asyncpg.Record) -> bool:
     """Whether an added submission is listed by itself: a national report always (that its
     State sent one is no secret); a stakeholder input unless its organisation asked that it
     not be published: that one is only counted, like everywhere else."""
-    return row["kind"] == "national_report" or input_publication(row["content"]) != DO_NOT_PUBLISH
+    return row["kind"] == "national_report" or may_be_quoted(row["content"])
 
 
 def listed(row: asyncpg.Record) -> dict[str, Any]:

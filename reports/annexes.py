@@ -14,14 +14,14 @@ import asyncpg
 
 from db.annexes import report_annexes
 from db.pool import Connection
+from domain.publication import quoted_with_name
 
 
 def _named(row: asyncpg.Record) -> bool:
-    if row["kind"] == "national_report":
-        return True
-    if row["publication"] is not None:
-        return bool(row["publication"] == "with_name")
-    return row["consent_to_publish"] is True
+    """A State always; an organisation only when its input may be published with its name."""
+    return row["kind"] == "national_report" or quoted_with_name(
+        {"publication": row["publication"], "consent_to_publish": row["consent_to_publish"]}
+    )
 
 
 def _entry(row: asyncpg.Record) -> dict[str, Any]:

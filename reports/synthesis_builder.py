@@ -23,12 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.publication import (
-    DO_NOT_PUBLISH,
-    WITH_NAME,
-    input_publication,
-    joint_organisation_names,
-)
+from domain.publication import joint_organisation_names, may_be_quoted, quoted_with_name
 from domain.reference import load_reference
 from reports.synthesis import OBJECTIVE, RECOMMENDATIONS
 
@@ -69,12 +64,12 @@ class Source:
 
     @property
     def published(self) -> bool:
-        return input_publication(self.content) != DO_NOT_PUBLISH
+        return may_be_quoted(self.content)
 
     @property
     def named(self) -> dict[str, Any]:
         """Who the input is by, as it may be published: its organisations, or none."""
-        if input_publication(self.content) != WITH_NAME:
+        if not quoted_with_name(self.content):
             return {"organisation": None, "joint_organisations": []}
         return {
             "organisation": self.submitter.name,
