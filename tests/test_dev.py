@@ -31,6 +31,7 @@ import psutil
 import pytest
 
 from config.settings import DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, ENVIRONMENT_VARIABLES
+from tests.processes import free_port
 
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
 TEMPORAL_UI = f"http://127.0.0.1:{DEFAULT_TEMPORAL_UI_PORT}"
@@ -55,12 +56,6 @@ def port_in_use(port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http(

@@ -23,8 +23,9 @@ from activities.notify import FAILED_METRIC
 from api.app import create_app
 from config.logs import JsonLineFormatter
 from tests.conftest import create_account
+from tests.processes import free_port
 from tests.reviews import eventually, review_body
-from tests.test_notifications import Inbox, free_port, smtp_server, start_env, stop_pipeline
+from tests.test_notifications import Inbox, smtp_server, start_env, stop_pipeline
 from worker import connect_worker_client, running_workers
 
 REFUSED = "refused@example.org"

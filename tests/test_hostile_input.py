@@ -21,7 +21,6 @@ import contextlib
 import gc
 import json
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -59,6 +58,7 @@ from services import submissions as submissions_service
 from services.accounts import NEW_ACTOR_SCHEMA
 from services.refusals import conflict
 from tests import documents
+from tests.processes import free_port
 from tests.reviews import eventually, review_body, timeline
 from tests.test_api_basics import PROBLEM, assert_problem
 
@@ -1049,17 +1049,11 @@ async def test_huge_and_special_numbers_are_refused(api: Any, ece_secretariat: A
 # ---- webhook URLs -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 async def deployed_api(settings: Any, pool: Any) -> AsyncIterator[tuple[Any, int]]:
     """The API as deployed by default: listening on its configured port, Temporal at
     localhost:7233 (never contacted here), PostgreSQL on 5432; and the port it listens on."""
-    port = _free_port()
+    port = free_port()
     app = create_app(replace(settings, port=port), pool=pool, temporal_address="localhost:7233")
     async with TestClient(TestServer(app, port=port)) as client:
         yield client, port

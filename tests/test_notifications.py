@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -48,17 +47,12 @@ from notifications.webhooks import (
 )
 from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
+from tests.processes import free_port
 from tests.reviews import eventually, review_body
 from worker import running_workers
 from workflows.notifications import notifications_workflow_id
 
 HOSTILE_TITLE = 'GCM review <script>alert("x")</script> & "friends"'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Inbox:

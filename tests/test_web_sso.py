@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import shutil
-import socket
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from config.settings import OidcSettings, Settings, load_settings
 from services import sso
 from tests.browser import assert_accessible, needs_chromium
 from tests.conftest import Account
+from tests.processes import free_port
 from web.sessions import SESSION_COOKIE
 from web.sso import PENDING_COOKIE
 
@@ -64,12 +64,6 @@ class SsoSite:
     settings: Settings
     pool: asyncpg.Pool
     accounts: dict[str, Account]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _start_provider(tmp: Path, redirect_uri: str) -> tuple[asyncio.subprocess.Process, str]:
@@ -109,7 +103,7 @@ async def sso_site(
     if NODE is None:
         pytest.skip(needs_node.kwargs["reason"])
     tmp = tmp_path_factory.mktemp("sso")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process, issuer = await _start_provider(tmp, f"{url}{sso.CALLBACK_PATH}")
     try:
