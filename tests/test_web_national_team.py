@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from tests.browser import assert_accessible, needs_chromium
 from tests.reviews import eventually
 from tests.test_report import Run
 from tests.test_reviews_api import create_review, open_call
-from tests.test_web_clearance import add_drafter, invited_link, signed_in_by
+from tests.test_web_clearance import invited_link, put_a_team, signed_in_by
 from tests.web_site import Site
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -204,15 +203,7 @@ async def test_a_states_team_of_three_sends_a_complete_report_with_an_annex_that
     await page.get_by_role("link", name="Your team and clearance").click()
     await expect(page).to_have_url(re.compile(f"{team_path}$"))
     await assert_accessible(page)
-    # Addresses of their own: a drafter of the same country and address is one account, whose
-    # earlier invitation (of another test) holds a link already used.
-    tag = secrets.token_hex(4)
-    dana, olga = f"dana.{tag}@interior.example.org", f"olga.{tag}@foreign.example.org"
-    await add_drafter(page, "Dana Drafter", dana)
-    await add_drafter(page, "Olga Officer", olga)
-    await page.get_by_label("Olga Officer").check()
-    await page.get_by_role("button", name="Save the clearing officer").click()
-    await expect(page.locator(".notice")).to_contain_text("The clearing officer is saved")
+    dana, olga = await put_a_team(page)
     await assert_accessible(page)
 
     # The drafter, signed in by the link mailed to them, writes the whole report, attaches the
