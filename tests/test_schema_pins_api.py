@@ -31,6 +31,28 @@ async def _pinned_at_version_1(pool: Any, review_id: str) -> None:
     )
 
 
+async def _a_version_1_draft(
+    site: Site, api: Any, secretariat: Any
+) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """An open review pinned at version 1, and an organisation's draft written for it: the
+    review, the organisation's person and the draft."""
+    review = await create_review(api, secretariat)
+    await open_call(api, secretariat, review["id"])
+    await _pinned_at_version_1(site.pool, review["id"])
+    ngo = await site.person(
+        "stakeholder",
+        organisation="Migrant Rights Europe",
+        stakeholder_category="civil_society",
+        regions=("ECE",),
+    )
+    draft = documents.stakeholder_input("Migrant Rights Europe", version=1)
+    organisation = str(ngo.actor.organisation_id)
+    await save_draft(
+        site.pool, review["id"], "stakeholder_input", organisation, draft, ngo.actor.id, 1
+    )
+    return review, ngo, draft
+
+
 async def _json(response: Any, status: int) -> Any:
     body = await response.json(content_type=None)
     assert response.status == status, body
@@ -154,25 +176,7 @@ async def test_every_version_of_a_schema_is_served_and_listed(api: Any, admin: A
 async def test_a_version_1_draft_opens_brought_up_to_date_with_what_to_fix(
     site: Site, api: Any, ece_secretariat: Any
 ) -> None:
-    review = await create_review(api, ece_secretariat)
-    await open_call(api, ece_secretariat, review["id"])
-    await _pinned_at_version_1(site.pool, review["id"])
-    ngo = await site.person(
-        "stakeholder",
-        organisation="Migrant Rights Europe",
-        stakeholder_category="civil_society",
-        regions=("ECE",),
-    )
-    draft = documents.stakeholder_input("Migrant Rights Europe", version=1)
-    await save_draft(
-        site.pool,
-        review["id"],
-        "stakeholder_input",
-        str(ngo.actor.organisation_id),
-        draft,
-        ngo.actor.id,
-        1,
-    )
+    review, ngo, draft = await _a_version_1_draft(site, api, ece_secretariat)
     await site.sign_in(ngo)
     path = f"/reviews/{review['id']}/submit"
     html, _ = await open_form(site.client, path)
@@ -227,20 +231,7 @@ async def test_the_secretariat_moves_a_review_to_the_current_forms_from_its_dash
 async def test_a_version_1_draft_is_fixed_and_sent_in_a_browser(
     page: Page, site: Site, api: Any, ece_secretariat: Any
 ) -> None:
-    review = await create_review(api, ece_secretariat)
-    await open_call(api, ece_secretariat, review["id"])
-    await _pinned_at_version_1(site.pool, review["id"])
-    ngo = await site.person(
-        "stakeholder",
-        organisation="Migrant Rights Europe",
-        stakeholder_category="civil_society",
-        regions=("ECE",),
-    )
-    draft = documents.stakeholder_input("Migrant Rights Europe", version=1)
-    organisation = str(ngo.actor.organisation_id)
-    await save_draft(
-        site.pool, review["id"], "stakeholder_input", organisation, draft, ngo.actor.id, 1
-    )
+    review, ngo, draft = await _a_version_1_draft(site, api, ece_secretariat)
     moved = await api.post(
         f"/v1/reviews/{review['id']}/schema-versions", headers=ece_secretariat.headers
     )
