@@ -63,6 +63,19 @@ def review_body(**overrides: Any) -> dict[str, Any]:
 MAIL_DEADLINE_S = 180.0
 
 
+def extension_halfway(timeline: dict[str, Any], country: str) -> dict[str, Any]:
+    """A request extending `country`'s inputs deadline halfway to the consultation's end, for
+    the review whose `timeline` (or `deadlines`) is given: past the consultation's opening."""
+    inputs_due = datetime.fromisoformat(timeline["inputs_due_at"])
+    consultation_due = datetime.fromisoformat(timeline["consultation_due_at"])
+    return {
+        "deadline": "inputs_due_at",
+        "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
+        "reason": "Translation",
+        "country": country,
+    }
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], *, deadline_s: float = 20.0) -> Any:
     """Poll `check` until it returns a truthy value or the deadline passes."""
     loop = asyncio.get_running_loop()

@@ -48,7 +48,7 @@ from notifications.webhooks import (
 from tests import documents
 from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.processes import free_port
-from tests.reviews import eventually, review_body
+from tests.reviews import eventually, extension_halfway, review_body
 from worker import running_workers
 from workflows.notifications import notifications_workflow_id
 
@@ -251,15 +251,7 @@ async def test_each_rule_tells_exactly_the_right_people(notify_env: Env) -> None
         "content": documents.stakeholder_input("B", category="academia"),
     }
     await post(env, f"{url}/submissions", ngo_b, b_input, 201)
-    inputs_due = datetime.fromisoformat(review["deadlines"]["inputs_due_at"])
-    consultation_due = datetime.fromisoformat(review["deadlines"]["consultation_due_at"])
-    extension = {
-        "deadline": "inputs_due_at",
-        "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
-        "reason": "Translation",
-        "country": "FRA",
-    }
-    await post(env, f"{url}/extensions", secretariat, extension)
+    await post(env, f"{url}/extensions", secretariat, extension_halfway(review["deadlines"], "FRA"))
     await inject_inputs_reminder(
         env.pool, review["id"], review["deadlines"]["inputs_due_at"], 7, ["FRA"], [ngo_a.id]
     )

@@ -7,7 +7,6 @@ lists it and marks what it quotes of it."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from db.actors import update_preferences
 from reports.render import render_html, render_markdown
 from tests import documents
-from tests.reviews import eventually, review_body
+from tests.reviews import eventually, extension_halfway, review_body
 from tests.test_notifications import Env, inbox, notify_env, post  # noqa: F401
 from tests.test_report_render import SUB_FRA, sample_report
 from tests.test_web_tasks import a1_at, consultation, get, text  # noqa: F401
@@ -50,15 +49,7 @@ async def test_an_input_under_an_extension_joins_the_addendum_and_is_announced_o
     await post(env, f"{url}/advance", secretariat, {})  # the call for inputs opens
     on_time = {"kind": "national_report", "content": documents.national_report("DEU")}
     await post(env, f"{url}/submissions", germany, on_time, 201)
-    inputs_due = datetime.fromisoformat(review["deadlines"]["inputs_due_at"])
-    consultation_due = datetime.fromisoformat(review["deadlines"]["consultation_due_at"])
-    extension = {
-        "deadline": "inputs_due_at",
-        "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
-        "reason": "Translation",
-        "country": "FRA",
-    }
-    await post(env, f"{url}/extensions", secretariat, extension)
+    await post(env, f"{url}/extensions", secretariat, extension_halfway(review["deadlines"], "FRA"))
     await post(env, f"{url}/advance", secretariat, {})  # the consultation opens
 
     async def addendum() -> dict[str, Any]:
@@ -135,16 +126,9 @@ async def test_the_task_page_shows_the_addendum_apart_from_the_synthesis(
 
     review_id = consultation["review"]["id"]
     timeline = consultation["review"]["timeline"]
-    inputs_due = datetime.fromisoformat(timeline["inputs_due_at"])
-    consultation_due = datetime.fromisoformat(timeline["consultation_due_at"])
     extended = await site.api.post(
         f"/v1/reviews/{review_id}/extensions",
-        json={
-            "deadline": "inputs_due_at",
-            "until": (inputs_due + (consultation_due - inputs_due) / 2).isoformat(),
-            "reason": "Translation",
-            "country": "FRA",
-        },
+        json=extension_halfway(timeline, "FRA"),
         headers=ece_secretariat.headers,
     )
     assert extended.status == 200, await extended.text()
