@@ -6,6 +6,7 @@ a backup of the database holds the files with the rows that name them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import asyncpg
@@ -20,7 +21,8 @@ class PostgresFileStore:
         self._pool = pool
 
     async def put(self, content: bytes) -> str:
-        digest = sha256_of(content)
+        # Off the loop: hashing 20 MB takes a while.
+        digest = await asyncio.to_thread(sha256_of, content)
         await self._pool.execute(
             # Stored again: the time is now, so the purge of files no annex names
             # (db.retention) leaves it to the upload naming it.
@@ -37,10 +39,3 @@ class PostgresFileStore:
             "SELECT content FROM file_blobs WHERE sha256 = $1", sha256
         )
         return content
-
-    async def exists(self, sha256: str) -> bool:
-        return bool(
-            await self._pool.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM file_blobs WHERE sha256 = $1)", sha256
-            )
-        )

@@ -19,7 +19,6 @@ import asyncpg
 
 from db.annexes import annex, attached, insert_annex, remove_annex, version_annexes
 from db.events import insert_event
-from db.files import sha256_of
 from db.pool import Executor
 from db.reviews import visible_review
 from domain.access import Actor
@@ -110,10 +109,6 @@ def too_large() -> str:
     return gettext("The file is larger than %(size)s MB.") % {"size": MAX_ANNEX_MB}
 
 
-def _examined(content: bytes) -> tuple[AnnexType | None, str]:
-    return annex_type(content), sha256_of(content)
-
-
 async def attach(deps: Deps, intake: Intake, sent_name: str, content: bytes) -> Annex:
     """Attach `content` (at most MAX_ANNEX_BYTES, read so by the caller) to the draft, under
     the name it was sent with; refused when it is no PDF or DOCX, or the draft has
@@ -125,13 +120,13 @@ async def attach(deps: Deps, intake: Intake, sent_name: str, content: bytes) -> 
         raise _refused(gettext("The file is empty."))
     if len(await attached(deps.pool, review_id, kind, subject)) >= MAX_ANNEXES:
         raise _too_many()
-    # Off the loop: hashing 20 MB, or opening a ZIP's directory, takes a while.
-    found, digest = await asyncio.to_thread(_examined, content)
+    # Off the loop: opening a ZIP's directory takes a while.
+    found = await asyncio.to_thread(annex_type, content)
     if found is None:
         raise _refused(
             gettext("The file is neither a PDF nor a Word document (DOCX), whatever its name says.")
         )
-    await file_store(deps.pool).put(content)
+    digest = await file_store(deps.pool).put(content)
     async with deps.pool.acquire() as conn, conn.transaction():
         row = await insert_annex(
             conn,

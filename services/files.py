@@ -22,8 +22,6 @@ class FileStore(Protocol):
         """The content kept under `sha256`; None when nothing is."""
         ...
 
-    async def exists(self, sha256: str) -> bool: ...
-
 
 def file_store(pool: asyncpg.Pool) -> FileStore:
     """The store this deployment keeps files in."""
