@@ -220,7 +220,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.minutes <= 0:
         raise SystemExit("--minutes must be more than 0")
     try:
-        return asyncio.run(run_demo_command(load_settings(), _database_url, args.minutes, _say))
+        return asyncio.run(
+            run_demo_command(load_settings(), _database_url, args.minutes, _say, args.cycle)
+        )
     except KeyboardInterrupt:
         _say("Demo stopped. Its review goes on by its deadlines; the next run starts a new one.")
         return 130
@@ -291,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=4.0,
         help="about how long the review takes, from its creation to its publication (default 4)",
+    )
+    demo.add_argument(
+        "--cycle",
+        action="store_true",
+        help="run the 2020-2021 cycle instead: ECE's review and ESCAP's side by side, each line"
+        " marked with its region, ending with where each published report is",
     )
     return parser
 

@@ -1,12 +1,14 @@
-"""`reviewflow demo`: a regional review modelled on ECE's of 2020, run in a few minutes
-against a running reviewflow, printing each step as it happens.
+"""`reviewflow demo`: a regional review modelled on ECE's of 2020 (or, with `--cycle`, ECE's
+and ESCAP's of the 2020-2021 cycle side by side), run in a few minutes against a running
+reviewflow, printing each step as it happens.
 
 The accounts are made (or found again, with new tokens) the way the operator makes them at
 the command line; everything else goes through the HTTP API with each person's token, as an
 integration would: the secretariat creates the review and decides on the report, focal
 points send their reports, stakeholders their inputs and consultation answers. The review's
-deadlines are ECE 2020's, compressed so that a day lasts a few seconds; the review's own
-timers move it from phase to phase, and the demo waits for each phase with a deadline.
+deadlines are its scenario's (`demo_scenarios`), compressed so that a day lasts a few
+seconds; the review's own timers move it from phase to phase, and the demo waits for each
+phase with a deadline.
 """
 
 from __future__ import annotations
@@ -24,53 +26,30 @@ import asyncpg
 
 from config.settings import Settings
 from domain.access import Actor
-from reviewflow import demo_data as data
+from reviewflow.demo_data import DOMAIN, Planned, Scenario, Timeline, stakeholder_input
+from reviewflow.demo_scenarios import CYCLE, ECE_2020, SCENARIOS
 from reviewflow.services import Secret, hand_over
 from services.accounts import operator_account
 from services.signin import invitation_link
 
 # The demo's days between creating the review and the call's opening.
 LEAD_DAYS = 3
-# The first day of ECE 2020's call for inputs, to date each step as it was then.
-CALL_OPENED_2020 = datetime(2020, 9, 15, tzinfo=UTC)
 # How long the demo waits for the review to reach a phase once its deadline has passed.
 PHASE_WAIT_S = 60.0
 POLL_S = 0.2
-SECRETARIAT_LINK_FILE = "demo-secretariat-sign-in-link"
-FOCAL_POINT_LINK_FILE = "demo-focal-point-sign-in-link"
-# The focal point whose sign-in link is handed over: one who sends a report.
-WATCHED_STATE = "DEU"
+
+
+def link_files(prefix: str) -> tuple[str, str]:
+    """The files the secretariat's and the focal point's sign-in links go to, when there is
+    no terminal to show them on."""
+    return f"{prefix}-secretariat-sign-in-link", f"{prefix}-focal-point-sign-in-link"
+
+
+SECRETARIAT_LINK_FILE, FOCAL_POINT_LINK_FILE = link_files("demo")
 
 
 class DemoError(RuntimeError):
     """The demo could not go on: what was refused or did not happen in time."""
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A step of the story: on `day` (from the call's opening), `action` by or about
-    `subject` (a State's code, a stakeholder's slug, or nothing)."""
-
-    day: float
-    action: str
-    subject: str = ""
-
-
-def schedule() -> list[Planned]:
-    """Every step of the demo, in the order they happen."""
-    steps = [
-        Planned(0, "call_opens"),
-        Planned(data.INPUTS_DUE_DAY, "consultation_opens"),
-        Planned(data.CONSULTATION_DUE_DAY, "report_compiled"),
-        Planned(data.EXTENSION_DAY, "extend", data.EXTENDED_STATE),
-        Planned(data.CHANGES_DAY, "request_changes"),
-        Planned(data.APPROVAL_DAY, "approve"),
-    ]
-    steps += [Planned(day, "report", iso3) for iso3, day in data.REPORT_DAYS.items()]
-    steps += [Planned(day, "input", slug) for slug, day in data.INPUT_DAYS.items()]
-    steps += [Planned(day, "answer", slug) for slug, day in data.ANSWER_DAYS.items()]
-    # At the same day, a phase's change comes before what is done in the new phase.
-    return sorted(steps, key=lambda step: (step.day, step.action not in PHASE_STEPS))
 
 
 PHASE_STEPS = {
@@ -78,6 +57,19 @@ PHASE_STEPS = {
     "consultation_opens": "consultation",
     "report_compiled": "approval",
 }
+
+
+def schedule(scenario: Scenario) -> list[Planned]:
+    """Every step of `scenario`, with the review's changes of phase, in the order they happen."""
+    deadlines = scenario.timeline
+    steps = [
+        Planned(0, "call_opens"),
+        Planned(deadlines.inputs_due, "consultation_opens"),
+        Planned(deadlines.consultation_due, "report_compiled"),
+        *scenario.steps,
+    ]
+    # At the same day, a phase's change comes before what is done in the new phase.
+    return sorted(steps, key=lambda step: (step.day, step.action not in PHASE_STEPS))
 
 
 @dataclass(frozen=True)
@@ -88,20 +80,21 @@ class Calendar:
     day_s: float
 
     @classmethod
-    def lasting(cls, minutes: float, now: datetime) -> Calendar:
-        """A calendar on which the whole story takes about `minutes` from `now`."""
-        day_s = minutes * 60 / (LEAD_DAYS + data.APPROVAL_DAY)
+    def lasting(cls, minutes: float, now: datetime, days: float) -> Calendar:
+        """A calendar on which a story of `days` takes about `minutes` from `now`: the longer
+        the story, the shorter its days."""
+        day_s = minutes * 60 / (LEAD_DAYS + days)
         return cls(now + timedelta(seconds=LEAD_DAYS * day_s), day_s)
 
     def at(self, day: float) -> datetime:
         return self.opens + timedelta(seconds=day * self.day_s)
 
-    def timeline(self) -> dict[str, str]:
+    def timeline(self, deadlines: Timeline) -> dict[str, str]:
         days = {
             "call_opens_at": 0,
-            "inputs_due_at": data.INPUTS_DUE_DAY,
-            "consultation_due_at": data.CONSULTATION_DUE_DAY,
-            "report_due_at": data.REPORT_DUE_DAY,
+            "inputs_due_at": deadlines.inputs_due,
+            "consultation_due_at": deadlines.consultation_due,
+            "report_due_at": deadlines.report_due,
         }
         return {name: self.at(day).isoformat() for name, day in days.items()}
 
@@ -120,6 +113,7 @@ class Account:
 class Outcome:
     """What the demo did: the review, the sign-in links it handed over, what was sent."""
 
+    region: str
     review_id: str = ""
     links: dict[str, str] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)
@@ -135,7 +129,7 @@ class Cast:
     stakeholders: dict[str, Account]
 
 
-async def cast(pool: asyncpg.Pool) -> Cast:
+async def cast(pool: asyncpg.Pool, scenario: Scenario = ECE_2020) -> Cast:
     """The demo's accounts: made the first time, found again (with new tokens) afterwards."""
 
     async def account(body: dict[str, Any]) -> Account:
@@ -143,10 +137,10 @@ async def cast(pool: asyncpg.Pool) -> Cast:
 
     secretariat = await account(
         {
-            "name": data.SECRETARIAT.name,
-            "email": data.SECRETARIAT.email,
+            "name": scenario.secretariat.name,
+            "email": scenario.secretariat.email,
             "role": "secretariat",
-            "regions": ["ECE"],
+            "regions": [scenario.region],
         }
     )
     focal_points = {
@@ -159,7 +153,7 @@ async def cast(pool: asyncpg.Pool) -> Cast:
                 **({"language": state.language} if state.language else {}),
             }
         )
-        for state in data.STATES
+        for state in scenario.states
     }
     stakeholders = {
         s.slug: await account(
@@ -169,87 +163,103 @@ async def cast(pool: asyncpg.Pool) -> Cast:
                 "role": "stakeholder",
                 "organisation": s.organisation,
                 "stakeholder_category": s.category,
-                "regions": ["ECE"],
+                "regions": [scenario.region],
             }
         )
-        for s in data.STAKEHOLDERS
+        for s in scenario.stakeholders
     }
     return Cast(secretariat, focal_points, stakeholders)
 
 
-STATES = {state.iso3: state for state in data.STATES}
-STAKEHOLDERS = {s.slug: s for s in data.STAKEHOLDERS}
-
-
 class Demo:
-    """One run of the story by `people` on `calendar`, told through `say`."""
+    """One run of `scenario` by `people` on `calendar`, told through `say`; sign-in links
+    go to files named after `link_prefix` when there is no terminal."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
         settings: Settings,
         http: aiohttp.ClientSession,
+        scenario: Scenario,
         people: Cast,
         calendar: Calendar,
         say: Callable[[str], None],
         terminal: TextIO,
+        link_prefix: str = "demo",
     ) -> None:
         self.pool, self.settings, self.http = pool, settings, http
-        self.people, self.calendar = people, calendar
-        self.say, self.terminal = say, terminal
-        self.outcome = Outcome()
+        self.scenario, self.people, self.calendar = scenario, people, calendar
+        self.say, self.terminal, self.link_prefix = say, terminal, link_prefix
+        self.outcome = Outcome(scenario.region)
+        # One handler per kind of step: what it does, told in a sentence.
+        self.handlers: dict[str, Callable[[Planned], Awaitable[str]]] = {
+            "report": self._report,
+            "input": self._input,
+            "answer": self._answer,
+            "extend": self._extend,
+            "request_changes": self._request_changes,
+            "approve": self._approve,
+            **dict.fromkeys(PHASE_STEPS, self._phase),
+        }
 
     async def run(self) -> Outcome:
+        scenario = self.scenario
         self.say(
-            f"Accounts ready (fictional people, {data.DOMAIN} addresses): the ECE secretariat's"
-            f" {data.SECRETARIAT.name}, the focal points of"
-            f" {', '.join(state.name for state in data.STATES)}, and"
-            f" {len(data.STAKEHOLDERS)} stakeholder organisations."
+            f"Accounts ready (fictional people, {DOMAIN} addresses): the {scenario.region}"
+            f" secretariat's {scenario.secretariat.name}, the focal points of"
+            f" {', '.join(state.name for state in scenario.states)}, and"
+            f" {len(scenario.stakeholders)} stakeholder organisations."
         )
         await self._create_review()
         await self._hand_over_links()
-        for step in schedule():
+        for step in schedule(scenario):
             await self._until(self.calendar.at(step.day))
-            self.say(f"[day {step.day:>2g}, {self._date(step.day)}] {await self._do(step)}")
+            told = await self.handlers[step.action](step)
+            self.say(f"[day {step.day:>2g}, {self._date(step.day)}] {told}")
         return self.outcome
 
     # ---- steps --------------------------------------------------------------------------
 
     async def _create_review(self) -> None:
-        calendar = self.calendar
-        review_id = f"ece-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+        scenario, calendar = self.scenario, self.calendar
+        review_id = (
+            f"{scenario.region.lower()}-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+            f"-{secrets.token_hex(2)}"
+        )
         body = {
             "id": review_id,
-            "region": "ECE",
-            "title": data.TITLE,
-            "member_states": [state.iso3 for state in data.STATES],
-            "timeline": calendar.timeline(),
+            "region": scenario.region,
+            "title": scenario.title,
+            "member_states": [state.iso3 for state in scenario.states],
+            "timeline": calendar.timeline(scenario.timeline),
             "stakeholders": [str(a.actor.id) for a in self.people.stakeholders.values()],
         }
         await self._call("POST", "/v1/reviews", self.people.secretariat, body)
         self.outcome.review_id = review_id
         self.say(
-            f"The ECE secretariat ({data.SECRETARIAT.name}) created the review {review_id}:"
-            f" {len(data.STATES)} member States, {len(data.STAKEHOLDERS)} stakeholder"
-            f" organisations invited. ECE 2020's calendar runs at one day every"
-            f" {calendar.day_s:.1f} s; the call opens in {LEAD_DAYS * calendar.day_s:.0f} s."
+            f"The {scenario.region} secretariat ({scenario.secretariat.name}) created the review"
+            f" {review_id}: {len(scenario.states)} member States, {len(scenario.stakeholders)}"
+            f" stakeholder organisations invited. {scenario.name}'s calendar runs at one day"
+            f" every {calendar.day_s:.1f} s; the call opens in {LEAD_DAYS * calendar.day_s:.0f} s."
         )
 
     async def _hand_over_links(self) -> None:
         """Sign-in links for the pages, for whoever watches: the secretariat's and a focal
         point's, each opening the review's page."""
+        scenario = self.scenario
         page = f"/reviews/{self.outcome.review_id}"
-        watched = STATES[WATCHED_STATE]
+        watched = scenario.state(scenario.watched_state)
+        secretariat_file, focal_point_file = link_files(self.link_prefix)
         for who, account, file_name in (
             (
-                f"Sign-in link of the secretariat ({data.SECRETARIAT.name})",
+                f"Sign-in link of the {scenario.region} secretariat ({scenario.secretariat.name})",
                 self.people.secretariat,
-                SECRETARIAT_LINK_FILE,
+                secretariat_file,
             ),
             (
                 f"Sign-in link of {watched.name}'s focal point ({watched.focal_point.name})",
-                self.people.focal_points[WATCHED_STATE],
-                FOCAL_POINT_LINK_FILE,
+                self.people.focal_points[watched.iso3],
+                focal_point_file,
             ),
         ):
             link = await invitation_link(self.pool, self.settings, account.actor.id, page)
@@ -257,43 +267,31 @@ class Demo:
             hand_over(Secret(who, file_name, link), self.settings.data_dir, self.say, self.terminal)
         self.say(f"The review's page: {self.settings.api_url}{page}")
 
-    async def _do(self, step: Planned) -> str:
-        """Take `step`; what happened, in a sentence."""
-        actions: dict[str, Callable[[str], Awaitable[str]]] = {
-            "report": self._report,
-            "input": self._input,
-            "answer": self._answer,
-            "extend": self._extend,
-            "request_changes": self._request_changes,
-            "approve": self._approve,
-        }
-        if step.action in PHASE_STEPS:
-            return await self._phase(step.action)
-        return await actions[step.action](step.subject)
-
-    async def _request_changes(self, _: str) -> str:
-        answer = await self._review_call("report/request-changes", data.CHANGE_REQUEST)
+    async def _request_changes(self, _: Planned) -> str:
+        answer = await self._review_call("report/request-changes", self.scenario.change_request)
         return (
             "The secretariat asks for changes with editorial text on the overview and the"
             f" consultation: report version {answer['version']} compiled ({answer['status']})"
         )
 
-    async def _approve(self, _: str) -> str:
-        answer = await self._review_call("report/approve", data.APPROVAL)
+    async def _approve(self, _: Planned) -> str:
+        answer = await self._review_call("report/approve", self.scenario.approval)
         self.outcome.phase = (await self._review())["phase"]
         return (
             f"The secretariat approves report version {answer['version']}: {answer['status']}."
             f" The review is {self.outcome.phase}."
         )
 
-    async def _phase(self, action: str) -> str:
-        phase = PHASE_STEPS[action]
+    async def _phase(self, step: Planned) -> str:
+        phase = PHASE_STEPS[step.action]
         review = await self._wait_for_phase(phase)
         if phase == "call_for_inputs":
             return "The call for inputs opens: focal points and stakeholders are invited by mail"
         if phase == "consultation":
             missing = [
-                STATES[c].name for c in review["member_states"] if c not in self.outcome.reports
+                self.scenario.state(c).name
+                for c in review["member_states"]
+                if c not in self.outcome.reports
             ]
             return (
                 "Inputs were due: the consultation opens with a task for each invited"
@@ -313,38 +311,39 @@ class Demo:
             f" {overview['consultation']['response_rate']:.0%}"
         )
 
-    async def _report(self, iso3: str) -> str:
-        state = STATES[iso3]
+    async def _report(self, step: Planned) -> str:
+        iso3, extension = step.subject, self.scenario.extension
+        state = self.scenario.state(iso3)
         receipt = await self._submit(
-            self.people.focal_points[iso3], "national_report", data.national_report(state)
+            self.people.focal_points[iso3], "national_report", self.scenario.national_report(iso3)
         )
         self.outcome.reports.append(iso3)
-        when = " (within its extension)" if iso3 == data.EXTENDED_STATE else ""
+        when = " (within its extension)" if extension and iso3 == extension.state else ""
         return (
             f"{state.name}'s focal point sends the national report on 23 objectives{when}:"
             f" {receipt['status']}, version {receipt['version']}"
             + (" (late)" if receipt["late"] else "")
         )
 
-    async def _input(self, slug: str) -> str:
-        stakeholder = STAKEHOLDERS[slug]
+    async def _input(self, step: Planned) -> str:
+        stakeholder = self.scenario.stakeholder(step.subject)
         receipt = await self._submit(
-            self.people.stakeholders[slug],
+            self.people.stakeholders[step.subject],
             "stakeholder_input",
-            data.stakeholder_input(stakeholder),
+            stakeholder_input(stakeholder),
         )
-        self.outcome.inputs.append(slug)
+        self.outcome.inputs.append(step.subject)
         return (
             f"{stakeholder.organisation} ({stakeholder.category.replace('_', ' ')}) sends its"
             f" written input on objectives {', '.join(map(str, stakeholder.objectives))}:"
             f" {receipt['status']}"
         )
 
-    async def _answer(self, slug: str) -> str:
-        stakeholder = STAKEHOLDERS[slug]
+    async def _answer(self, step: Planned) -> str:
+        stakeholder = self.scenario.stakeholder(step.subject)
         response = stakeholder.answer
         assert response is not None  # only those with an answer have a day to answer on
-        account = self.people.stakeholders[slug]
+        account = self.people.stakeholders[step.subject]
         tasks = await self._call(
             "GET", f"/v1/tasks?review={self.outcome.review_id}", account, expect=200
         )
@@ -356,27 +355,30 @@ class Demo:
             {"response": response},
             expect=200,
         )
-        self.outcome.answers.append(slug)
+        self.outcome.answers.append(step.subject)
         endorsement = response["endorsement"].replace("_", " ")
         return (
             f"{stakeholder.organisation} answers its consultation task ({endorsement}):"
             f" {answered['status']}"
         )
 
-    async def _extend(self, iso3: str) -> str:
-        until = self.calendar.at(data.EXTENDED_TO_DAY)
+    async def _extend(self, step: Planned) -> str:
+        extension = self.scenario.extension
+        assert extension is not None  # only a scenario with an extension has the step
+        until = self.calendar.at(extension.until)
         await self._review_call(
             "extensions",
             {
                 "deadline": "inputs_due_at",
                 "until": until.isoformat(),
-                "reason": data.EXTENSION_REASON,
-                "country": iso3,
+                "reason": extension.reason,
+                "country": extension.state,
             },
         )
         return (
-            f"{STATES[iso3].name} asks for more time: the secretariat extends its inputs"
-            f" deadline to day {data.EXTENDED_TO_DAY:g} ({self._date(data.EXTENDED_TO_DAY)})"
+            f"{self.scenario.state(extension.state).name} asks for more time: the secretariat"
+            f" extends its inputs deadline to day {extension.until:g}"
+            f" ({self._date(extension.until)})"
         )
 
     # ---- the API ------------------------------------------------------------------------
@@ -431,9 +433,8 @@ class Demo:
         """Keep to the calendar: the review's own timers do not wait for the demo."""
         await asyncio.sleep(max(0.0, (instant - datetime.now(UTC)).total_seconds()))
 
-    @staticmethod
-    def _date(day: float) -> str:
-        return f"{CALL_OPENED_2020 + timedelta(days=day):%d %b %Y}"
+    def _date(self, day: float) -> str:
+        return f"{self.scenario.date_of(day):%d %b %Y}"
 
 
 async def run_demo(
@@ -443,12 +444,42 @@ async def run_demo(
     minutes: float,
     say: Callable[[str], None],
     terminal: TextIO = sys.stderr,
+    scenario: Scenario = ECE_2020,
+    link_prefix: str = "demo",
 ) -> Outcome:
-    """The demo against the API `http` reaches and its database `pool`, lasting about
+    """`scenario` against the API `http` reaches and its database `pool`, lasting about
     `minutes`; sign-in links go to `terminal` if it is one, else to files in the data folder."""
-    people = await cast(pool)
-    calendar = Calendar.lasting(minutes, datetime.now(UTC))
-    return await Demo(pool, settings, http, people, calendar, say, terminal).run()
+    people = await cast(pool, scenario)
+    calendar = Calendar.lasting(minutes, datetime.now(UTC), scenario.last_day)
+    demo = Demo(pool, settings, http, scenario, people, calendar, say, terminal, link_prefix)
+    return await demo.run()
+
+
+async def run_cycle(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    minutes: float,
+    say: Callable[[str], None],
+    terminal: TextIO = sys.stderr,
+) -> list[Outcome]:
+    """Every scenario of the cycle at once, each lasting about `minutes` (so the longer ones
+    run on shorter days), each line told with its region and each region's sign-in links in
+    files of its own."""
+
+    def run(scenario: Scenario) -> Awaitable[Outcome]:
+        def tell(line: str) -> None:
+            say(f"{scenario.region:<5} | {line}")
+
+        prefix = f"demo-{scenario.region.lower()}"
+        return run_demo(pool, settings, http, minutes, tell, terminal, scenario, prefix)
+
+    return list(await asyncio.gather(*map(run, SCENARIOS.values())))
+
+
+def public_url(settings: Settings, outcome: Outcome) -> str:
+    """Where anyone reads the review's report once it is published."""
+    return f"{settings.api_url}/reports/{outcome.review_id}"
 
 
 async def api_is_up(http: aiohttp.ClientSession) -> bool:
@@ -465,8 +496,10 @@ async def run_demo_command(
     database_url: Callable[[Settings], str],
     minutes: float,
     say: Callable[[str], None],
+    cycle: bool = False,
 ) -> int:
-    """`reviewflow demo`: check that reviewflow runs, then run the demo against it."""
+    """`reviewflow demo`: check that reviewflow runs, then run the demo (or, with `cycle`,
+    the cycle's regional reviews side by side) against it."""
     from db.pool import create_pool
 
     async with aiohttp.ClientSession(base_url=settings.api_url) as http:
@@ -479,11 +512,32 @@ async def run_demo_command(
             return 1
         pool = await create_pool(database_url(settings), min_size=1, max_size=2)
         try:
-            outcome = await run_demo(pool, settings, http, minutes, say)
+            if cycle:
+                outcomes = await run_cycle(pool, settings, http, minutes, say)
+            else:
+                outcomes = [await run_demo(pool, settings, http, minutes, say)]
         except DemoError as error:
             say(f"The demo stopped: {error}")
             return 1
         finally:
             await pool.close()
-    say(f"Done: {settings.api_url}/reviews/{outcome.review_id} shows the published report.")
+    if not cycle:
+        say(f"Done: {settings.api_url}/reviews/{outcomes[0].review_id} shows the published report.")
+        return 0
+    return summarise(settings, outcomes, say)
+
+
+def summarise(settings: Settings, outcomes: list[Outcome], say: Callable[[str], None]) -> int:
+    """The cycle's end: each region's review and where its report is public; 0 when every
+    one is published."""
+    unpublished = [o.region for o in outcomes if o.phase != "published"]
+    for outcome in outcomes:
+        say(
+            f"{outcome.region}: the review {outcome.review_id} is {outcome.phase}; its report:"
+            f" {public_url(settings, outcome)}"
+        )
+    if unpublished:
+        say(f"Not published: {', '.join(unpublished)}.")
+        return 1
+    say(f"Done: the {len(outcomes)} regional reviews of the {CYCLE} cycle are published.")
     return 0

@@ -1,20 +1,21 @@
-"""What `reviewflow demo` says and sends: the people, the review modelled on ECE's 2020
-regional review, the member States' national reports, the stakeholders' written inputs and
-their answers to the consultation. Every organisation is of a real kind; every person is
+"""What `reviewflow demo` is made of: the kinds of people and documents of a regional
+review, the builders of the member States' national reports and the stakeholders' written
+inputs, and the `Scenario` that tells one regional review day by day (the scenarios
+themselves are in `demo_scenarios`). Every organisation is of a real kind; every person is
 fictional (each surname is the word "example" in the person's language).
 
-A national report is built from one template per GCM objective (what a State of the region
-typically did, met and learnt) with the State's own words where it stands out.
+A national report is built from one template per GCM objective (what a State typically did,
+met and learnt) with the State's own words where it stands out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Literal
 
 # Every address is under example.org (RFC 2606): no mail of the demo reaches anyone.
 DOMAIN = "example.org"
-TITLE = "Regional review of the GCM in the UNECE region (demo of the 2020 review)"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class Person:
     email: str
 
 
-SECRETARIAT = Person("Erin Example", f"demo-ece-secretariat@{DOMAIN}")
+def person(name: str, slug: str) -> Person:
+    return Person(name, f"demo-{slug}@{DOMAIN}")
 
 
 @dataclass(frozen=True)
@@ -40,81 +42,6 @@ class State:
     # The focal point's own language, for their pages and mail; None follows their browser.
     language: str | None = None
 
-
-STATES = (
-    State(
-        "PRT",
-        "Portugal",
-        Person("Maria Exemplo", f"demo-prt-focal-point@{DOMAIN}"),
-        "Ministry of Home Affairs",
-        "+351 21 000 0000",
-        {
-            5: "A national plan for the implementation of the GCM, adopted by the Council of"
-            " Ministers, with 97 measures across all 23 objectives.",
-            15: "Everyone with a pending residence application was treated as a resident"
-            " during the pandemic, with full access to the national health service.",
-        },
-    ),
-    State(
-        "DEU",
-        "Germany",
-        Person("Jonas Beispiel", f"demo-deu-focal-point@{DOMAIN}"),
-        "Federal Ministry of the Interior",
-        "+49 30 0000 0000",
-        {
-            5: "The Skilled Immigration Act opened labour migration to people with vocational"
-            " qualifications from outside the European Union.",
-            18: "A federal recognition portal in eleven languages advises on the recognition of"
-            " foreign professional qualifications.",
-        },
-    ),
-    State(
-        "CAN",
-        "Canada",
-        Person("Jean Exemple", f"demo-can-focal-point@{DOMAIN}"),
-        "Department of Citizenship and Immigration",
-        "+1 613 000 0000",
-        {
-            16: "Settlement services (language training, employment support, mentoring) are"
-            " funded for every permanent resident, in partnership with local organisations.",
-            23: "Community sponsorship of refugees was shared with other States through a"
-            " global refugee sponsorship initiative.",
-        },
-        language="fr",
-    ),
-    State(
-        "SRB",
-        "Serbia",
-        Person("Marko Primer", f"demo-srb-focal-point@{DOMAIN}"),
-        "Commissariat for Refugees and Migration",
-        "+381 11 000 0000",
-        {
-            11: "Integrated border management with neighbouring States under a joint action plan.",
-            19: "An economic migration strategy encourages the return and investment of the"
-            " diaspora.",
-        },
-    ),
-    State(
-        "GEO",
-        "Georgia",
-        Person("Nino Magaliti", f"demo-geo-focal-point@{DOMAIN}"),
-        "State Commission on Migration Issues",
-        "+995 32 000 0000",
-        {
-            1: "A unified migration analytical system links the data of seven agencies.",
-            21: "Reintegration assistance for returning nationals: small grants, vocational"
-            " training and psychosocial support.",
-        },
-    ),
-    State(
-        "KAZ",
-        "Kazakhstan",
-        Person("Aigerim Mysal", f"demo-kaz-focal-point@{DOMAIN}"),
-        "Ministry of Labour and Social Protection of the Population",
-        "+7 7172 000 000",
-        language="ru",
-    ),
-)
 
 # Per GCM objective: a measure, a challenge, a good practice, and the SDG targets it serves.
 OBJECTIVES: dict[int, tuple[str, str, str, tuple[str, ...]]] = {
@@ -277,9 +204,9 @@ def _objective(state: State, position: int, number: int) -> dict[str, Any]:
     return objective
 
 
-def national_report(state: State) -> dict[str, Any]:
-    """The voluntary GCM review report of `state`, on all 23 objectives."""
-    position = STATES.index(state)
+def national_report(state: State, position: int) -> dict[str, Any]:
+    """The voluntary GCM review report of `state`, on all 23 objectives; `position` (the
+    State's place in its review) varies the statuses from one State to the next."""
     return {
         "country": state.iso3,
         "reporting_period": {"start": "2018-12-19", "end": "2020-08-31"},
@@ -356,126 +283,6 @@ class Stakeholder:
         return self.person.email.split("@")[0].removeprefix("demo-")
 
 
-def _person(name: str, slug: str) -> Person:
-    return Person(name, f"demo-{slug}@{DOMAIN}")
-
-
-STAKEHOLDERS = (
-    Stakeholder(
-        "Platform for the Rights of Migrant Workers",
-        "civil_society",
-        "BEL",
-        _person("Sam Voorbeeld", "migrant-workers-platform"),
-        (6, 7, 15),
-        "Our member organisations advised 2,400 migrant workers last year. Most complaints"
-        " concern unpaid wages in agriculture and care work; few workers go to court while"
-        " their residence permit depends on their employer.",
-        (
-            "Decouple residence permits from a single employer.",
-            "Fund independent counselling services for migrant workers.",
-        ),
-        True,
-        {
-            "comments": [
-                {"objective": 6, "comment": "Seasonal agricultural workers deserve a mention."}
-            ],
-            "general_comment": "A fair summary of the inputs received.",
-            "endorsement": "endorse_with_reservations",
-            "consent_to_publish": True,
-        },
-    ),
-    Stakeholder(
-        "Central Asian Diaspora Council",
-        "diaspora_migrant_organisations",
-        "DEU",
-        _person("Dana Mysal", "diaspora-council"),
-        (19, 20),
-        "Remittances to Central Asia fell sharply in spring 2020 and then recovered through"
-        " digital channels; many senders still pay high fees for cash transfers.",
-        ("Cap the fees of remittance services in the main corridors.",),
-        True,
-        {"general_comment": "We endorse the synthesis.", "endorsement": "endorse"},
-    ),
-    Stakeholder(
-        "Confederation of Transport and Care Workers' Unions",
-        "trade_unions",
-        "PRT",
-        _person("Rui Exemplo", "care-workers-unions"),
-        (6, 22),
-        "Care workers recruited abroad rarely learn of their social security rights; the"
-        " portability of pensions is unknown to most of them.",
-        ("Inform every recruited worker of their social security rights before departure.",),
-        True,
-        {
-            "comments": [
-                {"objective": 22, "comment": "Portability of pensions needs its own paragraph."}
-            ],
-            "endorsement": "endorse_with_reservations",
-            "consent_to_publish": True,
-        },
-    ),
-    Stakeholder(
-        "Caucasus Migration Research Centre",
-        "academia",
-        "GEO",
-        _person("Levan Magaliti", "migration-research-centre"),
-        (1, 21),
-        "Our survey of 1,200 returning migrants shows that reintegration support reaches one"
-        " in five; data on returns are not disaggregated by sex and age.",
-        ("Disaggregate return statistics by sex, age and country of return.",),
-        True,
-        {
-            "comments": [{"objective": 1, "comment": "Add the gaps in return statistics."}],
-            "endorsement": "endorse",
-            "consent_to_publish": True,
-        },
-    ),
-    Stakeholder(
-        "Network of Welcoming Cities",
-        "local_authorities",
-        None,
-        _person("Alex Example", "welcoming-cities"),
-        (15, 16),
-        "Cities opened their services to everyone living in them during the pandemic; they"
-        " ask for a say in national integration policies and the funds that go with it.",
-        ("Give cities direct access to integration funds.",),
-        True,
-        {"general_comment": "Cities are well reflected.", "endorsement": "endorse"},
-    ),
-    Stakeholder(
-        "Alliance of Employers for Fair Recruitment",
-        "private_sector",
-        "CAN",
-        _person("Chris Exemple", "fair-recruitment-employers"),
-        (5, 6, 18),
-        "Employers support the employer-pays principle; recognition of qualifications remains"
-        " the main obstacle to hiring skilled workers from abroad.",
-        ("Recognise qualifications before arrival.",),
-        # This input is counted in the report but not quoted: the employers did not consent.
-        False,
-        None,
-    ),
-)
-
-# The secretariat's one request for changes to the first compiled report.
-CHANGE_REQUEST = {
-    "note": "Add the Bureau's framing of the consultation before approval.",
-    "editorial": {
-        "overview": (
-            "The regional review was held online because of the COVID-19 pandemic. Member"
-            " States and stakeholders took part in the call for inputs and in a"
-            " multi-stakeholder consultation on the synthesis of what came in."
-        ),
-        "consultation": (
-            "Organisations of six kinds answered: civil society, diaspora organisations,"
-            " trade unions, academia, local authorities and employers."
-        ),
-    },
-}
-APPROVAL = {"note": "Approved on behalf of the Bureau of the regional review."}
-EXTENSION_REASON = "Georgia's inter-ministerial group meets again after the deadline."
-
-
 def stakeholder_input(stakeholder: Stakeholder) -> dict[str, Any]:
     organisation: dict[str, Any] = {
         "name": stakeholder.organisation,
@@ -494,33 +301,125 @@ def stakeholder_input(stakeholder: Stakeholder) -> dict[str, Any]:
     }
 
 
-# ---- the calendar ------------------------------------------------------------------------
-# ECE 2020, in days from the call's opening (15 September 2020): inputs were due on 26
-# October, the multi-stakeholder consultation was held on 9 November.
-INPUTS_DUE_DAY = 41
-CONSULTATION_DUE_DAY = 55
-REPORT_DUE_DAY = 90
-# When each focal point sends its report; Kazakhstan sends none. Georgia asks for more time
-# and gets it, then sends during the consultation.
-REPORT_DAYS = {"PRT": 6, "DEU": 13, "CAN": 20, "SRB": 31, "GEO": 46}
-EXTENSION_DAY = 35
-EXTENDED_STATE = "GEO"
-EXTENDED_TO_DAY = 48
-# When each stakeholder sends its input, and answers its consultation task if it does.
-INPUT_DAYS = {
-    "migrant-workers-platform": 9,
-    "migration-research-centre": 17,
-    "diaspora-council": 24,
-    "care-workers-unions": 28,
-    "fair-recruitment-employers": 33,
-    "welcoming-cities": 37,
-}
-ANSWER_DAYS = {
-    "migrant-workers-platform": 44,
-    "welcoming-cities": 47,
-    "diaspora-council": 49,
-    "migration-research-centre": 50,
-    "care-workers-unions": 52,
-}
-CHANGES_DAY = 58
-APPROVAL_DAY = 62
+# ---- a scenario ----------------------------------------------------------------------------
+
+# What someone does on a day of the story; the runner has one handler per kind.
+Action = Literal["report", "input", "answer", "extend", "request_changes", "approve"]
+# The review's own moves from phase to phase, which the runner waits for.
+PhaseChange = Literal["call_opens", "consultation_opens", "report_compiled"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A step of the story: on `day` (from the call's opening), `action` by or about
+    `subject` (a State's code, a stakeholder's slug, or nothing)."""
+
+    day: float
+    action: Action | PhaseChange
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The review's deadlines, in days from the call's opening (day 0)."""
+
+    inputs_due: float
+    consultation_due: float
+    report_due: float
+
+
+@dataclass(frozen=True)
+class Extension:
+    """`state` asks for more time on `day` and is given until `until`."""
+
+    state: str
+    day: float
+    until: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of the review as it was held: a stakeholder consultation, the
+    intergovernmental review meeting, or one of its round tables (on a cluster of objectives)."""
+
+    kind: Literal["consultation", "review_meeting", "round_table"]
+    title: str
+    starts: date
+    ends: date
+    cluster: int | None = None
+
+
+@dataclass(frozen=True)
+class Approver:
+    """One who approves the regional report, in the order they approve."""
+
+    person: Person
+    title: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One regional review told as data: who takes part, its deadlines and what each does
+    on which day, dated from the day its call for inputs opened in the real review."""
+
+    region: str
+    name: str
+    cycle: str
+    title: str
+    call_opened: date
+    secretariat: Person
+    states: tuple[State, ...]
+    stakeholders: tuple[Stakeholder, ...]
+    timeline: Timeline
+    steps: tuple[Planned, ...]
+    extension: Extension | None
+    change_request: dict[str, Any]
+    approval: dict[str, Any]
+    meetings: tuple[Meeting, ...]
+    approvers: tuple[Approver, ...]
+    # The State whose focal point's sign-in link is handed over: one who sends a report.
+    watched_state: str
+
+    def state(self, iso3: str) -> State:
+        return next(state for state in self.states if state.iso3 == iso3)
+
+    def stakeholder(self, slug: str) -> Stakeholder:
+        return next(s for s in self.stakeholders if s.slug == slug)
+
+    def national_report(self, iso3: str) -> dict[str, Any]:
+        state = self.state(iso3)
+        return national_report(state, self.states.index(state))
+
+    def days(self, action: Action) -> dict[str, float]:
+        """The day of each step of kind `action`, by its subject, in the order they happen."""
+        return {step.subject: step.day for step in self.steps if step.action == action}
+
+    @property
+    def last_day(self) -> float:
+        return max(step.day for step in self.steps)
+
+    def date_of(self, day: float) -> date:
+        return self.call_opened + timedelta(days=day)
+
+    def day_of(self, when: date) -> int:
+        return (when - self.call_opened).days
+
+
+def plan(
+    reports: dict[str, float],
+    inputs: dict[str, float],
+    answers: dict[str, float],
+    extension: Extension | None,
+    changes_day: float,
+    approval_day: float,
+) -> tuple[Planned, ...]:
+    """A scenario's steps: each State's report and each stakeholder's input and answer on
+    its day, the extension, then the secretariat's request for changes and its approval."""
+    steps = [Planned(day, "report", iso3) for iso3, day in reports.items()]
+    steps += [Planned(day, "input", slug) for slug, day in inputs.items()]
+    steps += [Planned(day, "answer", slug) for slug, day in answers.items()]
+    if extension is not None:
+        steps.append(Planned(extension.day, "extend", extension.state))
+    steps += [Planned(changes_day, "request_changes"), Planned(approval_day, "approve")]
+    return tuple(sorted(steps, key=lambda step: step.day))
