@@ -62,3 +62,8 @@ clean:
 .PHONY: demo
 demo: $(STAMP) $(COMPILED)
 	$(VENV)/bin/reviewflow demo
+
+# The 2020-2021 cycle's ECE and ESCAP reviews side by side, against a `make run`.
+.PHONY: demo-cycle
+demo-cycle: $(STAMP) $(COMPILED)
+	$(VENV)/bin/reviewflow demo --cycle

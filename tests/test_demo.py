@@ -124,9 +124,7 @@ def test_escap_runs_on_the_dates_of_2020_2021() -> None:
 async def test_the_demo_runs_to_a_published_report(
     api: Any, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
-    base = str(api.make_url("")).rstrip("/")
-    # Links lead to the test's server; the links are handed over in files (no terminal here).
-    local = dataclasses.replace(settings, public_url=base, data_dir=tmp_path)
+    base, local = _served_by(api, settings, tmp_path)
     said: list[str] = []
     async with aiohttp.ClientSession(base_url=base) as http:
         outcome = await run_demo(pool, local, http, minutes=1.2, say=said.append)
@@ -160,8 +158,7 @@ async def test_the_demo_runs_to_a_published_report(
 async def test_the_cycle_runs_both_regions_to_their_public_reports(
     api: Any, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
-    base = str(api.make_url("")).rstrip("/")
-    local = dataclasses.replace(settings, public_url=base, data_dir=tmp_path)
+    base, local = _served_by(api, settings, tmp_path)
     said: list[str] = []
     async with aiohttp.ClientSession(base_url=base) as http:
         outcomes = await run_cycle(pool, local, http, minutes=1.5, say=said.append)
@@ -195,6 +192,13 @@ def test_without_a_running_reviewflow_it_says_what_to_do(
     said = capsys.readouterr().out
     assert f"does not answer at http://127.0.0.1:{port}" in said and "`make run`" in said
     assert not (tmp_path / "postgres").exists()  # nothing started in its place
+
+
+def _served_by(api: Any, settings: Settings, tmp_path: Path) -> tuple[str, Settings]:
+    """The test server's address, and settings whose links lead to it and whose sign-in links
+    are handed over in files under `tmp_path` (there is no terminal here)."""
+    base = str(api.make_url("")).rstrip("/")
+    return base, dataclasses.replace(settings, public_url=base, data_dir=tmp_path)
 
 
 def _bearer(people: Any) -> dict[str, str]:
