@@ -180,15 +180,19 @@ async def test_the_cycle_runs_both_regions_to_their_public_reports(
         assert any("The review is published" in line for line in lines), region
 
 
+@pytest.mark.parametrize("cycle", [[], ["--cycle"]], ids=["one review", "the cycle"])
 def test_without_a_running_reviewflow_it_says_what_to_do(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cycle: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("REVIEWFLOW_PORT", str(port))
     monkeypatch.setenv("REVIEWFLOW_DATA_DIR", str(tmp_path))
-    assert main(["demo", "--minutes", "1"]) == 1
+    assert main(["demo", "--minutes", "1", *cycle]) == 1
     said = capsys.readouterr().out
     assert f"does not answer at http://127.0.0.1:{port}" in said and "`make run`" in said
     assert not (tmp_path / "postgres").exists()  # nothing started in its place
