@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from db.pool import Executor
+from domain.events import EventType
 
 
 async def published_report(conn: Executor, review_id: str) -> asyncpg.Record | None:
@@ -112,7 +113,7 @@ async def trail_until_publication(conn: Executor, review_id: str) -> list[dict[s
                SELECT max(seq) FROM review_events WHERE review_id = $1 AND type = $2)
            ORDER BY seq""",
         review_id,
-        "report.published",
+        EventType.REPORT_PUBLISHED.value,
     )
     return [
         {

@@ -151,8 +151,7 @@ def manifest(sources: Sources, files: Sequence[File]) -> File:
             "content_hash": sources.content_hash,
             "published_at": sources.published_at.isoformat(),
             "files": [
-                {"name": f.name, "sha256": sha256(f.content), "size": len(f.content)}
-                for f in files
+                {"name": f.name, "sha256": sha256(f.content), "size": len(f.content)} for f in files
             ],
         },
     )
@@ -235,7 +234,9 @@ def _sums_problems(contents: dict[str, bytes]) -> list[str]:
     ]
     unsummed = set(contents) - set(summed) - {SUMS}
     problems += [f"{name}: not listed in {SUMS}" for name in sorted(unsummed)]
-    problems += [f"{name}: listed in {SUMS} but missing" for name in sorted(set(summed) - set(contents))]
+    problems += [
+        f"{name}: listed in {SUMS} but missing" for name in sorted(set(summed) - set(contents))
+    ]
     return problems
 
 

@@ -102,7 +102,7 @@ def sources() -> Sources:
         annexes=[{"submission_id": "s1", "version": 1, "sha256": hashlib.sha256(b"A").hexdigest()}],
         annex_bytes={hashlib.sha256(b"A").hexdigest(): b"A"},
         answers=[{"task_id": "t1", "response": {"endorsement": "endorse"}}],
-        events=[{"id": "e1", "type": "report.published", "data": {}}],
+        events=[{"id": "e1", "type": "published", "data": {}}],
         schemas={"national_report.v2.json": {"type": "object"}},
     )
 
