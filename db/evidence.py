@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from db.events import event_document
 from db.pool import Executor
 from domain.events import EventType
 
@@ -115,16 +116,7 @@ async def trail_until_publication(conn: Executor, review_id: str) -> list[dict[s
         review_id,
         EventType.REPORT_PUBLISHED.value,
     )
-    return [
-        {
-            "id": str(row["id"]),
-            "type": row["type"],
-            "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
-            "at": row["at"].isoformat(),
-            "data": row["data"],
-        }
-        for row in rows
-    ]
+    return [event_document(row) for row in rows]
 
 
 async def schema_pins(conn: Executor, review_id: str) -> dict[str, int]:
