@@ -13,6 +13,7 @@ from api import (
     annexes,
     clearance,
     deliveries,
+    evidence,
     exports,
     meta,
     observe,
@@ -132,6 +133,7 @@ def create_app(
         people,
         outreach,
         exports,
+        evidence,
         deliveries,
     ):
         app.add_routes(operations.routes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import math
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -84,8 +85,8 @@ def unstorable_or_too_many_values(value: Any) -> list[SchemaProblem]:
     further than MAX_BODY_VALUES values; pointers are written only for containers and
     problems, since writing one for each of 25,000 values would cost more than the walk."""
     if not isinstance(value, dict | list):
-        unstorable = isinstance(value, str) and _unstorable(value)
-        return [SchemaProblem("", _UNSTORABLE)] if unstorable else []
+        problem = _scalar_problem(value)
+        return [SchemaProblem("", problem)] if problem else []
     found: list[SchemaProblem] = []
     stack: list[tuple[str, Any]] = [("", value)]
     seen = 1
@@ -104,12 +105,27 @@ def unstorable_or_too_many_values(value: Any) -> list[SchemaProblem]:
                 )
             if isinstance(child, dict | list):
                 stack.append((_member(pointer, key), child))
-            elif isinstance(child, str) and _unstorable(child):
-                found.append(SchemaProblem(_member(pointer, key), _UNSTORABLE))
+            elif problem := _scalar_problem(child):
+                found.append(SchemaProblem(_member(pointer, key), problem))
     return sorted(found, key=lambda p: p.pointer)
 
 
 _UNSTORABLE = "must not contain NUL characters or invalid Unicode"
+# What RFC 8785 (the form every JSON hash is taken over, `domain.canonical`) writes exactly.
+_LARGEST_EXACT = 2**53 - 1
+_INEXACT = f"must be a number between -{_LARGEST_EXACT} and {_LARGEST_EXACT}"
+
+
+def _scalar_problem(value: Any) -> str | None:
+    """Why a string, number or constant cannot be kept: unstorable text, or a number the
+    canonical JSON form cannot write (a float too large, such as 1e400, parses as infinity)."""
+    if isinstance(value, str):
+        return _UNSTORABLE if _unstorable(value) else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else _INEXACT
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if abs(value) <= _LARGEST_EXACT else _INEXACT
+    return None
 
 
 def _member(pointer: str, key: str | int) -> str:

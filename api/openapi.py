@@ -29,6 +29,7 @@ from api import (
     annexes,
     clearance,
     deliveries,
+    evidence,
     exports,
     meta,
     observe,
@@ -75,6 +76,7 @@ ROUTE_TABLES = (
     people.routes,
     outreach.routes,
     exports.routes,
+    evidence.routes,
     deliveries.routes,
 )
 

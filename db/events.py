@@ -64,17 +64,18 @@ async def events_after(
         limit,
         *_values(only or EventFilter()),
     )
-    return [
-        {
-            "seq": row["seq"],
-            "id": str(row["id"]),
-            "type": row["type"],
-            "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
-            "at": row["at"].isoformat(),
-            "data": row["data"],
-        }
-        for row in rows
-    ]
+    return [{"seq": row["seq"], **event_document(row)} for row in rows]
+
+
+def event_document(row: asyncpg.Record) -> dict[str, Any]:
+    """An event as the audit trail gives it."""
+    return {
+        "id": str(row["id"]),
+        "type": row["type"],
+        "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
+        "at": row["at"].isoformat(),
+        "data": row["data"],
+    }
 
 
 async def consultation_closed(conn: Executor, review_id: str) -> bool:

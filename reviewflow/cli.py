@@ -228,6 +228,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    """Check an evidence pack with nothing but the pack: no database, no network."""
+    from reports.evidence import verify_pack
+
+    try:
+        with open(args.pack, "rb") as pack:
+            content = pack.read()
+    except OSError as error:
+        print(f"{args.pack}: {error.strerror}", file=sys.stderr)
+        return 1
+    problems = verify_pack(content)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    _say(f"OK: {args.pack} verifies: every file, SHA256SUMS and the report's content hash.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewflow",
@@ -300,6 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the 2020-2021 cycle instead: ECE's review and ESCAP's side by side, each line"
         " marked with its region, ending with where each published report is",
     )
+    evidence = add(
+        "evidence",
+        "Work with a published review's evidence pack (GET /v1/reviews/{id}/evidence).",
+        None,
+    )
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
+    verify = evidence_commands.add_parser(
+        "verify",
+        help="verify a pack offline",
+        description="Check every file of the pack against manifest.json (SHA-256 and size),"
+        " that none is missing or extra, that SHA256SUMS agrees, and that the report's content"
+        " hash is that of report.json; needs no database or network. Exit code 0 and one line"
+        " OK when it verifies, 1 and a line per problem when not.",
+    )
+    verify.add_argument("pack", metavar="PACK.zip")
+    verify.set_defaults(handler=cmd_evidence_verify)
     return parser
 
 

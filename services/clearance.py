@@ -23,7 +23,7 @@ from db.events import insert_event
 from db.pool import Connection, Executor
 from domain import clearance as rules
 from domain.access import Actor
-from domain.canonical import json_hash
+from domain.canonical import Digest, json_hash
 from domain.events import EventType, ReviewEvent
 from domain.refusal import Refusal
 from domain.review import SubmissionKind
@@ -372,5 +372,7 @@ async def check_cleared(
     if not the_team.exists:
         return
     latest = _latest(await store.latest(conn, draft_of(review["id"], country)))
-    if refusal := rules.submission_refusal(the_team, latest, json_hash(content)):
+    # Compared in the form the cleared revision's hash was stored with.
+    submitted = Digest(content).as_stored(latest.content_hash if latest else None)
+    if refusal := rules.submission_refusal(the_team, latest, submitted):
         raise NotCleared(refusal)

@@ -12,7 +12,7 @@ import asyncpg
 from db import idempotency
 from db.pool import Connection, Executor
 from domain.access import Actor
-from domain.canonical import json_hash
+from domain.canonical import Digest
 from i18n import N_, gettext
 from services.refusals import invalid
 
@@ -31,10 +31,11 @@ class Created:
         return self.replay_body if self.replay_body is not None else self.body
 
 
-def fingerprint(method: str, command: str, body: Any) -> str:
+def fingerprint(method: str, command: str, body: Any) -> Digest:
     """What tells one request from another under the same key. `command` is the address the
-    request is sent to, so that answers stored before stay recognised."""
-    return json_hash([method, command, body])
+    request is sent to, so that answers stored before stay recognised; so is a fingerprint
+    stored in the earlier canonical form (`Digest.matches`)."""
+    return Digest([method, command, body])
 
 
 # What a reused key was first used for, said whole in each language.
@@ -56,25 +57,25 @@ def key_reused(what: str = "request") -> Exception:
     )
 
 
-async def replayed(conn: Executor, actor: Actor, key: str, request: str) -> Created | None:
+async def replayed(conn: Executor, actor: Actor, key: str, request: Digest) -> Created | None:
     """The answer stored under the key for the request fingerprinted `request`; None if the key
     is new. Refused when the key was used for another request."""
     row = await idempotency.stored(conn, actor.id, key)
     if row is None:
         return None
-    if row["request_hash"] != request:
+    if not request.matches(row["request_hash"]):
         raise key_reused()
     return Created(row["status"], row["response"])
 
 
 async def recorded(
-    conn: Executor, actor: Actor, key: str, request: str, created: Created
+    conn: Executor, actor: Actor, key: str, request: Digest, created: Created
 ) -> Created:
     """Store the answer to a request whose effect is already done elsewhere (in a workflow);
     when a concurrent request with the same key stored one first, that one is the answer, so
     both get the same."""
     if await idempotency.store_if_new(
-        conn, actor.id, key, request, created.status, created.replayed
+        conn, actor.id, key, request.value, created.status, created.replayed
     ):
         return created
     stored = await replayed(conn, actor, key, request)
@@ -86,7 +87,7 @@ async def answered_once(
     conn: Executor,
     actor: Actor,
     key: str | None,
-    request: str,
+    request: Digest,
     act: Callable[[], Awaitable[Created]],
 ) -> Created:
     """Run a command made idempotent elsewhere (a workflow Update with a stable id), and keep
@@ -104,7 +105,7 @@ async def created_once(
     pool: asyncpg.Pool,
     actor: Actor,
     key: str | None,
-    request: str,
+    request: Digest,
     create: Callable[[Connection], Awaitable[Created]],
 ) -> Created:
     """Run `create` in a transaction that also records its answer under the key.
@@ -119,7 +120,7 @@ async def created_once(
             created = await create(conn)
             if key is not None:
                 await idempotency.store(
-                    conn, actor.id, key, request, created.status, created.replayed
+                    conn, actor.id, key, request.value, created.status, created.replayed
                 )
     except asyncpg.UniqueViolationError as error:
         if key is None or error.constraint_name != "idempotent_requests_pkey":

@@ -35,7 +35,7 @@ from domain.access import (
     runs_review,
     submission_subject,
 )
-from domain.canonical import json_hash
+from domain.canonical import Digest
 from domain.events import EventType, ReviewEvent
 from domain.intake import closed_for_good
 from domain.refusal import Refusal
@@ -122,7 +122,7 @@ async def submit(
     if intake.kind is SubmissionKind.NATIONAL_REPORT:
         await clearance.check_cleared(deps.pool, review, subject, body["content"])
     # Off the loop: hashing a large document must not hold up every other request.
-    fingerprint = await asyncio.to_thread(json_hash, body)
+    fingerprint = await asyncio.to_thread(Digest, body)
     request_id = (
         uuid.uuid5(REQUEST_NAMESPACE, f"{actor.id}:{review['id']}:{key}") if key else uuid.uuid4()
     )
@@ -135,13 +135,13 @@ async def submit(
         kind=intake.kind.value,
         subject=subject,
         content=body["content"] if refusal is None else None,
-        fingerprint=fingerprint,
+        fingerprint=fingerprint.value,
         submitted_by=actor.id,
         organisation=actor.organisation,
         schema_version=intake.schema_version,
         rejection=None if refusal is None else _rejection(refusal),
     )
-    if stored["fingerprint"] != fingerprint:
+    if not await asyncio.to_thread(fingerprint.matches, stored["fingerprint"]):
         raise once.key_reused("submission")
     if refusal is not None and inserted:
         await _announce_refusal(deps.pool, actor, stored, refusal)

@@ -29,7 +29,7 @@ from db.tasks import (
     task,
 )
 from domain.access import Actor, may_act_on_task, may_read_task, own_subject
-from domain.canonical import json_hash
+from domain.canonical import Digest
 from domain.events import EventType, ReviewEvent
 from domain.review import SubmissionKind
 from i18n import N_, country_name, gettext
@@ -216,15 +216,15 @@ async def answer(
 ) -> dict[str, Any]:
     """Complete the task `actor` holds (`found`) with `response` (valid by its schema); the
     same response again answers the same."""
-    response_hash = json_hash(response)
+    digest = Digest(response)
     async with deps.pool.acquire() as conn, conn.transaction():
-        done = await complete(conn, found["id"], actor.id, response, response_hash)
+        done = await complete(conn, found["id"], actor.id, response, digest.value)
         if done is not None:
             completed = _event(
                 done,
                 EventType.TASK_COMPLETED,
                 actor,
-                response_hash,
+                digest.value,
                 endorsement=response["endorsement"],
             )
             await insert_event(conn, completed)
@@ -232,8 +232,10 @@ async def answer(
         return task_document(done)
     current = await task(deps.pool, found["id"])
     assert current is not None
+    # The same answer again, even one stored before hashes were RFC 8785: done already.
+    response_hash = digest.as_stored(current["response_hash"])
     if current["status"] == "completed" and current["response_hash"] == response_hash:
-        return task_document(current)  # the same answer again: done already
+        return task_document(current)
     raise _refusal(current, actor, response_hash)
 
 

@@ -1410,6 +1410,9 @@ ROWS: list[Row] = [
         on_review("eca", 200, 403),
         context="export:eca",
     ),
+    # The evidence pack: the review's secretariat (and admins), once its report is published.
+    Row("evidence-pub", "GET", to(REVIEW % "pub" + "/evidence"), on_review("pub", 200, 403)),
+    Row("evidence-appr", "GET", to(REVIEW % "appr" + "/evidence"), on_review("appr", 409, 403)),
     # Webhooks: each secretariat its own; admin all.
     Row("create-webhook", "POST", _new_hook, actors(403, admin=201, sec_ece=201, sec_eca=422)),
     Row(

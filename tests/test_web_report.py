@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
+from reports.evidence import verify_pack
 from tests.browser import assert_accessible, needs_chromium, screenshot
 from tests.reviews import eventually
 from tests.test_report import review_in_approval
@@ -162,6 +163,11 @@ async def test_approving_publishes_the_latest_version(site: Site) -> None:
         assert "Approve and publish" not in words
         # No decision is left to make: the forms send back to the report's page.
         assert (await client.get(path, allow_redirects=False)).status == 303
+        # Published: its evidence pack is a button away, and verifies.
+        assert "Download the evidence pack" in words
+        pack = await client.get(f"/reviews/{review_id}/evidence")
+        assert pack.status == 200 and pack.content_type == "application/zip"
+        assert verify_pack(await pack.read()) == []
 
 
 @needs_chromium
@@ -201,4 +207,5 @@ async def test_request_changes_then_approve_in_a_browser(page: Page, site: Site)
     await page.get_by_role("button", name="Approve and publish").click()
     await expect(page.get_by_role("status")).to_contain_text("Version 2 was approved and published")
     await expect(page.locator("#no-decision")).to_contain_text("can no longer change")
+    await expect(page.get_by_role("button", name="Download the evidence pack")).to_be_visible()
     await assert_accessible(page)

@@ -22,6 +22,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 import i18n
+from api.evidence import answer_pack
 from api.keys import SERVICES
 from api.requests import CHANGE_REQUEST
 from domain.access import Actor
@@ -30,6 +31,7 @@ from domain.reference import load_reference
 from domain.review import Phase
 from reports.render import Source, render_html_body, source_label
 from services import reports, reviews
+from services.evidence import evidence_pack
 from services.refusals import Kind, Refused
 from services.reviews import Command
 from web.format import local_time
@@ -256,6 +258,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     language = reports.reader_language(shown, i18n.current().code) if shown else ""
     # Its files in that language: the version's first at the addresses it always had.
     in_language = f"&language={language}" if shown and language != shown["language"] else ""
+    versions = list(await reports.report_versions(deps, person, review))
     context = {
         "review": review,
         "phase": i18n.gettext(PHASES[phase]),
@@ -267,11 +270,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         and shown["published_at"]
         and local_time(shown["published_at"], person.time_zone),
         "body": shown and _body(shown, review["id"], language),
-        "versions": _versions(
-            list(await reports.report_versions(deps, person, review)),
-            review["id"],
-            person.time_zone,
-        ),
+        "versions": _versions(versions, review["id"], person.time_zone),
         "decides": decides and shown is not None and shown is latest,
         "no_decision": None if decides else i18n.gettext(NO_DECISION[phase]),
         "formats": shown
@@ -292,6 +291,9 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         ]
         + _in_other_languages(review["id"], shown, language),
         "back": f"/reviews/{review['id']}",
+        # Once a version is published, the pack of the published one.
+        "evidence": any(v["status"] == "published" for v in versions)
+        and f"/reviews/{review['id']}/evidence",
     }
     return page(request, "reviews/report.html", context)
 
@@ -322,6 +324,13 @@ async def download(request: web.Request) -> web.StreamResponse:
         return web.Response(body=pdf, content_type=media_type, headers=headers)
     text = found["json"] if column == "json" else getattr(written, column)
     return web.Response(text=text, content_type=media_type, charset="utf-8", headers=headers)
+
+
+@routes.get("/reviews/{id}/evidence")
+async def evidence_download(request: web.Request) -> web.StreamResponse:
+    """The published review's evidence pack, as the API sends it."""
+    person, review = await _run_review(request)
+    return answer_pack(request, await evidence_pack(request.app[SERVICES], person, review["id"]))
 
 
 # ---- request changes -----------------------------------------------------------------------
