@@ -190,7 +190,7 @@ async def test_a_command_retried_after_a_continue_as_new_runs_once(
         temporal_client,
         task_queue=own.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool),
+        activities=build_activities(pool, temporal_client),
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     body = review_body()
