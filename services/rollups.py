@@ -60,8 +60,13 @@ class RollupEngine(Protocol):
         ...
 
 
+def _is_admin(actor: Actor | None) -> bool:
+    """Whether `actor` (None: anyone, not signed in) reads drafts too."""
+    return actor is not None and actor.role == "admin"
+
+
 def _admin_only(actor: Actor) -> None:
-    if actor.role != "admin":
+    if not _is_admin(actor):
         raise forbidden(gettext("This needs one of the roles: %(roles)s.") % {"roles": "admin"})
 
 
@@ -151,12 +156,14 @@ def _version(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def _document(conn: asyncpg.Pool | Connection, actor: Actor, cycle: str) -> dict[str, Any]:
-    """The roll-up as `actor` may see it: every version for the admin, else the public one
-    (404 when there is none)."""
+async def _document(
+    conn: asyncpg.Pool | Connection, actor: Actor | None, cycle: str
+) -> dict[str, Any]:
+    """The roll-up as `actor` may see it: every version for the admin, else (anyone, `actor`
+    None included) the public one, 404 when there is none."""
     found = await _found(conn, cycle)
     versions = await rows.versions(conn, cycle)
-    if actor.role != "admin":
+    if not _is_admin(actor):
         versions = [v for v in versions if v["status"] == "published"]
         if not versions:
             raise _no_rollup(cycle)  # a draft is answered as no roll-up at all
@@ -176,13 +183,13 @@ async def _document(conn: asyncpg.Pool | Connection, actor: Actor, cycle: str) -
     }
 
 
-async def rollup_document(pool: asyncpg.Pool, actor: Actor, cycle: str) -> dict[str, Any]:
+async def rollup_document(pool: asyncpg.Pool, actor: Actor | None, cycle: str) -> dict[str, Any]:
     return await _document(pool, actor, cycle)
 
 
-async def listed_rollups(pool: asyncpg.Pool, actor: Actor) -> list[dict[str, Any]]:
+async def listed_rollups(pool: asyncpg.Pool, actor: Actor | None) -> list[dict[str, Any]]:
     """Every roll-up for the admin; the published ones for anyone else."""
-    if actor.role == "admin":
+    if _is_admin(actor):
         found = await rows.rollups(pool, LIST_LIMIT)
     else:
         found = await rows.published_rollups(pool, LIST_LIMIT)
@@ -195,8 +202,7 @@ async def rollup_files(
     """A version's stored files: the admin reads any (by default the published one, else the
     latest), anyone else (`actor` None: not signed in) the published one only."""
     await _found(pool, cycle)
-    admin = actor is not None and actor.role == "admin"
-    files = await rows.version_files(pool, cycle, version, published_only=not admin)
+    files = await rows.version_files(pool, cycle, version, published_only=not _is_admin(actor))
     if files is None:
         raise not_found(gettext("There is no such version of the roll-up."))
     return files

@@ -16,12 +16,13 @@ import asyncpg
 from aiohttp import web
 
 import i18n
-from api.keys import SERVICES, SETTINGS
+from api.keys import POOL, SERVICES, SETTINGS
 from api.reports import frozen_answer
 from api.requests import REVIEW_ID_PATTERN
+from api.rollups import rollup_answer
 from domain.reference import load_reference
 from i18n import LANGUAGES, gettext
-from services import publications
+from services import publications, rollups
 from services.reports import reader_language
 from web.format import local_time
 from web.render import environment, page
@@ -76,6 +77,7 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
             "regions": regions,
             "chosen": region,
             "choices": [(r.code, _region_name(r.code)) for r in load_reference().regions],
+            "rollups": [] if region else await rollups.listed_rollups(request.app[POOL], None),
         },
     )
 
@@ -200,4 +202,37 @@ async def report_page(request: web.Request) -> web.Response:
                 if code != language
             ],
         },
+    )
+
+
+# ---- the global syntheses (roll-ups of a cycle) ----------------------------------------------
+
+CYCLE = "{cycle:[0-9]{4}-[0-9]{4}}"
+
+
+@routes.get(f"/reports/global/{CYCLE}.{{format:pdf|json|md|html}}")
+async def rollup_file(request: web.Request) -> web.Response:
+    """The published version of a cycle's roll-up, in its stored bytes."""
+    response = await rollup_answer(
+        request, None, request.match_info["cycle"], request.match_info["format"], None
+    )
+    response.headers["Cache-Control"] = FROZEN_CACHE
+    return response
+
+
+@routes.get(f"/reports/global/{CYCLE}")
+async def rollup_page(request: web.Request) -> web.Response:
+    """A cycle's published global synthesis: what it is, the regions in it, and its files."""
+    cycle = request.match_info["cycle"]
+    document = await rollups.rollup_document(request.app[POOL], None, cycle)
+    files = [
+        ("PDF", gettext("A4, to print or share"), f"/reports/global/{cycle}.pdf"),
+        (gettext("Web page"), gettext("the report as one page"), f"/reports/global/{cycle}.html"),
+        ("Markdown", gettext("plain text"), f"/reports/global/{cycle}.md"),
+        ("JSON", gettext("the data, for re-use"), f"/reports/global/{cycle}.json"),
+    ]
+    return page(
+        request,
+        "public/rollup.html",
+        {"rollup": document, "published": document["versions"][-1], "files": files},
     )
