@@ -110,7 +110,7 @@ class RollupWorkflow:
                 Refusal(
                     RefusalKind.WRONG_PHASE,
                     f"Version {self.state.version} awaits approval, not {approval.version}.",
-                    "/version",
+                    "version",
                 )
             )
 

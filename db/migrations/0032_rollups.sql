@@ -4,12 +4,28 @@
 -- The cycle a review belongs to ("2020-2021"): by default the four-year round its call for
 -- inputs opens in (2020 + 4k), or the one named when it was created.
 ALTER TABLE reviews ADD COLUMN cycle text CHECK (cycle ~ '^[0-9]{4}-[0-9]{4}$');
-UPDATE reviews SET cycle = (
-    2020 + (greatest(extract(year FROM (timeline ->> 'call_opens_at')::timestamptz AT TIME ZONE 'UTC')::int, 2020) - 2020) / 4 * 4
-)::text || '-' || (
-    2021 + (greatest(extract(year FROM (timeline ->> 'call_opens_at')::timestamptz AT TIME ZONE 'UTC')::int, 2020) - 2020) / 4 * 4
-)::text;
+
+-- The round (2020 + 4k) of the instant's year, as domain/cycles.py computes it.
+CREATE FUNCTION review_cycle_of(opens timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT (2020 + (greatest(extract(year FROM opens AT TIME ZONE 'UTC')::int, 2020) - 2020) / 4 * 4)::text
+           || '-' ||
+           (2021 + (greatest(extract(year FROM opens AT TIME ZONE 'UTC')::int, 2020) - 2020) / 4 * 4)::text
+$$;
+UPDATE reviews SET cycle = review_cycle_of((timeline ->> 'call_opens_at')::timestamptz);
 ALTER TABLE reviews ALTER COLUMN cycle SET NOT NULL;
+
+-- A row written without its cycle (by an older process during an upgrade, or in bulk) gets
+-- its default.
+CREATE FUNCTION reviews_default_cycle() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.cycle IS NULL THEN
+        NEW.cycle := review_cycle_of((NEW.timeline ->> 'call_opens_at')::timestamptz);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER reviews_default_cycle BEFORE INSERT ON reviews
+    FOR EACH ROW EXECUTE FUNCTION reviews_default_cycle();
 CREATE INDEX reviews_by_cycle ON reviews (cycle, region);
 
 -- One roll-up per cycle; its id is the cycle.
