@@ -11,6 +11,9 @@ workflow carries review ids and version numbers only.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -29,6 +32,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.review import ACTIVITY_OPTIONS, refused
 
 
+# How long an approval of the version being compiled waits for its compiling to end: the
+# version is stored (and shown) a moment before the workflow hears it is (its PDF prints
+# meanwhile); beyond this, the compiling is stuck and the approval is refused.
+APPROVAL_WAITS_FOR_COMPILING = timedelta(minutes=2)
+
+
 def rollup_workflow_id(cycle: str) -> str:
     return f"rollup-{cycle}"
 
@@ -39,6 +48,8 @@ class RollupWorkflow:
     def __init__(self, start: RollupInput) -> None:
         self.start = start
         self.state = start.state or RollupState()
+        # The version being compiled now (0: none). Not carried: no compiling outlives a run.
+        self.compiling = 0
 
     @workflow.run
     async def run(self, start: RollupInput) -> None:
@@ -85,13 +96,17 @@ class RollupWorkflow:
         version = self.state.version + 1
         sources = [RegionalPublication(r, v) for r, v in sorted(self.state.included.items())]
         event = self._event(RollupEventType.ROLLUP_COMPILED, None)
+        self.compiling = version
         await workflow.execute_activity(
             stubs.compile_rollup, CompileRollup(event, version, sources), **ACTIVITY_OPTIONS
         )
         self.state.version = version
+        self.compiling = 0
 
     @workflow.update
     async def approve(self, approval: RollupApproval) -> ReportVersion:
+        if self.state.version < approval.version:
+            await self._compiled(approval.version)
         event = self._event(RollupEventType.ROLLUP_PUBLISHED, approval.actor_id)
         published: ReportVersion = await workflow.execute_activity(
             stubs.publish_rollup, PublishRollup(event, approval.version), **ACTIVITY_OPTIONS
@@ -99,8 +114,21 @@ class RollupWorkflow:
         self.state.published = max(self.state.published, approval.version)
         return published
 
+    async def _compiled(self, version: int) -> None:
+        """Wait, bounded, for the compiling of `version` (accepted by the validator) to end."""
+        try:
+            await workflow.wait_condition(
+                lambda: self.state.version >= version, timeout=APPROVAL_WAITS_FOR_COMPILING
+            )
+        except asyncio.TimeoutError:
+            raise refused(
+                Refusal(RefusalKind.WRONG_PHASE, f"Version {version} is still being compiled.")
+            ) from None
+
     @approve.validator
     def validate_approve(self, approval: RollupApproval) -> None:
+        if approval.version == self.compiling:
+            return  # stored, or about to be: the approval waits for the workflow to know it
         if self.state.version == 0 or self.state.published >= self.state.version:
             raise refused(
                 Refusal(RefusalKind.WRONG_PHASE, "No version of the roll-up awaits approval.")
