@@ -83,7 +83,7 @@ class TemporalRollups:
             raise unavailable(f"The workflow service is unavailable: {error.message}") from None
 
 
-def _engine(request: web.Request) -> TemporalRollups:
+def rollup_engine(request: web.Request) -> TemporalRollups:
     return TemporalRollups(request.app[TEMPORAL], request.app[SETTINGS].task_queue)
 
 
@@ -107,7 +107,7 @@ async def start_rollup(request: web.Request) -> web.Response:
     actor = current_actor(request)
     body = await read_json(request, use_cases.NEW_ROLLUP_SCHEMA)
     created = await use_cases.start_rollup(
-        request.app[POOL], _engine(request), actor, body, idempotency_key(request)
+        request.app[POOL], rollup_engine(request), actor, body, idempotency_key(request)
     )
     return web.json_response(created.body, status=created.status)
 
@@ -225,7 +225,7 @@ async def approve_rollup(request: web.Request) -> web.Response:
     body = await read_json(request, use_cases.APPROVAL_SCHEMA)
     document = await use_cases.approve_rollup(
         request.app[POOL],
-        _engine(request),
+        rollup_engine(request),
         actor,
         request.match_info["id"],
         body,

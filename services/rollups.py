@@ -65,7 +65,8 @@ def _is_admin(actor: Actor | None) -> bool:
     return actor is not None and actor.role == "admin"
 
 
-def _admin_only(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
+    """Refused (403) unless `actor` is an admin: roll-ups are the admin's to start and approve."""
     if not _is_admin(actor):
         raise forbidden(gettext("This needs one of the roles: %(roles)s.") % {"roles": "admin"})
 
@@ -76,7 +77,7 @@ async def start_rollup(
     """Start the roll-up of `body["cycle"]` (valid by NEW_ROLLUP_SCHEMA): its row and its
     workflow, in one transaction with the answer kept under the Idempotency-Key. A cycle has
     one roll-up: a second is refused."""
-    _admin_only(actor)
+    require_admin(actor)
     cycle = body["cycle"]
     if (problem := cycle_problem(cycle)) is not None:
         raise invalid([("/cycle", gettext(problem))])
@@ -102,7 +103,7 @@ async def approve_rollup(
     key: str | None,
 ) -> dict[str, Any]:
     """Publish the version awaiting approval (`body["version"]`); the roll-up afterwards."""
-    _admin_only(actor)
+    require_admin(actor)
     await _found(pool, cycle)
     update_id = f"{ROLLUPS_ADDRESS}/{cycle}/approve:{body['version']}"
 

@@ -42,7 +42,7 @@ REVIEW_ID = "{review_id:" + REVIEW_ID_PATTERN.removeprefix("^").removesuffix("$"
 NOTHING_PUBLISHED = datetime(2018, 12, 19, tzinfo=UTC)
 
 
-def _region_name(code: str) -> str:
+def region_name(code: str) -> str:
     """The region's commission and region, in the language in use."""
     region = load_reference().region(code)
     if region is None:
@@ -66,7 +66,7 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
     for row in rows:
         by_region.setdefault(row["region"], []).append(_listed(row))
     regions = [
-        {"code": r.code, "name": _region_name(r.code), "reports": by_region.get(r.code, [])}
+        {"code": r.code, "name": region_name(r.code), "reports": by_region.get(r.code, [])}
         for r in load_reference().regions
         if region is None or r.code == region
     ]
@@ -76,7 +76,7 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
         {
             "regions": regions,
             "chosen": region,
-            "choices": [(r.code, _region_name(r.code)) for r in load_reference().regions],
+            "choices": [(r.code, region_name(r.code)) for r in load_reference().regions],
             "rollups": [] if region else await rollups.listed_rollups(request.app[POOL], None),
         },
     )
@@ -107,7 +107,7 @@ async def feed(request: web.Request) -> web.Response:
             language=i18n.current(),
             updated=updated.isoformat(),
             entries=[
-                {**_listed(row), "region": _region_name(row["region"]), "at": row["published_at"]}
+                {**_listed(row), "region": region_name(row["region"]), "at": row["published_at"]}
                 for row in rows
             ],
         )
@@ -178,7 +178,7 @@ async def report_page(request: web.Request) -> web.Response:
         "public/report.html",
         {
             "report": found,
-            "region": _region_name(found["region"]),
+            "region": region_name(found["region"]),
             "published": local_time(found["published_at"], "UTC"),
             "overview": overview,
             "files": [
