@@ -9,6 +9,7 @@ format) and may be cached.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,6 +165,16 @@ def file_address(review_id: str, found: asyncpg.Record, language: str, extension
     return f"/reports/{review_id}.{language}.{extension}"
 
 
+def _files(address: Callable[[str], str]) -> list[tuple[str, str, str]]:
+    """A published report's files: each one's label, what it is, and `address(format)`."""
+    return [
+        ("PDF", gettext("A4, to print or share"), address("pdf")),
+        (gettext("Web page"), gettext("the report as one page"), address("html")),
+        ("Markdown", gettext("plain text"), address("md")),
+        ("JSON", gettext("the data, for re-use"), address("json")),
+    ]
+
+
 @routes.get(f"/reports/{REVIEW_ID}")
 async def report_page(request: web.Request) -> web.Response:
     """A published report: what it is, a few figures, and its files."""
@@ -181,20 +192,13 @@ async def report_page(request: web.Request) -> web.Response:
             "region": region_name(found["region"]),
             "published": local_time(found["published_at"], "UTC"),
             "overview": overview,
-            "files": [
-                (
-                    "PDF",
-                    gettext("A4, to print or share"),
-                    file_address(review_id, found, language, "pdf"),
-                ),
-                (
-                    gettext("Web page"),
-                    gettext("the report as one page"),
-                    file_address(review_id, found, language, "html"),
-                ),
-                ("Markdown", gettext("plain text"), file_address(review_id, found, language, "md")),
-                ("JSON", gettext("the data, for re-use"), f"/reports/{review_id}.json"),
-            ]
+            "files": _files(
+                lambda kind: (
+                    f"/reports/{review_id}.json"
+                    if kind == "json"
+                    else file_address(review_id, found, language, kind)
+                )
+            )
             # The PDF in the report's other language, named in that language.
             + [
                 ("PDF", i18n.language(code).own_name, file_address(review_id, found, code, "pdf"))
@@ -225,12 +229,7 @@ async def rollup_page(request: web.Request) -> web.Response:
     """A cycle's published global synthesis: what it is, the regions in it, and its files."""
     cycle = request.match_info["cycle"]
     document = await rollups.rollup_document(request.app[POOL], None, cycle)
-    files = [
-        ("PDF", gettext("A4, to print or share"), f"/reports/global/{cycle}.pdf"),
-        (gettext("Web page"), gettext("the report as one page"), f"/reports/global/{cycle}.html"),
-        ("Markdown", gettext("plain text"), f"/reports/global/{cycle}.md"),
-        ("JSON", gettext("the data, for re-use"), f"/reports/global/{cycle}.json"),
-    ]
+    files = _files(lambda kind: f"/reports/global/{cycle}.{kind}")
     return page(
         request,
         "public/rollup.html",

@@ -17,6 +17,7 @@ import i18n
 from api.keys import POOL
 from api.rollups import rollup_answer, rollup_engine
 from domain.access import Actor
+from domain.cycles import cycle_problem
 from schemas import problems_in
 from services import rollups
 from services.refusals import Kind, Refused
@@ -114,6 +115,8 @@ async def start_rollup(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values = {name: str(form.get(name, "")).strip() for name in START_FIELDS}
     problems = [(p.pointer, p.message) for p in problems_in(rollups.NEW_ROLLUP_SCHEMA, values)]
+    if (problem := cycle_problem(values["cycle"])) is not None:  # all told at once
+        problems.append(("/cycle", problem))
     if problems:
         return await _list_page(request, person, values, _start_errors(problems), 422)
     try:

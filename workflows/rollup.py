@@ -11,7 +11,6 @@ workflow carries review ids and version numbers only.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -120,7 +119,7 @@ class RollupWorkflow:
             await workflow.wait_condition(
                 lambda: self.state.version >= version, timeout=APPROVAL_WAITS_FOR_COMPILING
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise refused(
                 Refusal(RefusalKind.WRONG_PHASE, f"Version {version} is still being compiled.")
             ) from None
