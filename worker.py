@@ -88,7 +88,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[*build_activities(pool), *RetentionActivities(pool, settings).all()],
+        activities=[*build_activities(pool, client), *RetentionActivities(pool, settings).all()],
         interceptors=[ReviewLogContext()],
         # Every review activity holds a database connection: more of them at once than the
         # pool has would only queue for one, against their start-to-close timeouts.

@@ -6,11 +6,14 @@ import uuid
 
 import asyncpg
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.common import heartbeating, precondition_failed
 from db import reports as report_rows
 from db.events import insert_event
 from db.pool import Connection
+from db.reviews import cycle_of
 from domain.canonical import canonical_json
 from reports.compile import compile_report
 from reports.pdf import render_pdf_off_loop
@@ -19,8 +22,10 @@ from workflows import activity_stubs as stubs
 from workflows.models import (
     CompileReport,
     PublishReport,
+    RegionalPublication,
     ReportVersion,
 )
+from workflows.rollup import RollupWorkflow, rollup_workflow_id
 
 
 async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict[str, str]:
@@ -37,8 +42,9 @@ async def _editorial(conn: Connection, change_request: uuid.UUID | None) -> dict
 
 
 class ReportActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, client: Client) -> None:
         self.pool = pool
+        self.client = client
 
     @activity.defn(name=stubs.compile_report.__name__)
     async def compile_report(self, request: CompileReport) -> ReportVersion:
@@ -115,7 +121,22 @@ class ReportActivities:
                 note=request.note,
             )
             await insert_event(conn, request.event, version=request.version, content_hash=stored)
+        await self._tell_rollup(review_id, request.version)
         return ReportVersion(request.version, stored)
+
+    async def _tell_rollup(self, review_id: str, version: int) -> None:
+        """Signal the roll-up of the review's cycle, once the publication is committed. With
+        no roll-up running there is nobody to tell: one started later gathers the report at
+        its start (it reads what is committed), so no publication is missed."""
+        cycle = await cycle_of(self.pool, review_id)
+        handle = self.client.get_workflow_handle(rollup_workflow_id(cycle))
+        try:
+            await handle.signal(
+                RollupWorkflow.regional_published, RegionalPublication(review_id, version)
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
 
     def all(self) -> list[object]:
         return [self.compile_report, self.publish_report]

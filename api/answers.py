@@ -29,6 +29,7 @@ from api.operations import (
 from api.reviews import TASK_STATUSES
 from domain.access import ROLES
 from domain.annexes import AnnexType
+from domain.cycles import CYCLE_PATTERN
 from domain.events import EventType
 from notifications.webhooks import DELIVERY_HEADER, MAX_ATTEMPTS
 from reports.compile import GENERAL_COMMENTS, QUOTE_CHARS, QUOTES_PER_OBJECTIVE
@@ -324,6 +325,14 @@ _SYNTHESIS_CONTENT = {
 
 
 # The service's own answers and the problem document every error is.
+_ROLLUP_REGIONS = object_of(
+    {
+        "published": array_of(common("region_code")),
+        "missing": array_of(common("region_code")),
+    },
+    description="The five regions, with or without a published report in the version.",
+)
+
 SERVICE: dict[str, dict[str, Any]] = {
     "Problem": {
         "type": "object",
@@ -583,6 +592,46 @@ REVIEWS: dict[str, dict[str, Any]] = {
             },
         }
     ),
+    "Rollup": object_of(
+        {
+            "id": {"type": "string", "pattern": CYCLE_PATTERN, "description": "Its cycle."},
+            "cycle": {"type": "string", "pattern": CYCLE_PATTERN},
+            "imrf_year": {"type": "integer", "description": "The forum the cycle feeds."},
+            "title": TEXT,
+            "status": {
+                "enum": ["compiling", "awaiting_approval", "published"],
+                "description": "compiling: no version yet; awaiting_approval: the latest"
+                " version is a draft (an earlier one may be published); published: the latest"
+                " version is the public one.",
+            },
+            "version": nullable(VERSION),
+            "published_version": nullable(VERSION),
+            "regions": _ROLLUP_REGIONS,
+            "versions": array_of(
+                object_of(
+                    {
+                        "version": VERSION,
+                        "status": {"enum": ["draft", "published", "superseded"]},
+                        "content_hash": REPORT_HASH,
+                        "compiled_at": {"type": "string", "format": "date-time"},
+                        "published_at": nullable({"type": "string", "format": "date-time"}),
+                        "regional_reports": array_of(
+                            object_of(
+                                {
+                                    "region": common("region_code"),
+                                    "review_id": REVIEW_ID,
+                                    "report_version": VERSION,
+                                    "content_hash": REPORT_HASH,
+                                }
+                            )
+                        ),
+                        "regions": _ROLLUP_REGIONS,
+                    }
+                )
+            ),
+            "created_at": {"type": "string", "format": "date-time"},
+        }
+    ),
     "Review": object_of(
         {
             "id": REVIEW_ID,
@@ -597,6 +646,11 @@ REVIEWS: dict[str, dict[str, Any]] = {
                 ),
                 "description": "The languages the report is written in, the first giving its"
                 " own files; each version is compiled in each.",
+            },
+            "cycle": {
+                "type": "string",
+                "pattern": CYCLE_PATTERN,
+                "description": "The round of regional reviews it belongs to, e.g. 2020-2021.",
             },
             "phase": PHASE,
             "member_states": array_of(common("iso3")),

@@ -37,6 +37,7 @@ from api import (
     people,
     reports,
     reviews,
+    rollups,
     submissions,
     tasks,
     webhooks,
@@ -57,6 +58,8 @@ from services.accounts import NEW_ACTOR_SCHEMA
 from services.clearance import CLEARANCE_SCHEMA, CLEARING_OFFICER_SCHEMA, NEW_DRAFTER_SCHEMA
 from services.imports import ACCOUNTS_CSV
 from services.people import EDIT_PERSON_SCHEMA
+from services.rollups import APPROVAL_SCHEMA as ROLLUP_APPROVAL_SCHEMA
+from services.rollups import NEW_ROLLUP_SCHEMA
 
 routes = web.RouteTableDef()
 
@@ -72,6 +75,7 @@ ROUTE_TABLES = (
     annexes.routes,
     tasks.routes,
     reports.routes,
+    rollups.routes,
     webhooks.routes,
     people.routes,
     outreach.routes,
@@ -117,6 +121,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "NewDrafter": NEW_DRAFTER_SCHEMA,
     "ClearingOfficer": CLEARING_OFFICER_SCHEMA,
     "Clearance": CLEARANCE_SCHEMA,
+    "NewRollup": NEW_ROLLUP_SCHEMA,
+    "RollupApproval": ROLLUP_APPROVAL_SCHEMA,
     "AnnexFile": {"type": "string", "format": "binary", "description": "The file itself."},
 }
 
@@ -184,6 +190,11 @@ TAGS = [
         "name": "Report",
         "description": "The review's report: compiled when the consultation closes, approved or"
         " sent back with editorial text by its secretariat, then published and frozen.",
+    },
+    {
+        "name": "Roll-up",
+        "description": "The global synthesis of a cycle's published regional reports for the"
+        " International Migration Review Forum, approved by the admin.",
     },
     {"name": "Audit", "description": "Every state change of a review, in order."},
     {

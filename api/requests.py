@@ -82,6 +82,13 @@ NEW_REVIEW = closed(
         "title": TITLE,
         "description": DESCRIPTION,
         "report_languages": REPORT_LANGUAGES,
+        "cycle": {
+            "type": "string",
+            "maxLength": 9,
+            "examples": ["2020-2021"],
+            "description": "The round of regional reviews the review belongs to; defaults to"
+            " the round its call for inputs opens in (2020-2021, 2024-2025, ...).",
+        },
         "member_states": member_states("Defaults to the region's member States."),
         "timeline": closed({name: INSTANT for name in DEADLINES}, DEADLINES),
         "reminder_days": {

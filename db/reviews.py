@@ -11,6 +11,7 @@ import asyncpg
 
 from db.pool import Connection, Executor
 from domain.access import Actor
+from domain.cycles import default_cycle
 from domain.review import ReviewConfig, Timeline
 from schemas import current_versions
 
@@ -44,7 +45,7 @@ _VISIBLE = """
 _COLUMNS = """r.id, r.region, r.title, r.description, r.member_states, r.timeline, r.reminder_days,
           r.late_submissions, r.phase, r.deadlines, r.country_extensions, r.created_by,
           r.created_at, r.updated_at, r.consult_focal_points, r.escalation,
-          r.reminders_optional, r.report_languages, r.schema_versions"""
+          r.reminders_optional, r.report_languages, r.schema_versions, r.cycle"""
 _ROW = (
     _COLUMNS
     + """,
@@ -76,8 +77,8 @@ async def insert_review(
         """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
                                 late_submissions, stakeholders, phase, deadlines, created_by,
                                 consult_focal_points, escalation, reminders_optional,
-                                schema_versions)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12, $13, $14)
+                                schema_versions, cycle)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (id) DO NOTHING""",
         config.review_id,
         config.region,
@@ -93,8 +94,23 @@ async def insert_review(
         asdict(config.escalation) if config.escalation else None,
         reminders_optional,
         current_versions(),
+        default_cycle(config.timeline.call_opens_at),
     )
     return status.endswith(" 1")
+
+
+async def cycle_of(conn: Executor, review_id: str) -> str:
+    cycle: str = await conn.fetchval("SELECT cycle FROM reviews WHERE id = $1", review_id)
+    return cycle
+
+
+async def set_cycle(conn: Executor, review_id: str, cycle: str) -> None:
+    """Put the review in `cycle` (one named when it was created, rather than its default)."""
+    await conn.execute(
+        "UPDATE reviews SET cycle = $2, updated_at = now() WHERE id = $1 AND cycle <> $2",
+        review_id,
+        cycle,
+    )
 
 
 async def review_exists(conn: Executor, review_id: str) -> bool:

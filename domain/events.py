@@ -57,6 +57,15 @@ class EventType(StrEnum):
     SCHEMA_VERSIONS_MOVED = "schema_versions.moved"
 
 
+class RollupEventType(StrEnum):
+    """The events of a cycle's roll-up trail (a trail of its own: a roll-up is no review)."""
+
+    # A version was compiled (data: its version, content hash and the regional reports in it).
+    ROLLUP_COMPILED = "rollup.compiled"
+    # The admin approved a version, which is now the public one (data: version, content hash).
+    ROLLUP_PUBLISHED = "rollup.published"
+
+
 @dataclass(frozen=True)
 class ReviewEvent:
     """A domain event for the audit trail. `id` is deterministic, so a retried write is a no-op."""
@@ -64,6 +73,18 @@ class ReviewEvent:
     id: str
     review_id: str
     type: EventType
+    at: datetime
+    actor_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RollupEvent:
+    """An event of a roll-up's trail; `id` is deterministic, so a retried write is a no-op."""
+
+    id: str
+    cycle: str
+    type: RollupEventType
     at: datetime
     actor_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)

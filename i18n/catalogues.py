@@ -47,6 +47,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "console": (
         "web/templates/people/*.html",
         "web/templates/reviews/*.html",
+        "web/templates/rollups/*.html",
         "web/annex_section.py",
         "web/annexes.py",
         "web/audit.py",
@@ -58,6 +59,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/people.py",
         "web/report.py",
         "web/reviews.py",
+        "web/rollups.py",
         "web/tables.py",
     ),
     "mail": ("notifications/templates/*", "notifications/*.py"),

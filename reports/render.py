@@ -629,7 +629,17 @@ def _markdown_environment() -> jinja2.Environment:
 _HTML_ENVIRONMENT = _environment(autoescape=True, finalize=finalize_shown_text)
 _HTML = _HTML_ENVIRONMENT.get_template("report.html.j2")
 _HTML_BODY = _HTML_ENVIRONMENT.get_template("report_body.html.j2")
-_MARKDOWN = _markdown_environment().get_template("report.md.j2")
+_MARKDOWN_ENVIRONMENT = _markdown_environment()
+_MARKDOWN = _MARKDOWN_ENVIRONMENT.get_template("report.md.j2")
+
+
+def html_template(name: str) -> jinja2.Template:
+    """A template of another document (the roll-up), escaped and spoken as the report is."""
+    return _HTML_ENVIRONMENT.get_template(name)
+
+
+def markdown_template(name: str) -> jinja2.Template:
+    return _MARKDOWN_ENVIRONMENT.get_template(name)
 
 
 def render_html(report: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:

@@ -32,6 +32,7 @@ from db.reviews import (
     lock_invited,
     newest_reviews,
     replace_member_states,
+    set_cycle,
     set_report_languages,
     submission_progress,
     visible_review,
@@ -39,6 +40,7 @@ from db.reviews import (
 from db.tasks import task_progress
 from domain.access import Actor, runs_review
 from domain.canonical import json_hash
+from domain.cycles import cycle_problem
 from domain.deadlines import country_scope_refusals, schedule_problem
 from domain.events import EventType, ReviewEvent
 from domain.reference import load_reference
@@ -203,6 +205,7 @@ def _review_document(
         "title": row["title"],
         "description": row["description"],
         "report_languages": list(row["report_languages"]),
+        "cycle": row["cycle"],
         "phase": row["phase"],
         "member_states": row["member_states"],
         "timeline": row["timeline"],
@@ -426,6 +429,8 @@ async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> R
                 % {"prefix": prefix},
             )
         )
+    if "cycle" in body and (problem := cycle_problem(body["cycle"])) is not None:
+        problems.append(("/cycle", gettext(problem)))
     timeline = _timeline(body, problems)
     member_states = _member_states(body, problems)
     stakeholders = await _invited_stakeholders(deps.pool, body, problems)
@@ -514,7 +519,9 @@ async def _created_review(
         await describe(deps.pool, review_id, {"description": description})
     if languages:
         await set_report_languages(deps.pool, review_id, languages)
-    if description or languages:
+    if cycle := body.get("cycle"):
+        await set_cycle(deps.pool, review_id, cycle)
+    if description or languages or cycle:
         row = await visible_review(deps.pool, actor, review_id)
         assert row is not None  # reviews are never deleted
     return _review_document(row, actor, [])

@@ -17,6 +17,7 @@ from activities.notify import NotificationActivities
 from activities.report import ReportActivities
 from activities.retention import RetentionActivities
 from activities.review import ReviewActivities
+from activities.rollup import RollupActivities
 from workflows import activity_stubs
 
 IMPLEMENTATION_CLASSES = (
@@ -25,6 +26,7 @@ IMPLEMENTATION_CLASSES = (
     ReportActivities,
     NotificationActivities,
     RetentionActivities,
+    RollupActivities,
 )
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
@@ -73,6 +75,9 @@ def test_every_stub_matches_the_implementation_registered_under_its_name() -> No
         "publish_report",
         "deliver_notifications",
         "purge_expired",
+        "gather_rollup",
+        "compile_rollup",
+        "publish_rollup",
     }
     assert set(implementations) == set(stubs)
     for name, stub in stubs.items():

@@ -1096,6 +1096,23 @@ ROWS: list[Row] = [
         ),
         actors(403, admin=200, sec_ece=200, sec_eca=200),
     ),
+    # Roll-ups: the admin's; a cycle without one is none for anyone (no state is made here:
+    # the admin's start names no cycle of reviews, so it is refused for its body).
+    Row(
+        "start-rollup",
+        "POST",
+        to("/v1/rollups", {"cycle": "2021-2022", "title": "Matrix"}),
+        actors(403, admin=422),
+    ),
+    Row("list-rollups", "GET", to("/v1/rollups"), actors(200)),
+    Row("rollup-none", "GET", to("/v1/rollups/2980-2981"), actors(404)),
+    Row("rollup-report-none", "GET", to("/v1/rollups/2980-2981/report"), actors(404)),
+    Row(
+        "approve-rollup-none",
+        "POST",
+        to("/v1/rollups/2980-2981/approve", {"version": 1}),
+        actors(403, admin=404),
+    ),
     # Reviews. Commands on `throw` (forbidden roles) or, for its secretariat, on a new review.
     Row("create-review-ECE", "POST", _new_review, actors(403, admin=201, sec_ece=201)),
     Row("list-reviews", "GET", to("/v1/reviews?limit=100"), actors(200), check=check_review_list),

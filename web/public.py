@@ -9,6 +9,7 @@ format) and may be cached.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +17,13 @@ import asyncpg
 from aiohttp import web
 
 import i18n
-from api.keys import SERVICES, SETTINGS
+from api.keys import POOL, SERVICES, SETTINGS
 from api.reports import frozen_answer
 from api.requests import REVIEW_ID_PATTERN
+from api.rollups import rollup_answer
 from domain.reference import load_reference
 from i18n import LANGUAGES, gettext
-from services import publications
+from services import publications, rollups
 from services.reports import reader_language
 from web.format import local_time
 from web.render import environment, page
@@ -41,7 +43,7 @@ REVIEW_ID = "{review_id:" + REVIEW_ID_PATTERN.removeprefix("^").removesuffix("$"
 NOTHING_PUBLISHED = datetime(2018, 12, 19, tzinfo=UTC)
 
 
-def _region_name(code: str) -> str:
+def region_name(code: str) -> str:
     """The region's commission and region, in the language in use."""
     region = load_reference().region(code)
     if region is None:
@@ -65,7 +67,7 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
     for row in rows:
         by_region.setdefault(row["region"], []).append(_listed(row))
     regions = [
-        {"code": r.code, "name": _region_name(r.code), "reports": by_region.get(r.code, [])}
+        {"code": r.code, "name": region_name(r.code), "reports": by_region.get(r.code, [])}
         for r in load_reference().regions
         if region is None or r.code == region
     ]
@@ -75,7 +77,8 @@ async def _list_page(request: web.Request, region: str | None) -> web.Response:
         {
             "regions": regions,
             "chosen": region,
-            "choices": [(r.code, _region_name(r.code)) for r in load_reference().regions],
+            "choices": [(r.code, region_name(r.code)) for r in load_reference().regions],
+            "rollups": [] if region else await rollups.listed_rollups(request.app[POOL], None),
         },
     )
 
@@ -105,7 +108,7 @@ async def feed(request: web.Request) -> web.Response:
             language=i18n.current(),
             updated=updated.isoformat(),
             entries=[
-                {**_listed(row), "region": _region_name(row["region"]), "at": row["published_at"]}
+                {**_listed(row), "region": region_name(row["region"]), "at": row["published_at"]}
                 for row in rows
             ],
         )
@@ -162,6 +165,16 @@ def file_address(review_id: str, found: asyncpg.Record, language: str, extension
     return f"/reports/{review_id}.{language}.{extension}"
 
 
+def _files(address: Callable[[str], str]) -> list[tuple[str, str, str]]:
+    """A published report's files: each one's label, what it is, and `address(format)`."""
+    return [
+        ("PDF", gettext("A4, to print or share"), address("pdf")),
+        (gettext("Web page"), gettext("the report as one page"), address("html")),
+        ("Markdown", gettext("plain text"), address("md")),
+        ("JSON", gettext("the data, for re-use"), address("json")),
+    ]
+
+
 @routes.get(f"/reports/{REVIEW_ID}")
 async def report_page(request: web.Request) -> web.Response:
     """A published report: what it is, a few figures, and its files."""
@@ -176,23 +189,16 @@ async def report_page(request: web.Request) -> web.Response:
         "public/report.html",
         {
             "report": found,
-            "region": _region_name(found["region"]),
+            "region": region_name(found["region"]),
             "published": local_time(found["published_at"], "UTC"),
             "overview": overview,
-            "files": [
-                (
-                    "PDF",
-                    gettext("A4, to print or share"),
-                    file_address(review_id, found, language, "pdf"),
-                ),
-                (
-                    gettext("Web page"),
-                    gettext("the report as one page"),
-                    file_address(review_id, found, language, "html"),
-                ),
-                ("Markdown", gettext("plain text"), file_address(review_id, found, language, "md")),
-                ("JSON", gettext("the data, for re-use"), f"/reports/{review_id}.json"),
-            ]
+            "files": _files(
+                lambda kind: (
+                    f"/reports/{review_id}.json"
+                    if kind == "json"
+                    else file_address(review_id, found, language, kind)
+                )
+            )
             # The PDF in the report's other language, named in that language.
             + [
                 ("PDF", i18n.language(code).own_name, file_address(review_id, found, code, "pdf"))
@@ -200,4 +206,32 @@ async def report_page(request: web.Request) -> web.Response:
                 if code != language
             ],
         },
+    )
+
+
+# ---- the global syntheses (roll-ups of a cycle) ----------------------------------------------
+
+CYCLE = "{cycle:[0-9]{4}-[0-9]{4}}"
+
+
+@routes.get(f"/reports/global/{CYCLE}.{{format:pdf|json|md|html}}")
+async def rollup_file(request: web.Request) -> web.Response:
+    """The published version of a cycle's roll-up, in its stored bytes."""
+    response = await rollup_answer(
+        request, None, request.match_info["cycle"], request.match_info["format"], None
+    )
+    response.headers["Cache-Control"] = FROZEN_CACHE
+    return response
+
+
+@routes.get(f"/reports/global/{CYCLE}")
+async def rollup_page(request: web.Request) -> web.Response:
+    """A cycle's published global synthesis: what it is, the regions in it, and its files."""
+    cycle = request.match_info["cycle"]
+    document = await rollups.rollup_document(request.app[POOL], None, cycle)
+    files = _files(lambda kind: f"/reports/global/{cycle}.{kind}")
+    return page(
+        request,
+        "public/rollup.html",
+        {"rollup": document, "published": document["versions"][-1], "files": files},
     )

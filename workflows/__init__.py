@@ -5,5 +5,11 @@ from __future__ import annotations
 from workflows.notifications import NotificationsWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.review import RegionalReviewWorkflow
+from workflows.rollup import RollupWorkflow
 
-WORKFLOWS: list[type] = [RegionalReviewWorkflow, NotificationsWorkflow, RetentionWorkflow]
+WORKFLOWS: list[type] = [
+    RegionalReviewWorkflow,
+    NotificationsWorkflow,
+    RetentionWorkflow,
+    RollupWorkflow,
+]

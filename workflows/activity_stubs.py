@@ -15,14 +15,17 @@ from workflows.models import (
     AcceptSubmissions,
     CloseTasks,
     CompileReport,
+    CompileRollup,
     ConsultationCheck,
     DeliveryRound,
     DeliveryStats,
     MoveTaskDeadline,
     OpenConsultation,
     PublishReport,
+    PublishRollup,
     PurgeRound,
     RecordChange,
+    RegionalPublication,
     Reminder,
     ReminderNow,
     ReportVersion,
@@ -96,4 +99,19 @@ async def deliver_notifications(round: DeliveryRound) -> DeliveryStats:
 
 @activity.defn
 async def purge_expired(round: PurgeRound) -> dict[str, int]:
+    raise _runs_in_a_worker()
+
+
+@activity.defn
+async def gather_rollup(cycle: str) -> list[RegionalPublication]:
+    raise _runs_in_a_worker()
+
+
+@activity.defn
+async def compile_rollup(request: CompileRollup) -> ReportVersion:
+    raise _runs_in_a_worker()
+
+
+@activity.defn
+async def publish_rollup(request: PublishRollup) -> ReportVersion:
     raise _runs_in_a_worker()

@@ -8,10 +8,10 @@ documents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.events import ReviewEvent
+from domain.events import ReviewEvent, RollupEvent
 from domain.review import (
     Deadline,
     PendingReminder,
@@ -224,3 +224,58 @@ class MoreStates:
     States afterwards."""
 
     countries: list[str]
+
+
+# ---- the roll-up of a cycle ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionalPublication:
+    """A regional review's report published at `version`: the signal a roll-up waits on."""
+
+    review_id: str
+    version: int
+
+
+@dataclass
+class RollupState:
+    """What a roll-up's workflow knows, carried across continue-as-new: ids and numbers only
+    (the documents are in PostgreSQL)."""
+
+    gathered: bool = False
+    # The regional report version each review is in the roll-up at (review id → version).
+    included: dict[str, int] = field(default_factory=dict)
+    # Publications signalled and not yet compiled into a version.
+    arrived: list[RegionalPublication] = field(default_factory=list)
+    # The latest version compiled, and the one published (0: none yet).
+    version: int = 0
+    published: int = 0
+
+
+@dataclass(frozen=True)
+class RollupInput:
+    cycle: str
+    title: str
+    started_by: str
+    state: RollupState | None = None
+
+
+@dataclass(frozen=True)
+class CompileRollup:
+    event: RollupEvent
+    version: int
+    # The regional reports it gathers, in order of review id.
+    sources: list[RegionalPublication]
+
+
+@dataclass(frozen=True)
+class PublishRollup:
+    event: RollupEvent
+    version: int
+
+
+@dataclass(frozen=True)
+class RollupApproval:
+    actor_id: str
+    # The version approved: the one awaiting approval when the admin read it.
+    version: int
