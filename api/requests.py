@@ -66,6 +66,23 @@ def closed(
     return {**schema, "properties": properties, **extra}
 
 
+APPROVERS: dict[str, Any] = {
+    "type": "array",
+    "items": closed(
+        {
+            "actor_id": {"type": "string", "format": "uuid"},
+            "title": {**TITLE, "examples": ["Executive Secretary, UNECE"]},
+        },
+        ["actor_id", "title"],
+    ),
+    "minItems": 1,
+    "maxItems": 10,
+    "description": "Who approves the report, in order, each under its title: active accounts of"
+    " the review's region, secretariat or approver. The last approval publishes the report;"
+    " changes asked by any of them need every approval again, from the first. Left out: the"
+    " secretariat approves the report once.",
+}
+
 NEW_REVIEW = closed(
     {
         "id": {
@@ -112,6 +129,7 @@ NEW_REVIEW = closed(
             " deadline, less than `share` of member States have reported (or of consultees have"
             " answered).",
         ),
+        "approvers": APPROVERS,
         "stakeholders": {
             "oneOf": [
                 {"const": "open", "description": "Any stakeholder of the region may submit."},

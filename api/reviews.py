@@ -219,13 +219,17 @@ UseCase = Callable[[Deps, Actor, Command], Awaitable[dict[str, Any]]]
 
 
 async def secretariat_command(
-    request: web.Request, schema: dict[str, Any], use_case: UseCase
+    request: web.Request,
+    schema: dict[str, Any],
+    use_case: UseCase,
+    authorised: use_cases.Authorised | None = None,
 ) -> web.Response:
-    """Who may run the command is checked before its body is read."""
+    """Who may run the command (the review's secretariat, or whom `authorised` lets) is
+    checked before its body is read."""
     actor = current_actor(request)
     review_id = request.match_info["id"]
     deps = request.app[SERVICES]
-    await use_cases.run_by(deps, actor, review_id)
+    await (authorised or use_cases.run_by)(deps, actor, review_id)
     key = idempotency_key(request)
     body = await read_json(request, schema)
     return web.json_response(await use_case(deps, actor, Command(review_id, body, key)))

@@ -53,6 +53,7 @@ from domain.review import (
 )
 from i18n import N_, gettext
 from services import once
+from services.approvals import checked_approvers
 from services.engine import Deps
 from services.once import Created
 from services.refusals import (
@@ -429,6 +430,7 @@ async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> R
     timeline = _timeline(body, problems)
     member_states = _member_states(body, problems)
     stakeholders = await _invited_stakeholders(deps.pool, body, problems)
+    approvers = await checked_approvers(deps.pool, body, problems)
     if problems or timeline is None:
         raise invalid(problems)
     escalation = body.get("escalation")
@@ -445,6 +447,7 @@ async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> R
         escalation=Escalation(**escalation) if escalation else None,
         stakeholders=None if stakeholders is None else [str(s) for s in stakeholders],
         reminders_optional=body.get("reminders_optional", False),
+        approvers=approvers,
     )
 
 
@@ -622,16 +625,24 @@ class Command:
 
 # A command, once its sender is known to run the review: given the review's row, its answer.
 Run = Callable[[asyncpg.Record], Awaitable[Created]]
+# Who may run a command, checked before it is run: the review's row, or a refusal.
+Authorised = Callable[[Deps, Actor, str], Awaitable[asyncpg.Record]]
 # A command to the review's workflow, given the review's row and the command's Update id.
 Act = Callable[[asyncpg.Record, str], Awaitable[None]]
 
 
 async def command_once(
-    deps: Deps, actor: Actor, command: Command, name: str, run: Run
+    deps: Deps,
+    actor: Actor,
+    command: Command,
+    name: str,
+    run: Run,
+    authorised: Authorised | None = None,
 ) -> dict[str, Any]:
-    """Run a command of the review's secretariat once per key: `run` gets the review's row,
-    and its answer is the answer to every retry of the request."""
-    row = await run_by(deps, actor, command.review_id)
+    """Run a command of the review's secretariat (or of those `authorised` lets, given the
+    review's row) once per key: `run` gets the review's row, and its answer is the answer to
+    every retry of the request."""
+    row = await (authorised or run_by)(deps, actor, command.review_id)
     request = once.fingerprint("POST", command.address(name), command.body)
     return (
         await once.answered_once(deps.pool, actor, command.key, request, partial(run, row))
