@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+
 from domain.approval import StepStatus, chain, decision_refusal, pending_approver
 from domain.refusal import RefusalKind
 from domain.review import Approver
