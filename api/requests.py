@@ -148,7 +148,18 @@ NEW_REVIEW = closed(
 )
 
 REVIEW_TEXT = closed(
-    {"title": TITLE, "description": DESCRIPTION, "report_languages": REPORT_LANGUAGES},
+    {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "report_languages": REPORT_LANGUAGES,
+        "approvers": {
+            **APPROVERS,
+            "minItems": 0,
+            "description": "Who approves the report from now on, in order, until its approval"
+            " begins (an empty list: the secretariat approves it once). Each: an active account"
+            " of the review's region, secretariat or approver.",
+        },
+    },
     minProperties=1,
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.refusal import Refusal, RefusalKind
-from domain.review import Approver
+from domain.review import Approver, Phase
 from domain.text import N_
 
 MAX_APPROVERS = 10
@@ -104,3 +104,14 @@ def chain_problems(approvers: list[Approver]) -> list[tuple[str, str]]:
             problems.append((f"/approvers/{i}/actor_id", N_("names an approver already named")))
         seen.add(approver.actor_id)
     return problems
+
+
+def change_refusal(phase: Phase, report_version: int) -> Refusal | None:
+    """Why the approvers may not change now, if so: only until the approval begins (once a
+    version of the report is compiled, its approvers are those it was put to)."""
+    if report_version == 0 and phase not in (Phase.APPROVAL, Phase.PUBLISHED, Phase.CANCELLED):
+        return None
+    return Refusal(
+        RefusalKind.WRONG_PHASE,
+        N_("The approvers can no longer change: the approval of the report has begun."),
+    )

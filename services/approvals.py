@@ -4,19 +4,22 @@ who may decide on its report, and the chain as it stands for the current version
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from db import approvals as stored
+from db.events import insert_event
 from db.reports import latest_version
 from db.reviews import visible_review
 from domain.access import MAY_APPROVE, Actor, runs_review
 from domain.approval import chain, chain_problems
+from domain.events import EventType, ReviewEvent
 from domain.review import Approver, Phase
 from i18n import gettext
 from services.engine import Deps
-from services.refusals import Refused, forbidden, not_found
+from services.refusals import Refused, forbidden, invalid, not_found
 
 # The reviews listed on an approver's page at most.
 MAX_AWAITING = 100
@@ -127,3 +130,36 @@ def _step_document(
 async def awaiting_me(deps: Deps, actor: Actor) -> list[asyncpg.Record]:
     """The reviews whose report awaits `actor`'s approval now."""
     return await stored.awaiting(deps.pool, actor.id, MAX_AWAITING)
+
+
+async def change_approvers(
+    deps: Deps, actor: Actor, row: asyncpg.Record, named: list[dict[str, str]], key: str | None
+) -> None:
+    """Name who approves the review's report from now on, in order (none: its secretariat,
+    once), for the review's secretariat (`row`, checked by the caller). The workflow first: it
+    refuses once the approval has begun, and then nothing changes; then the list and its
+    event in one transaction (a retry finds the workflow's answer unchanged)."""
+    problems: list[tuple[str, str]] = []
+    body = {"approvers": named, "region": row["region"]}
+    approvers = await checked_approvers(deps.pool, body, problems) or []
+    if problems:
+        raise invalid(problems)
+    update_id = f"approvers:{row['id']}:{actor.id}:{key}" if key else str(uuid.uuid4())
+    now_named = await deps.reviews.change_approvers(row["id"], approvers, update_id=update_id)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        before = [
+            Approver(str(a["actor_id"]), a["title"])
+            for a in await stored.approvers_of(conn, row["id"])
+        ]
+        if before == now_named:
+            return  # the same list again changes nothing
+        await stored.replace_approvers(conn, row["id"], now_named)
+        event = ReviewEvent(
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"{row['id']}:{update_id}")),
+            row["id"],
+            EventType.REVIEW_APPROVERS_CHANGED,
+            datetime.now(UTC),
+            str(actor.id),
+            {"approvers": [a.actor_id for a in now_named]},
+        )
+        await insert_event(conn, event)

@@ -53,7 +53,7 @@ from domain.review import (
 )
 from i18n import N_, gettext
 from services import once
-from services.approvals import checked_approvers
+from services.approvals import change_approvers, checked_approvers
 from services.engine import Deps
 from services.once import Created
 from services.refusals import (
@@ -523,10 +523,10 @@ async def _created_review(
 
 
 async def describe_review(
-    deps: Deps, actor: Actor, review_id: str, changes: dict[str, Any]
+    deps: Deps, actor: Actor, review_id: str, changes: dict[str, Any], key: str | None = None
 ) -> dict[str, Any]:
-    """Change the review's title, description and/or its report's languages (`changes`, valid
-    by the ReviewText schema); the review as it is afterwards.
+    """Change the review's title, description, its report's languages and/or its report's
+    approvers (`changes`, valid by the ReviewText schema); the review as it is afterwards.
 
     The review's row is where pages, messages and the report read them, so it is the one place
     they change: the workflow keeps the title it was created with for its `review.created`
@@ -534,7 +534,10 @@ async def describe_review(
     a version of the report is compiled (its versions are all in the same languages): after,
     nothing changes and the request is refused.
     """
-    await run_by(deps, actor, review_id, "may change its title or description")
+    row = await run_by(deps, actor, review_id, "may change its title or description")
+    if "approvers" in changes:
+        # First: refused once the approval has begun, and then nothing else changes.
+        await change_approvers(deps, actor, row, changes["approvers"], key)
     languages = changes.get("report_languages")
     if languages is not None and not await set_report_languages(deps.pool, review_id, languages):
         message = gettext(

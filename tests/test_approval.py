@@ -95,14 +95,26 @@ async def test_three_approvers_in_turn_with_reminders_changes_and_escalation(
     other = await make_account("approver", regions=("ECE",), name="UNDP co-chair")
     accounts = [lead, co_chair, other]
     ids = [str(a.actor.id) for a in accounts]
-    review = await start_review(
-        approvers=[
-            {"actor_id": ids[0], "title": "Executive Secretary, UNECE"},
-            {"actor_id": ids[1], "title": "Co-chair, UN Network on Migration"},
-            {"actor_id": ids[2], "title": "Co-chair, UN Network on Migration"},
-        ]
-    )
+    chain_of_three = [
+        {"actor_id": ids[0], "title": "Executive Secretary, UNECE"},
+        {"actor_id": ids[1], "title": "Co-chair, UN Network on Migration"},
+        {"actor_id": ids[2], "title": "Co-chair, UN Network on Migration"},
+    ]
+    # Created with the lead alone; the co-chairs are named before the approval begins.
+    review = await start_review(approvers=chain_of_three[:1])
     api, url = review.api, f"/v1/reviews/{review.id}"
+
+    async def change_chain(approvers: list[dict[str, str]]) -> Any:
+        body = {"approvers": approvers}
+        return await api.patch(url, json=body, headers=review.secretariat.headers)
+
+    stranger = {"actor_id": str(uuid.uuid4()), "title": "Nobody"}
+    problem = await assert_problem(await change_chain([*chain_of_three, stranger]), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/approvers/3/actor_id"]
+    changed = await change_chain(chain_of_three)
+    assert changed.status == 200, await changed.text()
+    recorded = await eventually(lambda: at_least(review.events("review.approvers_changed"), 1))
+    assert recorded[0]["approvers"] == ids
 
     async def post(path: str, account: Any, body: dict[str, Any] | None = None) -> Any:
         return await api.post(f"{url}/{path}", json=body or {}, headers=account.headers)
@@ -117,6 +129,8 @@ async def test_three_approvers_in_turn_with_reminders_changes_and_escalation(
     await review.wait_for_phase("approval")
     pending = await eventually(lambda: at_least(review.events("report.approval_pending"), 1))
     assert (pending[0]["approver"], pending[0]["step"], pending[0]["of"]) == (ids[0], 1, 3)
+    # Once the approval has begun, the chain stays as it is.
+    await assert_problem(await change_chain(chain_of_three[1:]), 409)
 
     # Out of turn: refused, and nothing changes.
     await assert_problem(await post("report/approve", co_chair), 409)

@@ -48,6 +48,7 @@ EVENT_TYPES = {
     EventType.REPORT_READY: i18n.N_("Report version compiled"),
     EventType.REPORT_APPROVAL_GIVEN: i18n.N_("Report approved by one of its approvers"),
     EventType.REPORT_APPROVAL_PENDING: i18n.N_("Report awaiting the next approver"),
+    EventType.REVIEW_APPROVERS_CHANGED: i18n.N_("Approvers of the report changed"),
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PRECONDITION_FAILED,
         AcceptSubmission,
         AcceptSubmissions,
+        ApproversChange,
         CloseTasks,
         CommandResult,
         CompileReport,
@@ -586,6 +587,25 @@ class RegionalReviewWorkflow:
     @add_member_states.validator
     def validate_add_member_states(self, more: MoreStates) -> None:
         self._validate_command(lambda: phases.more_states_refusal(self.state.phase))
+
+    # ---- the report's approvers -----------------------------------------------------------
+
+    @workflow.update
+    async def change_approvers(self, change: ApproversChange) -> ApproversChange:
+        """Name who approves the report from now on, until its approval begins. The config
+        carries them across continue-as-new."""
+        if await self._arrived():
+            return ApproversChange(self.config.approvers or [])
+        async with self._command(self._approvers_change_refusal):
+            self.config = dataclasses.replace(self.config, approvers=change.approvers or None)
+        return ApproversChange(self.config.approvers or [])
+
+    @change_approvers.validator
+    def validate_change_approvers(self, change: ApproversChange) -> None:
+        self._validate_command(self._approvers_change_refusal)
+
+    def _approvers_change_refusal(self) -> Refusal | None:
+        return approval.change_refusal(self.state.phase, self.state.report_version)
 
     # ---- the report ---------------------------------------------------------------------
 
