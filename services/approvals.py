@@ -75,6 +75,15 @@ async def is_named_approver(pool: asyncpg.Pool, review_id: str, actor: Actor) ->
     return await stored.is_approver(pool, review_id, actor.id)
 
 
+async def decided_or_unseen(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
+    """The review's row, if `actor` takes part in deciding on its report; for anyone else, the
+    refusal of a review that does not exist."""
+    row = await visible_review(deps.pool, actor, review_id)
+    if row is None or not await may_decide(deps.pool, actor, row):
+        raise _no_such_review(review_id)
+    return row
+
+
 async def decided_by(deps: Deps, actor: Actor, review_id: str) -> asyncpg.Record:
     """The review's row, if `actor` may decide on its report."""
     row = await visible_review(deps.pool, actor, review_id)
@@ -89,9 +98,7 @@ async def approval_chain(deps: Deps, actor: Actor, review_id: str) -> dict[str, 
     """The approvers of the review's current report version, each with its status (approved,
     pending: its turn, waiting), when it decided and its note; for the review's secretariat
     and approvers only."""
-    row = await visible_review(deps.pool, actor, review_id)
-    if row is None or not await may_decide(deps.pool, actor, row):
-        raise _no_such_review(review_id)
+    row = await decided_or_unseen(deps, actor, review_id)
     version = await latest_version(deps.pool, review_id)
     named = await stored.approvers_of(deps.pool, review_id)
     given = {

@@ -23,7 +23,7 @@ from db.reports import (
     versions,
 )
 from db.reports import rendering as stored_rendering
-from domain.access import Actor, runs_review
+from domain.access import Actor
 from domain.phases import report_decision_refusal
 from domain.review import Phase
 from i18n import gettext
@@ -61,8 +61,8 @@ async def readable_report(
 
 async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> list[asyncpg.Record]:
     """Every version of the review's report, newest first, with the change request each was
-    compiled for: drafts included, so for the review's secretariat only."""
-    if not runs_review(actor, review["region"]):
+    compiled for: drafts included, so for the review's secretariat and approvers only."""
+    if not await may_decide(deps.pool, actor, review):
         raise not_found(gettext("There is no report of this review that you may read yet."))
     return await versions(deps.pool, review["id"])
 
