@@ -14,7 +14,7 @@ import asyncpg
 from temporalio import activity
 
 from activities.common import precondition_failed
-from db import reviews, submissions, syntheses, tasks
+from db import approvals, reviews, submissions, syntheses, tasks
 from db.events import insert_event
 from db.pool import Connection
 from domain.events import EventType, ReviewEvent
@@ -75,14 +75,16 @@ class ReviewActivities:
         invited = (
             None if config.stakeholders is None else [uuid.UUID(s) for s in config.stakeholders]
         )
-        async with self.pool.acquire() as conn:
-            await reviews.insert_review(
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await reviews.insert_review(
                 conn,
                 config,
                 invited,
                 Phase.SCHEDULED.value,
                 reminders_optional=config.reminders_optional,
             )
+            if inserted and config.approvers:
+                await approvals.replace_approvers(conn, config.review_id, config.approvers)
 
     @activity.defn(name=stubs.record_change.__name__)
     async def record_change(self, change: RecordChange) -> None:
@@ -148,13 +150,17 @@ class ReviewActivities:
     async def send_reminder(self, reminder: Reminder) -> int:
         """Record who is reminded: for the call for inputs, the States the workflow names and
         the invited stakeholders without an input; for the consultation, open tasks'
-        assignees; for the report, the secretariat that has yet to decide."""
+        assignees; for the report, the approver whose turn it is, else the secretariat that has
+        yet to decide."""
         review_id = reminder.event.review_id
         deadline = reminder.reminder.deadline
         async with self.pool.acquire() as conn, conn.transaction():
             stakeholders: list[uuid.UUID] = []
             approvers: list[uuid.UUID] = []
-            if deadline is Deadline.REPORT_DUE_AT:
+            if deadline is Deadline.REPORT_DUE_AT and "approver" in reminder.event.data:
+                # Only the approver whose turn it is.
+                approvers = [uuid.UUID(reminder.event.data["approver"])]
+            elif deadline is Deadline.REPORT_DUE_AT:
                 approvers = await reviews.secretariat(conn, review_id)
             elif deadline is Deadline.CONSULTATION_DUE_AT or reminder.stakeholders:
                 stakeholders = await _stakeholders_behind(

@@ -958,6 +958,34 @@ CONSULTATION: dict[str, dict[str, Any]] = {
 
 # The review's report.
 REPORT: dict[str, dict[str, Any]] = {
+    "ApprovalChain": object_of(
+        {
+            "review_id": TEXT,
+            "version": {
+                **VERSION,
+                "minimum": 0,
+                "description": "The current report version (0: none compiled yet).",
+            },
+            "phase": PHASE,
+            "approvers": array_of(
+                object_of(
+                    {
+                        "step": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "actor_id": UUID,
+                        "name": TEXT,
+                        "title": TEXT,
+                        "status": {
+                            "enum": ["approved", "pending", "waiting"],
+                            "description": "pending: it is this approver's turn.",
+                        },
+                        "decided_at": nullable(component("Instant")),
+                        "note": nullable(TEXT),
+                    }
+                ),
+                description="In order; empty when the secretariat approves the report alone.",
+            ),
+        }
+    ),
     "ReportObjective": object_of(
         {
             "number": common("objective_number"),

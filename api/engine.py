@@ -19,9 +19,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.updates import TRANSIENT_RPC, SubmissionBatcher, UpdateGate, execute_update
 from db.reviews import review_exists
 from domain.refusal import Refusal, RefusalKind
-from domain.review import Extension, Phase, ReviewConfig, SubmissionAccepted, SubmissionRef
+from domain.review import (
+    Approver,
+    Extension,
+    Phase,
+    ReviewConfig,
+    SubmissionAccepted,
+    SubmissionRef,
+)
 from services.refusals import refused_by_rule, unavailable
 from workflows.models import (
+    ApproversChange,
     MoreStates,
     PhaseCommand,
     RemindedNow,
@@ -139,6 +147,18 @@ class TemporalReviews:
             MoreStates,
         )
         return result.countries
+
+    async def change_approvers(
+        self, review_id: str, approvers: list[Approver], *, update_id: str
+    ) -> list[Approver]:
+        result: ApproversChange = await self._update(
+            review_id,
+            RegionalReviewWorkflow.change_approvers,
+            ApproversChange(approvers),
+            update_id,
+            ApproversChange,
+        )
+        return result.approvers
 
     async def approve(
         self, review_id: str, *, actor_id: str, note: str | None, update_id: str

@@ -11,7 +11,6 @@ from api import requests
 from api.auth import current_actor
 from api.keys import SERVICES
 from api.operations import (
-    NO_REPORT_AWAITS,
     NOT_FOUND,
     REPORT_BODIES,
     REPORT_STATUS,
@@ -29,6 +28,7 @@ from api.operations import (
 from api.problems import Problem, invalid
 from api.reviews import query_int, review_for, secretariat_command
 from i18n import LANGUAGES
+from services import approvals
 from services import reports as use_cases
 
 routes = web.RouteTableDef()
@@ -200,9 +200,17 @@ def _decision(
         summary,
         {
             "200": version,
-            "403": shared_response("Forbidden", "Only the review's secretariat decides."),
+            "403": shared_response(
+                "Forbidden",
+                "Only the review's secretariat decides, or, for a review that names approvers,"
+                " the approver whose turn it is.",
+            ),
             "404": NOT_FOUND,
-            "409": NO_REPORT_AWAITS,
+            "409": shared_response(
+                "Conflict",
+                "No report awaits a decision, or (for a review that names approvers) it is"
+                " another approver's turn.",
+            ),
             "503": UNAVAILABLE,
             **(refusals or {}),
         },
@@ -218,6 +226,27 @@ def _version(description: str, status: str) -> dict[str, Any]:
     )
 
 
+@routes.get("/v1/reviews/{id}/approvals")
+@operation(
+    "Report",
+    "getApprovals",
+    "Who approves the report, in order, and where each stands for the current version",
+    {
+        "200": answer("The approval chain of the current version.", component("ApprovalChain")),
+        "404": shared_response(
+            "NotFound", "No such review, or the actor is neither its secretariat nor an approver."
+        ),
+    },
+    description="A review that names approvers has its report approved by each in turn; the"
+    " last approval publishes it, and changes asked by any of them need every approval again."
+    " Readable by the review's secretariat and its approvers.",
+    parameters=("ReviewId",),
+)
+async def read_approvals(request: web.Request) -> web.Response:
+    deps, actor = request.app[SERVICES], current_actor(request)
+    return web.json_response(await approvals.approval_chain(deps, actor, request.match_info["id"]))
+
+
 @routes.post("/v1/reviews/{id}/report/approve")
 @_decision(
     "approveReport",
@@ -229,7 +258,9 @@ def _version(description: str, status: str) -> dict[str, Any]:
     "Approval",
 )
 async def approve(request: web.Request) -> web.Response:
-    return await secretariat_command(request, requests.APPROVAL, use_cases.approve)
+    return await secretariat_command(
+        request, requests.APPROVAL, use_cases.approve, approvals.decided_by
+    )
 
 
 @routes.post("/v1/reviews/{id}/report/request-changes")
@@ -251,4 +282,6 @@ async def approve(request: web.Request) -> web.Response:
     },
 )
 async def request_changes(request: web.Request) -> web.Response:
-    return await secretariat_command(request, requests.CHANGE_REQUEST, use_cases.request_changes)
+    return await secretariat_command(
+        request, requests.CHANGE_REQUEST, use_cases.request_changes, approvals.decided_by
+    )

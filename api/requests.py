@@ -66,6 +66,23 @@ def closed(
     return {**schema, "properties": properties, **extra}
 
 
+APPROVERS: dict[str, Any] = {
+    "type": "array",
+    "items": closed(
+        {
+            "actor_id": {"type": "string", "format": "uuid"},
+            "title": {**TITLE, "examples": ["Executive Secretary, UNECE"]},
+        },
+        ["actor_id", "title"],
+    ),
+    "minItems": 1,
+    "maxItems": 10,
+    "description": "Who approves the report, in order, each under its title: active accounts of"
+    " the review's region, secretariat or approver. The last approval publishes the report;"
+    " changes asked by any of them need every approval again, from the first. Left out: the"
+    " secretariat approves the report once.",
+}
+
 NEW_REVIEW = closed(
     {
         "id": {
@@ -119,6 +136,7 @@ NEW_REVIEW = closed(
             " deadline, less than `share` of member States have reported (or of consultees have"
             " answered).",
         ),
+        "approvers": APPROVERS,
         "stakeholders": {
             "oneOf": [
                 {"const": "open", "description": "Any stakeholder of the region may submit."},
@@ -137,7 +155,18 @@ NEW_REVIEW = closed(
 )
 
 REVIEW_TEXT = closed(
-    {"title": TITLE, "description": DESCRIPTION, "report_languages": REPORT_LANGUAGES},
+    {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "report_languages": REPORT_LANGUAGES,
+        "approvers": {
+            **APPROVERS,
+            "minItems": 0,
+            "description": "Who approves the report from now on, in order, until its approval"
+            " begins (an empty list: the secretariat approves it once). Each: an active account"
+            " of the review's region, secretariat or approver.",
+        },
+    },
     minProperties=1,
 )
 

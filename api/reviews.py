@@ -78,7 +78,7 @@ async def create_review(request: web.Request) -> web.Response:
 @operation(
     "Reviews",
     "describeReview",
-    "Change the review's title, description or report languages",
+    "Change the review's title, description, report languages or report approvers",
     {
         "200": REVIEW_ANSWER,
         "403": SECRETARIAT_ONLY,
@@ -86,21 +86,28 @@ async def create_review(request: web.Request) -> web.Response:
         "409": shared_response(
             "Conflict",
             "report_languages differs from the review's while a version of its report is"
-            " compiled already: `errors` names /report_languages. Nothing changed.",
+            " compiled already (`errors` names /report_languages), or approvers are sent once"
+            " the report's approval has begun. Nothing changed.",
         ),
+        "422": shared_response(
+            "Unprocessable", "An approver named is not an active account of the region."
+        ),
+        "503": UNAVAILABLE,
     },
     description="Any of them, title and description at any phase; the pages, messages and"
     " reports use them from then on. report_languages only until a version of the report is"
-    " compiled (every version is in the same languages). Deadlines change through extensions,"
-    " never here.",
-    parameters=("ReviewId",),
+    " compiled (every version is in the same languages); approvers only until the report's"
+    " approval begins (the event review.approvers_changed records it). Deadlines change"
+    " through extensions, never here.",
+    parameters=("ReviewId", "IdempotencyKey"),
     body="ReviewText",
 )
 async def describe_review(request: web.Request) -> web.Response:
     actor = current_actor(request)
+    key = idempotency_key(request)
     changes = await read_json(request, requests.REVIEW_TEXT)
     described = await use_cases.describe_review(
-        request.app[SERVICES], actor, request.match_info["id"], changes
+        request.app[SERVICES], actor, request.match_info["id"], changes, key
     )
     return web.json_response(described)
 
@@ -219,13 +226,17 @@ UseCase = Callable[[Deps, Actor, Command], Awaitable[dict[str, Any]]]
 
 
 async def secretariat_command(
-    request: web.Request, schema: dict[str, Any], use_case: UseCase
+    request: web.Request,
+    schema: dict[str, Any],
+    use_case: UseCase,
+    authorised: use_cases.Authorised | None = None,
 ) -> web.Response:
-    """Who may run the command is checked before its body is read."""
+    """Who may run the command (the review's secretariat, or whom `authorised` lets) is
+    checked before its body is read."""
     actor = current_actor(request)
     review_id = request.match_info["id"]
     deps = request.app[SERVICES]
-    await use_cases.run_by(deps, actor, review_id)
+    await (authorised or use_cases.run_by)(deps, actor, review_id)
     key = idempotency_key(request)
     body = await read_json(request, schema)
     return web.json_response(await use_case(deps, actor, Command(review_id, body, key)))

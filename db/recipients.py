@@ -40,6 +40,8 @@ CLEARERS = """
     ON a.role = 'focal_point' AND a.country = p.data ->> 'country' AND r.region = ANY (a.regions)
     WHERE NOT EXISTS (SELECT 1 FROM clearing_officers o
                       WHERE o.review_id = p.review_id AND o.country = p.data ->> 'country')"""
+# The approver whose turn it is, named by a report reminder or a turn's announcement.
+PENDING_APPROVER = "SELECT (p.data ->> 'approver')::uuid FROM p"
 NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
 # The accounts an announcement names, chosen as it was sent.
 NAMED_RECIPIENTS = "SELECT jsonb_array_elements_text(p.data -> 'recipients')::uuid FROM p"

@@ -29,6 +29,9 @@ _VISIBLE = """
         WHEN 'drafter' THEN $3::text = ANY(r.member_states)
                             AND EXISTS (SELECT 1 FROM review_drafters d
                                         WHERE d.review_id = r.id AND d.drafter = $4)
+        -- an approver sees the reviews that name it among their report's approvers
+        WHEN 'approver' THEN EXISTS (SELECT 1 FROM review_approvers v
+                                     WHERE v.review_id = r.id AND v.actor_id = $4)
         WHEN 'stakeholder' THEN EXISTS (SELECT 1 FROM review_consultees c
                                         WHERE c.review_id = r.id AND c.actor_id = $4)
                                 -- a colleague a consultation task was handed to

@@ -18,11 +18,23 @@ from domain.text import N_
 
 # A drafter is a focal point's colleague of the same country: it drafts the national report
 # (domain.clearance), reads what its country sent, and sends nothing itself.
-ROLES = ("admin", "secretariat", "focal_point", "stakeholder", "observer", "drafter")
+# An approver is a regional UN Network's representative, scoped to regions like a
+# secretariat: it reads the draft report of the reviews naming it, and decides at its turn.
+ROLES = (
+    "admin",
+    "secretariat",
+    "focal_point",
+    "stakeholder",
+    "observer",
+    "drafter",
+    "approver",
+)
+# The roles whose accounts a review may name as its report's approvers.
+MAY_APPROVE = ("secretariat", "approver")
 # The roles that run reviews: an admin everywhere, a secretariat in its regions.
 RUNS_REVIEWS = ("secretariat", "admin")
 # Roles a secretariat may hand out, and only within its own regions.
-SECRETARIAT_MAY_CREATE = frozenset({"focal_point", "stakeholder", "observer"})
+SECRETARIAT_MAY_CREATE = frozenset({"focal_point", "stakeholder", "observer", "approver"})
 # What each submitting role submits (a drafter drafts it only).
 KIND_OF_ROLE = {
     "focal_point": SubmissionKind.NATIONAL_REPORT,

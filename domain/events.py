@@ -35,6 +35,13 @@ class EventType(StrEnum):
     TASK_COMPLETED = "task.completed"
     TASK_DELEGATED = "task.delegated"
     REPORT_READY = "report.ready"
+    # One approver of a chain approved the current version (data: version, step, of, note),
+    # and whose turn it is now (data: version, step, of, approver).
+    REPORT_APPROVAL_GIVEN = "report.approval_given"
+    REPORT_APPROVAL_PENDING = "report.approval_pending"
+    # The secretariat changed who approves the report, before its approval began (data: the
+    # approvers' ids, in order).
+    REVIEW_APPROVERS_CHANGED = "review.approvers_changed"
     REPORT_CHANGES_REQUESTED = "report.changes_requested"
     REPORT_PUBLISHED = "report.published"
     # The secretariat reminded, at once, those who have not acted in the current phase.

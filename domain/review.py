@@ -121,6 +121,15 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Approver:
+    """One step of the report's approval: the account that approves, and the title it
+    approves under (e.g. "Executive Secretary, UNECE")."""
+
+    actor_id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class ReviewConfig:
     review_id: str
     region: str
@@ -137,6 +146,8 @@ class ReviewConfig:
     # are optional: the workflow writes the review's row from its config.
     stakeholders: list[str] | None = None
     reminders_optional: bool = False
+    # Who approves the report, in order; None: the secretariat approves it once.
+    approvers: list[Approver] | None = None
 
 
 class Purpose(StrEnum):
@@ -175,3 +186,5 @@ class ReviewState:
     handled_commands: list[str] = field(default_factory=list)
     # When the secretariat last reminded, by hand, those who have not acted.
     reminded_now_at: datetime | None = None
+    # The approvers (actor ids, in order) who approved the current report version.
+    approvals: list[str] = field(default_factory=list)

@@ -65,6 +65,7 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.TASK_DELEGATED,
     EventType.ESCALATION_ALERT,
     "report.approval_due",
+    EventType.REPORT_APPROVAL_PENDING,
     EventType.REVIEW_CANCELLED,
     EventType.REPORT_READY,
     EventType.REPORT_PUBLISHED,

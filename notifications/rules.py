@@ -26,6 +26,7 @@ from db.recipients import (
     OPEN_TASK_ASSIGNEES,
     OPTIONAL,
     PARTICIPANTS,
+    PENDING_APPROVER,
     REMINDED,
     SECRETARIAT,
     TASK_ASSIGNEES,
@@ -60,9 +61,18 @@ def _deadline_extended(data: Mapping[str, Any]) -> Rule:
 
 
 def _report_due_or(rule: Rule) -> Callable[[Mapping[str, Any]], Rule]:
-    """Reminders and alerts about the report deadline go to the secretariat, in their own words."""
+    """Reminders and alerts about the report deadline go to the secretariat, in their own words;
+    a reminder naming the approver whose turn it is, to that approver only."""
     report_due = Rule("report.approval_due", SECRETARIAT, ESSENTIAL)
-    return lambda data: report_due if data.get("deadline") == "report_due_at" else rule
+    approver_due = Rule("report.approval_due", PENDING_APPROVER, ESSENTIAL)
+
+    def chosen(data: Mapping[str, Any]) -> Rule:
+        if data.get("deadline") != "report_due_at":
+            return rule
+        reminds_approver = rule.template == EventType.REMINDER_DUE and data.get("approver")
+        return approver_due if reminds_approver else report_due
+
+    return chosen
 
 
 def _fixed(template: str, recipients: str, essential: str) -> Callable[[Mapping[str, Any]], Rule]:
@@ -98,6 +108,10 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     ),
     EventType.REVIEW_CANCELLED: _fixed(EventType.REVIEW_CANCELLED, PARTICIPANTS, ESSENTIAL),
     EventType.REPORT_READY: _fixed(EventType.REPORT_READY, SECRETARIAT, ESSENTIAL),
+    # The approver whose turn it is to approve the report.
+    EventType.REPORT_APPROVAL_PENDING: _fixed(
+        EventType.REPORT_APPROVAL_PENDING, PENDING_APPROVER, ESSENTIAL
+    ),
     EventType.REPORT_PUBLISHED: _fixed(EventType.REPORT_PUBLISHED, PARTICIPANTS, OPTIONAL),
     # Sent by hand by the secretariat: a reminder as essential as the planned ones, and its
     # own message to those it chose.

@@ -68,7 +68,8 @@ NEW_ACTOR_SCHEMA: dict[str, Any] = {
     },
     "allOf": [
         {
-            "if": {"properties": {"role": {"const": "secretariat"}}},
+            # Staff and approvers act in regions they are named for.
+            "if": {"properties": {"role": {"enum": ["secretariat", "approver"]}}},
             "then": {"required": ["regions"], "properties": {"regions": {"minItems": 1}}},
         },
         {

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import asyncpg
 
-from domain.review import Extension, ReviewConfig, SubmissionAccepted, SubmissionRef
+from domain.review import Approver, Extension, ReviewConfig, SubmissionAccepted, SubmissionRef
 
 
 class ReviewEngine(Protocol):
@@ -45,6 +45,13 @@ class ReviewEngine(Protocol):
         self, review_id: str, countries: list[str], *, update_id: str
     ) -> list[str]:
         """Add member States to the review; its member States afterwards."""
+        ...
+
+    async def change_approvers(
+        self, review_id: str, approvers: list[Approver], *, update_id: str
+    ) -> list[Approver]:
+        """Name who approves the report from now on (empty: the secretariat, once); its
+        approvers afterwards."""
         ...
 
     async def approve(

@@ -4,7 +4,7 @@ updated, or what is wrong with it (row, column, message); applying it creates an
 one transaction, so that a file applied twice creates nothing the second time.
 
 The columns, in any order: name, email, organisation, category, country, role, and language
-(optional). A new account is made by the rules of `POST /v1/actors`
+and regions (optional). A new account is made by the rules of `POST /v1/actors`
 (`services.accounts.new_actor`), and gets the same invitation mail. An import changes an
 existing account's name, organisation, category and language (as
 `services.people.apply_changes` does), never its role or country."""
@@ -37,7 +37,7 @@ from services.accounts import new_actor
 from services.people import NOT_YOUR_ORGANISATION, apply_changes, edit_problems, manager_scope
 from services.refusals import Kind, Refused, invalid, named_id, not_found
 
-COLUMNS = ("name", "email", "organisation", "category", "country", "role", "language")
+COLUMNS = ("name", "email", "organisation", "category", "country", "role", "language", "regions")
 REQUIRED = ("name", "email", "role")
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -58,7 +58,8 @@ ACCOUNTS_CSV: dict[str, Any] = {
     + ", ".join(COLUMNS)
     + f" ({', '.join(REQUIRED)} required in every row); at most {MAX_ROWS} rows and"
     f" {MAX_BYTES // 1_000_000} MB. `category` is a stakeholder's category, `country` an"
-    " ISO3 code (a focal point's), `language` one of the six UN languages (ISO 639-1).",
+    " ISO3 code (a focal point's), `language` one of the six UN languages (ISO 639-1),"
+    ' `regions` the region codes of an approver, separated by semicolons ("ECE;ESCAP").',
 }
 # The column each field of an account comes from, by its pointer in `POST /v1/actors`.
 _COLUMN_OF = {
@@ -66,7 +67,7 @@ _COLUMN_OF = {
     "/email": "email",
     "/role": "role",
     "/country": "country",
-    "/regions": "country",
+    "/regions": "regions",
     "/organisation": "organisation",
     "/stakeholder_category": "category",
     "/language": "language",
@@ -192,6 +193,7 @@ def _body(values: dict[str, str]) -> dict[str, Any]:
         "stakeholder_category": values["category"],
         "country": values["country"].upper(),
         "language": values["language"].lower(),
+        "regions": [code.strip().upper() for code in values["regions"].split(";") if code.strip()],
     }
     return {key: value for key, value in named.items() if value}
 
@@ -215,8 +217,9 @@ def _check_new(creator: Actor, row: Row) -> Actor | None:
                 RowError(_COLUMN_OF.get(pointer, "role"), message)
                 for pointer, message in refused.problems
             ]
-        elif not row.errors:  # a secretariat naming a State outside its regions
-            row.errors.append(RowError("country", refused.message))
+        elif not row.errors:  # a secretariat naming a State or region outside its regions
+            column = "regions" if row.values["regions"] else "country"
+            row.errors.append(RowError(column, refused.message))
         return None
     return None if row.errors else actor
 

@@ -23,11 +23,12 @@ from db.reports import (
     versions,
 )
 from db.reports import rendering as stored_rendering
-from domain.access import Actor, runs_review
+from domain.access import Actor
 from domain.phases import report_decision_refusal
 from domain.review import Phase
 from i18n import gettext
 from reports.pdf import render_pdf_off_loop
+from services.approvals import decided_by, is_named_approver, may_decide
 from services.engine import Deps
 from services.once import Created
 from services.refusals import Kind, Refused, not_found, refused_by_rule
@@ -45,12 +46,13 @@ async def readable_report(
 ) -> asyncpg.Record:
     """The version of the review's report `actor` may read: `version`, else the published
     one, else (for the secretariat) the latest draft."""
-    # Drafts are the secretariat's; everyone else reads the published report only.
+    # Drafts are the secretariat's and the approvers'; everyone else reads the published
+    # report only.
     found = await report(
         deps.pool,
         review["id"],
         version=version,
-        published_only=not runs_review(actor, review["region"]),
+        published_only=not await may_decide(deps.pool, actor, review),
     )
     if found is None:
         raise not_found(gettext("There is no report of this review that you may read yet."))
@@ -59,8 +61,8 @@ async def readable_report(
 
 async def report_versions(deps: Deps, actor: Actor, review: asyncpg.Record) -> list[asyncpg.Record]:
     """Every version of the review's report, newest first, with the change request each was
-    compiled for: drafts included, so for the review's secretariat only."""
-    if not runs_review(actor, review["region"]):
+    compiled for: drafts included, so for the review's secretariat and approvers only."""
+    if not await may_decide(deps.pool, actor, review):
         raise not_found(gettext("There is no report of this review that you may read yet."))
     return await versions(deps.pool, review["id"])
 
@@ -140,7 +142,7 @@ async def _decided_once(
             },
         )
 
-    return await command_once(deps, actor, command, f"report/{name}", run)
+    return await command_once(deps, actor, command, f"report/{name}", run, decided_by)
 
 
 async def approve(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
@@ -149,8 +151,11 @@ async def approve(deps: Deps, actor: Actor, command: Command) -> dict[str, Any]:
 
     async def decide() -> int:
         version = await latest_version(deps.pool, review_id)
-        # Approving a version twice is one decision, whoever retries it.
+        # Approving a version twice is one decision, whoever retries it; in a chain, one
+        # decision per approver.
         update_id = f"approve:{actor.id}:{key}" if key else f"approve:{review_id}:{version}"
+        if not key and await is_named_approver(deps.pool, review_id, actor):
+            update_id = f"{update_id}:{actor.id}"
         return await deps.reviews.approve(
             review_id, actor_id=str(actor.id), note=command.body.get("note"), update_id=update_id
         )

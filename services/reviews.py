@@ -55,6 +55,7 @@ from domain.review import (
 )
 from i18n import N_, gettext
 from services import once
+from services.approvals import change_approvers, checked_approvers
 from services.engine import Deps
 from services.once import Created
 from services.refusals import (
@@ -434,6 +435,7 @@ async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> R
     timeline = _timeline(body, problems)
     member_states = _member_states(body, problems)
     stakeholders = await _invited_stakeholders(deps.pool, body, problems)
+    approvers = await checked_approvers(deps.pool, body, problems)
     if problems or timeline is None:
         raise invalid(problems)
     escalation = body.get("escalation")
@@ -450,6 +452,7 @@ async def _new_config(deps: Deps, actor: Actor, body: Any, key: str | None) -> R
         escalation=Escalation(**escalation) if escalation else None,
         stakeholders=None if stakeholders is None else [str(s) for s in stakeholders],
         reminders_optional=body.get("reminders_optional", False),
+        approvers=approvers,
     )
 
 
@@ -528,10 +531,10 @@ async def _created_review(
 
 
 async def describe_review(
-    deps: Deps, actor: Actor, review_id: str, changes: dict[str, Any]
+    deps: Deps, actor: Actor, review_id: str, changes: dict[str, Any], key: str | None = None
 ) -> dict[str, Any]:
-    """Change the review's title, description and/or its report's languages (`changes`, valid
-    by the ReviewText schema); the review as it is afterwards.
+    """Change the review's title, description, its report's languages and/or its report's
+    approvers (`changes`, valid by the ReviewText schema); the review as it is afterwards.
 
     The review's row is where pages, messages and the report read them, so it is the one place
     they change: the workflow keeps the title it was created with for its `review.created`
@@ -539,7 +542,10 @@ async def describe_review(
     a version of the report is compiled (its versions are all in the same languages): after,
     nothing changes and the request is refused.
     """
-    await run_by(deps, actor, review_id, "may change its title or description")
+    row = await run_by(deps, actor, review_id, "may change its title or description")
+    if "approvers" in changes:
+        # First: refused once the approval has begun, and then nothing else changes.
+        await change_approvers(deps, actor, row, changes["approvers"], key)
     languages = changes.get("report_languages")
     if languages is not None and not await set_report_languages(deps.pool, review_id, languages):
         message = gettext(
@@ -630,16 +636,24 @@ class Command:
 
 # A command, once its sender is known to run the review: given the review's row, its answer.
 Run = Callable[[asyncpg.Record], Awaitable[Created]]
+# Who may run a command, checked before it is run: the review's row, or a refusal.
+Authorised = Callable[[Deps, Actor, str], Awaitable[asyncpg.Record]]
 # A command to the review's workflow, given the review's row and the command's Update id.
 Act = Callable[[asyncpg.Record, str], Awaitable[None]]
 
 
 async def command_once(
-    deps: Deps, actor: Actor, command: Command, name: str, run: Run
+    deps: Deps,
+    actor: Actor,
+    command: Command,
+    name: str,
+    run: Run,
+    authorised: Authorised | None = None,
 ) -> dict[str, Any]:
-    """Run a command of the review's secretariat once per key: `run` gets the review's row,
-    and its answer is the answer to every retry of the request."""
-    row = await run_by(deps, actor, command.review_id)
+    """Run a command of the review's secretariat (or of those `authorised` lets, given the
+    review's row) once per key: `run` gets the review's row, and its answer is the answer to
+    every retry of the request."""
+    row = await (authorised or run_by)(deps, actor, command.review_id)
     request = once.fingerprint("POST", command.address(name), command.body)
     return (
         await once.answered_once(deps.pool, actor, command.key, request, partial(run, row))

@@ -70,6 +70,7 @@ ACTORS = (
     "obs_ece",  # an observer the ECE secretariat made: regions ["ECE"]
     "fp_fra_eclac",  # focal point of FRA made for ECLAC (where FRA is a non-regional member)
     "stk_a_twin",  # stakeholder of another organisation named as Alpha, ECE, not invited
+    "appr_ece",  # an approver of reports (UN Network on Migration), ECE, named by no review
 )
 # A deactivated account: its token is refused like a bad one.
 ROLES = (*ACTORS, "anonymous", "bad_token", "deactivated")
@@ -294,6 +295,7 @@ class Builder:
             "sec_ece": {"regions": ("ECE",)},
             "sec_eca": {"regions": ("ECA",)},
             "observer": {},
+            "appr_ece": {"regions": ("ECE",)},
             "fp_fra_eclac": {"country": "FRA", "regions": ("ECLAC",)},
             "deactivated": {"country": "DEU"},
         }
@@ -627,6 +629,7 @@ def _role_of(role: str) -> str:
         "admin": "admin",
         "observer": "observer",
         "obs": "observer",
+        "appr": "approver",
         "deactivated": "focal_point",
     }[role.split("_")[0]]
 
@@ -763,7 +766,7 @@ def drafting(status: int, **overrides: int) -> dict[str, int]:
     """A request about a draft's annexes in `ece`: its participants get `status`; other focal
     points and stakeholders do not see the review; the others do not draft."""
     drafters = dict.fromkeys(_ECE_PARTIES, status)
-    others = dict.fromkeys(("admin", "sec_ece", "sec_eca", *OBSERVERS), 403)
+    others = dict.fromkeys(("admin", "sec_ece", "sec_eca", "appr_ece", *OBSERVERS), 403)
     return actors(404, **{**others, **drafters, **overrides})
 
 
@@ -1396,6 +1399,13 @@ ROWS: list[Row] = [
         to(REVIEW % "appr" + "/report"),
         on_review("appr", 200, 404),
         check=check_report("appr"),
+    ),
+    # The approval chain: the review's secretariat and its approvers (none here) only.
+    Row(
+        "approvals",
+        "GET",
+        to(REVIEW % "appr" + "/approvals"),
+        on_review("appr", 200, 404),
     ),
     Row("approve-report", "POST", _decide("approve"), on_review("appr", 409, 403)),
     Row("request-changes", "POST", _decide("request-changes"), on_review("appr", 200, 403)),

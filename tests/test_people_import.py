@@ -142,6 +142,23 @@ async def test_the_same_file_twice_creates_nothing_the_second_time(
     assert preview["rows"][0]["errors"][0]["column"] == "category"
 
 
+async def test_an_approver_is_imported_with_its_regions(
+    api: Any, pool: asyncpg.Pool, make_account: Any
+) -> None:
+    tag = secrets.token_hex(4)
+    sec = await make_account("secretariat", regions=("ECE",))
+    csv = "name,email,role,regions\n" + f"Co-chair {tag},chair-{tag}@example.org,approver,ECE\n"
+    elsewhere = csv.replace(",ECE\n", ",ESCAP\n")
+    status, preview = await send(api, sec, elsewhere, dry_run=True)
+    assert status == 200 and preview["rows"][0]["errors"][0]["column"] == "regions", preview
+    status, done = await send(api, sec, csv, dry_run=False)
+    assert status == 200 and done["counts"]["new"] == 1, done
+    row = await pool.fetchrow(
+        "SELECT role, regions FROM actors WHERE email = $1", f"chair-{tag}@example.org"
+    )
+    assert (row["role"], row["regions"]) == ("approver", ["ECE"])
+
+
 async def test_a_failure_while_applying_writes_nothing(
     pool: asyncpg.Pool, make_account: Any
 ) -> None:

@@ -83,6 +83,12 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     "review.cancelled": {"reason": "The regional review meeting has been postponed to 2021."},
     "report.ready": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
     "report.approval_due": {"deadline": "report_due_at", "days_before": 7},
+    "report.approval_pending": {
+        "version": 2,
+        "approver": "5d1f0c6e-2b7a-4c39-9e81-0a4b6c2d8e1f",
+        "step": 2,
+        "of": 3,
+    },
     "report.published": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
     "review.invited": {
         "title": "Regional Review of the GCM in the UNECE Region 2020",

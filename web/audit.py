@@ -46,6 +46,9 @@ EVENT_TYPES = {
     EventType.TASK_COMPLETED: i18n.N_("Consultation task answered"),
     EventType.TASK_DELEGATED: i18n.N_("Consultation task handed over"),
     EventType.REPORT_READY: i18n.N_("Report version compiled"),
+    EventType.REPORT_APPROVAL_GIVEN: i18n.N_("Report approved by one of its approvers"),
+    EventType.REPORT_APPROVAL_PENDING: i18n.N_("Report awaiting the next approver"),
+    EventType.REVIEW_APPROVERS_CHANGED: i18n.N_("Approvers of the report changed"),
     EventType.REPORT_CHANGES_REQUESTED: i18n.N_("Changes to the report requested"),
     EventType.REPORT_PUBLISHED: i18n.N_("Report approved and published"),
     EventType.DELIVERY_RETRIED: i18n.N_("Failed message sent again"),
@@ -184,11 +187,30 @@ def _details(kind: str, data: Mapping[str, Any], zone_name: str) -> str:
                 "number": data.get("revision"),
             }
         case EventType.REPORT_CHANGES_REQUESTED:
-            return i18n.gettext("To version %(version)s: “%(note)s”") % {
+            said = i18n.gettext("To version %(version)s: “%(note)s”") % {
                 "version": data.get("version"),
                 "note": data.get("note", ""),
             }
+            return _step(data, said)
+        case EventType.REPORT_APPROVAL_GIVEN | EventType.REPORT_APPROVAL_PENDING:
+            said = i18n.gettext("Version %(version)s") % {"version": data.get("version")}
+            return _step(data, said)
     return ""
+
+
+def _step(data: Mapping[str, Any], said: str) -> str:
+    """`said`, with the step of the approval chain the event is at, if it is at one."""
+    if "step" not in data:
+        return said
+    return (
+        said
+        + ". "
+        + i18n.gettext("Step %(step)s of %(of)s")
+        % {
+            "step": data["step"],
+            "of": data.get("of"),
+        }
+    )
 
 
 def _events(

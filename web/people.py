@@ -33,6 +33,7 @@ ROLES = (
     ("focal_point", i18n.N_("Government focal point")),
     ("stakeholder", i18n.N_("Stakeholder")),
     ("observer", i18n.N_("Observer")),
+    ("approver", i18n.N_("Approver of reports (UN Network on Migration)")),
 )
 ROLE_NAMES = dict(ROLES) | {
     "admin": i18n.N_("Administrator"),

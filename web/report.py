@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +26,12 @@ import i18n
 from api.evidence import answer_pack
 from api.keys import SERVICES
 from api.requests import CHANGE_REQUEST
-from domain.access import Actor
+from domain.access import Actor, runs_review
 from domain.phases import report_decision_refusal
 from domain.reference import load_reference
 from domain.review import Phase
 from reports.render import Source, render_html_body, source_label
-from services import reports, reviews
+from services import approvals, reports, reviews
 from services.evidence import evidence_pack
 from services.refusals import Kind, Refused
 from services.reviews import Command
@@ -122,11 +123,51 @@ def _path(review_id: str, then: str = "") -> str:
 
 
 async def _run_review(request: web.Request) -> tuple[Actor, asyncpg.Record]:
-    """The person and the review, if the person runs it; anyone else is told what they would
-    be told of a review that does not exist."""
+    """The person and the review, if the person runs it or is one of its report's approvers;
+    anyone else is told what they would be told of a review that does not exist."""
     person = require_person(request)
-    review = await reviews.run_or_unseen(request.app[SERVICES], person, request.match_info["id"])
+    deps = request.app[SERVICES]
+    review = await approvals.decided_or_unseen(deps, person, request.match_info["id"])
     return person, review
+
+
+# (Translated where shown.)
+STEP_STATUSES = {
+    "approved": (i18n.N_("Approved"), "tag tag--done"),
+    "pending": (i18n.N_("Their turn"), "tag"),
+    "waiting": (i18n.N_("Waiting"), "tag"),
+}
+
+
+async def _chain(request: web.Request, person: Actor, review: asyncpg.Record) -> list[Any]:
+    """The report's approvers for the current version, in order, as the page shows them
+    (empty: the secretariat approves it once)."""
+    found = await approvals.approval_chain(request.app[SERVICES], person, review["id"])
+    return [
+        {
+            **step,
+            "mine": step["actor_id"] == str(person.id),
+            "status_label": i18n.gettext(STEP_STATUSES[step["status"]][0]),
+            "tag": STEP_STATUSES[step["status"]][1],
+            "decided": step["decided_at"]
+            and local_time(datetime.fromisoformat(step["decided_at"]), person.time_zone),
+        }
+        for step in found["approvers"]
+    ]
+
+
+def _my_turn(chain: list[Any]) -> bool:
+    """Whether the person may decide now: always without a chain (the secretariat decides,
+    as the review tells), else when it is their step that is pending."""
+    return not chain or any(s["mine"] and s["status"] == "pending" for s in chain)
+
+
+def _back(person: Actor, review: asyncpg.Record) -> tuple[str, str]:
+    """Where the page leads back to: the review's page for its secretariat, the approver's
+    tasks otherwise."""
+    if runs_review(person, review["region"]):
+        return f"/reviews/{review['id']}", i18n.gettext("Back to the review")
+    return "/tasks", i18n.gettext("Back to my tasks")
 
 
 async def _latest(
@@ -231,11 +272,16 @@ def _notice(query: Mapping[str, str]) -> str | None:
     """What the last decision did (303 to this page with `requested` or `approved`: the
     version it was about)."""
     requested, approved = shown_count(query, "requested"), shown_count(query, "approved")
+    given = shown_count(query, "given")
     if requested:
         return i18n.gettext(
             "Your change request for version %(version)s was sent. Version %(next)s is"
             " being compiled: reload this page to see it when it is ready."
         ) % {"version": requested, "next": requested + 1}
+    if given:
+        return i18n.gettext(
+            "Your approval of version %(version)s was recorded. It now awaits the next approver."
+        ) % {"version": given}
     if approved:
         return i18n.gettext(
             "Version %(version)s was approved and published. The review has ended."
@@ -254,6 +300,8 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         shown = await reports.readable_report(deps, person, review, asked)
     phase = Phase(review["phase"])
     decides = report_decision_refusal(phase) is None
+    chain = await _chain(request, person, review)
+    back, back_label = _back(person, review)
     # The version in the reader's language when it is written in it, else in its first.
     language = reports.reader_language(shown, i18n.current().code) if shown else ""
     # Its files in that language: the version's first at the addresses it always had.
@@ -271,8 +319,11 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         and local_time(shown["published_at"], person.time_zone),
         "body": shown and _body(shown, review["id"], language),
         "versions": _versions(versions, review["id"], person.time_zone),
-        "decides": decides and shown is not None and shown is latest,
+        "decides": decides and shown is not None and shown is latest and _my_turn(chain),
         "no_decision": None if decides else i18n.gettext(NO_DECISION[phase]),
+        "chain": chain,
+        # With approvers after this one, an approval does not publish the report yet.
+        "publishes": _publishes(chain),
         "formats": shown
         and [
             (
@@ -290,9 +341,12 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             )
         ]
         + _in_other_languages(review["id"], shown, language),
-        "back": f"/reviews/{review['id']}",
-        # Once a version is published, the pack of the published one.
-        "evidence": any(v["status"] == "published" for v in versions)
+        "back": back,
+        "back_label": back_label,
+        # Once a version is published, the pack of the published one, for those running the
+        # review (an approver reads the report, not everything it was made from).
+        "evidence": runs_review(person, review["region"])
+        and any(v["status"] == "published" for v in versions)
         and f"/reviews/{review['id']}/evidence",
     }
     return page(request, "reviews/report.html", context)
@@ -336,14 +390,32 @@ async def evidence_download(request: web.Request) -> web.StreamResponse:
 # ---- request changes -----------------------------------------------------------------------
 
 
-async def _awaiting(request: web.Request) -> tuple[Actor, asyncpg.Record, asyncpg.Record]:
-    """The person, the review and its report awaiting a decision; the report's page, which
-    says why, when there is none."""
+@dataclass(frozen=True)
+class Awaiting:
+    """A report awaiting the person's decision: the person, the review, its latest version,
+    and whether approving it publishes it (no approver after the person's turn)."""
+
+    person: Actor
+    review: asyncpg.Record
+    latest: asyncpg.Record
+    publishes: bool
+
+
+def _publishes(chain: list[Any]) -> bool:
+    return sum(s["status"] != "approved" for s in chain) <= 1
+
+
+async def _awaiting(request: web.Request) -> Awaiting:
+    """The report awaiting the person's decision; the report's page, which says why, when
+    there is none (or it is another approver's turn)."""
     person, review = await _run_review(request)
     latest = await _latest(request, person, review)
     if latest is None or report_decision_refusal(Phase(review["phase"])) is not None:
         raise web.HTTPSeeOther(_path(review["id"]))
-    return person, review, latest
+    chain = await _chain(request, person, review)
+    if not _my_turn(chain):
+        raise web.HTTPSeeOther(_path(review["id"]))
+    return Awaiting(person, review, latest, _publishes(chain))
 
 
 def _current_editorial(latest: asyncpg.Record) -> dict[str, str]:
@@ -388,8 +460,8 @@ def _changes_page(
 
 @routes.get("/reviews/{id}/report/request-changes")
 async def changes_form(request: web.Request) -> web.StreamResponse:
-    _, review, latest = await _awaiting(request)
-    return _changes_page(request, review, latest, {}, [])
+    awaiting = await _awaiting(request)
+    return _changes_page(request, awaiting.review, awaiting.latest, {}, [])
 
 
 def _typed(posted: Mapping[str, Any]) -> dict[str, str]:
@@ -439,7 +511,8 @@ def _stale(posted: Mapping[str, Any], latest: asyncpg.Record) -> list[dict[str, 
 
 @routes.post("/reviews/{id}/report/request-changes")
 async def request_changes(request: web.Request) -> web.StreamResponse:
-    person, review, latest = await _awaiting(request)
+    awaiting = await _awaiting(request)
+    person, review, latest = awaiting.person, awaiting.review, awaiting.latest
     posted = await request.post()
     typed = _typed(posted)
     errors = _stale(posted, latest) or _change_errors(typed)
@@ -472,13 +545,14 @@ async def request_changes(request: web.Request) -> web.StreamResponse:
 
 def _approve_page(
     request: web.Request,
-    review: asyncpg.Record,
-    latest: asyncpg.Record,
+    awaiting: Awaiting,
     note: str,
     errors: list[dict[str, str]],
     status: int = 200,
 ) -> web.Response:
+    review, latest = awaiting.review, awaiting.latest
     context = {
+        "publishes": awaiting.publishes,
         "review": review,
         "version": latest["version"],
         "note": note,
@@ -494,13 +568,13 @@ def _approve_page(
 
 @routes.get("/reviews/{id}/report/approve")
 async def approve_form(request: web.Request) -> web.StreamResponse:
-    _, review, latest = await _awaiting(request)
-    return _approve_page(request, review, latest, "", [])
+    return _approve_page(request, await _awaiting(request), "", [])
 
 
 @routes.post("/reviews/{id}/report/approve")
 async def approve(request: web.Request) -> web.StreamResponse:
-    person, review, latest = await _awaiting(request)
+    awaiting = await _awaiting(request)
+    person, review, latest = awaiting.person, awaiting.review, awaiting.latest
     posted = await request.post()
     note = str(posted.get("note", "")).strip()
     errors = _stale(posted, latest)
@@ -510,7 +584,9 @@ async def approve(request: web.Request) -> web.StreamResponse:
         }
         errors = [{"field_id": "note", "message": message}]
     if errors:
-        return _approve_page(request, review, latest, note, errors, status=422)
+        return _approve_page(request, awaiting, note, errors, status=422)
     command = Command(review["id"], {"note": note} if note else {}, form_key(posted))
-    published = await reports.approve(request.app[SERVICES], person, command)
-    return see_other(_path(review["id"], f"?approved={published['version']}"))
+    approved = await reports.approve(request.app[SERVICES], person, command)
+    # In a chain, an approval before the last publishes nothing yet.
+    outcome = "approved" if approved["status"] == "published" else "given"
+    return see_other(_path(review["id"], f"?{outcome}={approved['version']}"))

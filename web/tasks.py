@@ -9,7 +9,7 @@ import binascii
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import asyncpg
 from aiohttp import web
@@ -25,7 +25,7 @@ from domain.reference import load_reference
 from domain.review import SubmissionKind
 from i18n import N_, gettext
 from schemas import problems_in
-from services import synthesis
+from services import approvals, synthesis
 from services import tasks as use_cases
 from services.refusals import Kind, Refused
 from web.format import deadline, local_time
@@ -116,6 +116,15 @@ def _asked_row(asked: use_cases.Asked, person: Actor) -> dict[str, Any]:
     }
 
 
+def _approval_row(row: asyncpg.Record, person: Actor) -> dict[str, Any]:
+    return {
+        "href": f"/reviews/{quote(row['id'], safe='')}/report",
+        "what": gettext("Approve the report of %(title)s") % {"title": row["title"]},
+        "version": row["version"],
+        "due": deadline(row["due_at"], person.time_zone),
+    }
+
+
 def _take_notice(request: web.Request) -> str | None:
     raw = request.cookies.get(NOTICE_COOKIE)
     if not raw or len(raw) > MAX_NOTICE_COOKIE:
@@ -174,6 +183,7 @@ async def my_tasks(request: web.Request) -> web.StreamResponse:
     if found.next_after is not None:
         more = "/tasks?" + urlencode({**filters, "after": found.next_after})
     asked = await use_cases.asked_of(request.app[SERVICES], person)
+    to_approve = await approvals.awaiting_me(request.app[SERVICES], person)
     notice = _take_notice(request)
     response = page(
         request,
@@ -181,6 +191,7 @@ async def my_tasks(request: web.Request) -> web.StreamResponse:
         {
             "tasks": [_task_row(row, person, now) for row in found.tasks],
             "asked": [_asked_row(a, person) for a in asked],
+            "to_approve": [_approval_row(row, person) for row in to_approve],
             "reviews": found.reviews,
             "statuses": {value: gettext(label) for value, label in STATUS_LABELS.items()},
             "filters": filters,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.events import ReviewEvent, RollupEvent
 from domain.review import (
+    Approver,
     Deadline,
     PendingReminder,
     Phase,
@@ -216,6 +217,14 @@ class PurgeRound:
 # The error type of an activity failure that no retry can mend (a row that must exist does
 # not): retrying it would only hold the review's lock for ever.
 PRECONDITION_FAILED = "PreconditionFailed"
+
+
+@dataclass(frozen=True)
+class ApproversChange:
+    """Who approves the report from now on, in order (empty: the secretariat, once); the
+    answer: the review's approvers afterwards."""
+
+    approvers: list[Approver]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
-    from domain import deadlines, intake, phases, reminders
+    from domain import approval, deadlines, intake, phases, reminders
     from domain.events import EventType, ReviewEvent
     from domain.refusal import Refusal, RefusalKind
     from domain.review import (
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PRECONDITION_FAILED,
         AcceptSubmission,
         AcceptSubmissions,
+        ApproversChange,
         CloseTasks,
         CommandResult,
         CompileReport,
@@ -214,14 +215,15 @@ class RegionalReviewWorkflow:
         if deadline is None:
             return
         if self.state.phase is Phase.APPROVAL:
-            # Only the secretariat can approve: alert it, once, that the report is overdue.
+            # Only the secretariat or the approvers can approve: alert the secretariat, once,
+            # that the report is overdue.
             self.state.report_overdue_announced = True
             await self._record(
                 EventType.ESCALATION_ALERT,
                 None,
                 deadline=deadline.value,
                 days_before=0,
-                missing=[f"approval of report version {self.state.report_version}"],
+                **self._approval_missing(),
             )
             return
         await self._enter(
@@ -309,7 +311,9 @@ class RegionalReviewWorkflow:
             return  # the review is being cancelled
         self.state.report_version = compiled.version
         self.change_request_id = None
+        self.state.approvals = []
         await self._enter(Phase.APPROVAL, actor_id, f"report version {version} compiled")
+        await self._announce_turn()
 
     # ---- reminders and escalation -------------------------------------------------------
 
@@ -334,6 +338,9 @@ class RegionalReviewWorkflow:
             due_at=reminder.due_at.isoformat(),
             days_before=reminder.days_before,
             country=reminder.country,
+            # In a review that names approvers, the report's reminder is for the one whose
+            # turn it is only.
+            approver=self._pending_approver_id(),
         )
         await workflow.execute_activity(
             stubs.send_reminder,
@@ -347,10 +354,7 @@ class RegionalReviewWorkflow:
         facts = {"deadline": check.deadline.value, "days_before": check.days_before}
         if check.deadline is Deadline.REPORT_DUE_AT:
             await self._record(
-                EventType.ESCALATION_ALERT,
-                None,
-                **facts,
-                missing=[f"approval of report version {self.state.report_version}"],
+                EventType.ESCALATION_ALERT, None, **facts, **self._approval_missing()
             )
             return
         if check.deadline is Deadline.CONSULTATION_DUE_AT:
@@ -584,13 +588,37 @@ class RegionalReviewWorkflow:
     def validate_add_member_states(self, more: MoreStates) -> None:
         self._validate_command(lambda: phases.more_states_refusal(self.state.phase))
 
+    # ---- the report's approvers -----------------------------------------------------------
+
+    @workflow.update
+    async def change_approvers(self, change: ApproversChange) -> ApproversChange:
+        """Name who approves the report from now on, until its approval begins. The config
+        carries them across continue-as-new."""
+        if await self._arrived():
+            return ApproversChange(self.config.approvers or [])
+        async with self._command(self._approvers_change_refusal):
+            self.config = dataclasses.replace(self.config, approvers=change.approvers or None)
+        return ApproversChange(self.config.approvers or [])
+
+    @change_approvers.validator
+    def validate_change_approvers(self, change: ApproversChange) -> None:
+        self._validate_command(self._approvers_change_refusal)
+
+    def _approvers_change_refusal(self) -> Refusal | None:
+        return approval.change_refusal(self.state.phase, self.state.report_version)
+
     # ---- the report ---------------------------------------------------------------------
 
     @workflow.update
     async def approve(self, decision: ReportDecision) -> ReportVersion:
         if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self._command(self._report_decision_refusal):
+        async with self._command(lambda: self._report_decision_refusal(decision)):
+            if self.config.approvers:
+                await self._record_approval(decision)
+                if approval.pending_approver(self.config.approvers, self.state.approvals):
+                    await self._announce_turn()
+                    return ReportVersion(self.state.report_version, "")
             event = self._event(EventType.REPORT_PUBLISHED, decision.actor_id)
             published: ReportVersion = await workflow.execute_activity(
                 stubs.publish_report,
@@ -602,19 +630,20 @@ class RegionalReviewWorkflow:
 
     @approve.validator
     def validate_approve(self, decision: ReportDecision) -> None:
-        self._validate_command(self._report_decision_refusal)
+        self._validate_command(lambda: self._report_decision_refusal(decision))
 
     @workflow.update
     async def request_changes(self, decision: ReportDecision) -> ReportVersion:
         if await self._arrived():
             return ReportVersion(self.state.report_version, "")
-        async with self._command(self._report_decision_refusal):
+        async with self._command(lambda: self._report_decision_refusal(decision)):
             await self._record(
                 EventType.REPORT_CHANGES_REQUESTED,
                 decision.actor_id,
                 version=self.state.report_version,
                 note=decision.note,
                 change_request_id=decision.change_request_id,
+                **self._step_of(decision.actor_id),
             )
             self.change_request_id = decision.change_request_id
             await self._enter(Phase.COMPILATION, decision.actor_id, "changes requested")
@@ -622,14 +651,66 @@ class RegionalReviewWorkflow:
 
     @request_changes.validator
     def validate_request_changes(self, decision: ReportDecision) -> None:
-        self._validate_command(self._report_decision_refusal)
+        self._validate_command(lambda: self._report_decision_refusal(decision))
         if not self._done_before() and not decision.change_request_id:
             raise refused(
                 Refusal(RefusalKind.INVALID, "A change request needs its stored request.")
             )
 
-    def _report_decision_refusal(self) -> Refusal | None:
-        return phases.report_decision_refusal(self.state.phase)
+    def _report_decision_refusal(self, decision: ReportDecision) -> Refusal | None:
+        return phases.report_decision_refusal(self.state.phase) or approval.decision_refusal(
+            self.config.approvers, self.state.approvals, decision.actor_id
+        )
+
+    # ---- the approval chain, for a review that names approvers ----------------------------
+
+    def _pending_approver_id(self) -> str | None:
+        pending = approval.pending_approver(self.config.approvers or [], self.state.approvals)
+        return None if pending is None else pending.actor_id
+
+    def _step_of(self, actor_id: str) -> dict[str, int]:
+        """The step `actor_id` takes in the chain, and of how many; nothing without a chain."""
+        approvers = self.config.approvers
+        if not approvers:
+            return {}
+        return {"step": approval.step_number(approvers, actor_id), "of": len(approvers)}
+
+    def _approval_missing(self) -> dict[str, Any]:
+        """What an overdue report awaits, naming the approver whose turn it is, if any."""
+        version = self.state.report_version
+        approver = self._pending_approver_id()
+        if approver is None:
+            return {"missing": [f"approval of report version {version}"]}
+        return {
+            "missing": [f"approval of report version {version} by {approver}"],
+            "approver": approver,
+            **self._step_of(approver),
+        }
+
+    async def _record_approval(self, decision: ReportDecision) -> None:
+        self.state.approvals.append(decision.actor_id)
+        await self._record(
+            EventType.REPORT_APPROVAL_GIVEN,
+            decision.actor_id,
+            version=self.state.report_version,
+            note=decision.note,
+            **self._step_of(decision.actor_id),
+        )
+
+    async def _announce_turn(self) -> None:
+        """Tell the approver whose turn it now is (recorded, and mailed from the record), and
+        re-arm the report's reminders for it while the deadline is ahead."""
+        approver = self._pending_approver_id()
+        if approver is None:
+            return
+        await self._record(
+            EventType.REPORT_APPROVAL_PENDING,
+            None,
+            version=self.state.report_version,
+            approver=approver,
+            **self._step_of(approver),
+        )
+        self._arm_reminders(Deadline.REPORT_DUE_AT, self.state.deadlines.report_due_at)
 
     @workflow.query
     def status(self) -> ReviewState:
