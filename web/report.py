@@ -31,7 +31,7 @@ from domain.phases import report_decision_refusal
 from domain.reference import load_reference
 from domain.review import Phase
 from reports.render import Source, render_html_body, source_label
-from services import approvals, reports, reviews
+from services import approvals, reports
 from services.evidence import evidence_pack
 from services.refusals import Kind, Refused
 from services.reviews import Command
