@@ -14,7 +14,12 @@ from activities.common import heartbeating, precondition_failed
 from db import rollups as rows
 from domain.canonical import canonical_json
 from reports.pdf import render_pdf_off_loop
-from reports.rollup import compile_rollup, render_rollup_html, render_rollup_markdown
+from reports.rollup import (
+    compile_rollup,
+    latest_per_region,
+    render_rollup_html,
+    render_rollup_markdown,
+)
 from workflows import activity_stubs as stubs
 from workflows.models import CompileRollup, PublishRollup, RegionalPublication, ReportVersion
 
@@ -41,16 +46,15 @@ class RollupActivities:
                     if found is None:
                         # Its row commits with the request that started the workflow: soon.
                         raise ApplicationError(f"roll-up {cycle} has no row yet")
-                    reports = []
+                    published = []
                     for source in request.sources:
-                        text = await rows.published_report_json(
-                            conn, source.review_id, source.version
-                        )
-                        if text is None:
+                        report = await rows.published_report(conn, source.review_id, source.version)
+                        if report is None:
                             raise precondition_failed(
                                 f"{source.review_id} has no published version {source.version}"
                             )
-                        reports.append(json.loads(text))
+                        published.append((report["published_at"], json.loads(report["json"])))
+                    reports = latest_per_region(published)
                     document = compile_rollup(cycle, found["title"], request.version, reports)
                     stored = document["content_hash"]
                     rendered = (

@@ -48,14 +48,14 @@ async def published_regional(conn: Executor, cycle: str) -> list[asyncpg.Record]
     )
 
 
-async def published_report_json(conn: Executor, review_id: str, version: int) -> str | None:
-    """The JSON of the review's report at `version`, if that version is published."""
-    found: str | None = await conn.fetchval(
-        "SELECT json FROM reports WHERE review_id = $1 AND version = $2 AND status = 'published'",
+async def published_report(conn: Executor, review_id: str, version: int) -> asyncpg.Record | None:
+    """The JSON of the review's report at `version` and when it was published, if it was."""
+    return await conn.fetchrow(
+        """SELECT json, published_at FROM reports
+           WHERE review_id = $1 AND version = $2 AND status = 'published'""",
         review_id,
         version,
     )
-    return found
 
 
 async def stored_hash(conn: Executor, cycle: str, version: int) -> str | None:

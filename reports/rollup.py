@@ -9,6 +9,7 @@ same reports give the same document, byte for byte.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import i18n
@@ -105,6 +106,18 @@ def _cluster(cluster: Any, reports: list[dict[str, Any]]) -> dict[str, Any]:
         "coverage": coverage,
         "states_reporting": [{"region": r, "iso3": c} for r, c in sorted(states)],
     }
+
+
+def latest_per_region(published: list[tuple[datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Of the regional reports published in a cycle (each with its publication instant), the
+    one of each region published last: a region reviews once a cycle, so an earlier one is a
+    review it set aside (a rehearsal, or one it ran again)."""
+    latest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for published_at, report in published:
+        region = report["review"]["region"]
+        if region not in latest or published_at > latest[region][0]:
+            latest[region] = (published_at, report)
+    return [report for _, report in latest.values()]
 
 
 def compile_rollup(

@@ -19,7 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.cycles import cycle_problem, default_cycle, imrf_year
-from reports.rollup import compile_rollup, quotes_of, render_rollup_html, render_rollup_markdown
+from reports.rollup import (
+    compile_rollup,
+    latest_per_region,
+    quotes_of,
+    render_rollup_html,
+    render_rollup_markdown,
+)
 from tests.reviews import HISTORIES, eventually
 from tests.rollups import free_cycle, published_regional_review
 from workflows import activity_stubs as stubs
@@ -130,6 +136,16 @@ def test_a_roll_up_of_no_published_report_lists_every_region_missing() -> None:
     rollup = compile_rollup("2024-2025", "Nothing yet", 1, [])
     assert rollup["missing"] == ["ECE", "ECA", "ECLAC", "ESCAP", "ESCWA"]
     assert quotes_of(rollup) == [] and rollup["reports"] == []
+
+
+def test_of_a_region_s_reports_in_a_cycle_the_one_published_last_is_rolled_up() -> None:
+    rehearsal = regional("ECE", "ece-rehearsal", ["DEU"], "Rehearsed")
+    ece, escap = THREE[1], THREE[0]
+    day = datetime(2021, 3, 1, tzinfo=UTC)
+    chosen = latest_per_region(
+        [(day.replace(day=5), ece), (day.replace(day=9), escap), (day, rehearsal)]
+    )
+    assert [r["review"]["id"] for r in chosen] == ["ece-2020", "escap-2020"]
 
 
 # ---- the approval of a version stored a moment before the workflow knows it ------------------
