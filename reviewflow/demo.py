@@ -14,8 +14,10 @@ phase with a deadline.
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
 import sys
+import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +28,9 @@ import asyncpg
 
 from config.settings import Settings
 from domain.access import Actor
+from reports.evidence import verify_pack
 from reviewflow.demo_data import DOMAIN, Planned, Scenario, Timeline, stakeholder_input
+from reviewflow.demo_rollup import DemoRollup, RollupError
 from reviewflow.demo_scenarios import CYCLE, ECE_2020, SCENARIOS
 from reviewflow.services import Secret, hand_over
 from services.accounts import operator_account
@@ -120,6 +124,17 @@ class Outcome:
     inputs: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
     phase: str = ""
+    # Where the published review's evidence pack was saved, once it verified.
+    evidence: str = ""
+
+
+@dataclass
+class CycleOutcome:
+    """What `--cycle` did: each regional review, and where the cycle's global synthesis is
+    public once it is."""
+
+    regions: list[Outcome]
+    rollup: str = ""
 
 
 @dataclass
@@ -127,6 +142,8 @@ class Cast:
     secretariat: Account
     focal_points: dict[str, Account]
     stakeholders: dict[str, Account]
+    # In the order they approve the report.
+    approvers: list[Account]
 
 
 async def cast(pool: asyncpg.Pool, scenario: Scenario = ECE_2020) -> Cast:
@@ -168,7 +185,18 @@ async def cast(pool: asyncpg.Pool, scenario: Scenario = ECE_2020) -> Cast:
         )
         for s in scenario.stakeholders
     }
-    return Cast(secretariat, focal_points, stakeholders)
+    approvers = [
+        await account(
+            {
+                "name": approver.person.name,
+                "email": approver.person.email,
+                "role": approver.role,
+                "regions": [scenario.region],
+            }
+        )
+        for approver in scenario.approvers
+    ]
+    return Cast(secretariat, focal_points, stakeholders, approvers)
 
 
 class Demo:
@@ -199,6 +227,7 @@ class Demo:
             "extend": self._extend,
             "request_changes": self._request_changes,
             "approve": self._approve,
+            "evidence": self._evidence,
             **dict.fromkeys(PHASE_STEPS, self._phase),
         }
 
@@ -233,6 +262,11 @@ class Demo:
             "member_states": [state.iso3 for state in scenario.states],
             "timeline": calendar.timeline(scenario.timeline),
             "stakeholders": [str(a.actor.id) for a in self.people.stakeholders.values()],
+            "cycle": scenario.cycle,
+            "approvers": [
+                {"actor_id": str(account.actor.id), "title": approver.title}
+                for approver, account in zip(scenario.approvers, self.people.approvers, strict=True)
+            ],
         }
         await self._call("POST", "/v1/reviews", self.people.secretariat, body)
         self.outcome.review_id = review_id
@@ -268,18 +302,52 @@ class Demo:
         self.say(f"The review's page: {self.settings.api_url}{page}")
 
     async def _request_changes(self, _: Planned) -> str:
-        answer = await self._review_call("report/request-changes", self.scenario.change_request)
+        lead = self.scenario.approvers[0]
+        answer = await self._decide(
+            self.people.approvers[0], "request-changes", self.scenario.change_request
+        )
         return (
-            "The secretariat asks for changes with editorial text on the overview and the"
-            f" consultation: report version {answer['version']} compiled ({answer['status']})"
+            f"{lead.person.name} ({lead.title}), first to approve, asks for changes with"
+            " editorial text on the overview and the consultation: report version"
+            f" {answer['version']} compiled ({answer['status']})"
         )
 
     async def _approve(self, _: Planned) -> str:
-        answer = await self._review_call("report/approve", self.scenario.approval)
+        """Each approver in turn; the last one's approval publishes the report."""
+        chain = list(zip(self.scenario.approvers, self.people.approvers, strict=True))
+        for position, (approver, account) in enumerate(chain, start=1):
+            answer = await self._decide(account, "approve", self.scenario.approval)
+            if position < len(chain):
+                self.say(
+                    f"{approver.person.name} ({approver.title}) approves report version"
+                    f" {answer['version']}: approval {position} of {len(chain)}"
+                )
         self.outcome.phase = (await self._review())["phase"]
         return (
-            f"The secretariat approves report version {answer['version']}: {answer['status']}."
-            f" The review is {self.outcome.phase}."
+            f"{approver.person.name} ({approver.title}) approves last: report version"
+            f" {answer['version']} is {answer['status']}. The review is {self.outcome.phase}."
+        )
+
+    async def _evidence(self, _: Planned) -> str:
+        """The published review's evidence pack, saved in the data folder and verified as
+        anyone would verify it: offline, from the pack alone."""
+        review_id = self.outcome.review_id
+        path = f"/v1/reviews/{review_id}/evidence"
+        async with self.http.get(path, headers=self.people.secretariat.headers) as response:
+            if response.status != 200:
+                raise DemoError(f"GET {path} answered {response.status}")
+            pack = await response.read()
+        problems = verify_pack(pack)
+        if problems:
+            raise DemoError(f"the evidence pack of {review_id} does not verify: {problems}")
+        saved = self.settings.data_dir / f"evidence-{review_id}.zip"
+        saved.write_bytes(pack)
+        self.outcome.evidence = str(saved)
+        with zipfile.ZipFile(io.BytesIO(pack)) as archive:
+            files = len(archive.namelist())
+        return (
+            f"The evidence pack ({files} files, {len(pack):,} bytes) is saved as {saved} and"
+            f" verifies offline: reviewflow evidence verify {saved}"
         )
 
     async def _phase(self, step: Planned) -> str:
@@ -391,6 +459,10 @@ class Demo:
             {"kind": kind, "content": content},
         )
 
+    async def _decide(self, account: Account, decision: str, body: dict[str, Any]) -> Any:
+        path = f"/v1/reviews/{self.outcome.review_id}/report/{decision}"
+        return await self._call("POST", path, account, body, expect=200)
+
     async def _review_call(self, command: str, body: dict[str, Any]) -> Any:
         path = f"/v1/reviews/{self.outcome.review_id}/{command}"
         return await self._call("POST", path, self.people.secretariat, body, expect=200)
@@ -462,10 +534,10 @@ async def run_cycle(
     minutes: float,
     say: Callable[[str], None],
     terminal: TextIO = sys.stderr,
-) -> list[Outcome]:
+) -> CycleOutcome:
     """Every scenario of the cycle at once, each lasting about `minutes` (so the longer ones
     run on shorter days), each line told with its region and each region's sign-in links in
-    files of its own."""
+    files of its own; then the cycle's global synthesis of their published reports."""
 
     def run(scenario: Scenario) -> Awaitable[Outcome]:
         def tell(line: str) -> None:
@@ -474,7 +546,11 @@ async def run_cycle(
         prefix = f"demo-{scenario.region.lower()}"
         return run_demo(pool, settings, http, minutes, tell, terminal, scenario, prefix)
 
-    return list(await asyncio.gather(*map(run, SCENARIOS.values())))
+    rollup = await DemoRollup.start(pool, http, say)
+    cycle = CycleOutcome(list(await asyncio.gather(*map(run, SCENARIOS.values()))))
+    if all(outcome.phase == "published" for outcome in cycle.regions):
+        cycle.rollup = await rollup.publish({o.review_id for o in cycle.regions}, settings.api_url)
+    return cycle
 
 
 def public_url(settings: Settings, outcome: Outcome) -> str:
@@ -513,31 +589,32 @@ async def run_demo_command(
         pool = await create_pool(database_url(settings), min_size=1, max_size=2)
         try:
             if cycle:
-                outcomes = await run_cycle(pool, settings, http, minutes, say)
-            else:
-                outcomes = [await run_demo(pool, settings, http, minutes, say)]
-        except DemoError as error:
+                return summarise(settings, await run_cycle(pool, settings, http, minutes, say), say)
+            outcome = await run_demo(pool, settings, http, minutes, say)
+        except (DemoError, RollupError) as error:
             say(f"The demo stopped: {error}")
             return 1
         finally:
             await pool.close()
-    if not cycle:
-        say(f"Done: {settings.api_url}/reviews/{outcomes[0].review_id} shows the published report.")
-        return 0
-    return summarise(settings, outcomes, say)
+    say(f"Done: {settings.api_url}/reviews/{outcome.review_id} shows the published report.")
+    return 0
 
 
-def summarise(settings: Settings, outcomes: list[Outcome], say: Callable[[str], None]) -> int:
-    """The cycle's end: each region's review and where its report is public; 0 when every
-    one is published."""
-    unpublished = [o.region for o in outcomes if o.phase != "published"]
-    for outcome in outcomes:
+def summarise(settings: Settings, cycle: CycleOutcome, say: Callable[[str], None]) -> int:
+    """The cycle's end: each region's review, where its report is public and its evidence
+    pack, and the global synthesis; 0 when every one is published."""
+    unpublished = [o.region for o in cycle.regions if o.phase != "published"]
+    for outcome in cycle.regions:
         say(
             f"{outcome.region}: the review {outcome.review_id} is {outcome.phase}; its report:"
             f" {public_url(settings, outcome)}"
+            + (f"; its evidence pack: {outcome.evidence}" if outcome.evidence else "")
         )
     if unpublished:
         say(f"Not published: {', '.join(unpublished)}.")
         return 1
-    say(f"Done: the {len(outcomes)} regional reviews of the {CYCLE} cycle are published.")
+    say(
+        f"Done: the {len(cycle.regions)} regional reviews of the {CYCLE} cycle are published,"
+        f" and their global synthesis for the IMRF: {cycle.rollup}"
+    )
     return 0

@@ -304,7 +304,7 @@ def stakeholder_input(stakeholder: Stakeholder) -> dict[str, Any]:
 # ---- a scenario ----------------------------------------------------------------------------
 
 # What someone does on a day of the story; the runner has one handler per kind.
-Action = Literal["report", "input", "answer", "extend", "request_changes", "approve"]
+Action = Literal["report", "input", "answer", "extend", "request_changes", "approve", "evidence"]
 # The review's own moves from phase to phase, which the runner waits for.
 PhaseChange = Literal["call_opens", "consultation_opens", "report_compiled"]
 
@@ -352,10 +352,12 @@ class Meeting:
 
 @dataclass(frozen=True)
 class Approver:
-    """One who approves the regional report, in the order they approve."""
+    """One who approves the regional report, in the order they approve: the commission's
+    lead is of its secretariat, the regional UN Network's co-chairs have approver accounts."""
 
     person: Person
     title: str
+    role: Literal["secretariat", "approver"] = "approver"
 
 
 @dataclass(frozen=True)
@@ -415,11 +417,16 @@ def plan(
     approval_day: float,
 ) -> tuple[Planned, ...]:
     """A scenario's steps: each State's report and each stakeholder's input and answer on
-    its day, the extension, then the secretariat's request for changes and its approval."""
+    its day, the extension, then the approvers' request for changes and their approvals, and the
+    published review's evidence pack."""
     steps = [Planned(day, "report", iso3) for iso3, day in reports.items()]
     steps += [Planned(day, "input", slug) for slug, day in inputs.items()]
     steps += [Planned(day, "answer", slug) for slug, day in answers.items()]
     if extension is not None:
         steps.append(Planned(extension.day, "extend", extension.state))
-    steps += [Planned(changes_day, "request_changes"), Planned(approval_day, "approve")]
+    steps += [
+        Planned(changes_day, "request_changes"),
+        Planned(approval_day, "approve"),
+        Planned(approval_day, "evidence"),
+    ]
     return tuple(sorted(steps, key=lambda step: step.day))

@@ -274,7 +274,9 @@ ECE_2020 = Scenario(
         _round_table(4, date(2020, 11, 13)),
     ),
     approvers=(
-        Approver(person("Olga Przyklad", "ece-lead"), "Deputy Executive Secretary, UNECE"),
+        Approver(
+            person("Olga Przyklad", "ece-lead"), "Deputy Executive Secretary, UNECE", "secretariat"
+        ),
         Approver(
             person("Anna Esimerkki", "ece-network-iom"),
             "Co-chair, Regional UN Network on Migration for Europe and Central Asia (IOM)",
@@ -526,6 +528,7 @@ ESCAP_2021 = Scenario(
         Approver(
             person("Ananya Udaharan", "escap-lead"),
             "Director, Social Development Division, ESCAP",
+            "secretariat",
         ),
         Approver(
             person("Hiroshi Rei", "escap-network-iom"),

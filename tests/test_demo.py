@@ -15,6 +15,7 @@ import pytest
 
 from config.settings import Settings
 from domain.reference import load_reference
+from reports.rollup import quotes_of
 from reviewflow import demo_data as data
 from reviewflow.cli import main
 from reviewflow.demo import (
@@ -27,8 +28,9 @@ from reviewflow.demo import (
     run_demo,
     schedule,
 )
-from reviewflow.demo_scenarios import ECE_2020, ESCAP_2021, SCENARIOS
+from reviewflow.demo_scenarios import CYCLE, ECE_2020, ESCAP_2021, SCENARIOS
 from schemas import validate_document
+from tests.cli_run import run_cli
 
 SCENARIO_LIST = list(SCENARIOS.values())
 ALL_STATES = [(scenario, s.iso3) for scenario in SCENARIO_LIST for s in scenario.states]
@@ -161,13 +163,28 @@ async def test_the_cycle_runs_both_regions_to_their_public_reports(
     base, local = _served_by(api, settings, tmp_path)
     said: list[str] = []
     async with aiohttp.ClientSession(base_url=base) as http:
-        outcomes = await run_cycle(pool, local, http, minutes=1.5, say=said.append)
+        cycle = await run_cycle(pool, local, http, minutes=1.5, say=said.append)
+        outcomes = cycle.regions
 
         assert [(o.region, o.phase) for o in outcomes] == [
             ("ECE", "published"),
             ("ESCAP", "published"),
         ]
+        # The global synthesis is public, holds both regional reports, and each of its
+        # quotes names one of them and a submission of one of their States.
+        assert cycle.rollup == f"{local.api_url}/reports/global/{CYCLE}"
+        published = await http.get(f"/reports/global/{CYCLE}.json")
+        assert published.status == 200
+        rollup = await published.json(content_type=None)
+        ours = {o.review_id for o in outcomes}
+        assert {r["review_id"] for r in rollup["reports"]} == ours
+        assert rollup["missing"] == ["ECA", "ECLAC", "ESCWA"]
+        quotes = quotes_of(rollup)
+        assert quotes and all(q["review_id"] in ours and q["submission_id"] for q in quotes)
         for outcome in outcomes:
+            # Its evidence pack verifies offline: the command, with no database or Temporal.
+            verified = await run_cli("evidence", "verify", outcome.evidence, env={})
+            assert verified.code == 0 and verified.out[0].startswith("OK"), verified
             scenario = SCENARIOS[outcome.region]
             assert outcome.reports == list(scenario.days("report"))
             public = await http.get(f"/reports/{outcome.review_id}.json")  # no one signed in
