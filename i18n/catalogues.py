@@ -48,6 +48,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/people/*.html",
         "web/templates/reviews/*.html",
         "web/annex_section.py",
+        "web/approver_rows.py",
         "web/annexes.py",
         "web/audit.py",
         "web/clearance.py",
