@@ -67,6 +67,7 @@ async def test_two_approvers_in_turn_with_a_change_request(page: Page, site: Sit
     async with site.other_page(page) as first:
         await signed_in(first, site, lead, report)
         await expect(first.locator("#approvers")).to_contain_text("Their turn")
+        await expect(first.get_by_text("Version 1 awaits your decision.")).to_be_visible()
         await assert_accessible(first)
         await approve(first, "Approve", "It now awaits the next approver")
 
