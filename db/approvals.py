@@ -86,3 +86,18 @@ async def awaiting(conn: Executor, actor_id: uuid.UUID, limit: int) -> list[asyn
         actor_id,
         limit,
     )
+
+
+async def region_candidates(
+    conn: Executor, region: str, roles: list[str], limit: int
+) -> list[asyncpg.Record]:
+    """The active accounts of `region` with one of `roles`, those a review of it may name as
+    approvers: id, name, role, by name."""
+    return await conn.fetch(
+        """SELECT id, name, role FROM actors
+           WHERE role = ANY ($2::text[]) AND disabled_at IS NULL AND $1 = ANY (regions)
+           ORDER BY name, id LIMIT $3""",
+        region,
+        roles,
+        limit,
+    )

@@ -49,6 +49,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/reviews/*.html",
         "web/templates/rollups/*.html",
         "web/annex_section.py",
+        "web/approver_rows.py",
         "web/annexes.py",
         "web/audit.py",
         "web/clearance.py",

@@ -24,6 +24,7 @@ from db.actors import (
     stakeholders_by_email,
     uninvited_stakeholders,
 )
+from db.approvals import region_candidates
 from db.events import EventFilter, events_after, insert_event, trail_actors
 from db.reviews import (
     add_invited,
@@ -38,7 +39,7 @@ from db.reviews import (
     visible_review,
 )
 from db.tasks import task_progress
-from domain.access import Actor, runs_review
+from domain.access import MAY_APPROVE, Actor, runs_review
 from domain.canonical import json_hash
 from domain.cycles import cycle_problem
 from domain.deadlines import country_scope_refusals, schedule_problem
@@ -596,6 +597,14 @@ async def stakeholders_to_invite(
     """The active stakeholder accounts of `region` a new review of it may invite."""
     _runs_region(actor, region)
     return await region_stakeholders(deps.pool, region, limit)
+
+
+async def approvers_to_name(
+    deps: Deps, actor: Actor, region: str, limit: int
+) -> list[asyncpg.Record]:
+    """The active accounts of `region` a review of it may name as its report's approvers."""
+    _runs_region(actor, region)
+    return await region_candidates(deps.pool, region, list(MAY_APPROVE), limit)
 
 
 async def stakeholders_with_emails(

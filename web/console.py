@@ -24,15 +24,18 @@ import i18n
 from api.keys import SERVICES
 from api.requests import NEW_REVIEW, REVIEW_TEXT
 from domain.access import Actor
+from domain.approval import change_refusal
 from domain.phases import more_states_refusal
 from domain.reference import Region, load_reference
 from domain.review import Deadline, LatePolicy, Phase, Timeline
 from domain.timeline import next_deadline, on_day, suggested_timeline
 from i18n import country_name
 from schemas import problems_in
-from services import reviews
-from services.refusals import Kind, Refused
+from services import approvals, reviews
+from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.reviews import Command
+from web import approver_rows
+from web.approver_rows import ApproverRow, Named
 from web.format import deadline
 from web.render import page
 from web.reviews import DEADLINES, KEY_FIELD, form_key, new_form_key, shown_count
@@ -112,6 +115,15 @@ def _message(field_id: str, message: str) -> str:
     return i18n.gettext(FIELD_MESSAGES[field_id]) if field_id in FIELD_MESSAGES else message
 
 
+def form_errors(
+    problems: list[tuple[str, str]], named: Named, *, from_schema: bool = False
+) -> list[dict[str, str]]:
+    """The errors of a review form naming approvers: those about an approver beside its row,
+    the others as `errors_from` places them."""
+    beside_rows, others = approver_rows.approver_errors(problems, named, from_schema=from_schema)
+    return errors_from(others) + beside_rows
+
+
 def errors_from(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
     """One error per field (the first found there), in the order of the problems."""
     errors: dict[str, dict[str, str]] = {}
@@ -182,6 +194,7 @@ class NewReview:
     reminders: str = DEFAULT_REMINDERS
     stakeholders: set[str] = field(default_factory=set)
     report_languages: list[str] = field(default_factory=lambda: [i18n.DEFAULT_LANGUAGE])
+    approvers: list[ApproverRow] = field(default_factory=lambda: approver_rows.named_rows([]))
 
     @classmethod
     def suggested(cls, region: Region, now: datetime) -> NewReview:
@@ -230,6 +243,8 @@ async def _form(
         ],
         "hidden": new_form_key(),
         "report_language_choices": [i18n.language(code) for code in i18n.LANGUAGES],
+        "approver_rows": answers.approvers,
+        "approver_choices": await _approver_choices(request, person, region.code, []),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
     }
@@ -281,7 +296,17 @@ def _answers(region: Region, posted: MultiDictProxy[Any]) -> NewReview:
         stakeholders=_texts(posted, "stakeholders"),
         # In the order of the form: the first gives the report's own files.
         report_languages=[v for v in posted.getall("report_languages", []) if v in i18n.LANGUAGES],
+        approvers=approver_rows.typed_rows(posted),
     )
+
+
+async def _approver_choices(
+    request: web.Request, person: Actor, region: str, named: list[Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    """What each approver row offers: the region's accounts that may approve the report."""
+    deps = request.app[SERVICES]
+    candidates = await reviews.approvers_to_name(deps, person, region, approver_rows.PICKABLE)
+    return approver_rows.choices(candidates, named)
 
 
 def _timeline_body(answers: NewReview, errors: list[dict[str, str]]) -> dict[str, str]:
@@ -359,7 +384,9 @@ async def _from_csv(
     return picked, errors
 
 
-def _body(answers: NewReview, invited: set[str], errors: list[dict[str, str]]) -> dict[str, Any]:
+def _body(
+    answers: NewReview, invited: set[str], named: Named, errors: list[dict[str, str]]
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "region": answers.region,
         "title": answers.title,
@@ -372,6 +399,8 @@ def _body(answers: NewReview, invited: set[str], errors: list[dict[str, str]]) -
     }
     if answers.description:
         body["description"] = answers.description
+    if named.approvers:
+        body["approvers"] = named.approvers
     # None selected: the report is in English, as the API makes it unless told.
     if len(answers.report_languages) <= 2:
         body["report_languages"] = answers.report_languages or [i18n.DEFAULT_LANGUAGE]
@@ -395,11 +424,13 @@ async def create_review(request: web.Request) -> web.StreamResponse:
     if upload is not None:
         from_file, errors = await _from_csv(request, person, region, upload)
         invited |= from_file
-    body = _body(answers, invited, errors)
+    offered = await _approver_choices(request, person, region.code, [])
+    named = approver_rows.named_by(answers.approvers, approver_rows.roles_of(offered), errors)
+    body = _body(answers, invited, named, errors)
     # A date that could not be read is named beside its field already, not again as missing.
     problems = [(p.pointer, p.message) for p in problems_in(NEW_REVIEW, body)]
     problems = [(pointer, why) for pointer, why in problems if pointer != "/timeline"]
-    errors = errors_from(problems) + errors
+    errors = form_errors(problems, named, from_schema=True) + errors
     if errors:
         return await _form(request, person, region, answers, errors, 422)
     key = form_key(posted)
@@ -408,7 +439,8 @@ async def create_review(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         if refused.kind is not Kind.INVALID:
             raise
-        return await _form(request, person, region, answers, errors_from(refused.problems), 422)
+        errors = form_errors(refused.problems, named)
+        return await _form(request, person, region, answers, errors, 422)
     return see_other(f"/reviews?created={created['id']}")
 
 
@@ -421,9 +453,12 @@ async def _edit_page(
     values: Mapping[str, str] | None = None,
     errors: list[dict[str, str]] | None = None,
     status: int = 200,
+    rows: list[ApproverRow] | None = None,
 ) -> web.Response:
     deps, review_id = request.app[SERVICES], request.match_info["id"]
     review = await reviews.run_by(deps, person, review_id, "may change it")
+    chain = await approvals.approval_chain(deps, person, review_id)
+    approvers_closed = change_refusal(Phase(chain["phase"]), chain["version"])
     region = load_reference().region(review["region"])
     assert region is not None  # a review's region is one of the five
     members = set(review["member_states"])
@@ -435,6 +470,13 @@ async def _edit_page(
         "more_states": [s for s in _states(region, set()) if s["code"] not in members],
         "states_closed": more_states_refusal(Phase(review["phase"])),
         "state_key": new_form_key()[KEY_FIELD],
+        "hidden": new_form_key(),
+        "approvers": chain["approvers"],
+        "approvers_closed": approvers_closed and i18n.rule_text(approvers_closed.message),
+        "approver_rows": rows or approver_rows.named_rows(chain["approvers"]),
+        "approver_choices": await _approver_choices(
+            request, person, review["region"], chain["approvers"]
+        ),
         "notice": _edit_notice(request.query),
         "errors": errors,
         "error_of": {e["field_id"]: e["message"] for e in errors},
@@ -468,13 +510,33 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
 @routes.post("/reviews/{id}/edit")
 async def edit(request: web.Request) -> web.StreamResponse:
     person = require_person(request)
+    deps, review_id = request.app[SERVICES], request.match_info["id"]
+    review = await reviews.run_by(deps, person, review_id, "may change it")
     posted = await request.post()
     values = {name: str(posted.get(name, "")).strip() for name in ("title", "description")}
-    errors = errors_from([(p.pointer, p.message) for p in problems_in(REVIEW_TEXT, values)])
+    changes: dict[str, Any] = dict(values)
+    errors: list[dict[str, str]] = []
+    # The form leaves the rows out once the approval has begun: then the approvers stay.
+    rows = approver_rows.typed_rows(posted) if approver_rows.has_rows(posted) else None
+    named = Named([], [])
+    if rows is not None:
+        offered = await _approver_choices(request, person, review["region"], [])
+        named = approver_rows.named_by(rows, approver_rows.roles_of(offered), errors)
+        changes["approvers"] = named.approvers
+    problems = [(p.pointer, p.message) for p in problems_in(REVIEW_TEXT, changes)]
+    errors = form_errors(problems, named, from_schema=True) + errors
     if errors:
-        return await _edit_page(request, person, values, errors, 422)
-    review_id = request.match_info["id"]
-    await reviews.describe_review(request.app[SERVICES], person, review_id, values)
+        return await _edit_page(request, person, values, errors, 422, rows)
+    try:
+        await reviews.describe_review(deps, person, review_id, changes, form_key(posted))
+    except Refused as refused:
+        if refused.kind not in (Kind.INVALID, Kind.CONFLICT):
+            raise
+        errors = form_errors(refused.problems, named) or [
+            {"field_id": "approvers", "message": i18n.rule_text(refused.message)}
+        ]
+        status = STATUS_OF_KIND[refused.kind]
+        return await _edit_page(request, person, values, errors, status, rows)
     return see_other(f"/reviews/{review_id}/edit?saved")
 
 
