@@ -11,7 +11,8 @@ CREATE FUNCTION review_cycle_of(opens timestamptz) RETURNS text LANGUAGE sql IMM
            || '-' ||
            (2021 + (greatest(extract(year FROM opens AT TIME ZONE 'UTC')::int, 2020) - 2020) / 4 * 4)::text
 $$;
-UPDATE reviews SET cycle = review_cycle_of((timeline ->> 'call_opens_at')::timestamptz);
+UPDATE reviews
+   SET cycle = review_cycle_of(coalesce((timeline ->> 'call_opens_at')::timestamptz, created_at));
 ALTER TABLE reviews ALTER COLUMN cycle SET NOT NULL;
 
 -- A row written without its cycle (by an older process during an upgrade, or in bulk) gets
@@ -19,7 +20,9 @@ ALTER TABLE reviews ALTER COLUMN cycle SET NOT NULL;
 CREATE FUNCTION reviews_default_cycle() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.cycle IS NULL THEN
-        NEW.cycle := review_cycle_of((NEW.timeline ->> 'call_opens_at')::timestamptz);
+        -- A timeline without its opening (only ever written by hand) counts from today.
+        NEW.cycle := review_cycle_of(
+            coalesce((NEW.timeline ->> 'call_opens_at')::timestamptz, now()));
     END IF;
     RETURN NEW;
 END
