@@ -1381,9 +1381,69 @@ CLEARANCE: dict[str, dict[str, Any]] = {
     "DraftRevision": object_of({**_DRAFT_REVISION, "content": {"type": "object"}}),
 }
 
+# Consultation meetings, their registrations and summaries.
+_REGISTRATION = object_of(
+    {
+        "id": UUID,
+        "session_id": UUID,
+        "party": {"type": "string", "description": "organisation:<id> or country:<ISO3>"},
+        "registered_by": UUID,
+        "people": {"type": "array"},
+        "headcount": COUNT,
+        "status": {"enum": ["registered", "waitlisted"]},
+        "attended": {"type": ["boolean", "null"]},
+        "attended_people": {"type": ["array", "null"], "items": COUNT},
+    }
+)
+_SESSION = {
+    "id": UUID,
+    "review_id": TEXT,
+    "kind": {"enum": ["stakeholder_consultation", "review_meeting", "round_table"]},
+    "title": TEXT,
+    "meeting_id": nullable(UUID),
+    "cluster": nullable(CLUSTER),
+    "mode": {"enum": ["online", "in_person", "hybrid"]},
+    "link": {"type": ["string", "null"]},
+    "place": {"type": ["string", "null"]},
+    "starts_at": component("Instant"),
+    "ends_at": component("Instant"),
+    "agenda": {"type": "array"},
+    "capacity": {"type": ["integer", "null"]},
+    "audience": {"enum": ["stakeholders", "member_states", "both"]},
+    "status": {"enum": ["scheduled", "cancelled"]},
+    "cancel_reason": {"type": ["string", "null"]},
+    "registered_people": COUNT,
+    "waiting": COUNT,
+}
+SESSIONS: dict[str, dict[str, Any]] = {
+    "Session": object_of(_SESSION),
+    "SessionList": object_of(
+        {
+            "items": array_of(
+                object_of({**_SESSION, "mine": {"anyOf": [_REGISTRATION, {"type": "null"}]}})
+            )
+        }
+    ),
+    "SessionRegistration": _REGISTRATION,
+    "SessionRegistrations": object_of(
+        {"registered": array_of(_REGISTRATION), "waiting_list": array_of(_REGISTRATION)}
+    ),
+    "SessionSummary": object_of(
+        {
+            "session_id": UUID,
+            "kind": {"enum": ["rapporteur_summary", "chair_summary"]},
+            "text": TEXT,
+            "text_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "written_by_role": TEXT,
+            "written_at": component("Instant"),
+        }
+    ),
+}
+
 # Every answer schema, by component name.
 ANSWERS: dict[str, dict[str, Any]] = {
     **CLEARANCE,
+    **SESSIONS,
     **SERVICE,
     **REFERENCE,
     **ACCOUNTS,

@@ -52,6 +52,7 @@ from api.operations import (
     answer,
     operation,
 )
+from services import sessions as session_use_cases
 from services.accounts import NEW_ACTOR_SCHEMA
 from services.clearance import CLEARANCE_SCHEMA, CLEARING_OFFICER_SCHEMA, NEW_DRAFTER_SCHEMA
 from services.imports import ACCOUNTS_CSV
@@ -115,6 +116,11 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "NewDrafter": NEW_DRAFTER_SCHEMA,
     "ClearingOfficer": CLEARING_OFFICER_SCHEMA,
     "Clearance": CLEARANCE_SCHEMA,
+    "NewSession": session_use_cases.NEW_SESSION_SCHEMA,
+    "SessionChanges": session_use_cases.SESSION_CHANGES_SCHEMA,
+    "SessionRegistrationRequest": session_use_cases.REGISTRATION_SCHEMA,
+    "SessionAttendance": session_use_cases.ATTENDANCE_SCHEMA,
+    "SessionSummaryText": session_use_cases.SUMMARY_SCHEMA,
     "AnnexFile": {"type": "string", "format": "binary", "description": "The file itself."},
 }
 

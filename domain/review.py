@@ -158,6 +158,17 @@ class PendingReminder:
     purpose: Purpose = Purpose.REMINDER
 
 
+@dataclass(frozen=True)
+class SessionReminder:
+    """An instant before a consultation meeting at which its registrants are reminded: the
+    meeting's id and start (small facts; the meeting itself lives in the database)."""
+
+    session_id: str
+    starts_at: datetime
+    seconds_before: int
+    at: datetime
+
+
 @dataclass
 class ReviewState:
     """What the workflow knows and carries across continue-as-new."""
@@ -175,3 +186,5 @@ class ReviewState:
     handled_commands: list[str] = field(default_factory=list)
     # When the secretariat last reminded, by hand, those who have not acted.
     reminded_now_at: datetime | None = None
+    # The reminders planned before the review's consultation meetings (domain.sessions).
+    session_reminders: list[SessionReminder] = field(default_factory=list)

@@ -224,3 +224,12 @@ class MoreStates:
     States afterwards."""
 
     countries: list[str]
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """A consultation meeting the review reminds its registrants of: its id and start; no
+    start (None) for one cancelled."""
+
+    session_id: str
+    starts_at: datetime | None = None
