@@ -45,6 +45,7 @@ NOT_STARTED = shared_response("Conflict", "The meeting was cancelled, or has not
 )
 async def create_session(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
+    await use_cases.scheduling(deps, actor, request.match_info["id"])
     body = await read_json(request, use_cases.NEW_SESSION_SCHEMA)
     created = await use_cases.create_session(
         deps, actor, request.match_info["id"], body, idempotency_key(request)
@@ -96,6 +97,7 @@ async def get_session(request: web.Request) -> web.Response:
 )
 async def edit_session(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
+    await use_cases.running(deps, actor, request.match_info["id"])
     body = await read_json(request, use_cases.SESSION_CHANGES_SCHEMA)
     return web.json_response(
         await use_cases.edit_session(deps, actor, request.match_info["id"], body)
@@ -124,6 +126,7 @@ async def edit_session(request: web.Request) -> web.Response:
 )
 async def register(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
+    await use_cases.registering(deps, actor, request.match_info["id"])
     body = await read_json(request, use_cases.REGISTRATION_SCHEMA)
     created = await use_cases.register(
         deps, actor, request.match_info["id"], body, idempotency_key(request)
@@ -171,6 +174,7 @@ async def registrations(request: web.Request) -> web.Response:
 )
 async def attendance(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
+    await use_cases.running(deps, actor, request.match_info["id"])
     body = await read_json(request, use_cases.ATTENDANCE_SCHEMA)
     return web.json_response(
         await use_cases.record_attendance(deps, actor, request.match_info["id"], body)
@@ -193,6 +197,7 @@ async def attendance(request: web.Request) -> web.Response:
 )
 async def summary(request: web.Request) -> web.Response:
     deps, actor = request.app[SERVICES], current_actor(request)
+    await use_cases.running(deps, actor, request.match_info["id"])
     body = await read_json(request, use_cases.SUMMARY_SCHEMA)
     return web.json_response(
         await use_cases.write_summary(deps, actor, request.match_info["id"], body)

@@ -85,6 +85,14 @@ async def locked(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | No
     )
 
 
+async def kind_in_review(conn: Executor, session_id: uuid.UUID, review_id: str) -> str | None:
+    """The kind of the review's meeting `session_id`; None when the review has no such one."""
+    kind: str | None = await conn.fetchval(
+        "SELECT kind FROM review_sessions WHERE id = $1 AND review_id = $2", session_id, review_id
+    )
+    return kind
+
+
 async def of_review(conn: Executor, review_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {_SESSION} FROM review_sessions s WHERE s.review_id = $1"
@@ -206,7 +214,7 @@ async def write_summary(
     written_by: uuid.UUID,
     written_by_role: str,
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO session_summaries
                (session_id, review_id, kind, text, text_sha256, written_by, written_by_role)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -223,6 +231,7 @@ async def write_summary(
         written_by,
         written_by_role,
     )
+    assert row is not None  # an upsert returns its row
     return row
 
 

@@ -237,6 +237,24 @@ async def read_session(deps: Deps, actor: Actor, session_id: str) -> dict[str, A
     return session_document(row)
 
 
+async def running(deps: Deps, actor: Actor, session_id: str) -> None:
+    """Refused unless `actor` runs the meeting's review: checked before the body is read."""
+    await _run_session(deps, actor, session_id)
+
+
+async def registering(deps: Deps, actor: Actor, session_id: str) -> None:
+    """Refused unless the meeting is open to `actor`: checked before the body is read."""
+    await _registrant(deps, actor, session_id)
+
+
+async def _registrant(deps: Deps, actor: Actor, session_id: str) -> tuple[asyncpg.Record, str]:
+    row, _ = await _session(deps, actor, session_id)
+    party = _party(actor)
+    if party is None or not rules.audience_admits(Audience(row["audience"]), actor.role):
+        raise forbidden(gettext("This meeting is not open to you."))
+    return row, party
+
+
 async def _run_session(deps: Deps, actor: Actor, session_id: str) -> tuple[asyncpg.Record, Any]:
     """The meeting and its review, for its secretariat only."""
     row, review = await _session(deps, actor, session_id)
@@ -278,12 +296,7 @@ async def _checked_fields(
     meeting_id = body.get("meeting_id")
     meeting_kind = None
     if meeting_id is not None:
-        meeting = await conn.fetchrow(
-            "SELECT kind FROM review_sessions WHERE id = $1 AND review_id = $2",
-            uuid.UUID(meeting_id),
-            review_id,
-        )
-        meeting_kind = None if meeting is None else meeting["kind"]
+        meeting_kind = await store.kind_in_review(conn, uuid.UUID(meeting_id), review_id)
     problems += [
         (p, gettext(m))
         for p, m in rules.round_table_problems(
@@ -323,10 +336,15 @@ def _update_id(address: str, actor: Actor, key: str | None) -> str:
     return f"{address}:{actor.id}:{key}" if key else str(uuid.uuid4())
 
 
+async def scheduling(deps: Deps, actor: Actor, review_id: str) -> None:
+    """Refused unless `actor` runs the review: checked before its request's body is read."""
+    await run_by(deps, actor, review_id, "schedules its meetings")
+
+
 async def create_session(
     deps: Deps, actor: Actor, review_id: str, body: dict[str, Any], key: str | None
 ) -> Created:
-    await run_by(deps, actor, review_id, "schedules its meetings")
+    await scheduling(deps, actor, review_id)
     address = f"/v1/reviews/{review_id}/sessions"
     request = once.fingerprint("POST", address, body)
 
@@ -423,10 +441,7 @@ async def register(
 ) -> Created:
     """Register the actor's organisation (its people) or country (its delegation): a place if
     they all fit, else the waiting list. Registering again updates the registration."""
-    row, _ = await _session(deps, actor, session_id)
-    party = _party(actor)
-    if party is None or not rules.audience_admits(Audience(row["audience"]), actor.role):
-        raise forbidden(gettext("This meeting is not open to you."))
+    row, party = await _registrant(deps, actor, session_id)
     people = body.get("people") or [{"name": actor.name, "email": actor.email}]
     request = once.fingerprint("POST", f"/v1/sessions/{session_id}/registrations", body)
 
