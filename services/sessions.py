@@ -626,32 +626,3 @@ async def write_summary(
             ),
         )
     return summary_document(written)
-
-
-def held_summaries(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
-    """The summaries of meetings held, as the synthesis and the report show them, each with
-    its provenance."""
-    return [
-        {
-            "session_id": str(r["session_id"]),
-            "title": r["title"],
-            "session_kind": r["session_kind"],
-            "mode": r["mode"],
-            "starts_at": r["starts_at"].isoformat(),
-            "ends_at": r["ends_at"].isoformat(),
-            "clusters": sorted(
-                {a["cluster"] for a in r["agenda"] if a.get("cluster")}
-                | ({r["cluster"]} if r["cluster"] else set())
-            ),
-            "registered": r["registered"],
-            "attended": r["attended"],
-            "summary": {
-                "kind": r["kind"],
-                "text": r["text"],
-                "written_by_role": r["written_by_role"],
-                "written_at": r["written_at"].isoformat(),
-                "text_sha256": r["text_sha256"],
-            },
-        }
-        for r in rows
-    ]

@@ -16,6 +16,8 @@ from db import deliveries
 from domain import sessions as rules
 from domain.sessions import Placement, Seat
 from notifications.rules import rule_for
+from reports.compile import compile_report
+from reports.render import render_html, render_markdown
 from tests.reviews import DAY
 from tests.test_api_basics import assert_problem
 
@@ -348,3 +350,50 @@ async def test_summaries_of_meetings_held_carry_their_provenance(
     assert (summary["registered"], summary["attended"]) == (3, 2)
     assert summary["text_sha256"] == text_hash(text)
     assert summary["written_by_role"] == "secretariat"
+    review_row = await pool.fetchrow("SELECT * FROM reviews WHERE id = $1", review.id)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        first = await compile_report(conn, review_row, 1, {})
+        again = await compile_report(conn, review_row, 1, {})
+    assert first == again
+    [held] = first["consultation_meetings"]
+    assert held["summary"]["text_sha256"] == text_hash(text)
+    assert (held["session_id"], held["clusters"]) == (session["id"], [1])
+    assert text in render_markdown(first)
+
+
+def test_the_report_shows_meetings_held_with_their_provenance() -> None:
+    """Rendered from a report that has them; a report without them (compiled before meetings
+    existed) renders as it did."""
+    from tests.test_report_render import sample_report
+
+    text = "Participants <asked> for regular pathways."
+    report = sample_report()
+    before = render_markdown(report)
+    report["consultation_meetings"] = [
+        {
+            "session_id": "6f1c1d2e-0000-4000-8000-000000000001",
+            "title": "Multi-stakeholder consultation",
+            "session_kind": "stakeholder_consultation",
+            "mode": "hybrid",
+            "starts_at": "2020-11-12T09:00:00+00:00",
+            "ends_at": "2020-11-12T12:00:00+00:00",
+            "clusters": [1, 3],
+            "registered": 40,
+            "attended": 31,
+            "summary": {
+                "kind": "rapporteur_summary",
+                "text": text,
+                "written_by_role": "secretariat",
+                "written_at": "2020-11-13T10:00:00+00:00",
+                "text_sha256": "ab" * 32,
+            },
+        }
+    ]
+    markdown, html = render_markdown(report), render_html(report)
+    assert "Consultation meetings" not in before
+    for shown in (markdown, html):
+        assert "Consultation meetings" in shown and "ab" * 32 in shown
+        assert "Rapporteur's summary" in shown.replace("&#39;", "'")
+    assert "&lt;asked&gt;" in html and "<asked>" not in html
+    arabic = render_html(report, "ar")
+    assert "Consultation meetings" not in arabic and "ab" * 32 in arabic
