@@ -179,6 +179,22 @@ async def test_ece_2020_meetings_remind_those_with_a_place_once_before_each(
     assert mailed[round_tables[0]["id"]] == Counter({france.id: 2})
     assert round_tables[1]["id"] not in mailed or not mailed[round_tables[1]["id"]]
 
+    # A follow-up meeting is scheduled, then cancelled: its timer goes; the review ends.
+    follow_up = await schedule(review, meeting(moved_to + 7 * DAY))
+    cancelled = await review.api.patch(
+        f"/v1/sessions/{follow_up['id']}",
+        json={"status": "cancelled", "reason": "Merged with the review meeting"},
+        headers=review.secretariat.headers,
+    )
+    assert (await cancelled.json())["status"] == "cancelled"
+    ended = await review.api.post(
+        f"/v1/reviews/{review.id}/cancel",
+        json={"reason": "End of test"},
+        headers=review.secretariat.headers,
+    )
+    assert (await ended.json())["phase"] == "cancelled"
+    await review.record_history("ece_2020_meetings")
+
 
 async def _eventually(check: Any) -> Any:
     from tests.reviews import eventually
