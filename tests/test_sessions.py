@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from db import deliveries
+from db.events import insert_event, lock_for_expansion
 from domain import sessions as rules
+from domain.events import EventType, ReviewEvent
 from domain.sessions import Placement, Seat
 from notifications.rules import rule_for
 from reports.compile import compile_report
@@ -66,9 +68,8 @@ async def register(api: Any, account: Any, session_id: str, **body: Any) -> Any:
 async def reminded(review: Any, pool: Any) -> dict[str, Counter[str]]:
     """For each meeting, who its reminders mail (each reminder's deliveries expanded as the
     notification pipeline does, in a transaction rolled back)."""
-    events = await pool.fetch(
-        "SELECT id, review_id, actor_id, type, data FROM review_events"
-        " WHERE review_id = $1 AND type = 'session.reminder_due'",
+    ids = await pool.fetch(
+        "SELECT id FROM review_events WHERE review_id = $1 AND type = 'session.reminder_due'",
         review.id,
     )
     mailed: dict[str, Counter[str]] = {}
@@ -76,7 +77,8 @@ async def reminded(review: Any, pool: Any) -> dict[str, Counter[str]]:
         tx = conn.transaction()
         await tx.start()
         try:
-            for event in events:
+            # Locked first, as the pipeline's expander (which may be at them too) holds them.
+            for event in await lock_for_expansion(conn, [r["id"] for r in ids]):
                 rule = rule_for(event["type"], event["data"])
                 assert rule is not None
                 for _ in range(2):  # expanded twice: each recipient once all the same
@@ -231,6 +233,75 @@ async def test_escap_2021_three_consultations_are_each_reminded(
     assert set(sent) == {(s, before) for s in ids for before in (86400, 3600)}
     mailed = await reminded(review, pool)
     assert all(mailed[s] == Counter({ngo.id: 2}) for s in ids)
+
+
+async def _expand_in_order(conn: Any, event_ids: list[uuid.UUID]) -> int:
+    """Expand the events' mail in `event_ids`'s order, their locks taken first, in the
+    connection's transaction: how many deliveries the events then have."""
+    events = {e["id"]: e for e in await lock_for_expansion(conn, event_ids)}
+    for event_id in event_ids:
+        event = events[event_id]
+        rule = rule_for(event["type"], event["data"])
+        assert rule is not None
+        await deliveries.expand_email(conn, event, rule.template, rule.recipients, rule.essential)
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM deliveries WHERE event_id = ANY($1::uuid[])", event_ids
+        )
+    )
+
+
+async def _rolled_back(conn: Any, event_ids: list[uuid.UUID]) -> int:
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        return await _expand_in_order(conn, event_ids)
+    finally:
+        await tx.rollback()
+
+
+async def _waiting_for_a_lock(pool: Any, pid: int) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+        )
+    )
+
+
+async def test_two_reminders_due_at_once_expanded_concurrently_do_not_deadlock(
+    start_review: Any, make_account: Any, pool: Any
+) -> None:
+    """Two reminders due at the same moment, expanded by two transactions at once, each
+    taking them in the other's order: the second waits for the first at the events' locks,
+    before writing any delivery, rather than each waiting for a delivery the other wrote."""
+    review = await start_review()
+    now = await review.env.get_current_time()
+    ngo = await stakeholder(make_account, "Asia Pacific Refugee Rights Network")
+    reminders = []
+    for _ in range(2):
+        session = await schedule(review, meeting(now + 2 * DAY))
+        assert (await register(review.api, ngo, session["id"])).status == 201
+        reminder = ReviewEvent(
+            id=str(uuid.uuid4()),
+            review_id=review.id,
+            type=EventType.SESSION_REMINDER_DUE,
+            at=now,
+            data={"session_id": session["id"], "starts_at": (now + 2 * DAY).isoformat()}
+            | {"seconds_before": 86400},
+        )
+        await insert_event(pool, reminder)
+        reminders.append(uuid.UUID(reminder.id))
+    async with pool.acquire() as first, pool.acquire() as second:
+        tx = first.transaction()
+        await tx.start()
+        try:
+            await lock_for_expansion(first, reminders)  # as the pipeline's claim holds them
+            later = asyncio.create_task(_rolled_back(second, reminders[::-1]))
+            await _eventually(lambda: _waiting_for_a_lock(pool, second.get_server_pid()))
+            assert await _expand_in_order(first, reminders) == 2  # one registrant, twice
+        finally:
+            await tx.rollback()
+        assert await asyncio.wait_for(later, timeout=30) == 2
 
 
 async def test_the_waiting_list_moves_up_in_order_and_places_are_never_given_twice(
