@@ -23,6 +23,7 @@ from web import (
     home,
     invitations,
     language,
+    meetings,
     outreach,
     people,
     public,
@@ -158,6 +159,7 @@ def add_web(app: web.Application) -> None:
         report,
         audit,
         dashboard,
+        meetings,
         deliveries,
         public,
     ):
