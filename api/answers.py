@@ -1443,6 +1443,15 @@ _REGISTRATION = object_of(
         "attended_people": {"type": ["array", "null"], "items": COUNT},
     }
 )
+_OWN_REGISTRATION = object_of(
+    {
+        **_REGISTRATION["properties"],
+        "waiting_place": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
+            "description": "On the waiting list: its place there (1 is next); else null.",
+        },
+    }
+)
 _SESSION = {
     "id": UUID,
     "review_id": TEXT,
@@ -1468,7 +1477,7 @@ SESSIONS: dict[str, dict[str, Any]] = {
     "SessionList": object_of(
         {
             "items": array_of(
-                object_of({**_SESSION, "mine": {"anyOf": [_REGISTRATION, {"type": "null"}]}})
+                object_of({**_SESSION, "mine": nullable(_OWN_REGISTRATION)})
             )
         }
     ),

@@ -191,9 +191,16 @@ async def record_attendance(
 
 
 async def mine(conn: Executor, review_id: str, parties: list[str]) -> list[asyncpg.Record]:
-    """The registrations of `parties` for the review's meetings."""
+    """The registrations of `parties` for the review's meetings, each waiting one with its
+    place in its waiting list (1 is next), in the order `registrations` lists them."""
     return await conn.fetch(
-        f"""SELECT {_REGISTRATION} FROM session_registrations
+        f"""SELECT {_REGISTRATION},
+                CASE WHEN r.status = 'waitlisted' THEN
+                    (SELECT count(*) + 1 FROM session_registrations ahead
+                     WHERE ahead.session_id = r.session_id AND ahead.status = 'waitlisted'
+                       AND (ahead.queued_at, ahead.id) < (r.queued_at, r.id))
+                END AS waiting_place
+            FROM session_registrations r
             WHERE party = any($2::text[])
               AND session_id IN (SELECT id FROM review_sessions WHERE review_id = $1)""",
         review_id,

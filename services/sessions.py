@@ -188,6 +188,10 @@ def registration_document(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+def _own_registration(row: asyncpg.Record) -> dict[str, Any]:
+    return {**registration_document(row), "waiting_place": row["waiting_place"]}
+
+
 def _party(actor: Actor) -> str | None:
     organisation = None if actor.organisation_id is None else str(actor.organisation_id)
     return rules.party_of(actor.role, actor.country, organisation)
@@ -211,7 +215,7 @@ async def list_sessions(deps: Deps, actor: Actor, review_id: str) -> list[dict[s
     return [
         {
             **session_document(row),
-            "mine": registration_document(own[row["id"]]) if row["id"] in own else None,
+            "mine": _own_registration(own[row["id"]]) if row["id"] in own else None,
         }
         for row in rows
     ]
