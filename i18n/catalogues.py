@@ -47,6 +47,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "console": (
         "web/templates/people/*.html",
         "web/templates/reviews/*.html",
+        "web/templates/meetings/*.html",
         "web/annex_section.py",
         "web/annexes.py",
         "web/audit.py",
@@ -54,6 +55,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "web/console.py",
         "web/dashboard.py",
         "web/invitations.py",
+        "web/meetings.py",
         "web/outreach.py",
         "web/people.py",
         "web/report.py",

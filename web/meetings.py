@@ -62,7 +62,7 @@ NOTICES = {
 }
 # What to write beside a field the rules or the form's checks refused, in plain words.
 FIELD_WORDS = {
-    "title": i18n.N_("Enter a title, up to 200 characters"),
+    "title": i18n.N_("Enter a title, up to 300 characters"),
     "starts_at": i18n.N_("Enter when the meeting starts, in the future"),
     "ends_at": i18n.N_("Enter when the meeting ends, after it starts and within 3 days"),
     "link": i18n.N_("Enter the link to join an online meeting"),
