@@ -62,6 +62,9 @@ NOTICES = {
 }
 # What to write beside a field the rules or the form's checks refused, in plain words.
 FIELD_WORDS = {
+    "kind": i18n.N_("Choose what kind of meeting it is"),
+    "mode": i18n.N_("Choose how the meeting is held"),
+    "audience": i18n.N_("Choose who is invited"),
     "title": i18n.N_("Enter a title, up to 300 characters"),
     "starts_at": i18n.N_("Enter when the meeting starts, in the future"),
     "ends_at": i18n.N_("Enter when the meeting ends, after it starts and within 3 days"),
@@ -128,8 +131,9 @@ def _meeting_body(posted: Mapping[str, Any], zone_name: str) -> dict[str, Any]:
         "kind": chosen["kind"],
         "title": chosen["title"],
         "mode": chosen["mode"],
-        "starts_at": _instant(chosen["starts_at"], zone_name) or "",
-        "ends_at": _instant(chosen["ends_at"], zone_name) or "",
+        # Left empty or unreadable: null, so the schema names it with the form's other problems.
+        "starts_at": _instant(chosen["starts_at"], zone_name),
+        "ends_at": _instant(chosen["ends_at"], zone_name),
         "audience": str(posted.get("audience", "")),
         "link": chosen["link"] or None,
         "place": chosen["place"] or None,
