@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from reports.compile import compile_report
 from reports.render import render_html, render_markdown
 from tests.reviews import DAY
 from tests.test_api_basics import assert_problem
+from tests.test_web_tasks import consultation  # noqa: F401 (a fixture: a review in consultation)
 
 HOUR = timedelta(hours=1)
 
@@ -484,3 +485,45 @@ def test_the_report_shows_meetings_held_with_their_provenance() -> None:
     assert "&lt;asked&gt;" in html and "<asked>" not in html
     arabic = render_html(report, "ar")
     assert "Consultation meetings" not in arabic and "ab" * 32 in arabic
+
+
+@pytest.mark.slow  # the review in consultation takes seconds to build
+async def test_the_synthesis_answers_with_the_summaries_and_their_provenance(
+    site: Any, consultation: dict[str, Any], ece_secretariat: Any, pool: Any
+) -> None:
+    from services.sessions import text_hash
+
+    review_id = consultation["review"]["id"]
+    starts_at = datetime.now(UTC) + DAY
+    created = await site.api.post(
+        f"/v1/reviews/{review_id}/sessions",
+        json=meeting(starts_at),
+        headers=ece_secretariat.headers,
+    )
+    assert created.status == 201, await created.text()
+    session_id = (await created.json())["id"]
+    await pool.execute(  # held: moved back into the past by hand, as above
+        "UPDATE review_sessions SET starts_at = now() - interval '2 hours',"
+        " ends_at = now() - interval '1 hour' WHERE id = $1::uuid",
+        session_id,
+    )
+    text = "Stakeholders asked for firewalls between services and immigration enforcement."
+    written = await site.api.put(
+        f"/v1/sessions/{session_id}/summary",
+        json={"kind": "chair_summary", "text": text},
+        headers=ece_secretariat.headers,
+    )
+    assert written.status == 200, await written.text()
+    answer = await site.api.get(
+        f"/v1/reviews/{review_id}/synthesis", headers=ece_secretariat.headers
+    )
+    assert answer.status == 200, await answer.text()
+    [held] = (await answer.json())["consultation_meetings"]
+    assert held["session_id"] == session_id
+    assert held["summary"] == {
+        "kind": "chair_summary",
+        "text": text,
+        "written_by_role": "secretariat",
+        "written_at": held["summary"]["written_at"],
+        "text_sha256": text_hash(text),
+    }
