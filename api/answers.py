@@ -1475,11 +1475,7 @@ _SESSION = {
 SESSIONS: dict[str, dict[str, Any]] = {
     "Session": object_of(_SESSION),
     "SessionList": object_of(
-        {
-            "items": array_of(
-                object_of({**_SESSION, "mine": nullable(_OWN_REGISTRATION)})
-            )
-        }
+        {"items": array_of(object_of({**_SESSION, "mine": nullable(_OWN_REGISTRATION)}))}
     ),
     "SessionRegistration": _REGISTRATION,
     "SessionRegistrations": object_of(

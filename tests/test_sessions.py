@@ -110,7 +110,7 @@ async def test_ece_2020_meetings_remind_those_with_a_place_once_before_each(
     # 9 Nov 2020 the stakeholder consultation; 12-13 Nov the review meeting, four round tables.
     consultation_at = now + 2 * DAY
     meeting_at = consultation_at + 3 * DAY
-    consultation = await schedule(review, meeting(consultation_at, capacity=1))
+    stakeholders_meeting = await schedule(review, meeting(consultation_at, capacity=1))
     review_meeting = await schedule(
         review,
         meeting(
@@ -142,9 +142,9 @@ async def test_ece_2020_meetings_remind_those_with_a_place_once_before_each(
     france = await make_account(
         "focal_point", country="FRA", email=f"fra-{uuid.uuid4().hex[:8]}@example.org"
     )
-    first = await register(review.api, ngo, consultation["id"])
+    first = await register(review.api, ngo, stakeholders_meeting["id"])
     assert (first.status, (await first.json())["status"]) == (201, "registered")
-    second = await register(review.api, union, consultation["id"])
+    second = await register(review.api, union, stakeholders_meeting["id"])
     assert (second.status, (await second.json())["status"]) == (201, "waitlisted")
     delegation = [{"name": "Head of delegation"}, {"name": "Adviser", "email": "a@example.org"}]
     for target in (review_meeting, round_tables[0]):
@@ -170,14 +170,14 @@ async def test_ece_2020_meetings_remind_those_with_a_place_once_before_each(
 
     sent = await _eventually(every_reminder)
     assert set(sent.values()) == {1}  # each once
-    assert {s for s, _ in sent} == {consultation["id"], review_meeting["id"]} | {
+    assert {s for s, _ in sent} == {stakeholders_meeting["id"], review_meeting["id"]} | {
         t["id"] for t in round_tables
     }
     starts = {e["session_id"]: e["starts_at"] for e in await review.events("session.reminder_due")}
     assert starts[round_tables[3]["id"]] == moved_to.isoformat()
 
     mailed = await reminded(review, pool)
-    assert mailed[consultation["id"]] == Counter({ngo.id: 2})  # not the waiting list
+    assert mailed[stakeholders_meeting["id"]] == Counter({ngo.id: 2})  # not the waiting list
     assert mailed[review_meeting["id"]] == Counter({france.id: 2})
     assert mailed[round_tables[0]["id"]] == Counter({france.id: 2})
     assert round_tables[1]["id"] not in mailed or not mailed[round_tables[1]["id"]]
@@ -489,7 +489,10 @@ def test_the_report_shows_meetings_held_with_their_provenance() -> None:
 
 @pytest.mark.slow  # the review in consultation takes seconds to build
 async def test_the_synthesis_answers_with_the_summaries_and_their_provenance(
-    site: Any, consultation: dict[str, Any], ece_secretariat: Any, pool: Any
+    site: Any,
+    consultation: dict[str, Any],  # noqa: F811 (the fixture imported above)
+    ece_secretariat: Any,
+    pool: Any,
 ) -> None:
     from services.sessions import text_hash
 

@@ -77,7 +77,10 @@ async def register(page: Page, review_id: str, notice: str) -> None:
 
 
 async def test_a_meeting_with_one_place_is_registered_for_held_and_summarised(
-    page: Page, site: Site, consultation: dict[str, Any], ece_secretariat: Any  # noqa: F811
+    page: Page,
+    site: Site,
+    consultation: dict[str, Any],  # noqa: F811 (the fixture imported above)
+    ece_secretariat: Any,
 ) -> None:
     review_id = consultation["review"]["id"]
     first, second = consultation["people"]["a1"], consultation["people"]["b1"]

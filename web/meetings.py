@@ -7,7 +7,7 @@ shows the page again with the problems beside their fields (4xx)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,11 @@ from aiohttp import web
 import i18n
 from api.keys import SERVICES
 from domain.access import Actor
-from domain.sessions import MAX_AGENDA_ITEMS, Audience, Mode, SessionKind, SummaryKind
+from domain.sessions import MAX_AGENDA_ITEMS, Audience, Mode, SessionKind
+from reports.meetings import MODES, SESSION_KINDS, SUMMARY_KINDS
 from schemas import problems_in
 from services import sessions
+from services.engine import Deps
 from services.refusals import Kind, Refused
 from web.format import deadline, zone
 from web.render import page
@@ -31,24 +33,11 @@ routes = web.RouteTableDef()
 AGENDA_ROWS = min(6, MAX_AGENDA_ITEMS)
 # The delegates a registration form offers.
 DELEGATE_ROWS = 6
-KINDS = {
-    SessionKind.STAKEHOLDER_CONSULTATION: i18n.N_("Stakeholder consultation"),
-    SessionKind.REVIEW_MEETING: i18n.N_("Review meeting"),
-    SessionKind.ROUND_TABLE: i18n.N_("Round table"),
-}
-MODES = {
-    Mode.ONLINE: i18n.N_("Online"),
-    Mode.IN_PERSON: i18n.N_("In person"),
-    Mode.HYBRID: i18n.N_("Online and in person"),
-}
+# Who a meeting is for (its kind, mode and summary kind are named as the report names them).
 AUDIENCES = {
-    Audience.STAKEHOLDERS: i18n.N_("Stakeholders"),
-    Audience.MEMBER_STATES: i18n.N_("Member States"),
-    Audience.BOTH: i18n.N_("Stakeholders and member States"),
-}
-SUMMARIES = {
-    SummaryKind.RAPPORTEUR: i18n.N_("Rapporteur's summary"),
-    SummaryKind.CHAIR: i18n.N_("Chair's summary"),
+    Audience.STAKEHOLDERS.value: i18n.N_("Stakeholders"),
+    Audience.MEMBER_STATES.value: i18n.N_("Member States"),
+    Audience.BOTH.value: i18n.N_("Stakeholders and member States"),
 }
 NOTICES = {
     "added": i18n.N_("The meeting is added. Those invited see it on the review's page."),
@@ -157,8 +146,8 @@ def _checked(body: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, str
     return _errors([(p.pointer, p.message) for p in problems_in(schema, body)])
 
 
-def _choices(words: Mapping[Any, str]) -> list[dict[str, str]]:
-    return [{"value": k.value, "label": i18n.gettext(v)} for k, v in words.items()]
+def _choices(words: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"value": k, "label": i18n.gettext(v)} for k, v in words.items()]
 
 
 def _shown(meeting: dict[str, Any], zone_name: str) -> dict[str, Any]:
@@ -166,9 +155,9 @@ def _shown(meeting: dict[str, Any], zone_name: str) -> dict[str, Any]:
         **meeting,
         "starts": _when(meeting["starts_at"], zone_name),
         "ends": _when(meeting["ends_at"], zone_name),
-        "kind_words": i18n.gettext(KINDS[SessionKind(meeting["kind"])]),
-        "mode_words": i18n.gettext(MODES[Mode(meeting["mode"])]),
-        "audience_words": i18n.gettext(AUDIENCES[Audience(meeting["audience"])]),
+        "kind_words": i18n.gettext(SESSION_KINDS[meeting["kind"]]),
+        "mode_words": i18n.gettext(MODES[meeting["mode"]]),
+        "audience_words": i18n.gettext(AUDIENCES[meeting["audience"]]),
         "href": f"{_base(meeting['review_id'])}/{meeting['id']}",
     }
 
@@ -185,12 +174,18 @@ def _form_values(meeting: Mapping[str, Any] | None, zone_name: str) -> dict[str,
     }
 
 
+def _shown_errors(errors: list[dict[str, str]] | None) -> dict[str, Any]:
+    """The errors as the templates show them: in the summary, and each beside its field."""
+    errors = errors or []
+    return {"errors": errors, "error_of": {e["field_id"]: e["message"] for e in errors}}
+
+
 def _common(person: Actor, notice: str | None) -> dict[str, Any]:
     return {
-        "kinds": _choices(KINDS),
+        "kinds": _choices(SESSION_KINDS),
         "modes": _choices(MODES),
         "audiences": _choices(AUDIENCES),
-        "summary_kinds": _choices(SUMMARIES),
+        "summary_kinds": _choices(SUMMARY_KINDS),
         "agenda_rows": range(AGENDA_ROWS),
         "zone": person.time_zone,
         "notice": i18n.gettext(NOTICES[notice]) if notice in NOTICES else None,
@@ -209,14 +204,12 @@ async def _list_page(
     review_id = request.match_info["id"]
     await sessions.scheduling(deps, person, review_id)
     meetings = await sessions.list_sessions(deps, person, review_id)
-    errors = errors or []
     context = {
         **_common(person, request.query.get("done")),
+        **_shown_errors(errors),
         "review_id": review_id,
         "meetings": [_shown(m, person.time_zone) for m in meetings],
         "chosen": chosen or _form_values(None, person.time_zone),
-        "errors": errors,
-        "error_of": {e["field_id"]: e["message"] for e in errors},
     }
     return page(request, "meetings/list.html", context, status=status)
 
@@ -235,15 +228,33 @@ async def add_meeting(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     body = _meeting_body(posted, person.time_zone)
     chosen = {**{k: str(posted.get(k, "")) for k in (*TEXT_FIELDS, "audience")}, **posted}
-    errors = _checked(body, sessions.NEW_SESSION_SCHEMA)
+    errors, status = _checked(body, sessions.NEW_SESSION_SCHEMA), 422
     if not errors:
-        try:
-            await sessions.create_session(deps, person, review_id, body, None)
-        except Refused as refused:
-            errors = _refusal(refused)
+        errors, status = await _attempted(
+            sessions.create_session(deps, person, review_id, body, None)
+        )
     if errors:
-        return await _list_page(request, errors=errors, chosen=chosen, status=422)
+        return await _list_page(request, errors=errors, chosen=chosen, status=status)
     return see_other(f"{_base(review_id)}?done=added")
+
+
+async def _run_by_person(request: web.Request) -> tuple[Actor, Deps, str]:
+    """The person, the services and the meeting's id, once the person is known to run the
+    meeting's review (before any form is read)."""
+    person = require_person(request)
+    deps = request.app[SERVICES]
+    session_id = request.match_info["session"]
+    await sessions.running(deps, person, session_id)
+    return person, deps, session_id
+
+
+async def _attempted(action: Awaitable[Any]) -> tuple[list[dict[str, str]], int]:
+    """Run `action`: no errors, or those of its refusal with the status they are shown with."""
+    try:
+        await action
+    except Refused as refused:
+        return _refusal(refused), STATUS[refused.kind]
+    return [], 200
 
 
 async def _meeting_page(
@@ -253,24 +264,20 @@ async def _meeting_page(
     chosen: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> web.Response:
-    person = require_person(request)
-    deps = request.app[SERVICES]
+    person, deps, session_id = await _run_by_person(request)
     info = request.match_info
-    await sessions.running(deps, person, info["session"])
-    meeting = await sessions.read_session(deps, person, info["session"])
+    meeting = await sessions.read_session(deps, person, session_id)
     if meeting["review_id"] != info["id"]:
         raise web.HTTPNotFound()
-    lists = await sessions.registration_list(deps, person, info["session"])
-    errors = errors or []
+    lists = await sessions.registration_list(deps, person, session_id)
     context = {
         **_common(person, request.query.get("done")),
+        **_shown_errors(errors),
         "review_id": info["id"],
         "meeting": _shown(meeting, person.time_zone),
         "chosen": chosen or _form_values(meeting, person.time_zone),
         "registered": lists["registered"],
         "waiting": lists["waiting_list"],
-        "errors": errors,
-        "error_of": {e["field_id"]: e["message"] for e in errors},
     }
     return page(request, "meetings/meeting.html", context, status=status)
 
@@ -280,27 +287,23 @@ async def meeting_page(request: web.Request) -> web.StreamResponse:
     return await _meeting_page(request)
 
 
-async def _acted(request: web.Request, done: str, action: Any) -> web.StreamResponse:
+async def _acted(request: web.Request, done: str, action: Awaitable[Any]) -> web.StreamResponse:
     """Run `action`; back to the meeting's page with its notice, or the page with the refusal."""
-    try:
-        await action
-    except Refused as refused:
-        return await _meeting_page(request, errors=_refusal(refused), status=STATUS[refused.kind])
+    errors, status = await _attempted(action)
+    if errors:
+        return await _meeting_page(request, errors=errors, status=status)
     info = request.match_info
     return see_other(f"{_base(info['id'])}/{info['session']}?done={done}")
 
 
 @routes.post("/reviews/{id}/meetings/{session}")
 async def change_meeting(request: web.Request) -> web.StreamResponse:
-    person = require_person(request)
-    deps = request.app[SERVICES]
-    await sessions.running(deps, person, request.match_info["session"])
+    person, deps, session_id = await _run_by_person(request)
     posted = await request.post()
     body = _meeting_body(posted, person.time_zone)
     errors = _checked(body, sessions.SESSION_CHANGES_SCHEMA)
     if errors:
         return await _meeting_page(request, errors=errors, chosen=posted, status=422)
-    session_id = request.match_info["session"]
     return await _acted(request, "changed", sessions.edit_session(deps, person, session_id, body))
 
 
@@ -312,44 +315,28 @@ async def cancel_page(request: web.Request) -> web.StreamResponse:
 async def _cancel_page(
     request: web.Request, errors: list[dict[str, str]] | None = None, status: int = 200
 ) -> web.Response:
-    person = require_person(request)
-    deps = request.app[SERVICES]
-    await sessions.running(deps, person, request.match_info["session"])
-    meeting = await sessions.read_session(deps, person, request.match_info["session"])
-    errors = errors or []
-    context = {
-        "meeting": _shown(meeting, person.time_zone),
-        "errors": errors,
-        "error_of": {e["field_id"]: e["message"] for e in errors},
-    }
+    person, deps, session_id = await _run_by_person(request)
+    meeting = await sessions.read_session(deps, person, session_id)
+    context = {"meeting": _shown(meeting, person.time_zone), **_shown_errors(errors)}
     return page(request, "meetings/cancel.html", context, status=status)
 
 
 @routes.post("/reviews/{id}/meetings/{session}/cancel")
 async def cancel_meeting(request: web.Request) -> web.StreamResponse:
-    person = require_person(request)
-    deps = request.app[SERVICES]
-    session_id = request.match_info["session"]
-    await sessions.running(deps, person, session_id)
+    person, deps, session_id = await _run_by_person(request)
     reason = str((await request.post()).get("reason", "")).strip()
     body = {"status": "cancelled", "reason": reason}
-    errors = _checked(body, sessions.SESSION_CHANGES_SCHEMA)
+    errors, status = _checked(body, sessions.SESSION_CHANGES_SCHEMA), 422
     if not errors:
-        try:
-            await sessions.edit_session(deps, person, session_id, body)
-        except Refused as refused:
-            errors = _refusal(refused)
+        errors, status = await _attempted(sessions.edit_session(deps, person, session_id, body))
     if errors:
-        return await _cancel_page(request, errors, 422)
+        return await _cancel_page(request, errors, status)
     return see_other(f"{_base(request.match_info['id'])}/{session_id}?done=cancelled")
 
 
 @routes.post("/reviews/{id}/meetings/{session}/attendance")
 async def record_attendance(request: web.Request) -> web.StreamResponse:
-    person = require_person(request)
-    deps = request.app[SERVICES]
-    session_id = request.match_info["session"]
-    await sessions.running(deps, person, session_id)
+    person, deps, session_id = await _run_by_person(request)
     posted = await request.post()
     came = set(posted.getall("attended", []))
     listed = (await sessions.registration_list(deps, person, session_id))["registered"]
@@ -367,10 +354,7 @@ async def record_attendance(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/reviews/{id}/meetings/{session}/summary")
 async def write_summary(request: web.Request) -> web.StreamResponse:
-    person = require_person(request)
-    deps = request.app[SERVICES]
-    session_id = request.match_info["session"]
-    await sessions.running(deps, person, session_id)
+    person, deps, session_id = await _run_by_person(request)
     posted = await request.post()
     body = {"kind": str(posted.get("kind", "")), "text": str(posted.get("text", "")).strip()}
     errors = _checked(body, sessions.SUMMARY_SCHEMA)
