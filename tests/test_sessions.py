@@ -338,8 +338,18 @@ async def test_the_waiting_list_moves_up_in_order_and_places_are_never_given_twi
     ).json()
     assert waiting[0] in [r["registered_by"] for r in after["registered"]]
     assert [r["registered_by"] for r in after["waiting_list"]] == waiting[1:]
+    last = next(s for s in stakeholders if s.id == waiting[-1])
+    assert await waiting_place(review, last) == 4  # fifth in line, one ahead moved up
     promoted = await review.events("session.registered")
     assert [e["registrant"] for e in promoted if e.get("promoted")] == [waiting[0]]
+
+
+async def waiting_place(review: Any, account: Any) -> int | None:
+    """`account`'s place in the waiting list of the review's one meeting, as it sees it."""
+    listed = await review.api.get(f"/v1/reviews/{review.id}/sessions", headers=account.headers)
+    [session] = (await listed.json())["items"]
+    place: int | None = session["mine"]["waiting_place"]
+    return place
 
 
 def test_the_first_on_the_waiting_list_who_fits_moves_up() -> None:
