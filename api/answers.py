@@ -93,6 +93,37 @@ _PROVENANCE = {
     "submission_id": {**UUID, "description": "The submission it comes from."},
     "version": {**VERSION, "description": "The version of that submission."},
 }
+# A consultation meeting held, with its summary and the summary's provenance: as the
+# synthesis and the report show it (`reports.meetings.held_summaries`).
+_HELD_MEETINGS = array_of(
+    object_of(
+        {
+            "session_id": UUID,
+            "title": TEXT,
+            "session_kind": {"enum": ["stakeholder_consultation", "review_meeting", "round_table"]},
+            "mode": {"enum": ["online", "in_person", "hybrid"]},
+            "starts_at": component("Instant"),
+            "ends_at": component("Instant"),
+            "clusters": array_of(CLUSTER, description="Of its agenda (a round table's own)."),
+            "registered": {**COUNT, "description": "People with a place."},
+            "attended": {**COUNT, "description": "People recorded as present."},
+            "summary": object_of(
+                {
+                    "kind": {"enum": ["rapporteur_summary", "chair_summary"]},
+                    "text": TEXT,
+                    "written_by_role": TEXT,
+                    "written_at": component("Instant"),
+                    "text_sha256": {
+                        "type": "string",
+                        "pattern": "^[0-9a-f]{64}$",
+                        "description": "SHA-256 (hex) of the text's UTF-8 bytes.",
+                    },
+                }
+            ),
+        }
+    ),
+    description="The meetings held (not cancelled) that have a summary, in the order they started.",
+)
 _REPORTED = object_of(
     {"text": TEXT, "country": common("iso3"), **_PROVENANCE},
     description="One entry of a national report, with where it comes from.",
@@ -913,8 +944,13 @@ CONSULTATION: dict[str, dict[str, Any]] = {
                 "type": ["string", "null"],
                 "description": "Pass as `cursor` for the next page; null on the last.",
             },
+            "consultation_meetings": {
+                **_HELD_MEETINGS,
+                "description": "On the first page: the consultation meetings held and their"
+                " summaries, as they stand now (not part of `content_hash`).",
+            },
         },
-        optional=("recommendations", "next_cursor"),
+        optional=("recommendations", "next_cursor", "consultation_meetings"),
     ),
     "SynthesisAddendum": object_of(
         {
@@ -1236,6 +1272,11 @@ REPORT: dict[str, dict[str, Any]] = {
                 " opened: they were shown to the consultees in an addendum to the synthesis,"
                 " and what the report quotes of them is marked.",
             ),
+            "consultation_meetings": {
+                **_HELD_MEETINGS,
+                "description": "Present only when consultation meetings were held and"
+                " summarised: each with its summary and the summary's provenance.",
+            },
             "annexes": array_of(
                 object_of(
                     {
@@ -1265,7 +1306,14 @@ REPORT: dict[str, dict[str, Any]] = {
         },
         # Versions compiled before these sections were added have none of them; the addendum
         # is there only when inputs were received after the consultation opened.
-        optional=("addressed", "annexes", "recommendations", "states", "synthesis_addendum"),
+        optional=(
+            "addressed",
+            "annexes",
+            "recommendations",
+            "states",
+            "synthesis_addendum",
+            "consultation_meetings",
+        ),
         description="A version of the review's report, compiled from the latest version of"
         " every submission and the consultation's answers. Served as stored: the same"
         " bytes on every read.",
@@ -1463,9 +1511,74 @@ CLEARANCE: dict[str, dict[str, Any]] = {
     "DraftRevision": object_of({**_DRAFT_REVISION, "content": {"type": "object"}}),
 }
 
+# Consultation meetings, their registrations and summaries.
+_REGISTRATION = object_of(
+    {
+        "id": UUID,
+        "session_id": UUID,
+        "party": {"type": "string", "description": "organisation:<id> or country:<ISO3>"},
+        "registered_by": UUID,
+        "people": {"type": "array"},
+        "headcount": COUNT,
+        "status": {"enum": ["registered", "waitlisted"]},
+        "attended": {"type": ["boolean", "null"]},
+        "attended_people": {"type": ["array", "null"], "items": COUNT},
+    }
+)
+_OWN_REGISTRATION = object_of(
+    {
+        **_REGISTRATION["properties"],
+        "waiting_place": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
+            "description": "On the waiting list: its place there (1 is next); else null.",
+        },
+    }
+)
+_SESSION = {
+    "id": UUID,
+    "review_id": TEXT,
+    "kind": {"enum": ["stakeholder_consultation", "review_meeting", "round_table"]},
+    "title": TEXT,
+    "meeting_id": nullable(UUID),
+    "cluster": nullable(CLUSTER),
+    "mode": {"enum": ["online", "in_person", "hybrid"]},
+    "link": {"type": ["string", "null"]},
+    "place": {"type": ["string", "null"]},
+    "starts_at": component("Instant"),
+    "ends_at": component("Instant"),
+    "agenda": {"type": "array"},
+    "capacity": {"type": ["integer", "null"]},
+    "audience": {"enum": ["stakeholders", "member_states", "both"]},
+    "status": {"enum": ["scheduled", "cancelled"]},
+    "cancel_reason": {"type": ["string", "null"]},
+    "registered_people": COUNT,
+    "waiting": COUNT,
+}
+SESSIONS: dict[str, dict[str, Any]] = {
+    "Session": object_of(_SESSION),
+    "SessionList": object_of(
+        {"items": array_of(object_of({**_SESSION, "mine": nullable(_OWN_REGISTRATION)}))}
+    ),
+    "SessionRegistration": _REGISTRATION,
+    "SessionRegistrations": object_of(
+        {"registered": array_of(_REGISTRATION), "waiting_list": array_of(_REGISTRATION)}
+    ),
+    "SessionSummary": object_of(
+        {
+            "session_id": UUID,
+            "kind": {"enum": ["rapporteur_summary", "chair_summary"]},
+            "text": TEXT,
+            "text_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "written_by_role": TEXT,
+            "written_at": component("Instant"),
+        }
+    ),
+}
+
 # Every answer schema, by component name.
 ANSWERS: dict[str, dict[str, Any]] = {
     **CLEARANCE,
+    **SESSIONS,
     **SERVICE,
     **REFERENCE,
     **ACCOUNTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -37,6 +38,7 @@ from workflows.models import (
     ReportDecision,
     ReportVersion,
     ReviewInput,
+    SessionTimes,
 )
 from workflows.review import REVIEW_PHASE, REVIEW_REGION, RegionalReviewWorkflow, workflow_id
 
@@ -191,3 +193,13 @@ class TemporalReviews:
             accepted_only=not compiled,
         )
         return None if result is None else result.version
+
+    async def schedule_session(
+        self, review_id: str, session_id: str, starts_at: datetime, *, update_id: str
+    ) -> None:
+        times = SessionTimes(session_id, starts_at)
+        await self._update(review_id, RegionalReviewWorkflow.schedule_session, times, update_id)
+
+    async def cancel_session(self, review_id: str, session_id: str, *, update_id: str) -> None:
+        times = SessionTimes(session_id)
+        await self._update(review_id, RegionalReviewWorkflow.cancel_session, times, update_id)

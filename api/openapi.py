@@ -38,6 +38,7 @@ from api import (
     reports,
     reviews,
     rollups,
+    sessions,
     submissions,
     tasks,
     webhooks,
@@ -54,6 +55,7 @@ from api.operations import (
     answer,
     operation,
 )
+from services import sessions as session_use_cases
 from services.accounts import NEW_ACTOR_SCHEMA
 from services.clearance import CLEARANCE_SCHEMA, CLEARING_OFFICER_SCHEMA, NEW_DRAFTER_SCHEMA
 from services.imports import ACCOUNTS_CSV
@@ -72,6 +74,7 @@ ROUTE_TABLES = (
     reviews.routes,
     submissions.routes,
     clearance.routes,
+    sessions.routes,
     annexes.routes,
     tasks.routes,
     reports.routes,
@@ -123,6 +126,11 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Clearance": CLEARANCE_SCHEMA,
     "NewRollup": NEW_ROLLUP_SCHEMA,
     "RollupApproval": ROLLUP_APPROVAL_SCHEMA,
+    "NewSession": session_use_cases.NEW_SESSION_SCHEMA,
+    "SessionChanges": session_use_cases.SESSION_CHANGES_SCHEMA,
+    "SessionRegistrationRequest": session_use_cases.REGISTRATION_SCHEMA,
+    "SessionAttendance": session_use_cases.ATTENDANCE_SCHEMA,
+    "SessionSummaryText": session_use_cases.SUMMARY_SCHEMA,
     "AnnexFile": {"type": "string", "format": "binary", "description": "The file itself."},
 }
 

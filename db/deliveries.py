@@ -87,7 +87,9 @@ CONTEXT = """
 async def expand_email(
     conn: Connection, event: asyncpg.Record, template: str, recipients: str, essential: str
 ) -> None:
-    """Create the event's email deliveries (`event`: id, review_id, actor_id, data)."""
+    """Create the event's email deliveries (`event`: id, review_id, actor_id, data). The
+    caller holds the event's lock (`db.events.claim_unexpanded` or `lock_for_expansion`), so
+    two expansions of one event never interleave their writes."""
     await conn.execute(
         email_expansion_sql(recipients, essential),
         event["review_id"],

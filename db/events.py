@@ -96,6 +96,20 @@ async def claim_unexpanded(conn: Connection, limit: int) -> list[asyncpg.Record]
     )
 
 
+async def lock_for_expansion(conn: Connection, event_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """The events `event_ids` locked for the caller's transaction in the order
+    `claim_unexpanded` takes them, waiting for any expander that holds one.
+
+    Whoever expands an event holds its lock first: a delivery's foreign key is checked against
+    its event only after the delivery's row is written, so two transactions writing the same
+    event's deliveries without it could each hold a row the other waits for."""
+    return await conn.fetch(
+        """SELECT id, review_id, type, actor_id, data FROM review_events
+           WHERE id = ANY($1::uuid[]) ORDER BY seq FOR UPDATE""",
+        event_ids,
+    )
+
+
 async def mark_expanded(conn: Connection, event_ids: list[uuid.UUID]) -> None:
     await conn.execute(
         "UPDATE review_events SET expanded_at = now() WHERE id = ANY($1::uuid[])", event_ids

@@ -45,6 +45,11 @@ PENDING_APPROVER = "SELECT (p.data ->> 'approver')::uuid FROM p"
 NAMED_STAKEHOLDERS = "SELECT jsonb_array_elements_text(p.data -> 'stakeholders')::uuid FROM p"
 # The accounts an announcement names, chosen as it was sent.
 NAMED_RECIPIENTS = "SELECT jsonb_array_elements_text(p.data -> 'recipients')::uuid FROM p"
+# Those with a place at a meeting (not its waiting list), and the one moved off that list.
+SESSION_REGISTRANTS = """
+    SELECT g.registered_by FROM p JOIN session_registrations g
+    ON g.session_id = (p.data ->> 'session_id')::uuid AND g.status = 'registered'"""
+REGISTRANT = "SELECT (p.data ->> 'registrant')::uuid FROM p"
 
 
 def not_yet_sent(recipients: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db.pool import Connection
+from db.sessions import summaries_of
 from db.submissions import LATEST_ACCEPTED, refused_after_compilation
 
 # With its provenance: when it was accepted, the role (never the name) of who submitted it,
@@ -183,6 +184,8 @@ class ReportInputs:
     endorsements: dict[str, int]
     general_comments: list[asyncpg.Record]  # category, organisation, text, id
     after_compilation: list[asyncpg.Record]  # kind, subject, received_at
+    # The summaries of the consultation meetings held, with their meetings' facts.
+    meetings: list[asyncpg.Record]
 
 
 async def read(
@@ -220,4 +223,5 @@ async def read(
         endorsements={r["endorsement"]: r["n"] for r in endorsements},
         general_comments=await conn.fetch(GENERAL_COMMENTS, review_id, general_comments, chars),
         after_compilation=await refused_after_compilation(conn, review_id),
+        meetings=await summaries_of(conn, review_id),
     )

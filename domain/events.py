@@ -62,6 +62,19 @@ class EventType(StrEnum):
     # The secretariat moved the review to the current versions of the document schemas (data:
     # the versions before and after).
     SCHEMA_VERSIONS_MOVED = "schema_versions.moved"
+    # A consultation meeting was scheduled, moved or edited, or cancelled (data: its id, kind
+    # and times); an organisation or a country registered for one, or was put on its waiting
+    # list (data: the meeting's and the registration's ids, the account, how many people, and
+    # whether it moved up from the waiting list); attendance and the summary were recorded.
+    SESSION_SCHEDULED = "session.scheduled"
+    SESSION_RESCHEDULED = "session.rescheduled"
+    SESSION_CANCELLED = "session.cancelled"
+    SESSION_REGISTERED = "session.registered"
+    SESSION_WAITLISTED = "session.waitlisted"
+    SESSION_ATTENDANCE_RECORDED = "session.attendance_recorded"
+    SESSION_SUMMARY_WRITTEN = "session.summary_written"
+    # A meeting starts soon: those registered for it are reminded (data: its id and start).
+    SESSION_REMINDER_DUE = "session.reminder_due"
 
 
 class RollupEventType(StrEnum):

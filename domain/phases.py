@@ -76,3 +76,15 @@ def more_states_refusal(phase: Phase) -> Refusal | None:
             " inputs closes."
         ).format(phase=phase.value),
     )
+
+
+def session_refusal(phase: Phase) -> Refusal | None:
+    """Consultation meetings are planned, moved and cancelled until the review ends."""
+    if not phase.terminal:
+        return None
+    return Refusal(
+        RefusalKind.WRONG_PHASE,
+        N_("The review is {phase}: its meetings can no longer be changed.").format(
+            phase=phase.value
+        ),
+    )

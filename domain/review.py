@@ -169,6 +169,17 @@ class PendingReminder:
     purpose: Purpose = Purpose.REMINDER
 
 
+@dataclass(frozen=True)
+class SessionReminder:
+    """An instant before a consultation meeting at which its registrants are reminded: the
+    meeting's id and start (small facts; the meeting itself lives in the database)."""
+
+    session_id: str
+    starts_at: datetime
+    seconds_before: int
+    at: datetime
+
+
 @dataclass
 class ReviewState:
     """What the workflow knows and carries across continue-as-new."""
@@ -188,3 +199,5 @@ class ReviewState:
     reminded_now_at: datetime | None = None
     # The approvers (actor ids, in order) who approved the current report version.
     approvals: list[str] = field(default_factory=list)
+    # The reminders planned before the review's consultation meetings (domain.sessions).
+    session_reminders: list[SessionReminder] = field(default_factory=list)

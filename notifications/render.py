@@ -74,6 +74,9 @@ TEMPLATED_EVENTS: tuple[str, ...] = (
     EventType.ANNOUNCEMENT_SENT,
     EventType.SYNTHESIS_ADDENDUM,
     EventType.CLEARANCE_REQUESTED,
+    EventType.SESSION_REMINDER_DUE,
+    EventType.SESSION_CANCELLED,
+    "session.promoted",
 )
 
 # Messages about a person's own account rather than a review (their own layout, no review).

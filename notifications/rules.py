@@ -27,8 +27,10 @@ from db.recipients import (
     OPTIONAL,
     PARTICIPANTS,
     PENDING_APPROVER,
+    REGISTRANT,
     REMINDED,
     SECRETARIAT,
+    SESSION_REGISTRANTS,
     TASK_ASSIGNEES,
     not_yet_sent,
 )
@@ -58,6 +60,13 @@ def _deadline_extended(data: Mapping[str, Any]) -> Rule:
             "report_due_at": SECRETARIAT,
         }.get(data.get("deadline", ""), CALLED)
     return Rule(EventType.DEADLINE_EXTENDED, recipients, OPTIONAL)
+
+
+def _session_registered(data: Mapping[str, Any]) -> Rule | None:
+    """Only one moved off a meeting's waiting list is told: the others registered themselves."""
+    if data.get("promoted"):
+        return Rule("session.promoted", REGISTRANT, ESSENTIAL)
+    return None
 
 
 def _report_due_or(rule: Rule) -> Callable[[Mapping[str, Any]], Rule]:
@@ -124,6 +133,14 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Rule | None]] = {
     EventType.SYNTHESIS_ADDENDUM: _fixed(EventType.SYNTHESIS_ADDENDUM, TASK_ASSIGNEES, ESSENTIAL),
     # A national report's draft waits for its clearing officer.
     EventType.CLEARANCE_REQUESTED: _fixed(EventType.CLEARANCE_REQUESTED, CLEARERS, ESSENTIAL),
+    # A meeting starts soon, or was cancelled: those with a place are told.
+    EventType.SESSION_REMINDER_DUE: _fixed(
+        EventType.SESSION_REMINDER_DUE, SESSION_REGISTRANTS, ESSENTIAL
+    ),
+    EventType.SESSION_CANCELLED: _fixed(
+        EventType.SESSION_CANCELLED, SESSION_REGISTRANTS, ESSENTIAL
+    ),
+    EventType.SESSION_REGISTERED: _session_registered,
 }
 
 

@@ -36,6 +36,7 @@ from domain.publication import report_may_be_published
 from domain.reference import Reference, load_reference
 from reports.addendum import addendum_section
 from reports.annexes import annex_listing
+from reports.meetings import held_summaries
 
 # Quotes per objective (and general comments) the report prints; the rest are counted.
 QUOTES_PER_OBJECTIVE = 20
@@ -268,6 +269,9 @@ async def compile_report(
     }
     if (addendum := await addendum_section(conn, review_id)) is not None:
         report["synthesis_addendum"] = addendum
+    # Only when meetings were held and summarised: a review without any compiles as before.
+    if inputs.meetings:
+        report["consultation_meetings"] = held_summaries(inputs.meetings)
     return with_hash(report)
 
 

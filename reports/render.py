@@ -45,6 +45,7 @@ from domain.reference import load_reference
 from domain.text import finalize_shown_text, without_direction_overrides
 from i18n import DEFAULT_LANGUAGE, N_
 from reports.addendum import added_ids, marking
+from reports.meetings import MODES, SESSION_KINDS, SUMMARY_KINDS
 
 __all__ = [
     "NO_REPORT",
@@ -576,6 +577,10 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
         "yes_no": lambda value: i18n.gettext("yes") if value else i18n.gettext("no"),
         "unplaced_editorial": unplaced,
         "kinds": {kind: i18n.gettext(label) for kind, label in KINDS.items()},
+        "meeting_words": {
+            word: i18n.gettext(label)
+            for word, label in {**SESSION_KINDS, **MODES, **SUMMARY_KINDS}.items()
+        },
         "country": country,
         "state_label": lambda state: (
             f"{state_name(state['iso3'], state['name'])} ({state['iso3']})"

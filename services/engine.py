@@ -4,6 +4,7 @@ the adapter layer implements it, so services never import the workflows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import asyncpg
@@ -73,6 +74,16 @@ class ReviewEngine(Protocol):
         """Compile the report again with the stored change request; the new version. With
         `compiled` false, None as soon as the review has taken the request (it compiles the
         new version after)."""
+        ...
+
+    async def schedule_session(
+        self, review_id: str, session_id: str, starts_at: datetime, *, update_id: str
+    ) -> None:
+        """Remind a meeting's registrants before it starts (again, for a meeting moved)."""
+        ...
+
+    async def cancel_session(self, review_id: str, session_id: str, *, update_id: str) -> None:
+        """Remind nobody of a meeting cancelled."""
         ...
 
 

@@ -7,10 +7,12 @@ from typing import Any
 import asyncpg
 
 from db import syntheses
+from db.sessions import summaries_of
 from db.syntheses import synthesis, synthesis_parts
 from domain.access import Actor
 from i18n import gettext
 from reports.addendum import listed, may_be_listed
+from reports.meetings import held_summaries
 from reports.synthesis import synthesis_page
 from reports.synthesis_builder import build_synthesis, source_of
 from services.engine import Deps
@@ -36,14 +38,21 @@ async def synthesis_document(
     deps: Deps, review_id: str, found: asyncpg.Record, start: int, limit: int
 ) -> dict[str, Any]:
     """The page of the review's synthesis (`found`) of at most `limit` parts from position
-    `start` on, with the cursor of the next page if there is one."""
+    `start` on, with the cursor of the next page if there is one. The first page also has the
+    consultation meetings held and their summaries, written after the synthesis was."""
     parts = await synthesis_parts(deps.pool, review_id, start, limit + 1)
     page = synthesis_page(found["content"], [(p["kind"], p["content"]) for p in parts[:limit]])
+    meetings = {}
+    if start == 0:
+        meetings = {
+            "consultation_meetings": held_summaries(await summaries_of(deps.pool, review_id))
+        }
     return {
         **page,
         "content_hash": found["content_hash"],
         "created_at": found["created_at"].isoformat(),
         "next_cursor": str(parts[limit]["position"]) if len(parts) > limit else None,
+        **meetings,
     }
 
 

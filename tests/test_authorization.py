@@ -1527,6 +1527,33 @@ ROWS: list[Row] = [
         to(REVIEW % "ece" + "/draft/clearance", {"content_hash": "0" * 64}),
         drafting_only(409),
     ),
+    # Consultation meetings: the review's secretariat schedules them, its participants see
+    # those they are invited to; a meeting nobody scheduled is there for nobody.
+    Row("sessions-ece", "GET", to(REVIEW % "ece" + "/sessions"), on_review("ece", 200, 200)),
+    Row(
+        "new-session-ece",
+        "POST",
+        to(REVIEW % "ece" + "/sessions", {}),
+        on_review("ece", 422, 403),
+        key=True,
+    ),
+    *(
+        Row(
+            f"{name}-no-session",
+            method,
+            to(f"/v1/sessions/{uuid.UUID(int=7)}{tail}", body),
+            actors(404),
+        )
+        for name, method, tail, body in (
+            ("session", "GET", "", None),
+            ("edit-session", "PATCH", "", {"title": "x"}),
+            ("register-session", "POST", "/registrations", {}),
+            ("unregister-session", "DELETE", "/registrations/mine", None),
+            ("session-registrations", "GET", "/registrations", None),
+            ("session-attendance", "POST", "/attendance", {"attendance": []}),
+            ("session-summary", "PUT", "/summary", {"kind": "chair_summary", "text": "x"}),
+        )
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from web import (
     home,
     invitations,
     language,
+    meetings,
     outreach,
     people,
     public,
@@ -160,6 +161,7 @@ def add_web(app: web.Application) -> None:
         report,
         audit,
         dashboard,
+        meetings,
         deliveries,
         public,
     ):

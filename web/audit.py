@@ -57,6 +57,14 @@ EVENT_TYPES = {
     EventType.SCHEMA_VERSIONS_MOVED: i18n.N_("Forms moved to their current version"),
     EventType.ANNEX_ATTACHED: i18n.N_("Annex attached to a draft"),
     EventType.ANNEX_REMOVED: i18n.N_("Annex removed from a draft"),
+    EventType.SESSION_SCHEDULED: i18n.N_("Meeting scheduled"),
+    EventType.SESSION_RESCHEDULED: i18n.N_("Meeting changed"),
+    EventType.SESSION_CANCELLED: i18n.N_("Meeting cancelled"),
+    EventType.SESSION_REGISTERED: i18n.N_("Registered for a meeting"),
+    EventType.SESSION_WAITLISTED: i18n.N_("On a meeting's waiting list"),
+    EventType.SESSION_ATTENDANCE_RECORDED: i18n.N_("Meeting attendance recorded"),
+    EventType.SESSION_SUMMARY_WRITTEN: i18n.N_("Meeting summary written"),
+    EventType.SESSION_REMINDER_DUE: i18n.N_("Meeting reminder sent"),
 }
 # A submission's event, by its kind: without and with who sent it.
 KINDS = {

@@ -173,6 +173,7 @@ def _links(review_id: str) -> list[dict[str, str]]:
         {"href": f"{base}/submissions", "label": i18n.gettext("Submissions")},
         {"href": f"{base}/synthesis", "label": i18n.gettext("Synthesis of the inputs")},
         {"href": f"{base}/answers", "label": i18n.gettext("Consultation answers")},
+        {"href": f"{base}/meetings", "label": i18n.gettext("Meetings")},
         {"href": f"{base}/report", "label": i18n.gettext("The regional report")},
         {"href": f"{base}/audit", "label": i18n.gettext("Audit trail")},
         {"href": f"{base}/deliveries", "label": i18n.gettext("Messages that failed")},

@@ -32,6 +32,7 @@ from services import annexes, clearance, drafts, reviews, schema_versions, submi
 from services.engine import Deps
 from services.refusals import STATUS_OF_KIND, Kind, Refused
 from services.submissions import Intake
+from web import meetings
 from web.annex_section import ANNEX_FIELD, annex_rows, annex_section
 from web.clearance import form_status
 from web.format import deadline, local_time
@@ -171,6 +172,10 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         # Those who run the review invite stakeholders from here; those taking part never see it.
         "runs": runs_review(person, review["region"]),
         "team": drafting_country(person) is not None,
+        "meetings": await meetings.invited_meetings(request, person, review["id"]),
+        "meeting_notice": meetings.meeting_notice(request.query),
+        "delegate_rows": range(meetings.DELEGATE_ROWS),
+        "delegation": person.role == "focal_point",
     }
     return page(request, "reviews/review.html", context)
 

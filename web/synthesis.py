@@ -16,9 +16,11 @@ from domain.access import Actor
 from domain.reference import load_reference
 from domain.review import SubmissionKind
 from i18n import N_, country_name, gettext
+from reports.meetings import MODES, SESSION_KINDS, SUMMARY_KINDS
+from reports.render import ROLES
 from services import reviews, synthesis
 from services.refusals import Kind, Refused
-from web.format import local_time
+from web.format import deadline, local_time
 from web.render import page
 from web.sessions import require_person
 
@@ -110,6 +112,9 @@ def words_for(person: Actor) -> dict[str, Any]:
         "accepted_on": lambda at: local_time(datetime.fromisoformat(at), person.time_zone),
         "country_names": country_names,
         "objective_statuses": {s.id: s.title for s in reference.objective_statuses},
+        # The consultation meetings held: their times as deadlines are written (UTC beside).
+        "meeting_time": lambda at: deadline(datetime.fromisoformat(at), person.time_zone),
+        "meeting_words": {**SESSION_KINDS, **MODES, **SUMMARY_KINDS, **ROLES},
     }
 
 

@@ -288,3 +288,12 @@ class RollupApproval:
     actor_id: str
     # The version approved: the one awaiting approval when the admin read it.
     version: int
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """A consultation meeting the review reminds its registrants of: its id and start; no
+    start (None) for one cancelled."""
+
+    session_id: str
+    starts_at: datetime | None = None

@@ -22,7 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 # Pure data, passed through so its datetimes are the real ones the converter recognises.
 with workflow.unsafe.imports_passed_through():
-    from domain import approval, deadlines, intake, phases, reminders
+    from domain import approval, deadlines, intake, phases, reminders, sessions
     from domain.events import EventType, ReviewEvent
     from domain.refusal import Refusal, RefusalKind
     from domain.review import (
@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         ReportVersion,
         ReviewInput,
         ReviewSnapshot,
+        SessionTimes,
         SubmissionBatch,
         SubmissionOutcome,
     )
@@ -195,7 +196,7 @@ class RegionalReviewWorkflow:
 
     async def _sleep_until_next_instant(self) -> None:
         self.replan = False
-        instant = reminders.next_instant(self.state)
+        instant = sessions.next_instant(self.state)
         timeout = None if instant is None else instant - workflow.now()
         if timeout is not None and timeout <= timedelta(0):
             return
@@ -211,6 +212,15 @@ class RegionalReviewWorkflow:
         while reminder := reminders.next_due(self.state.pending_reminders, now):
             self.state.pending_reminders.remove(reminder)
             await self._remind(reminder)
+        while due := sessions.next_due(self.state.session_reminders, now):
+            self.state.session_reminders.remove(due)
+            await self._record(
+                EventType.SESSION_REMINDER_DUE,
+                None,
+                session_id=due.session_id,
+                starts_at=due.starts_at.isoformat(),
+                seconds_before=due.seconds_before,
+            )
         deadline = phases.reached_deadline(self.state, now)
         if deadline is None:
             return
@@ -606,6 +616,45 @@ class RegionalReviewWorkflow:
 
     def _approvers_change_refusal(self) -> Refusal | None:
         return approval.change_refusal(self.state.phase, self.state.report_version)
+
+    # ---- consultation meetings ----------------------------------------------------------
+
+    @workflow.update
+    async def schedule_session(self, times: SessionTimes) -> SessionTimes:
+        """Plan (or, for a meeting moved, re-plan) the reminders before a meeting stored by
+        the service; the meeting itself lives in the database."""
+        if await self._arrived():
+            return times
+        async with self._command(self._session_refusal):
+            assert times.starts_at is not None  # the validator refuses a meeting without
+            self.state.session_reminders = sessions.armed(
+                self.state.session_reminders, times.session_id, times.starts_at, workflow.now()
+            )
+        return times
+
+    @schedule_session.validator
+    def validate_schedule_session(self, times: SessionTimes) -> None:
+        self._validate_command(self._session_refusal)
+        if times.starts_at is None:
+            raise refused(Refusal(RefusalKind.INVALID, "A meeting to remind of needs its start."))
+
+    @workflow.update
+    async def cancel_session(self, times: SessionTimes) -> SessionTimes:
+        """Drop the reminders of a meeting cancelled."""
+        if await self._arrived():
+            return times
+        async with self._command(self._session_refusal):
+            self.state.session_reminders = sessions.cancelled(
+                self.state.session_reminders, times.session_id
+            )
+        return times
+
+    @cancel_session.validator
+    def validate_cancel_session(self, times: SessionTimes) -> None:
+        self._validate_command(self._session_refusal)
+
+    def _session_refusal(self) -> Refusal | None:
+        return phases.session_refusal(self.state.phase)
 
     # ---- the report ---------------------------------------------------------------------
 
