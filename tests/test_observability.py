@@ -272,13 +272,15 @@ async def test_the_database_gauges_count_deliveries_by_status_and_reviews_by_pha
     pool = await create_pool(fresh_database, min_size=1, max_size=2)
     try:
         async with pool.acquire() as conn:
-            # Rows that stand alone: the accounts and events they refer to do not matter here.
+            # Rows that stand alone: the accounts and events they refer to do not matter here
+            # (and, triggers off, a review's cycle is written, not derived).
             await conn.execute("SET session_replication_role = replica")
             for number, phase in enumerate(("call_for_inputs", "call_for_inputs", "published")):
                 await conn.execute(
                     """INSERT INTO reviews (id, region, title, member_states, timeline,
-                           reminder_days, late_submissions, phase, deadlines, created_by)
-                       VALUES ($1, 'ECE', 'A review', '{}', '{}', '{}', 'reject', $2, '{}', $3)""",
+                           reminder_days, late_submissions, phase, deadlines, created_by, cycle)
+                       VALUES ($1, 'ECE', 'A review', '{}', '{}', '{}', 'reject', $2, '{}', $3,
+                               '2024-2025')""",
                     f"review-{number}",
                     phase,
                     uuid.uuid4(),

@@ -90,6 +90,19 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         "of": 3,
     },
     "report.published": {"version": 1, "content_hash": "sha256:3f9a0c7e5b1d"},
+    "session.reminder_due": {
+        "session_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "starts_at": "2020-11-09T09:00:00+00:00",
+        "seconds_before": 86_400,
+    },
+    "session.cancelled": {"session_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+    "session.promoted": {
+        "session_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "registration_id": "9b2f1e34-0d7c-4a56-8e21-5c3b7a9d0f12",
+        "people": 2,
+        "promoted": True,
+        "registrant": "5d1f0c6e-2b7a-4c39-9e81-0a4b6c2d8e1f",
+    },
     "review.invited": {
         "title": "Regional Review of the GCM in the UNECE Region 2020",
         "call_opens_at": "2020-09-01T00:00:00+00:00",
