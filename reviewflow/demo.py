@@ -29,7 +29,16 @@ import asyncpg
 from config.settings import Settings
 from domain.access import Actor
 from reports.evidence import verify_pack
-from reviewflow.demo_data import DOMAIN, Planned, Scenario, Timeline, stakeholder_input
+from reviewflow.demo_data import (
+    DOMAIN,
+    MEETING_KINDS,
+    Meeting,
+    Planned,
+    Scenario,
+    Timeline,
+    meeting_summary,
+    stakeholder_input,
+)
 from reviewflow.demo_rollup import DemoRollup, RollupError
 from reviewflow.demo_scenarios import CYCLE, ECE_2020, SCENARIOS
 from reviewflow.services import Secret, hand_over
@@ -38,6 +47,8 @@ from services.signin import invitation_link
 
 # The demo's days between creating the review and the call's opening.
 LEAD_DAYS = 3
+# How long after a meeting ends its summary is written, in days.
+SUMMARY_AFTER_DAYS = 0.05
 # How long the demo waits for the review to reach a phase once its deadline has passed.
 PHASE_WAIT_S = 60.0
 POLL_S = 0.2
@@ -71,6 +82,11 @@ def schedule(scenario: Scenario) -> list[Planned]:
         Planned(deadlines.inputs_due, "consultation_opens"),
         Planned(deadlines.consultation_due, "report_compiled"),
         *scenario.steps,
+        # Each meeting's summary, written as it ends.
+        *(
+            Planned(scenario.meeting_hours(meeting)[1] + SUMMARY_AFTER_DAYS, "summary", str(i))
+            for i, meeting in enumerate(scenario.meetings)
+        ),
     ]
     # At the same day, a phase's change comes before what is done in the new phase.
     return sorted(steps, key=lambda step: (step.day, step.action not in PHASE_STEPS))
@@ -126,6 +142,8 @@ class Outcome:
     phase: str = ""
     # Where the published review's evidence pack was saved, once it verified.
     evidence: str = ""
+    # The id of each of the scenario's meetings, in the scenario's order.
+    meetings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +246,7 @@ class Demo:
             "request_changes": self._request_changes,
             "approve": self._approve,
             "evidence": self._evidence,
+            "summary": self._summary,
             **dict.fromkeys(PHASE_STEPS, self._phase),
         }
 
@@ -240,6 +259,7 @@ class Demo:
             f" {len(scenario.stakeholders)} stakeholder organisations."
         )
         await self._create_review()
+        await self._schedule_meetings()
         await self._hand_over_links()
         for step in schedule(scenario):
             await self._until(self.calendar.at(step.day))
@@ -276,6 +296,61 @@ class Demo:
             f" stakeholder organisations invited. {scenario.name}'s calendar runs at one day"
             f" every {calendar.day_s:.1f} s; the call opens in {LEAD_DAYS * calendar.day_s:.0f} s."
         )
+
+    async def _schedule_meetings(self) -> None:
+        """The secretariat plans the review's meetings on their days; stakeholders register
+        for the consultations, and each State's focal point a delegation of two for the
+        review meeting and its round tables."""
+        scenario, review_id = self.scenario, self.outcome.review_id
+        registrations = 0
+        for meeting in scenario.meetings:
+            starts, ends = scenario.meeting_hours(meeting)
+            body = {
+                "kind": MEETING_KINDS[meeting.kind],
+                "title": meeting.title,
+                "mode": "online",
+                "link": f"https://meet.example.org/{review_id}/{len(self.outcome.meetings) + 1}",
+                "starts_at": self.calendar.at(starts).isoformat(),
+                "ends_at": self.calendar.at(ends).isoformat(),
+                "audience": "stakeholders" if meeting.kind == "consultation" else "both",
+                "cluster": meeting.cluster,
+            }
+            if meeting.kind == "round_table":
+                body["meeting_id"] = self.outcome.meetings[self._review_meeting()]
+            path = f"/v1/reviews/{review_id}/sessions"
+            session = await self._call("POST", path, self.people.secretariat, body)
+            self.outcome.meetings.append(session["id"])
+            for account, people in self._attendees(meeting):
+                path = f"/v1/sessions/{session['id']}/registrations"
+                await self._call("POST", path, account, people)
+                registrations += 1
+        self.say(
+            f"The secretariat plans {len(scenario.meetings)} online meetings on their days"
+            f" ({', '.join(m.title for m in scenario.meetings)}), each reminded to those"
+            f" registered a day and an hour before: {registrations} registrations so far"
+        )
+
+    def _review_meeting(self) -> int:
+        return next(i for i, m in enumerate(self.scenario.meetings) if m.kind == "review_meeting")
+
+    def _attendees(self, meeting: Meeting) -> list[tuple[Account, dict[str, Any]]]:
+        """Who registers for `meeting`, each with what they send: an organisation's own
+        registration for a consultation, a State's delegation for the review meeting and
+        each of its round tables."""
+        if meeting.kind == "consultation":
+            return [(account, {}) for account in self.people.stakeholders.values()]
+        return [
+            (
+                self.people.focal_points[state.iso3],
+                {
+                    "people": [
+                        {"name": state.focal_point.name, "title": "Head of delegation"},
+                        {"name": f"Delegate of {state.name}", "title": "Delegate"},
+                    ]
+                },
+            )
+            for state in self.scenario.states
+        ]
 
     async def _hand_over_links(self) -> None:
         """Sign-in links for the pages, for whoever watches: the secretariat's and a focal
@@ -326,6 +401,26 @@ class Demo:
         return (
             f"{approver.person.name} ({approver.title}) approves last: report version"
             f" {answer['version']} is {answer['status']}. The review is {self.outcome.phase}."
+        )
+
+    async def _summary(self, step: Planned) -> str:
+        """After a meeting: who came (everyone registered, here), and its summary."""
+        meeting = self.scenario.meetings[int(step.subject)]
+        session = f"/v1/sessions/{self.outcome.meetings[int(step.subject)]}"
+        secretariat = self.people.secretariat
+        listed = await self._call("GET", f"{session}/registrations", secretariat, expect=200)
+        attendance = [{"registration_id": r["id"], "attended": True} for r in listed["registered"]]
+        await self._call(
+            "POST", f"{session}/attendance", secretariat, {"attendance": attendance}, expect=200
+        )
+        summary = meeting_summary(
+            meeting, len(self.scenario.stakeholders), len(self.scenario.states)
+        )
+        await self._call("PUT", f"{session}/summary", secretariat, summary, expect=200)
+        whose = "rapporteur's" if summary["kind"] == "rapporteur_summary" else "chair's"
+        return (
+            f"{meeting.title} held: attendance of {len(attendance)} registrations recorded,"
+            f" and the {whose} summary written for the synthesis and the report"
         )
 
     async def _evidence(self, _: Planned) -> str:

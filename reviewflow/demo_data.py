@@ -304,7 +304,9 @@ def stakeholder_input(stakeholder: Stakeholder) -> dict[str, Any]:
 # ---- a scenario ----------------------------------------------------------------------------
 
 # What someone does on a day of the story; the runner has one handler per kind.
-Action = Literal["report", "input", "answer", "extend", "request_changes", "approve", "evidence"]
+Action = Literal[
+    "report", "input", "answer", "extend", "request_changes", "approve", "evidence", "summary"
+]
 # The review's own moves from phase to phase, which the runner waits for.
 PhaseChange = Literal["call_opens", "consultation_opens", "report_compiled"]
 
@@ -348,6 +350,43 @@ class Meeting:
     starts: date
     ends: date
     cluster: int | None = None
+
+
+# The kind of session each of the demo's meetings is.
+MEETING_KINDS = {
+    "consultation": "stakeholder_consultation",
+    "review_meeting": "review_meeting",
+    "round_table": "round_table",
+}
+
+
+def meeting_summary(meeting: Meeting, organisations: int, states: int) -> dict[str, str]:
+    """The rapporteur's summary of a consultation, the chair's of the review meeting and of
+    its round tables, as the secretariat writes it after the meeting."""
+    if meeting.kind == "consultation":
+        return {
+            "kind": "rapporteur_summary",
+            "text": (
+                f"{meeting.title}: {organisations} organisations took part. They asked for"
+                " regular pathways for workers at every skill level, firewalls between"
+                " public services and immigration enforcement, and the participation of"
+                " migrants' own organisations in the follow-up of the review."
+            ),
+        }
+    topic = (
+        f"the objectives of cluster {meeting.cluster}"
+        if meeting.cluster
+        else "the implementation of the Global Compact in the region"
+    )
+    return {
+        "kind": "chair_summary",
+        "text": (
+            f"{meeting.title}: delegations of {states} member States and {organisations}"
+            f" stakeholder organisations reviewed {topic}. The chair noted progress on"
+            " data and on fair recruitment, and gaps in alternatives to detention and in"
+            " the portability of social security."
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -406,6 +445,11 @@ class Scenario:
 
     def day_of(self, when: date) -> int:
         return (when - self.call_opened).days
+
+    def meeting_hours(self, meeting: Meeting) -> tuple[float, float]:
+        """The days (from the call's opening) a meeting starts and ends on: 09:00 of its
+        first day to 17:00 of its last."""
+        return self.day_of(meeting.starts) + 9 / 24, self.day_of(meeting.ends) + 17 / 24
 
 
 def plan(

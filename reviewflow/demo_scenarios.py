@@ -238,7 +238,8 @@ ECE_2020 = Scenario(
             "care-workers-unions": 52,
         },
         extension=_ECE_EXTENSION,
-        changes_day=58,
+        # Changes asked once the review meeting (12-13 November) has its chair's summary.
+        changes_day=60,
         approval_day=62,
     ),
     extension=_ECE_EXTENSION,
@@ -483,10 +484,10 @@ ESCAP_2021 = Scenario(
             "migrant-workers-unions": 99,
         },
         extension=_ESCAP_EXTENSION,
-        # Changes on the day of the consultation's summary (26 February 2021), approval on
-        # the last day of the intergovernmental review (12 March 2021).
-        changes_day=184,
-        approval_day=198,
+        # Changes asked once the intergovernmental review (10-12 March 2021) has its chair's
+        # summary, approval the day after.
+        changes_day=198.8,
+        approval_day=199.5,
     ),
     extension=_ESCAP_EXTENSION,
     change_request={
