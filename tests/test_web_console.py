@@ -293,6 +293,8 @@ async def test_editing_the_title_and_description(site: Site) -> None:
     await other.close()
 
 
+# A journey of many pages, tens of seconds: with the slow tests.
+@pytest.mark.slow
 @needs_chromium
 async def test_creating_a_review_in_the_browser(page: Page, site: Site) -> None:
     tag = secrets.token_hex(4)

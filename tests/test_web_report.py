@@ -170,6 +170,8 @@ async def test_approving_publishes_the_latest_version(site: Site) -> None:
         assert verify_pack(await pack.read()) == []
 
 
+# A journey of many pages, tens of seconds: with the slow tests.
+@pytest.mark.slow
 @needs_chromium
 async def test_request_changes_then_approve_in_a_browser(page: Page, site: Site) -> None:
     runs, review_id = await in_approval(site)

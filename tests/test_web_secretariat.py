@@ -93,6 +93,8 @@ async def _export_submissions(page: Page, review_id: str) -> list[dict[str, str]
     return list(csv.DictReader(io.StringIO(text)))
 
 
+# A journey of many pages, tens of seconds: with the slow tests.
+@pytest.mark.slow
 @needs_chromium
 async def test_a_secretariat_runs_a_review_from_its_browser(
     page: Page, site: Site, tmp_path: Path

@@ -226,6 +226,8 @@ def response_form(token: str, **fields: str) -> dict[str, str]:
     return {"csrf_token": token, **fields}
 
 
+# A journey of many pages, tens of seconds: with the slow tests.
+@pytest.mark.slow
 async def test_a_task_is_answered_once_with_errors_beside_their_fields_and_a_receipt(
     site: Site, consultation: dict[str, Any]
 ) -> None:
