@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -242,10 +243,13 @@ async def write_summary(
     return row
 
 
-async def summaries_of(conn: Executor, review_id: str) -> list[asyncpg.Record]:
+async def summaries_of(
+    conn: Executor, review_id: str, written_by: datetime | None = None
+) -> list[asyncpg.Record]:
     """The summaries of the review's meetings that were held (not cancelled), in the order
     the meetings started, each with its meeting's facts and numbers: what the synthesis, the
-    report and the evidence pack show."""
+    report and the evidence pack show; with `written_by`, those written by then only (the
+    evidence pack's, as they stood when the report was published)."""
     return await conn.fetch(
         """SELECT m.session_id, m.kind, m.text, m.text_sha256, m.written_by, m.written_by_role,
                   m.written_at, s.kind AS session_kind, s.title, s.mode, s.starts_at, s.ends_at,
@@ -260,6 +264,8 @@ async def summaries_of(conn: Executor, review_id: str) -> list[asyncpg.Record]:
                    AS attended
            FROM session_summaries m JOIN review_sessions s ON s.id = m.session_id
            WHERE m.review_id = $1 AND s.status = 'scheduled'
+             AND ($2::timestamptz IS NULL OR m.written_at <= $2)
            ORDER BY s.starts_at, s.id""",
         review_id,
+        written_by,
     )

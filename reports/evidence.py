@@ -71,6 +71,8 @@ class Sources:
     annexes: Sequence[dict[str, Any]] = ()
     annex_bytes: dict[str, bytes] = field(default_factory=dict)
     answers: Sequence[dict[str, Any]] = ()
+    # The summaries of the meetings held, with their provenance, as the report shows them.
+    meetings: Sequence[dict[str, Any]] = ()
     events: Sequence[dict[str, Any]] = ()
     # The JSON Schemas the review collected with, by file name ("national_report.v2.json").
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -118,6 +120,14 @@ def answer_files(sources: Sources) -> list[File]:
     return [json_file("consultation/answers.json", list(sources.answers))]
 
 
+def meeting_files(sources: Sources) -> list[File]:
+    """The summaries of the consultation meetings held, each with its meeting's facts and its
+    provenance (who wrote it, when, and the SHA-256 of its text)."""
+    if not sources.meetings:
+        return []
+    return [json_file("consultation/meetings.json", list(sources.meetings))]
+
+
 def audit_files(sources: Sources) -> list[File]:
     """The review's audit trail, its events in order."""
     return [json_file("audit/events.json", list(sources.events))]
@@ -133,6 +143,7 @@ PARTS: list[Part] = [
     submission_files,
     annex_files,
     answer_files,
+    meeting_files,
     audit_files,
     schema_files,
 ]

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import evidence as store
+from db.sessions import summaries_of
 from domain.access import Actor
 from i18n import gettext
 from reports.evidence import Rendering, Sources, build_pack, sha256
+from reports.meetings import held_summaries
 from schemas import schema_document, schema_file
 from services.engine import Deps
 from services.refusals import conflict
@@ -73,6 +75,7 @@ async def _sources(deps: Deps, review_id: str, report: asyncpg.Record) -> Source
         annexes = await store.sent_annexes(conn, review_id)
         annex_bytes = await store.file_bytes(conn, sorted({a["sha256"] for a in annexes}))
         answers = await store.consultation_answers(conn, review_id)
+        meetings = await summaries_of(conn, review_id, written_by=report["published_at"])
         events = await store.trail_until_publication(conn, review_id)
         pins = await store.schema_pins(conn, review_id)
     renderings = [await _rendering(deps, review_id, report, report["language"])]
@@ -89,6 +92,7 @@ async def _sources(deps: Deps, review_id: str, report: asyncpg.Record) -> Source
         annexes=annexes,
         annex_bytes=annex_bytes,
         answers=answers,
+        meetings=held_summaries(meetings),
         events=events,
         schemas=_schemas(pins),
     )

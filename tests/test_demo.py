@@ -4,7 +4,9 @@ runs (one review, then the cycle's reviews side by side) against the real stack.
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -185,6 +187,14 @@ async def test_the_cycle_runs_both_regions_to_their_public_reports(
             # Its evidence pack verifies offline: the command, with no database or Temporal.
             verified = await run_cli("evidence", "verify", outcome.evidence, env={})
             assert verified.code == 0 and verified.out[0].startswith("OK"), verified
+            # It holds the summary of every meeting of the review, as written.
+            with zipfile.ZipFile(outcome.evidence) as pack:
+                meetings = json.loads(pack.read("consultation/meetings.json"))
+            scenario = SCENARIOS[outcome.region]
+            assert sorted(m["title"] for m in meetings) == sorted(
+                m.title for m in scenario.meetings
+            )
+            assert all(m["summary"]["text"].startswith(m["title"]) for m in meetings)
             scenario = SCENARIOS[outcome.region]
             assert outcome.reports == list(scenario.days("report"))
             public = await http.get(f"/reports/{outcome.review_id}.json")  # no one signed in

@@ -102,6 +102,7 @@ def sources() -> Sources:
         annexes=[{"submission_id": "s1", "version": 1, "sha256": hashlib.sha256(b"A").hexdigest()}],
         annex_bytes={hashlib.sha256(b"A").hexdigest(): b"A"},
         answers=[{"task_id": "t1", "response": {"endorsement": "endorse"}}],
+        meetings=[{"session_id": "m1", "summary": {"kind": "rapporteur_summary", "text": "Met"}}],
         events=[{"id": "e1", "type": "published", "data": {}}],
         schemas={"national_report.v2.json": {"type": "object"}},
     )
@@ -140,6 +141,7 @@ def test_the_same_sources_give_the_same_bytes_and_the_pack_verifies() -> None:
         "report.fr.pdf",
         "submissions/national_report/DEU/v1.json",
         "consultation/answers.json",
+        "consultation/meetings.json",
         "audit/events.json",
         "schemas/national_report.v2.json",
         "SHA256SUMS",
