@@ -86,14 +86,17 @@ async def test_two_approvers_in_turn_with_a_change_request(page: Page, site: Sit
         await expect(second.get_by_role("status")).to_contain_text("Version 2 is being compiled")
         await assert_accessible(second)
 
+    async def compiled() -> bool:
+        """Version 2 is compiled and awaits its approvers (asked of the API: reloading a
+        page in a loop races the browser's own navigation)."""
+        answer = await site.api.get(f"/v1/reviews/{review_id}/approvals", headers=runs.headers)
+        chain = await answer.json()
+        return bool(chain["version"] == 2 and chain["phase"] == "approval")
+
+    await eventually(compiled, deadline_s=60)
     async with site.other_page(page) as first:
         await signed_in(first, site, lead, report)
-
-        async def compiled() -> bool:
-            await first.reload()
-            return await first.get_by_text("Version 2 awaits your decision.").count() == 1
-
-        await eventually(compiled, deadline_s=60)
+        await expect(first.get_by_text("Version 2 awaits your decision.")).to_be_visible()
         # The new version needs every approval again, from the first.
         await expect(first.locator("#approvers")).not_to_contain_text("Approved")
         await assert_accessible(first)
