@@ -24,9 +24,15 @@ async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None
         event.type,
         uuid.UUID(event.actor_id) if event.actor_id else None,
         event.at,
-        # Round-trip through JSON so values such as datetimes are stored as text.
-        json.loads(json.dumps({**event.data, **extra}, default=str)),
+        stored_data(event.data, extra),
     )
+
+
+def stored_data(data: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as stored: round-tripped through JSON, so values such as datetimes are
+    stored as text."""
+    stored: dict[str, Any] = json.loads(json.dumps({**data, **extra}, default=str))
+    return stored
 
 
 @dataclass(frozen=True)

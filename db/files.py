@@ -7,13 +7,10 @@ a backup of the database holds the files with the rows that name them.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import asyncpg
 
-
-def sha256_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+from domain.canonical import sha256_hex
 
 
 class PostgresFileStore:
@@ -22,7 +19,7 @@ class PostgresFileStore:
 
     async def put(self, content: bytes) -> str:
         # Off the loop: hashing 20 MB takes a while.
-        digest = await asyncio.to_thread(sha256_of, content)
+        digest = await asyncio.to_thread(sha256_hex, content)
         await self._pool.execute(
             # Stored again: the time is now, so the purge of files no annex names
             # (db.retention) leaves it to the upload naming it.

@@ -3,12 +3,12 @@ regional reports they gather."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import asyncpg
 
+from db.events import stored_data
 from db.pool import Connection, Executor
 from domain.events import RollupEvent
 
@@ -166,7 +166,7 @@ async def insert_event(conn: Executor, event: RollupEvent, **extra: Any) -> None
         event.type,
         uuid.UUID(event.actor_id) if event.actor_id else None,
         event.at,
-        json.loads(json.dumps({**event.data, **extra}, default=str)),
+        stored_data(event.data, extra),
     )
 
 

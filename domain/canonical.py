@@ -21,6 +21,11 @@ from typing import Any
 import rfc8785
 
 
+def sha256_hex(content: bytes) -> str:
+    """SHA-256 (hex) of bytes: a file's, a text's, a JSON document's canonical form."""
+    return hashlib.sha256(content).hexdigest()
+
+
 def canonical_json(document: Any) -> str:
     """The document's RFC 8785 form."""
     return rfc8785.dumps(document).decode()
@@ -28,14 +33,14 @@ def canonical_json(document: Any) -> str:
 
 def json_hash(document: Any) -> str:
     """SHA-256 (hex) of the document's RFC 8785 form."""
-    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+    return sha256_hex(rfc8785.dumps(document))
 
 
 def earlier_json_hash(document: Any) -> str:
     """SHA-256 (hex) of the form hashes were taken over before RFC 8785; only for
     recognising a hash stored then."""
     earlier = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(earlier.encode()).hexdigest()
+    return sha256_hex(earlier.encode())
 
 
 class Digest:

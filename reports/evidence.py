@@ -17,7 +17,6 @@ no file missing or extra, `SHA256SUMS`, and the report's content hash against `r
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.canonical import Digest, canonical_json
+from domain.canonical import Digest, canonical_json, sha256_hex
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -149,10 +148,6 @@ PARTS: list[Part] = [
 ]
 
 
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 def manifest(sources: Sources, files: Sequence[File]) -> File:
     return json_file(
         MANIFEST,
@@ -162,7 +157,8 @@ def manifest(sources: Sources, files: Sequence[File]) -> File:
             "content_hash": sources.content_hash,
             "published_at": sources.published_at.isoformat(),
             "files": [
-                {"name": f.name, "sha256": sha256(f.content), "size": len(f.content)} for f in files
+                {"name": f.name, "sha256": sha256_hex(f.content), "size": len(f.content)}
+                for f in files
             ],
         },
     )
@@ -170,7 +166,7 @@ def manifest(sources: Sources, files: Sequence[File]) -> File:
 
 def sums(files: Sequence[File]) -> File:
     """`sha256sum`'s format (two spaces: text mode), so `sha256sum -c SHA256SUMS` checks it."""
-    return File(SUMS, "".join(f"{sha256(f.content)}  {f.name}\n" for f in files).encode())
+    return File(SUMS, "".join(f"{sha256_hex(f.content)}  {f.name}\n" for f in files).encode())
 
 
 def build_pack(sources: Sources, parts: Sequence[Part] = PARTS) -> bytes:
@@ -222,7 +218,7 @@ def _manifest_problems(contents: dict[str, bytes], entries: dict[str, Any]) -> l
     for name, entry in sorted(entries.items()):
         if name not in contents:
             problems.append(f"{name}: listed in {MANIFEST} but missing")
-        elif sha256(contents[name]) != entry.get("sha256"):
+        elif sha256_hex(contents[name]) != entry.get("sha256"):
             problems.append(f"{name}: SHA-256 differs from {MANIFEST}")
         elif len(contents[name]) != entry.get("size"):
             problems.append(f"{name}: size differs from {MANIFEST}")
@@ -241,7 +237,7 @@ def _sums_problems(contents: dict[str, bytes]) -> list[str]:
     problems = [
         f"{name}: SHA-256 differs from {SUMS}"
         for name, digest in sorted(summed.items())
-        if name in contents and sha256(contents[name]) != digest
+        if name in contents and sha256_hex(contents[name]) != digest
     ]
     unsummed = set(contents) - set(summed) - {SUMS}
     problems += [f"{name}: not listed in {SUMS}" for name in sorted(unsummed)]

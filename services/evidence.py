@@ -18,8 +18,9 @@ import asyncpg
 from db import evidence as store
 from db.sessions import summaries_of
 from domain.access import Actor
+from domain.canonical import sha256_hex
 from i18n import gettext
-from reports.evidence import Rendering, Sources, build_pack, sha256
+from reports.evidence import Rendering, Sources, build_pack
 from reports.meetings import held_summaries
 from schemas import schema_document, schema_file
 from services.engine import Deps
@@ -52,7 +53,7 @@ async def evidence_pack(deps: Deps, actor: Actor, review_id: str) -> Pack:
     stored = await store.stored_pack(deps.pool, review["id"], report["version"])
     if stored is None:
         content = await build(deps, review["id"], report)
-        digest = sha256(content)
+        digest = sha256_hex(content)
         await store.keep_pack(deps.pool, review["id"], report["version"], digest, content)
         stored = await store.stored_pack(deps.pool, review["id"], report["version"])
         assert stored is not None

@@ -9,7 +9,6 @@ transaction commits, so a meeting the workflow refuses is not kept.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from db.events import insert_event
 from db.pool import Connection
 from domain import sessions as rules
 from domain.access import Actor, runs_review
+from domain.canonical import sha256_hex
 from domain.events import EventType, ReviewEvent
 from domain.sessions import Audience, Mode, Placement, Seat, SessionKind, SummaryKind, Times
 from i18n import gettext
@@ -587,7 +587,7 @@ async def record_attendance(
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex(text.encode("utf-8"))
 
 
 def summary_document(row: asyncpg.Record) -> dict[str, Any]:
