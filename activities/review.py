@@ -15,7 +15,7 @@ from temporalio import activity
 
 from activities.common import precondition_failed
 from db import approvals, reviews, submissions, syntheses, tasks
-from db.events import insert_event
+from db.events import insert_event, insert_events
 from db.pool import Connection
 from domain.events import EventType, ReviewEvent
 from domain.review import Deadline, Phase, ReviewConfig
@@ -65,6 +65,36 @@ def _addendum_event(batch: AcceptSubmissions, added: list[dict[str, Any]]) -> Re
     )
 
 
+def _accepted(acceptance: submissions.Acceptance) -> SubmissionAccepted:
+    return SubmissionAccepted(str(acceptance.submission_id), acceptance.version, acceptance.late)
+
+
+def _acceptance_events(
+    batch: AcceptSubmissions, accepted: dict[uuid.UUID, submissions.Acceptance]
+) -> tuple[list[tuple[ReviewEvent, dict[str, Any]]], list[dict[str, Any]]]:
+    """The `submission.accepted` event of each request accepted now (once, should a request
+    come twice), and what the addendum says of each."""
+    events: list[tuple[ReviewEvent, dict[str, Any]]] = []
+    added: list[dict[str, Any]] = []
+    told: set[uuid.UUID] = set()
+    for item in batch.items:
+        request_id = uuid.UUID(item.ref.request_id)
+        acceptance = accepted[request_id]
+        if not acceptance.accepted_now or request_id in told:
+            continue
+        told.add(request_id)
+        extra: dict[str, Any] = {
+            "submission_id": str(acceptance.submission_id),
+            "version": acceptance.version,
+        }
+        # A stakeholder input's subject is its organisation's id; the notice names it.
+        if acceptance.organisation:
+            extra["organisation"] = acceptance.organisation
+        events.append((item.event, extra))
+        added.append(_added(item, _accepted(acceptance)))
+    return events, added
+
+
 class ReviewActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -104,47 +134,27 @@ class ReviewActivities:
 
     @activity.defn(name=stubs.accept_submissions.__name__)
     async def accept_submissions(self, batch: AcceptSubmissions) -> list[SubmissionAccepted]:
-        """Accept a batch in one transaction; a request accepted before keeps its version.
-        Accepted once the synthesis is made, the versions join its addendum, and one event
-        for the batch tells the consultees."""
-        results: dict[str, SubmissionAccepted] = {}
-        added: list[dict[str, Any]] = []
+        """Accept a batch in one transaction of a few statements whatever its size; a request
+        accepted before keeps its version. Accepted once the synthesis is made, the versions
+        join its addendum, and one event for the batch tells the consultees."""
+        requests = [
+            submissions.AcceptRequest(uuid.UUID(item.ref.request_id), item.late, item.event.at)
+            for item in batch.items
+        ]
         async with self.pool.acquire() as conn, conn.transaction():
             review_id = batch.items[0].event.review_id
             after_synthesis = await syntheses.made_before_acceptance(conn, review_id)
-            # Always lock in the same order, so concurrent batches never deadlock.
-            for item in sorted(batch.items, key=lambda i: i.ref.request_id):
-                result, accepted_now = await self._accept(conn, item, after_synthesis)
-                results[item.ref.request_id] = result
-                if after_synthesis and accepted_now:
-                    added.append(_added(item, result))
-            if added:
-                await insert_event(conn, _addendum_event(batch, added))
-        return [results[item.ref.request_id] for item in batch.items]
-
-    async def _accept(
-        self, conn: Connection, request: AcceptSubmission, after_synthesis: bool
-    ) -> tuple[SubmissionAccepted, bool]:
-        """The request's acceptance, and whether it was accepted now (not by an earlier try)."""
-        request_id = uuid.UUID(request.ref.request_id)
-        accepted = await submissions.accept(
-            conn,
-            request_id,
-            late=request.late,
-            decided_at=request.event.at,
-            after_synthesis=after_synthesis,
-        )
-        if accepted is None:
-            raise precondition_failed(f"submission request {request_id} is not stored")
-        submission_id = str(accepted.submission_id)
-        if accepted.accepted_now:
-            # A stakeholder input's subject is its organisation's id; the notice names it.
-            named = {"organisation": accepted.organisation} if accepted.organisation else {}
-            await insert_event(
-                conn, request.event, submission_id=submission_id, version=accepted.version, **named
+            accepted = await submissions.accept_many(
+                conn, requests, after_synthesis=after_synthesis
             )
-        result = SubmissionAccepted(submission_id, accepted.version, accepted.late)
-        return result, accepted.accepted_now
+            missing = [str(r.request_id) for r in requests if r.request_id not in accepted]
+            if missing:
+                raise precondition_failed(f"submission requests {missing} are not stored")
+            events, added = _acceptance_events(batch, accepted)
+            if after_synthesis and added:
+                events.append((_addendum_event(batch, added), {}))
+            await insert_events(conn, events)
+        return [_accepted(accepted[request.request_id]) for request in requests]
 
     @activity.defn(name=stubs.send_reminder.__name__)
     async def send_reminder(self, reminder: Reminder) -> int:

@@ -23,7 +23,7 @@ ANNEX = (
 async def lock_subject(conn: Connection, review_id: str, kind: str, subject: str) -> None:
     """Hold the subject's annexes still until the transaction ends."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('annexes/' || $1 || '/' || $2 || '/' || $3, 0))",
+        "SELECT lock_annex_subject($1, $2, $3)",
         review_id,
         kind,
         subject,
@@ -98,24 +98,6 @@ async def remove_annex(
     return await conn.fetchrow(
         f"UPDATE annexes a SET removed_at = now() WHERE {mine} RETURNING {ANNEX}",
         annex_id,
-        review_id,
-        kind,
-        subject,
-    )
-
-
-async def bind_annexes(
-    conn: Connection, request_id: uuid.UUID, review_id: str, kind: str, subject: str
-) -> None:
-    """Record that the submission request `request_id` is sent with the subject's annexes as
-    they are now. Run inside the transaction that stores the request."""
-    await lock_subject(conn, review_id, kind, subject)
-    await conn.execute(
-        """INSERT INTO submission_version_annexes (request_id, annex_id)
-           SELECT $1, id FROM annexes
-           WHERE review_id = $2 AND kind = $3 AND subject = $4 AND removed_at IS NULL
-           ON CONFLICT DO NOTHING""",
-        request_id,
         review_id,
         kind,
         subject,

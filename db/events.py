@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,12 +14,14 @@ import asyncpg
 from db.pool import Connection, Executor
 from domain.events import ReviewEvent
 
+INSERT_EVENT = (
+    "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING"
+)
 
-async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None:
-    """Append `event` once: its id is chosen by the caller, so a retried write is a no-op."""
-    await conn.execute(
-        "INSERT INTO review_events (id, review_id, type, actor_id, at, data)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+
+def _event_row(event: ReviewEvent, extra: dict[str, Any]) -> tuple[Any, ...]:
+    return (
         uuid.UUID(event.id),
         event.review_id,
         event.type,
@@ -26,6 +29,19 @@ async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None
         event.at,
         stored_data(event.data, extra),
     )
+
+
+async def insert_event(conn: Executor, event: ReviewEvent, **extra: Any) -> None:
+    """Append `event` once: its id is chosen by the caller, so a retried write is a no-op."""
+    await conn.execute(INSERT_EVENT, *_event_row(event, extra))
+
+
+async def insert_events(
+    conn: Executor, events: Sequence[tuple[ReviewEvent, dict[str, Any]]]
+) -> None:
+    """Append each event once (with its extra data), in one round trip."""
+    if events:
+        await conn.executemany(INSERT_EVENT, [_event_row(e, extra) for e, extra in events])
 
 
 def stored_data(data: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

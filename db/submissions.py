@@ -5,14 +5,13 @@ by the API when the review refused it (or before it reached the review)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from db.annexes import bind_annexes
 from db.pool import Connection
 
 # Each submission's latest accepted version, `latest` to the query that starts `WITH` it.
@@ -44,43 +43,24 @@ async def store_pending(
     """Store the request (once per request id): pending with its content (checked against
     `schema_version` of its kind's schema), or, refused before it reached the review
     (`rejection`), rejected without it, and a pending one with the subject's annexes as they
-    are. Returns its row as it now stands, and whether this call stored it."""
-    async with pool.acquire() as conn, conn.transaction():
-        submission_id = await conn.fetchval(
-            """INSERT INTO submissions (id, review_id, kind, subject) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (review_id, kind, subject) DO UPDATE SET kind = EXCLUDED.kind
-               RETURNING id""",
-            uuid.uuid4(),
-            review_id,
-            kind,
-            subject,
-        )
-        inserted = await conn.fetchval(
-            """INSERT INTO submission_versions (request_id, submission_id, status, content,
-                   fingerprint, submitted_by, organisation, rejection, decided_at,
-                   schema_version)
-               VALUES ($1, $2, CASE WHEN $7::jsonb IS NULL THEN 'pending' ELSE 'rejected' END,
-                       $3, $4, $5, $6, $7, CASE WHEN $7::jsonb IS NULL THEN NULL ELSE now() END,
-                       $8)
-               ON CONFLICT (request_id) DO NOTHING RETURNING true""",
-            request_id,
-            submission_id,
-            content,
-            fingerprint,
-            submitted_by,
-            organisation,
-            rejection,
-            schema_version,
-        )
-        if inserted and content is not None:
-            await bind_annexes(conn, request_id, review_id, kind, subject)
-        stored = await conn.fetchrow(
-            """SELECT v.*, s.review_id, s.kind, s.subject FROM submission_versions v
-               JOIN submissions s ON s.id = v.submission_id WHERE v.request_id = $1""",
-            request_id,
-        )
-        assert stored is not None  # inserted above, or there before
-        return stored, bool(inserted)
+    are. Returns its row as it now stands, and whether this call stored it. One round trip
+    (a function of the database's, migration 0033): a deadline-day rush stores thousands."""
+    stored = await pool.fetchrow(
+        "SELECT * FROM store_submission_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        request_id,
+        uuid.uuid4(),
+        review_id,
+        kind,
+        subject,
+        content,
+        fingerprint,
+        submitted_by,
+        organisation,
+        rejection,
+        schema_version,
+    )
+    assert stored is not None  # stored now, or there before
+    return stored, bool(stored["inserted"])
 
 
 # ---- accepted ------------------------------------------------------------------------------
@@ -95,44 +75,85 @@ class Acceptance:
     accepted_now: bool  # False: accepted by an earlier attempt, which numbered it then
 
 
-async def accept(
-    conn: Connection,
-    request_id: uuid.UUID,
-    *,
-    late: bool,
-    decided_at: datetime,
-    after_synthesis: bool = False,
-) -> Acceptance | None:
-    """Accept a pending request as its submission's next version; a request accepted before
-    keeps its version. None when the request is not stored. `after_synthesis`: the version
-    joins the addendum to the review's synthesis. Run inside a transaction."""
-    row = await conn.fetchrow(
-        "SELECT submission_id, version, status, late, organisation FROM submission_versions"
-        " WHERE request_id = $1 FOR UPDATE",
-        request_id,
+@dataclass(frozen=True)
+class AcceptRequest:
+    """A pending request to accept, and how: late or not, decided when."""
+
+    request_id: uuid.UUID
+    late: bool
+    decided_at: datetime
+
+
+async def accept_many(
+    conn: Connection, requests: Sequence[AcceptRequest], *, after_synthesis: bool = False
+) -> dict[uuid.UUID, Acceptance]:
+    """Accept pending requests, each as its submission's next version (several of one
+    submission numbered in the order of their request ids); a request accepted before keeps
+    its version. Requests not stored are left out. `after_synthesis`: the versions join the
+    addendum to the review's synthesis. Run inside a transaction: three statements whatever
+    the number of requests."""
+    rows = await conn.fetch(
+        # The requests and their submissions locked together, in submission order, so that
+        # concurrent batches numbering versions of the same submissions never deadlock.
+        """SELECT v.request_id, v.submission_id, v.version, v.status, v.late, v.organisation
+           FROM submission_versions v JOIN submissions s ON s.id = v.submission_id
+           WHERE v.request_id = ANY($1::uuid[])
+           ORDER BY v.submission_id, v.request_id
+           FOR UPDATE""",
+        [r.request_id for r in requests],
     )
-    if row is None:
-        return None
-    if row["status"] == "accepted":
-        return Acceptance(
+    asked = {r.request_id: r for r in requests}
+    done = {
+        row["request_id"]: Acceptance(
             row["submission_id"], row["version"], row["late"], row["organisation"], False
         )
-    # Lock the submission so concurrent versions of it are numbered one after another.
-    version = await conn.fetchval(
-        "UPDATE submissions SET latest_version = latest_version + 1 WHERE id = $1"
-        " RETURNING latest_version",
-        row["submission_id"],
-    )
-    await conn.execute(
-        "UPDATE submission_versions SET status = 'accepted', version = $2, late = $3,"
-        " decided_at = $4, after_synthesis = $5 WHERE request_id = $1",
-        request_id,
-        version,
-        late,
-        decided_at,
+        for row in rows
+        if row["status"] == "accepted"
+    }
+    pending = [row for row in rows if row["status"] != "accepted"]
+    if not pending:
+        return done
+    # Each pending request's place among its submission's new versions (rows are in
+    # submission order, then request order).
+    places: list[int] = []
+    for i, row in enumerate(pending):
+        same = i > 0 and pending[i - 1]["submission_id"] == row["submission_id"]
+        places.append(places[-1] + 1 if same else 1)
+    numbered = await conn.fetch(
+        """WITH added AS (
+               SELECT submission_id, max(place) AS count
+               FROM unnest($2::uuid[], $3::int[]) AS a (submission_id, place)
+               GROUP BY submission_id),
+           bumped AS (
+               UPDATE submissions s SET latest_version = s.latest_version + added.count
+               FROM added WHERE s.id = added.submission_id
+               RETURNING s.id, s.latest_version - added.count AS before)
+           UPDATE submission_versions v
+              SET status = 'accepted', version = bumped.before + n.place, late = n.late,
+                  decided_at = n.decided_at, after_synthesis = $6
+           FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bool[], $5::timestamptz[])
+                    AS n (request_id, submission_id, place, late, decided_at)
+           JOIN bumped ON bumped.id = n.submission_id
+           WHERE v.request_id = n.request_id
+           RETURNING v.request_id, v.version""",
+        [row["request_id"] for row in pending],
+        [row["submission_id"] for row in pending],
+        places,
+        [asked[row["request_id"]].late for row in pending],
+        [asked[row["request_id"]].decided_at for row in pending],
         after_synthesis,
     )
-    return Acceptance(row["submission_id"], version, late, row["organisation"], True)
+    version_of = {row["request_id"]: row["version"] for row in numbered}
+    for row in pending:
+        request = asked[row["request_id"]]
+        done[request.request_id] = Acceptance(
+            row["submission_id"],
+            version_of[request.request_id],
+            request.late,
+            row["organisation"],
+            True,
+        )
+    return done
 
 
 async def latest_accepted_with_organisation(

@@ -1222,7 +1222,7 @@ async def test_a_request_inside_a_transaction_when_postgresql_stops_is_503(
     workdir: Path,
 ) -> None:
     """Three submissions are inside the API's transaction that stores them (db/submissions.py
-    store_pending; a lock on submission_versions holds them there) when PostgreSQL stops.
+    store_pending, one statement; a lock on submission_versions holds them there) when PostgreSQL stops.
     Each must be answered 503 with Retry-After, and stored once when retried after."""
     async with own_postgres(workdir) as cluster, running_stack(cluster.dsn, workdir) as stack:
         assert stack.db is not None
@@ -1241,7 +1241,7 @@ async def _stop_postgres_inside_transactions(stack: Stack, cluster: Cluster) -> 
     sending = [
         stack.spawn(through_outage(stack, review_id, c, f"d2-{c.id}", tries[c.id])) for c in clients
     ]
-    await stack.waiting_on_lock("INSERT INTO submission_versions", len(clients))
+    await stack.waiting_on_lock("SELECT * FROM store_submission_request", len(clients))
     await cluster.stop()
     locker.terminate()
     stack.note("PostgreSQL stopped, three requests inside their transaction")

@@ -390,6 +390,33 @@ async def test_deadline_day_rush_64_clients(
     assert stored == 64
 
 
+async def test_one_organisations_versions_sent_at_once_are_numbered_without_gaps(
+    api: Any, ece_secretariat: Any, make_account: Any, pool: Any
+) -> None:
+    review = await create_review(api, ece_secretariat, member_states=["DEU"])
+    await open_call(api, ece_secretariat, review["id"])
+    ngo = await make_account(
+        "stakeholder", organisation="Org", stakeholder_category="academia", regions=("ECE",)
+    )
+    # Six versions at once, two of them sent twice under the same key: coalesced into one or
+    # several batches, each request is one version, and the one sent twice gets one answer.
+    keys = [f"at-once-{i}" for i in range(6)] + ["at-once-0", "at-once-1"]
+    responses = await asyncio.gather(
+        *(submit(api, ngo, review["id"], documents.stakeholder_input("Org"), key=k) for k in keys)
+    )
+    assert [r.status for r in responses] == [201] * 8
+    receipts = [await r.json() for r in responses]
+    assert sorted(r["version"] for r in receipts[:6]) == [1, 2, 3, 4, 5, 6]
+    assert receipts[6]["version"] == receipts[0]["version"]
+    assert receipts[7]["version"] == receipts[1]["version"]
+    told = await pool.fetch(
+        "SELECT (data ->> 'version')::int AS version FROM review_events"
+        " WHERE review_id = $1 AND type = 'submission.accepted' ORDER BY 1",
+        review["id"],
+    )
+    assert [row["version"] for row in told] == [1, 2, 3, 4, 5, 6]
+
+
 async def test_a_malformed_review_id_is_answered_with_examples_of_the_expected_form(
     api: Any, ece_secretariat: Any
 ) -> None:
