@@ -43,7 +43,7 @@ from domain.events import EventType
 from notifications.links import REVIEW_INVITED, SIGN_IN_AND_OPEN, message_links, review_path
 from notifications.mail import Mailer, Outgoing, SendFailure, build_message
 from notifications.render import render
-from notifications.rules import rule_for
+from notifications.rules import emails_by_rule
 from notifications.webhooks import (
     MAX_ATTEMPTS,
     WebhookPolicy,
@@ -288,14 +288,9 @@ class NotificationActivities:
         """Turn events not yet expanded into deliveries, in one transaction with their mark."""
         async with self.pool.acquire() as conn, conn.transaction():
             events = await claim_unexpanded(conn, EVENTS_PER_EXPANSION)
-            for event in events:
-                rule = rule_for(event["type"], event["data"])
-                if rule is not None:
-                    await deliveries.expand_email(
-                        conn, event, rule.template, rule.recipients, rule.essential
-                    )
-                await deliveries.expand_webhooks(conn, event)
             if events:
+                await deliveries.expand_emails(conn, emails_by_rule(events))
+                await deliveries.expand_webhooks(conn, events)
                 await mark_expanded(conn, [e["id"] for e in events])
         return len(events)
 

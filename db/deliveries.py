@@ -9,7 +9,7 @@ delivery, the first neither renews nor marks it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -84,25 +84,25 @@ CONTEXT = """
     WHERE d.id = ANY($1::uuid[])"""
 
 
-async def expand_email(
-    conn: Connection, event: asyncpg.Record, template: str, recipients: str, essential: str
+async def expand_emails(
+    conn: Connection, by_rule: Mapping[tuple[str, str, str], Sequence[asyncpg.Record]]
 ) -> None:
-    """Create the event's email deliveries (`event`: id, review_id, actor_id, data). The
-    caller holds the event's lock (`db.events.claim_unexpanded` or `lock_for_expansion`), so
-    two expansions of one event never interleave their writes."""
-    await conn.execute(
-        email_expansion_sql(recipients, essential),
-        event["review_id"],
-        event["data"],
-        event["actor_id"],
-        event["id"],
-        template,
+    """Create the events' email deliveries (`by_rule`: the events, with id, review_id,
+    actor_id and data, under their rule's template, recipients and essential), in a round
+    trip per rule. The caller holds the events' locks (`db.events.claim_unexpanded` or
+    `lock_for_expansion`), so two expansions of one event never interleave their writes."""
+    for (template, recipients, essential), events in by_rule.items():
+        await conn.executemany(
+            email_expansion_sql(recipients, essential),
+            [(e["review_id"], e["data"], e["actor_id"], e["id"], template) for e in events],
+        )
+
+
+async def expand_webhooks(conn: Connection, events: Sequence[asyncpg.Record]) -> None:
+    """Create the events' deliveries to every webhook subscribed to them, in one round trip."""
+    await conn.executemany(
+        WEBHOOK_EXPANSION_SQL, [(e["review_id"], e["id"], e["type"]) for e in events]
     )
-
-
-async def expand_webhooks(conn: Connection, event: asyncpg.Record) -> None:
-    """Create the event's deliveries to every webhook subscribed to it."""
-    await conn.execute(WEBHOOK_EXPANSION_SQL, event["review_id"], event["id"], event["type"])
 
 
 async def fail_abandoned(conn: Connection, max_attempts: int) -> list[asyncpg.Record]:

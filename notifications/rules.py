@@ -8,9 +8,9 @@ Recipients are chosen when the event is expanded: who had not acted *then* is wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from db.recipients import (
     CALLED,
@@ -36,6 +36,14 @@ from db.recipients import (
 )
 from domain.events import EventType
 from notifications.links import REVIEW_INVITED
+
+
+class _Readable(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+
+# An event as read from the trail (a record or a mapping), kept as it is by the grouping.
+E = TypeVar("E", bound=_Readable)
 
 
 @dataclass(frozen=True)
@@ -148,3 +156,15 @@ def rule_for(event_type: str, data: Mapping[str, Any]) -> Rule | None:
     """The email rule for an event, or None when the event tells nobody by email."""
     make = RULES.get(event_type)
     return make(data) if make else None
+
+
+def emails_by_rule(events: Iterable[E]) -> dict[tuple[str, str, str], list[E]]:
+    """Events (each with its `type` and `data`) under their email rule's template,
+    recipients and essential, so each rule's expansions go out together; those that tell
+    nobody by email are left out."""
+    grouped: dict[tuple[str, str, str], list[E]] = {}
+    for event in events:
+        rule = rule_for(event["type"], event["data"])
+        if rule is not None:
+            grouped.setdefault((rule.template, rule.recipients, rule.essential), []).append(event)
+    return grouped

@@ -17,7 +17,7 @@ from db.events import insert_event, lock_for_expansion
 from domain import sessions as rules
 from domain.events import EventType, ReviewEvent
 from domain.sessions import Placement, Seat
-from notifications.rules import rule_for
+from notifications.rules import emails_by_rule, rule_for
 from reports.compile import compile_report
 from reports.render import render_html, render_markdown
 from tests.reviews import DAY
@@ -80,12 +80,9 @@ async def reminded(review: Any, pool: Any) -> dict[str, Counter[str]]:
         try:
             # Locked first, as the pipeline's expander (which may be at them too) holds them.
             for event in await lock_for_expansion(conn, [r["id"] for r in ids]):
-                rule = rule_for(event["type"], event["data"])
-                assert rule is not None
+                assert rule_for(event["type"], event["data"]) is not None
                 for _ in range(2):  # expanded twice: each recipient once all the same
-                    await deliveries.expand_email(
-                        conn, event, rule.template, rule.recipients, rule.essential
-                    )
+                    await deliveries.expand_emails(conn, emails_by_rule([event]))
                 rows = await conn.fetch(
                     "SELECT recipient FROM deliveries WHERE event_id = $1", event["id"]
                 )
@@ -242,9 +239,8 @@ async def _expand_in_order(conn: Any, event_ids: list[uuid.UUID]) -> int:
     events = {e["id"]: e for e in await lock_for_expansion(conn, event_ids)}
     for event_id in event_ids:
         event = events[event_id]
-        rule = rule_for(event["type"], event["data"])
-        assert rule is not None
-        await deliveries.expand_email(conn, event, rule.template, rule.recipients, rule.essential)
+        assert rule_for(event["type"], event["data"]) is not None
+        await deliveries.expand_emails(conn, emails_by_rule([event]))
     return int(
         await conn.fetchval(
             "SELECT count(*) FROM deliveries WHERE event_id = ANY($1::uuid[])", event_ids
