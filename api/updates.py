@@ -161,7 +161,7 @@ class SubmissionBatcher:
     """
 
     MAX_BATCH = 100
-    SENDERS_PER_REVIEW = 4
+    SENDERS_PER_REVIEW = 2
 
     def __init__(self, client: Client, gate: UpdateGate) -> None:
         self.client = client
