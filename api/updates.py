@@ -15,7 +15,12 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -125,7 +130,9 @@ async def execute_update(
                         raise _refused_for(error) from error
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
-    except TimeoutError as error:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        # Cancelled at the deadline while waiting for the Update's result, the SDK raises
+        # its own error rather than the cancellation asyncio.timeout would make a TimeoutError.
         raise not_answered_yet() from error
 
 

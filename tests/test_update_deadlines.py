@@ -87,3 +87,30 @@ async def test_a_submission_the_review_cannot_decide_yet_is_503_then_stored_once
         body["id"],
     )
     assert versions == 1
+
+
+async def test_a_command_the_review_has_not_carried_out_in_time_is_503(
+    api: Any,
+    ece_secretariat: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An Update the review has taken but not finished by the deadline (its event waits on a
+    lock) is a 503 with Retry-After, whatever the SDK makes of the cancelled wait."""
+    body = review_body(member_states=["DEU"])
+    created = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
+    assert created.status == 201, await created.text()
+    monkeypatch.setattr(updates, "UPDATE_DEADLINE_S", 2.0)
+    locker = await asyncpg.connect(database_url)
+    try:
+        holding = locker.transaction()
+        await holding.start()
+        await locker.execute("LOCK TABLE review_events IN SHARE MODE")  # no event written
+        advanced = await api.post(
+            f"/v1/reviews/{body['id']}/advance", json={}, headers=ece_secretariat.headers
+        )
+        await assert_problem(advanced, 503)
+        assert advanced.headers["Retry-After"] == "5"
+        await holding.rollback()
+    finally:
+        await locker.close()
