@@ -137,11 +137,15 @@ class Env:
         )
 
     async def settled(self) -> None:
-        """Every event expanded and every delivery decided (sent or failed for good)."""
+        """Every review's creation recorded (its workflow records it after the API has
+        answered), every event expanded and every delivery decided (sent or failed for good)."""
 
         async def done() -> bool:
             pending = await self.pool.fetchval(
-                """SELECT (SELECT count(*) FROM review_events WHERE expanded_at IS NULL)
+                """SELECT (SELECT count(*) FROM reviews r WHERE NOT EXISTS (
+                               SELECT 1 FROM review_events e
+                               WHERE e.review_id = r.id AND e.type = 'review.created'))
+                        + (SELECT count(*) FROM review_events WHERE expanded_at IS NULL)
                         + (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending'))"""
             )
             return pending == 0
