@@ -78,9 +78,13 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (REVIEW_REGION, REVIEW_
 RETRY_LATER = "RetryLater"
 
 # Continue as new well before Temporal's per-run limits (about 2,000 Updates; warnings from
-# 10,240 events): every accepted submission costs about ten events.
-MAX_UPDATES_PER_RUN = 500
-MAX_EVENTS_PER_RUN = 6_000
+# 10,240 events), and soon enough that a worker taking a review over replays its run in well
+# under a second (about 0.6 ms an event on a 2-core machine: docs/benchmarks.md, long).
+MAX_UPDATES_PER_RUN = 150
+MAX_EVENTS_PER_RUN = 1_200
+# The limits of runs started before SHORTER_RUNS, which keep them to their end.
+EARLIER_MAX_UPDATES_PER_RUN = 500
+EARLIER_MAX_EVENTS_PER_RUN = 6_000
 # Command ids remembered across runs; commands are few, a review's life sees dozens.
 REMEMBERED_COMMANDS = 200
 
@@ -104,6 +108,8 @@ COMPILE_TIMEOUT = timedelta(minutes=15)
 
 # Reviews started since the workflow writes its own row first.
 STORES_ITS_ROW = "review-stores-its-row"
+# Runs roll over at MAX_UPDATES_PER_RUN and MAX_EVENTS_PER_RUN, not at the earlier limits.
+SHORTER_RUNS = "review-shorter-runs"
 # Submissions accepted by a local activity: in the worker that runs the Update's workflow task,
 # without the round trips of an activity task through the server (a deadline-day rush is
 # hundreds of batches).
@@ -153,6 +159,8 @@ class RegionalReviewWorkflow:
         # Set by a handler that moved a deadline or the phase: the main loop re-plans.
         self.replan = False
         self.updates_this_run = 0
+        # Whether this run rolls over at the current limits (set as the run starts).
+        self.short_runs = True
         # While the run drains its handlers before continuing as new, new Updates are refused
         # with RETRY_LATER; the next run takes them.
         self.rolling_over = False
@@ -174,6 +182,8 @@ class RegionalReviewWorkflow:
 
     @workflow.run
     async def run(self, input: ReviewInput) -> str:
+        # Decided once, as the run starts: a run started by an earlier version keeps its limits.
+        self.short_runs = workflow.patched(SHORTER_RUNS)
         if input.state is None:
             workflow.upsert_search_attributes(
                 [
@@ -815,10 +825,14 @@ class RegionalReviewWorkflow:
 
     def _should_roll_over(self) -> bool:
         info = workflow.info()
+        if self.short_runs:
+            updates, events = MAX_UPDATES_PER_RUN, MAX_EVENTS_PER_RUN
+        else:
+            updates, events = EARLIER_MAX_UPDATES_PER_RUN, EARLIER_MAX_EVENTS_PER_RUN
         return (
             info.is_continue_as_new_suggested()
-            or self.updates_this_run >= MAX_UPDATES_PER_RUN
-            or info.get_current_history_length() >= MAX_EVENTS_PER_RUN
+            or self.updates_this_run >= updates
+            or info.get_current_history_length() >= events
         )
 
     def _refuse_while_rolling_over(self) -> None:
