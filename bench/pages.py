@@ -27,7 +27,8 @@ tasks, the SQL query that reads the person's tasks (db.tasks.inbox) timed alone;
 a static Jinja2 template of the page's size rendered alone; for the published report, the query
 that reads it (db.publications.published_report) timed alone.
 
-The review dashboard of a review of 10,000 stakeholders and 50,000 submissions is bench/dashboard.py's.
+The review dashboard (10,000 stakeholders, 50,000 submissions) is a scenario of its own,
+bench/dashboard.py, which builds on this one.
 
     python -m bench.pages [--quick] [--stakeholders 10000] [--published-submissions 50000]
                           [--requests 1000] [--runs 3]
