@@ -62,6 +62,7 @@ from bench.harness import (
     Services,
     at_most,
     bulk_stakeholders,
+    compile_for_approval,
     create_account,
     free_port,
     median_per_metric,
@@ -192,29 +193,6 @@ async def tasks_opened(svc: Services, review_id: str, count: int) -> None:
         raise RuntimeError(f"the consultation of {review_id} did not open {count} tasks in time")
 
 
-async def compile_report(svc: Services, secretariat: Account, review_id: str) -> None:
-    """Advance the review from its consultation to its compiled report, awaiting approval.
-
-    The API answers once the report, its PDF included, is compiled; past the API's own wait
-    for an Update (minutes at full size on a busy machine) it answers an error while the
-    compilation goes on: then the review's phase is awaited instead."""
-    try:
-        async with svc.http.post(
-            f"/v1/reviews/{review_id}/advance", json={}, headers=secretariat.headers
-        ) as response:
-            if response.status != 200:
-                print(f"advancing answered {response.status}: {await response.text()}")
-    except TimeoutError:
-        print("advancing did not answer within the client's timeout")
-
-    async def in_approval() -> bool:
-        phase = await svc.api_pool.fetchval("SELECT phase FROM reviews WHERE id = $1", review_id)
-        return bool(phase == "approval")
-
-    if not await wait_until(in_approval, deadline_s=SETUP_DEADLINE_S, poll_s=0.5):
-        raise RuntimeError(f"the report of {review_id} was not compiled in time")
-
-
 async def publish(
     svc: Services, secretariat: Account, accounts: list[Account], submissions: int
 ) -> str:
@@ -227,7 +205,9 @@ async def publish(
     review_id = await create_ece_review(svc, secretariat, [], PUBLISHED)
     await store_submissions(svc, review_id, accounts, submissions)
     assert await advance(svc, secretariat, review_id) == "consultation"
-    await compile_report(svc, secretariat, review_id)
+    answered = await compile_for_approval(svc, secretariat, review_id, SETUP_DEADLINE_S)
+    if answered != "200":
+        print(f"advancing into the compilation answered {answered}; the phase was awaited")
     await post(svc.http, f"/v1/reviews/{review_id}/report/approve", secretariat, {})
 
     async def is_published() -> bool:
