@@ -7,11 +7,18 @@ publication).
 
 Timed, in a child process that does nothing else (so its peak RSS, VmHWM, is the
 compilation's): `reports.compile.compile_report` on one connection, then the three renderings
-the COMPILE_REPORT activity stores (canonical JSON, `render_html`, `render_markdown`); then,
-timed apart, the PDF it stores too (`reports.pdf.render_pdf`).
-
-Bare primitive, same run, in a child process too: one SQL query that reads the content of those
+the COMPILE_REPORT activity stores (canonical JSON, `render_html`, `render_markdown`). Bare
+primitive, same run, in a child process too: one SQL query that reads the content of those
 submissions (decoded by the same JSON codec as the service's pool).
+
+Then the PDF the activity stores too, from that HTML, in a child process of its own as the
+service renders it (`reports.pdf.render_pdf`: the print stylesheet, the pages' margins, tagged
+for screen readers): its time and its peak RSS. Bare primitive, same run, in a child process
+too: WeasyPrint alone on the same HTML with the same print stylesheet, read as a file
+(`weasyprint.HTML(string=html).write_pdf(stylesheets=[print.css])`), no reviewflow code: no
+running heads or page numbers, no tags for screen readers.
+
+With `--quick` the PDFs are rendered once each: even at that size each takes a minute or more.
 
     python -m bench.compile [--quick] [--inputs 50000] [--runs 3]
 """
@@ -129,17 +136,9 @@ async def store_review(svc: Services, inputs: int) -> tuple[str, int]:
     return review_id, len(states)
 
 
-async def in_child(kind: str, dsn: str, review_id: str) -> dict[str, Any]:
+async def in_child(kind: str, *arguments: str) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.compile_child",
-        kind,
-        "--dsn",
-        dsn,
-        "--review",
-        review_id,
-        stdout=subprocess.PIPE,
+        sys.executable, "-m", "bench.compile_child", kind, *arguments, stdout=subprocess.PIPE
     )
     out, _ = await asyncio.wait_for(process.communicate(), CHILD_TIMEOUT_S)
     if process.returncode != 0:
@@ -149,14 +148,21 @@ async def in_child(kind: str, dsn: str, review_id: str) -> dict[str, Any]:
 
 async def main(args: argparse.Namespace) -> Report:
     inputs = args.inputs or (5_000 if args.quick else 50_000)
+    # Even the quick size's PDF takes a minute or more: rendered once.
+    pdf_runs = 1 if args.quick else args.runs
     report = Report(
         "compile",
         f"{inputs:,} stakeholder inputs + a national report from each ECE member State; "
-        f"median of {args.runs} runs, each in a fresh child process",
+        f"median of {args.runs} runs (PDFs: {pdf_runs}), each in a fresh child process",
         setup=(
             "Peak RSS is the high-water mark (VmHWM) of a child process that imports reviewflow, "
             "connects, compiles and renders, nothing else; the bare query's child decodes every "
-            "document into Python objects with the service's JSON codec."
+            "document into Python objects with the service's JSON codec. The PDF is rendered in "
+            "a child process of its own (as the service renders it, in a process of its own), "
+            "from the HTML the last compile wrote; the bare PDF's child imports WeasyPrint "
+            "alone and lays the pages out with the report's print stylesheet, without their "
+            "margins' running heads and numbers or the tags for screen readers. RSS before is each child's mark once it has imported what it needs and read "
+            "the HTML."
         ),
     )
     async with services("compile") as svc:
@@ -167,17 +173,27 @@ async def main(args: argparse.Namespace) -> Report:
             f"stored {inputs:,} inputs and {states} national reports in "
             f"{time.perf_counter() - started:.1f} s"
         )
+        html = str(svc.data_dir / "report.html")
+        database = ("--dsn", svc.dsn, "--review", review_id)
         bares, compiles = await bare_then_service(
             args.runs,
-            lambda: in_child("bare", svc.dsn, review_id),
-            lambda: in_child("compile", svc.dsn, review_id),
+            lambda: in_child("bare", *database),
+            lambda: in_child("compile", *database, "--html", html),
             "run {run}: compile+render {s[seconds]:.2f} s "
-            "(compile {s[compile_s]:.2f}, render {s[render_s]:.2f}), PDF {s[pdf_s]:.2f} s, "
+            "(compile {s[compile_s]:.2f}, render {s[render_s]:.2f}), "
             "peak RSS {s[peak_mb]:.0f} MB; bare query {b[seconds]:.2f} s",
         )
-    numeric = [{k: float(v) for k, v in r.items()} for r in compiles]
-    c = median_per_metric(numeric)
-    b = median_per_metric([{k: float(v) for k, v in r.items()} for r in bares])
+        bare_pdfs, pdfs = await bare_then_service(
+            pdf_runs,
+            lambda: in_child("weasyprint", "--html", html),
+            lambda: in_child("pdf", "--html", html),
+            "run {run}: PDF {s[seconds]:.2f} s, peak RSS {s[peak_mb]:.0f} MB, {s[pages]} pages; "
+            "WeasyPrint alone {b[seconds]:.2f} s, {b[peak_mb]:.0f} MB, {b[pages]} pages",
+        )
+    c, b, pdf, bare_pdf = (
+        median_per_metric([{k: float(v) for k, v in r.items()} for r in runs])
+        for runs in (compiles, bares, pdfs, bare_pdfs)
+    )
     ratio = c["seconds"] / b["seconds"]
     complete = all(
         r["stakeholder_inputs"] == inputs and r["reports_received"] == states for r in compiles
@@ -187,12 +203,10 @@ async def main(args: argparse.Namespace) -> Report:
     )
     report.add("  of which compile_report (s)", c["compile_s"])
     report.add("  of which JSON + HTML + Markdown (s)", c["render_s"])
-    report.add("then the PDF, from the HTML (s)", c["pdf_s"])
     report.compare(
         "peak RSS of the process (MB)", "peak_mb", c, b, at_most(c["peak_mb"], GOAL_RSS_MB, " MB")
     )
     report.add("RSS before compiling (MB)", c["baseline_mb"], b["baseline_mb"])
-    report.add("peak RSS once the PDF is rendered too (MB)", c["pdf_peak_mb"])
     report.add(
         "inputs and national reports in the report",
         f"{int(c['stakeholder_inputs']):,} + {int(c['reports_received'])}",
@@ -200,18 +214,31 @@ async def main(args: argparse.Namespace) -> Report:
         goal=f"{inputs:,} + {states}",
         met=complete,
     )
+    report.compare("PDF: wall time, beside WeasyPrint alone (s)", "seconds", pdf, bare_pdf)
+    report.compare("PDF: peak RSS of the process (MB)", "peak_mb", pdf, bare_pdf)
+    report.compare("PDF: RSS before rendering (MB)", "baseline_mb", pdf, bare_pdf)
+    report.compare("PDF: pages", "pages", pdf, bare_pdf)
+    report.compare("PDF: size (kB)", "kilobytes", _kb(pdf), _kb(bare_pdf))
     report.add(
-        "report size JSON / HTML / Markdown / PDF (kB)",
+        "report size JSON / HTML / Markdown (kB)",
         f"{c['json_bytes'] / 1000:,.0f} / {c['html_bytes'] / 1000:,.0f} / "
-        f"{c['markdown_bytes'] / 1000:,.0f} / {c['pdf_bytes'] / 1000:,.0f}",
+        f"{c['markdown_bytes'] / 1000:,.0f}",
     )
     report.notes.append(
-        "Per run (compile+render / bare, s): "
+        "Per run (compile+render / bare query, s): "
         + "; ".join(
             f"{x['seconds']:.2f} / {y['seconds']:.2f}" for x, y in zip(compiles, bares, strict=True)
         )
+        + "; (PDF / WeasyPrint alone, s): "
+        + "; ".join(
+            f"{x['seconds']:.2f} / {y['seconds']:.2f}" for x, y in zip(pdfs, bare_pdfs, strict=True)
+        )
     )
     return report
+
+
+def _kb(measured: dict[str, float]) -> dict[str, float]:
+    return {"kilobytes": measured["pdf_bytes"] / 1000}
 
 
 if __name__ == "__main__":

@@ -86,9 +86,13 @@ class Scene:
     reports: int
 
 
-async def create_review(svc: Services, secretariat: Account, accounts: list[Account]) -> str:
+async def create_review(
+    svc: Services, secretariat: Account, accounts: list[Account], name: str = PAGE
+) -> str:
+    """A review of every ECE member State inviting `accounts`, its call for inputs open; its
+    id says what it is for (`name`)."""
     body = review_body(
-        id=f"ece-bench-dashboard-{secrets.token_hex(4)}",
+        id=f"ece-bench-{name}-{secrets.token_hex(4)}",
         member_states=list(load_reference().region("ECE").default_scope),  # type: ignore[union-attr]
         stakeholders=[str(a.id) for a in accounts],
     )

@@ -717,3 +717,31 @@ async def wait_until(
             return True
         await asyncio.sleep(poll_s)
     return await check()
+
+
+async def compile_for_approval(
+    svc: Services, secretariat: Account, review_id: str, deadline_s: float
+) -> str:
+    """Advance the review from its consultation to its compiled report, awaiting approval;
+    what the API answered: "200", another status, or "timeout".
+
+    The API answers once the report, its PDF included, is compiled; past its own wait for an
+    Update (a PDF takes minutes at full size on a busy machine) it answers an error while the
+    compilation goes on: the review's phase is then awaited, up to `deadline_s`."""
+    answered = "timeout"
+    try:
+        async with svc.http.post(
+            f"/v1/reviews/{review_id}/advance", json={}, headers=secretariat.headers
+        ) as response:
+            await response.read()
+            answered = str(response.status)
+    except TimeoutError:
+        pass
+
+    async def in_approval() -> bool:
+        phase = await svc.api_pool.fetchval("SELECT phase FROM reviews WHERE id = $1", review_id)
+        return bool(phase == "approval")
+
+    if not await wait_until(in_approval, deadline_s=deadline_s, poll_s=0.5):
+        raise RuntimeError(f"the report of {review_id} was not compiled in time")
+    return answered

@@ -1,5 +1,5 @@
 """Pages: the server time of My tasks and of the national report form, in reviews with 10,000
-invited stakeholders.
+invited stakeholders, and of a published report's public page.
 
 Stored first (untimed), through the API and the real workflow: review A with `--stakeholders`
 invited stakeholders (accounts stored by one COPY, without email addresses so that nothing is
@@ -8,20 +8,30 @@ each of them; review B with the same stakeholders, its call for inputs open. A f
 Germany (a member State of B) has a draft of its national report for B holding a complete
 report (23 objectives). A stakeholder in the middle of the list and the focal point each sign
 in through a sign-in link (the continue page's form posted with its CSRF token) and keep their
-session cookie.
+session cookie. Review C, of all ECE member States, receives `--published-submissions`
+accepted submissions stored by COPY (bench/dashboard.py's store_submissions: versions of inputs
+from 9 in 10 of the same stakeholders, national reports from all but three States); the
+secretariat then advances it through its consultation to its compiled report (PDF included),
+and approves it: published.
 
 Timed, sequentially over loopback HTTP after a warm-up: `GET /tasks` as the stakeholder (its
-task in A, B's call listed as asked of it) and `GET /reviews/{B}/submit` as the focal point
-(the form filled from the draft). Client latency per request (to the last byte read) and the
-server's own time per request: the duration the API's access log records (api.accesslog, as a
-deployed API writes it), from the request read to the response written.
+task in A, B's call listed as asked of it), `GET /reviews/{B}/submit` as the focal point (the
+form filled from the draft) and `GET /reports/{C}` by anyone, not signed in (the published
+report's page). Client latency per request (to the last byte read) and the server's own time
+per request: the duration the API's access log records (api.accesslog, as a deployed API
+writes it), from the request read to the response written.
 
 Bare primitives, same run, same process: a trivial aiohttp handler answering a fixed page of the
 same size over the same loopback HTTP (its own server, logging the same access log); for My
 tasks, the SQL query that reads the person's tasks (db.tasks.inbox) timed alone; for the form,
-a static Jinja2 template of the page's size rendered alone.
+a static Jinja2 template of the page's size rendered alone; for the published report, the query
+that reads it (db.publications.published_report) timed alone.
 
-    python -m bench.pages [--quick] [--stakeholders 10000] [--requests 1000] [--runs 3]
+The review dashboard (10,000 stakeholders, 50,000 submissions) is a scenario of its own,
+bench/dashboard.py, which builds on this one.
+
+    python -m bench.pages [--quick] [--stakeholders 10000] [--published-submissions 50000]
+                          [--requests 1000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ from bench.harness import (
     Services,
     at_most,
     bulk_stakeholders,
+    compile_for_approval,
     create_account,
     free_port,
     median_per_metric,
@@ -63,6 +74,7 @@ from bench.harness import (
 )
 from config.logs import JsonLineFormatter
 from db.drafts import save_draft
+from db.publications import published_report
 from db.tasks import Mine, inbox
 from services.signin import sign_in_link
 from services.tasks import INBOX_PAGE
@@ -73,10 +85,14 @@ GOAL_P95_MS = 50.0
 COUNTRY = "DEU"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 SETUP_DEADLINE_S = 600.0
-TASKS, FORM = "tasks", "form"
+TASKS, FORM, PUBLISHED = "tasks", "form", "published"
 
 OPTIONS: list[Option] = [
     ("--stakeholders", {"type": int, "default": None, "help": "default 10000 (quick: 1000)"}),
+    (
+        "--published-submissions",
+        {"type": int, "default": None, "help": "default 50000 (quick: 2000)"},
+    ),
     ("--requests", {"type": int, "default": None, "help": "GETs per page per run (quick: 200)"}),
 ]
 
@@ -146,6 +162,7 @@ async def fixed_pages(pages: dict[str, bytes]) -> AsyncIterator[str]:
 class Scene:
     consultation: str  # review A: a task for each stakeholder
     call: str  # review B: its call for inputs open
+    published: str  # review C: its report published
     stakeholder: Account
     focal_point: Account
 
@@ -176,7 +193,32 @@ async def tasks_opened(svc: Services, review_id: str, count: int) -> None:
         raise RuntimeError(f"the consultation of {review_id} did not open {count} tasks in time")
 
 
-async def store_scene(svc: Services, stakeholders: int) -> Scene:
+async def publish(
+    svc: Services, secretariat: Account, accounts: list[Account], submissions: int
+) -> str:
+    """Review C: `submissions` stored by COPY, then compiled, approved and published through
+    the API and the workflow."""
+    # Imported here: bench.dashboard builds on this module.
+    from bench.dashboard import create_review as create_ece_review
+    from bench.dashboard import store_submissions
+
+    review_id = await create_ece_review(svc, secretariat, [], PUBLISHED)
+    await store_submissions(svc, review_id, accounts, submissions)
+    assert await advance(svc, secretariat, review_id) == "consultation"
+    answered = await compile_for_approval(svc, secretariat, review_id, SETUP_DEADLINE_S)
+    if answered != "200":
+        print(f"advancing into the compilation answered {answered}; the phase was awaited")
+    await post(svc.http, f"/v1/reviews/{review_id}/report/approve", secretariat, {})
+
+    async def is_published() -> bool:
+        return await published_report(svc.api_pool, review_id) is not None
+
+    if not await wait_until(is_published, deadline_s=SETUP_DEADLINE_S, poll_s=0.2):
+        raise RuntimeError(f"the report of {review_id} was not published in time")
+    return review_id
+
+
+async def store_scene(svc: Services, stakeholders: int, submissions: int) -> Scene:
     secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
     accounts = await bulk_stakeholders(
         svc.api_pool, stakeholders, f"Pages {secrets.token_hex(3)}", with_email=False
@@ -192,8 +234,9 @@ async def store_scene(svc: Services, stakeholders: int) -> Scene:
     )
     report = documents.national_report(COUNTRY)
     await save_draft(svc.api_pool, call, "national_report", COUNTRY, report, focal_point.id)
+    published = await publish(svc, secretariat, accounts, submissions)
     await svc.api_pool.execute("ANALYZE")
-    return Scene(consultation, call, accounts[stakeholders // 2], focal_point)
+    return Scene(consultation, call, published, accounts[stakeholders // 2], focal_point)
 
 
 async def signed_in(svc: Services, account: Account) -> aiohttp.ClientSession:
@@ -267,18 +310,21 @@ async def timed_alone(
     return {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
 
 
-def check_pages(tasks_html: str, form_html: str, scene: Scene) -> None:
+def check_pages(pages: dict[str, str], scene: Scene) -> None:
     """The pages measured are the ones asked for, not a sign-in page or an empty list."""
-    if f'href="/reviews/{scene.call}"' not in tasks_html or "/tasks/" not in tasks_html:
+    if f'href="/reviews/{scene.call}"' not in pages[TASKS] or "/tasks/" not in pages[TASKS]:
         raise RuntimeError("My tasks lists neither the task nor the call for inputs")
-    if "Send your national report" not in form_html or "Objective 23" not in form_html:
+    if "Send your national report" not in pages[FORM] or "Objective 23" not in pages[FORM]:
         raise RuntimeError("the form is not the national report's with its 23 objectives")
+    if f'href="/reports/{scene.published}.pdf"' not in pages[PUBLISHED]:
+        raise RuntimeError("the published report's page does not offer its PDF")
 
 
 @dataclass
 class Clients:
     stakeholder: aiohttp.ClientSession
     focal_point: aiohttp.ClientSession
+    anyone: aiohttp.ClientSession
     bare: aiohttp.ClientSession
 
 
@@ -300,6 +346,9 @@ async def one_run(
     async def render() -> None:
         static.render()
 
+    async def publication() -> None:
+        await published_report(svc.api_pool, scene.published)
+
     return {
         "tasks": await sequential_gets(clients.stakeholder, paths[TASKS], requests, warmup),
         "tasks_bare": await sequential_gets(clients.bare, f"/{TASKS}", requests, warmup),
@@ -307,6 +356,9 @@ async def one_run(
         "form": await sequential_gets(clients.focal_point, paths[FORM], requests, warmup),
         "form_bare": await sequential_gets(clients.bare, f"/{FORM}", requests, warmup),
         "form_jinja": await timed_alone(render, requests, warmup),
+        "published": await sequential_gets(clients.anyone, paths[PUBLISHED], requests, warmup),
+        "published_bare": await sequential_gets(clients.bare, f"/{PUBLISHED}", requests, warmup),
+        "published_query": await timed_alone(publication, requests, warmup),
     }
 
 
@@ -328,13 +380,15 @@ def median_of(runs: list[dict[str, dict[str, float]]], key: str) -> dict[str, fl
 
 async def main(args: argparse.Namespace) -> Report:
     n = args.stakeholders or (1_000 if args.quick else 10_000)
+    submissions = args.published_submissions or (2_000 if args.quick else 50_000)
     requests = args.requests or (200 if args.quick else 1_000)
     warmup = max(10, requests // 10)
     runs = args.runs
     report = Report(
         "pages",
         f"{n:,} invited stakeholders in each of two reviews (one in its consultation, a task "
-        f"each; one with its call for inputs open); {requests:,} sequential GETs per page per "
+        f"each; one with its call for inputs open); a published report compiled from "
+        f"{submissions:,} submissions of theirs; {requests:,} sequential GETs per page per "
         f"run after {warmup:,} untimed; median of {runs} runs",
         setup=(
             "Client latency: from sending the GET to its last byte read, one request at a time "
@@ -344,7 +398,9 @@ async def main(args: argparse.Namespace) -> Report:
             "served by its own aiohttp server in the same process. My tasks is read by a "
             f"stakeholder holding one task among the review's {n:,} (session check, its tasks, "
             "the reviews it holds tasks of, the calls for inputs asking of it); the form is the "
-            "focal point's, filled from its draft of a complete report. The API's per-address "
+            "focal point's, filled from its draft of a complete report; the published report's "
+            "page is read by a client not signed in (the published version's row, its "
+            "overview's figures, its files). The API's per-address "
             "rate limit is off (REVIEWFLOW_RATE_LIMIT=0): one client asking without pause would "
             "exceed it."
         ),
@@ -358,20 +414,30 @@ async def main(args: argparse.Namespace) -> Report:
         ):
             report.machine = svc.machine()
             started = time.perf_counter()
-            scene = await store_scene(svc, n)
-            print(f"stored both reviews and {n:,} tasks in {time.perf_counter() - started:.1f} s")
+            scene = await store_scene(svc, n, submissions)
+            print(
+                f"stored the reviews and {n:,} tasks, published a report of {submissions:,} "
+                f"submissions in {time.perf_counter() - started:.1f} s"
+            )
             stakeholder = await stack.enter_async_context(await signed_in(svc, scene.stakeholder))
             focal = await stack.enter_async_context(await signed_in(svc, scene.focal_point))
-            paths = {TASKS: "/tasks", FORM: f"/reviews/{scene.call}/submit"}
-            tasks_html = (await fetch(stakeholder, paths[TASKS])).decode()
-            form_html = (await fetch(focal, paths[FORM])).decode()
-            check_pages(tasks_html, form_html, scene)
-            fixed = {TASKS: tasks_html.encode(), FORM: form_html.encode()}
+            anyone = await stack.enter_async_context(aiohttp.ClientSession(svc.base_url))
+            paths = {
+                TASKS: "/tasks",
+                FORM: f"/reviews/{scene.call}/submit",
+                PUBLISHED: f"/reports/{scene.published}",
+            }
+            fixed = {
+                TASKS: await fetch(stakeholder, paths[TASKS]),
+                FORM: await fetch(focal, paths[FORM]),
+                PUBLISHED: await fetch(anyone, paths[PUBLISHED]),
+            }
+            check_pages({k: body.decode() for k, body in fixed.items()}, scene)
             base = await stack.enter_async_context(
                 fixed_pages({f"/{k}": body for k, body in fixed.items()})
             )
             bare = await stack.enter_async_context(aiohttp.ClientSession(base))
-            clients = Clients(stakeholder, focal, bare)
+            clients = Clients(stakeholder, focal, anyone, bare)
             measured = []
             for run in range(runs):
                 measured.append(
@@ -381,7 +447,9 @@ async def main(args: argparse.Namespace) -> Report:
                 print(
                     f"run {run + 1}: My tasks p95 {m['tasks']['p95']:.1f} ms "
                     f"(bare {m['tasks_bare']['p95']:.1f}); form p95 {m['form']['p95']:.1f} ms "
-                    f"(bare {m['form_bare']['p95']:.1f})"
+                    f"(bare {m['form_bare']['p95']:.1f}); published report server p95 "
+                    f"{m['published']['server_p95']:.1f} ms (its query alone "
+                    f"{m['published_query']['p95']:.1f})"
                 )
     tasks, form = median_of(measured, "tasks"), median_of(measured, "form")
     add_page(report, "My tasks", tasks, median_of(measured, "tasks_bare"))
@@ -403,13 +471,26 @@ async def main(args: argparse.Namespace) -> Report:
             jinja[p] * 1000,
             ratio=True,
         )
+    published = median_of(measured, "published")
+    add_page(report, "published report", published, median_of(measured, "published_bare"))
+    publication = median_of(measured, "published_query")
+    for p in ("p50", "p95"):
+        report.add(
+            f"published report: server time {p} vs its query alone (ms)",
+            published[f"server_{p}"],
+            publication[p],
+            ratio=True,
+        )
     report.add(
-        "page size My tasks / form (kB)",
-        f"{len(fixed[TASKS]) / 1000:,.1f} / {len(fixed[FORM]) / 1000:,.1f}",
+        "page size My tasks / form / published report (kB)",
+        " / ".join(f"{len(fixed[k]) / 1000:,.1f}" for k in (TASKS, FORM, PUBLISHED)),
     )
     report.notes.append(
-        "Per run, p95 client latency (ms), My tasks / form: "
-        + "; ".join(f"{m['tasks']['p95']:.1f} / {m['form']['p95']:.1f}" for m in measured)
+        "Per run, p95 client latency (ms), My tasks / form / published report: "
+        + "; ".join(
+            f"{m['tasks']['p95']:.1f} / {m['form']['p95']:.1f} / {m['published']['p95']:.1f}"
+            for m in measured
+        )
     )
     return report
 
