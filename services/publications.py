@@ -4,6 +4,12 @@ is refused exactly as a review that does not exist."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
 import asyncpg
 
 from db import publications
@@ -28,6 +34,43 @@ async def published_report(deps: Deps, review_id: str) -> asyncpg.Record:
     if found is None:
         raise not_found(gettext(NOT_PUBLISHED))
     return found
+
+
+@dataclass(frozen=True)
+class PublishedSummary:
+    """A published version as its page shows it: what it is, and its overview's figures."""
+
+    head: asyncpg.Record
+    overview: dict[str, Any]
+
+
+# A published version never changes, so its overview is read from its JSON once per process
+# (the JSON of a review of 50,000 inputs is megabytes); the last few versions read are kept.
+_OVERVIEWS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+OVERVIEWS_KEPT = 64
+
+
+async def published_summary(deps: Deps, review_id: str) -> PublishedSummary:
+    head = await publications.published_head(deps.pool, review_id)
+    if head is None:
+        raise not_found(gettext(NOT_PUBLISHED))
+    overview = _OVERVIEWS.get(head["content_hash"])
+    if overview is None:
+        text = await publications.published_json(deps.pool, review_id, head["version"])
+        if text is None:  # unpublished between the two reads
+            raise not_found(gettext(NOT_PUBLISHED))
+        overview = await asyncio.to_thread(_overview_of, text)
+        _OVERVIEWS[head["content_hash"]] = overview
+        while len(_OVERVIEWS) > OVERVIEWS_KEPT:
+            _OVERVIEWS.popitem(last=False)
+    else:
+        _OVERVIEWS.move_to_end(head["content_hash"])
+    return PublishedSummary(head, overview)
+
+
+def _overview_of(text: str) -> dict[str, Any]:
+    overview: dict[str, Any] = json.loads(text)["overview"]
+    return overview
 
 
 async def published_rendering(deps: Deps, found: asyncpg.Record, language: str) -> Rendering:

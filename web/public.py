@@ -8,7 +8,6 @@ format) and may be cached.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -179,8 +178,8 @@ def _files(address: Callable[[str], str]) -> list[tuple[str, str, str]]:
 async def report_page(request: web.Request) -> web.Response:
     """A published report: what it is, a few figures, and its files."""
     deps = request.app[SERVICES]
-    found = await publications.published_report(deps, request.match_info["review_id"])
-    overview = json.loads(found["json"])["overview"]
+    summary = await publications.published_summary(deps, request.match_info["review_id"])
+    found, overview = summary.head, summary.overview
     review_id = found["review_id"]
     # The version in the reader's language when it is written in it, else in its first.
     language = reader_language(found, i18n.current().code)
