@@ -39,11 +39,11 @@ PUBLICATION = """coalesce(latest.content ->> 'publication',
 # be published with it, `joint` the names of the other organisations of a joint input then.
 INPUTS = f"""
     {LATEST_ACCEPTED},
-    inputs AS (
+    inputs AS NOT MATERIALIZED (
         SELECT latest.*, o.name AS organisation, o.category, {PUBLICATION} AS publication
         FROM latest JOIN organisations o ON o.id::text = latest.subject
         WHERE latest.kind = 'stakeholder_input'),
-    published AS (
+    published AS NOT MATERIALIZED (
         SELECT inputs.*,
                CASE WHEN publication = 'with_name' THEN organisation END AS named,
                CASE WHEN publication = 'with_name' THEN ARRAY(
@@ -59,15 +59,18 @@ INPUT_COUNTS = f"""
     FROM inputs, jsonb_array_elements_text(content -> 'objectives') AS objective
     GROUP BY 1, 2 ORDER BY 1, 2"""
 
+# The inputs quoted per objective: ranked on narrow rows first, then only those chosen read
+# whole (sorting every input's text and names would cost more than all the rest).
 INPUT_QUOTES = f"""
     WITH {INPUTS},
     ranked AS (
-        SELECT objective::int AS objective, named AS organisation, joint, category,
-               left(content ->> 'input', $3) AS text, id, version,
+        SELECT objective::int AS objective, id,
                row_number() OVER (PARTITION BY objective ORDER BY named NULLS LAST, id) AS rank
         FROM published, jsonb_array_elements_text(content -> 'objectives') AS objective)
-    SELECT objective, organisation, joint, category, text, id, version FROM ranked
-    WHERE rank <= $2 ORDER BY objective, rank"""
+    SELECT r.objective, p.named AS organisation, p.joint, p.category,
+           left(p.content ->> 'input', $3) AS text, p.id, p.version
+    FROM ranked r JOIN published p ON p.id = r.id
+    WHERE r.rank <= $2 ORDER BY r.objective, r.rank"""
 
 # Inputs with recommendations, per objective they address, and of those the ones counted only.
 RECOMMENDATION_COUNTS = f"""
@@ -81,17 +84,18 @@ RECOMMENDATION_COUNTS = f"""
 RECOMMENDATIONS = f"""
     WITH {INPUTS},
     ranked AS (
-        SELECT objective::int AS objective, named AS organisation, joint, category,
-               ARRAY(SELECT left(r.text, $3)
-                     FROM jsonb_array_elements_text(content -> 'recommendations')
-                          WITH ORDINALITY AS r (text, position)
-                     ORDER BY r.position) AS recommendations,
-               id, version,
+        SELECT objective::int AS objective, id,
                row_number() OVER (PARTITION BY objective ORDER BY named NULLS LAST, id) AS rank
         FROM published, jsonb_array_elements_text(content -> 'objectives') AS objective
         WHERE jsonb_array_length(coalesce(content -> 'recommendations', '[]')) > 0)
-    SELECT objective, organisation, joint, category, recommendations, id, version FROM ranked
-    WHERE rank <= $2 ORDER BY objective, rank"""
+    SELECT r.objective, p.named AS organisation, p.joint, p.category,
+           ARRAY(SELECT left(e.text, $3)
+                 FROM jsonb_array_elements_text(p.content -> 'recommendations')
+                      WITH ORDINALITY AS e (text, position)
+                 ORDER BY e.position) AS recommendations,
+           p.id, p.version
+    FROM ranked r JOIN published p ON p.id = r.id
+    WHERE r.rank <= $2 ORDER BY r.objective, r.rank"""
 
 # The principles and clusters the inputs address, and their languages. An input addresses
 # the clusters of its objectives ($2: objectives, $3: their clusters) and those it names.
@@ -102,19 +106,19 @@ INPUT_PRINCIPLES = f"""
     GROUP BY 1 ORDER BY 1"""
 
 INPUT_CLUSTERS = f"""
-    WITH {INPUTS},
-    addressed AS (
-        SELECT inputs.id, c.cluster
-        FROM inputs
-        CROSS JOIN LATERAL jsonb_array_elements_text(content -> 'objectives') AS o (objective)
+    WITH {INPUTS}
+    SELECT addressed.cluster, count(*) AS n
+    FROM inputs
+    CROSS JOIN LATERAL (
+        SELECT c.cluster
+        FROM jsonb_array_elements_text(content -> 'objectives') AS o (objective)
         JOIN unnest($2::int[], $3::int[]) AS c (objective, cluster)
           ON c.objective = o.objective::int
         UNION
-        SELECT inputs.id, named.cluster::int
-        FROM inputs
-        CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(content -> 'clusters', '[]'))
-             AS named (cluster))
-    SELECT cluster, count(*) AS n FROM addressed GROUP BY 1 ORDER BY 1"""
+        SELECT named.cluster::int
+        FROM jsonb_array_elements_text(coalesce(content -> 'clusters', '[]')) AS named (cluster)
+    ) AS addressed
+    GROUP BY 1 ORDER BY 1"""
 
 INPUT_LANGUAGES = f"""
     WITH {INPUTS}

@@ -16,7 +16,7 @@ from db.pool import Connection
 
 # Each submission's latest accepted version, `latest` to the query that starts `WITH` it.
 LATEST_ACCEPTED = """
-    latest AS (
+    latest AS NOT MATERIALIZED (
         SELECT s.id, s.kind, s.subject, s.latest_version, v.version, v.late, v.content,
                v.decided_at
         FROM submissions s
