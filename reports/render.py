@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import re
 import unicodedata
@@ -257,7 +258,14 @@ def md_escape(value: Any) -> Markdown:
     escaped (no math), and so are the characters that would make a bare web or email address a
     link; bidirectional overrides are removed.
     """
-    text = " ".join(_CONTROL.sub(" ", without_direction_overrides(str(value))).split())
+    return _escaped_line(str(value))
+
+
+# A report writes the same names, labels and figures thousands of times (a State per
+# objective, a category per quote): each is escaped once.
+@functools.lru_cache(maxsize=8192)
+def _escaped_line(value: str) -> Markdown:
+    text = " ".join(_CONTROL.sub(" ", without_direction_overrides(value)).split())
     text = _PUNCTUATION.sub(r"\\\1", text)
     text = _AUTOLINK.sub(_unlinked, text)
     text = (
