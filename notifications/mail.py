@@ -199,6 +199,7 @@ class SmtpMailer:
                         smtp = await self._connection()
                     except (aiosmtplib.SMTPException, OSError) as error:
                         return f"could not connect to the SMTP server: {error}"
+                    continue  # the others may have taken every message meanwhile
                 index = waiting.popleft()
                 if await may_send(index):
                     await on_result(index, await _send_one(smtp, messages[index]))
