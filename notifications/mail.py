@@ -5,6 +5,8 @@ what was sent."""
 from __future__ import annotations
 
 import asyncio
+import email.policy
+import functools
 import os
 import tempfile
 from collections import deque
@@ -16,7 +18,7 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
@@ -53,21 +55,35 @@ class Outgoing:
     at: datetime
 
 
+@functools.lru_cache(maxsize=1024)
+def _header(name: str, value: str) -> Any:
+    """The header `name` with `value`, parsed once: the sender, subject, date and kind of an
+    event's messages are the same for thousands of recipients, and parsing a header is most of
+    the cost of building a message. (A parsed header is immutable and is stored as it is.)"""
+    return email.policy.default.header_factory(name, value)
+
+
 def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     """The message for `outgoing`; raises ValueError, saying why, when it cannot be addressed
     (a name or address stored before accounts were checked)."""
     message = EmailMessage()
-    from_name, from_address = parseaddr(mail_from)
-    message["From"] = Address(display_name=from_name, addr_spec=from_address)
+    message["From"] = _header("From", _sender(mail_from))
     message["To"] = recipient(outgoing.to_name, outgoing.to_address)
-    message["Subject"] = outgoing.rendered.subject
+    message["Subject"] = _header("Subject", outgoing.rendered.subject)
     message["Message-ID"] = message_id(outgoing.delivery_id)
-    message["Date"] = format_datetime(outgoing.at)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Reviewflow-Event"] = outgoing.kind
+    message["Date"] = _header("Date", format_datetime(outgoing.at))
+    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
+    message["X-Reviewflow-Event"] = _header("X-Reviewflow-Event", outgoing.kind)
     message.set_content(outgoing.rendered.text)
     message.add_alternative(outgoing.rendered.html, subtype="html")
     return message
+
+
+@functools.lru_cache(maxsize=16)
+def _sender(mail_from: str) -> str:
+    """`mail_from` ("name <address>") as a From header writes it."""
+    name, address = parseaddr(mail_from)
+    return str(Address(display_name=name, addr_spec=address))
 
 
 def _to(message: EmailMessage) -> Address:
