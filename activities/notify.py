@@ -8,22 +8,28 @@ Message-ID or delivery id once the lease expires (docs/notifications.md).
 
 Expansion, email and webhooks run side by side, each claiming its own deliveries, so mail
 never waits behind a slow webhook receiver. Webhooks are sent concurrently, a few at a time
-per host. A sender renews a delivery's lease, and heartbeats, right before sending it, and
-only while the delivery is still its own (still `sending`, at the attempt it claimed); its
-final write is fenced the same way. A sender that outlived its activity attempt (paused past
-the heartbeat timeout, its deliveries claimed again by its successor) thus neither sends nor
-records anything its successor owns.
+per host. Mail goes in batches: the next batch is claimed and built while one is sent, over
+SMTP connections kept open from batch to batch, and the outcomes are written as they come,
+many in one statement.
+
+A sender renews a delivery's lease, and heartbeats, before sending it, and only while the
+delivery is still its own (still `sending`, at the attempt it claimed): a webhook right
+before its attempt; a batch of mail in one statement right before its first message, and
+again whenever that was more than RECONFIRM_S ago. Its final write is fenced the same way. A
+sender that outlived its activity attempt (paused past the heartbeat timeout, its deliveries
+claimed again by its successor) thus neither sends nor records anything its successor owns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -64,6 +70,10 @@ from workflows.models import DeliveryRound, DeliveryStats
 # right before each message is sent; sending one takes at most MESSAGE_DEADLINE_S (mail) or
 # WEBHOOK_TIMEOUT (webhooks), well within it.
 LEASE = timedelta(minutes=2)
+# A batch of mail is confirmed still this sender's (its leases renewed) right before its first
+# message, and again before any message sent longer than this after the last confirmation:
+# with the time one message may take (MESSAGE_DEADLINE_S), well within LEASE.
+RECONFIRM_S = 5.0
 IDLE_POLL_S = 0.25
 EVENTS_PER_EXPANSION = 500
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
@@ -80,6 +90,8 @@ FAILED_METRIC = "reviewflow_deliveries_failed"
 # The outcome of a delivery this sender no longer owns: neither sent nor recorded by it.
 STALE = "stale"
 RELEASED = "released"
+# What a delivery's new status says of the attempt.
+RESULT_OF = {"sent": "sent", "pending": "retried", "failed": "failed"}
 
 
 async def _one_done_or_idle(tasks: set[asyncio.Task[str]]) -> None:
@@ -94,6 +106,80 @@ async def _one_done_or_idle(tasks: set[asyncio.Task[str]]) -> None:
 class Claimed:
     row: asyncpg.Record
     context: asyncpg.Record
+
+
+# A claimed delivery's message, built; a batch of them, with the outcomes of those that could
+# not be built.
+Built = tuple[Claimed, EmailMessage]
+Batch = tuple[list[Built], list[str]]
+# A message's delivery and its fate: None when accepted, else why not.
+Sent = tuple[Claimed, SendFailure | None]
+
+
+class BatchLeases:
+    """Whether each delivery of a batch of mail is still this sender's, right before its
+    message is sent.
+
+    The first question confirms, in one statement that renews their leases, every delivery of
+    the batch not yet asked about, and heartbeats; a question asked more than RECONFIRM_S after
+    the last confirmation confirms again. A message is thus sent within RECONFIRM_S of its
+    lease being renewed, and sent within MESSAGE_DEADLINE_S: no other sender can claim it
+    meanwhile. A sender paused long enough for its leases to run out confirms again when it
+    resumes, and finds the deliveries its successor claimed no longer its own."""
+
+    def __init__(self, pool: asyncpg.Pool, rows: Sequence[asyncpg.Record]) -> None:
+        self.pool = pool
+        self.rows = rows
+        self.unasked = set(range(len(rows)))
+        self.ours: set[uuid.UUID] = set()
+        self.confirmed_at = -math.inf
+        self.lock = asyncio.Lock()
+
+    async def still_ours(self, index: int) -> bool:
+        async with self.lock:
+            if time.monotonic() - self.confirmed_at > RECONFIRM_S:
+                await self._confirm()
+            self.unasked.discard(index)
+        return self.rows[index]["id"] in self.ours
+
+    async def _confirm(self) -> None:
+        asked_at = time.monotonic()
+        activity.heartbeat()
+        claimed = [(self.rows[i]["id"], self.rows[i]["attempts"]) for i in self.unasked]
+        self.ours = await deliveries.renew_leases(self.pool, claimed, LEASE)
+        self.confirmed_at = asked_at
+
+
+class Recorder:
+    """Writes the outcomes of a batch's messages as they come, many in one statement: each
+    write takes all those that arrived while the one before it was under way, so a message is
+    marked about one write after its receiver accepted it."""
+
+    def __init__(self, write: Callable[[list[Sent]], Awaitable[list[str]]]) -> None:
+        self.write = write
+        self.waiting: list[Sent] = []
+        self.results: list[str] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def add(self, sent: Sent) -> None:
+        """Have `sent` written soon; raises if a write failed (the batch stops)."""
+        if self._writing is not None and self._writing.done():
+            self._writing.result()
+        self.waiting.append(sent)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_waiting())
+
+    async def _write_waiting(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            self.results.extend(await self.write(batch))
+
+    async def finish(self) -> list[str]:
+        """Once every outcome is written (even if the batch is cancelled meanwhile): what
+        each came to."""
+        if self._writing is not None:
+            await asyncio.shield(self._writing)
+        return self.results
 
 
 class RateLimiter:
@@ -249,14 +335,29 @@ class NotificationActivities:
         return expanded
 
     async def _send_mail_while(self, going_on: Callable[[], bool], batch: int) -> Counter[str]:
+        """Batch after batch; the next one is claimed and built while one is sent, and handed
+        back unsent when the round ends."""
         outcomes: Counter[str] = Counter()
-        while going_on():
-            activity.heartbeat()
-            claimed = await self._claim(batch, "email")
-            if claimed:
-                outcomes.update(await self._send_emails(claimed))
-            else:
-                await asyncio.sleep(IDLE_POLL_S)
+        ahead: asyncio.Task[Batch] | None = None
+        try:
+            while going_on():
+                activity.heartbeat()
+                if ahead is None:
+                    ahead = asyncio.create_task(self._claim_emails(batch))
+                built, unbuilt = await ahead
+                ahead = None
+                outcomes.update(unbuilt)
+                if not built and not unbuilt:
+                    await asyncio.sleep(IDLE_POLL_S)
+                    continue
+                if going_on():
+                    ahead = asyncio.create_task(self._claim_emails(batch))
+                outcomes.update(await self._send_built(built))
+        finally:
+            if ahead is not None:
+                built, _ = await ahead
+                claimed = [(d.row["id"], d.row["attempts"]) for d, _ in built]
+                await deliveries.release(self.pool, claimed)
         return outcomes
 
     async def _send_webhooks_while(
@@ -359,34 +460,48 @@ class NotificationActivities:
         )
         return build_message(outgoing, self.settings.mail_from)
 
-    async def _send_emails(self, deliveries: list[Claimed]) -> list[str]:
-        """Send each message that can be built; one that cannot fails alone, for good."""
-        outcomes: list[str] = []
-        built: list[tuple[Claimed, EmailMessage]] = []
-        for delivery in deliveries:
+    async def _claim_emails(self, batch: int) -> Batch:
+        return await self._build(await self._claim(batch, "email"))
+
+    async def _build(self, claimed: list[Claimed]) -> Batch:
+        """The message of each delivery that can be built; one that cannot fails alone, for
+        good. Lets other work run between messages (the batch before is being sent)."""
+        built: list[Built] = []
+        unbuilt: list[str] = []
+        for delivery in claimed:
             try:
                 built.append((delivery, await self._message(delivery)))
             except (ValueError, LookupError, TypeError, TemplateError) as error:
                 reason = f"the message cannot be built: {error}"
-                outcomes.append(await self._record(delivery, reason, retry=False))
+                unbuilt.append(await self._record(delivery, reason, retry=False))
+            await asyncio.sleep(0)
+        return built, unbuilt
+
+    async def _send_emails(self, claimed: list[Claimed]) -> list[str]:
+        """Build and send the claimed deliveries' messages: what became of each."""
+        built, unbuilt = await self._build(claimed)
+        return unbuilt + await self._send_built(built)
+
+    async def _send_built(self, built: list[Built]) -> list[str]:
+        leases = BatchLeases(self.pool, [delivery.row for delivery, _ in built])
+        recorder = Recorder(self._record_sent)
+        stale: list[str] = []
 
         async def record(index: int, failure: SendFailure | None) -> None:
-            delivery = built[index][0]
-            if failure is None:
-                outcomes.append(await self._record(delivery, None, retry=False))
-            else:
-                retry = not failure.permanent
-                outcomes.append(await self._record(delivery, failure.reason, retry=retry))
+            recorder.add((built[index][0], failure))
 
         async def may_send(index: int) -> bool:
-            ours = await self._still_ours(built[index][0].row)
+            ours = await leases.still_ours(index)
             if not ours:
-                outcomes.append(STALE)
+                stale.append(STALE)
             return ours
 
         await self.limiter.wait(len(built))
-        await self.mailer.send([message for _, message in built], record, may_send)
-        return outcomes
+        try:
+            await self.mailer.send([message for _, message in built], record, may_send)
+        finally:
+            recorded = await recorder.finish()
+        return stale + recorded
 
     # ---- webhooks ------------------------------------------------------------------------
 
@@ -394,10 +509,14 @@ class NotificationActivities:
         self, delivery: Claimed, http: aiohttp.ClientSession, going_on: Callable[[], bool]
     ) -> str:
         async with self.hosts.slot(delivery.row["recipient"], delivery.row["address"]):
+            claimed = [(delivery.row["id"], delivery.row["attempts"])]
             if not going_on():  # the round ended while it waited for its host
-                await deliveries.release(self.pool, delivery.row["id"], delivery.row["attempts"])
+                await deliveries.release(self.pool, claimed)
                 return RELEASED
-            if not await self._still_ours(delivery.row):
+            # Right before sending: heartbeat, and renew its lease if it is still this
+            # sender's (else another sender claimed it since, or it was marked).
+            activity.heartbeat()
+            if not await deliveries.renew_leases(self.pool, claimed, LEASE):
                 return STALE
             await self.limiter.wait()
             return await self._attempt_webhook(delivery, http)
@@ -433,12 +552,6 @@ class NotificationActivities:
 
     # ---- the log -------------------------------------------------------------------------
 
-    async def _still_ours(self, row: asyncpg.Record) -> bool:
-        """Right before sending: heartbeat, and renew the delivery's lease if it is still this
-        sender's; False when another sender claimed it since, or it was marked (do not send)."""
-        activity.heartbeat()
-        return await deliveries.renew_lease(self.pool, row["id"], row["attempts"], LEASE)
-
     async def _record(
         self,
         delivery: Claimed,
@@ -447,43 +560,56 @@ class NotificationActivities:
         retry: bool,
         attempt: tuple[float, int | None] | None = None,
     ) -> str:
-        """Mark one delivery sent, due again later, or failed for good; return which, or STALE
-        when it is no longer this sender's (nothing is written then)."""
-        row = delivery.row
-        # Attempts since it was last put back by hand count against its budget.
-        tried = row["attempts"] - row["attempt_base"]
-        if error is None:
-            status, result, next_at = "sent", "sent", None
-        elif retry and tried < MAX_ATTEMPTS:
-            delay = retry_delay(tried, str(row["id"]))
-            status, result, next_at = (
-                "pending",
-                "retried",
-                datetime.now(UTC) + timedelta(seconds=delay),
-            )
-        else:
-            status, result, next_at = "failed", "failed", None
+        """Mark one delivery sent, due again later, or failed for good, with its `attempt`
+        (started, status code) of a webhook; return which, or STALE when it is no longer this
+        sender's (nothing is written then)."""
+        mark = _mark(delivery.row, error, retry=retry)
         async with self.pool.acquire() as conn, conn.transaction():
-            marked = await deliveries.mark(
-                conn,
-                row["id"],
-                row["attempts"],
-                status=status,
-                error=error,
-                next_attempt_at=next_at,
-            )
-            if not marked:
+            if not await deliveries.mark(conn, [mark]):
                 return STALE
             if attempt is not None:
                 started, code = attempt
                 await deliveries.record_attempt(
                     conn,
-                    row["id"],
-                    row["attempts"],
+                    mark.delivery_id,
+                    mark.attempt,
                     status_code=code,
                     error=error,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
-        if result == "failed":
-            failed_for_good(delivery.context["review_id"], row, error or "")
-        return result
+        return _recorded(delivery, mark)
+
+    async def _record_sent(self, sent: list[Sent]) -> list[str]:
+        """Mark messages sent or not, in one statement: what became of each."""
+        marks = [
+            _mark(d.row, None, retry=False)
+            if failure is None
+            else _mark(d.row, failure.reason, retry=not failure.permanent)
+            for d, failure in sent
+        ]
+        marked = await deliveries.mark(self.pool, marks)
+        return [
+            _recorded(d, mark) if mark.delivery_id in marked else STALE
+            for (d, _), mark in zip(sent, marks, strict=True)
+        ]
+
+
+def _mark(row: asyncpg.Record, error: str | None, *, retry: bool) -> deliveries.Mark:
+    """The delivery sent (no `error`), due again later when `retry` and its budget allows,
+    else failed for good."""
+    # Attempts since it was last put back by hand count against its budget.
+    tried = row["attempts"] - row["attempt_base"]
+    if error is None:
+        return deliveries.Mark(row["id"], row["attempts"], "sent")
+    if retry and tried < MAX_ATTEMPTS:
+        delay = retry_delay(tried, str(row["id"]))
+        again = datetime.now(UTC) + timedelta(seconds=delay)
+        return deliveries.Mark(row["id"], row["attempts"], "pending", error, again)
+    return deliveries.Mark(row["id"], row["attempts"], "failed", error)
+
+
+def _recorded(delivery: Claimed, mark: deliveries.Mark) -> str:
+    """What a written mark came to; a delivery failed for good is told to the operators."""
+    if mark.status == "failed":
+        failed_for_good(delivery.context["review_id"], delivery.row, mark.error or "")
+    return RESULT_OF[mark.status]

@@ -6,9 +6,15 @@ message for every one of the stakeholders; every task must be stored, open and d
 consultation deadline. Mail goes out over SMTP without rate limit (REVIEWFLOW_NOTIFY_RATE=0).
 
 Before each timed run the review is advanced to its call for inputs, which would mail the same
-stakeholders `call.opened`; their email addresses are set only once that event has been
-expanded (recipients are chosen then), so nothing but the consultation's mail is in flight
-while the consultation is timed.
+stakeholders their invitation and `call.opened`; their email addresses are set only once those
+events have been expanded (recipients are chosen then), so nothing but the consultation's mail
+is in flight while the consultation is timed.
+
+Each run times the consultation twice, each time for a new review: once alone, and once with
+HOOKS webhook subscriptions to the review's events whose receiver (an aiohttp server in this
+process) answers every delivery only after SLOW_RECEIVER_S. The goal holds for the second: a
+slow receiver must not slow the mail down. It also tells how many webhook deliveries the
+receiver had answered when the last mail was accepted, of all those the review's events made.
 
 Bare primitive, same run: a plain script that COPYs as many task-like rows into a scratch
 table and sends as many messages to the same SMTP server over 4 pooled aiosmtplib connections.
@@ -20,14 +26,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import time
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
+from aiohttp import web
 
 from bench.harness import (
     Account,
@@ -41,6 +51,7 @@ from bench.harness import (
     cpu_used,
     create_account,
     email_of,
+    free_port,
     median_per_metric,
     post,
     run_main,
@@ -51,10 +62,13 @@ from bench.smtp_sink import Sink, start_sink
 from tests.reviews import review_body
 from workflows.review import workflow_id
 
-GOAL_RATIO = 3.0
+GOAL_RATIO = 1.2
 MAX_EVENTS = 10_240
 BARE_CONNECTIONS = 4
 FANOUT_DEADLINE_S = 1200.0
+# The webhook subscriptions of the timed consultation, to a receiver this slow to answer.
+HOOKS = 8
+SLOW_RECEIVER_S = 2.0
 
 # This scenario's options, after those every scenario takes (harness.parser).
 OPTIONS: list[Option] = [
@@ -149,22 +163,73 @@ async def bare_run(svc: Services, sink: Sink, accounts: list[Account]) -> dict[s
     }
 
 
+@dataclass
+class SlowReceiver:
+    """A webhook receiver that answers each delivery 200, but only after SLOW_RECEIVER_S."""
+
+    url: str = ""
+    answered: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(SLOW_RECEIVER_S)
+        self.answered += 1
+        return web.Response()
+
+
+@contextlib.asynccontextmanager
+async def slow_receiver() -> AsyncIterator[SlowReceiver]:
+    receiver = SlowReceiver()
+    app = web.Application()
+    app.router.add_post("/{hook}", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    receiver.url = f"http://127.0.0.1:{port}"
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()
+
+
+async def subscribe_slow_hooks(svc: Services, review_id: str, receiver: SlowReceiver) -> None:
+    """HOOKS subscriptions to every event of the review, by a secretariat of its own (a
+    secretariat has at most 20 live subscriptions)."""
+    owner = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
+    for hook in range(HOOKS):
+        body = {
+            "url": f"{receiver.url}/hook{hook}",
+            "events": ["*"],
+            "secret": secrets.token_hex(16),
+            "review_id": review_id,
+        }
+        await post(svc.http, "/v1/webhooks", owner, body, 201)
+
+
 async def service_run(
-    svc: Services, sink: Sink, secretariat: Account, accounts: list[Account]
+    svc: Services,
+    sink: Sink,
+    secretariat: Account,
+    accounts: list[Account],
+    receiver: SlowReceiver | None,
 ) -> dict[str, float]:
+    """One consultation timed; with `receiver`, its review's events go to its slow webhooks."""
     n = len(accounts)
     body = review_body(
         id=f"ece-bench-fanout-{secrets.token_hex(4)}", stakeholders=[str(a.id) for a in accounts]
     )
     review_id = body["id"]
     url = f"/v1/reviews/{review_id}"
-    called_before = sink.count("call.opened")
-    await post(svc.http, "/v1/reviews", secretariat, body, 201)
-
-    # The call for inputs would mail the same people: give them their addresses only once its
-    # event is expanded (recipients are chosen then), so that fan-out sends nothing.
+    # The review's invitations are counted as "other" by the sink.
+    called_before = sink.count("call.opened") + sink.count("other")
+    # The review's invitation and its call for inputs would mail the same people: give them
+    # their addresses only once those events are expanded (recipients are chosen then), so
+    # that their fan-out sends nothing. (Taken away before the review is created: its
+    # invitations are expanded within a fraction of a second.)
     ids = [a.id for a in accounts]
     await svc.api_pool.execute("UPDATE actors SET email = NULL WHERE id = ANY($1::uuid[])", ids)
+    await post(svc.http, "/v1/reviews", secretariat, body, 201)
     await post(svc.http, f"{url}/advance", secretariat, {})
 
     async def expanded() -> bool:
@@ -182,7 +247,10 @@ async def service_run(
         ids,
         [email_of(n, a) for n, a in enumerate(accounts)],
     )
-    called = sink.count("call.opened") - called_before
+    called = sink.count("call.opened") + sink.count("other") - called_before
+    if receiver is not None:
+        await subscribe_slow_hooks(svc, review_id, receiver)
+    answered_before = receiver.answered if receiver is not None else 0
 
     opened_before = sink.count("consultation.opened")
     started, cpu = time.perf_counter(), cpu_now()
@@ -197,6 +265,7 @@ async def service_run(
         raise RuntimeError(f"only {told} of {n} consultation.opened mails accepted in time")
     elapsed = time.perf_counter() - started
     used = cpu_used(cpu, elapsed)
+    hooks_answered = receiver.answered - answered_before if receiver is not None else 0
 
     due = datetime.fromisoformat(body["timeline"]["consultation_due_at"])
     stored = await svc.api_pool.fetchval(
@@ -206,6 +275,14 @@ async def service_run(
     )
     history = await svc.client.get_workflow_handle(workflow_id(review_id)).fetch_history()
     extra = sink.count("consultation.opened") - opened_before - n
+    made = await svc.api_pool.fetchrow(
+        """SELECT count(*) FILTER (WHERE d.channel = 'webhook') AS webhooks,
+                  count(*) FILTER (WHERE d.channel = 'email' AND d.attempts > 1) AS retried
+           FROM deliveries d JOIN review_events e ON e.id = d.event_id
+           WHERE e.review_id = $1""",
+        review_id,
+    )
+    assert made is not None  # an aggregate's one row
     return {
         "seconds": elapsed,
         "advance_s": answered,
@@ -214,6 +291,9 @@ async def service_run(
         "tasks_reported_open": float(status["progress"]["tasks"]["open"]),
         "history_events": float(len(history.events)),
         "duplicates": float(extra),
+        "webhooks_answered": float(hooks_answered),
+        "webhooks_made": float(made["webhooks"]),
+        "mails_retried": float(made["retried"]),
         **used,
     }
 
@@ -232,35 +312,59 @@ async def main(args: argparse.Namespace) -> Report:
             "SMTP_PORT": str(sink.port),
             "SMTP_STARTTLS": "0",
             "REVIEWFLOW_NOTIFY_RATE": "0",
+            "REVIEWFLOW_WEBHOOK_ALLOW": "127.0.0.0/8",
         }
-        async with services("fanout", env=env) as svc:
+        async with services("fanout", env=env) as svc, slow_receiver() as receiver:
             report.machine = svc.machine()
             secretariat = await create_account(svc.api_pool, "secretariat", regions=("ECE",))
             accounts = await bulk_stakeholders(
                 svc.api_pool, n, f"Fanout {secrets.token_hex(3)}", with_email=True
             )
+
+            async def alone_then_hooked() -> dict[str, float]:
+                alone = await service_run(svc, sink, secretariat, accounts, None)
+                hooked = await service_run(svc, sink, secretariat, accounts, receiver)
+                return {**hooked, **{f"alone_{k}": v for k, v in alone.items()}}
+
             bare_runs, service_runs = await bare_then_service(
                 args.runs,
                 lambda: bare_run(svc, sink, accounts),
-                lambda: service_run(svc, sink, secretariat, accounts),
-                "run {run}: bare {b[seconds]:.2f} s; service {s[seconds]:.2f} s "
-                "(advance answered in {s[advance_s]:.2f} s; tasks due {s[tasks_due]:.0f}; "
-                "history {s[history_events]:.0f} events)",
+                alone_then_hooked,
+                "run {run}: bare {b[seconds]:.2f} s; service {s[alone_seconds]:.2f} s alone, "
+                "{s[seconds]:.2f} s with slow webhooks ({s[webhooks_answered]:.0f} of "
+                "{s[webhooks_made]:.0f} answered by then; advance answered in "
+                "{s[advance_s]:.2f} s; tasks due {s[tasks_due]:.0f}; history "
+                "{s[history_events]:.0f} events; mails retried {s[mails_retried]:.0f})",
             )
     finally:
         sink.stop()
     bare, svc_m = median_per_metric(bare_runs), median_per_metric(service_runs)
     ratio = svc_m["seconds"] / bare["seconds"]
-    tasks_ok = all(r["tasks_due"] == n and r["tasks_reported_open"] == n for r in service_runs)
+    tasks_ok = all(
+        r[f"{variant}tasks_due"] == n and r[f"{variant}tasks_reported_open"] == n
+        for r in service_runs
+        for variant in ("", "alone_")
+    )
     max_history = int(max(r["history_events"] for r in service_runs))
     report.compare(
-        f"wall time until all {n:,} mails accepted (s)",
+        f"wall time until all {n:,} mails accepted, {HOOKS} webhooks answering after "
+        f"{SLOW_RECEIVER_S:.0f} s (s)",
         "seconds",
         svc_m,
         bare,
         at_most(ratio, GOAL_RATIO, "x bare"),
     )
+    report.add(
+        "  the same without webhook subscriptions (s)",
+        svc_m["alone_seconds"],
+        bare["seconds"],
+        ratio=True,
+    )
     report.add("mails per second", n / svc_m["seconds"], n / bare["seconds"], ratio=True)
+    report.add(
+        "webhook deliveries answered when the last mail was accepted / made in all",
+        f"{svc_m['webhooks_answered']:.0f} / {svc_m['webhooks_made']:.0f}",
+    )
     report.add(
         "tasks stored (advance answered, s) / COPY (s)",
         svc_m["advance_s"],
@@ -282,27 +386,30 @@ async def main(args: argparse.Namespace) -> Report:
     )
     report.add(
         "mails sent twice",
-        int(sum(r["duplicates"] for r in service_runs)),
+        int(sum(r["duplicates"] + r["alone_duplicates"] for r in service_runs)),
         goal="0",
-        met=all(r["duplicates"] == 0 for r in service_runs),
+        met=all(r["duplicates"] == r["alone_duplicates"] == 0 for r in service_runs),
     )
     report.add(
-        "(check) call.opened mails sent before the timed advance",
-        int(sum(r["call_mails"] for r in service_runs)),
+        "(check) invitations and call.opened mails sent before the timed advance",
+        int(sum(r["call_mails"] + r["alone_call_mails"] for r in service_runs)),
         goal="0",
-        met=all(r["call_mails"] == 0 for r in service_runs),
+        met=all(r["call_mails"] == r["alone_call_mails"] == 0 for r in service_runs),
     )
     report.notes.append(
-        "Per run (service / bare, s): "
+        "Per run (service with slow webhooks / alone / bare, s): "
         + "; ".join(
-            f"{s['seconds']:.2f} / {b['seconds']:.2f}"
+            f"{s['seconds']:.2f} / {s['alone_seconds']:.2f} / {b['seconds']:.2f}"
             for s, b in zip(service_runs, bare_runs, strict=True)
         )
     )
     report.notes.append(
         f"Mean message size: consultation.opened {sink.mean_size('consultation.opened'):,.0f} "
         f"bytes, bare {sink.mean_size('bench.bare'):,.0f} bytes. The SMTP server runs in its "
-        "own process; the API, both workers and the bare script share one Python process."
+        "own process; the API, both workers, the slow webhook receiver and the bare script "
+        "share one Python process. Mails tried more than once (a failed attempt), per run: "
+        + ", ".join(f"{r['mails_retried']:.0f}" for r in service_runs)
+        + "."
     )
     return report
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -59,16 +60,20 @@ CLAIM_DUE = """
     RETURNING d.id, d.event_id, d.channel, d.recipient, d.address, d.template, d.attempts,
               d.attempt_base"""
 
-# Whether the delivery is still this sender's: claimed by no one since, and not yet marked.
-STILL_OURS = "id = $1 AND status = 'sending' AND attempts = $2"
+# Whether a delivery `d` is still this sender's, `o` the id and attempt it claimed: claimed by
+# no one since, and not yet marked.
+STILL_OURS = "d.id = o.id AND d.status = 'sending' AND d.attempts = o.attempts"
+# The deliveries a statement is about ($1 ids, $2 the attempts claimed), as `o`.
+CLAIMED = "unnest($1::uuid[], $2::int[]) AS o (id, attempts)"
 
-RENEW_LEASE = f"""
-    UPDATE deliveries SET lease_until = now() + $3 WHERE {STILL_OURS} RETURNING id"""
+RENEW_LEASES = f"""
+    UPDATE deliveries d SET lease_until = now() + $3 FROM {CLAIMED} WHERE {STILL_OURS}
+    RETURNING d.id"""
 
-# A claimed delivery handed back unsent, due again at once, as if never claimed.
+# Claimed deliveries handed back unsent, due again at once, as if never claimed.
 RELEASE = f"""
-    UPDATE deliveries SET status = 'pending', attempts = attempts - 1, lease_until = NULL
-    WHERE {STILL_OURS}"""
+    UPDATE deliveries d SET status = 'pending', attempts = d.attempts - 1, lease_until = NULL
+    FROM {CLAIMED} WHERE {STILL_OURS}"""
 
 CONTEXT = """
     SELECT d.id, e.id AS event_id, e.type, e.review_id, e.actor_id, e.at, e.data,
@@ -131,40 +136,60 @@ async def contexts(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[asyn
     return await conn.fetch(CONTEXT, delivery_ids)
 
 
-async def renew_lease(
-    conn: Executor, delivery_id: uuid.UUID, attempt: int, lease: timedelta
-) -> bool:
-    """Renew the lease of a delivery still this sender's; False when it is not."""
-    return await conn.fetchval(RENEW_LEASE, delivery_id, attempt, lease) is not None
+def _columns(claimed: Sequence[tuple[uuid.UUID, int]]) -> tuple[list[uuid.UUID], list[int]]:
+    return [d for d, _ in claimed], [a for _, a in claimed]
 
 
-async def release(conn: Executor, delivery_id: uuid.UUID, attempt: int) -> None:
-    await conn.execute(RELEASE, delivery_id, attempt)
+async def renew_leases(
+    conn: Executor, claimed: Sequence[tuple[uuid.UUID, int]], lease: timedelta
+) -> set[uuid.UUID]:
+    """Renew the leases of those of the `claimed` deliveries (id, attempt) still this
+    sender's, in one statement: their ids."""
+    rows = await conn.fetch(RENEW_LEASES, *_columns(claimed), lease)
+    return {row["id"] for row in rows}
 
 
-async def mark(
-    conn: Connection,
-    delivery_id: uuid.UUID,
-    attempt: int,
-    *,
-    status: str,
-    error: str | None,
-    next_attempt_at: datetime | None,
-) -> bool:
-    """Record the outcome of a delivery still this sender's; False when it is not (nothing
-    is written then)."""
-    marked = await conn.fetchval(
-        f"""UPDATE deliveries SET status = $3, lease_until = NULL, last_error = $4,
-                  sent_at = CASE WHEN $3 = 'sent' THEN now() END,
-                  next_attempt_at = coalesce($5, next_attempt_at)
-           WHERE {STILL_OURS} RETURNING id""",
-        delivery_id,
-        attempt,
-        status,
-        error,
-        next_attempt_at,
+async def release(conn: Executor, claimed: Sequence[tuple[uuid.UUID, int]]) -> None:
+    """Hand back those of the `claimed` deliveries (id, attempt) still this sender's."""
+    await conn.execute(RELEASE, *_columns(claimed))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The outcome of one attempt: `status` sent, pending (due again at `next_attempt_at`) or
+    failed, with the error that made it so."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    status: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+MARK = f"""
+    UPDATE deliveries d SET status = o.status, lease_until = NULL, last_error = o.error,
+           sent_at = CASE WHEN o.status = 'sent' THEN now() END,
+           next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at)
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
+         AS o (id, attempts, status, error, next_attempt_at)
+    WHERE {STILL_OURS}
+    RETURNING d.id"""
+
+
+async def mark(conn: Executor, marks: Sequence[Mark]) -> set[uuid.UUID]:
+    """Record the outcomes of deliveries still this sender's, in one statement: the ids
+    marked (nothing is written for the others)."""
+    if not marks:
+        return set()
+    rows = await conn.fetch(
+        MARK,
+        [m.delivery_id for m in marks],
+        [m.attempt for m in marks],
+        [m.status for m in marks],
+        [m.error for m in marks],
+        [m.next_attempt_at for m in marks],
     )
-    return marked is not None
+    return {row["id"] for row in rows}
 
 
 async def record_attempt(

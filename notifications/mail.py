@@ -1,11 +1,15 @@
-"""Sending email: over SMTP on a few pooled connections, or as .eml files when no SMTP server
-is configured (the embedded default), so a newcomer can read what was sent."""
+"""Sending email: over SMTP on a few connections kept open from one batch to the next, or as
+.eml files when no SMTP server is configured (the embedded default), so a newcomer can read
+what was sent."""
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
+import functools
 import os
 import tempfile
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +18,7 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
@@ -28,6 +32,11 @@ SMTP_TIMEOUT_S = 30.0
 # lease a sender renews right before it (activities/notify.py), so no other sender can claim
 # a message while it is being sent.
 MESSAGE_DEADLINE_S = 60.0
+# An SMTP connection left idle this long is closed (QUIT): well before a server gives up on it
+# (RFC 5321 lets it wait 5 minutes), so a connection taken again is seldom one the server has
+# dropped; one it has dropped is replaced.
+IDLE_LIFE_S = 30.0
+QUIT_TIMEOUT_S = 5.0
 
 
 def message_id(delivery_id: str) -> str:
@@ -46,21 +55,35 @@ class Outgoing:
     at: datetime
 
 
+@functools.lru_cache(maxsize=1024)
+def _header(name: str, value: str) -> Any:
+    """The header `name` with `value`, parsed once: the sender, subject, date and kind of an
+    event's messages are the same for thousands of recipients, and parsing a header is most of
+    the cost of building a message. (A parsed header is immutable and is stored as it is.)"""
+    return email.policy.default.header_factory(name, value)
+
+
 def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     """The message for `outgoing`; raises ValueError, saying why, when it cannot be addressed
     (a name or address stored before accounts were checked)."""
     message = EmailMessage()
-    from_name, from_address = parseaddr(mail_from)
-    message["From"] = Address(display_name=from_name, addr_spec=from_address)
+    message["From"] = _header("From", _sender(mail_from))
     message["To"] = recipient(outgoing.to_name, outgoing.to_address)
-    message["Subject"] = outgoing.rendered.subject
+    message["Subject"] = _header("Subject", outgoing.rendered.subject)
     message["Message-ID"] = message_id(outgoing.delivery_id)
-    message["Date"] = format_datetime(outgoing.at)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Reviewflow-Event"] = outgoing.kind
+    message["Date"] = _header("Date", format_datetime(outgoing.at))
+    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
+    message["X-Reviewflow-Event"] = _header("X-Reviewflow-Event", outgoing.kind)
     message.set_content(outgoing.rendered.text)
     message.add_alternative(outgoing.rendered.html, subtype="html")
     return message
+
+
+@functools.lru_cache(maxsize=16)
+def _sender(mail_from: str) -> str:
+    """`mail_from` ("name <address>") as a From header writes it."""
+    name, address = parseaddr(mail_from)
+    return str(Address(display_name=name, addr_spec=address))
 
 
 def _to(message: EmailMessage) -> Address:
@@ -88,8 +111,12 @@ class Mailer(Protocol):
         self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
     ) -> None:
         """Send each message that `may_send(index)` still allows, right before sending it,
-        calling `on_result(index, failure)` right after each one sent, so the caller records
-        an accepted message before the next is sent."""
+        calling `on_result(index, failure)` right after each one sent, so the caller can
+        record an accepted message at once."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of what is kept open between calls of `send`."""
         ...
 
 
@@ -113,6 +140,9 @@ class EmlMailer:
             else:
                 await on_result(index, None)
 
+    async def close(self) -> None:
+        """Nothing is kept open."""
+
     def _write(self, message: EmailMessage) -> None:
         name = str(message["Message-ID"]).strip("<>").split("@")[0]
         # Written whole or not at all: a reader never sees half a message.
@@ -126,27 +156,81 @@ class EmlMailer:
 
 
 class SmtpMailer:
-    """Sends over `connections` SMTP connections at once, each used for many messages."""
+    """Sends over at most `connections` SMTP connections at once, each used for many messages
+    and kept open for the next call of `send` until it has been idle for `idle_life_s`.
 
-    def __init__(self, settings: SmtpSettings, connections: int = 4) -> None:
+    A connection found closed (the server dropped it) is replaced; a message whose connection
+    was lost while it was being sent is reported as a transient failure (it may or may not
+    have been accepted: it is tried again later, with its Message-ID) and the messages after
+    it go over a new connection."""
+
+    def __init__(
+        self, settings: SmtpSettings, connections: int = 4, idle_life_s: float = IDLE_LIFE_S
+    ) -> None:
         self.settings = settings
         self.connections = connections
+        self.idle_life_s = idle_life_s
+        # Open connections not in use, the last one given back last, each with the timer
+        # that closes it when it has been idle for `idle_life_s`.
+        self._idle: list[tuple[aiosmtplib.SMTP, asyncio.TimerHandle]] = []
+        self._quitting: set[asyncio.Task[None]] = set()
 
     async def send(
         self, messages: Sequence[EmailMessage], on_result: OnResult, may_send: MaySend
     ) -> None:
-        lanes = [list(range(i, len(messages), self.connections)) for i in range(self.connections)]
-        await asyncio.gather(
-            *(self._send_lane(messages, lane, on_result, may_send) for lane in lanes if lane)
+        """Each connection takes the next message not yet taken, so none waits while
+        another has a queue."""
+        waiting = deque(range(len(messages)))
+        lanes = min(self.connections, len(messages))
+        stopped = await asyncio.gather(
+            *(self._send_lane(messages, waiting, on_result, may_send) for _ in range(lanes))
         )
+        # Left only if no connection could be opened: each fails with why.
+        reason = next((r for r in stopped if r is not None), "")
+        for index in waiting:
+            await on_result(index, SendFailure(reason))
+
+    async def close(self) -> None:
+        """QUIT every idle connection."""
+        while self._idle:
+            smtp, timer = self._idle.pop()
+            timer.cancel()
+            self._quit_later(smtp)
+        await asyncio.gather(*self._quitting)
 
     async def _send_lane(
         self,
         messages: Sequence[EmailMessage],
-        lane: list[int],
+        waiting: deque[int],
         on_result: OnResult,
         may_send: MaySend,
-    ) -> None:
+    ) -> str | None:
+        """Send messages taken from `waiting` over one connection at a time until none is
+        left; why it stopped early, when a connection could not be opened."""
+        smtp: aiosmtplib.SMTP | None = None
+        try:
+            while waiting:
+                if smtp is None or not smtp.is_connected:
+                    try:
+                        smtp = await self._connection()
+                    except (aiosmtplib.SMTPException, OSError) as error:
+                        return f"could not connect to the SMTP server: {error}"
+                    continue  # the others may have taken every message meanwhile
+                index = waiting.popleft()
+                if await may_send(index):
+                    await on_result(index, await _send_one(smtp, messages[index]))
+        finally:
+            if smtp is not None:
+                self._give_back(smtp)
+        return None
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        """An idle connection still open, else a new one."""
+        while self._idle:
+            smtp, timer = self._idle.pop()
+            timer.cancel()
+            if smtp.is_connected:
+                return smtp
         smtp = aiosmtplib.SMTP(
             hostname=self.settings.host,
             port=self.settings.port,
@@ -156,37 +240,46 @@ class SmtpMailer:
             password=self.settings.password,
             timeout=SMTP_TIMEOUT_S,
         )
-        try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError) as error:
-            for index in lane:
-                await on_result(
-                    index, SendFailure(f"could not connect to the SMTP server: {error}")
-                )
+        await smtp.connect()
+        return smtp
+
+    def _give_back(self, smtp: aiosmtplib.SMTP) -> None:
+        if not smtp.is_connected:
             return
-        try:
-            for position, index in enumerate(lane):
-                if not await may_send(index):
-                    continue
-                try:
-                    async with asyncio.timeout(MESSAGE_DEADLINE_S):
-                        await smtp.send_message(messages[index])
-                except (aiosmtplib.SMTPException, OSError) as error:
-                    if isinstance(error, TimeoutError):
-                        smtp.close()  # cut mid-command: the session cannot go on
-                    await on_result(index, smtp_failure(error))
-                    if not smtp.is_connected:
-                        for rest in lane[position + 1 :]:
-                            await on_result(rest, SendFailure("the SMTP connection was lost"))
-                        return
-                else:
-                    await on_result(index, None)
-        finally:
-            if smtp.is_connected:
-                try:
-                    await smtp.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    smtp.close()
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(self.idle_life_s, self._expire, smtp)
+        self._idle.append((smtp, timer))
+
+    def _expire(self, smtp: aiosmtplib.SMTP) -> None:
+        self._idle = [(s, t) for s, t in self._idle if s is not smtp]
+        self._quit_later(smtp)
+
+    def _quit_later(self, smtp: aiosmtplib.SMTP) -> None:
+        task = asyncio.get_running_loop().create_task(_quit(smtp))
+        self._quitting.add(task)
+        task.add_done_callback(self._quitting.discard)
+
+
+async def _send_one(smtp: aiosmtplib.SMTP, message: EmailMessage) -> SendFailure | None:
+    try:
+        async with asyncio.timeout(MESSAGE_DEADLINE_S):
+            await smtp.send_message(message)
+    except (aiosmtplib.SMTPException, OSError) as error:
+        if isinstance(error, TimeoutError):
+            smtp.close()  # cut mid-command: the session cannot go on
+        return smtp_failure(error)
+    return None
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    """Say QUIT, or just close a connection that does not answer in time."""
+    if not smtp.is_connected:
+        return
+    try:
+        async with asyncio.timeout(QUIT_TIMEOUT_S):
+            await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def smtp_failure(error: aiosmtplib.SMTPException | OSError) -> SendFailure:

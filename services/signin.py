@@ -167,7 +167,11 @@ async def _mail(settings: Settings, actor: Actor, kind: str, data: dict[str, Any
     async def may_send(_: int) -> bool:
         return True
 
-    await mailer_for(settings.smtp, settings.mail_dir).send([message], on_result, may_send)
+    mailer = mailer_for(settings.smtp, settings.mail_dir)
+    try:
+        await mailer.send([message], on_result, may_send)
+    finally:
+        await mailer.close()
     for failure in failures:
         log.warning("%s for account %s not sent: %s", kind, actor.id, failure.reason)
     return 0 if failures else 1

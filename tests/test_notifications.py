@@ -35,6 +35,7 @@ from config.settings import Settings, SmtpSettings, load_settings
 from db.events import insert_event
 from db.migrate import migrate_dsn
 from db.pool import create_pool
+from db.webhooks import insert_webhook
 from domain.events import ReviewEvent
 from notifications.addresses import recipient
 from notifications.mail import SendFailure, SmtpMailer, mailer_for
@@ -50,6 +51,7 @@ from tests.conftest import LOOPBACK_RECEIVERS, Account, create_account
 from tests.processes import free_port
 from tests.reviews import eventually, extension_halfway, review_body
 from worker import running_workers
+from workflows.models import DeliveryRound
 from workflows.notifications import notifications_workflow_id
 
 HOSTILE_TITLE = 'GCM review <script>alert("x")</script> & "friends"'
@@ -444,6 +446,18 @@ async def test_one_unaddressable_recipient_never_holds_up_the_others(notify_env:
     assert accepted.status == 201, await accepted.text()
 
 
+def plain_messages(*addresses: str) -> list[EmailMessage]:
+    messages = []
+    for address in addresses:
+        message = EmailMessage()
+        message["From"] = "reviewflow <no-reply@example.org>"
+        message["To"] = recipient("", address)
+        message["Subject"] = "Test"
+        message.set_content("Hello")
+        messages.append(message)
+    return messages
+
+
 class Refusing(Inbox):
     """Refuses some recipients, as a real mail server does."""
 
@@ -462,19 +476,9 @@ async def test_smtp_failures_are_permanent_or_transient_as_the_server_says() -> 
     handler = Refusing()
     with smtp_server(handler, smtputf8=False) as port:
         mailer = SmtpMailer(SmtpSettings("127.0.0.1", port, None, None, False), connections=1)
-        messages = []
-        for address in (
-            "nobody@example.org",
-            "later@example.org",
-            "ü@example.org",
-            "ok@example.org",
-        ):
-            message = EmailMessage()
-            message["From"] = "reviewflow <no-reply@example.org>"
-            message["To"] = recipient("", address)
-            message["Subject"] = "Test"
-            message.set_content("Hello")
-            messages.append(message)
+        messages = plain_messages(
+            "nobody@example.org", "later@example.org", "ü@example.org", "ok@example.org"
+        )
         results: dict[int, SendFailure | None] = {}
 
         async def record(index: int, failure: SendFailure | None) -> None:
@@ -484,6 +488,7 @@ async def test_smtp_failures_are_permanent_or_transient_as_the_server_says() -> 
             return True
 
         await mailer.send(messages, record, always)
+        await mailer.close()
     nobody, later, international, ok = (results[i] for i in range(4))
     assert nobody is not None and nobody.permanent and nobody.reason.startswith("550")
     assert later is not None and not later.permanent and later.reason.startswith("451")
@@ -741,6 +746,27 @@ async def test_a_webhook_receiver_that_never_answers_does_not_delay_mail(notify_
             tarpit.release.set()
 
 
+async def remind_focal_points(pool: asyncpg.Pool, count: int) -> dict[str, Any]:
+    """A review in its call for inputs, stored as is, and a reminder to its member State's
+    `count` focal points (deu0@example.org, ...), not yet expanded; with its secretariat."""
+    secretariat = await create_account(pool, "secretariat", regions=("ECE",))
+    for i in range(count):
+        await create_account(pool, "focal_point", country="DEU", email=f"deu{i}@example.org")
+    review = review_body(member_states=["DEU"])
+    await pool.execute(
+        """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
+                                late_submissions, phase, deadlines, created_by)
+           VALUES ($1, 'ECE', 'Title', '{DEU}', $2, '{7}', 'reject', 'call_for_inputs', $2, $3)""",
+        review["id"],
+        review["timeline"],
+        secretariat.actor.id,
+    )
+    await inject_inputs_reminder(
+        pool, review["id"], review["timeline"]["inputs_due_at"], 7, ["DEU"], []
+    )
+    return {**review, "secretariat": secretariat}
+
+
 async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
     fresh_database: str, temporal_client: Client, inbox: tuple[Inbox, int], tmp_path: Path
 ) -> None:
@@ -749,21 +775,7 @@ async def test_a_sender_that_outlived_its_lease_sends_nothing_twice(
     handler, port = inbox
     pool, settings = await start_env(fresh_database, temporal_client, tmp_path, port)
     try:
-        secretariat = await create_account(pool, "secretariat", regions=("ECE",))
-        for i in range(20):
-            await create_account(pool, "focal_point", country="DEU", email=f"deu{i}@example.org")
-        review = review_body(member_states=["DEU"])
-        await pool.execute(
-            """INSERT INTO reviews (id, region, title, member_states, timeline, reminder_days,
-                                    late_submissions, phase, deadlines, created_by)
-               VALUES ($1, 'ECE', 'Title', '{DEU}', $2, '{7}', 'reject', 'call_for_inputs', $2, $3)""",
-            review["id"],
-            review["timeline"],
-            secretariat.actor.id,
-        )
-        await inject_inputs_reminder(
-            pool, review["id"], review["timeline"]["inputs_due_at"], 7, ["DEU"], []
-        )
+        await remind_focal_points(pool, 20)
 
         def sender() -> NotificationActivities:
             policy = service_policy(settings, "127.0.0.1:7233")
@@ -817,3 +829,131 @@ async def test_subscriptions_per_owner_are_capped(notify_env: Env) -> None:
     deleted = await env.api.delete(f"/v1/webhooks/{created[0]['id']}", headers=secretariat.headers)
     assert deleted.status == 204
     await post(env, "/v1/webhooks", secretariat, hook(99), 201)
+
+
+class CountingInbox(Inbox):
+    """Also counts the SMTP connections (each says EHLO once) and the QUITs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+        self.quits = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        self.connections += 1
+        return responses
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quits += 1
+        return "221 Bye"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if any(to.startswith("drop@") for to in envelope.rcpt_tos):
+            server.transport.close()  # as a server that goes away mid-message
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_smtp_connections_last_from_batch_to_batch_until_idle_or_dropped() -> None:
+    handler = CountingInbox()
+    with smtp_server(handler) as port:
+        mailer = SmtpMailer(
+            SmtpSettings("127.0.0.1", port, None, None, False), connections=2, idle_life_s=0.3
+        )
+        results: dict[str, SendFailure | None] = {}
+
+        async def send(*addresses: str) -> None:
+            messages = plain_messages(*addresses)
+
+            async def record(index: int, failure: SendFailure | None) -> None:
+                results[addresses[index]] = failure
+
+            async def always(index: int) -> bool:
+                return True
+
+            await mailer.send(messages, record, always)
+
+        try:
+            for batch in range(5):
+                await send(*(f"b{batch}m{m}@example.org" for m in range(4)))
+            assert len(handler.messages) == 20
+            assert handler.connections == 2  # five batches over the same two connections
+
+            # The server drops a connection mid-message: that message may be tried again;
+            # the others go, the dropped connection replaced by a new one.
+            await send("drop@example.org", "after1@example.org", "after2@example.org")
+            await send("next1@example.org", "next2@example.org")
+            dropped = results["drop@example.org"]
+            assert dropped is not None and not dropped.permanent
+            assert [
+                results[f"{a}@example.org"] for a in ("after1", "after2", "next1", "next2")
+            ] == [None] * 4
+            assert handler.connections == 3
+
+            # Idle past their life, the connections are closed, and the next batch opens anew.
+            async def both_quit() -> bool:
+                return handler.quits == 2
+
+            await eventually(both_quit, deadline_s=5)
+            await send("late@example.org")
+            assert results["late@example.org"] is None
+            assert handler.connections == 4
+        finally:
+            await mailer.close()
+        assert handler.quits == 3
+
+
+async def test_mail_rounds_keep_their_connections_and_never_wait_for_a_slow_webhook(
+    fresh_database: str, temporal_client: Client, tmp_path: Path
+) -> None:
+    """Ten rounds of two messages each go over the same two SMTP connections, and all are
+    accepted while the webhook receiver has not yet answered its delivery of the same event."""
+    handler = CountingInbox()
+    tarpit = Tarpit()
+    app = web.Application()
+    app.router.add_post("/{path}", tarpit.handle)
+    with smtp_server(handler) as port:
+        async with TestServer(app, host="127.0.0.1") as server:
+            pool, settings = await start_env(fresh_database, temporal_client, tmp_path, port)
+            try:
+                review = await remind_focal_points(pool, 20)
+                owner = review["secretariat"].actor.id
+                async with pool.acquire() as conn:
+                    hook = {
+                        "id": uuid.uuid4(),
+                        "owner": owner,
+                        "url": str(server.make_url("/hook")),
+                        "events": ["*"],
+                        "secret": "x" * 16,
+                        "review_id": review["id"],
+                        "regions": [],
+                    }
+                    await insert_webhook(conn, hook)
+                policy = service_policy(settings, "127.0.0.1:7233")
+                sender = NotificationActivities(
+                    pool, mailer_for(settings.smtp, tmp_path), settings, policy
+                )
+                activity_env = ActivityEnvironment()
+                held_when_mailed: list[int] = []
+
+                async def stop_once_mailed() -> None:
+                    await eventually(lambda: _count(handler, 20), deadline_s=10)
+                    held_when_mailed.append(tarpit.held)
+                    tarpit.release.set()
+                    activity_env.worker_shutdown()
+
+                stopping = asyncio.create_task(stop_once_mailed())
+                stats = await activity_env.run(
+                    sender.deliver_notifications, DeliveryRound(max_seconds=30, batch=2)
+                )
+                await stopping
+                await sender.mailer.close()
+            finally:
+                tarpit.release.set()
+                await pool.close()
+    assert held_when_mailed == [1]  # the webhook's attempt was under way, unanswered
+    assert (stats.sent, stats.retried, stats.failed) == (21, 0, 0)
+    assert len(handler.messages) == 20
+    assert handler.connections == 2
