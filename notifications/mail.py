@@ -8,14 +8,16 @@ import asyncio
 import email.policy
 import functools
 import os
+import random
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.policy import SMTPUTF8
+from email.policy import SMTPUTF8, Policy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,28 +57,73 @@ class Outgoing:
     at: datetime
 
 
-@functools.lru_cache(maxsize=1024)
-def _header(name: str, value: str) -> Any:
-    """The header `name` with `value`, parsed once: the sender, subject, date and kind of an
-    event's messages are the same for thousands of recipients, and parsing a header is most of
-    the cost of building a message. (A parsed header is immutable and is stored as it is.)"""
-    return email.policy.default.header_factory(name, value)
+class _FoldedOnce(BaseHeader):
+    """A header that folds itself once for each way of folding (line length, line ending,
+    UTF-8 or not): folding walks the header's parse tree and encodes its non-ASCII words,
+    the greater part of the cost of flattening a message, and the headers an event's messages
+    share (sender, subject, date, kind, content types) are each one object (`_ParsedOnce`)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        key = (policy.max_line_length, policy.linesep, getattr(policy, "utf8", False))
+        folded: dict[tuple[int | None, str, bool], str] = self.__dict__.setdefault("_folded", {})
+        if key not in folded:
+            folded[key] = super().fold(policy=policy)
+        return folded[key]
+
+
+class _ParsedOnce(HeaderRegistry):
+    """Parses each header (name and value) once: the same for thousands of recipients, and
+    parsing is most of the cost of building a message. (A parsed header is immutable and is
+    stored as it is.)"""
+
+    def __init__(self) -> None:
+        super().__init__(base_class=_FoldedOnce)
+        self._parsed = functools.lru_cache(maxsize=1024)(super().__call__)
+        # The registry makes a new class for a header name each time it is asked (for each
+        # header set): one for each name is enough.
+        self._classes = functools.lru_cache(maxsize=128)(super().__getitem__)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._classes(name)
+
+    def __call__(self, name: str, value: Any) -> Any:
+        # Not a string (an Address, say): a recipient's own, parsed for one message.
+        if not isinstance(value, str):
+            return super().__call__(name, value)
+        return self._parsed(name, value)
+
+
+# email.policy.default, with every header parsed and folded once, whoever sets it: the
+# message's own headers and those set_content and the generator add to its parts.
+_POLICY = email.policy.default.clone(header_factory=_ParsedOnce())
 
 
 def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     """The message for `outgoing`; raises ValueError, saying why, when it cannot be addressed
     (a name or address stored before accounts were checked)."""
-    message = EmailMessage()
-    message["From"] = _header("From", _sender(mail_from))
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = _sender(mail_from)
     message["To"] = recipient(outgoing.to_name, outgoing.to_address)
-    message["Subject"] = _header("Subject", outgoing.rendered.subject)
+    message["Subject"] = outgoing.rendered.subject
     message["Message-ID"] = message_id(outgoing.delivery_id)
-    message["Date"] = _header("Date", format_datetime(outgoing.at))
-    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
-    message["X-Reviewflow-Event"] = _header("X-Reviewflow-Event", outgoing.kind)
+    message["Date"] = format_datetime(outgoing.at)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Reviewflow-Event"] = outgoing.kind
     message.set_content(outgoing.rendered.text)
     message.add_alternative(outgoing.rendered.html, subtype="html")
+    message.set_boundary(_boundary(outgoing.rendered))
     return message
+
+
+def _boundary(rendered: Rendered) -> str:
+    """A boundary between the parts as the generator would choose one when flattening, but
+    chosen here, where it is checked against the texts themselves: the generator would compile
+    a pattern to check it for each message. A string found in neither text cannot be in their
+    encoded forms either (quoted-printable and base64 never write a run of "=")."""
+    while True:
+        boundary = f"{'=' * 15}{random.randrange(sys.maxsize):019d}=="
+        if boundary not in rendered.text and boundary not in rendered.html:
+            return boundary
 
 
 @functools.lru_cache(maxsize=16)
