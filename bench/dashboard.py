@@ -247,13 +247,7 @@ async def main(args: argparse.Namespace) -> Report:
     for p in ("p50", "p95", "p99"):
         goal = at_most(page[f"server_{p}"], GOAL_P95_MS, " ms") if p == "p95" else None
         report.compare(f"dashboard: server time {p} (ms)", f"server_{p}", page, bare_page, goal)
-    for p in ("p50", "p95"):
-        report.add(
-            f"dashboard: server time {p} vs its SQL alone (ms)",
-            page[f"server_{p}"],
-            sql[p],
-            ratio=True,
-        )
+    report.add_server_beside("dashboard", page, sql, "its SQL alone", "ms")
     for p in ("p50", "p95"):
         report.compare(f"dashboard: client latency {p} (ms)", p, page, bare_page)
     report.add("page size (kB)", f"{len(html) / 1000:,.1f}")

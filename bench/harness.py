@@ -371,6 +371,20 @@ class Report:
         text, met = goal or ("", None)
         self.add(metric, service[key], bare[key], goal=text, met=met, ratio=True)
 
+    def add_server_beside(
+        self, page: str, server: dict[str, float], alone: dict[str, float], what: str, unit: str
+    ) -> None:
+        """Rows of a page's server time (p50, p95) beside `what` timed alone, in `unit` (ms
+        as measured, or µs)."""
+        scale = 1000.0 if unit == "µs" else 1.0
+        for p in ("p50", "p95"):
+            self.add(
+                f"{page}: server time {p} vs {what} ({unit})",
+                server[f"server_{p}"] * scale,
+                alone[p] * scale,
+                ratio=True,
+            )
+
     def add_cpu(self, service: dict[str, float], bare: dict[str, float], around: str) -> None:
         """The cores busy (`cpu_used`) in the benchmark's process, and with `around` too."""
         self.compare("CPU busy, benchmark process (cores)", "cpu_process", service, bare)

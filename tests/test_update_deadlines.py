@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -17,6 +19,20 @@ from workflows.models import PhaseCommand
 from workflows.review import RegionalReviewWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")
+
+
+@contextlib.asynccontextmanager
+async def no_event_written(database_url: str) -> AsyncIterator[None]:
+    """The review's events held back (as a PostgreSQL outage would) until the block ends."""
+    locker = await asyncpg.connect(database_url)
+    try:
+        holding = locker.transaction()
+        await holding.start()
+        await locker.execute("LOCK TABLE review_events IN SHARE MODE")
+        yield
+        await holding.rollback()
+    finally:
+        await locker.close()
 
 
 async def test_waiting_for_a_slot_of_a_busy_review_ends_in_503(
@@ -63,17 +79,10 @@ async def test_a_submission_the_review_cannot_decide_yet_is_503_then_stored_once
     url = f"/v1/reviews/{body['id']}/submissions"
 
     monkeypatch.setattr(updates, "UPDATE_DEADLINE_S", 2.0)
-    locker = await asyncpg.connect(database_url)
-    try:
-        holding = locker.transaction()
-        await holding.start()
-        await locker.execute("LOCK TABLE review_events IN SHARE MODE")  # no event written
+    async with no_event_written(database_url):
         waited = await api.post(url, json=report, headers=headers)
         await assert_problem(waited, 503)
         assert waited.headers["Retry-After"] == "5"
-        await holding.rollback()
-    finally:
-        await locker.close()
 
     async def retried() -> dict[str, Any] | None:
         answer = await api.post(url, json=report, headers=headers)
@@ -101,16 +110,9 @@ async def test_a_command_the_review_has_not_carried_out_in_time_is_503(
     created = await api.post("/v1/reviews", json=body, headers=ece_secretariat.headers)
     assert created.status == 201, await created.text()
     monkeypatch.setattr(updates, "UPDATE_DEADLINE_S", 2.0)
-    locker = await asyncpg.connect(database_url)
-    try:
-        holding = locker.transaction()
-        await holding.start()
-        await locker.execute("LOCK TABLE review_events IN SHARE MODE")  # no event written
+    async with no_event_written(database_url):
         advanced = await api.post(
             f"/v1/reviews/{body['id']}/advance", json={}, headers=ece_secretariat.headers
         )
         await assert_problem(advanced, 503)
         assert advanced.headers["Retry-After"] == "5"
-        await holding.rollback()
-    finally:
-        await locker.close()
