@@ -168,6 +168,8 @@ class SubmissionBatcher:
     """
 
     MAX_BATCH = 100
+    # Few senders make large batches: each batch is an Update, workflow tasks and a
+    # transaction, whatever its size (docs/benchmarks.md, ingest).
     SENDERS_PER_REVIEW = 2
 
     def __init__(self, client: Client, gate: UpdateGate) -> None:

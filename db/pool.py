@@ -21,7 +21,7 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     are SET LOCAL, cursors live in transactions, advisory locks are the transaction's; the
     migrations' session lock is taken on a connection of their own), so asyncpg's default
     reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) would only cost a round trip on
-    every release: one in five of a submission's (tests/test_pool.py keeps it so)."""
+    every release (tests/test_pool.py keeps it so)."""
 
 
 async def create_pool(

@@ -78,8 +78,8 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], ...] = (REVIEW_REGION, REVIEW_
 RETRY_LATER = "RetryLater"
 
 # Continue as new well before Temporal's per-run limits (about 2,000 Updates; warnings from
-# 10,240 events), and soon enough that a worker taking a review over replays its run in well
-# under a second (about 0.6 ms an event on a 2-core machine: docs/benchmarks.md, long).
+# 10,240 events), and soon enough that a worker taking a review over has a short run to replay
+# (docs/benchmarks.md, long: the replay of the longest run beside a bare workflow's).
 MAX_UPDATES_PER_RUN = 150
 MAX_EVENTS_PER_RUN = 1_200
 # The limits of runs started before SHORTER_RUNS, which keep them to their end.
